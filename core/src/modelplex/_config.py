@@ -1,0 +1,126 @@
+"""Provider settings, resolved in order: explicit arguments, then environment variables, then the config file.
+
+The config file is TOML, at ``$MODELPLEX_CONFIG`` or ``<user config dir>/modelplex/config.toml``::
+
+    [providers.openai]
+    api_key_env = "MY_OPENAI_KEY"      # read the key from another variable
+
+    [providers.lmstudio]               # a second name served by the openai-compatible plugin
+    plugin = "openai-compatible"
+    base_url = "http://localhost:1234/v1"
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from modelplex._provider import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ProviderInfo, ProviderSettings
+from modelplex._secret import Secret
+from modelplex.errors import ConfigurationError
+
+CONFIG_ENV = "MODELPLEX_CONFIG"
+_KNOWN_KEYS = frozenset({"plugin", "api_key", "api_key_env", "base_url", "headers", "connect_timeout",
+                         "read_timeout", "transport"})
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("modelplex")) / "config.toml"
+
+
+def load_config(path: Path | None) -> dict[str, Any]:
+    """Read the config file; a missing file is an empty config, a malformed one a clear error."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"config file {path}: {exc}") from None
+    providers = data.get("providers", {})
+    if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
+        raise ConfigurationError(f"config file {path}: [providers.NAME] sections must be tables")
+    if any("api_key" in v for v in providers.values()) and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warnings.warn(f"config file {path} holds an API key but others can read it; run: chmod 600 {path}",
+                      stacklevel=3)
+    return data
+
+
+def _float(name: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigurationError(f"provider {name!r}: {key!r} must be a positive number of seconds, "
+                                 f"got {value!r}")
+    return float(value)
+
+
+class Settings:
+    """Everything the client knows about providers before any plugin is asked."""
+
+    def __init__(self, explicit: Mapping[str, Mapping[str, Any]] | None, env: Mapping[str, str],
+                 config: Mapping[str, Any]) -> None:
+        self.explicit = {k: dict(v) for k, v in (explicit or {}).items()}
+        self.env = env
+        self.file = {k: dict(v) for k, v in config.get("providers", {}).items()}
+
+    def plugin_for(self, name: str) -> str:
+        """The plugin that serves provider ``name``: itself, unless configured as another plugin's."""
+        for source in (self.explicit, self.file):
+            plugin = source.get(name, {}).get("plugin")
+            if plugin is not None:
+                if not isinstance(plugin, str):
+                    raise ConfigurationError(f"provider {name!r}: 'plugin' must be a plugin name")
+                return plugin
+        return name
+
+    def configured_names(self) -> set[str]:
+        return set(self.explicit) | set(self.file)
+
+    def resolve(self, name: str, info: ProviderInfo, *, transport: Any = None,
+                timeout: float | None = None) -> ProviderSettings:
+        explicit, file = self.explicit.get(name, {}), self.file.get(name, {})
+
+        def pick(key: str) -> Any:
+            return explicit[key] if key in explicit else file.get(key)
+
+        key_envs = tuple(e for e in (explicit.get("api_key_env"), file.get("api_key_env")) if e)
+        key_envs = key_envs or info.api_key_env
+        api_key: Any = explicit.get("api_key")
+        if api_key is None:
+            api_key = next((self.env[e] for e in key_envs if self.env.get(e)), None)
+        if api_key is None:
+            api_key = file.get("api_key")
+        if api_key is not None and not isinstance(api_key, str | Secret):
+            raise ConfigurationError(f"provider {name!r}: 'api_key' must be a string")
+        base_url = explicit.get("base_url") or next(
+            (self.env[e] for e in info.base_url_env if self.env.get(e)), None
+        ) or file.get("base_url") or info.default_base_url
+        headers = pick("headers") or {}
+        if not isinstance(headers, Mapping):
+            raise ConfigurationError(f"provider {name!r}: 'headers' must be a table of strings")
+        options = {k: v for k, v in {**file, **explicit}.items() if k not in _KNOWN_KEYS}
+        connect = pick("connect_timeout")
+        read = pick("read_timeout") or timeout
+        return ProviderSettings(
+            name=name,
+            plugin=self.plugin_for(name),
+            api_key=Secret(api_key) if isinstance(api_key, str) else api_key,
+            api_key_env=key_envs,
+            base_url=str(base_url).rstrip("/") if base_url else None,
+            headers={str(k): str(v) for k, v in headers.items()},
+            connect_timeout=_float(name, "connect_timeout", connect) if connect else DEFAULT_CONNECT_TIMEOUT,
+            read_timeout=_float(name, "read_timeout", read) if read else DEFAULT_READ_TIMEOUT,
+            options=options,
+            transport=pick("transport") or transport,
+        )
+
+
+def environ() -> Mapping[str, str]:
+    return os.environ

@@ -1,0 +1,30 @@
+"""Embedding requests and responses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from modelplex._json import JSON
+from modelplex._responses import ProviderWarning, Usage
+
+
+@attrs.frozen(kw_only=True)
+class EmbedRequest:
+    """``task_type`` is a hint some providers take (Gemini's ``RETRIEVAL_QUERY``, ...)."""
+
+    model: str
+    inputs: tuple[str, ...] = attrs.field(converter=tuple)
+    dimensions: int | None = None
+    task_type: str | None = None
+    extra: Mapping[str, JSON] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class EmbedResponse:
+    provider: str
+    model: str
+    vectors: tuple[tuple[float, ...], ...] = attrs.field(converter=lambda vs: tuple(tuple(v) for v in vs))
+    usage: Usage = attrs.field(factory=Usage)
+    warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=tuple)

@@ -1,0 +1,14 @@
+"""The JSON value type used across the public API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    JSON: TypeAlias = None | bool | int | float | str | Sequence["JSON"] | Mapping[str, "JSON"]
+else:
+    # At run time a JSON value is opaque: cattrs passes it through as it is.
+    JSON = Any
+
+JSONObject: TypeAlias = Mapping[str, "JSON"]

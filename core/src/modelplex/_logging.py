@@ -1,0 +1,51 @@
+"""Structured logging that never carries a secret and stays quiet until the application opts in.
+
+The library never configures logging. It logs through structlog only once the application has
+configured structlog (or the ``modelplex`` command asked for it with ``-v``); every event passes through
+:func:`redact_secrets` first, whatever processors the application chose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from modelplex._secret import MASK, Secret, scrub
+
+_SECRET_KEYS = frozenset({"api_key", "api-key", "apikey", "authorization", "x-api-key", "x-goog-api-key",
+                          "token", "access_token", "password", "secret", "key"})
+_forced = False
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {k: MASK if str(k).lower() in _SECRET_KEYS else _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(v) for v in value)
+    return value
+
+
+def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A structlog processor: masks secret-named keys, Secret values and key-shaped strings."""
+    for key, value in list(event_dict.items()):
+        event_dict[key] = MASK if key.lower() in _SECRET_KEYS else _clean(value)
+    return event_dict
+
+
+def enable(on: bool = True) -> None:
+    """Log even though the application did not configure structlog (the CLI's ``-v``)."""
+    global _forced
+    _forced = on
+
+
+def log(level: str, event: str, **fields: Any) -> None:
+    import structlog
+
+    if not (_forced or structlog.is_configured()):
+        return
+    cleaned = redact_secrets(None, level, dict(fields))
+    getattr(structlog.get_logger("modelplex"), level)(scrub(event), **cleaned)

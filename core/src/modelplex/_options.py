@@ -1,0 +1,55 @@
+"""What a caller asks of a chat call, apart from the messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import attrs
+
+from modelplex._json import JSON
+from modelplex._messages import Message
+from modelplex._tools import Tool, ToolChoice
+
+
+@attrs.frozen(kw_only=True)
+class ResponseFormat:
+    """Plain text, any JSON object, or JSON matching ``schema``."""
+
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    schema: Mapping[str, JSON] | None = None
+    name: str | None = None
+    strict: bool | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.type == "json_schema") != (self.schema is not None):
+            raise ValueError("response_format: 'schema' is given with type 'json_schema' and only then")
+
+
+@attrs.frozen(kw_only=True)
+class ChatOptions:
+    """Sampling and output options. ``None`` means "the provider's default"; nothing is sent for it.
+
+    ``extra`` is merged into the provider's request body as is, for settings Modelplex has no name for.
+    """
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    seed: int | None = None
+    response_format: ResponseFormat | None = None
+    tools: tuple[Tool, ...] = attrs.field(default=(), converter=tuple)
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    include_raw: bool = False
+    extra: Mapping[str, JSON] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class ChatRequest:
+    """What a provider plugin receives: the provider's own model id, the messages and the options."""
+
+    model: str
+    messages: tuple[Message, ...] = attrs.field(converter=tuple)
+    options: ChatOptions = attrs.field(factory=ChatOptions)

@@ -1,0 +1,236 @@
+"""Plugin discovery and routing: entry points in, one pluggy manager, calls routed to the owning plugin."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import os
+from collections.abc import Callable, Iterable, Mapping
+from importlib import metadata
+from typing import Any
+
+import attrs
+import pluggy
+
+from modelplex import hookspecs
+from modelplex._logging import log
+from modelplex._provider import ProviderInfo
+from modelplex.errors import (
+    PluginConflictError,
+    PluginError,
+    PluginIncompatibleError,
+    PluginLoadError,
+    UnknownProviderError,
+)
+
+GROUP = "modelplex.plugins"
+ALLOW_ENV = "MODELPLEX_PLUGINS"
+DENY_ENV = "MODELPLEX_DISABLE_PLUGINS"
+_PROVIDER_HOOKS = ("modelplex_chat", "modelplex_chat_stream", "modelplex_embed",
+                   "modelplex_list_models", "modelplex_tool_codec")
+
+
+@attrs.frozen(kw_only=True)
+class PluginRecord:
+    """A loaded plugin: the provider name it owns, where it came from, and what it declared."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    module: str
+    info: ProviderInfo
+    hooks: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class PluginFailure:
+    """A plugin that was not loaded. ``kind``: load, incompatible, conflict or disabled."""
+
+    name: str
+    kind: str
+    reason: str
+    distribution: str | None = None
+    version: str | None = None
+
+
+def _names(value: str | None) -> set[str] | None:
+    if value is None:
+        return None
+    return {n.strip() for n in value.split(",") if n.strip()}
+
+
+def _dist(ep: metadata.EntryPoint) -> tuple[str | None, str | None]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return None, None
+    return dist.metadata["Name"], dist.version
+
+
+def _refuse_async(name: str, plugin: object) -> None:
+    for attr in dir(plugin):
+        if not attr.startswith("modelplex_"):
+            continue
+        fn = getattr(plugin, attr, None)
+        if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+            raise PluginIncompatibleError(
+                f"plugin {name!r}: hook {attr} is 'async def'; hooks must be plain 'def' functions "
+                "because pluggy cannot await them (a coroutine is never None, so it would win every "
+                "call). Return an awaitable or an async context manager instead.",
+                plugin=name,
+            )
+
+
+class Registry:
+    """The plugins of one client: discovered from entry points and/or given explicitly.
+
+    ``plugins`` maps provider names to plugin objects (modules, instances); with ``autoload=False``
+    only those are used, which is how tests and embedding applications pin exactly what runs.
+    """
+
+    def __init__(self, plugins: Mapping[str, object] | None = None, *, autoload: bool = True,
+                 env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        self._allow = _names(env.get(ALLOW_ENV))
+        self._deny = _names(env.get(DENY_ENV)) or set()
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+        self.failures: dict[str, PluginFailure] = {}
+        self._callers: dict[tuple[str, str], Callable[..., Any]] = {}
+        if autoload:
+            self._discover()
+        for name, plugin in (plugins or {}).items():
+            self.register(name, plugin)
+
+    # -- loading ---------------------------------------------------------------------------------
+    def _wanted(self, name: str) -> str | None:
+        if self._allow is not None and name not in self._allow:
+            return f"not in {ALLOW_ENV}"
+        if name in self._deny:
+            return f"listed in {DENY_ENV}"
+        return None
+
+    def _discover(self) -> None:
+        by_name: dict[str, list[metadata.EntryPoint]] = {}
+        for ep in metadata.entry_points(group=GROUP):
+            claimants = by_name.setdefault(ep.name, [])
+            # The same distribution can be seen twice on sys.path (an editable install and a copy).
+            if _dist(ep)[0] is None or _dist(ep)[0] not in {_dist(other)[0] for other in claimants}:
+                claimants.append(ep)
+        for name, eps in sorted(by_name.items()):
+            why_not = self._wanted(name)
+            dist, version = _dist(eps[0])
+            if why_not:
+                self.failures[name] = PluginFailure(name=name, kind="disabled", reason=why_not,
+                                                    distribution=dist, version=version)
+                continue
+            if len(eps) > 1:
+                owners = " and ".join(f"{_dist(ep)[0]} {_dist(ep)[1]} ({ep.value})" for ep in eps)
+                reason = f"provider name {name!r} is claimed by two distributions: {owners}"
+                self.failures[name] = PluginFailure(name=name, kind="conflict", reason=reason,
+                                                    distribution=dist, version=version)
+                log("warning", "plugin_conflict", plugin=name, reason=reason)
+                continue
+            try:
+                plugin = eps[0].load()
+            except Exception as exc:  # a plugin's import may fail in any way; it must not stop the others
+                reason = f"import of {eps[0].value!r} failed: {type(exc).__name__}: {exc}"
+                self._fail(name, "load", reason, dist, version)
+                continue
+            try:
+                self._register(name, plugin, dist, version, module=eps[0].value)
+            except PluginError as exc:
+                kind = "incompatible" if isinstance(exc, PluginIncompatibleError) else "load"
+                self._fail(name, kind, exc.message, dist, version)
+
+    def _fail(self, name: str, kind: str, reason: str, dist: str | None, version: str | None) -> None:
+        self.failures[name] = PluginFailure(name=name, kind=kind, reason=reason, distribution=dist,
+                                            version=version)
+        log("warning", "plugin_skipped", plugin=name, distribution=dist, reason=reason)
+
+    def register(self, name: str, plugin: object) -> PluginRecord:
+        """Register ``plugin`` as the owner of provider ``name``; raises :class:`PluginError` if unfit."""
+        if name in self.records:
+            raise PluginConflictError(f"provider name {name!r} is already registered by "
+                                      f"{self.records[name].module}", plugin=name)
+        self.failures.pop(name, None)
+        module = getattr(plugin, "__name__", type(plugin).__name__)
+        return self._register(name, plugin, None, None, module=module)
+
+    def _register(self, name: str, plugin: object, dist: str | None, version: str | None,
+                  module: str) -> PluginRecord:
+        _refuse_async(name, plugin)
+        try:
+            self.pm.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginLoadError(f"plugin {name!r} could not be registered: {exc}", plugin=name,
+                                  distribution=dist) from exc
+        try:
+            self.pm.check_pending()
+            info = self._caller(name, "modelplex_provider_info")()
+            if not isinstance(info, ProviderInfo):
+                raise PluginLoadError(f"plugin {name!r} must implement modelplex_provider_info() "
+                                      "returning a ProviderInfo", plugin=name, distribution=dist)
+            if info.spec_version not in hookspecs.SUPPORTED_SPEC_VERSIONS:
+                raise PluginIncompatibleError(
+                    f"plugin {name!r} speaks plugin contract version {info.spec_version}; this modelplex "
+                    f"supports {sorted(hookspecs.SUPPORTED_SPEC_VERSIONS)}", plugin=name,
+                    distribution=dist)
+        except pluggy.PluginValidationError as exc:
+            self._unregister(name)
+            raise PluginLoadError(f"plugin {name!r}: {exc}", plugin=name, distribution=dist) from exc
+        except PluginError:
+            self._unregister(name)
+            raise
+        hooks = tuple(h for h in _PROVIDER_HOOKS if self._implements(name, h))
+        record = PluginRecord(name=name, distribution=dist, version=version, module=module, info=info,
+                              hooks=hooks)
+        self.records[name] = record
+        return record
+
+    def _unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self._callers = {k: v for k, v in self._callers.items() if k[0] != name}
+
+    def _implements(self, name: str, hook: str) -> bool:
+        plugin = self.pm.get_plugin(name)
+        return any(impl.plugin is plugin for impl in getattr(self.pm.hook, hook).get_hookimpls())
+
+    # -- routing ---------------------------------------------------------------------------------
+    def _caller(self, name: str, hook: str) -> Callable[..., Any]:
+        key = (name, hook)
+        caller = self._callers.get(key)
+        if caller is None:
+            owner = self.pm.get_plugin(name)
+            others = [p for p in self.pm.get_plugins() if p is not owner]
+            caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
+            self._callers[key] = caller
+        return caller
+
+    def call(self, name: str, hook: str, **kwargs: Any) -> Any:
+        """Call ``hook`` on the plugin that owns ``name`` only; ``None`` if it does not implement it."""
+        self.owner(name)
+        return self._caller(name, hook)(**kwargs)
+
+    def owner(self, name: str) -> PluginRecord:
+        record = self.records.get(name)
+        if record is not None:
+            return record
+        failure = self.failures.get(name)
+        if failure is not None:
+            error = PluginConflictError if failure.kind == "conflict" else PluginLoadError
+            raise error(f"provider {name!r} is not available: {failure.reason}", plugin=name,
+                        distribution=failure.distribution)
+        close = difflib.get_close_matches(name, list(self.records), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else (
+            f"; install the plugin, for example: pip install modelplex-{name}")
+        raise UnknownProviderError(name, tuple(sorted(self.records)), hint)
+
+    def broadcast(self, hook: str, **kwargs: Any) -> list[Any]:
+        """Call a non-provider hook (``modelplex_register_commands``) on every loaded plugin."""
+        result: list[Any] = getattr(self.pm.hook, hook)(**kwargs)
+        return result
+
+    @property
+    def names(self) -> Iterable[str]:
+        return sorted(self.records)

@@ -1,0 +1,98 @@
+"""What the core hands a provider plugin: its resolved settings and a context with a pooled HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from modelplex._json import JSON
+from modelplex._secret import Secret
+from modelplex.errors import MissingCredentialsError
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 600.0
+
+
+@attrs.frozen(kw_only=True)
+class ProviderInfo:
+    """What a plugin says about the provider it serves, returned by ``modelplex_provider_info``.
+
+    ``spec_version`` is the version of :mod:`modelplex.hookspecs` the plugin was written for; a
+    plugin whose version the core does not support is skipped and reported.
+    ``api_key_env`` and ``base_url_env`` name the environment variables the core reads, in order.
+    """
+
+    spec_version: int
+    description: str = ""
+    api_key_env: tuple[str, ...] = ()
+    base_url_env: tuple[str, ...] = ()
+    default_base_url: str | None = None
+    requires_api_key: bool = True
+    local: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ProviderSettings:
+    """A provider's configuration after merging arguments, environment variables and the config file.
+
+    ``options`` holds every other key, for the plugin to read (``api_version``, ``deployments``, ...).
+    ``transport`` replaces the HTTP transport (``httpx.MockTransport`` in tests).
+    """
+
+    name: str
+    plugin: str
+    api_key: Secret | None = None
+    api_key_env: tuple[str, ...] = ()
+    base_url: str | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    options: Mapping[str, JSON] = attrs.field(factory=dict)
+    transport: Any = attrs.field(default=None, repr=False, eq=False)
+
+
+class ProviderContext:
+    """One configured provider: settings, a lazily built pooled ``httpx.AsyncClient``, and plugin state.
+
+    The client owns it and closes its HTTP connections when the client closes. ``state`` is a dict the
+    plugin may use for what it learns at run time (which API route a server accepts, for instance).
+    """
+
+    __slots__ = ("_http", "name", "settings", "state")
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self.state: dict[str, Any] = {}
+        self._http: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        return f"ProviderContext(name={self.name!r}, plugin={self.settings.plugin!r})"
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            import httpx
+
+            s = self.settings
+            timeout = httpx.Timeout(s.read_timeout, connect=s.connect_timeout)
+            self._http = httpx.AsyncClient(timeout=timeout, transport=s.transport,
+                                           headers=dict(s.headers), follow_redirects=False)
+        return self._http
+
+    def api_key(self) -> str:
+        """The key for the wire, or :class:`MissingCredentialsError` naming where to put one."""
+        key = self.settings.api_key
+        if key is None or not key:
+            raise MissingCredentialsError(self.name, self.settings.api_key_env)
+        return key.reveal()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()

@@ -1,0 +1,52 @@
+"""The one cattrs converter for every public type: ``unstructure`` to JSON-ready data and back.
+
+cattrs is imported on first use, not with ``import modelplex``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import cattrs
+
+T = TypeVar("T")
+
+
+@functools.cache
+def converter() -> cattrs.Converter:
+    import cattrs
+
+    from modelplex._events import StreamEvent
+    from modelplex._messages import Part
+    from modelplex._responses import FinishReason
+
+    conv = cattrs.Converter(omit_if_default=False, forbid_extra_keys=True)
+    conv.register_unstructure_hook(FinishReason, lambda e: e.value)
+    conv.register_unstructure_hook(bytes, lambda b: base64.b64encode(b).decode("ascii"))
+    conv.register_structure_hook(bytes, lambda v, _: base64.b64decode(v) if isinstance(v, str) else bytes(v))
+
+    for union in (Part, StreamEvent):
+        members = {m.__attrs_attrs__.type.default: m for m in union.__args__}
+        conv.register_unstructure_hook(union, lambda obj: conv.unstructure(obj, unstructure_as=type(obj)))
+
+        def _structure(value: Any, _: Any, members: dict[str, type[Any]] = members) -> Any:
+            kind = value.get("type") if isinstance(value, dict) else None
+            if kind not in members:
+                raise ValueError(f"unknown type {kind!r}; expected one of {sorted(members)}")
+            return conv.structure(value, members[kind])
+
+        conv.register_structure_hook(union, _structure)
+    return conv
+
+
+def unstructure(obj: object) -> Any:
+    """Turn any public Modelplex value into plain dicts, lists and scalars (bytes become base64)."""
+    return converter().unstructure(obj)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build a ``cls`` from what :func:`unstructure` made."""
+    return converter().structure(data, cls)

@@ -1,0 +1,146 @@
+"""The synchronous client: the asynchronous one driven through an anyio portal, not a twin implementation.
+
+The portal runs an event loop in one background thread for the client's life, so the sync client works
+the same outside and inside a running event loop (a notebook, an async web handler calling sync code),
+and every HTTP connection lives on that one loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from modelplex._catalog import ModelInfo
+from modelplex._client import AsyncClient
+from modelplex._codec import ToolCodec
+from modelplex._embeddings import EmbedResponse
+from modelplex._events import StreamEvent, TextDelta
+from modelplex._messages import Message
+from modelplex._options import ChatOptions
+from modelplex._responses import ChatResponse
+from modelplex._stream import ChatStream
+
+if TYPE_CHECKING:
+    from anyio.from_thread import BlockingPortal
+
+
+class SyncChatStream:
+    """``with client.stream(...) as stream: for event in stream: ...``; then ``stream.response``."""
+
+    def __init__(self, portal: BlockingPortal, stream: ChatStream) -> None:
+        self._portal = portal
+        self._stream = stream
+        self._cm: AbstractContextManager[ChatStream] | None = None
+
+    def __enter__(self) -> SyncChatStream:
+        self._cm = self._portal.wrap_async_context_manager(self._stream)
+        self._cm.__enter__()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._cm is not None:
+            cm, self._cm = self._cm, None
+            cm.__exit__(et, ev, tb)
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        events = self._stream.__aiter__()
+        while True:
+            try:
+                yield self._portal.call(events.__anext__)
+            except StopAsyncIteration:
+                return
+
+    def text_stream(self) -> Iterator[str]:
+        for event in self:
+            if isinstance(event, TextDelta):
+                yield event.text
+
+    @property
+    def response(self) -> ChatResponse | None:
+        return self._stream.response
+
+    def get_response(self) -> ChatResponse:
+        for _ in self:
+            pass
+        assert self._stream.response is not None
+        return self._stream.response
+
+
+class Client:
+    """The synchronous client; takes the same arguments as :class:`AsyncClient`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._async = AsyncClient(**kwargs)
+        self._stack: ExitStack | None = None
+        self._portal: BlockingPortal | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def async_client(self) -> AsyncClient:
+        return self._async
+
+    @property
+    def registry(self) -> Any:
+        return self._async.registry
+
+    def _p(self) -> BlockingPortal:
+        with self._lock:
+            if self._portal is None:
+                from anyio.from_thread import start_blocking_portal
+
+                self._stack = ExitStack()
+                self._portal = self._stack.enter_context(start_blocking_portal())
+            return self._portal
+
+    def chat(self, model: str, messages: str | Message | Sequence[Message], *, system: str | None = None,
+             options: ChatOptions | None = None, **kwargs: Any) -> ChatResponse:
+        async def run() -> ChatResponse:
+            return await self._async.chat(model, messages, system=system, options=options, **kwargs)
+        return self._p().call(run)
+
+    def stream(self, model: str, messages: str | Message | Sequence[Message], *,
+               system: str | None = None, options: ChatOptions | None = None,
+               **kwargs: Any) -> SyncChatStream:
+        stream = self._async.stream(model, messages, system=system, options=options, **kwargs)
+        return SyncChatStream(self._p(), stream)
+
+    def embed(self, model: str, inputs: str | Sequence[str], *, dimensions: int | None = None,
+              task_type: str | None = None, **extra: Any) -> EmbedResponse:
+        async def run() -> EmbedResponse:
+            return await self._async.embed(model, inputs, dimensions=dimensions, task_type=task_type,
+                                           **extra)
+        return self._p().call(run)
+
+    def list_models(self, provider: str | None = None) -> list[ModelInfo]:
+        return self._p().call(self._async.list_models, provider)
+
+    def tool_codec(self, provider: str) -> ToolCodec:
+        return self._async.tool_codec(provider)
+
+    def close(self) -> None:
+        with self._lock:
+            portal, stack, self._portal, self._stack = self._portal, self._stack, None, None
+        if portal is not None and stack is not None:
+            try:
+                portal.call(self._async.aclose)
+            finally:
+                stack.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A forgotten client must not keep its portal thread alive past the process's wish to exit.
+        if getattr(self, "_portal", None) is not None:
+            try:
+                self.close()
+            except Exception:  # noqa: S110 - nothing sensible to do in a finaliser
+                pass

@@ -1,0 +1,107 @@
+"""The canonical tool and tool choice, the one format every provider codec translates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Literal, TypeAlias
+
+import attrs
+
+from modelplex._json import JSON
+from modelplex.errors import ToolSchemaError
+
+# The strictest rule among the providers (OpenAI, Anthropic, Gemini): a tool's name must pass everywhere.
+TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]{0,63}$")
+_JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+
+
+def _check_name(_: object, __: attrs.Attribute[str], value: str) -> None:
+    if not TOOL_NAME.match(value):
+        raise ToolSchemaError(
+            f"tool name {value!r} is invalid: use 1-64 letters, digits, '_', '-' or '.', "
+            "starting with a letter or '_'",
+            field="name",
+        )
+
+
+def _check_schema(instance: Tool, _: attrs.Attribute[Mapping[str, JSON]],
+                  value: Mapping[str, JSON]) -> None:
+    if not isinstance(value, Mapping):
+        raise ToolSchemaError(f"tool {instance.name!r}: 'parameters' must be a JSON Schema object, "
+                              f"not {type(value).__name__}", field="parameters", tool=instance.name)
+    kind = value.get("type", "object")
+    if kind != "object":
+        raise ToolSchemaError(f"tool {instance.name!r}: 'parameters.type' must be 'object' (the arguments "
+                              f"are a JSON object), got {kind!r}", field="parameters.type",
+                              tool=instance.name)
+    props = value.get("properties", {})
+    if not isinstance(props, Mapping):
+        raise ToolSchemaError(f"tool {instance.name!r}: 'parameters.properties' must be an object",
+                              field="parameters.properties", tool=instance.name)
+    for key, sub in props.items():
+        if not isinstance(sub, Mapping):
+            raise ToolSchemaError(f"tool {instance.name!r}: 'parameters.properties.{key}' must be a schema "
+                                  "object", field=f"parameters.properties.{key}", tool=instance.name)
+        t = sub.get("type")
+        bad = [x for x in (t if isinstance(t, list) else [t]) if x is not None and x not in _JSON_TYPES]
+        if bad:
+            raise ToolSchemaError(f"tool {instance.name!r}: 'parameters.properties.{key}.type' has unknown "
+                                  f"JSON type {bad[0]!r}", field=f"parameters.properties.{key}.type",
+                                  tool=instance.name)
+    required = value.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise ToolSchemaError(f"tool {instance.name!r}: 'parameters.required' must be a list of names",
+                              field="parameters.required", tool=instance.name)
+
+
+def _object_schema(value: Mapping[str, JSON]) -> Mapping[str, JSON]:
+    # Anthropic rejects a schema without "type" (litellm #21584): make the implicit object explicit once.
+    if isinstance(value, Mapping) and "type" not in value:
+        return {"type": "object", **value}
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class Tool:
+    """A function the model may call: a name, a description and a JSON Schema for its arguments."""
+
+    name: str = attrs.field(validator=_check_name)
+    description: str = ""
+    parameters: Mapping[str, JSON] = attrs.field(
+        factory=lambda: {"type": "object", "properties": {}},
+        converter=_object_schema, validator=_check_schema,
+    )
+    strict: bool | None = None
+
+
+ToolChoiceMode: TypeAlias = Literal["auto", "none", "required", "tool"]
+
+
+@attrs.frozen(kw_only=True)
+class ToolChoice:
+    """auto (the model decides), none, required (some tool), or tool (the one named)."""
+
+    mode: ToolChoiceMode = "auto"
+    name: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.mode == "tool") != (self.name is not None):
+            raise ToolSchemaError("tool_choice: 'name' is given with mode 'tool' and only then",
+                                  field="tool_choice.name")
+
+    @classmethod
+    def auto(cls) -> ToolChoice:
+        return cls(mode="auto")
+
+    @classmethod
+    def none(cls) -> ToolChoice:
+        return cls(mode="none")
+
+    @classmethod
+    def required(cls) -> ToolChoice:
+        return cls(mode="required")
+
+    @classmethod
+    def tool(cls, name: str) -> ToolChoice:
+        return cls(mode="tool", name=name)

@@ -1,0 +1,144 @@
+"""The plugin contract: the one module a provider-plugin author must read.
+
+A plugin is a module (or any object) named by an entry point in the group ``modelplex.plugins``::
+
+    [project.entry-points."modelplex.plugins"]
+    acme = "modelplex_acme.plugin"
+
+The entry point's name (``acme``) is the provider name users type (``acme/some-model``). Keep the module
+light: import your HTTP and parsing code inside the hook functions or in the objects they return, so that
+discovering plugins stays fast.
+
+Implement hooks with :data:`hookimpl`::
+
+    from modelplex.hookspecs import SPEC_VERSION, hookimpl
+
+    @hookimpl
+    def modelplex_provider_info():
+        return ProviderInfo(spec_version=SPEC_VERSION, api_key_env=("ACME_API_KEY",))
+
+Rules the core enforces:
+
+* Hooks are plain ``def`` functions, cheap and free of I/O. pluggy cannot await: an ``async def``
+  hookimpl would return a coroutine, never ``None``, and so would win every ``firstresult`` call.
+  Such a hookimpl is refused at registration. Asynchronous work lives in what hooks *return*:
+  awaitables, async context managers, objects with async methods.
+* A call for provider ``acme`` reaches only the plugin registered as ``acme``; there is no need (and no
+  way) to check the provider name in your hooks.
+* Raise errors from :mod:`modelplex.errors`. Anything else escaping a hook or what it returns is wrapped
+  by the core into a :class:`~modelplex.errors.ResponseParseError` naming your plugin.
+* :data:`SPEC_VERSION` changes only when this contract changes incompatibly. Depend on the core with a
+  range (``modelplex>=0.1,<1``), never an exact pin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from modelplex._catalog import ModelInfo
+    from modelplex._codec import ToolCodec
+    from modelplex._embeddings import EmbedRequest, EmbedResponse
+    from modelplex._events import StreamEvent
+    from modelplex._options import ChatRequest
+    from modelplex._provider import ProviderContext, ProviderInfo
+    from modelplex._responses import ChatResponse
+
+PROJECT = "modelplex"
+SPEC_VERSION = 1
+SUPPORTED_SPEC_VERSIONS = frozenset({1})
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec(firstresult=True)
+def modelplex_provider_info() -> ProviderInfo | None:  # type: ignore[empty-body]
+    """Register the provider: say which contract version the plugin speaks and how it is configured.
+
+    :returns: a :class:`~modelplex.ProviderInfo`. Every provider plugin must implement this hook.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modelplex_chat(  # type: ignore[empty-body]
+    ctx: ProviderContext, request: ChatRequest
+) -> Awaitable[ChatResponse] | None:
+    """Answer one chat request without streaming.
+
+    :param ctx: the configured provider: ``ctx.settings``, ``ctx.http`` (a pooled ``httpx.AsyncClient``
+        to send every request through, so timeouts, transports and closing work), ``ctx.api_key()``.
+    :param request: the provider's own model id (the part after ``provider/``), the canonical messages
+        and the options. Options the provider cannot honour produce a
+        :class:`~modelplex.ProviderWarning` on the response, never a silent drop.
+    :returns: an awaitable (typically a coroutine) resolving to a :class:`~modelplex.ChatResponse`.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modelplex_chat_stream(  # type: ignore[empty-body]
+    ctx: ProviderContext, request: ChatRequest
+) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]] | None:
+    """Answer one chat request as a stream of typed events.
+
+    :param ctx: as for :func:`modelplex_chat`.
+    :param request: as for :func:`modelplex_chat`.
+    :returns: an async context manager whose value is an async iterator of stream events
+        (``contextlib.asynccontextmanager`` around an ``httpx`` streaming response is the usual shape).
+        Leaving the context must close the HTTP response. Yield :class:`~modelplex.Finished` when the
+        provider says the reply is complete; if the stream ends without it, raise
+        :class:`~modelplex.errors.StreamInterruptedError` (the core does so for you if you don't).
+        Emit :class:`~modelplex.ToolCallEnded` for each tool call with its parsed arguments.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modelplex_embed(  # type: ignore[empty-body]
+    ctx: ProviderContext, request: EmbedRequest
+) -> Awaitable[EmbedResponse] | None:
+    """Embed ``request.inputs``; one vector per input, in order.
+
+    A provider without embeddings may leave this hook out: the core then raises
+    :class:`~modelplex.errors.UnsupportedFeatureError`.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modelplex_list_models(  # type: ignore[empty-body]
+    ctx: ProviderContext,
+) -> Awaitable[Sequence[ModelInfo]] | None:
+    """List the models this provider offers, with what is known of each.
+
+    Use free endpoints only (a model list, never a billed completion).
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modelplex_tool_codec(ctx: ProviderContext) -> ToolCodec | None:  # type: ignore[empty-body]
+    """Give the codec that translates canonical tools, tool choice, tool calls and tool results to and
+    from this provider's wire format (see :class:`~modelplex.ToolCodec`).
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec
+def modelplex_register_commands(cli: Any) -> None:
+    """Add commands to the ``modelplex`` command line. ``cli`` is the ``click.Group``.
+
+    Unlike the provider hooks, this one is called on every loaded plugin.
+    """
