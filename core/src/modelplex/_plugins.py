@@ -125,7 +125,8 @@ class Registry:
                                                     distribution=dist, version=version)
                 continue
             if len(eps) > 1:
-                owners = " and ".join(f"{_dist(ep)[0]} {_dist(ep)[1]} ({ep.value})" for ep in eps)
+                owners = " and ".join(f"{_dist(ep)[0]} {_dist(ep)[1]} ({ep.value})"
+                                    for ep in sorted(eps, key=lambda e: _dist(e)[0] or ""))
                 reason = f"provider name {name!r} is claimed by two distributions: {owners}"
                 self.failures[name] = PluginFailure(name=name, kind="conflict", reason=reason,
                                                     distribution=dist, version=version)

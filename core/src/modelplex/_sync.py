@@ -7,9 +7,10 @@ and every HTTP connection lives on that one loop.
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,33 @@ from modelplex._stream import ChatStream
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
+
+
+def _start_portal() -> tuple[BlockingPortal, Callable[[], None]]:
+    """An event loop on a daemon thread, so a client nobody closed never holds up interpreter exit
+    (anyio's ``start_blocking_portal`` runs on an executor thread that exit waits for)."""
+    import anyio
+    from anyio.from_thread import BlockingPortal
+
+    ready = threading.Event()
+    box: list[BlockingPortal] = []
+
+    async def serve() -> None:
+        async with BlockingPortal() as portal:
+            box.append(portal)
+            ready.set()
+            await portal.sleep_until_stopped()
+
+    thread = threading.Thread(target=anyio.run, args=(serve,), name="modelplex-client", daemon=True)
+    thread.start()
+    ready.wait()
+    portal = box[0]
+
+    def stop() -> None:
+        portal.call(portal.stop)
+        thread.join()
+
+    return portal, stop
 
 
 class SyncChatStream:
@@ -75,7 +103,7 @@ class Client:
 
     def __init__(self, **kwargs: Any) -> None:
         self._async = AsyncClient(**kwargs)
-        self._stack: ExitStack | None = None
+        self._stop: Callable[[], None] | None = None
         self._portal: BlockingPortal | None = None
         self._lock = threading.Lock()
 
@@ -90,10 +118,7 @@ class Client:
     def _p(self) -> BlockingPortal:
         with self._lock:
             if self._portal is None:
-                from anyio.from_thread import start_blocking_portal
-
-                self._stack = ExitStack()
-                self._portal = self._stack.enter_context(start_blocking_portal())
+                self._portal, self._stop = _start_portal()
             return self._portal
 
     def chat(self, model: str, messages: str | Message | Sequence[Message], *, system: str | None = None,
@@ -123,12 +148,12 @@ class Client:
 
     def close(self) -> None:
         with self._lock:
-            portal, stack, self._portal, self._stack = self._portal, self._stack, None, None
-        if portal is not None and stack is not None:
+            portal, stop, self._portal, self._stop = self._portal, self._stop, None, None
+        if portal is not None and stop is not None:
             try:
                 portal.call(self._async.aclose)
             finally:
-                stack.close()
+                stop()
 
     def __enter__(self) -> Client:
         return self
@@ -139,7 +164,8 @@ class Client:
 
     def __del__(self) -> None:
         # A forgotten client must not keep its portal thread alive past the process's wish to exit.
-        if getattr(self, "_portal", None) is not None:
+        # At interpreter exit the loop thread may already be frozen: calling into it would never return.
+        if getattr(self, "_portal", None) is not None and not sys.is_finalizing():
             try:
                 self.close()
             except Exception:  # noqa: S110 - nothing sensible to do in a finaliser

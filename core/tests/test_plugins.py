@@ -1,0 +1,189 @@
+"""Discovery through real entry points: distributions written to a temporary directory on ``sys.path``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import modelplex
+from modelplex._plugins import Registry
+from modelplex.errors import (
+    PluginConflictError,
+    PluginIncompatibleError,
+    PluginLoadError,
+    UnknownProviderError,
+)
+
+GOOD = """
+from modelplex import ChatResponse, ProviderInfo, TextPart
+from modelplex.hookspecs import SPEC_VERSION, hookimpl
+
+CALLS = []
+
+@hookimpl
+def modelplex_provider_info():
+    return ProviderInfo(spec_version=SPEC_VERSION, requires_api_key=False)
+
+@hookimpl
+def modelplex_chat(ctx, request):
+    CALLS.append((ctx.name, request.model))
+    async def run():
+        return ChatResponse(provider=ctx.name, model=request.model, parts=[TextPart(text={text!r})])
+    return run()
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Write a distribution (dist-info with entry points, plus its module) importable from tmp_path."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    added: list[str] = []
+
+    def install(dist: str, module: str, source: str, provider: str, version: str = "1.0") -> None:
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+        info = tmp_path / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(f"[modelplex.plugins]\n{provider} = {module}\n")
+        added.append(module)
+
+    yield install
+    for module in added:
+        sys.modules.pop(module, None)
+
+
+def only(*names: str) -> dict[str, str]:
+    return {"MODELPLEX_PLUGINS": ",".join(names)}
+
+
+def test_a_plugin_that_fails_to_import_is_skipped_and_reported(site: Callable[..., None]) -> None:
+    site("modelplex-broken", "mp_broken", "raise RuntimeError('boom at import')", "broken")
+    site("modelplex-good", "mp_good", GOOD.format(text="still here"), "good")
+    registry = Registry(env=only("broken", "good"))
+    failure = registry.failures["broken"]
+    assert failure.kind == "load"
+    assert failure.distribution == "modelplex-broken"
+    assert "RuntimeError: boom at import" in failure.reason
+    client = modelplex.Client(plugins={}, env=only("broken", "good"), config_file=False)
+    with client:
+        assert client.chat("good/m", "hi").text == "still here"
+        with pytest.raises(PluginLoadError, match="boom at import"):
+            client.chat("broken/m", "hi")
+
+
+def test_two_distributions_claiming_one_name_are_reported_naming_both(site: Callable[..., None]) -> None:
+    site("modelplex-alpha", "mp_alpha", GOOD.format(text="a"), "dup")
+    site("modelplex-beta", "mp_beta", GOOD.format(text="b"), "dup")
+    registry = Registry(env=only("dup"))
+    assert "dup" not in registry.records, "neither claimant may silently win"
+    reason = registry.failures["dup"].reason
+    assert "modelplex-alpha" in reason and "modelplex-beta" in reason
+    with pytest.raises(PluginConflictError, match="modelplex-alpha.*modelplex-beta"):
+        registry.owner("dup")
+
+
+def test_async_hookimpl_is_refused_with_the_reason(site: Callable[..., None]) -> None:
+    source = GOOD.format(text="x").replace("def modelplex_chat(ctx, request):",
+                                          "async def modelplex_chat(ctx, request):")
+    site("modelplex-asyncy", "mp_asyncy", source, "asyncy")
+    registry = Registry(env=only("asyncy"))
+    failure = registry.failures["asyncy"]
+    assert failure.kind == "incompatible"
+    assert "async def" in failure.reason and "pluggy cannot await" in failure.reason
+    module = sys.modules["mp_asyncy"]
+    with pytest.raises(PluginIncompatibleError, match="modelplex_chat is 'async def'"):
+        Registry({"asyncy": module}, autoload=False)
+
+
+def test_a_plugin_for_another_contract_version_is_skipped(site: Callable[..., None]) -> None:
+    site("modelplex-future", "mp_future",
+         GOOD.format(text="x").replace("spec_version=SPEC_VERSION", "spec_version=99"), "future")
+    failure = Registry(env=only("future")).failures["future"]
+    assert failure.kind == "incompatible"
+    assert "version 99" in failure.reason
+
+
+def test_a_misspelt_hook_is_reported(site: Callable[..., None]) -> None:
+    site("modelplex-typo", "mp_typo", GOOD.format(text="x") + "\n@hookimpl\ndef modelplex_chta(ctx):\n"
+         "    return None\n", "typo")
+    failure = Registry(env=only("typo")).failures["typo"]
+    assert "modelplex_chta" in failure.reason
+
+
+def test_a_plugin_without_provider_info_is_reported(site: Callable[..., None]) -> None:
+    site("modelplex-bare", "mp_bare", "x = 1\n", "bare")
+    failure = Registry(env=only("bare")).failures["bare"]
+    assert "modelplex_provider_info" in failure.reason
+
+
+def test_allow_list_and_deny_list(site: Callable[..., None]) -> None:
+    site("modelplex-one", "mp_one", GOOD.format(text="1"), "one")
+    site("modelplex-two", "mp_two", GOOD.format(text="2"), "two")
+    assert set(Registry(env=only("one")).records) == {"one"}
+    assert Registry(env={"MODELPLEX_PLUGINS": ""}).records == {}, "an empty allow-list loads nothing"
+    denied = Registry(env={"MODELPLEX_PLUGINS": "one,two", "MODELPLEX_DISABLE_PLUGINS": "two"})
+    assert set(denied.records) == {"one"}
+    assert denied.failures["two"].kind == "disabled"
+    assert "MODELPLEX_DISABLE_PLUGINS" in denied.failures["two"].reason
+
+
+def test_a_call_reaches_only_the_owning_plugin(site: Callable[..., None]) -> None:
+    site("modelplex-first", "mp_first", GOOD.format(text="first"), "first")
+    site("modelplex-second", "mp_second", GOOD.format(text="second"), "second")
+    with modelplex.Client(env=only("first", "second"), config_file=False) as client:
+        # Both plugins answer every chat call they see, without checking the name: routing must pick.
+        assert client.chat("second/m", "hi").text == "second"
+        assert client.chat("first/m", "hi").text == "first"
+    assert sys.modules["mp_first"].CALLS == [("first", "m")]
+    assert sys.modules["mp_second"].CALLS == [("second", "m")]
+
+
+def test_unknown_provider_names_what_is_available_and_suggests(site: Callable[..., None]) -> None:
+    site("modelplex-openish", "mp_openish", GOOD.format(text="x"), "openish")
+    registry = Registry(env=only("openish"))
+    with pytest.raises(UnknownProviderError, match="did you mean 'openish'"):
+        registry.owner("openis")
+    with pytest.raises(LookupError, match="pip install modelplex-zzz"):
+        registry.owner("zzz")
+
+
+def test_explicit_plugins_without_autoload_use_exactly_those() -> None:
+    from modelplex_testing import fake
+
+    registry = Registry({"mine": fake}, autoload=False, env={})
+    assert list(registry.records) == ["mine"]
+    with pytest.raises(PluginConflictError):
+        registry.register("mine", fake)
+
+
+def test_discovery_is_lazy_and_import_is_light() -> None:
+    code = ("import sys, modelplex; c = modelplex.Client(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('modelplex_', 'httpx', 'cattrs', "
+            "'anyio', 'click', 'structlog', 'platformdirs'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         timeout=60)
+    assert out.stdout.strip() == "[]", f"imported at import time: {out.stdout}"
+
+
+def test_discovery_runs_once_per_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    calls = []
+    real = metadata.entry_points
+
+    def counting(**kwargs: object) -> object:
+        calls.append(kwargs)
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(metadata, "entry_points", counting)
+    with modelplex.Client(config_file=False) as client:
+        assert calls == []
+        client.chat("fake/echo", "one")
+        client.chat("fake/echo", "two")
+        client.embed("fake/embedder", "three")
+    assert len(calls) == 1

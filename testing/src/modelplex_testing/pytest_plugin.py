@@ -1,0 +1,37 @@
+"""pytest fixtures for applications and plugins that use Modelplex (registered as the ``modelplex`` plugin)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import modelplex
+from modelplex_testing._clients import fake_client
+
+
+@pytest.fixture
+def modelplex_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No user config file and no plugin lists from the environment; returns the (absent) config path."""
+    config = tmp_path / "modelplex-config.toml"
+    monkeypatch.setenv("MODELPLEX_CONFIG", str(config))
+    for name in ("MODELPLEX_PLUGINS", "MODELPLEX_DISABLE_PLUGINS", "MODELPLEX_FAKE_SCRIPT"):
+        monkeypatch.delenv(name, raising=False)
+    return config
+
+
+@pytest.fixture
+def modelplex_fake() -> Iterator[Callable[..., modelplex.Client]]:
+    """A factory of clients on the scripted fake provider, closed after the test."""
+    made: list[modelplex.Client] = []
+
+    def make(script: Sequence[Mapping[str, Any]] | None = None) -> modelplex.Client:
+        client = fake_client(script)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
