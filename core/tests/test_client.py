@@ -138,7 +138,7 @@ def http_client(plugin: HttpPlugin, **kwargs: Any) -> Client:
 
 @pytest.mark.parametrize(("address", "provider", "model"), [
     ("openai/gpt-4o-mini", "openai", "gpt-4o-mini"),
-    ("together/meta-llama/Llama-3.3-70B-Instruct-Turbo", "together", "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
+    ("together/meta-llama/Llama-3.3-70B-Instruct", "together", "meta-llama/Llama-3.3-70B-Instruct"),
     ("ollama/llama3.2:3b", "ollama", "llama3.2:3b"),
     ("lmstudio/qwen/qwen2.5-7b:q4", "lmstudio", "qwen/qwen2.5-7b:q4"),
 ])
@@ -224,29 +224,29 @@ def test_async_client_closes_connections_on_exit(server: Server) -> None:
 
 
 def test_a_refused_connection_is_a_transport_error() -> None:
-    with http_client(HttpPlugin(), providers={"httpy": {"base_url": "http://127.0.0.1:9",
-                                                        "api_key": SECRET}}) as client:
-        with pytest.raises(TransportError, match="httpy/m: connection failed") as info:
-            client.chat("httpy/m", "hi")
+    refused = {"httpy": {"base_url": "http://127.0.0.1:9", "api_key": SECRET}}
+    with http_client(HttpPlugin(), providers=refused) as client, \
+            pytest.raises(TransportError, match="httpy/m: connection failed") as info:
+        client.chat("httpy/m", "hi")
     assert SECRET not in str(info.value) and SECRET not in repr(info.value)
 
 
 def test_a_plugin_crash_deep_in_parsing_becomes_a_typed_error() -> None:
     broken = Server(body=b'{"no_choices": true}')
     try:
-        with http_client(HttpPlugin(), providers={"httpy": {"base_url": broken.url,
-                                                            "api_key": SECRET}}) as client:
-            with pytest.raises(ResponseParseError, match="plugin 'httpy'.*KeyError"):
-                client.chat("httpy/m", "hi")
+        settings = {"httpy": {"base_url": broken.url, "api_key": SECRET}}
+        with http_client(HttpPlugin(), providers=settings) as client, \
+                pytest.raises(ResponseParseError, match=r"plugin 'httpy'.*KeyError"):
+            client.chat("httpy/m", "hi")
     finally:
         broken.stop()
 
 
 def test_a_stream_that_ends_without_finishing_raises_after_its_events() -> None:
     seen: list[str] = []
-    with http_client(HttpPlugin(), providers={"httpy": {"api_key": SECRET}}) as client:
-        with pytest.raises(StreamInterruptedError, match="httpy/m"), client.stream("httpy/m", "hi") as s:
-            seen.extend(s.text_stream())
+    with http_client(HttpPlugin(), providers={"httpy": {"api_key": SECRET}}) as client, \
+            pytest.raises(StreamInterruptedError, match="httpy/m"), client.stream("httpy/m", "hi") as s:
+        seen.extend(s.text_stream())
     assert seen == ["partial "]
 
 

@@ -83,7 +83,7 @@ def test_two_distributions_claiming_one_name_are_reported_naming_both(site: Call
     assert "dup" not in registry.records, "neither claimant may silently win"
     reason = registry.failures["dup"].reason
     assert "modelplex-alpha" in reason and "modelplex-beta" in reason
-    with pytest.raises(PluginConflictError, match="modelplex-alpha.*modelplex-beta"):
+    with pytest.raises(PluginConflictError, match=r"modelplex-alpha.*modelplex-beta"):
         registry.owner("dup")
 
 

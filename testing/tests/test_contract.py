@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import example_plugin
 import pytest
 
-import example_plugin
 from modelplex import FinishReason, Message, Tool, Usage
 from modelplex.errors import AuthenticationError, ModelNotFoundError
-from modelplex_testing import Expect, ProviderContract, Replayer, Scenario
+from modelplex_testing import Expect, ProviderContract, Scenario
 
 CAPITAL = Tool(name="get_capital", parameters={
     "additionalProperties": False, "properties": {"country": {"type": "string"}},

@@ -1,7 +1,8 @@
 """Modelplex: one interface to every LLM provider, each provider a plugin found through entry points."""
 
-from attrs import resolve_types as _resolve_types
+from contextlib import suppress as _suppress
 
+from attrs import resolve_types as _resolve_types
 
 from modelplex._catalog import Capabilities, ModelInfo, Prices
 from modelplex._client import AsyncClient
@@ -97,8 +98,6 @@ for _name in __all__:
     if hasattr(_obj, "__attrs_attrs__"):
         _resolve_types(_obj)
     if getattr(_obj, "__module__", "").startswith("modelplex._"):
-        try:
+        with _suppress(AttributeError, TypeError):
             _obj.__module__ = "modelplex"
-        except (AttributeError, TypeError):
-            pass
-del _name, _obj, _resolve_types
+del _name, _obj, _resolve_types, _suppress

@@ -50,7 +50,7 @@ def _messages(messages: str | Message | Sequence[Message], system: str | None) -
         bad = next((m for m in out if not isinstance(m, Message)), None)
         if bad is not None:
             raise TypeError(f"messages must be Message objects, got {type(bad).__name__}")
-    return ((Message.system(system),) + out) if system else out
+    return (Message.system(system), *out) if system else out
 
 
 def _tool_choice(value: Any) -> ToolChoice | None:

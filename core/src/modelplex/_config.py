@@ -48,7 +48,8 @@ def load_config(path: Path | None) -> dict[str, Any]:
     providers = data.get("providers", {})
     if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
         raise ConfigurationError(f"config file {path}: [providers.NAME] sections must be tables")
-    if any("api_key" in v for v in providers.values()) and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    readable = path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+    if readable and any("api_key" in v for v in providers.values()):
         warnings.warn(f"config file {path} holds an API key but others can read it; run: chmod 600 {path}",
                       stacklevel=3)
     return data

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 from modelplex._json import JSON
 from modelplex._responses import ProviderWarning, Usage
+from modelplex._tuples import as_tuple
 
 
 @attrs.frozen(kw_only=True)
@@ -15,16 +16,20 @@ class EmbedRequest:
     """``task_type`` is a hint some providers take (Gemini's ``RETRIEVAL_QUERY``, ...)."""
 
     model: str
-    inputs: tuple[str, ...] = attrs.field(converter=tuple)
+    inputs: tuple[str, ...] = attrs.field(converter=as_tuple)
     dimensions: int | None = None
     task_type: str | None = None
     extra: Mapping[str, JSON] = attrs.field(factory=dict)
+
+
+def _vectors(vectors: Iterable[Iterable[float]]) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(v) for v in vectors)
 
 
 @attrs.frozen(kw_only=True)
 class EmbedResponse:
     provider: str
     model: str
-    vectors: tuple[tuple[float, ...], ...] = attrs.field(converter=lambda vs: tuple(tuple(v) for v in vs))
+    vectors: tuple[tuple[float, ...], ...] = attrs.field(converter=_vectors)
     usage: Usage = attrs.field(factory=Usage)
-    warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=tuple)
+    warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=as_tuple)

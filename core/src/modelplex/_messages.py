@@ -102,7 +102,7 @@ PART_TYPES: tuple[type[Any], ...] = (TextPart, ImagePart, ToolCallPart, ToolResu
 def _parts(value: str | Part | Sequence[Part]) -> tuple[Part, ...]:
     if isinstance(value, str):
         return (TextPart(text=value),)
-    if isinstance(value, PART_TYPES):
+    if isinstance(value, TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart):
         return (value,)
     return tuple(value)
 
@@ -114,15 +114,15 @@ class Message:
 
     @classmethod
     def system(cls, content: str | Part | Sequence[Part]) -> Message:
-        return cls(role="system", parts=content)  # type: ignore[arg-type]
+        return cls(role="system", parts=content)
 
     @classmethod
     def user(cls, content: str | Part | Sequence[Part]) -> Message:
-        return cls(role="user", parts=content)  # type: ignore[arg-type]
+        return cls(role="user", parts=content)
 
     @classmethod
     def assistant(cls, content: str | Part | Sequence[Part]) -> Message:
-        return cls(role="assistant", parts=content)  # type: ignore[arg-type]
+        return cls(role="assistant", parts=content)
 
     @classmethod
     def tool(cls, tool_call_id: str, content: str, *, name: str | None = None,

@@ -10,6 +10,7 @@ import attrs
 from modelplex._json import JSON
 from modelplex._messages import Message
 from modelplex._tools import Tool, ToolChoice
+from modelplex._tuples import as_tuple
 
 
 @attrs.frozen(kw_only=True)
@@ -36,10 +37,10 @@ class ChatOptions:
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None
-    stop: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    stop: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     seed: int | None = None
     response_format: ResponseFormat | None = None
-    tools: tuple[Tool, ...] = attrs.field(default=(), converter=tuple)
+    tools: tuple[Tool, ...] = attrs.field(default=(), converter=as_tuple)
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     include_raw: bool = False
@@ -51,5 +52,5 @@ class ChatRequest:
     """What a provider plugin receives: the provider's own model id, the messages and the options."""
 
     model: str
-    messages: tuple[Message, ...] = attrs.field(converter=tuple)
+    messages: tuple[Message, ...] = attrs.field(converter=as_tuple)
     options: ChatOptions = attrs.field(factory=ChatOptions)

@@ -9,9 +9,10 @@ import attrs
 
 from modelplex._json import JSON
 from modelplex._messages import Message, Part, ReasoningPart, TextPart, ToolCallPart
+from modelplex._tuples import as_tuple
 
 
-class FinishReason(str, enum.Enum):
+class FinishReason(enum.StrEnum):
     STOP = "stop"
     LENGTH = "length"
     TOOL_CALLS = "tool_calls"
@@ -75,11 +76,11 @@ def _first_text(parts: tuple[Part, ...], kind: type[Any]) -> str:
 class ChatResponse:
     provider: str
     model: str
-    parts: tuple[Part, ...] = attrs.field(default=(), converter=tuple)
+    parts: tuple[Part, ...] = attrs.field(default=(), converter=as_tuple)
     finish_reason: FinishReason = FinishReason.STOP
     raw_finish_reason: str | None = None
     usage: Usage = attrs.field(factory=Usage)
-    warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=tuple)
+    warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=as_tuple)
     id: str | None = None
     raw: JSON = attrs.field(default=None, eq=False)
 

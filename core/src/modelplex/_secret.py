@@ -44,7 +44,8 @@ class Secret:
 
 def scrub(text: str) -> str:
     """Remove every known secret and anything shaped like a provider key from ``text``."""
-    for value in _KNOWN:
+    # Longest first: a secret that contains another must not be half-masked, leaving its tail shown.
+    for value in sorted(_KNOWN, key=len, reverse=True):
         if value in text:
             text = text.replace(value, MASK)
     return _PATTERNS.sub(MASK, text)

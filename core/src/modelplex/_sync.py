@@ -7,6 +7,7 @@ and every HTTP connection lives on that one loop.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -166,7 +167,5 @@ class Client:
         # A forgotten client must not keep its portal thread alive past the process's wish to exit.
         # At interpreter exit the loop thread may already be frozen: calling into it would never return.
         if getattr(self, "_portal", None) is not None and not sys.is_finalizing():
-            try:
+            with contextlib.suppress(Exception):  # nothing sensible to do in a finaliser
                 self.close()
-            except Exception:  # noqa: S110 - nothing sensible to do in a finaliser
-                pass

@@ -12,7 +12,8 @@ from modelplex._json import JSON
 from modelplex.errors import ToolSchemaError
 
 # The strictest rule among the providers (OpenAI, Anthropic, Gemini): a tool's name must pass everywhere.
-TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]{0,63}$")
+# `\Z`, not `$`: `$` also matches before a trailing newline, which would let "name\n" through.
+TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]{0,63}\Z")
 _JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
 
 

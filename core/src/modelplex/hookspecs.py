@@ -57,7 +57,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec(firstresult=True)
-def modelplex_provider_info() -> ProviderInfo | None:  # type: ignore[empty-body]
+def modelplex_provider_info() -> ProviderInfo | None:
     """Register the provider: say which contract version the plugin speaks and how it is configured.
 
     :returns: a :class:`~modelplex.ProviderInfo`. Every provider plugin must implement this hook.
@@ -67,7 +67,7 @@ def modelplex_provider_info() -> ProviderInfo | None:  # type: ignore[empty-body
 
 
 @hookspec(firstresult=True)
-def modelplex_chat(  # type: ignore[empty-body]
+def modelplex_chat(
     ctx: ProviderContext, request: ChatRequest
 ) -> Awaitable[ChatResponse] | None:
     """Answer one chat request without streaming.
@@ -84,7 +84,7 @@ def modelplex_chat(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def modelplex_chat_stream(  # type: ignore[empty-body]
+def modelplex_chat_stream(
     ctx: ProviderContext, request: ChatRequest
 ) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]] | None:
     """Answer one chat request as a stream of typed events.
@@ -103,7 +103,7 @@ def modelplex_chat_stream(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def modelplex_embed(  # type: ignore[empty-body]
+def modelplex_embed(
     ctx: ProviderContext, request: EmbedRequest
 ) -> Awaitable[EmbedResponse] | None:
     """Embed ``request.inputs``; one vector per input, in order.
@@ -116,7 +116,7 @@ def modelplex_embed(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def modelplex_list_models(  # type: ignore[empty-body]
+def modelplex_list_models(
     ctx: ProviderContext,
 ) -> Awaitable[Sequence[ModelInfo]] | None:
     """List the models this provider offers, with what is known of each.
@@ -128,7 +128,7 @@ def modelplex_list_models(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def modelplex_tool_codec(ctx: ProviderContext) -> ToolCodec | None:  # type: ignore[empty-body]
+def modelplex_tool_codec(ctx: ProviderContext) -> ToolCodec | None:
     """Give the codec that translates canonical tools, tool choice, tool calls and tool results to and
     from this provider's wire format (see :class:`~modelplex.ToolCodec`).
 

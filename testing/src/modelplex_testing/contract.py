@@ -34,7 +34,6 @@ from hypothesis import strategies as st
 import modelplex
 from modelplex import AsyncClient, FinishReason, Message, StreamEvent, Usage
 from modelplex.errors import APIStatusError, ModelplexError, StreamInterruptedError
-
 from modelplex_testing.replay import Recording, Replayer, split_at
 
 FAKE_KEY = "sk-contract-test-DO-NOT-LEAK-0123456789"
@@ -192,7 +191,8 @@ class ProviderContract:
 
         registry = Registry(env={"MODELPLEX_PLUGINS": self.provider})
         assert self.provider in registry.records, registry.failures.get(self.provider)
-        assert registry.records[self.provider].info.spec_version in modelplex.hookspecs.SUPPORTED_SPEC_VERSIONS
+        spec = registry.records[self.provider].info.spec_version
+        assert spec in modelplex.hookspecs.SUPPORTED_SPEC_VERSIONS
 
     def test_chat_text(self) -> None:
         self.chat_case("chat_text", self.supports_chat)
@@ -240,7 +240,8 @@ class ProviderContract:
             body = self.recording(scn.recording).body_bytes()
             self._check_splits(scn, body, reference)
             # One byte at a time is the harshest split of all.
-            one = Replayer(self.recording(scn.recording), chunks=[body[i:i + 1] for i in range(len(body))])
+            bytewise = [body[i:i + 1] for i in range(len(body))]
+            one = Replayer(self.recording(scn.recording), chunks=bytewise)
             assert self.run(scn, one)[2] == reference
 
     def _check_splits(self, scn: Scenario, body: bytes, reference: list[StreamEvent]) -> None:

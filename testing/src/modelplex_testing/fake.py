@@ -64,7 +64,6 @@ from modelplex.errors import (
     StreamInterruptedError,
 )
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
-
 from modelplex_testing._canonical import CanonicalToolCodec
 
 SCRIPT_ENV = "MODELPLEX_FAKE_SCRIPT"
@@ -95,9 +94,10 @@ def _next_turn(ctx: ProviderContext, request: ChatRequest) -> dict[str, Any]:
     script = _script(ctx)
     if not script:
         return _echo(request)
-    index = ctx.state.get("turn", 0)
+    index: int = ctx.state.get("turn", 0)
     ctx.state["turn"] = index + 1
-    return script[min(index, len(script) - 1)]
+    turn: dict[str, Any] = script[min(index, len(script) - 1)]
+    return turn
 
 
 def _echo(request: ChatRequest) -> dict[str, Any]:

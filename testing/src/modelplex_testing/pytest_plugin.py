@@ -1,4 +1,4 @@
-"""pytest fixtures for applications and plugins that use Modelplex (registered as the ``modelplex`` plugin)."""
+"""pytest fixtures for applications and plugins that use Modelplex (the ``modelplex`` pytest plugin)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ Recordings use the JSON format of Modelplex's shared fixtures: one exchange per 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -48,7 +49,7 @@ class Recording:
 
     @property
     def request_path(self) -> str:
-        return urlsplit(self.request["url"]).path
+        return urlsplit(str(self.request["url"])).path
 
     @property
     def request_body(self) -> Any:
@@ -146,4 +147,4 @@ def split_at(data: bytes, cuts: Sequence[int]) -> list[bytes]:
     """``data`` cut at the given offsets (sorted, deduplicated, empty pieces dropped)."""
     points = sorted({c for c in cuts if 0 < c < len(data)})
     bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
