@@ -1,0 +1,106 @@
+"""Every check a contributor or CI runs: ``nox`` (lint, typecheck, tests); ``nox -s demo``.
+
+Each workspace package is tested in a fresh virtual environment holding only that package and
+what it declares (its dependencies and its ``test`` dependency group), so a test importing
+something its package never declared fails here rather than for a user. ``uv sync --package``
+installs exactly one member's dependency closure from ``uv.lock``; the workspace members it
+needs (``modelplex``, ``modelplex-testing``) come from their local directories, never PyPI.
+
+``nox -s tests`` runs every package, ``nox -s "tests(core)"`` one of them; arguments after
+``--`` go to pytest (``nox -s "tests(core)" -- -x -k stream``). After changing a dependency,
+run ``uv lock``: the sessions install with ``--locked`` and refuse a stale lock file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_external_run = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+ROOT = Path(__file__).resolve().parent
+# The cross-package tests in ./tests run with every workspace member installed, plus the root's
+# own dependency group (named apart from the members' `test` groups so theirs stay out).
+WORKSPACE = "workspace"
+WORKSPACE_GROUP = "workspace-test"
+
+
+def _distribution(directory: Path) -> str:
+    with (directory / "pyproject.toml").open("rb") as f:
+        name: str = tomllib.load(f)["project"]["name"]
+    return name
+
+
+def _members() -> dict[str, Path]:
+    """Session ids to package directories: core, testing, then each plugin by directory name."""
+    members = {"core": ROOT / "core", "testing": ROOT / "testing"}
+    for pyproject in sorted(ROOT.glob("plugins/*/pyproject.toml")):
+        members[pyproject.parent.name] = pyproject.parent
+    return members
+
+
+MEMBERS = _members()
+PLUGINS = [d for d in MEMBERS.values() if d.parent.name == "plugins"]
+
+
+def _has_tests(directory: Path) -> bool:
+    return any(directory.rglob("test_*.py")) or any(directory.rglob("*_test.py"))
+
+
+def _existing(*paths: str) -> list[str]:
+    return [p for p in paths if (ROOT / p).exists()]
+
+
+def _sync(session: nox.Session, *args: str) -> None:
+    """Make the session's environment exactly the locked closure that ``args`` select."""
+    location = str(session.virtualenv.location)
+    session.run_install(
+        "uv", "sync", "--locked", "--no-default-groups", f"--python={location}", *args,
+        env={"UV_PROJECT_ENVIRONMENT": location},
+    )
+
+
+@nox.session
+@nox.parametrize("package", [nox.param(p, id=p) for p in [*MEMBERS, WORKSPACE]])
+def tests(session: nox.Session, package: str) -> None:
+    """Run one package's tests in an environment holding only what that package declares."""
+    directory = ROOT if package == WORKSPACE else MEMBERS[package]
+    if not _has_tests(directory / "tests"):
+        session.skip(f"{directory.relative_to(ROOT) / 'tests'} holds no tests")
+    if package == WORKSPACE:
+        _sync(session, "--all-packages", "--group", WORKSPACE_GROUP)
+    else:
+        _sync(session, "--package", _distribution(directory), "--group", "test")
+    session.chdir(directory)
+    # pytest's exit code 5 (nothing collected) fails the session like any other failure.
+    session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check over every package, the cross-package tests and this file."""
+    _sync(session, "--only-group", "lint")
+    paths = _existing("core", "testing", "plugins", "tests", "noxfile.py")
+    session.run("ruff", "check", *paths, *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict (configured in the root pyproject.toml) over every package's sources."""
+    _sync(session, "--all-packages", "--group", "typecheck")
+    sources = ["core/src", "testing/src", *(f"plugins/{d.name}/src" for d in PLUGINS)]
+    session.run("mypy", "--strict", *_existing(*sources), *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: the `modelplex` command against the scripted `fake` provider, no keys."""
+    _sync(session, "--package", "modelplex-testing")
+    session.run("modelplex", "plugins")
+    session.run("modelplex", "chat", "-m", "fake/echo", "Hello from Modelplex")
+    session.run("modelplex", "chat", "-m", "fake/echo", "--json", "Hello")
