@@ -327,3 +327,20 @@ def test_a_client_nobody_closed_does_not_hang_interpreter_exit() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
                          check=True)
     assert out.stdout.strip() == "echo: bye"
+
+
+def test_listing_every_provider_skips_one_that_fails() -> None:
+    with Client(plugins={"fake": fake, "httpy": _ListingPlugin()}, autoload=False, env={},
+                config_file=False, providers={"httpy": {"api_key": SECRET}}) as client:
+        models = client.list_models()
+        assert {m.provider for m in models} == {"fake"}
+        with pytest.raises(TransportError):
+            client.list_models("httpy")
+
+
+class _ListingPlugin(HttpPlugin):
+    @hookimpl
+    def modelplex_list_models(self, ctx: modelplex.ProviderContext) -> Any:
+        async def run() -> list[modelplex.ModelInfo]:
+            raise TransportError("down", provider=ctx.name)
+        return run()

@@ -187,3 +187,11 @@ def test_discovery_runs_once_per_client(monkeypatch: pytest.MonkeyPatch) -> None
         client.chat("fake/echo", "two")
         client.embed("fake/embedder", "three")
     assert len(calls) == 1
+
+
+def test_discovering_the_fake_plugin_does_not_import_the_test_tooling() -> None:
+    code = ("import sys, modelplex; c = modelplex.Client(); c.registry; "
+            "heavy = ('pytest', 'hypothesis', 'modelplex_testing.contract'); "
+            "print(sorted(m for m in heavy if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"

@@ -12,6 +12,7 @@ from modelplex._catalog import ModelInfo
 from modelplex._codec import ToolCodec
 from modelplex._config import Settings, default_config_path, environ, load_config
 from modelplex._embeddings import EmbedRequest, EmbedResponse
+from modelplex._logging import log
 from modelplex._messages import Message
 from modelplex._options import ChatOptions, ChatRequest, ResponseFormat
 from modelplex._plugins import Registry
@@ -195,14 +196,21 @@ class AsyncClient:
         return response
 
     async def list_models(self, provider: str | None = None) -> list[ModelInfo]:
-        """The models of ``provider``, or of every loaded provider that can list without failing."""
+        """The models of ``provider``; without one, of every loaded provider that lists them.
+
+        Naming a provider raises its error. Listing them all skips (and logs) a provider that fails, so
+        one provider being down does not hide the others' models.
+        """
         if provider is not None:
             models = await self._await(provider, None, self._call(provider, "modelplex_list_models"))
             return list(models)
         out: list[ModelInfo] = []
         for name in self.registry.names:
             if "modelplex_list_models" in self.registry.records[name].hooks:
-                out.extend(await self.list_models(name))
+                try:
+                    out.extend(await self.list_models(name))
+                except ModelplexError as exc:
+                    log("warning", "list_models_failed", provider=name, error=str(exc))
         return out
 
     def tool_codec(self, provider: str) -> ToolCodec:

@@ -1,9 +1,33 @@
-"""The Modelplex test kit: the provider contract, recorded-traffic replay, strategies and a fake provider."""
+"""The Modelplex test kit: the provider contract, recorded-traffic replay, strategies and a fake provider.
 
-from modelplex_testing._canonical import CanonicalToolCodec
-from modelplex_testing._clients import fake_client
-from modelplex_testing.contract import FAKE_KEY, Expect, ProviderContract, Scenario
-from modelplex_testing.replay import ChunkedStream, Recording, Replayer, load_recordings, split_at
+Names load on first use: discovering the ``fake`` plugin (``modelplex_testing.fake``) must not import
+pytest and Hypothesis into every ``modelplex`` command.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelplex_testing._canonical import CanonicalToolCodec
+    from modelplex_testing._clients import fake_client
+    from modelplex_testing.contract import FAKE_KEY, Expect, ProviderContract, Scenario
+    from modelplex_testing.replay import ChunkedStream, Recording, Replayer, load_recordings, split_at
+
+_WHERE = {
+    "FAKE_KEY": "contract",
+    "CanonicalToolCodec": "_canonical",
+    "ChunkedStream": "replay",
+    "Expect": "contract",
+    "ProviderContract": "contract",
+    "Recording": "replay",
+    "Replayer": "replay",
+    "Scenario": "contract",
+    "fake_client": "_clients",
+    "load_recordings": "replay",
+    "split_at": "replay",
+}
 
 __all__ = [
     "FAKE_KEY",
@@ -18,3 +42,12 @@ __all__ = [
     "load_recordings",
     "split_at",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelplex_testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"modelplex_testing.{module}"), name)
+    globals()[name] = value
+    return value

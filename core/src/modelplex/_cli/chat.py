@@ -1,0 +1,76 @@
+"""``modelplex chat``: one prompt to one model, the reply streamed to stdout or printed as JSON."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from modelplex._cli.inputs import check_tool_choice, load_tools, parse_options, read_prompt
+from modelplex._cli.output import ReplyPrinter, echo_json, response_json
+from modelplex._cli.state import get_state
+
+if TYPE_CHECKING:
+    import modelplex
+
+
+@click.command()
+@click.option("-m", "--model", required=True, metavar="PROVIDER/MODEL",
+              help="The model to ask, as provider/model (see 'modelplex models').")
+@click.option("--system", metavar="TEXT", help="A system prompt.")
+@click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the whole reply as one JSON object (text, reasoning, tool calls, usage).")
+@click.option("--tools", "tools_file", metavar="FILE",
+              help="A JSON list of tools: objects with name, description and parameters.")
+@click.option("-o", "--option", "option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A chat option (temperature, max_tokens, stop, tool_choice, ...); values are "
+                   "JSON when they parse. Unknown keys go to the provider as is. Repeatable.")
+@click.argument("prompt", required=False)
+@click.pass_context
+def chat(ctx: click.Context, model: str, system: str | None, no_stream: bool, as_json: bool,
+         tools_file: str | None, option_pairs: tuple[str, ...], prompt: str | None) -> None:
+    """Send PROMPT (or standard input) to a model and print the reply.
+
+    The answer goes to stdout as it arrives; reasoning, warnings and notes go to stderr.
+    """
+    options, extra = parse_options(option_pairs)
+    tools = load_tools(tools_file) if tools_file is not None else []
+    check_tool_choice(options, tools)
+    text = read_prompt(prompt)
+    kwargs: dict[str, Any] = {**options, "tools": tools, "extra": extra}
+
+    from modelplex._logging import log
+
+    log("debug", "cli_chat", model=model, stream=not no_stream, options=sorted(options),
+        extra=sorted(extra), tools=[t.name for t in tools])
+    client = get_state(ctx).client
+    if no_stream:
+        response = client.chat(model, text, system=system, **kwargs)
+        if as_json:
+            echo_json(response_json(response))
+        else:
+            ReplyPrinter().response(response)
+    elif as_json:  # streamed all the same, so a long reply does not hit a non-streaming timeout
+        echo_json(response_json(_stream(client, model, text, system, kwargs, None)))
+    else:
+        _stream(client, model, text, system, kwargs, ReplyPrinter())
+
+
+def _stream(client: modelplex.Client, model: str, text: str, system: str | None,
+            kwargs: dict[str, Any], printer: ReplyPrinter | None) -> modelplex.ChatResponse:
+    """Stream the reply, shown through ``printer`` if given; on a break, what came stays shown."""
+    try:
+        with client.stream(model, text, system=system, **kwargs) as stream:
+            for event in stream:
+                if printer is not None:
+                    printer.event(event)
+    except BaseException:
+        if printer is not None:
+            printer.finish()
+        raise
+    response = stream.response
+    assert response is not None  # a stream that ends without its finish raises instead
+    if printer is not None:
+        printer.finish(response)
+    return response
