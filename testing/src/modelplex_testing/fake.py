@@ -57,6 +57,7 @@ from modelplex.errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ContextLengthExceededError,
     ModelNotFoundError,
     RateLimitError,
@@ -85,7 +86,7 @@ def _script(ctx: ProviderContext) -> list[dict[str, Any]] | None:
         with open(str(path), encoding="utf-8") as f:
             script = json.load(f)
     if script is not None and not (isinstance(script, list) and all(isinstance(t, dict) for t in script)):
-        raise ValueError("fake: the script must be a list of turn objects")
+        raise ConfigurationError(f"{ctx.name}: the script must be a list of turn objects")
     ctx.state["script"] = script
     return script
 
