@@ -22,9 +22,13 @@ def converter() -> cattrs.Converter:
     from modelplex._events import StreamEvent
     from modelplex._messages import Part
     from modelplex._responses import FinishReason
+    from modelplex._secret import MASK, Secret
 
     conv = cattrs.Converter(omit_if_default=False, forbid_extra_keys=True)
     conv.register_unstructure_hook(FinishReason, lambda e: e.value)
+    # A key never leaves the process through serialisation (a usage log, a dashboard, a cache).
+    conv.register_unstructure_hook(Secret, lambda s: MASK)
+    conv.register_structure_hook(Secret, _structure_secret)
     conv.register_unstructure_hook(bytes, lambda b: base64.b64encode(b).decode("ascii"))
     conv.register_structure_hook(bytes, lambda v, _: base64.b64decode(v) if isinstance(v, str) else bytes(v))
 
@@ -42,11 +46,28 @@ def converter() -> cattrs.Converter:
     return conv
 
 
+def _structure_secret(value: Any, _: Any) -> Any:
+    from modelplex._secret import MASK, Secret
+
+    if not isinstance(value, str) or value == MASK:
+        raise ValueError("a serialised Secret is masked; API keys are never serialised, give the key again")
+    return Secret(value)
+
+
 def unstructure(obj: object) -> Any:
     """Turn any public Modelplex value into plain dicts, lists and scalars (bytes become base64)."""
     return converter().unstructure(obj)
 
 
 def structure(data: Any, cls: type[T]) -> T:
-    """Build a ``cls`` from what :func:`unstructure` made."""
-    return converter().structure(data, cls)
+    """Build a ``cls`` from what :func:`unstructure` made.
+
+    Bad data raises one ``ValueError`` naming every offending field path and why.
+    """
+    import cattrs
+
+    try:
+        return converter().structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = cattrs.transform_error(exc, format_exception=lambda e, _: f"{type(e).__name__}: {e}")
+        raise ValueError(f"cannot build {getattr(cls, '__name__', cls)}: " + "; ".join(problems)) from None

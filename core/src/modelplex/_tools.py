@@ -11,16 +11,17 @@ import attrs
 from modelplex._json import JSON
 from modelplex.errors import ToolSchemaError
 
-# The strictest rule among the providers (OpenAI, Anthropic, Gemini): a tool's name must pass everywhere.
+# What every provider accepts, so one tool list goes anywhere: OpenAI and Anthropic take [A-Za-z0-9_-] (no
+# dots), Gemini wants a letter or underscore first; 64 is OpenAI's limit.
 # `\Z`, not `$`: `$` also matches before a trailing newline, which would let "name\n" through.
-TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]{0,63}\Z")
+TOOL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}\Z")
 _JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
 
 
 def _check_name(_: object, __: attrs.Attribute[str], value: str) -> None:
     if not TOOL_NAME.match(value):
         raise ToolSchemaError(
-            f"tool name {value!r} is invalid: use 1-64 letters, digits, '_', '-' or '.', "
+            f"tool name {value!r} is invalid: use 1-64 letters, digits, '_' or '-', "
             "starting with a letter or '_'",
             field="name",
         )

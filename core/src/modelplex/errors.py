@@ -13,7 +13,7 @@
     - APIStatusError                 (status_code, is_retryable)
       . AuthenticationError          401, 403
       . NotFoundError                404
-        . ModelNotFoundError
+        . ModelNotFoundError (LookupError)
       . RateLimitError               429 (retry_after)
       . BadRequestError (ValueError) 400, 413, 422
         . ContextLengthExceededError
