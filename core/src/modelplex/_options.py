@@ -31,6 +31,10 @@ class ResponseFormat:
 class ChatOptions:
     """Sampling and output options. ``None`` means "the provider's default"; nothing is sent for it.
 
+    ``reasoning_effort`` (``"low"``, ``"medium"``, ``"high"``) and ``reasoning_budget`` (tokens) ask a
+    reasoning model to think; each provider takes the one it understands and warns about the other.
+    ``prompt_cache`` marks the stable prefix (system prompt, tools, conversation so far) for caching
+    where a provider needs it marked (Anthropic's ``cache_control``); others cache on their own.
     ``extra`` is merged into the provider's request body as is, for settings Modelplex has no name for.
     """
 
@@ -43,6 +47,9 @@ class ChatOptions:
     tools: tuple[Tool, ...] = attrs.field(default=(), converter=as_tuple)
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
+    reasoning_budget: int | None = None
+    prompt_cache: bool | None = None
     include_raw: bool = False
     extra: Mapping[str, JSON] = attrs.field(factory=dict)
 

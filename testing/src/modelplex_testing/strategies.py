@@ -341,6 +341,9 @@ def chat_options() -> st.SearchStrategy[ChatOptions]:
             tools=st.just(chosen),
             tool_choice=_optional(tool_choices([t.name for t in chosen])),
             parallel_tool_calls=_optional(st.booleans()),
+            reasoning_effort=_optional(st.sampled_from(("low", "medium", "high"))),
+            reasoning_budget=_optional(st.integers(min_value=0, max_value=10**6)),
+            prompt_cache=_optional(st.booleans()),
             include_raw=st.booleans(),
             extra=st.dictionaries(_small_texts(10), json_values(), max_size=3),
         )
