@@ -41,6 +41,8 @@ class Accumulator:
 
     def __init__(self, provider: str, model: str) -> None:
         self.provider, self.model = provider, model
+        # Reasoning is replayed to the model the caller asked for, not the snapshot that answered.
+        self.origin = Origin(provider=provider, model=model)
         self.id: str | None = None
         self.parts: list[Part] = []
         self.usage: Usage | None = None
@@ -58,7 +60,7 @@ class Accumulator:
             r = self._reasoning
             self.parts.append(ReasoningPart(text="".join(r["text"]), signature=r["signature"],
                                             redacted_data=r["redacted"],
-                                            origin=Origin(provider=self.provider, model=self.model)))
+                                            origin=self.origin))
             self._reasoning = None
 
     def add(self, event: StreamEvent) -> None:
