@@ -1,0 +1,144 @@
+"""Canonical messages to Chat Completions ``messages``: one stage, :func:`encode_messages`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from modelplex import (
+    ImagePart,
+    Message,
+    ProviderWarning,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from modelplex_openai_compat.call import Call
+
+
+def _warn(code: str, message: str, field: str) -> ProviderWarning:
+    return ProviderWarning(code=code, message=message, field=field)
+
+
+def _dropped(index: int, part: object, role: str) -> ProviderWarning:
+    kind = getattr(part, "type", type(part).__name__)
+    return _warn("dropped-part", f"a {kind} part cannot go in a {role} message here; it was left "
+                 "out", f"messages[{index}]")
+
+
+def _text_or_parts(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """A lone text part travels as a plain string, which every server takes."""
+    if len(parts) == 1 and parts[0]["type"] == "text":
+        return str(parts[0]["text"])
+    return parts
+
+
+def _reasoning(call: Call, index: int, part: ReasoningPart,
+               warnings: list[ProviderWarning]) -> str | None:
+    """The text to send back for ``part``, or ``None``; a warning when something is dropped."""
+    origin = part.origin
+    own = origin is not None and origin.provider == call.provider and origin.model == call.model
+    if not own:
+        came = f"{origin.provider}/{origin.model}" if origin else "an unknown model"
+        warnings.append(_warn("dropped-reasoning", f"reasoning from {came} is not sent to "
+                              f"{call.provider}/{call.model}", f"messages[{index}]"))
+        return None
+    if not call.profile.send_reasoning_back or call.profile.reasoning_field is None:
+        return None  # the server's own reasoning, which it does not take back: nothing is lost
+    if part.redacted_data is not None or (part.signature is not None and not part.text):
+        warnings.append(_warn("dropped-reasoning", "encrypted reasoning cannot be sent back on "
+                              "this wire", f"messages[{index}]"))
+    return part.text
+
+
+def _assistant(call: Call, index: int, message: Message,
+               warnings: list[ProviderWarning]) -> dict[str, Any]:
+    texts: list[str] = []
+    calls: list[Any] = []
+    reasoning: list[str] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            calls.append(call.codec.encode_tool_call(part))
+        elif isinstance(part, ReasoningPart):
+            text = _reasoning(call, index, part, warnings)
+            if text is not None:
+                reasoning.append(text)
+        else:
+            warnings.append(_dropped(index, part, "assistant"))
+    out: dict[str, Any] = {"role": "assistant",
+                           "content": "".join(texts) if texts or not calls else None}
+    if reasoning and call.profile.reasoning_field is not None:
+        out[call.profile.reasoning_field] = "".join(reasoning)
+    if calls:
+        out["tool_calls"] = calls
+    return out
+
+
+def _user(call: Call, index: int, message: Message, warnings: list[ProviderWarning]) -> (
+        dict[str, Any] | None):
+    parts: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            parts.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            if call.profile.supports_images:
+                parts.append({"type": "image_url", "image_url": {"url": part.data_url()}})
+            else:
+                warnings.append(_warn("dropped-part", "this server takes no images; the image was "
+                                      "left out", f"messages[{index}]"))
+        elif not isinstance(part, ToolResultPart):
+            warnings.append(_dropped(index, part, "user"))
+    if not parts:
+        return None
+    return {"role": "user", "content": _text_or_parts(parts)}
+
+
+def _system(index: int, message: Message, warnings: list[ProviderWarning]) -> dict[str, Any]:
+    parts = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            parts.append({"type": "text", "text": part.text})
+        else:
+            warnings.append(_dropped(index, part, "system"))
+    return {"role": "system", "content": _text_or_parts(parts) if parts else ""}
+
+
+def _tool_results(call: Call, index: int, parts: Sequence[object],
+                  warnings: list[ProviderWarning]) -> list[dict[str, Any]]:
+    out = []
+    for part in parts:
+        if not isinstance(part, ToolResultPart):
+            continue
+        out.append(call.codec.encode_tool_result(part))
+        if part.is_error:
+            warnings.append(_warn("dropped-field", "this wire has no error flag for tool results; "
+                                  "the result was sent as ordinary content",
+                                  f"messages[{index}].is_error"))
+    return out
+
+
+def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarning]]:
+    """The request's messages as Chat Completions messages, and warnings for what was left out.
+
+    Each :class:`ToolResultPart` becomes its own ``role: tool`` message, whatever message held it.
+    """
+    warnings: list[ProviderWarning] = []
+    out: list[dict[str, Any]] = []
+    for index, message in enumerate(call.request.messages):
+        out.extend(_tool_results(call, index, message.parts, warnings))
+        if message.role == "tool":
+            for part in message.parts:
+                if not isinstance(part, ToolResultPart):
+                    warnings.append(_dropped(index, part, "tool"))
+        elif message.role == "system":
+            out.append(_system(index, message, warnings))
+        elif message.role == "assistant":
+            out.append(_assistant(call, index, message, warnings))
+        else:
+            user = _user(call, index, message, warnings)
+            if user is not None:
+                out.append(user)
+    return out, warnings

@@ -1,0 +1,116 @@
+"""The declarative differences between OpenAI-compatible servers, one flag each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from modelplex.errors import ConfigurationError
+
+_OPTION_NAMES = frozenset({"temperature", "top_p", "max_tokens", "stop", "seed", "response_format",
+                           "parallel_tool_calls"})
+
+
+def _fields(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _names(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+@attrs.frozen(kw_only=True)
+class Profile:
+    """What one server accepts and how it answers. The defaults describe OpenAI's Chat Completions.
+
+    :param supports_tool_choice_required: takes ``tool_choice: "required"``; if not, ``"auto"`` is
+        sent with a warning.
+    :param supports_parallel_tool_calls: takes the ``parallel_tool_calls`` setting.
+    :param supports_strict_tools: takes ``strict`` on function definitions.
+    :param stream_usage: takes ``stream_options: {"include_usage": true}``. Whatever this says, a
+        stream that ends without usage gets an estimate marked ``estimated=True``.
+    :param reasoning_fields: message and delta fields that carry reasoning (``reasoning_content``
+        for DeepSeek, ``reasoning`` for Groq and Ollama); the first is the one sent back.
+    :param think_tags: reasoning arrives inline in the content, between ``<think>`` and
+        ``</think>``.
+    :param send_reasoning_back: the server wants its own earlier reasoning back in assistant
+        messages (DeepSeek's thinking mode with tools). Reasoning from another provider or model is
+        never sent.
+    :param max_tool_name_length: longer tool names raise :class:`~modelplex.errors.ToolSchemaError`.
+    :param max_tokens_field: ``max_tokens`` or ``max_completion_tokens`` (OpenAI's current name).
+    :param supports_images: takes ``image_url`` parts in user messages.
+    :param supports_json_object: takes ``response_format: {"type": "json_object"}``.
+    :param supports_json_schema: takes ``response_format: {"type": "json_schema", ...}``.
+    :param unsupported_options: chat options the server rejects (``"seed"``, ``"stop"``, ...): they
+        are left out with a warning.
+    :param tool_result_name: send the tool's ``name`` on ``role: tool`` messages.
+    :param embedding_batch_size: the most inputs one ``/embeddings`` request takes.
+    :param supports_embeddings: serves ``/embeddings``.
+    :param supports_list_models: serves ``/models``.
+    """
+
+    supports_tool_choice_required: bool = True
+    supports_parallel_tool_calls: bool = True
+    supports_strict_tools: bool = True
+    stream_usage: bool = True
+    reasoning_fields: tuple[str, ...] = attrs.field(default=("reasoning_content", "reasoning"),
+                                                    converter=_fields)
+    think_tags: bool = False
+    send_reasoning_back: bool = False
+    max_tool_name_length: int = 64
+    max_tokens_field: str = "max_tokens"
+    supports_images: bool = True
+    supports_json_object: bool = True
+    supports_json_schema: bool = True
+    unsupported_options: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    tool_result_name: bool = False
+    embedding_batch_size: int = 2048
+    supports_embeddings: bool = True
+    supports_list_models: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        unknown = self.unsupported_options - _OPTION_NAMES
+        if unknown:
+            raise ValueError(f"Profile.unsupported_options: unknown option(s) {sorted(unknown)}; "
+                             f"known: {sorted(_OPTION_NAMES)}")
+        if self.max_tool_name_length < 1 or self.embedding_batch_size < 1:
+            raise ValueError("Profile: max_tool_name_length and embedding_batch_size must be >= 1")
+
+    @property
+    def reasoning_field(self) -> str | None:
+        """The field reasoning is sent back in, if any."""
+        return self.reasoning_fields[0] if self.reasoning_fields else None
+
+    def updated(self, overrides: Mapping[str, Any], *, provider: str = "") -> Profile:
+        """This profile with ``overrides`` applied (a ``[providers.NAME.profile]`` config table).
+
+        Unknown flags and values of the wrong type are a :class:`ConfigurationError`, not ignored.
+        """
+        where = f"provider {provider!r}: " if provider else ""
+        if not isinstance(overrides, Mapping):
+            raise ConfigurationError(f"{where}'profile' must be a table of flags")
+        fields = attrs.fields_dict(Profile)
+        values: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if key not in fields:
+                raise ConfigurationError(f"{where}unknown profile flag {key!r}; known: "
+                                         f"{', '.join(sorted(fields))}")
+            default = fields[key].default
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise ConfigurationError(f"{where}profile flag {key!r} must be true or false")
+            if isinstance(default, int) and not isinstance(default, bool) and (
+                    isinstance(value, bool) or not isinstance(value, int)):
+                raise ConfigurationError(f"{where}profile flag {key!r} must be an integer")
+            if isinstance(default, str) and not isinstance(value, str):
+                raise ConfigurationError(f"{where}profile flag {key!r} must be a string")
+            if isinstance(default, tuple | frozenset) and not (
+                    isinstance(value, str) or (isinstance(value, list | tuple)
+                                               and all(isinstance(v, str) for v in value))):
+                raise ConfigurationError(f"{where}profile flag {key!r} must be a list of strings")
+            values[key] = value
+        try:
+            return attrs.evolve(self, **values)
+        except ValueError as exc:
+            raise ConfigurationError(f"{where}{exc}") from None

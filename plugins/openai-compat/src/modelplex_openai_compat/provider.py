@@ -1,0 +1,204 @@
+"""A provider assembled from a config, a profile and stages: chat, streaming, embeddings, models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from modelplex import (
+    ChatRequest,
+    ChatResponse,
+    EmbedRequest,
+    EmbedResponse,
+    ModelInfo,
+    ProviderContext,
+    ProviderInfo,
+    ProviderWarning,
+    StreamEvent,
+    ToolCodec,
+    WarningRaised,
+)
+from modelplex.errors import ModelplexError, ResponseParseError, StreamInterruptedError
+from modelplex.hookspecs import SPEC_VERSION
+from modelplex_openai_compat.call import Call
+from modelplex_openai_compat.config import CompatConfig
+from modelplex_openai_compat.errors import ErrorResponse
+from modelplex_openai_compat.events import response_events
+from modelplex_openai_compat.profile import Profile
+from modelplex_openai_compat.sse import SSEDecoder
+from modelplex_openai_compat.stages import DEFAULT_STAGES, Stages
+from modelplex_openai_compat.stream import StreamState
+
+if TYPE_CHECKING:
+    import httpx
+
+    from modelplex_openai_compat.hooks import Hooks
+
+_PROFILE_STATE = "modelplex_openai_compat.profile"
+
+
+class CompatProvider:
+    """An OpenAI-compatible provider: ``config`` says where, ``profile`` how the server behaves,
+    ``stages`` how each step is done. Subclass it only to add a whole route (the OpenAI plugin's
+    Responses API); for differences of dialect, change the profile or a stage.
+
+    Users may adjust the profile per configured provider with a ``profile`` table
+    (``[providers.NAME.profile] stream_usage = false``).
+    """
+
+    def __init__(self, config: CompatConfig, profile: Profile | None = None,
+                 stages: Stages | None = None) -> None:
+        self.config = config
+        self.profile = profile or Profile()
+        self.stages = stages or DEFAULT_STAGES
+
+    # -- what the hooks return -------------------------------------------------------------------
+    def info(self) -> ProviderInfo:
+        c = self.config
+        return ProviderInfo(spec_version=SPEC_VERSION, description=c.description or c.name,
+                            api_key_env=c.api_key_env, base_url_env=c.base_url_env,
+                            default_base_url=c.default_base_url,
+                            requires_api_key=c.requires_api_key, local=c.local)
+
+    def hooks(self) -> Hooks:
+        """The hook functions a plugin module exports (see :func:`make_hooks`)."""
+        from modelplex_openai_compat.hooks import hooks_for
+
+        return hooks_for(self)
+
+    def config_for(self, ctx: ProviderContext) -> CompatConfig:
+        """The config for this configured provider; a generic provider derives it from settings."""
+        return self.config
+
+    def profile_for(self, ctx: ProviderContext) -> Profile:
+        """The profile with the user's ``profile`` table for this provider applied."""
+        overrides: Any = ctx.settings.options.get("profile")
+        if overrides is None:
+            return self.profile
+        cached = ctx.state.get(_PROFILE_STATE)
+        if cached is None:
+            cached = ctx.state[_PROFILE_STATE] = self.profile.updated(overrides, provider=ctx.name)
+        assert isinstance(cached, Profile)
+        return cached
+
+    def codec(self, ctx: ProviderContext) -> ToolCodec:
+        return self.stages.tool_codec(self.profile_for(ctx), ctx.name)
+
+    def call(self, ctx: ProviderContext, request: ChatRequest, *, stream: bool) -> Call:
+        profile = self.profile_for(ctx)
+        return Call(provider=ctx.name, model=request.model, request=request, profile=profile,
+                    codec=self.stages.tool_codec(profile, ctx.name), stages=self.stages,
+                    stream=stream)
+
+    # -- HTTP ------------------------------------------------------------------------------------
+    def headers(self, ctx: ProviderContext, *, stream: bool = False) -> dict[str, str]:
+        out = self.config_for(ctx).headers(ctx)
+        out["Accept"] = "text/event-stream" if stream else "application/json"
+        return out
+
+    def error(self, ctx: ProviderContext, model: str | None, response: httpx.Response) -> (
+            ModelplexError):
+        """The mapped error for a response that was already read."""
+        return self.stages.map_error(ErrorResponse(
+            provider=ctx.name, model=model, status_code=response.status_code,
+            headers=response.headers, body=response.content, reason=response.reason_phrase))
+
+    def json_body(self, ctx: ProviderContext, model: str | None, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise self.error(ctx, model, response)
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise ResponseParseError(f"the response (HTTP {response.status_code}) is not JSON: "
+                                     f"{response.text[:200]!r}", provider=ctx.name,
+                                     model=model) from None
+
+    def request_body(self, call: Call) -> tuple[dict[str, Any], list[ProviderWarning]]:
+        messages, warnings = call.stages.encode_messages(call)
+        body, more = call.stages.build_body(call, messages)
+        return body, [*warnings, *more]
+
+    # -- chat ------------------------------------------------------------------------------------
+    async def chat(self, ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
+        call = self.call(ctx, request, stream=False)
+        body, warnings = self.request_body(call)
+        url = self.config_for(ctx).url(ctx, "chat/completions", request.model)
+        response = await ctx.http.post(url, json=body, headers=self.headers(ctx))
+        data = self.json_body(ctx, request.model, response)
+        if not isinstance(data, Mapping):
+            raise ResponseParseError("the response is not a JSON object", provider=ctx.name,
+                                     model=request.model)
+        result = call.stages.parse_response(call, data)
+        return attrs.evolve(result, warnings=(*warnings, *result.warnings))
+
+    def chat_stream(self, ctx: ProviderContext, request: ChatRequest) -> (
+            AbstractAsyncContextManager[AsyncIterator[StreamEvent]]):
+        return self._stream(ctx, request)
+
+    @asynccontextmanager
+    async def _stream(self, ctx: ProviderContext, request: ChatRequest) -> (
+            AsyncIterator[AsyncIterator[StreamEvent]]):
+        call = self.call(ctx, request, stream=True)
+        body, warnings = self.request_body(call)
+        url = self.config_for(ctx).url(ctx, "chat/completions", request.model)
+        async with ctx.http.stream("POST", url, json=body,
+                                   headers=self.headers(ctx, stream=True)) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise self.error(ctx, request.model, response)
+            yield self.events(call, response, warnings)
+
+    async def events(self, call: Call, response: httpx.Response,
+                     warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
+        """The typed events of a streaming response; :class:`StreamInterruptedError` if it ends
+        before its end (no ``[DONE]`` and no finish reason, or an event cut in half)."""
+        import httpx
+
+        for warning in warnings:
+            yield WarningRaised(warning=warning)
+        content_type = response.headers.get("content-type", "")
+        if "event-stream" not in content_type and "json" in content_type:
+            # A server that ignored "stream": true and answered whole.
+            data = json.loads(await response.aread())
+            for event in response_events(call.stages.parse_response(call, data)):
+                yield event
+            return
+        decoder, state = SSEDecoder(), StreamState(call)
+        try:
+            async for chunk in response.aiter_bytes():
+                for sse in decoder.feed(chunk):
+                    for event in call.stages.parse_stream_event(call, state, sse):
+                        yield event
+                    if state.done:
+                        for event in state.finish():
+                            yield event
+                        return
+        except httpx.TransportError as exc:
+            raise StreamInterruptedError(f"the connection broke mid-stream ({type(exc).__name__})",
+                                         provider=call.provider, model=call.model) from exc
+        for sse in decoder.close():
+            for event in call.stages.parse_stream_event(call, state, sse):
+                yield event
+        if not state.done and (decoder.pending or state.finish_reason is None):
+            why = "in the middle of an event" if decoder.pending else "before its finish reason"
+            raise StreamInterruptedError(f"the stream ended {why}", provider=call.provider,
+                                         model=call.model)
+        for event in state.finish():
+            yield event
+
+    # -- embeddings and models -------------------------------------------------------------------
+    async def embed(self, ctx: ProviderContext, request: EmbedRequest) -> EmbedResponse:
+        from modelplex_openai_compat.embeddings import embed
+
+        return await embed(self, ctx, request)
+
+    async def list_models(self, ctx: ProviderContext) -> list[ModelInfo]:
+        from modelplex_openai_compat.models import model_infos
+
+        config = self.config_for(ctx)
+        response = await ctx.http.get(config.url(ctx, "models", None), headers=self.headers(ctx))
+        return model_infos(ctx.name, self.json_body(ctx, None, response), local=config.local)

@@ -1,0 +1,247 @@
+"""Chat Completions stream chunks to typed events: :class:`StreamState` and the stage
+:func:`parse_stream_event`.
+
+Tool calls are rebuilt by ``index``: fragments whose ``id`` is null after the first (litellm
+#20711), parallel calls interleaved by index, a call delivered whole in one delta (Mistral), calls
+without an index (Gemini's compatible endpoint) and servers that reuse one index for every call
+(with a new id each time) all give the calls a whole response would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from modelplex import (
+    Finished,
+    ProviderWarning,
+    ReasoningDelta,
+    ResponseStarted,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnded,
+    ToolCallPart,
+    ToolCallStarted,
+    Usage,
+    UsageReported,
+    WarningRaised,
+)
+from modelplex._stream import parse_arguments
+from modelplex.errors import ResponseParseError
+from modelplex_openai_compat.call import Call
+from modelplex_openai_compat.errors import stream_error
+from modelplex_openai_compat.parse import content_runs, reasoning_text
+from modelplex_openai_compat.sse import SSEEvent
+from modelplex_openai_compat.think import Kind, ThinkSplitter
+from modelplex_openai_compat.usage import estimate
+
+
+@attrs.define
+class _Slot:
+    index: int
+    wire_id: str | None  # the id as the server sent it
+    wire_index: int | None
+    id: str = ""  # the id given to the call when it started (unique within the response)
+    name: str = ""
+    args: list[str] = attrs.field(factory=list)
+    started: bool = False
+    ended: bool = False
+
+
+class StreamState:
+    """What a stream has said so far: open tool calls, the finish reason, usage, ``[DONE]``."""
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.started = False
+        self.done = False
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.think = ThinkSplitter() if call.profile.think_tags else None
+        self._slots: list[_Slot] = []
+        self._by_wire: dict[int, _Slot] = {}
+        self._by_id: dict[str, _Slot] = {}
+        self._ids: set[str] = set()
+        self._chars = {"text": 0, "reasoning": 0}
+        self._warned: set[str] = set()
+
+    # -- chunks ----------------------------------------------------------------------------------
+    def chunk(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        if not self.started and (chunk.get("id") or chunk.get("model")):
+            self.started = True
+            out.append(ResponseStarted(id=_str(chunk.get("id")), model=_str(chunk.get("model"))))
+        usage = self.call.stages.parse_usage(chunk)
+        if usage is not None:
+            self.usage = usage
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, Mapping):
+                continue
+            if choice.get("index", 0) not in (0, None):
+                out += self._warn_once("extra-choices", "choices", "only the first choice is read; "
+                                       "the others were left out")
+                continue
+            out += self._delta(choice.get("delta") or {})
+            finish = choice.get("finish_reason")
+            if isinstance(finish, str) and finish:
+                self.finish_reason = finish
+                out += self.end_calls()
+        return out
+
+    def _delta(self, delta: Mapping[str, Any]) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        runs: list[tuple[Kind, str]] = []
+        reasoning = reasoning_text(delta, self.call)
+        if reasoning:
+            runs.append(("reasoning", reasoning))
+        warnings: list[ProviderWarning] = []
+        runs += content_runs(delta.get("content"), warnings, self.think)
+        refusal = delta.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            runs.append(("text", refusal))
+            out += self._warn_once("refusal", "refusal", "the model refused; its explanation is "
+                                   "the text")
+        out += [WarningRaised(warning=w) for w in warnings]
+        out += self._runs(runs)
+        for tc in delta.get("tool_calls") or ():
+            if isinstance(tc, Mapping):
+                out += self._tool_call(tc)
+        legacy = delta.get("function_call")
+        if isinstance(legacy, Mapping):
+            out += self._tool_call({"index": -1, "id": None, "function": legacy})
+        return out
+
+    def _runs(self, runs: list[tuple[Kind, str]]) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        for kind, text in runs:
+            self._chars[kind] += len(text)
+            out.append(TextDelta(text=text) if kind == "text" else ReasoningDelta(text=text))
+        return out
+
+    def _warn_once(self, code: str, field: str, message: str) -> list[StreamEvent]:
+        if code in self._warned:
+            return []
+        self._warned.add(code)
+        return [WarningRaised(warning=ProviderWarning(code=code, field=field, message=message))]
+
+    # -- tool calls ------------------------------------------------------------------------------
+    def _slot(self, wire_index: int | None, id_: str | None, name: str) -> _Slot:
+        if wire_index is not None:
+            found = self._by_wire.get(wire_index)
+            # A new id and a name at an index in use: a server that reuses one index for all calls.
+            if found is not None and not (id_ and name and found.wire_id and id_ != found.wire_id):
+                return found
+        elif id_ and id_ in self._by_id:
+            return self._by_id[id_]
+        elif not id_ and self._slots:
+            return self._slots[-1]  # a continuation that names neither index nor id
+        slot = _Slot(index=len(self._slots), wire_id=id_, wire_index=wire_index)
+        self._slots.append(slot)
+        if wire_index is not None:
+            self._by_wire[wire_index] = slot
+        if id_:
+            self._by_id.setdefault(id_, slot)
+        return slot
+
+    def _tool_call(self, tc: Mapping[str, Any]) -> list[StreamEvent]:
+        fn = tc.get("function") or {}
+        wire_index = tc.get("index") if isinstance(tc.get("index"), int) else None
+        id_, name = _str(tc.get("id")), _str(fn.get("name")) or ""
+        args = fn.get("arguments")
+        if isinstance(args, Mapping):
+            args = json.dumps(args, ensure_ascii=False, separators=(",", ":"))
+        fragment = args if isinstance(args, str) else ""
+        slot = self._slot(wire_index, id_, name)
+        if slot.wire_id is None and id_:
+            slot.wire_id = id_
+        if not slot.name and name:
+            slot.name = name
+        out: list[StreamEvent] = []
+        if fragment:
+            slot.args.append(fragment)
+        if not slot.started and slot.name:
+            out += self._start(slot)
+            if slot.args:
+                out.append(ToolCallDelta(index=slot.index, arguments="".join(slot.args)))
+        elif slot.started and fragment:
+            out.append(ToolCallDelta(index=slot.index, arguments=fragment))
+        return out
+
+    def _start(self, slot: _Slot) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        new = slot.wire_id or f"call_{slot.index}"
+        if new in self._ids:
+            out += [WarningRaised(warning=ProviderWarning(
+                code="duplicate-tool-call-id", field="tool_calls",
+                message=f"the server gave two tool calls the id {new!r}; the later one was renamed"))]
+            while new in self._ids:
+                new = f"{new}_{slot.index}"
+        self._ids.add(new)
+        slot.id, slot.started = new, True
+        out.append(ToolCallStarted(index=slot.index, id=new, name=slot.name))
+        return out
+
+    def end_calls(self) -> list[StreamEvent]:
+        """End every open tool call, with its arguments parsed."""
+        out: list[StreamEvent] = []
+        for slot in self._slots:
+            if slot.ended:
+                continue
+            if not slot.started:
+                out += self._warn_once("nameless-tool-call", "tool_calls",
+                                       "the server streamed a tool call without a name")
+                out += self._start(slot)
+            slot.ended = True
+            text = "".join(slot.args)
+            args, raw = parse_arguments(text)
+            call = ToolCallPart(id=slot.id, name=slot.name, arguments=args, raw_arguments=raw)
+            out.append(ToolCallEnded(index=slot.index, call=call))
+        return out
+
+    # -- the end ---------------------------------------------------------------------------------
+    def finish(self) -> list[StreamEvent]:
+        """The closing events: held text, open calls, usage (estimated if none came), finish."""
+        out: list[StreamEvent] = []
+        if self.think is not None:
+            out += self._runs(self.think.flush())
+        out += self.end_calls()
+        usage = self.usage
+        if usage is None:
+            args = sum(len("".join(s.args)) + len(s.name) for s in self._slots)
+            usage = estimate(self.call.request.messages, self._chars["text"] + args,
+                             self._chars["reasoning"])
+        out.append(UsageReported(usage=usage))
+        out.append(Finished(reason=self.call.stages.map_finish_reason(self.finish_reason),
+                            raw_reason=self.finish_reason))
+        return out
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[StreamEvent]:
+    """The events for one SSE event: ``[DONE]`` marks the end; an ``error`` event, or a chunk that
+    holds ``{"error": ...}``, raises the mapped error (after the events already delivered)."""
+    if event.data.strip() == "[DONE]":
+        state.done = True
+        return []
+    try:
+        chunk = json.loads(event.data)
+    except ValueError:
+        raise ResponseParseError(f"a stream event is not JSON: {event.data[:200]!r}",
+                                 provider=call.provider, model=call.model) from None
+    if event.event == "error":
+        raise stream_error(call.provider, call.model,
+                           chunk if isinstance(chunk, Mapping) and "error" in chunk
+                           else {"error": chunk})
+    if not isinstance(chunk, Mapping):
+        raise ResponseParseError("a stream event is not a JSON object", provider=call.provider,
+                                 model=call.model)
+    if chunk.get("error"):
+        raise stream_error(call.provider, call.model, chunk)
+    return state.chunk(chunk)

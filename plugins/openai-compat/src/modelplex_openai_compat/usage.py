@@ -1,0 +1,84 @@
+"""Token counts into disjoint buckets, and an estimate for when a server gives none."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from modelplex import (
+    ImagePart,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
+
+CHARS_PER_TOKEN = 4
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def usage_from(raw: Mapping[str, Any]) -> Usage:
+    """A ``usage`` object as buckets.
+
+    ``input`` is ``prompt_tokens`` less cached tokens (``prompt_tokens_details.cached_tokens``, or
+    DeepSeek's ``prompt_cache_hit_tokens``); ``output`` is ``completion_tokens`` less
+    ``completion_tokens_details.reasoning_tokens``. A server that reports more cached or reasoning
+    tokens than its total is held to its total, so the buckets always add up to what it billed.
+    """
+    prompt = _int(raw.get("prompt_tokens"))
+    completion = _int(raw.get("completion_tokens"))
+    details = raw.get("prompt_tokens_details")
+    cached = _int(details.get("cached_tokens")) if isinstance(details, Mapping) else 0
+    cached = cached or _int(raw.get("prompt_cache_hit_tokens")) or _int(raw.get("cached_tokens"))
+    out_details = raw.get("completion_tokens_details")
+    reasoning = _int(out_details.get("reasoning_tokens")) if isinstance(out_details, Mapping) else 0
+    cached, reasoning = min(cached, prompt), min(reasoning, completion)
+    return Usage(input=prompt - cached, cache_read=cached, output=completion - reasoning,
+                 reasoning=reasoning)
+
+
+def parse_usage(data: Mapping[str, Any]) -> Usage | None:
+    """The usage of a response or stream chunk, or ``None`` when it carries none.
+
+    Reads ``usage``, or Groq's ``x_groq.usage``.
+    """
+    raw = data.get("usage")
+    if not isinstance(raw, Mapping):
+        groq = data.get("x_groq")
+        raw = groq.get("usage") if isinstance(groq, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return None
+    return usage_from(raw)
+
+
+def tokens(chars: int) -> int:
+    return math.ceil(chars / CHARS_PER_TOKEN) if chars > 0 else 0
+
+
+def _part_chars(part: object) -> int:
+    if isinstance(part, TextPart | ReasoningPart):
+        return len(part.text)
+    if isinstance(part, ToolCallPart):
+        return len(part.name) + len(part.raw_arguments or json.dumps(dict(part.arguments)))
+    if isinstance(part, ToolResultPart):
+        return len(part.content)
+    if isinstance(part, ImagePart):
+        return 85 * CHARS_PER_TOKEN  # a low-detail image costs 85 tokens at OpenAI
+    return 0
+
+
+def estimate_input(messages: Iterable[Message]) -> int:
+    return tokens(sum(_part_chars(p) for m in messages for p in m.parts))
+
+
+def estimate(messages: Iterable[Message], output_chars: int, reasoning_chars: int = 0) -> Usage:
+    """About four characters a token, marked ``estimated=True``."""
+    return Usage(input=estimate_input(messages), output=tokens(output_chars),
+                 reasoning=tokens(reasoning_chars), estimated=True)
