@@ -1,0 +1,202 @@
+"""Responses API stream events (``response.output_text.delta``, ...) to typed events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from modelplex_openai_compat import Call, SSEDecoder, SSEEvent, estimate, stream_error
+
+from modelplex import (
+    Finished,
+    Origin,
+    ProviderWarning,
+    ReasoningDelta,
+    ResponseStarted,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnded,
+    ToolCallStarted,
+    UsageReported,
+    WarningRaised,
+)
+from modelplex.errors import ResponseParseError, StreamInterruptedError
+from modelplex_openai.responses_parse import finish_of, reasoning_part, responses_usage
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@attrs.define
+class _Item:
+    kind: str
+    index: int = -1  # the tool-call index, for function calls
+    deltas: bool = False  # text or reasoning arrived as deltas
+
+
+class ResponsesStream:
+    """What a Responses stream has said so far; :meth:`event` turns one SSE event into events."""
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.started = False
+        self.done = False
+        self._items: dict[int, _Item] = {}
+        self._calls = 0
+        self._chars = 0
+        self._warned: set[str] = set()
+
+    def _item(self, data: Mapping[str, Any], kind: str = "") -> _Item:
+        index = data.get("output_index")
+        key = index if isinstance(index, int) else -1
+        if key not in self._items:
+            self._items[key] = _Item(kind=kind)
+        return self._items[key]
+
+    def _start_call(self, item: _Item, wire: Mapping[str, Any]) -> list[StreamEvent]:
+        item.kind, item.index = "function_call", self._calls
+        self._calls += 1
+        return [ToolCallStarted(index=item.index, id=str(wire.get("call_id") or f"call_{item.index}"),
+                                name=str(wire.get("name") or ""))]
+
+    def event(self, sse: SSEEvent) -> list[StreamEvent]:
+        if sse.data.strip() == "[DONE]":
+            return []
+        try:
+            data = json.loads(sse.data)
+        except ValueError:
+            raise ResponseParseError(f"a stream event is not JSON: {sse.data[:200]!r}",
+                                     provider=self.call.provider, model=self.call.model) from None
+        kind = data.get("type") or sse.event
+        if kind == "error" or sse.event == "error":
+            raise stream_error(self.call.provider, self.call.model,
+                               {"error": data.get("error", data)})
+        handler = _HANDLERS.get(str(kind))
+        return handler(self, data) if handler is not None else []
+
+    # -- the events, by type ---------------------------------------------------------------------
+    def _created(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        if self.started:
+            return []
+        self.started = True
+        response = data.get("response") or {}
+        return [ResponseStarted(id=response.get("id"), model=response.get("model"))]
+
+    def _output_item_added(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        wire = data.get("item") or {}
+        item = self._item(data, str(wire.get("type")))
+        return self._start_call(item, wire) if wire.get("type") == "function_call" else []
+
+    def _output_text_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        delta = str(data.get("delta") or "")
+        self._item(data, "message").deltas = True
+        self._chars += len(delta)
+        return [TextDelta(text=delta)] if delta else []
+
+    def _refusal_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        out = self._output_text_delta(data)
+        if "refusal" not in self._warned:
+            self._warned.add("refusal")
+            out.insert(0, WarningRaised(warning=ProviderWarning(
+                code="refusal", field="refusal", message="the model refused; its explanation is "
+                                                         "the text")))
+        return out
+
+    def _reasoning_summary_text_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        delta = str(data.get("delta") or "")
+        self._item(data, "reasoning").deltas = True
+        return [ReasoningDelta(text=delta)] if delta else []
+
+    def _reasoning_summary_part_added(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        # A whole response joins summary parts with a blank line; so does the stream.
+        index = data.get("summary_index")
+        return [ReasoningDelta(text="\n\n")] if isinstance(index, int) and index > 0 else []
+
+    def _function_call_arguments_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        item = self._item(data)
+        out: list[StreamEvent] = []
+        if item.kind != "function_call":
+            out += self._start_call(item, {})
+        delta = str(data.get("delta") or "")
+        self._chars += len(delta)
+        return [*out, ToolCallDelta(index=item.index, arguments=delta)] if delta else out
+
+    def _output_item_done(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        wire = data.get("item") or {}
+        item = self._item(data, str(wire.get("type")))
+        kind = wire.get("type")
+        out: list[StreamEvent] = []
+        if kind == "function_call":
+            if item.index < 0:
+                out += self._start_call(item, wire)
+            out.append(ToolCallEnded(index=item.index, call=self.call.codec.decode_tool_call(wire)))
+        elif kind == "reasoning":
+            part = reasoning_part(wire, Origin(provider=self.call.provider, model=self.call.model))
+            text = "" if item.deltas else part.text
+            out.append(ReasoningDelta(text=text, signature=part.signature,
+                                      redacted_data=part.redacted_data))
+        elif kind == "message" and not item.deltas:
+            text = "".join(str(c.get("text", "")) for c in wire.get("content") or []
+                           if isinstance(c, Mapping) and c.get("type") == "output_text")
+            out += [TextDelta(text=text)] if text else []
+        return out
+
+    def _completed(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        response = data.get("response") or {}
+        self.done = True
+        usage = responses_usage(response.get("usage")) or estimate(self.call.request.messages,
+                                                                   self._chars)
+        reason, raw = finish_of(response, self._calls > 0)
+        return [UsageReported(usage=usage), Finished(reason=reason, raw_reason=raw)]
+
+    def _failed(self, data: Mapping[str, Any]) -> list[StreamEvent]:
+        response = data.get("response") or {}
+        raise stream_error(self.call.provider, self.call.model,
+                           {"error": response.get("error") or {"message": "the response failed"}})
+
+
+_HANDLERS: dict[str, Any] = {
+    "response.created": ResponsesStream._created,
+    "response.in_progress": ResponsesStream._created,
+    "response.output_item.added": ResponsesStream._output_item_added,
+    "response.output_text.delta": ResponsesStream._output_text_delta,
+    "response.refusal.delta": ResponsesStream._refusal_delta,
+    "response.reasoning_summary_text.delta": ResponsesStream._reasoning_summary_text_delta,
+    "response.reasoning_text.delta": ResponsesStream._reasoning_summary_text_delta,
+    "response.reasoning_summary_part.added": ResponsesStream._reasoning_summary_part_added,
+    "response.function_call_arguments.delta": ResponsesStream._function_call_arguments_delta,
+    "response.output_item.done": ResponsesStream._output_item_done,
+    "response.completed": ResponsesStream._completed,
+    "response.incomplete": ResponsesStream._completed,
+    "response.failed": ResponsesStream._failed,
+}
+
+
+async def responses_events(call: Call, response: httpx.Response,
+                           warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
+    """The typed events of a streaming ``/responses`` reply; :class:`StreamInterruptedError` if it
+    ends before ``response.completed`` (or ``response.incomplete``)."""
+    import httpx
+
+    for warning in warnings:
+        yield WarningRaised(warning=warning)
+    decoder, state = SSEDecoder(), ResponsesStream(call)
+    try:
+        async for chunk in response.aiter_bytes():
+            for sse in decoder.feed(chunk):
+                for event in state.event(sse):
+                    yield event
+                if state.done:
+                    return
+    except httpx.TransportError as exc:
+        raise StreamInterruptedError(f"the connection broke mid-stream ({type(exc).__name__})",
+                                     provider=call.provider, model=call.model) from exc
+    for sse in decoder.close():
+        for event in state.event(sse):
+            yield event
+    if not state.done:
+        raise StreamInterruptedError("the stream ended before response.completed",
+                                     provider=call.provider, model=call.model)
