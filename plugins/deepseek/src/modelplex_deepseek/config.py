@@ -1,0 +1,34 @@
+"""Where DeepSeek is, how it authenticates, and how its Chat Completions endpoint behaves."""
+
+from __future__ import annotations
+
+import attrs
+from modelplex_openai_compat import CompatConfig, Profile, Stages
+
+from modelplex_deepseek.replay import encode_messages
+
+# DeepSeek's documented base URL. "https://api.deepseek.com/v1" works too (the "v1" has nothing to
+# do with model versions); "https://api.deepseek.com/beta" enables the beta features (strict tools).
+DEFAULT_BASE_URL = "https://api.deepseek.com"
+
+CONFIG = CompatConfig(
+    name="DeepSeek",
+    description="DeepSeek: chat with reasoning (thinking mode), tools, JSON mode",
+    default_base_url=DEFAULT_BASE_URL,
+    api_key_env=("DEEPSEEK_API_KEY",),
+    base_url_env=("DEEPSEEK_BASE_URL",),
+)
+
+# "seed" is not in DeepSeek's API: it is left out with a warning. (It is set through updated():
+# the frozenset converter of Profile.unsupported_options leaves its __init__ parameter untypeable.)
+PROFILE = Profile(
+    reasoning_fields=("reasoning_content",),
+    # Its own reasoning goes back only where DeepSeek asks for it: see modelplex_deepseek.replay.
+    send_reasoning_back=True,
+    supports_parallel_tool_calls=False,  # no such parameter in DeepSeek's API
+    supports_images=False,  # the chat API takes text content only
+    supports_json_schema=False,  # JSON Output is json_object; a schema falls back to it, warned
+    supports_embeddings=False,
+).updated({"unsupported_options": ["seed"]})
+
+STAGES = attrs.evolve(Stages(), encode_messages=encode_messages)
