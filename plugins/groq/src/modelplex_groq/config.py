@@ -1,0 +1,28 @@
+"""Where Groq is, how it authenticates, and how its Chat Completions endpoint behaves."""
+
+from __future__ import annotations
+
+import attrs
+from modelplex_openai_compat import CompatConfig, Profile, Stages
+
+from modelplex_groq.errors import map_error, parse_stream_event
+
+DEFAULT_BASE_URL = "https://api.groq.com/openai/v1"
+
+CONFIG = CompatConfig(
+    name="Groq",
+    description="Groq: fast chat, reasoning models, tools, JSON output",
+    default_base_url=DEFAULT_BASE_URL,
+    api_key_env=("GROQ_API_KEY",),
+    base_url_env=("GROQ_BASE_URL",),
+)
+
+PROFILE = Profile(
+    # Reasoning arrives in "reasoning"; Groq rejects it on assistant messages ("property 'reasoning'
+    # is unsupported"), so it is never sent back (send_reasoning_back stays False).
+    reasoning_fields=("reasoning",),
+    max_tokens_field="max_completion_tokens",  # Groq's name; max_tokens is deprecated there
+    supports_embeddings=False,
+)
+
+STAGES = attrs.evolve(Stages(), map_error=map_error, parse_stream_event=parse_stream_event)
