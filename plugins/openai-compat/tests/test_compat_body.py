@@ -87,3 +87,17 @@ def test_extra_is_merged_last() -> None:
 def test_streams_ask_for_usage() -> None:
     assert body(stream=True)[0]["stream_options"] == {"include_usage": True}
     assert "stream_options" not in body(Profile(stream_usage=False), stream=True)[0]
+
+
+def test_reasoning_effort_is_sent_and_a_budget_is_warned() -> None:
+    sent, warnings = body(Profile(), reasoning_effort="high", reasoning_budget=2048, prompt_cache=True)
+    assert sent["reasoning_effort"] == "high"
+    assert "reasoning_budget" not in sent
+    assert "prompt_cache" not in sent
+    assert [w.field for w in warnings] == ["reasoning_budget"]
+
+
+def test_reasoning_effort_a_server_rejects_is_warned_not_sent() -> None:
+    sent, warnings = body(Profile(unsupported_options={"reasoning_effort"}), reasoning_effort="low")
+    assert "reasoning_effort" not in sent
+    assert [w.field for w in warnings] == ["reasoning_effort"]

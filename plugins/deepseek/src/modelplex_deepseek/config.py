@@ -19,8 +19,8 @@ CONFIG = CompatConfig(
     base_url_env=("DEEPSEEK_BASE_URL",),
 )
 
-# "seed" is not in DeepSeek's API: it is left out with a warning. (It is set through updated():
-# the frozenset converter of Profile.unsupported_options leaves its __init__ parameter untypeable.)
+# "seed" and "reasoning_effort" are not in DeepSeek's API (thinking is chosen by the model): they are
+# left out with a warning.
 PROFILE = Profile(
     reasoning_fields=("reasoning_content",),
     # Its own reasoning goes back only where DeepSeek asks for it: see modelplex_deepseek.replay.
@@ -29,6 +29,7 @@ PROFILE = Profile(
     supports_images=False,  # the chat API takes text content only
     supports_json_schema=False,  # JSON Output is json_object; a schema falls back to it, warned
     supports_embeddings=False,
-).updated({"unsupported_options": ["seed"]})
+    unsupported_options={"seed", "reasoning_effort"},
+)
 
 STAGES = attrs.evolve(Stages(), encode_messages=encode_messages)

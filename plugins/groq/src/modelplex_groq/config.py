@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 from modelplex_openai_compat import CompatConfig, Profile, Stages
 
-from modelplex_groq.errors import map_error, parse_stream_event
+from modelplex_groq.errors import map_error
 
 DEFAULT_BASE_URL = "https://api.groq.com/openai/v1"
 
@@ -25,4 +25,4 @@ PROFILE = Profile(
     supports_embeddings=False,
 )
 
-STAGES = attrs.evolve(Stages(), map_error=map_error, parse_stream_event=parse_stream_event)
+STAGES = attrs.evolve(Stages(), map_error=map_error)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from modelplex_openai_compat import Call, ErrorResponse, SSEEvent, StreamState, error_details, parse_body
+from modelplex_openai_compat import ErrorResponse, error_details, parse_body
 from modelplex_openai_compat import map_error as map_compat
-from modelplex_openai_compat import parse_stream_event as parse_compat
 
-from modelplex import StreamEvent
 from modelplex.errors import APIStatusError, BadRequestError
 
 TOOL_USE_FAILED = "tool_use_failed"
@@ -34,13 +32,3 @@ def map_error(error: ErrorResponse) -> APIStatusError:
     return BadRequestError(message, provider=error.provider, model=error.model,
                            status_code=error.status_code, body=mapped.body, code=mapped.code)
 
-
-def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[StreamEvent]:
-    """The shared stage, with an error event inside the stream mapped by this provider's
-    ``map_error`` stage (the shared stage maps it with the default one)."""
-    try:
-        return parse_compat(call, state, event)
-    except APIStatusError as exc:
-        raise call.stages.map_error(ErrorResponse(
-            provider=call.provider, model=call.model, status_code=exc.status_code,
-            body=event.data.encode())) from None

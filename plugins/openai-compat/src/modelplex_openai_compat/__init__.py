@@ -9,7 +9,7 @@ plugin module exports. This package is a library, not a provider: it registers n
 Everything listed in ``__all__`` is the stable API; the rest is private.
 """
 
-from modelplex_openai_compat.body import build_body, response_format
+from modelplex_openai_compat.body import build_body, reasoning_options, response_format
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.config import AuthStyle, CompatConfig, UrlBuilder, base_url, join_url
 from modelplex_openai_compat.errors import (
@@ -71,6 +71,7 @@ __all__ = [
     "parse_response",
     "parse_stream_event",
     "parse_usage",
+    "reasoning_options",
     "response_events",
     "response_format",
     "retry_after",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from modelplex import ProviderWarning, ResponseFormat
+from modelplex import ChatOptions, ProviderWarning, ResponseFormat
 from modelplex_openai_compat.call import Call
 
 
@@ -91,5 +92,23 @@ def build_body(call: Call, messages: list[dict[str, Any]]) -> tuple[dict[str, An
         if opts.parallel_tool_calls is not None:
             warnings.append(_unsupported("parallel_tool_calls", "no tools were given"))
 
+    reasoning_options(opts, profile.unsupported_options, body, warnings,
+                      lambda effort: {"reasoning_effort": effort})
     body.update(opts.extra)
     return body, warnings
+
+
+def reasoning_options(opts: ChatOptions, unsupported: frozenset[str], body: dict[str, Any],
+                      warnings: list[ProviderWarning],
+                      effort_body: Callable[[str], dict[str, Any]]) -> None:
+    """Reasoning effort as the server takes it (``effort_body``), or a warning; OpenAI-style servers
+    take no token budget. ``prompt_cache`` needs nothing here: these servers cache prefixes on their own.
+    """
+    if opts.reasoning_effort is not None:
+        if "reasoning_effort" in unsupported:
+            warnings.append(_unsupported("reasoning_effort"))
+        else:
+            body.update(effort_body(opts.reasoning_effort))
+    if opts.reasoning_budget is not None:
+        warnings.append(_unsupported("reasoning_budget", "this API takes reasoning_effort, not a token "
+                                                         "budget"))

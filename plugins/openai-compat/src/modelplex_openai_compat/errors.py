@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from modelplex.errors import (
     BadRequestError,
     ContextLengthExceededError,
     ModelNotFoundError,
+    ModelplexError,
     NotFoundError,
     RateLimitError,
     ServerError,
@@ -170,8 +171,12 @@ def map_error(error: ErrorResponse) -> APIStatusError:
     return APIStatusError(message, **common)
 
 
-def stream_error(provider: str, model: str | None, data: Any) -> APIStatusError:
-    """The error for an ``{"error": ...}`` event inside a stream that began with HTTP 200."""
+def stream_error(provider: str, model: str | None, data: Any,
+                 mapper: Callable[[ErrorResponse], ModelplexError] | None = None) -> ModelplexError:
+    """The error for an ``{"error": ...}`` event inside a stream that began with HTTP 200.
+
+    ``mapper`` is the provider's ``map_error`` stage, so its own mapping applies mid-stream too.
+    """
     error = data.get("error") if isinstance(data, Mapping) else None
     status = 500
     if isinstance(error, Mapping):
@@ -186,4 +191,4 @@ def stream_error(provider: str, model: str | None, data: Any) -> APIStatusError:
         else:
             status = _ERROR_TYPES.get(str(error.get("type")), 500)
     body = json.dumps(data, ensure_ascii=False).encode()
-    return map_error(ErrorResponse(provider=provider, model=model, status_code=status, body=body))
+    return (mapper or map_error)(ErrorResponse(provider=provider, model=model, status_code=status, body=body))

@@ -10,7 +10,7 @@ import attrs
 from modelplex.errors import ConfigurationError
 
 _OPTION_NAMES = frozenset({"temperature", "top_p", "max_tokens", "stop", "seed", "response_format",
-                           "parallel_tool_calls"})
+                           "parallel_tool_calls", "reasoning_effort"})
 
 
 def _fields(value: str | Iterable[str]) -> tuple[str, ...]:

@@ -238,10 +238,10 @@ def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[
     if event.event == "error":
         raise stream_error(call.provider, call.model,
                            chunk if isinstance(chunk, Mapping) and "error" in chunk
-                           else {"error": chunk})
+                           else {"error": chunk}, call.stages.map_error)
     if not isinstance(chunk, Mapping):
         raise ResponseParseError("a stream event is not a JSON object", provider=call.provider,
                                  model=call.model)
     if chunk.get("error"):
-        raise stream_error(call.provider, call.model, chunk)
+        raise stream_error(call.provider, call.model, chunk, call.stages.map_error)
     return state.chunk(chunk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelplex_openai_compat import Call
+from modelplex_openai_compat import Call, reasoning_options
 
 from modelplex import (
     ImagePart,
@@ -144,5 +144,7 @@ def build_responses_body(call: Call) -> tuple[dict[str, Any], list[ProviderWarni
     elif opts.tool_choice is not None or opts.parallel_tool_calls is not None:
         warnings.append(_warn("unsupported-setting", "tool settings were not sent: no tools were "
                               "given", "tool_choice"))
+    reasoning_options(opts, call.profile.unsupported_options, body, warnings,
+                      lambda effort: {"reasoning": {"effort": effort}})
     body.update(opts.extra)
     return body, warnings
