@@ -344,3 +344,22 @@ class _ListingPlugin(HttpPlugin):
         async def run() -> list[modelplex.ModelInfo]:
             raise TransportError("down", provider=ctx.name)
         return run()
+
+
+class _OptionEnvPlugin(HttpPlugin):
+    @hookimpl
+    def modelplex_provider_info(self) -> ProviderInfo:
+        return ProviderInfo(spec_version=SPEC_VERSION, requires_api_key=False,
+                            option_env={"api_version": ("HTTPY_API_VERSION", "HTTPY_VERSION")})
+
+
+def test_plugin_options_come_from_the_client_environment(tmp_path: Path) -> None:
+    def options(env: dict[str, str], **explicit: Any) -> Any:
+        client = AsyncClient(plugins={"httpy": _OptionEnvPlugin()}, autoload=False, config_file=False,
+                             env=env, providers={"httpy": explicit})
+        return client.context("httpy").settings.options.get("api_version")
+
+    assert options({}) is None
+    assert options({"HTTPY_VERSION": "2"}) == "2"
+    assert options({"HTTPY_API_VERSION": " 1 ", "HTTPY_VERSION": "2"}) == "1"
+    assert options({"HTTPY_API_VERSION": "1"}, api_version="explicit") == "explicit"

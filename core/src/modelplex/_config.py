@@ -107,6 +107,11 @@ class Settings:
         if not isinstance(headers, Mapping):
             raise ConfigurationError(f"provider {name!r}: 'headers' must be a table of strings")
         options = {k: v for k, v in {**file, **explicit}.items() if k not in _KNOWN_KEYS}
+        for option, names in info.option_env.items():
+            if option not in options:
+                found = next((self.env[n].strip() for n in names if self.env.get(n, "").strip()), None)
+                if found is not None:
+                    options[option] = found
         connect = pick("connect_timeout")
         read = pick("read_timeout") or timeout
         return ProviderSettings(

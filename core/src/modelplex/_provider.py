@@ -24,13 +24,17 @@ class ProviderInfo:
 
     ``spec_version`` is the version of :mod:`modelplex.hookspecs` the plugin was written for; a
     plugin whose version the core does not support is skipped and reported.
-    ``api_key_env`` and ``base_url_env`` name the environment variables the core reads, in order.
+    ``api_key_env`` and ``base_url_env`` name the environment variables the core reads, in order;
+    ``option_env`` does the same for the plugin's own options (``{"api_version": ("OPENAI_API_VERSION",)}``),
+    read only when neither arguments nor the config file set the option. Plugins never read
+    ``os.environ`` themselves, so a client built with ``env=...`` sees exactly that environment.
     """
 
     spec_version: int
     description: str = ""
     api_key_env: tuple[str, ...] = ()
     base_url_env: tuple[str, ...] = ()
+    option_env: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     default_base_url: str | None = None
     requires_api_key: bool = True
     local: bool = False

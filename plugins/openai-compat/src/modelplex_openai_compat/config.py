@@ -62,6 +62,7 @@ class CompatConfig:
     default_headers: Mapping[str, str] = attrs.field(factory=dict)
     api_key_env: tuple[str, ...] = ()
     base_url_env: tuple[str, ...] = ()
+    option_env: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     requires_api_key: bool = True
     local: bool = False
     description: str = ""

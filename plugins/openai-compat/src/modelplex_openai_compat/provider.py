@@ -61,6 +61,7 @@ class CompatProvider:
         c = self.config
         return ProviderInfo(spec_version=SPEC_VERSION, description=c.description or c.name,
                             api_key_env=c.api_key_env, base_url_env=c.base_url_env,
+                            option_env=c.option_env,
                             default_base_url=c.default_base_url,
                             requires_api_key=c.requires_api_key, local=c.local)
 
