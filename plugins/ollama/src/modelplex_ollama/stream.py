@@ -1,0 +1,107 @@
+"""A streamed chat reply: ``POST /api/chat`` read as NDJSON, each object turned into typed events.
+
+Ollama sends each tool call whole, arguments and all, in one object: each becomes
+``ToolCallStarted``, one ``ToolCallDelta`` with the arguments and ``ToolCallEnded``, with an id
+(Ollama's, or one made up, see :class:`~modelplex_ollama.tools.CallIds`). The object with
+``"done": true`` gives the usage and the finish; a stream that ends without it, or in the middle of
+a line, raises :class:`~modelplex.errors.StreamInterruptedError`; an ``{"error": ...}`` line raises
+its error. Both come after the events already delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from modelplex import (
+    ChatRequest,
+    Finished,
+    ProviderContext,
+    ProviderWarning,
+    ReasoningDelta,
+    ResponseStarted,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnded,
+    ToolCallStarted,
+    UsageReported,
+    WarningRaised,
+)
+from modelplex.errors import StreamInterruptedError
+from modelplex_ollama.api import OllamaAPI
+from modelplex_ollama.body import build_body
+from modelplex_ollama.ndjson import read_lines
+from modelplex_ollama.reply import (
+    checked,
+    finish_of,
+    message_of,
+    text_of,
+    tool_calls_of,
+    usage_of,
+)
+from modelplex_ollama.tools import CallIds, OllamaToolCodec, arguments_json
+
+
+class StreamParser:
+    """Turns the objects of one streamed reply into events; :attr:`done` once the last came."""
+
+    def __init__(self, provider: str, model: str, codec: OllamaToolCodec | None = None) -> None:
+        self.provider, self.model = provider, model
+        self.codec = codec or OllamaToolCodec(provider=provider)
+        self.ids = CallIds()
+        self.calls = 0
+        self.done = False
+        self._started = False
+
+    def feed(self, item: Any) -> list[StreamEvent]:
+        data = checked(item, self.provider, self.model)
+        events: list[StreamEvent] = []
+        if not self._started:
+            self._started = True
+            model = data.get("model")
+            events.append(ResponseStarted(model=model if isinstance(model, str) and model else None))
+        message = message_of(data)
+        thinking = text_of(message, "thinking")
+        if thinking:
+            events.append(ReasoningDelta(text=thinking))
+        content = text_of(message, "content")
+        if content:
+            events.append(TextDelta(text=content))
+        for call in tool_calls_of(data, self.ids, self.codec):
+            index, self.calls = self.calls, self.calls + 1
+            args = call.raw_arguments if call.raw_arguments is not None else arguments_json(call.arguments)
+            events += [ToolCallStarted(index=index, id=call.id, name=call.name),
+                       ToolCallDelta(index=index, arguments=args), ToolCallEnded(index=index, call=call)]
+        if data.get("done") is True:
+            self.done = True
+            reason = data.get("done_reason")
+            events += [UsageReported(usage=usage_of(data)),
+                       Finished(reason=finish_of(reason, self.calls > 0),
+                                raw_reason=reason if isinstance(reason, str) else None)]
+        return events
+
+
+async def events(response: httpx.Response, parser: StreamParser,
+                 warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
+    for warning in warnings:
+        yield WarningRaised(warning=warning)
+    async for item in read_lines(response, parser.provider, parser.model):
+        for event in parser.feed(item):
+            yield event
+        if parser.done:
+            return
+    raise StreamInterruptedError("the stream ended before Ollama said it was done",
+                                 provider=parser.provider, model=parser.model)
+
+
+@asynccontextmanager
+async def chat_stream(ctx: ProviderContext, request: ChatRequest) -> (
+        AsyncIterator[AsyncIterator[StreamEvent]]):
+    codec = OllamaToolCodec(provider=ctx.name)
+    body, warnings = build_body(ctx.settings, request, stream=True, codec=codec)
+    async with OllamaAPI.of(ctx).stream("POST", "/api/chat", body=body, model=request.model) as response:
+        yield events(response, StreamParser(ctx.name, request.model, codec), warnings)
