@@ -363,3 +363,18 @@ def test_plugin_options_come_from_the_client_environment(tmp_path: Path) -> None
     assert options({"HTTPY_VERSION": "2"}) == "2"
     assert options({"HTTPY_API_VERSION": " 1 ", "HTTPY_VERSION": "2"}) == "1"
     assert options({"HTTPY_API_VERSION": "1"}, api_version="explicit") == "explicit"
+
+
+def test_redacted_reasoning_blocks_stay_apart_in_a_stream() -> None:
+    from modelplex import Finished, FinishReason, ReasoningDelta, ReasoningPart
+    from modelplex._stream import Accumulator
+
+    acc = Accumulator("p", "m")
+    for event in (ReasoningDelta(redacted_data="enc-1"), ReasoningDelta(redacted_data="enc-2"),
+                  ReasoningDelta(text="visible "), ReasoningDelta(text="thought"),
+                  ReasoningDelta(signature="sig"), ReasoningDelta(redacted_data="enc-3"),
+                  Finished(reason=FinishReason.STOP)):
+        acc.add(event)
+    parts = acc.response().parts
+    assert [(p.text, p.redacted_data, p.signature) for p in parts if isinstance(p, ReasoningPart)] == [
+        ("", "enc-1", None), ("", "enc-2", None), ("visible thought", None, "sig"), ("", "enc-3", None)]

@@ -32,11 +32,13 @@ from modelplex._messages import (
     ToolResultPart,
 )
 from modelplex._options import ChatOptions, ChatRequest, ResponseFormat
+from modelplex._plugins import PluginFailure, PluginRecord, Registry
 from modelplex._provider import ProviderContext, ProviderInfo, ProviderSettings
 from modelplex._responses import ChatResponse, FinishReason, ProviderWarning, Usage
 from modelplex._secret import Secret
 from modelplex._serde import structure, unstructure
 from modelplex._stream import ChatStream
+from modelplex._stream import parse_arguments as parse_tool_arguments
 from modelplex._sync import Client, SyncChatStream
 from modelplex._tools import Tool, ToolChoice
 from modelplex.errors import ModelplexError
@@ -61,6 +63,8 @@ __all__ = [
     "ModelplexError",
     "Origin",
     "Part",
+    "PluginFailure",
+    "PluginRecord",
     "Prices",
     "ProviderContext",
     "ProviderInfo",
@@ -68,6 +72,7 @@ __all__ = [
     "ProviderWarning",
     "ReasoningDelta",
     "ReasoningPart",
+    "Registry",
     "ResponseFormat",
     "ResponseStarted",
     "Secret",
@@ -86,6 +91,7 @@ __all__ = [
     "Usage",
     "UsageReported",
     "WarningRaised",
+    "parse_tool_arguments",
     "redact_secrets",
     "structure",
     "unstructure",

@@ -69,15 +69,20 @@ class Accumulator:
             if self._text is None:
                 self._text = []
             self._text.append(event.text)
+        elif isinstance(event, ReasoningDelta) and event.redacted_data is not None:
+            # A redacted block arrives whole and stands alone: merged into a neighbour, its data
+            # (or the neighbour's text) would be lost on replay.
+            self._close_runs("")
+            self.parts.append(ReasoningPart(text=event.text, signature=event.signature,
+                                            redacted_data=event.redacted_data, origin=self.origin))
         elif isinstance(event, ReasoningDelta):
             self._close_runs("reasoning")
             r = self._reasoning
-            if r is None or (r["signature"] is not None and (event.text or event.redacted_data)):
+            if r is None or (r["signature"] is not None and event.text):
                 self._close_runs("")
                 r = self._reasoning = {"text": [], "signature": None, "redacted": None}
             r["text"].append(event.text)
             r["signature"] = event.signature or r["signature"]
-            r["redacted"] = event.redacted_data or r["redacted"]
         elif isinstance(event, ToolCallStarted):
             self._close_runs("")
             self._calls[event.index] = {"id": event.id, "name": event.name, "args": [],

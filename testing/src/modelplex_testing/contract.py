@@ -187,9 +187,7 @@ class ProviderContract:
 
     # -- the groups ------------------------------------------------------------------------------
     def test_entry_point_registers_provider(self) -> None:
-        from modelplex._plugins import Registry
-
-        registry = Registry(env={"MODELPLEX_PLUGINS": self.provider})
+        registry = modelplex.Registry(env={"MODELPLEX_PLUGINS": self.provider})
         assert self.provider in registry.records, registry.failures.get(self.provider)
         spec = registry.records[self.provider].info.spec_version
         assert spec in modelplex.hookspecs.SUPPORTED_SPEC_VERSIONS

@@ -35,6 +35,8 @@ from modelplex import (
     ModelInfo,
     Origin,
     Part,
+    PluginFailure,
+    PluginRecord,
     Prices,
     ProviderInfo,
     ProviderSettings,
@@ -75,6 +77,8 @@ __all__ = [
     "model_infos",
     "origins",
     "parts",
+    "plugin_failures",
+    "plugin_records",
     "prices",
     "provider_infos",
     "provider_settings",
@@ -464,8 +468,24 @@ def provider_infos() -> st.SearchStrategy[ProviderInfo]:
     envs = st.lists(_env_names(), max_size=3).map(tuple)
     return st.builds(ProviderInfo, spec_version=st.integers(min_value=1, max_value=10),
                      description=_small_texts(40), api_key_env=envs, base_url_env=envs,
+                     option_env=st.dictionaries(_env_names().map(str.lower), envs, max_size=2),
                      default_base_url=_optional(_urls()), requires_api_key=st.booleans(),
                      local=st.booleans())
+
+
+def plugin_records() -> st.SearchStrategy[PluginRecord]:
+    hooks = st.lists(st.sampled_from(("modelplex_chat", "modelplex_chat_stream", "modelplex_embed")),
+                     unique=True).map(tuple)
+    return st.builds(PluginRecord, name=_provider_names(), distribution=_optional(_small_texts(20)),
+                     version=_optional(_small_texts(10)), module=_small_texts(30), info=provider_infos(),
+                     hooks=hooks)
+
+
+def plugin_failures() -> st.SearchStrategy[PluginFailure]:
+    return st.builds(PluginFailure, name=_provider_names(),
+                     kind=st.sampled_from(("load", "incompatible", "conflict", "disabled")),
+                     reason=_small_texts(60), distribution=_optional(_small_texts(20)),
+                     version=_optional(_small_texts(10)))
 
 
 def provider_settings() -> st.SearchStrategy[ProviderSettings]:
@@ -489,6 +509,8 @@ def provider_settings() -> st.SearchStrategy[ProviderSettings]:
 
 
 PUBLIC_TYPES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
+    PluginFailure: plugin_failures(),
+    PluginRecord: plugin_records(),
     Capabilities: capabilities(),
     ChatOptions: chat_options(),
     ChatRequest: chat_requests(),

@@ -30,7 +30,7 @@ from modelplex import (
     UsageReported,
     WarningRaised,
 )
-from modelplex._stream import parse_arguments
+from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.errors import ResponseParseError
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.errors import stream_error

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelplex import ProviderWarning, Tool, ToolCallPart, ToolChoice, ToolResultPart
-from modelplex._stream import parse_arguments
+from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.errors import ToolSchemaError
 from modelplex_openai_compat.profile import Profile
 
