@@ -1,0 +1,86 @@
+"""Anthropic's errors (HTTP statuses, and ``error`` events inside a stream) mapped onto the Modelplex
+tree. Every error names the provider and model and keeps the provider's own message; none holds the
+key (the core scrubs every message of it).
+
+``invalid_request_error`` 400 (``prompt is too long`` is a :class:`ContextLengthExceededError`),
+``authentication_error`` 401 and ``permission_error`` 403, ``not_found_error`` 404,
+``request_too_large`` 413, ``rate_limit_error`` 429 (with ``retry-after``), ``api_error`` 500 and
+``overloaded_error`` 529 (a retryable :class:`ServerError`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from modelplex_openai_compat import error_details, parse_body, retry_after
+
+from modelplex.errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthExceededError,
+    ModelNotFoundError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+)
+
+ERROR_STATUS: Final[Mapping[str, int]] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+_MAX_MESSAGE: Final = 1000
+_CONTEXT_LENGTH: Final = re.compile(
+    r"prompt is too long|exceed(?:s|ed)? (?:the )?context (?:limit|window)|context window"
+    r"|input length and `max_tokens` exceed", re.IGNORECASE)
+
+
+def map_error(provider: str, model: str | None, status: int, body: bytes,
+              headers: Mapping[str, str] | None = None, reason: str = "") -> APIStatusError:
+    """The error for an HTTP error status and its body."""
+    data = parse_body(body)
+    text = body.decode("utf-8", errors="replace").strip()
+    message, code = error_details(data, text[:_MAX_MESSAGE] if text else (reason or "no error message"))
+    message = message[:_MAX_MESSAGE]
+    request_id = data.get("request_id") if isinstance(data, Mapping) else None
+    if isinstance(request_id, str) and request_id:
+        message = f"{message} [request {request_id}]"
+    common: dict[str, Any] = {"provider": provider, "model": model, "status_code": status,
+                              "body": text[:_MAX_MESSAGE * 4] or None, "code": code}
+    if status in (401, 403):
+        return AuthenticationError(message, **common)
+    if status == 404:
+        if model is not None and "model" in message.lower():
+            return ModelNotFoundError(message, **common)
+        return NotFoundError(f"{message} (is the base URL right? ANTHROPIC_BASE_URL goes without /v1)",
+                             **common)
+    if status == 429:
+        return RateLimitError(message, retry_after=retry_after(headers or {}), **common)
+    if status in (408, 409) or status >= 500:
+        return ServerError(message, **common)
+    if 400 <= status < 500:
+        if status != 413 and _CONTEXT_LENGTH.search(message):
+            return ContextLengthExceededError(message, **common)
+        return BadRequestError(message, **common)
+    return APIStatusError(message, **common)
+
+
+def stream_error(provider: str, model: str | None, data: Any) -> APIStatusError:
+    """The error for an ``event: error`` inside a stream that began with HTTP 200
+    (``{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}``)."""
+    error = data.get("error") if isinstance(data, Mapping) else None
+    kind = error.get("type") if isinstance(error, Mapping) else None
+    status = ERROR_STATUS.get(str(kind), 500)
+    body = json.dumps(data, ensure_ascii=False).encode()
+    return map_error(provider, model, status, body)

@@ -1,0 +1,92 @@
+"""A whole Messages API reply (``{"type": "message", "content": [...], ...}``) as a
+:class:`~modelplex.ChatResponse`, and its usage in disjoint buckets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from modelplex import (
+    ChatResponse,
+    FinishReason,
+    Origin,
+    Part,
+    ProviderWarning,
+    ReasoningPart,
+    TextPart,
+    Usage,
+)
+from modelplex.errors import ResponseParseError
+from modelplex_anthropic.body import Plan
+from modelplex_anthropic.finish import map_stop_reason
+from modelplex_anthropic.tools import AnthropicToolCodec
+
+
+def _count(raw: Mapping[str, Any], key: str) -> int:
+    value = raw.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def usage_of(raw: Any) -> Usage | None:
+    """Anthropic's counts are disjoint already: ``input_tokens`` excludes what was read from or
+    written to the cache. Thinking is not counted apart, so it stays in ``output``."""
+    if not isinstance(raw, Mapping):
+        return None
+    return Usage(input=_count(raw, "input_tokens"), cache_read=_count(raw, "cache_read_input_tokens"),
+                 cache_write=_count(raw, "cache_creation_input_tokens"),
+                 output=_count(raw, "output_tokens"))
+
+
+def finish_of(plan: Plan, raw: Any) -> tuple[FinishReason, str | None]:
+    """The canonical finish reason and the raw ``stop_reason``; a reply given through the
+    response-format tool stopped, it did not ask for a tool."""
+    raw_reason = raw if isinstance(raw, str) else None
+    if plan.format_tool is not None and raw_reason == "tool_use":
+        return FinishReason.STOP, raw_reason
+    return map_stop_reason(raw_reason), raw_reason
+
+
+def origin_of(plan: Plan) -> Origin:
+    """Reasoning is replayed to the model the caller named, not the snapshot that answered."""
+    return Origin(provider=plan.provider, model=plan.model)
+
+
+def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
+    content = data.get("content")
+    if not isinstance(content, list):
+        raise ResponseParseError("the reply has no content list", provider=plan.provider,
+                                 model=plan.model, field="content")
+    codec = AnthropicToolCodec(provider=plan.provider)
+    origin = origin_of(plan)
+    parts: list[Part] = []
+    warnings: list[ProviderWarning] = []
+    for block in content:
+        kind = block.get("type") if isinstance(block, Mapping) else None
+        if kind == "text":
+            text = str(block.get("text") or "")
+            if parts and isinstance(parts[-1], TextPart):  # citations split text into many blocks
+                parts[-1] = TextPart(text=parts[-1].text + text)
+            else:
+                parts.append(TextPart(text=text))
+        elif kind == "thinking":
+            parts.append(ReasoningPart(text=str(block.get("thinking") or ""), origin=origin,
+                                       signature=block.get("signature") or None))
+        elif kind == "redacted_thinking":
+            parts.append(ReasoningPart(text="", origin=origin, redacted_data=str(block.get("data"))))
+        elif kind == "tool_use" and block.get("name") == plan.format_tool:
+            parts.append(TextPart(text=json.dumps(block.get("input"), ensure_ascii=False)))
+        elif kind == "tool_use":
+            parts.append(codec.decode_tool_call(block))
+        else:
+            warnings.append(ProviderWarning(
+                code="ignored-content", field="content",
+                message=f"a content block of type {kind!r} is not understood here; it was left out"))
+    reason, raw_reason = finish_of(plan, data.get("stop_reason"))
+    model = data.get("model")
+    return ChatResponse(provider=plan.provider, model=model if isinstance(model, str) else plan.model,
+                        parts=parts, finish_reason=reason, raw_finish_reason=raw_reason,
+                        usage=usage_of(data.get("usage")) or Usage(estimated=True),
+                        warnings=(*plan.warnings, *warnings),
+                        id=data.get("id") if isinstance(data.get("id"), str) else None,
+                        raw=dict(data) if plan.include_raw else None)

@@ -1,0 +1,58 @@
+"""The ``anthropic`` plugin module (entry point ``anthropic``): the hooks, and nothing heavy.
+
+Importing it imports no HTTP library; the provider module is imported on the first call. There is
+no ``modelplex_embed`` hook: Anthropic has no embeddings API, so the core raises
+:class:`~modelplex.errors.UnsupportedFeatureError` naming the provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from modelplex import (
+    ChatRequest,
+    ChatResponse,
+    ModelInfo,
+    ProviderContext,
+    ProviderInfo,
+    StreamEvent,
+    ToolCodec,
+)
+from modelplex.hookspecs import hookimpl
+
+
+@hookimpl
+def modelplex_provider_info() -> ProviderInfo:
+    from modelplex_anthropic import provider
+
+    return provider.info()
+
+
+@hookimpl
+def modelplex_chat(ctx: ProviderContext, request: ChatRequest) -> Awaitable[ChatResponse]:
+    from modelplex_anthropic import provider
+
+    return provider.chat(ctx, request)
+
+
+@hookimpl
+def modelplex_chat_stream(ctx: ProviderContext, request: ChatRequest) -> (
+        AbstractAsyncContextManager[AsyncIterator[StreamEvent]]):
+    from modelplex_anthropic import provider
+
+    return provider.chat_stream(ctx, request)
+
+
+@hookimpl
+def modelplex_list_models(ctx: ProviderContext) -> Awaitable[Sequence[ModelInfo]]:
+    from modelplex_anthropic import provider
+
+    return provider.list_models(ctx)
+
+
+@hookimpl
+def modelplex_tool_codec(ctx: ProviderContext) -> ToolCodec:
+    from modelplex_anthropic import provider
+
+    return provider.codec(ctx)
