@@ -77,6 +77,33 @@ def test_foreign_call_ids_are_made_plain_the_same_for_call_and_result() -> None:
     assert sent[0].startswith("functions_get_weather_0_")
 
 
+def test_an_id_given_to_two_calls_is_sent_once_each_call_keeping_its_result() -> None:
+    """"messages.3.content.0: `tool_use` ids must be unique", in the whole request: ``call_0`` from a
+    server that numbers each reply's calls, in two turns. Each result answers the latest call."""
+    out = encode(Message.user("q"),
+                 Message.assistant(ToolCallPart(id="call_0", name="f")), Message.tool("call_0", "one"),
+                 Message.assistant(ToolCallPart(id="call_0", name="g")), Message.tool("call_0", "two"))
+    uses = [b["id"] for m in out.messages[1::2] for b in m["content"]]
+    results = [b["tool_use_id"] for m in out.messages[2::2] for b in m["content"]]
+    assert uses[0] == "call_0" and uses[1] != "call_0" and re.fullmatch(r"[A-Za-z0-9_-]+", uses[1])
+    assert results == uses
+    assert out.warnings == []
+
+
+def test_a_conversation_that_opens_with_a_reply_gets_a_user_turn_first() -> None:
+    """"messages: first message must use the user role". Gemini and OpenAI take an empty user
+    message (recorded: gemini/04 began with one); Anthropic takes neither it nor an assistant first."""
+    call = ToolCallPart(id="call_1", name="f")
+    out = encode(Message.system("Tell three jokes."), Message.user(""), Message.assistant(call),
+                 Message.tool("call_1", "topic: cats"))
+    assert [m["role"] for m in out.messages] == ["user", "assistant", "user"]
+    assert out.messages[0] == {"role": "user", "content": [{"type": "text", "text": "."}]}
+    assert [(w.code, w.field) for w in out.warnings] == [("dropped-message", "messages[1]"),
+                                                         ("inserted-message", "messages[2]")]
+    out = encode(Message.user("Hi"), Message.assistant("Hello"))
+    assert out.messages[0]["role"] == "user" and out.warnings == []
+
+
 def test_images() -> None:
     png = b"\x89PNG\r\n\x1a\n"
     out = encode(Message.user([TextPart(text="Compare"), ImagePart(data=png, media_type="image/png"),

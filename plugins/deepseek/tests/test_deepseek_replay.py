@@ -121,10 +121,29 @@ def test_reasoning_from_another_provider_or_model_is_never_sent(origin: Origin) 
         Message.user("Weather in Oslo?"),
         Message.assistant([thought("Someone else's thoughts.", origin), WEATHER]),
         Message.tool(WEATHER.id, "12 C, rain")])
-    assert "reasoning_content" not in messages[1]
+    # The field stays, empty: thinking mode refuses a tool-calling assistant message without it.
+    assert messages[1]["reasoning_content"] == ""
     assert "Someone else's thoughts." not in json.dumps(messages)
     assert dropped(response) == [f"reasoning from {origin.provider}/{origin.model} is not sent to "
                                  "deepseek/deepseek-reasoner"]
+
+
+def test_every_tool_calling_message_carries_the_field_even_without_reasoning_of_its_own() -> None:
+    """A conversation begun elsewhere (another provider's calls, no reasoning) continued in thinking
+    mode: DeepSeek answers 400 "Missing `reasoning_content` field in the assistant message at message
+    index 1" unless each assistant message of a tool-calling turn has the field; empty is enough."""
+    other = ToolCallPart(id="toolu_01", name="weather", arguments={"city": "Bergen"})
+    messages, response = sent_messages([
+        Message.user("Weather in Oslo and Bergen?"),
+        Message.assistant([TextPart(text="Checking."), WEATHER, other]),
+        Message.tool(WEATHER.id, "12 C, rain"), Message.tool(other.id, "9 C, fog"),
+        Message.assistant([thought("Both known now."), TextPart(text="Rain and fog.")]),
+        Message.user("Thanks!"),
+        Message.assistant([TextPart(text="You're welcome.")]),
+        Message.user("Bye.")])
+    assistants = [m for m in messages if m["role"] == "assistant"]
+    assert [m.get("reasoning_content") for m in assistants] == ["", "Both known now.", None]
+    assert dropped(response) == []
 
 
 def test_a_parsed_tool_call_reply_goes_back_with_its_reasoning() -> None:

@@ -106,6 +106,20 @@ def test_history_images_reasoning_and_tool_results() -> None:
     assert warnings == ["dropped-reasoning:messages[2]", "dropped-field:messages[3]"]
 
 
+def test_a_result_without_a_name_is_named_after_the_latest_call_with_its_id() -> None:
+    """``call_0`` twice (a server numbering each reply's calls): each result names the tool of the
+    call it answers, the latest before it, not the last one in the conversation."""
+    messages = (
+        Message.user("Weather, then time?"),
+        Message.assistant(ToolCallPart(id="call_0", name="get_weather")), Message.tool("call_0", "rain"),
+        Message.assistant(ToolCallPart(id="call_0", name="get_time")), Message.tool("call_0", "12:00"),
+    )
+    out, warnings = body(messages=messages)
+    assert [(m["content"], m["tool_name"]) for m in out["messages"] if m["role"] == "tool"] == [
+        ("rain", "get_weather"), ("12:00", "get_time")]
+    assert warnings == []
+
+
 def test_an_image_url_is_refused_not_fetched() -> None:
     with pytest.raises(UnsupportedFeatureError, match="not URLs"):
         body(messages=(Message.user([ImagePart(url="https://example.com/cat.png")]),))

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from modelplex_openai.responses_tools import ResponsesToolCodec
+from modelplex_openai_compat import Profile
 
 from modelplex import (
     FinishReason,
@@ -198,8 +199,23 @@ def test_codec_format() -> None:
 
 @given(st.lists(mst.tools(), max_size=4))
 def test_tools_round_trip(tools: list[Tool]) -> None:
+    """Exact, but that no preference (None) is sent, and so comes back, as an explicit False."""
     wire, warnings = CODEC.encode_tools(tools)
-    assert warnings == [] and CODEC.decode_tools(json.loads(json.dumps(wire))) == tools
+    expected = [t if t.strict is not None else attrs.evolve(t, strict=False) for t in tools]
+    assert warnings == [] and CODEC.decode_tools(json.loads(json.dumps(wire))) == expected
+
+
+def test_a_tool_without_a_strict_preference_is_sent_non_strict() -> None:
+    """The Responses API makes a tool strict when "strict" is left out (OpenAI's function-calling
+    guide: "To opt out of strict mode in Responses ... explicitly set strict: false"), which makes
+    every optional parameter required; Chat Completions, and every other wire, are not strict then."""
+    loose = Tool(name="search", parameters={"type": "object", "properties": {
+        "query": {"type": "string"}, "year": {"type": "integer"}}, "required": ["query"]})
+    wire, _ = CODEC.encode_tools([loose, attrs.evolve(loose, name="strict_search", strict=True)])
+    assert [item["strict"] for item in wire] == [False, True]
+    no_strict = ResponsesToolCodec(Profile(supports_strict_tools=False))
+    wire, warnings = no_strict.encode_tools([loose])
+    assert "strict" not in wire[0] and warnings == []
 
 
 @given(mst.tool_choices())

@@ -4,6 +4,7 @@ a failed ``/responses`` means "this server has no such route"."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from modelplex import (
     TextDelta,
     TextPart,
     ToolCallEnded,
+    ToolCallPart,
     ToolCallStarted,
     Usage,
 )
@@ -62,6 +64,27 @@ def test_assistant_text_and_error_results() -> None:
     assert body["input"] == [{"role": "assistant", "content": "Earlier answer."},
                              {"type": "function_call_output", "call_id": "c1", "output": "boom"}]
     assert [w.code for w in warnings] == ["dropped-field"]
+
+
+def test_call_ids_are_unique_in_the_input_and_plain() -> None:
+    """Outputs find their call by call_id across the whole input: ``call_0`` from two turns (a server
+    that numbers each reply's calls) would be ambiguous, and the API refuses a call_id over 64
+    characters ("Invalid 'input[2].call_id': string too long"). Such ids are sent in a plain form,
+    the same for the call and its output; an id that is fine is kept."""
+    long_id = "x" * 65
+    body, warnings = build_responses_body(call(
+        Message.user("Time twice?"),
+        Message.assistant(ToolCallPart(id="call_0", name="get_time")), Message.tool("call_0", "12:00"),
+        Message.assistant(ToolCallPart(id="call_0", name="get_time")), Message.tool("call_0", "12:01"),
+        Message.assistant(ToolCallPart(id="functions.get_time:0", name="get_time")),
+        Message.assistant(ToolCallPart(id=long_id, name="get_time")),
+        Message.tool("functions.get_time:0", "12:02"), Message.tool(long_id, "12:03")))
+    assert warnings == []
+    calls = [i["call_id"] for i in body["input"] if i.get("type") == "function_call"]
+    outputs = {i["output"]: i["call_id"] for i in body["input"] if i.get("type") == "function_call_output"}
+    assert calls[0] == "call_0" and len(set(calls)) == 4
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", c) for c in calls)
+    assert outputs == {"12:00": calls[0], "12:01": calls[1], "12:02": calls[2], "12:03": calls[3]}
 
 
 def _response(output: list[Any], **extra: Any) -> dict[str, Any]:

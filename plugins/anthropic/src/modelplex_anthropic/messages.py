@@ -7,17 +7,20 @@
   block or a ``redacted_thinking`` block, unchanged. Reasoning from anywhere else is left out with a
   warning (the API would reject another model's signature, and it is not the model's own thought).
 * What a turn cannot hold (an image in an assistant turn, say) is left out with a warning.
-* A tool-call id from another provider that Anthropic would refuse (it takes ``[A-Za-z0-9_-]``) is
-  sent in a plain form derived from it, the same for the call and its result.
+* The API takes a user turn first: a conversation that opens with an assistant message (or whose
+  first user message was empty, and so left out) gets a user turn of :data:`OPENING`, with a warning.
+* A tool-call id Anthropic would refuse (it takes ``[A-Za-z0-9_-]``, and an id once per request: "`tool_use`
+  ids must be unique") is sent in a plain form derived from it, the same for the call and its result
+  (another provider's ``functions.f:0``, or ``call_0`` coming again in a later turn).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 
 import attrs
+from modelplex_openai_compat import ToolCallIds
 
 from modelplex import (
     ImagePart,
@@ -31,7 +34,8 @@ from modelplex import (
 from modelplex_anthropic.api import Block, WireMessage
 from modelplex_anthropic.tools import AnthropicToolCodec
 
-_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+OPENING = "."
+"""The user turn sent before a conversation that opens with an assistant message."""
 _DATA_URL = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)\Z", re.DOTALL)
 
 
@@ -44,15 +48,6 @@ class Encoded:
 
 def _warn(code: str, message: str, index: int) -> ProviderWarning:
     return ProviderWarning(code=code, message=message, field=f"messages[{index}]")
-
-
-def wire_id(call_id: str) -> str:
-    """``call_id`` if Anthropic takes it; else a plain id made from it, the same every time (so a
-    call and its result still match) and unlike any other (a hash of the original is appended)."""
-    if _PLAIN_ID.match(call_id):
-        return call_id
-    digest = hashlib.sha256(call_id.encode()).hexdigest()[:12]
-    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', call_id)[:40]}_{digest}".lstrip("_") or digest
 
 
 def image_block(part: ImagePart) -> Block:
@@ -87,7 +82,7 @@ def reasoning_block(part: ReasoningPart, provider: str, model: str, index: int,
 
 
 def _blocks(message: Message, index: int, provider: str, model: str, codec: AnthropicToolCodec,
-            warnings: list[ProviderWarning]) -> tuple[list[Block], list[Block]]:
+            warnings: list[ProviderWarning], ids: ToolCallIds) -> tuple[list[Block], list[Block]]:
     """``(tool results, other blocks)`` of one user, tool or assistant message, in order."""
     results: list[Block] = []
     blocks: list[Block] = []
@@ -99,14 +94,14 @@ def _blocks(message: Message, index: int, provider: str, model: str, codec: Anth
         elif isinstance(part, ImagePart) and not assistant:
             blocks.append(image_block(part))
         elif isinstance(part, ToolResultPart) and not assistant:
-            results.append(codec.encode_tool_result(attrs.evolve(part, tool_call_id=wire_id(
+            results.append(codec.encode_tool_result(attrs.evolve(part, tool_call_id=ids.result(
                 part.tool_call_id))))
         elif isinstance(part, ToolCallPart) and assistant:
             if part.raw_arguments is not None:
                 warnings.append(_warn("dropped-field", f"tool call {part.id!r} had arguments that are "
                                       "not a JSON object; Anthropic takes only an object, so {} was "
                                       "sent", index))
-            blocks.append(codec.encode_tool_call(attrs.evolve(part, id=wire_id(part.id))))
+            blocks.append(codec.encode_tool_call(attrs.evolve(part, id=ids.call(part.id))))
         elif isinstance(part, ReasoningPart) and assistant:
             block = reasoning_block(part, provider, model, index, warnings)
             if block is not None:
@@ -124,6 +119,7 @@ def encode_messages(messages: Sequence[Message], *, provider: str, model: str,
     system: list[Block] = []
     turns: list[tuple[str, list[Block], list[Block]]] = []  # role, tool results, other blocks
     seen_turn = False
+    ids = ToolCallIds(max_length=64)
     for index, message in enumerate(messages):
         if message.role == "system":
             if seen_turn:
@@ -140,7 +136,7 @@ def encode_messages(messages: Sequence[Message], *, provider: str, model: str,
             continue
         seen_turn = True
         role = "assistant" if message.role == "assistant" else "user"
-        results, blocks = _blocks(message, index, provider, model, codec, warnings)
+        results, blocks = _blocks(message, index, provider, model, codec, warnings, ids)
         if not results and not blocks:
             warnings.append(_warn("dropped-message", f"the {message.role} message had nothing "
                                   "Anthropic can take (empty text?); it was left out", index))
@@ -149,6 +145,12 @@ def encode_messages(messages: Sequence[Message], *, provider: str, model: str,
             turns[-1][1].extend(results)
             turns[-1][2].extend(blocks)
         else:
+            if not turns and role == "assistant":
+                # "messages: first message must use the user role" (an empty first user message, which
+                # Gemini and OpenAI take, was left out above, or the conversation opens with a reply).
+                warnings.append(_warn("inserted-message", f"Anthropic needs a user turn first; {OPENING!r} "
+                                      "was sent as one before this assistant message", index))
+                turns.append(("user", [], [{"type": "text", "text": OPENING}]))
             turns.append((role, results, blocks))
     wire = [{"role": role, "content": results + blocks} for role, results, blocks in turns]
     return Encoded(system=system, messages=wire, warnings=warnings)

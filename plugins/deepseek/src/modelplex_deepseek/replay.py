@@ -6,7 +6,10 @@ it was sent; the current ones ignore it). If the model did make a tool call, the
 assistant message in between must be sent back, in that turn and in all later requests (else 400).
 
 The shared encoder has already dropped, with a warning, reasoning that another provider or model
-produced; this stage only removes DeepSeek's own reasoning from turns without tool calls.
+produced; this stage removes DeepSeek's own reasoning from turns without tool calls, and gives every
+assistant message of a turn with tool calls the field, empty where it has no reasoning of DeepSeek's
+(a reply of another provider, or of DeepSeek without thinking): in thinking mode DeepSeek answers 400
+"Missing `reasoning_content` field in the assistant message at message index N" otherwise.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarn
             turns.append([])
         turns[-1].append(message)
     for turn in turns:
-        if not any(m["role"] == "assistant" and m.get("tool_calls") for m in turn):
-            for message in turn:
+        calls_tools = any(m["role"] == "assistant" and m.get("tool_calls") for m in turn)
+        for message in turn:
+            if not calls_tools:
                 message.pop(field, None)
+            elif message["role"] == "assistant":
+                message.setdefault(field, "")
     return messages, warnings

@@ -57,7 +57,9 @@ class MessageEncoder:
         self.provider, self.model = provider, model
         self.codec = codec or OllamaToolCodec(provider=provider)
         self.warnings: list[ProviderWarning] = []
-        self._names: dict[str, str] = {}  # tool-call id -> tool name, for results that omit it
+        # tool-call id -> tool name, for results that omit it: the latest call before the result with
+        # that id (``call_0`` may come again in a later turn), else any call with it.
+        self._names: dict[str, str] = {}
 
     def encode(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
         for message in messages:
@@ -65,6 +67,8 @@ class MessageEncoder:
                 self._names[call.id] = call.name
         out: list[dict[str, Any]] = []
         for index, message in enumerate(messages):
+            for call in message.tool_calls:  # a result answers the latest call with its id
+                self._names[call.id] = call.name
             out.extend(self._results(index, message))
             if message.role == "assistant":
                 out.append(self._assistant(index, message))

@@ -23,6 +23,7 @@ from modelplex_openai_compat.errors import (
 from modelplex_openai_compat.events import response_events
 from modelplex_openai_compat.finish import map_finish_reason
 from modelplex_openai_compat.hooks import Hooks, hooks_for, make_hooks
+from modelplex_openai_compat.ids import ToolCallIds
 from modelplex_openai_compat.messages import encode_messages
 from modelplex_openai_compat.models import model_infos
 from modelplex_openai_compat.parse import content_runs, parse_response
@@ -51,6 +52,7 @@ __all__ = [
     "Stages",
     "StreamState",
     "ThinkSplitter",
+    "ToolCallIds",
     "UrlBuilder",
     "arguments_json",
     "base_url",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from modelplex import (
     ImagePart,
     Message,
@@ -15,6 +17,7 @@ from modelplex import (
     ToolResultPart,
 )
 from modelplex_openai_compat.call import Call
+from modelplex_openai_compat.ids import ToolCallIds
 
 
 def _warn(code: str, message: str, field: str) -> ProviderWarning:
@@ -52,8 +55,8 @@ def _reasoning(call: Call, index: int, part: ReasoningPart,
     return part.text
 
 
-def _assistant(call: Call, index: int, message: Message,
-               warnings: list[ProviderWarning]) -> dict[str, Any]:
+def _assistant(call: Call, index: int, message: Message, warnings: list[ProviderWarning],
+               ids: ToolCallIds) -> dict[str, Any]:
     texts: list[str] = []
     calls: list[Any] = []
     reasoning: list[str] = []
@@ -61,7 +64,7 @@ def _assistant(call: Call, index: int, message: Message,
         if isinstance(part, TextPart):
             texts.append(part.text)
         elif isinstance(part, ToolCallPart):
-            calls.append(call.codec.encode_tool_call(part))
+            calls.append(call.codec.encode_tool_call(attrs.evolve(part, id=ids.call(part.id))))
         elif isinstance(part, ReasoningPart):
             text = _reasoning(call, index, part, warnings)
             if text is not None:
@@ -106,13 +109,14 @@ def _system(index: int, message: Message, warnings: list[ProviderWarning]) -> di
     return {"role": "system", "content": _text_or_parts(parts) if parts else ""}
 
 
-def _tool_results(call: Call, index: int, parts: Sequence[object],
-                  warnings: list[ProviderWarning]) -> list[dict[str, Any]]:
+def _tool_results(call: Call, index: int, parts: Sequence[object], warnings: list[ProviderWarning],
+                  ids: ToolCallIds) -> list[dict[str, Any]]:
     out = []
     for part in parts:
         if not isinstance(part, ToolResultPart):
             continue
-        out.append(call.codec.encode_tool_result(part))
+        out.append(call.codec.encode_tool_result(attrs.evolve(
+            part, tool_call_id=ids.result(part.tool_call_id))))
         if part.is_error:
             warnings.append(_warn("dropped-field", "this wire has no error flag for tool results; "
                                   "the result was sent as ordinary content",
@@ -124,11 +128,15 @@ def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarn
     """The request's messages as Chat Completions messages, and warnings for what was left out.
 
     Each :class:`ToolResultPart` becomes its own ``role: tool`` message, whatever message held it.
+    Tool-call ids OpenAI would refuse (other characters than ``[A-Za-z0-9_-]``, over 40 characters,
+    or given to two calls) are sent in a plain form, the same for a call and its result
+    (:class:`~modelplex_openai_compat.ToolCallIds`).
     """
     warnings: list[ProviderWarning] = []
     out: list[dict[str, Any]] = []
+    ids = ToolCallIds()
     for index, message in enumerate(call.request.messages):
-        out.extend(_tool_results(call, index, message.parts, warnings))
+        out.extend(_tool_results(call, index, message.parts, warnings, ids))
         if message.role == "tool":
             for part in message.parts:
                 if not isinstance(part, ToolResultPart):
@@ -136,7 +144,7 @@ def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarn
         elif message.role == "system":
             out.append(_system(index, message, warnings))
         elif message.role == "assistant":
-            out.append(_assistant(call, index, message, warnings))
+            out.append(_assistant(call, index, message, warnings, ids))
         else:
             user = _user(call, index, message, warnings)
             if user is not None:

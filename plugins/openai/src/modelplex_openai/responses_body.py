@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelplex_openai_compat import Call, reasoning_options
+import attrs
+from modelplex_openai_compat import Call, ToolCallIds, reasoning_options
 
 from modelplex import (
     ImagePart,
@@ -59,15 +60,22 @@ def _content(call: Call, index: int, message: Message, warnings: list[ProviderWa
 
 
 def encode_input(call: Call) -> tuple[str | None, list[dict[str, Any]], list[ProviderWarning]]:
-    """``(instructions, input items, warnings)`` for the request's messages."""
+    """``(instructions, input items, warnings)`` for the request's messages.
+
+    Outputs find their call by ``call_id`` across the whole input, so a ``call_id`` is unique there;
+    one the API would refuse (other characters than ``[A-Za-z0-9_-]``, over 64 characters) or that an
+    earlier call already has is sent in a plain form, the same for the call and its output.
+    """
     warnings: list[ProviderWarning] = []
     instructions: list[str] = []
     items: list[dict[str, Any]] = []
     codec = call.codec
+    ids = ToolCallIds(max_length=64)
     for index, message in enumerate(call.request.messages):
         for part in message.parts:
             if isinstance(part, ToolResultPart):
-                items.append(codec.encode_tool_result(part))
+                items.append(codec.encode_tool_result(attrs.evolve(
+                    part, tool_call_id=ids.result(part.tool_call_id))))
                 if part.is_error:
                     warnings.append(_warn("dropped-field", "this wire has no error flag for tool "
                                           "results; the result was sent as ordinary content",
@@ -91,7 +99,7 @@ def encode_input(call: Call) -> tuple[str | None, list[dict[str, Any]], list[Pro
                     items.append({"role": "assistant", "content": "".join(text)})
                     text = []
                 if isinstance(part, ToolCallPart):
-                    items.append(codec.encode_tool_call(part))
+                    items.append(codec.encode_tool_call(attrs.evolve(part, id=ids.call(part.id))))
                 elif isinstance(part, ReasoningPart):
                     item = _reasoning_item(call, index, part, warnings)
                     if item is not None:

@@ -15,7 +15,12 @@ FORMAT = "openai-responses"
 
 class ResponsesToolCodec:
     """Canonical tools to and from Responses API items. What the wire cannot carry: a call's
-    ``signature`` and ``origin``, a result's ``name`` and ``is_error``."""
+    ``signature`` and ``origin``, a result's ``name`` and ``is_error``.
+
+    A tool's ``strict=None`` is sent as ``"strict": false``: the Responses API makes a tool strict
+    when ``strict`` is left out (unlike Chat Completions and every other wire), which would make
+    optional parameters required. So ``None`` comes back as ``False``.
+    """
 
     format = FORMAT
 
@@ -24,7 +29,12 @@ class ResponsesToolCodec:
 
     def encode_tools(self, tools: Sequence[Tool]) -> tuple[Any, list[ProviderWarning]]:
         wire, warnings = self._chat.encode_tools(tools)
-        return [{"type": "function", **item["function"]} for item in wire], warnings
+        out = [{"type": "function", **item["function"]} for item in wire]
+        if self._chat.profile.supports_strict_tools:
+            for item, tool in zip(out, tools, strict=True):
+                if tool.strict is None:
+                    item["strict"] = False
+        return out, warnings
 
     def decode_tools(self, wire: Any) -> list[Tool]:
         return self._chat.decode_tools([{"function": {k: v for k, v in item.items() if k != "type"}}
