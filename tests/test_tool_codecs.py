@@ -275,19 +275,7 @@ def test_tool_results_round_trip(provider: str, options: dict[str, Any], result:
     assert back == expected
 
 
-# Reported to the Gemini plugin's developer, not fixed here (plugins/gemini is theirs): the codec reads
-# result content with json.loads, which takes NaN and Infinity, so such text goes out as a float that is
-# not JSON (httpx writes a bare NaN into the body). Drop the mark once fixed: strict, so it will say so.
-GEMINI_NAN = pytest.mark.xfail(strict=True, reason="gemini: a result of '{\"x\": NaN}' is sent as an "
-                               "out-of-range float, not as JSON text")
-
-
-def _nan_variants() -> list[Any]:
-    return [pytest.param(*p.values, id=p.id, marks=[GEMINI_NAN] if p.values[0] == "gemini" else [])
-            for p in _variants()]
-
-
-@pytest.mark.parametrize(("provider", "options"), _nan_variants())
+@pytest.mark.parametrize(("provider", "options"), _variants())
 def test_a_result_that_only_looks_like_json_goes_as_json_and_comes_back(provider: str,
                                                                         options: dict[str, Any]) -> None:
     """Python reads NaN and Infinity as numbers; JSON has neither, so such content is text."""

@@ -193,3 +193,11 @@ def test_parameters_json_schema_is_taken_as_it_is() -> None:
     assert [t.name for t in tools] == ["generate_topic", "final_result"]
     assert tools[0].parameters == {"additionalProperties": False, "properties": {}, "type": "object"}
     assert CODEC.decode_tools([{"name": "bare"}]) == [Tool(name="bare")]
+
+
+def test_result_text_with_nan_stays_text() -> None:
+    from modelplex_gemini.tools import json_object
+
+    assert json_object('{"x": NaN}') is None
+    assert json_object('{"x": Infinity}') is None
+    assert json_object('{"x": 1.5}') == {"x": 1.5}

@@ -38,9 +38,15 @@ def usable_id(value: Any) -> bool:
     return isinstance(value, str) and bool(_PLAIN_ID.match(value))
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_object(text: str) -> dict[str, Any] | None:
+    """``text`` as a JSON object, or ``None``; NaN and Infinity are not JSON (they would make the
+    request body invalid), so such text stays text."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constants)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
