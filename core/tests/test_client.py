@@ -378,3 +378,15 @@ def test_redacted_reasoning_blocks_stay_apart_in_a_stream() -> None:
     parts = acc.response().parts
     assert [(p.text, p.redacted_data, p.signature) for p in parts if isinstance(p, ReasoningPart)] == [
         ("", "enc-1", None), ("", "enc-2", None), ("visible thought", None, "sig"), ("", "enc-3", None)]
+
+
+def test_encrypted_content_that_ends_a_reasoning_run_stays_with_its_text() -> None:
+    from modelplex import Finished, FinishReason, ReasoningDelta, ReasoningPart
+    from modelplex._stream import Accumulator
+
+    acc = Accumulator("openai", "o4-mini")
+    for event in (ReasoningDelta(text="Plan."), ReasoningDelta(signature="rs_1", redacted_data="enc=="),
+                  Finished(reason=FinishReason.STOP)):
+        acc.add(event)
+    parts = [p for p in acc.response().parts if isinstance(p, ReasoningPart)]
+    assert [(p.text, p.signature, p.redacted_data) for p in parts] == [("Plan.", "rs_1", "enc==")]

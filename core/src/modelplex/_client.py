@@ -6,38 +6,50 @@ import functools
 from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelplex._catalog import ModelInfo
-from modelplex._codec import ToolCodec
+import attrs
+
 from modelplex._config import Settings, default_config_path, environ, load_config
-from modelplex._embeddings import EmbedRequest, EmbedResponse
 from modelplex._logging import log
 from modelplex._messages import Message
 from modelplex._options import ChatOptions, ChatRequest, ResponseFormat
 from modelplex._plugins import Registry
 from modelplex._provider import ProviderContext
-from modelplex._responses import ChatResponse
-from modelplex._stream import ChatStream
 from modelplex._tools import Tool, ToolChoice
 from modelplex.errors import (
     ConfigurationError,
     ModelplexError,
+    RequestTimeoutError,
     ResponseParseError,
     TransportError,
     UnknownModelError,
     UnsupportedFeatureError,
 )
 
+if TYPE_CHECKING:  # the classes of results load with the first call that makes one, not at import
+    from modelplex._catalog import ModelInfo
+    from modelplex._chains import Chain
+    from modelplex._codec import ToolCodec
+    from modelplex._embeddings import EmbedResponse
+    from modelplex._health import HealthStatus
+    from modelplex._ratelimit import RateLimits
+    from modelplex._responses import ChatResponse
+    from modelplex._retry import RoutingPolicy
+    from modelplex._router import Router
+    from modelplex._routing_config import RoutingConfig
+    from modelplex._stream import ChatStream
+
 _OPTION_NAMES = frozenset(a.name for a in ChatOptions.__attrs_attrs__)
+_NO_OPTIONS = ChatOptions()
 
 
 def split_model(address: str) -> tuple[str, str]:
     """``"together/meta-llama/Llama-3:8b"`` -> ``("together", "meta-llama/Llama-3:8b")``."""
     provider, sep, model = address.partition("/")
     if not sep or not provider or not model:
-        raise UnknownModelError(f"model {address!r} must be addressed as 'provider/model', for example "
-                                "'openai/gpt-4o-mini'", model=address)
+        raise UnknownModelError(f"model {address!r} must be addressed as 'provider/model' (or "
+                                "'chain/NAME'), for example 'openai/gpt-4o-mini'", model=address)
     return provider, model
 
 
@@ -66,6 +78,8 @@ def _tool_choice(value: Any) -> ToolChoice | None:
 
 
 def build_options(options: ChatOptions | None, kwargs: Mapping[str, Any]) -> ChatOptions:
+    if not kwargs:  # most calls: nothing to check or merge (options are frozen, so one can be shared)
+        return _NO_OPTIONS if options is None else options
     unknown = set(kwargs) - _OPTION_NAMES
     if unknown:
         raise TypeError(f"unknown chat option(s): {', '.join(sorted(unknown))}; provider-specific "
@@ -98,12 +112,24 @@ class AsyncClient:
     :param env: the environment to read (default ``os.environ``).
     :param transport: an ``httpx`` transport for every provider (``httpx.MockTransport`` in tests).
     :param timeout: the read timeout in seconds for every provider, unless configured per provider.
+    :param chains: fallback chains by name (a :class:`~modelplex.Chain`, or a list of ``provider/model``
+        strings and ``{"model": ..., <option>: ...}`` tables), addressed as ``chain/NAME``.
+    :param limits: :class:`~modelplex.RateLimits` (or tables of them) by provider (``"openai"``) or
+        model (``"openai/gpt-4o"``).
+    :param routing: a :class:`~modelplex.RoutingPolicy` (or a table of its fields): retries, deadline,
+        behaviour at a limit, cool-downs. Given here or as ``[routing]`` in the config file, it applies
+        to plain ``provider/model`` calls too; chains always use it (with its defaults if not given).
+    :param redis: a Redis URL: rate limits and cool-downs are then shared with every process using it.
     """
 
     def __init__(self, *, providers: Mapping[str, Mapping[str, Any]] | None = None,
                  plugins: Mapping[str, object] | None = None, autoload: bool = True,
                  config_file: str | Path | bool | None = None, env: Mapping[str, str] | None = None,
-                 transport: Any = None, timeout: float | None = None) -> None:
+                 transport: Any = None, timeout: float | None = None,
+                 chains: Mapping[str, Chain | Sequence[Any]] | None = None,
+                 limits: Mapping[str, RateLimits | Mapping[str, Any]] | None = None,
+                 routing: RoutingPolicy | Mapping[str, Any] | None = None,
+                 redis: str | None = None) -> None:
         self._env = environ() if env is None else env
         self._explicit_plugins = dict(plugins or {})
         self._autoload = autoload
@@ -111,8 +137,12 @@ class AsyncClient:
         self._config_file = config_file
         self._transport = transport
         self._timeout = timeout
+        self._routing_args: dict[str, Any] = {"chains": chains, "limits": limits, "routing": routing,
+                                              "redis": redis}
         self._contexts: dict[str, ProviderContext] = {}
         self._closed = False
+        #: What providers' model lists said, by address: chains read context windows and capabilities here.
+        self.learned: dict[str, ModelInfo] = {}
 
     # -- lazily built state: nothing is discovered or read until the first call --------------------
     @functools.cached_property
@@ -120,14 +150,34 @@ class AsyncClient:
         return Registry(self._explicit_plugins, autoload=self._autoload, env=self._env)
 
     @functools.cached_property
-    def settings(self) -> Settings:
+    def config(self) -> dict[str, Any]:
+        """The config file's contents (empty without one)."""
         if self._config_file is False:
             path = None
         elif self._config_file in (None, True):
             path = default_config_path(self._env)
         else:
             path = Path(str(self._config_file))
-        return Settings(self._providers_arg, self._env, load_config(path))
+        return load_config(path)
+
+    @functools.cached_property
+    def settings(self) -> Settings:
+        return Settings(self._providers_arg, self._env, self.config)
+
+    @functools.cached_property
+    def routing(self) -> RoutingConfig:
+        """Chains, limits, the routing policy and the Redis URL: the config file's, then the arguments'."""
+        from modelplex._routing_config import load_routing
+
+        return load_routing(self.config, **self._routing_args)
+
+    @functools.cached_property
+    def router(self) -> Router:
+        from modelplex._router import Router
+
+        if self._closed:
+            raise ConfigurationError("this client is closed")
+        return Router(self, self.routing)
 
     def context(self, provider: str) -> ProviderContext:
         """The configured provider ``provider``, built on first use and kept for the client's life."""
@@ -153,7 +203,11 @@ class AsyncClient:
 
     def _wrapper(self, provider: str, model: str | None) -> Any:
         def wrap(exc: BaseException) -> ModelplexError:
-            return wrap_error(exc, provider, model, self.context(provider).settings.plugin)
+            try:
+                plugin = self.context(provider).settings.plugin
+            except ModelplexError:
+                plugin = provider
+            return wrap_error(exc, provider, model, plugin)
         return wrap
 
     async def _await(self, provider: str, model: str | None, awaitable: Awaitable[Any]) -> Any:
@@ -168,32 +222,69 @@ class AsyncClient:
     async def chat(self, model: str, messages: str | Message | Sequence[Message], *,
                    system: str | None = None, options: ChatOptions | None = None,
                    **kwargs: Any) -> ChatResponse:
-        """Ask ``model`` (``provider/model``) for one reply. Keyword options: see :class:`ChatOptions`."""
+        """Ask ``model`` (``provider/model``, or ``chain/NAME``) for one reply. Keyword options: see
+        :class:`ChatOptions`. ``response.trace`` tells how the call was routed."""
+        router = self.router
+        route = router.route(model)
+        msgs = _messages(messages, system)
+        opts = build_options(options, kwargs)
+        if route is not None:
+            return await router.chat(route, msgs, opts)
         provider, model_id = split_model(model)
-        request = ChatRequest(model=model_id, messages=_messages(messages, system),
-                              options=build_options(options, kwargs))
-        response: ChatResponse = await self._await(
-            provider, model_id, self._call(provider, "modelplex_chat", request=request))
-        return response
+        request = ChatRequest(model=model_id, messages=msgs, options=opts)
+        response, trace = await router.direct(provider, model_id, lambda: self._await(
+            provider, model_id, self._call(provider, "modelplex_chat", request=request)))
+        return attrs.evolve(response, trace=trace)  # type: ignore[no-any-return]
 
     def stream(self, model: str, messages: str | Message | Sequence[Message], *,
                system: str | None = None, options: ChatOptions | None = None,
                **kwargs: Any) -> ChatStream:
-        """``async with client.stream("provider/model", "...") as s: async for event in s: ...``"""
+        """``async with client.stream("provider/model", "...") as s: async for event in s: ...``
+
+        A chain (``chain/NAME``) falls back to its next model only before the first content event.
+        """
+        from modelplex._stream import ChatStream
+
+        router = self.router
+        route = router.route(model)
         provider, model_id = split_model(model)
-        request = ChatRequest(model=model_id, messages=_messages(messages, system),
-                              options=build_options(options, kwargs))
-        return ChatStream(lambda: self._call(provider, "modelplex_chat_stream", request=request),
-                          provider, model_id, self._wrapper(provider, model_id))
+        msgs = _messages(messages, system)
+        opts = build_options(options, kwargs)
+        if route is not None:
+            return ChatStream(lambda: router.stream(route, msgs, opts), provider, model_id,
+                              self._wrapper(provider, model_id))
+        request = ChatRequest(model=model_id, messages=msgs, options=opts)
+        return ChatStream(lambda: router.direct_stream(provider, model_id, request), provider, model_id,
+                          self._wrapper(provider, model_id))
 
     async def embed(self, model: str, inputs: str | Sequence[str], *, dimensions: int | None = None,
                     task_type: str | None = None, **extra: Any) -> EmbedResponse:
+        from modelplex._embeddings import EmbedRequest
+
+        router = self.router
+        route = router.route(model)
         provider, model_id = split_model(model)
         request = EmbedRequest(model=model_id, inputs=(inputs,) if isinstance(inputs, str) else inputs,
                                dimensions=dimensions, task_type=task_type, extra=extra)
-        response: EmbedResponse = await self._await(
-            provider, model_id, self._call(provider, "modelplex_embed", request=request))
-        return response
+        if route is not None:
+            return await router.embed(route, request)
+        response, trace = await router.direct(provider, model_id, lambda: self._await(
+            provider, model_id, self._call(provider, "modelplex_embed", request=request)))
+        return attrs.evolve(response, trace=trace)  # type: ignore[no-any-return]
+
+    async def health(self, probe: bool = False) -> list[HealthStatus]:
+        """What is known of each provider and model: failures, cool-downs, the last error.
+
+        With ``probe=True`` each configured provider is first asked for its model list, a free call
+        (never a billed completion), and the outcome recorded.
+        """
+        from modelplex._health import health
+
+        return await health(self, probe)
+
+    def chains(self) -> dict[str, Chain]:
+        """Every chain by name: the built-in ones (``flagship``, ``fast``, ``local``) and the configured."""
+        return self.router.chains()
 
     async def list_models(self, provider: str | None = None) -> list[ModelInfo]:
         """The models of ``provider``; without one, of every loaded provider that lists them.
@@ -202,8 +293,9 @@ class AsyncClient:
         one provider being down does not hide the others' models.
         """
         if provider is not None:
-            models = await self._await(provider, None, self._call(provider, "modelplex_list_models"))
-            return list(models)
+            models = list(await self._await(provider, None, self._call(provider, "modelplex_list_models")))
+            self.learned.update((m.address, m) for m in models)
+            return models
         out: list[ModelInfo] = []
         for name in self.registry.names:
             if "modelplex_list_models" in self.registry.records[name].hooks:
@@ -223,6 +315,9 @@ class AsyncClient:
         contexts, self._contexts = list(self._contexts.values()), {}
         for ctx in contexts:
             await ctx.aclose()
+        router = self.__dict__.get("router")
+        if router is not None:
+            await router.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -239,8 +334,8 @@ def wrap_error(exc: BaseException, provider: str, model: str | None, plugin: str
     import httpx
 
     if isinstance(exc, httpx.TimeoutException):
-        return TransportError(f"timed out talking to the provider ({type(exc).__name__})",
-                              provider=provider, model=model)
+        return RequestTimeoutError(f"timed out talking to the provider ({type(exc).__name__})",
+                                   provider=provider, model=model)
     if isinstance(exc, httpx.TransportError):
         return TransportError(f"connection failed: {type(exc).__name__}: {exc}", provider=provider,
                               model=model)

@@ -14,19 +14,24 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from modelplex._provider import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ProviderInfo, ProviderSettings
+from modelplex._provider import (
+    DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    ProviderInfo,
+    ProviderSettings,
+)
 from modelplex._secret import Secret
 from modelplex.errors import ConfigurationError
 
 CONFIG_ENV = "MODELPLEX_CONFIG"
 _KNOWN_KEYS = frozenset({"plugin", "api_key", "api_key_env", "base_url", "headers", "connect_timeout",
-                         "read_timeout", "transport"})
+                         "read_timeout", "call_timeout", "transport"})
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:
@@ -41,6 +46,8 @@ def load_config(path: Path | None) -> dict[str, Any]:
     """Read the config file; a missing file is an empty config, a malformed one a clear error."""
     if path is None or not path.is_file():
         return {}
+    import tomllib  # only when there is a file to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -114,6 +121,7 @@ class Settings:
                     options[option] = found
         connect = pick("connect_timeout")
         read = pick("read_timeout") or timeout
+        whole = pick("call_timeout")
         return ProviderSettings(
             name=name,
             plugin=self.plugin_for(name),
@@ -123,6 +131,7 @@ class Settings:
             headers={str(k): str(v) for k, v in headers.items()},
             connect_timeout=_float(name, "connect_timeout", connect) if connect else DEFAULT_CONNECT_TIMEOUT,
             read_timeout=_float(name, "read_timeout", read) if read else DEFAULT_READ_TIMEOUT,
+            call_timeout=_float(name, "call_timeout", whole) if whole else DEFAULT_CALL_TIMEOUT,
             options=options,
             transport=pick("transport") or transport,
         )

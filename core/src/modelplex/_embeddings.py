@@ -8,6 +8,7 @@ import attrs
 
 from modelplex._json import JSON
 from modelplex._responses import ProviderWarning, Usage
+from modelplex._trace import RoutingTrace
 from modelplex._tuples import as_tuple
 
 
@@ -33,3 +34,4 @@ class EmbedResponse:
     vectors: tuple[tuple[float, ...], ...] = attrs.field(converter=_vectors)
     usage: Usage = attrs.field(factory=Usage)
     warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=as_tuple)
+    trace: RoutingTrace | None = attrs.field(default=None, eq=False)  # set by the client, as on ChatResponse

@@ -9,6 +9,7 @@ import attrs
 
 from modelplex._json import JSON
 from modelplex._messages import Message, Part, ReasoningPart, TextPart, ToolCallPart
+from modelplex._trace import RoutingTrace
 from modelplex._tuples import as_tuple
 
 
@@ -83,6 +84,9 @@ class ChatResponse:
     warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=as_tuple)
     id: str | None = None
     raw: JSON = attrs.field(default=None, eq=False)
+    # How the call was routed (candidates, skips, attempts); set by the client, not by plugins. Like
+    # ``raw``, it is carried through (un)structuring but is not part of ``==``.
+    trace: RoutingTrace | None = attrs.field(default=None, eq=False)
 
     @property
     def text(self) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any
+
+import attrs
 
 from modelplex._events import (
     Finished,
@@ -22,6 +24,7 @@ from modelplex._events import (
 )
 from modelplex._messages import Origin, Part, ReasoningPart, TextPart, ToolCallPart
 from modelplex._responses import ChatResponse, FinishReason, ProviderWarning, Usage
+from modelplex._trace import RoutingTrace
 from modelplex.errors import ModelplexError, StreamInterruptedError
 
 
@@ -64,14 +67,19 @@ class Accumulator:
             self._reasoning = None
 
     def add(self, event: StreamEvent) -> None:
-        if isinstance(event, TextDelta):
+        if type(event) is TextDelta and self._text is not None:  # text goes on (no other run is open)
+            self._text.append(event.text)
+        elif isinstance(event, TextDelta):
             self._close_runs("text")
             if self._text is None:
                 self._text = []
             self._text.append(event.text)
-        elif isinstance(event, ReasoningDelta) and event.redacted_data is not None:
-            # A redacted block arrives whole and stands alone: merged into a neighbour, its data
-            # (or the neighbour's text) would be lost on replay.
+        elif isinstance(event, ReasoningDelta) and event.redacted_data is not None and not (
+                self._reasoning is not None and self._reasoning["signature"] is None
+                and self._reasoning["redacted"] is None and self._text is None):
+            # A redacted block that does not end an open, unsigned reasoning run (OpenAI's reasoning
+            # item ends its summary with its id and encrypted content) arrives whole and stands alone
+            # (Anthropic's redacted thinking): merged into a neighbour, its data would be lost on replay.
             self._close_runs("")
             self.parts.append(ReasoningPart(text=event.text, signature=event.signature,
                                             redacted_data=event.redacted_data, origin=self.origin))
@@ -83,6 +91,7 @@ class Accumulator:
                 r = self._reasoning = {"text": [], "signature": None, "redacted": None}
             r["text"].append(event.text)
             r["signature"] = event.signature or r["signature"]
+            r["redacted"] = event.redacted_data or r["redacted"]
         elif isinstance(event, ToolCallStarted):
             self._close_runs("")
             self._calls[event.index] = {"id": event.id, "name": event.name, "args": [],
@@ -123,19 +132,33 @@ class Accumulator:
                             id=self.id)
 
 
+class RoutedEvents:
+    """The events of a stream as the client's router hands them over: ``provider`` and ``model`` are the
+    model that answers (a chain's choice), ``trace`` the routing trace once the stream has ended."""
+
+    provider: str
+    model: str
+    trace: RoutingTrace | None = None
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        raise NotImplementedError
+
+
 class ChatStream:
     """``async with client.stream(...) as stream: async for event in stream: ...``
 
     Leaving the block early closes the HTTP response. After the events are consumed,
     :attr:`response` holds the assembled :class:`ChatResponse`. A stream that ends before the provider
     said it was finished raises :class:`StreamInterruptedError` after the events already delivered.
+    :attr:`trace` holds the routing trace once the stream has ended (also on ``response.trace`` and,
+    after a failure, on the error's ``trace``).
     """
 
-    def __init__(self, opener: Callable[[], AbstractAsyncContextManager[AsyncIterator[StreamEvent]]],
+    def __init__(self, opener: Callable[[], AbstractAsyncContextManager[AsyncIterable[StreamEvent]]],
                  provider: str, model: str, wrap: Callable[[BaseException], ModelplexError]) -> None:
         self._opener = opener
-        self._cm: AbstractAsyncContextManager[AsyncIterator[StreamEvent]] | None = None
-        self._events: AsyncIterator[StreamEvent] | None = None
+        self._cm: AbstractAsyncContextManager[AsyncIterable[StreamEvent]] | None = None
+        self._events: AsyncIterable[StreamEvent] | None = None
         self._acc = Accumulator(provider, model)
         self._wrap = wrap
         self._done = False
@@ -149,7 +172,15 @@ class ChatStream:
             raise
         except Exception as exc:
             raise self._wrap(exc) from exc
+        if isinstance(self._events, RoutedEvents):  # a chain chose its model only now
+            self._acc = Accumulator(self._events.provider, self._events.model)
         return self
+
+    @property
+    def trace(self) -> RoutingTrace | None:
+        """How the stream was routed: set once it has ended (or failed, or was left early)."""
+        events = self._events
+        return events.trace if isinstance(events, RoutedEvents) else None
 
     async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
                         tb: TracebackType | None) -> None:
@@ -177,7 +208,9 @@ class ChatStream:
         if self._acc.finish is None:
             raise StreamInterruptedError("the stream ended before the provider said it was finished",
                                          provider=self._acc.provider, model=self._acc.model)
-        self.response = self._acc.response()
+        response = self._acc.response()
+        trace = self.trace
+        self.response = response if trace is None else attrs.evolve(response, trace=trace)
 
     async def text_stream(self) -> AsyncIterator[str]:
         """Only the text, as it arrives."""

@@ -28,6 +28,10 @@ from modelplex._stream import ChatStream
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
 
+    from modelplex._chains import Chain
+    from modelplex._health import HealthStatus
+    from modelplex._trace import RoutingTrace
+
 
 def _start_portal() -> tuple[BlockingPortal, Callable[[], None]]:
     """An event loop on a daemon thread, so a client nobody closed never holds up interpreter exit
@@ -92,6 +96,11 @@ class SyncChatStream:
     def response(self) -> ChatResponse | None:
         return self._stream.response
 
+    @property
+    def trace(self) -> RoutingTrace | None:
+        """How the stream was routed, once it has ended."""
+        return self._stream.trace
+
     def get_response(self) -> ChatResponse:
         for _ in self:
             pass
@@ -143,6 +152,13 @@ class Client:
 
     def list_models(self, provider: str | None = None) -> list[ModelInfo]:
         return self._p().call(self._async.list_models, provider)
+
+    def health(self, probe: bool = False) -> list[HealthStatus]:
+        """See :meth:`AsyncClient.health`."""
+        return self._p().call(self._async.health, probe)
+
+    def chains(self) -> dict[str, Chain]:
+        return self._async.chains()
 
     def tool_codec(self, provider: str) -> ToolCodec:
         return self._async.tool_codec(provider)

@@ -15,24 +15,34 @@
       . NotFoundError                404
         . ModelNotFoundError (LookupError)
       . RateLimitError               429 (retry_after)
+        . LocalRateLimitError        the client's own limit: no request was sent
       . BadRequestError (ValueError) 400, 413, 422
         . ContextLengthExceededError
       . ServerError                  408, 409, 5xx, 529 (retryable)
     - TransportError                 connection failures and timeouts (retryable)
       . StreamInterruptedError       a stream cut off before its end
+      . RequestTimeoutError          no answer within a timeout (read or whole call)
     - ResponseParseError             a body the provider should not have sent
     - UnsupportedFeatureError        asked of a provider that cannot do it
+    - RoutingError                   no model of a chain could answer (trace, retry_after)
   + ToolError (ValueError)
     - ToolSchemaError                a tool definition a provider cannot take
     - ToolArgumentsError             tool-call arguments that are not a JSON object
 
-Provider errors name the provider and the model. No error's message, repr or attributes ever hold an
-API key: messages are scrubbed of every secret Modelplex has seen and of anything shaped like a key.
+Provider errors name the provider and the model; one that ends a call also carries the call's
+``trace`` (a :class:`~modelplex.RoutingTrace`: the candidates, what was skipped and every attempt).
+No error's message, repr or attributes ever hold an API key: messages are scrubbed of every secret
+Modelplex has seen and of anything shaped like a key.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modelplex._secret import scrub
+
+if TYPE_CHECKING:
+    from modelplex._trace import RoutingTrace
 
 __all__ = [
     "APIStatusError",
@@ -40,6 +50,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ContextLengthExceededError",
+    "LocalRateLimitError",
     "MissingCredentialsError",
     "ModelNotFoundError",
     "ModelplexError",
@@ -50,7 +61,9 @@ __all__ = [
     "PluginLoadError",
     "ProviderError",
     "RateLimitError",
+    "RequestTimeoutError",
     "ResponseParseError",
+    "RoutingError",
     "ServerError",
     "StreamInterruptedError",
     "ToolArgumentsError",
@@ -128,6 +141,8 @@ class ProviderError(ModelplexError):
     """Something went wrong talking to a provider. Always names ``provider`` and ``model``."""
 
     is_retryable: bool = False
+    #: How the call that raised this went (candidates, skips, attempts), set when the error ends a call.
+    trace: RoutingTrace | None = None
 
     def __init__(self, message: str, *, provider: str, model: str | None = None) -> None:
         self.provider = provider
@@ -170,6 +185,19 @@ class RateLimitError(APIStatusError):
                          code=code)
 
 
+class LocalRateLimitError(RateLimitError):
+    """A rate or concurrency limit configured in Modelplex was reached: no request was sent.
+
+    Raised when limits are set to fail fast (``on_limit = "fail"``), or when waiting for room would
+    pass the call's deadline. ``retry_after`` is the expected wait, in seconds.
+    """
+
+    def __init__(self, message: str, *, provider: str, model: str | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, provider=provider, model=model, status_code=429,
+                         retry_after=retry_after)
+
+
 class BadRequestError(APIStatusError, ValueError):
     pass
 
@@ -188,6 +216,10 @@ class TransportError(ProviderError):
 
 class StreamInterruptedError(TransportError):
     """The stream ended before the provider said it was done; the events before it were delivered."""
+
+
+class RequestTimeoutError(TransportError):
+    """No answer in time: the read timeout between bytes, or the whole call's ``call_timeout``."""
 
 
 class ResponseParseError(ProviderError):
@@ -221,3 +253,22 @@ class ToolSchemaError(ToolError):
 
 class ToolArgumentsError(ToolError):
     pass
+
+
+class RoutingError(ProviderError):
+    """No candidate could answer: every model of a chain was skipped or failed.
+
+    ``provider`` is ``"chain"`` and ``model`` the chain's name (or the provider and model of a single
+    address). ``trace`` names each candidate with why it was skipped or how it failed; the last
+    failure is also the ``__cause__``. ``is_retryable`` is true when a later try may succeed (a
+    failure was retryable, or a model is only cooling down); ``retry_after`` is then the seconds
+    until the first cool-down ends, where one is known.
+    """
+
+    def __init__(self, message: str, *, provider: str, model: str | None = None,
+                 trace: RoutingTrace | None = None, retryable: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, provider=provider, model=model)
+        self.trace = trace
+        self.is_retryable = retryable
+        self.retry_after = retry_after

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from modelplex_testing._canonical import CanonicalToolCodec
     from modelplex_testing._clients import fake_client
     from modelplex_testing.contract import FAKE_KEY, Expect, ProviderContract, Scenario
+    from modelplex_testing.faults import FaultServer
     from modelplex_testing.replay import ChunkedStream, Recording, Replayer, load_recordings, split_at
 
 _WHERE = {
@@ -20,6 +21,7 @@ _WHERE = {
     "CanonicalToolCodec": "_canonical",
     "ChunkedStream": "replay",
     "Expect": "contract",
+    "FaultServer": "faults",
     "ProviderContract": "contract",
     "Recording": "replay",
     "Replayer": "replay",
@@ -34,6 +36,7 @@ __all__ = [
     "CanonicalToolCodec",
     "ChunkedStream",
     "Expect",
+    "FaultServer",
     "ProviderContract",
     "Recording",
     "Replayer",

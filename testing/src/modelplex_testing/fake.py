@@ -10,9 +10,13 @@ Give it a script, a list of turns, one consumed per call (the last one repeats):
 or a JSON file of that list in ``script_file`` (or the ``MODELPLEX_FAKE_SCRIPT`` environment variable).
 A turn's keys: ``text``, ``reasoning``, ``tool_calls`` (``name``, ``arguments``, optional ``id``),
 ``finish_reason``, ``usage`` (the buckets), ``warnings`` (strings), ``error`` (``{"status": 429,
-"message": ..., "retry_after": 2}`` raises the error the status maps to) and ``cut_after`` (a stream stops
-after that many events, as a dropped connection would). Without a script the fake echoes the last user
+"message": ..., "retry_after": 2}`` raises the error the status maps to; ``{"transport": true}`` a
+transport error), ``cut_after`` (a stream stops after that many events, as a dropped connection would)
+and ``delay`` (seconds to wait before answering). Without a script the fake echoes the last user
 message, and calls the tool that ``tool_choice`` requires.
+
+A ``models`` setting replaces the model list (``[{"id": "small", "context_window": 100,
+"capabilities": {"tools": false}}]``), so chains can be tested against what a provider says of its models.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ from modelplex.errors import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    TransportError,
 )
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
 from modelplex_testing._canonical import CanonicalToolCodec
@@ -112,7 +117,17 @@ def _echo(request: ChatRequest) -> dict[str, Any]:
     return {"text": f"echo: {last}"}
 
 
+async def _delay(turn: dict[str, Any]) -> None:
+    if turn.get("delay"):
+        import anyio
+
+        await anyio.sleep(float(turn["delay"]))
+
+
 def _raise(provider: str, model: str, error: dict[str, Any]) -> None:
+    if error.get("transport"):
+        raise TransportError(str(error.get("message", "scripted connection failure")), provider=provider,
+                             model=model)
     status = int(error.get("status", 500))
     message = str(error.get("message", "scripted error"))
     kinds: dict[int, type[APIStatusError]] = {401: AuthenticationError, 403: AuthenticationError,
@@ -150,6 +165,7 @@ def _finish(turn: dict[str, Any], calls: Sequence[ToolCallPart]) -> FinishReason
 def modelplex_chat(ctx: ProviderContext, request: ChatRequest) -> Any:
     async def run() -> ChatResponse:
         turn = _next_turn(ctx, request)
+        await _delay(turn)
         if "error" in turn:
             _raise(ctx.name, request.model, turn["error"])
         text = str(turn.get("text", ""))
@@ -202,6 +218,7 @@ def modelplex_chat_stream(ctx: ProviderContext, request: ChatRequest) -> Any:
     @asynccontextmanager
     async def open_stream() -> AsyncIterator[AsyncIterator[StreamEvent]]:
         turn = _next_turn(ctx, request)
+        await _delay(turn)
         if "error" in turn:
             _raise(ctx.name, request.model, turn["error"])
         events = _events(ctx, request, turn)
@@ -241,6 +258,9 @@ def modelplex_embed(ctx: ProviderContext, request: EmbedRequest) -> Any:
 @hookimpl
 def modelplex_list_models(ctx: ProviderContext) -> Any:
     async def run() -> list[ModelInfo]:
+        listed: Any = ctx.settings.options.get("models")
+        if listed is not None:
+            return [structure({"provider": ctx.name, **m}, ModelInfo) for m in listed]
         chat = Capabilities(chat=True, streaming=True, tools=True, parallel_tool_calls=True,
                             json_schema=True, reasoning=True, vision=True, embeddings=False)
         return [

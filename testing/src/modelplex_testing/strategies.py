@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from modelplex import (
     Capabilities,
+    Chain,
+    ChainEntry,
     ChatOptions,
     ChatRequest,
     ChatResponse,
@@ -30,6 +32,7 @@ from modelplex import (
     EmbedResponse,
     Finished,
     FinishReason,
+    HealthStatus,
     ImagePart,
     Message,
     ModelInfo,
@@ -41,10 +44,15 @@ from modelplex import (
     ProviderInfo,
     ProviderSettings,
     ProviderWarning,
+    RateLimits,
     ReasoningDelta,
     ReasoningPart,
     ResponseFormat,
     ResponseStarted,
+    RouteAttempt,
+    RouteSkip,
+    RoutingPolicy,
+    RoutingTrace,
     StreamEvent,
     TextDelta,
     TextPart,
@@ -64,11 +72,14 @@ from modelplex._tools import TOOL_NAME
 __all__ = [
     "PUBLIC_TYPES",
     "capabilities",
+    "chain_entries",
+    "chains",
     "chat_options",
     "chat_requests",
     "chat_responses",
     "embed_requests",
     "embed_responses",
+    "health_statuses",
     "image_parts",
     "json_objects",
     "json_schemas",
@@ -83,8 +94,13 @@ __all__ = [
     "provider_infos",
     "provider_settings",
     "provider_warnings",
+    "rate_limits",
     "reasoning_parts",
     "response_formats",
+    "route_attempts",
+    "route_skips",
+    "routing_policies",
+    "routing_traces",
     "stream_events",
     "stream_splits",
     "text_parts",
@@ -371,7 +387,77 @@ def chat_responses() -> st.SearchStrategy[ChatResponse]:
         warnings=st.lists(provider_warnings(), max_size=2),
         id=_optional(_call_ids()),
         raw=json_values(),
+        trace=_optional(routing_traces()),
     )
+
+
+# --- routing: chains, limits, policies, traces and health ------------------------------------------
+
+
+def _addresses() -> st.SearchStrategy[str]:
+    return st.builds(lambda p, m: f"{p}/{m}", _provider_names().filter(lambda p: p != "chain"),
+                     _model_ids())
+
+
+def _seconds() -> st.SearchStrategy[float]:
+    return _finite_floats(0.0, 10_000.0)
+
+
+def chain_entries() -> st.SearchStrategy[ChainEntry]:
+    """An entry overriding a few chat options, as a config file would (JSON values)."""
+    overrides = st.fixed_dictionaries({}, optional={
+        "temperature": _finite_floats(0.0, 2.0),
+        "max_tokens": st.integers(min_value=1, max_value=10**6),
+        "seed": st.integers(min_value=0, max_value=2**31 - 1),
+        "stop": st.lists(_small_texts(8).filter(bool), max_size=3),
+        "extra": st.dictionaries(_small_texts(10), json_values(), max_size=2),
+    })
+    return st.builds(ChainEntry, model=_addresses(), options=overrides)
+
+
+def chains() -> st.SearchStrategy[Chain]:
+    return st.builds(Chain, name=_provider_names(), entries=st.lists(chain_entries(), min_size=1, max_size=4),
+                     retries=_optional(st.integers(min_value=0, max_value=10)))
+
+
+def rate_limits() -> st.SearchStrategy[RateLimits]:
+    count = _optional(st.integers(min_value=1, max_value=10**7))
+    return st.builds(RateLimits, rpm=count, tpm=count, concurrency=count,
+                     window=_finite_floats(0.001, 86_400.0))
+
+
+def routing_policies() -> st.SearchStrategy[RoutingPolicy]:
+    return st.builds(RoutingPolicy, retries=st.integers(min_value=0, max_value=10), backoff=_seconds(),
+                     max_backoff=_seconds(), max_retry_after=_seconds(), deadline=_seconds(),
+                     on_limit=st.sampled_from(("wait", "fail")),
+                     cooldown_after=st.integers(min_value=1, max_value=100), cooldown=_seconds())
+
+
+def route_skips() -> st.SearchStrategy[RouteSkip]:
+    return st.builds(RouteSkip, model=_addresses(), reason=_small_texts(60))
+
+
+def route_attempts() -> st.SearchStrategy[RouteAttempt]:
+    return st.builds(RouteAttempt, model=_addresses(), duration=_seconds(), waited=_seconds(),
+                     error=_optional(_small_texts(60)), error_type=_optional(_small_texts(20)),
+                     status_code=_optional(st.integers(min_value=100, max_value=599)))
+
+
+def routing_traces() -> st.SearchStrategy[RoutingTrace]:
+    return st.builds(RoutingTrace, address=_addresses(), candidates=st.lists(_addresses(), max_size=4),
+                     skipped=st.lists(route_skips(), max_size=3),
+                     attempts=st.lists(route_attempts(), max_size=3),
+                     answered_by=_optional(_addresses()), duration=_seconds())
+
+
+def health_statuses() -> st.SearchStrategy[HealthStatus]:
+    times = _optional(_finite_floats(0.0, 4e9))
+    return st.builds(HealthStatus, target=_provider_names() | _addresses(),
+                     state=st.sampled_from(("ok", "failing", "cooling_down", "not_configured", "unknown")),
+                     consecutive_failures=st.integers(min_value=0, max_value=1000),
+                     cooling_down_for=_seconds(), last_error=_optional(_small_texts(60)),
+                     last_error_at=times, last_ok_at=times, latency=_optional(_seconds()),
+                     models=_optional(st.integers(min_value=0, max_value=10_000)))
 
 
 # --- stream events --------------------------------------------------------------------------------
@@ -440,7 +526,8 @@ def embed_responses() -> st.SearchStrategy[EmbedResponse]:
         vector = st.lists(_finite_floats(-1.0, 1.0), min_size=width, max_size=width)
         return st.builds(EmbedResponse, provider=_provider_names(), model=_model_ids(),
                          vectors=st.lists(vector, min_size=1, max_size=4), usage=usages(),
-                         warnings=st.lists(provider_warnings(), max_size=2))
+                         warnings=st.lists(provider_warnings(), max_size=2),
+                         trace=_optional(routing_traces()))
 
     return st.integers(min_value=1, max_value=8).flatmap(of_width)
 
@@ -504,6 +591,7 @@ def provider_settings() -> st.SearchStrategy[ProviderSettings]:
                                 max_size=3),
         connect_timeout=timeouts,
         read_timeout=timeouts,
+        call_timeout=timeouts,
         options=st.dictionaries(_small_texts(10), json_values(), max_size=3),
     )
 
@@ -512,11 +600,14 @@ PUBLIC_TYPES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     PluginFailure: plugin_failures(),
     PluginRecord: plugin_records(),
     Capabilities: capabilities(),
+    Chain: chains(),
+    ChainEntry: chain_entries(),
     ChatOptions: chat_options(),
     ChatRequest: chat_requests(),
     ChatResponse: chat_responses(),
     EmbedRequest: embed_requests(),
     EmbedResponse: embed_responses(),
+    HealthStatus: health_statuses(),
     ImagePart: image_parts(),
     Message: messages(),
     ModelInfo: model_infos(),
@@ -525,8 +616,13 @@ PUBLIC_TYPES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     ProviderInfo: provider_infos(),
     ProviderSettings: provider_settings(),
     ProviderWarning: provider_warnings(),
+    RateLimits: rate_limits(),
     ReasoningPart: reasoning_parts(),
     ResponseFormat: response_formats(),
+    RouteAttempt: route_attempts(),
+    RouteSkip: route_skips(),
+    RoutingPolicy: routing_policies(),
+    RoutingTrace: routing_traces(),
     TextPart: text_parts(),
     Tool: tools(),
     ToolCallPart: tool_calls(),

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from modelplex._cli.chat import chat
+from modelplex._cli.health import health
 from modelplex._cli.inputs import InputError
 from modelplex._cli.models import models
 from modelplex._cli.output import error_message
@@ -99,6 +100,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 cli.add_command(plugins)
 cli.add_command(models)
 cli.add_command(chat)
+cli.add_command(health)
 
 
 def main() -> None:

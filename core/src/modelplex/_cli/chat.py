@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.option("-m", "--model", required=True, metavar="PROVIDER/MODEL",
-              help="The model to ask, as provider/model (see 'modelplex models').")
+              help="The model to ask, as provider/model (see 'modelplex models'), or a fallback chain "
+                   "as chain/NAME (chain/fast, chain/flagship, chain/local or one configured).")
 @click.option("--system", metavar="TEXT", help="A system prompt.")
 @click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
 @click.option("--json", "as_json", is_flag=True,
@@ -26,10 +27,13 @@ if TYPE_CHECKING:
 @click.option("-o", "--option", "option_pairs", multiple=True, metavar="KEY=VALUE",
               help="A chat option (temperature, max_tokens, stop, tool_choice, ...); values are "
                    "JSON when they parse. Unknown keys go to the provider as is. Repeatable.")
+@click.option("--trace", "show_trace", is_flag=True,
+              help="Show how the call was routed (models tried, skipped, failed) on stderr, or under "
+                   "\"trace\" with --json.")
 @click.argument("prompt", required=False)
 @click.pass_context
 def chat(ctx: click.Context, model: str, system: str | None, no_stream: bool, as_json: bool,
-         tools_file: str | None, option_pairs: tuple[str, ...], prompt: str | None) -> None:
+         tools_file: str | None, option_pairs: tuple[str, ...], show_trace: bool, prompt: str | None) -> None:
     """Send PROMPT (or standard input) to a model and print the reply.
 
     The answer goes to stdout as it arrives; reasoning, warnings and notes go to stderr.
@@ -45,16 +49,33 @@ def chat(ctx: click.Context, model: str, system: str | None, no_stream: bool, as
     log("debug", "cli_chat", model=model, stream=not no_stream, options=sorted(options),
         extra=sorted(extra), tools=[t.name for t in tools])
     client = get_state(ctx).client
-    if no_stream:
-        response = client.chat(model, text, system=system, **kwargs)
-        if as_json:
-            echo_json(response_json(response))
+    try:
+        if no_stream:
+            response = client.chat(model, text, system=system, **kwargs)
+            if not as_json:
+                ReplyPrinter().response(response)
+        elif as_json:  # streamed all the same, so a long reply does not hit a non-streaming timeout
+            response = _stream(client, model, text, system, kwargs, None)
         else:
-            ReplyPrinter().response(response)
-    elif as_json:  # streamed all the same, so a long reply does not hit a non-streaming timeout
-        echo_json(response_json(_stream(client, model, text, system, kwargs, None)))
-    else:
-        _stream(client, model, text, system, kwargs, ReplyPrinter())
+            response = _stream(client, model, text, system, kwargs, ReplyPrinter())
+    except Exception as exc:
+        if show_trace and getattr(exc, "trace", None) is not None:
+            echo_trace(exc.trace)  # type: ignore[attr-defined]
+        raise
+    if as_json:
+        data = response_json(response)
+        if show_trace:
+            from modelplex import unstructure
+
+            data["trace"] = unstructure(response.trace) if response.trace is not None else None
+        echo_json(data)
+    elif show_trace and response.trace is not None:
+        echo_trace(response.trace)
+
+
+def echo_trace(trace: modelplex.RoutingTrace) -> None:
+    for line in trace.lines():
+        click.echo(line, err=True)
 
 
 def _stream(client: modelplex.Client, model: str, text: str, system: str | None,
