@@ -1,4 +1,4 @@
-"""Every check a contributor or CI runs: ``nox`` (lint, typecheck, tests); ``nox -s demo``.
+"""Every check a contributor or CI runs: ``nox`` (lint, typecheck, tests); ``nox -s demo``; ``nox -s bench``.
 
 Each workspace package is tested in a fresh virtual environment holding only that package and
 what it declares (its dependencies and its ``test`` dependency group), so a test importing
@@ -85,7 +85,7 @@ def tests(session: nox.Session, package: str) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check over every package, the cross-package tests and this file."""
     _sync(session, "--only-group", "lint")
-    paths = _existing("core", "testing", "plugins", "tests", "noxfile.py")
+    paths = _existing("core", "testing", "plugins", "tests", "bench", "noxfile.py")
     session.run("ruff", "check", *paths, *session.posargs)
 
 
@@ -95,6 +95,15 @@ def typecheck(session: nox.Session) -> None:
     _sync(session, "--all-packages", "--group", "typecheck")
     sources = ["core/src", "testing/src", *(f"plugins/{d.name}/src" for d in PLUGINS)]
     session.run("mypy", "--strict", *_existing(*sources), *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Modelplex beside raw httpx and aiohttp, the openai SDK and LiteLLM, against a local server:
+    writes docs/benchmarks.md. Never a default session (it takes minutes); arguments go to bench/run.py
+    (``nox -s bench -- --subjects modelplex,httpx --formats openai``)."""
+    _sync(session, "--all-packages", "--group", "bench")
+    session.run("python", "bench/run.py", *session.posargs)
 
 
 @nox.session

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -59,11 +58,12 @@ def _names(value: str | None) -> set[str] | None:
     return {n.strip() for n in value.split(",") if n.strip()}
 
 
-def _dist(ep: metadata.EntryPoint) -> tuple[str | None, str | None]:
+def _dist_of(ep: metadata.EntryPoint) -> tuple[str | None, str | None]:
     dist = getattr(ep, "dist", None)
     if dist is None:
         return None, None
-    return dist.metadata["Name"], dist.version
+    meta = dist.metadata  # parsed from the METADATA file on each access: once here for both fields
+    return meta["Name"], meta["Version"]
 
 
 def _refuse_async(name: str, plugin: object) -> None:
@@ -112,6 +112,14 @@ class Registry:
 
     def _discover(self) -> None:
         by_name: dict[str, list[metadata.EntryPoint]] = {}
+        found: dict[int, tuple[str | None, str | None]] = {}  # each distribution's metadata read once
+
+        def _dist(ep: metadata.EntryPoint) -> tuple[str | None, str | None]:
+            key = id(ep)
+            if key not in found:
+                found[key] = _dist_of(ep)
+            return found[key]
+
         for ep in metadata.entry_points(group=GROUP):
             claimants = by_name.setdefault(ep.name, [])
             # The same distribution can be seen twice on sys.path (an editable install and a copy).
@@ -222,6 +230,8 @@ class Registry:
             error = PluginConflictError if failure.kind == "conflict" else PluginLoadError
             raise error(f"provider {name!r} is not available: {failure.reason}", plugin=name,
                         distribution=failure.distribution)
+        import difflib  # only for this message
+
         close = difflib.get_close_matches(name, list(self.records), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else (
             f"; install the plugin, for example: pip install modelplex-{name}")

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 600.0
+# The whole of one call (a chat or an embedding; for a stream, until its first event), connection included.
+DEFAULT_CALL_TIMEOUT = 600.0
 
 
 @attrs.frozen(kw_only=True)
@@ -46,6 +48,8 @@ class ProviderSettings:
 
     ``options`` holds every other key, for the plugin to read (``api_version``, ``deployments``, ...).
     ``transport`` replaces the HTTP transport (``httpx.MockTransport`` in tests).
+    Timeouts, in seconds: ``connect_timeout`` to connect, ``read_timeout`` between two reads,
+    ``call_timeout`` for the whole of one call (for a stream: until its first event).
     """
 
     name: str
@@ -56,6 +60,7 @@ class ProviderSettings:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
     options: Mapping[str, JSON] = attrs.field(factory=dict)
     transport: Any = attrs.field(default=None, repr=False, eq=False)
 
@@ -81,12 +86,9 @@ class ProviderContext:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            import httpx
+            from modelplex._http import build  # httpx and aiohttp load here, on the first call
 
-            s = self.settings
-            timeout = httpx.Timeout(s.read_timeout, connect=s.connect_timeout)
-            self._http = httpx.AsyncClient(timeout=timeout, transport=s.transport,
-                                           headers=dict(s.headers), follow_redirects=False)
+            self._http = build(self.settings)
         return self._http
 
     def api_key(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -65,6 +66,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up as soon as it has what it wanted (a pull's "success" line, before the
+        # body's last chunk) is normal; the default would print a traceback into the CLI's stderr.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class OllamaServer:
     def __init__(self, routes: Mapping[str, Route]) -> None:
         self.routes = dict(routes)
@@ -72,7 +82,7 @@ class OllamaServer:
         self.disconnected = threading.Event()
         self._served: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

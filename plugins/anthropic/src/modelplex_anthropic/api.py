@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+
+if TYPE_CHECKING:
+    from modelplex import ProviderInfo
 
 API_VERSION: Final = "2023-06-01"
 """Sent as ``anthropic-version`` with every request."""
@@ -38,3 +41,15 @@ Block: TypeAlias = dict[str, Any]
 
 WireMessage: TypeAlias = dict[str, Any]
 """``{"role": "user" | "assistant", "content": [Block, ...]}``."""
+
+
+def info() -> ProviderInfo:
+    """What the plugin says about the provider (``modelplex_provider_info``)."""
+    from modelplex import ProviderInfo
+    from modelplex.hookspecs import SPEC_VERSION
+
+    return ProviderInfo(spec_version=SPEC_VERSION,
+                        description="Anthropic: Claude through the Messages API (tools, extended "
+                                    "thinking, prompt caching, images)",
+                        api_key_env=API_KEY_ENV, base_url_env=BASE_URL_ENV,
+                        default_base_url=DEFAULT_BASE_URL)

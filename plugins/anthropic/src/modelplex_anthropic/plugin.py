@@ -9,24 +9,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
-from modelplex import (
-    ChatRequest,
-    ChatResponse,
-    ModelInfo,
-    ProviderContext,
-    ProviderInfo,
-    StreamEvent,
-    ToolCodec,
-)
 from modelplex.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from modelplex import (
+        ChatRequest,
+        ChatResponse,
+        ModelInfo,
+        ProviderContext,
+        ProviderInfo,
+        StreamEvent,
+        ToolCodec,
+    )
 
 
 @hookimpl
 def modelplex_provider_info() -> ProviderInfo:
-    from modelplex_anthropic import provider
+    from modelplex_anthropic import api  # constants only: discovery loads nothing of the provider
 
-    return provider.info()
+    return api.info()
 
 
 @hookimpl

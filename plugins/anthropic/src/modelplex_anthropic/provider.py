@@ -23,7 +23,6 @@ from modelplex import (
     StreamEvent,
 )
 from modelplex.errors import APIStatusError, ConfigurationError, ResponseParseError
-from modelplex.hookspecs import SPEC_VERSION
 from modelplex_anthropic import api
 from modelplex_anthropic.body import Plan, build_plan
 from modelplex_anthropic.errors import map_error
@@ -37,11 +36,7 @@ if TYPE_CHECKING:
 
 
 def info() -> ProviderInfo:
-    return ProviderInfo(spec_version=SPEC_VERSION,
-                        description="Anthropic: Claude through the Messages API (tools, extended "
-                                    "thinking, prompt caching, images)",
-                        api_key_env=api.API_KEY_ENV, base_url_env=api.BASE_URL_ENV,
-                        default_base_url=api.DEFAULT_BASE_URL)
+    return api.info()
 
 
 def url(ctx: ProviderContext, path: str) -> str:

@@ -11,6 +11,7 @@ the events already delivered; a stream that ends before ``message_stop`` raises
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,20 @@ if TYPE_CHECKING:
     from modelplex_openai_compat import SSEEvent
 
 
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` for text off the wire, through the C scanner directly (about twice as fast on a
+    small chunk); anything unusual (whitespace around the value, or no JSON at all) takes the long
+    way, for json's own result or error."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 @attrs.define
 class _Block:
     kind: str  # text, tool, format (the response-format tool), thinking, redacted, other
@@ -67,12 +82,19 @@ class StreamState:
 
     def event(self, sse: SSEEvent) -> list[StreamEvent]:
         try:
-            data = json.loads(sse.data)
+            data = _loads(sse.data)
         except ValueError:
             raise self._fail(f"a stream event is not JSON: {sse.data[:200]!r}") from None
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise self._fail(f"a stream event is not a JSON object: {sse.data[:200]!r}")
         kind = data.get("type", sse.event)
+        if kind == "content_block_delta":  # most events: a piece of text, the short way
+            delta, index = data.get("delta"), data.get("index")
+            if (type(delta) is dict and delta.get("type") == "text_delta" and type(index) is int
+                    and index in self._blocks):
+                text = delta.get("text")
+                if type(text) is str:
+                    return [TextDelta(text=text)] if text else []
         handler = _HANDLERS.get(str(kind))
         return handler(self, data) if handler is not None else []  # ping, and events yet unknown
 
@@ -213,10 +235,11 @@ async def stream_events(plan: Plan, response: httpx.Response,
     for warning in warnings:
         yield WarningRaised(warning=warning)
     decoder, state = SSEDecoder(), StreamState(plan)
+    feed, parse = decoder.feed, state.event
     try:
         async for chunk in response.aiter_bytes():
-            for sse in decoder.feed(chunk):
-                for event in state.event(sse):
+            for sse in feed(chunk):
+                for event in parse(sse):
                     yield event
                 if state.done:
                     return

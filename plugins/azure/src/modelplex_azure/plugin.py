@@ -1,13 +1,29 @@
 """The ``azure`` plugin module (entry point ``azure``): only hooks, built from the shared plumbing.
 
-Importing it imports no HTTP library; requests are made by what the hooks return.
+Importing it imports no HTTP library; requests are made by what the hooks return. The provider is
+built on the first call, so discovery loads none of the plumbing.
 """
 
 from __future__ import annotations
 
-from modelplex_azure.provider import AzureProvider
+from typing import TYPE_CHECKING
 
-_hooks = AzureProvider().hooks()
+from modelplex_openai_compat import Profile
+from modelplex_openai_compat.hooks import lazy_hooks
+
+from modelplex_azure.config import CONFIG
+
+if TYPE_CHECKING:
+    from modelplex_azure.provider import AzureProvider
+
+
+def _provider() -> AzureProvider:
+    from modelplex_azure.provider import AzureProvider
+
+    return AzureProvider()
+
+
+_hooks = lazy_hooks(CONFIG, Profile(), _provider)  # AzureProvider() keeps the default profile
 
 modelplex_provider_info = _hooks.modelplex_provider_info
 modelplex_chat = _hooks.modelplex_chat

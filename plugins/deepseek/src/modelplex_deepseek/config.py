@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import attrs
-from modelplex_openai_compat import CompatConfig, Profile, Stages
+from typing import TYPE_CHECKING
 
-from modelplex_deepseek.replay import encode_messages
+from modelplex_openai_compat import CompatConfig, Profile
+
+if TYPE_CHECKING:
+    from modelplex_openai_compat import Stages
 
 # DeepSeek's documented base URL. "https://api.deepseek.com/v1" works too (the "v1" has nothing to
 # do with model versions); "https://api.deepseek.com/beta" enables the beta features (strict tools).
@@ -32,4 +34,14 @@ PROFILE = Profile(
     unsupported_options={"seed", "reasoning_effort"},
 )
 
-STAGES = attrs.evolve(Stages(), encode_messages=encode_messages)
+
+
+def stages() -> Stages:
+    """The default stages with DeepSeek's message encoding (built on the first call: they load the
+    whole plumbing, which discovery must not)."""
+    import attrs
+    from modelplex_openai_compat import Stages
+
+    from modelplex_deepseek.replay import encode_messages
+
+    return attrs.evolve(Stages(), encode_messages=encode_messages)

@@ -8,25 +8,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
-from modelplex import (
-    ChatRequest,
-    ChatResponse,
-    EmbedRequest,
-    EmbedResponse,
-    ModelInfo,
-    ProviderContext,
-    ProviderInfo,
-    StreamEvent,
-    ToolCodec,
-)
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
+
+if TYPE_CHECKING:
+    from modelplex import (
+        ChatRequest,
+        ChatResponse,
+        EmbedRequest,
+        EmbedResponse,
+        ModelInfo,
+        ProviderContext,
+        ProviderInfo,
+        StreamEvent,
+        ToolCodec,
+    )
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 
 
 @hookimpl
 def modelplex_provider_info() -> ProviderInfo:
+    from modelplex import ProviderInfo
+
     return ProviderInfo(
         spec_version=SPEC_VERSION,
         description="Google Gemini (Gemini API): chat, streaming, tools, thinking, structured "

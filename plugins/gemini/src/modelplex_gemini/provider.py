@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_API_VERSION = "v1beta"
+_URLS = "modelplex_gemini.urls"
 _VERSION_TAIL = re.compile(r"/(v\d+(?:alpha|beta)?\d*)$")
 
 
@@ -44,7 +45,12 @@ def model_path(model: str) -> str:
 
 
 def method_url(ctx: ProviderContext, model: str, method: str) -> str:
-    return f"{api_root(ctx)}/{model_path(model)}:{method}"
+    """Worked out once per configured provider, model and method (it depends on nothing else)."""
+    urls: dict[tuple[str, str], str] = ctx.state.setdefault(_URLS, {})
+    url = urls.get((model, method))
+    if url is None:
+        url = urls[(model, method)] = f"{api_root(ctx)}/{model_path(model)}:{method}"
+    return url
 
 
 def headers(ctx: ProviderContext, *, stream: bool = False) -> dict[str, str]:

@@ -8,6 +8,7 @@ after the events already delivered.
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +22,23 @@ if TYPE_CHECKING:
     import httpx
 
 
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` for text off the wire, through the C scanner directly (about twice as fast on a
+    small chunk); anything unusual (whitespace around the value, or no JSON at all) takes the long
+    way, for json's own result or error."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 def _load(parser: ReplyParser, data: str) -> Any:
     try:
-        return json.loads(data)
+        return _loads(data)
     except ValueError:
         raise ResponseParseError(f"a stream event is not JSON: {data[:200]!r}",
                                  provider=parser.provider, model=parser.model) from None
@@ -38,10 +53,11 @@ async def stream_events(parser: ReplyParser, response: httpx.Response,
         yield WarningRaised(warning=warning)
     decoder = SSEDecoder()
     broken: httpx.TransportError | None = None
+    feed, parse = decoder.feed, parser.chunk
     try:
         async for chunk in response.aiter_bytes():
-            for sse in decoder.feed(chunk):
-                for event in parser.chunk(_load(parser, sse.data)):
+            for sse in feed(chunk):
+                for event in parse(_load(parser, sse.data)):
                     yield event
     except httpx.TransportError as exc:
         broken = exc

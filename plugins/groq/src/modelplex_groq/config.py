@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import attrs
-from modelplex_openai_compat import CompatConfig, Profile, Stages
+from typing import TYPE_CHECKING
 
-from modelplex_groq.errors import map_error
+from modelplex_openai_compat import CompatConfig, Profile
+
+if TYPE_CHECKING:
+    from modelplex_openai_compat import Stages
 
 DEFAULT_BASE_URL = "https://api.groq.com/openai/v1"
 
@@ -25,4 +27,14 @@ PROFILE = Profile(
     supports_embeddings=False,
 )
 
-STAGES = attrs.evolve(Stages(), map_error=map_error)
+
+
+def stages() -> Stages:
+    """The default stages with Groq's error mapping (built on the first call: they load the whole
+    plumbing, which discovery must not)."""
+    import attrs
+    from modelplex_openai_compat import Stages
+
+    from modelplex_groq.errors import map_error
+
+    return attrs.evolve(Stages(), map_error=map_error)

@@ -15,6 +15,8 @@ from modelplex.errors import ResponseParseError
 from modelplex_ollama.config import base_url
 from modelplex_ollama.errors import map_error, unreachable
 
+_STATE = "modelplex_ollama.server"
+
 
 @attrs.frozen(kw_only=True)
 class OllamaAPI:
@@ -31,10 +33,14 @@ class OllamaAPI:
 
     @classmethod
     def of(cls, ctx: ProviderContext) -> OllamaAPI:
-        """The server of a configured provider, through its pooled client."""
-        key = ctx.settings.api_key
-        headers = {"Authorization": f"Bearer {key.reveal()}"} if key else {}
-        return cls(http=ctx.http, base_url=base_url(ctx.settings), provider=ctx.name, headers=headers)
+        """The server of a configured provider, through its pooled client. Its URL and headers depend
+        on the settings alone, so they are worked out once per configured provider."""
+        found = ctx.state.get(_STATE)
+        if found is None:
+            key = ctx.settings.api_key
+            headers = {"Authorization": f"Bearer {key.reveal()}"} if key else {}
+            found = ctx.state[_STATE] = (base_url(ctx.settings), headers)
+        return cls(http=ctx.http, base_url=found[0], provider=ctx.name, headers=found[1])
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"

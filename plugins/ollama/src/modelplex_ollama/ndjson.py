@@ -9,6 +9,7 @@ reads a streaming response: a connection that breaks, or a last line cut short, 
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,9 +26,23 @@ class BadLineError(ValueError):
     """A complete line that is not JSON."""
 
 
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` for text off the wire, through the C scanner directly (about twice as fast on a
+    small chunk); anything unusual (whitespace around the value, or no JSON at all) takes the long
+    way, for json's own result or error."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 class NDJSONDecoder:
     def __init__(self) -> None:
-        self._buffer = bytearray()
+        self._buffer = b""
 
     @property
     def pending(self) -> bool:
@@ -35,15 +50,33 @@ class NDJSONDecoder:
         return bool(self._buffer.strip())
 
     def feed(self, chunk: bytes) -> list[Any]:
-        """The objects of every line that ``chunk`` completes."""
-        self._buffer += chunk
-        *lines, rest = self._buffer.split(b"\n")
-        self._buffer = bytearray(rest)
-        return [_parse(line) for line in lines if line.strip()]
+        """The objects of every line that ``chunk`` completes.
+
+        The complete lines are decoded and split in one pass each (a newline byte is never part of a
+        multi-byte character, so cutting there first is safe); the rest waits for its newline.
+        """
+        buffer = self._buffer + chunk if self._buffer else chunk
+        end = buffer.rfind(b"\n")
+        if end == -1:
+            self._buffer = buffer
+            return []
+        self._buffer = buffer[end + 1:]
+        try:
+            text = buffer[:end].decode("utf-8")
+        except UnicodeDecodeError:  # JSON's own rules for what is not UTF-8, line by line
+            return [_parse(line) for line in buffer[:end].split(b"\n") if line.strip()]
+        out = []
+        for line in text.split("\n"):
+            if line and not line.isspace():
+                try:
+                    out.append(_loads(line))
+                except ValueError:
+                    raise BadLineError(line[:200]) from None
+        return out
 
     def close(self) -> list[Any]:
         """The end of the data: a last line without its newline counts if it is whole JSON."""
-        rest, self._buffer = bytes(self._buffer), bytearray()
+        rest, self._buffer = bytes(self._buffer), b""
         if not rest.strip():
             return []
         try:

@@ -58,6 +58,14 @@ class StreamParser:
         self._started = False
 
     def feed(self, item: Any) -> list[StreamEvent]:
+        if self._started and type(item) is dict and item.get("done") is False and "error" not in item:
+            message = item.get("message")
+            # The common object, a piece of text and nothing else, the short way.
+            if type(message) is dict and len(message) <= 2 and "thinking" not in message \
+                    and "tool_calls" not in message:
+                content = message.get("content")
+                if type(content) is str:
+                    return [TextDelta(text=content)] if content else []
         data = checked(item, self.provider, self.model)
         events: list[StreamEvent] = []
         if not self._started:
@@ -89,8 +97,9 @@ async def events(response: httpx.Response, parser: StreamParser,
                  warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
     for warning in warnings:
         yield WarningRaised(warning=warning)
+    feed = parser.feed
     async for item in read_lines(response, parser.provider, parser.model):
-        for event in parser.feed(item):
+        for event in feed(item):
             yield event
         if parser.done:
             return

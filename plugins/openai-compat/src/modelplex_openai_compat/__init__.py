@@ -6,37 +6,98 @@ each replaceable: encode messages, tool codec, build body, parse response, parse
 parse usage, map finish reason, map error). :func:`make_hooks` turns them into the hook functions a
 plugin module exports. This package is a library, not a provider: it registers no entry point.
 
-Everything listed in ``__all__`` is the stable API; the rest is private.
+Everything listed in ``__all__`` is the stable API; the rest is private. The names load on first
+use, so importing the package (as discovering a plugin built on it does) loads none of the plumbing.
 """
 
-from modelplex_openai_compat.body import build_body, reasoning_options, response_format
-from modelplex_openai_compat.call import Call
-from modelplex_openai_compat.config import AuthStyle, CompatConfig, UrlBuilder, base_url, join_url
-from modelplex_openai_compat.errors import (
-    ErrorResponse,
-    error_details,
-    map_error,
-    parse_body,
-    retry_after,
-    stream_error,
-)
-from modelplex_openai_compat.events import response_events
-from modelplex_openai_compat.finish import map_finish_reason
-from modelplex_openai_compat.hooks import Hooks, hooks_for, make_hooks
-from modelplex_openai_compat.ids import ToolCallIds
-from modelplex_openai_compat.messages import encode_messages
-from modelplex_openai_compat.models import model_infos
-from modelplex_openai_compat.parse import content_runs, parse_response
-from modelplex_openai_compat.profile import Profile
-from modelplex_openai_compat.provider import CompatProvider
-from modelplex_openai_compat.sse import SSEDecoder, SSEEvent
-from modelplex_openai_compat.stages import Stages, openai_chat_codec
-from modelplex_openai_compat.stream import StreamState, parse_stream_event
-from modelplex_openai_compat.think import ThinkSplitter, split_think
-from modelplex_openai_compat.tools import OpenAIChatToolCodec, arguments_json, content_text
-from modelplex_openai_compat.usage import estimate, parse_usage, usage_from
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelplex_openai_compat.body import build_body, reasoning_options, response_format
+    from modelplex_openai_compat.call import Call
+    from modelplex_openai_compat.config import AuthStyle, CompatConfig, UrlBuilder, base_url, join_url
+    from modelplex_openai_compat.errors import (
+        ErrorResponse,
+        error_details,
+        map_error,
+        parse_body,
+        retry_after,
+        stream_error,
+    )
+    from modelplex_openai_compat.events import response_events
+    from modelplex_openai_compat.finish import map_finish_reason
+    from modelplex_openai_compat.hooks import (
+        Hooks,
+        LazyHooks,
+        hooks_for,
+        lazy_hooks,
+        make_hooks,
+        provider_info,
+    )
+    from modelplex_openai_compat.ids import ToolCallIds
+    from modelplex_openai_compat.messages import encode_messages
+    from modelplex_openai_compat.models import model_infos
+    from modelplex_openai_compat.parse import content_runs, parse_response
+    from modelplex_openai_compat.profile import Profile
+    from modelplex_openai_compat.provider import CompatProvider
+    from modelplex_openai_compat.sse import SSEDecoder, SSEEvent
+    from modelplex_openai_compat.stages import Stages, openai_chat_codec
+    from modelplex_openai_compat.stream import StreamState, parse_stream_event
+    from modelplex_openai_compat.think import ThinkSplitter, split_think
+    from modelplex_openai_compat.tools import OpenAIChatToolCodec, arguments_json, content_text
+    from modelplex_openai_compat.usage import estimate, parse_usage, usage_from
 
 __version__ = "0.1.0"
+
+_WHERE = {
+    "AuthStyle": "config",
+    "Call": "call",
+    "CompatConfig": "config",
+    "CompatProvider": "provider",
+    "ErrorResponse": "errors",
+    "Hooks": "hooks",
+    "LazyHooks": "hooks",
+    "OpenAIChatToolCodec": "tools",
+    "Profile": "profile",
+    "SSEDecoder": "sse",
+    "SSEEvent": "sse",
+    "Stages": "stages",
+    "StreamState": "stream",
+    "ThinkSplitter": "think",
+    "ToolCallIds": "ids",
+    "UrlBuilder": "config",
+    "arguments_json": "tools",
+    "base_url": "config",
+    "build_body": "body",
+    "content_runs": "parse",
+    "content_text": "tools",
+    "encode_messages": "messages",
+    "error_details": "errors",
+    "estimate": "usage",
+    "hooks_for": "hooks",
+    "join_url": "config",
+    "lazy_hooks": "hooks",
+    "make_hooks": "hooks",
+    "map_error": "errors",
+    "map_finish_reason": "finish",
+    "model_infos": "models",
+    "openai_chat_codec": "stages",
+    "parse_body": "errors",
+    "parse_response": "parse",
+    "parse_stream_event": "stream",
+    "parse_usage": "usage",
+    "provider_info": "hooks",
+    "reasoning_options": "body",
+    "response_events": "events",
+    "response_format": "body",
+    "retry_after": "errors",
+    "split_think": "think",
+    "stream_error": "errors",
+    "usage_from": "usage",
+}
 
 __all__ = [
     "AuthStyle",
@@ -45,6 +106,7 @@ __all__ = [
     "CompatProvider",
     "ErrorResponse",
     "Hooks",
+    "LazyHooks",
     "OpenAIChatToolCodec",
     "Profile",
     "SSEDecoder",
@@ -64,6 +126,7 @@ __all__ = [
     "estimate",
     "hooks_for",
     "join_url",
+    "lazy_hooks",
     "make_hooks",
     "map_error",
     "map_finish_reason",
@@ -73,6 +136,7 @@ __all__ = [
     "parse_response",
     "parse_stream_event",
     "parse_usage",
+    "provider_info",
     "reasoning_options",
     "response_events",
     "response_format",
@@ -81,3 +145,16 @@ __all__ = [
     "stream_error",
     "usage_from",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelplex_openai_compat' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"modelplex_openai_compat.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

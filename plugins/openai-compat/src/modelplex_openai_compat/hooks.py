@@ -22,20 +22,20 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from modelplex import (
-    ChatRequest,
-    ChatResponse,
-    EmbedRequest,
-    EmbedResponse,
-    ModelInfo,
-    ProviderContext,
-    ProviderInfo,
-    StreamEvent,
-    ToolCodec,
-)
 from modelplex.hookspecs import hookimpl
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: discovery loads none of these modules
+    from modelplex import (
+        ChatRequest,
+        ChatResponse,
+        EmbedRequest,
+        EmbedResponse,
+        ModelInfo,
+        ProviderContext,
+        ProviderInfo,
+        StreamEvent,
+        ToolCodec,
+    )
     from modelplex_openai_compat.config import CompatConfig
     from modelplex_openai_compat.profile import Profile
     from modelplex_openai_compat.provider import CompatProvider
@@ -112,3 +112,82 @@ def make_hooks(config: CompatConfig, profile: Profile | None = None,
 
     return hooks_for(CompatProvider(config, profile, stages))
 
+
+
+@attrs.frozen(kw_only=True)
+class LazyHooks:
+    """What :func:`lazy_hooks` gives: the hook functions, as in :class:`Hooks`, without a provider."""
+
+    modelplex_provider_info: Callable[[], ProviderInfo]
+    modelplex_chat: Callable[[ProviderContext, ChatRequest], Awaitable[ChatResponse]]
+    modelplex_chat_stream: Callable[[ProviderContext, ChatRequest],
+                                    AbstractAsyncContextManager[AsyncIterator[StreamEvent]]]
+    modelplex_embed: Callable[[ProviderContext, EmbedRequest],
+                              Awaitable[EmbedResponse] | None] | None
+    modelplex_list_models: Callable[[ProviderContext], Awaitable[Sequence[ModelInfo]] | None] | None
+    modelplex_tool_codec: Callable[[ProviderContext], ToolCodec]
+
+
+def lazy_hooks(config: CompatConfig, profile: Profile,
+               load: Callable[[], CompatProvider | Hooks]) -> LazyHooks:
+    """The hooks of a provider built on their first call: what a plugin module exports so that
+    discovering it loads none of the plumbing (``modelplex_provider_info`` needs only ``config``).
+
+    ``load`` returns the provider (or its hooks); ``config`` and ``profile`` must be the ones it is
+    built with, since they say, before it exists, what it is and which hooks it implements::
+
+        _hooks = lazy_hooks(CONFIG, PROFILE, lambda: CompatProvider(CONFIG, PROFILE, my_stages()))
+    """
+    built: list[Hooks] = []
+
+    def hooks() -> Hooks:
+        if not built:
+            made = load()
+            built.append(made if isinstance(made, Hooks) else hooks_for(made))
+        return built[0]
+
+    @hookimpl
+    def modelplex_provider_info() -> ProviderInfo:
+        return provider_info(config)
+
+    @hookimpl
+    def modelplex_chat(ctx: ProviderContext, request: ChatRequest) -> Awaitable[ChatResponse]:
+        return hooks().modelplex_chat(ctx, request)
+
+    @hookimpl
+    def modelplex_chat_stream(ctx: ProviderContext, request: ChatRequest) -> (
+            AbstractAsyncContextManager[AsyncIterator[StreamEvent]]):
+        return hooks().modelplex_chat_stream(ctx, request)
+
+    @hookimpl
+    def modelplex_embed(ctx: ProviderContext,
+                        request: EmbedRequest) -> Awaitable[EmbedResponse] | None:
+        embed = hooks().modelplex_embed
+        return embed(ctx, request) if embed is not None else None
+
+    @hookimpl
+    def modelplex_list_models(ctx: ProviderContext) -> Awaitable[Sequence[ModelInfo]] | None:
+        list_models = hooks().modelplex_list_models
+        return list_models(ctx) if list_models is not None else None
+
+    @hookimpl
+    def modelplex_tool_codec(ctx: ProviderContext) -> ToolCodec:
+        return hooks().modelplex_tool_codec(ctx)
+
+    return LazyHooks(modelplex_provider_info=modelplex_provider_info,
+                 modelplex_chat=modelplex_chat, modelplex_chat_stream=modelplex_chat_stream,
+                 modelplex_embed=modelplex_embed if profile.supports_embeddings else None,
+                 modelplex_list_models=(modelplex_list_models if profile.supports_list_models
+                                        else None),
+                 modelplex_tool_codec=modelplex_tool_codec)
+
+
+def provider_info(config: CompatConfig) -> ProviderInfo:
+    """What a provider made of ``config`` says about itself (:meth:`CompatProvider.info`)."""
+    from modelplex import ProviderInfo
+    from modelplex.hookspecs import SPEC_VERSION
+
+    return ProviderInfo(spec_version=SPEC_VERSION, description=config.description or config.name,
+                        api_key_env=config.api_key_env, base_url_env=config.base_url_env,
+                        option_env=config.option_env, default_base_url=config.default_base_url,
+                        requires_api_key=config.requires_api_key, local=config.local)

@@ -111,29 +111,34 @@ def parse_response(call: Call, data: Mapping[str, Any]) -> ChatResponse:
     choice = choices[0]
     message = choice.get("message") or {}
     warnings: list[ProviderWarning] = []
-    origin = Origin(provider=call.provider, model=call.model)
+    content = message.get("content")
+    calls: list[ToolCallPart] = []
+    if (type(content) is str and not call.profile.think_tags and not message.get("tool_calls")
+            and not message.get("refusal") and not message.get("function_call")
+            and not reasoning_text(message, call)):
+        parts: list[Part] = [TextPart(text=content)] if content else []  # the common reply: text
+    else:
+        runs: list[tuple[Kind, str]] = []
+        reasoning = reasoning_text(message, call)
+        if reasoning:
+            runs.append(("reasoning", reasoning))
+        think = ThinkSplitter() if call.profile.think_tags else None
+        runs += content_runs(content, warnings, think)
+        if think is not None:
+            runs += think.flush()
+        refusal = message.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            runs.append(("text", refusal))
+            warnings.append(ProviderWarning(code="refusal", field="refusal",
+                                            message="the model refused; its explanation is the text"))
+        parts = _join(runs, Origin(provider=call.provider, model=call.model))
 
-    runs: list[tuple[Kind, str]] = []
-    reasoning = reasoning_text(message, call)
-    if reasoning:
-        runs.append(("reasoning", reasoning))
-    think = ThinkSplitter() if call.profile.think_tags else None
-    runs += content_runs(message.get("content"), warnings, think)
-    if think is not None:
-        runs += think.flush()
-    refusal = message.get("refusal")
-    if isinstance(refusal, str) and refusal:
-        runs.append(("text", refusal))
-        warnings.append(ProviderWarning(code="refusal", field="refusal",
-                                        message="the model refused; its explanation is the text"))
-    parts = _join(runs, origin)
-
-    wire_calls = list(message.get("tool_calls") or [])
-    legacy = message.get("function_call")
-    if isinstance(legacy, Mapping):
-        wire_calls.append({"id": None, "function": legacy})
-    calls = unique_ids([call.codec.decode_tool_call(c) for c in wire_calls], warnings)
-    parts.extend(calls)
+        wire_calls = list(message.get("tool_calls") or [])
+        legacy = message.get("function_call")
+        if isinstance(legacy, Mapping):
+            wire_calls.append({"id": None, "function": legacy})
+        calls = unique_ids([call.codec.decode_tool_call(c) for c in wire_calls], warnings)
+        parts.extend(calls)
 
     raw_finish = choice.get("finish_reason")
     usage = call.stages.parse_usage(data)
@@ -142,9 +147,10 @@ def parse_response(call: Call, data: Mapping[str, Any]) -> ChatResponse:
         out_chars += sum(len(c.raw_arguments or str(c.arguments)) for c in calls)
         usage = estimate(call.request.messages, out_chars,
                          sum(len(p.text) for p in parts if isinstance(p, ReasoningPart)))
+    id_ = data.get("id")
     return ChatResponse(
         provider=call.provider, model=str(data.get("model") or call.model), parts=parts,
         finish_reason=call.stages.map_finish_reason(raw_finish),
         raw_finish_reason=raw_finish if isinstance(raw_finish, str) else None,
-        usage=usage, warnings=warnings, id=data.get("id") if isinstance(data.get("id"), str) else None,
+        usage=usage, warnings=warnings, id=id_ if isinstance(id_, str) else None,
         raw=dict(data) if call.request.options.include_raw else None)

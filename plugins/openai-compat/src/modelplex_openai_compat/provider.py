@@ -23,7 +23,6 @@ from modelplex import (
     WarningRaised,
 )
 from modelplex.errors import ModelplexError, ResponseParseError, StreamInterruptedError
-from modelplex.hookspecs import SPEC_VERSION
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.config import CompatConfig
 from modelplex_openai_compat.errors import ErrorResponse
@@ -39,6 +38,16 @@ if TYPE_CHECKING:
     from modelplex_openai_compat.hooks import Hooks
 
 _PROFILE_STATE = "modelplex_openai_compat.profile"
+_loads = json.JSONDecoder().decode
+
+
+def _body(content: bytes) -> Any:
+    """A JSON body: decoded as UTF-8 first (what servers send), ``json.loads`` for anything else."""
+    try:
+        text = content.decode()
+    except UnicodeDecodeError:
+        return json.loads(content)
+    return _loads(text)
 
 
 class CompatProvider:
@@ -58,12 +67,9 @@ class CompatProvider:
 
     # -- what the hooks return -------------------------------------------------------------------
     def info(self) -> ProviderInfo:
-        c = self.config
-        return ProviderInfo(spec_version=SPEC_VERSION, description=c.description or c.name,
-                            api_key_env=c.api_key_env, base_url_env=c.base_url_env,
-                            option_env=c.option_env,
-                            default_base_url=c.default_base_url,
-                            requires_api_key=c.requires_api_key, local=c.local)
+        from modelplex_openai_compat.hooks import provider_info
+
+        return provider_info(self.config)
 
     def hooks(self) -> Hooks:
         """The hook functions a plugin module exports (see :func:`make_hooks`)."""
@@ -112,7 +118,7 @@ class CompatProvider:
         if response.status_code >= 400:
             raise self.error(ctx, model, response)
         try:
-            return json.loads(response.content)
+            return _body(response.content)
         except ValueError:
             raise ResponseParseError(f"the response (HTTP {response.status_code}) is not JSON: "
                                      f"{response.text[:200]!r}", provider=ctx.name,
@@ -134,7 +140,7 @@ class CompatProvider:
             raise ResponseParseError("the response is not a JSON object", provider=ctx.name,
                                      model=request.model)
         result = call.stages.parse_response(call, data)
-        return attrs.evolve(result, warnings=(*warnings, *result.warnings))
+        return attrs.evolve(result, warnings=(*warnings, *result.warnings)) if warnings else result
 
     def chat_stream(self, ctx: ProviderContext, request: ChatRequest) -> (
             AbstractAsyncContextManager[AsyncIterator[StreamEvent]]):
@@ -169,10 +175,11 @@ class CompatProvider:
                 yield event
             return
         decoder, state = SSEDecoder(), StreamState(call)
+        feed, parse = decoder.feed, call.stages.parse_stream_event
         try:
             async for chunk in response.aiter_bytes():
-                for sse in decoder.feed(chunk):
-                    for event in call.stages.parse_stream_event(call, state, sse):
+                for sse in feed(chunk):
+                    for event in parse(call, state, sse):
                         yield event
                     if state.done:
                         for event in state.finish():

@@ -41,37 +41,50 @@ class SSEDecoder:
         return bool(self._buffer) or self._fields or bool(self._utf8.getstate()[0])
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        self._buffer += self._utf8.decode(chunk)
-        events: list[SSEEvent] = []
-        while True:
-            cr, lf = self._buffer.find("\r"), self._buffer.find("\n")
-            if cr == -1 and lf == -1:
-                break
-            if cr != -1 and (lf == -1 or cr < lf):
-                if cr == len(self._buffer) - 1:
-                    break  # a CR at the end may be the first half of a CRLF: wait for more
-                end, size = cr, 2 if self._buffer[cr + 1] == "\n" else 1
-            else:
-                end, size = lf, 1
-            line, self._buffer = self._buffer[:end], self._buffer[end + size:]
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
-        return events
+        text = self._utf8.decode(chunk)
+        if not text:
+            return []
+        return self._lines(self._buffer + text if self._buffer else text)
 
     def close(self) -> list[SSEEvent]:
         """The end of the stream: a final CR ends its line (it can no longer start a CRLF)."""
-        self._buffer += self._utf8.decode(b"", final=True)
-        if not self._buffer.endswith("\r"):
+        rest = self._buffer + self._utf8.decode(b"", final=True)
+        if not rest.endswith("\r"):
+            self._buffer = rest
             return []
-        self._buffer += "\n"
-        return self.feed(b"")
+        return self._lines(rest[:-1] + "\n")
 
-    def _line(self, line: str) -> SSEEvent | None:
-        if not line:
-            return self._dispatch()
-        if line.startswith(":"):
-            return None
+    def _lines(self, text: str) -> list[SSEEvent]:
+        """The events that the complete lines of ``text`` send; its unfinished last line is kept.
+
+        The chunk is split once (not line by line), so a chunk of many events costs one pass over it.
+        """
+        if "\r" in text:  # CRLF and a lone CR end lines too; a CR at the very end may be half a CRLF
+            held = text.endswith("\r")
+            text = text[:-1] if held else text
+            text = text.replace("\r\n", "\n").replace("\r", "\n") + ("\r" if held else "")
+        lines = text.split("\n")
+        self._buffer = lines.pop()
+        events: list[SSEEvent] = []
+        data = self._data
+        for line in lines:
+            if not line:  # a blank line sends the event
+                if self._fields:
+                    event = self._dispatch()
+                    if event is not None:
+                        events.append(event)
+                    data = self._data
+            elif line.startswith("data:"):
+                data.append(line[6:] if line.startswith(" ", 5) else line[5:])
+                self._fields = True
+            elif line.startswith("event:"):
+                self._event = line[7:] if line.startswith(" ", 6) else line[6:]
+                self._fields = True
+            elif line[0] != ":":  # a comment otherwise
+                self._field(line)
+        return events
+
+    def _field(self, line: str) -> None:
         name, _, value = line.partition(":")
         value = value.removeprefix(" ")
         self._fields = True
@@ -83,13 +96,12 @@ class SSEDecoder:
             self._id = value
         elif name == "retry" and value.isdigit():
             self._retry = int(value)
-        return None
 
     def _dispatch(self) -> SSEEvent | None:
-        had_fields, self._fields = self._fields, False
+        self._fields = False
         data, event = self._data, self._event
         self._data, self._event = [], ""
-        if not had_fields or not data:
+        if not data:
             return None  # an event with no data line is not dispatched
-        return SSEEvent(data="\n".join(data), event=event or "message", id=self._id,
-                        retry=self._retry)
+        return SSEEvent(data=data[0] if len(data) == 1 else "\n".join(data), event=event or "message",
+                        id=self._id, retry=self._retry)

@@ -10,6 +10,7 @@ without an index (Gemini's compatible endpoint) and servers that reuse one index
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +39,21 @@ from modelplex_openai_compat.parse import content_runs, reasoning_text
 from modelplex_openai_compat.sse import SSEEvent
 from modelplex_openai_compat.think import Kind, ThinkSplitter
 from modelplex_openai_compat.usage import estimate
+from modelplex_openai_compat.usage import parse_usage as _parse_usage
+
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` for text off the wire, through the C scanner directly (about twice as fast on a
+    small chunk); anything unusual (whitespace around the value, or no JSON at all) takes the long
+    way, for json's own result or error."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+_EMPTY: Mapping[str, Any] = {}
 
 
 @attrs.define
@@ -68,6 +84,7 @@ class StreamState:
         self._ids: set[str] = set()
         self._chars = {"text": 0, "reasoning": 0}
         self._warned: set[str] = set()
+        self._custom_usage = call.stages.parse_usage is not _parse_usage
 
     # -- chunks ----------------------------------------------------------------------------------
     def chunk(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
@@ -75,19 +92,30 @@ class StreamState:
         if not self.started and (chunk.get("id") or chunk.get("model")):
             self.started = True
             out.append(ResponseStarted(id=_str(chunk.get("id")), model=_str(chunk.get("model"))))
-        usage = self.call.stages.parse_usage(chunk)
-        if usage is not None:
-            self.usage = usage
+        # The default stage finds nothing in a chunk without usage: most chunks skip the call.
+        if self._custom_usage or "usage" in chunk or "x_groq" in chunk:
+            usage = self.call.stages.parse_usage(chunk)
+            if usage is not None:
+                self.usage = usage
         for choice in chunk.get("choices") or ():
-            if not isinstance(choice, Mapping):
+            if type(choice) is not dict and not isinstance(choice, Mapping):
                 continue
             if choice.get("index", 0) not in (0, None):
                 out += self._warn_once("extra-choices", "choices", "only the first choice is read; "
                                        "the others were left out")
                 continue
-            out += self._delta(choice.get("delta") or {})
+            delta = choice.get("delta") or _EMPTY
+            content = delta.get("content")
+            # The common chunk, a piece of text and nothing else, the short way.
+            if (type(content) is str and self.think is None
+                    and (len(delta) == 1 or (len(delta) == 2 and "role" in delta))):
+                if content:
+                    self._chars["text"] += len(content)
+                    out.append(TextDelta(text=content))
+            else:
+                out += self._delta(delta)
             finish = choice.get("finish_reason")
-            if isinstance(finish, str) and finish:
+            if finish and isinstance(finish, str):
                 self.finish_reason = finish
                 out += self.end_calls()
         return out
@@ -227,11 +255,12 @@ def _str(value: Any) -> str | None:
 def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[StreamEvent]:
     """The events for one SSE event: ``[DONE]`` marks the end; an ``error`` event, or a chunk that
     holds ``{"error": ...}``, raises the mapped error (after the events already delivered)."""
-    if event.data.strip() == "[DONE]":
+    data = event.data
+    if data == "[DONE]" or data.strip() == "[DONE]":
         state.done = True
         return []
     try:
-        chunk = json.loads(event.data)
+        chunk = _loads(data)
     except ValueError:
         raise ResponseParseError(f"a stream event is not JSON: {event.data[:200]!r}",
                                  provider=call.provider, model=call.model) from None
@@ -239,7 +268,7 @@ def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[
         raise stream_error(call.provider, call.model,
                            chunk if isinstance(chunk, Mapping) and "error" in chunk
                            else {"error": chunk}, call.stages.map_error)
-    if not isinstance(chunk, Mapping):
+    if type(chunk) is not dict and not isinstance(chunk, Mapping):
         raise ResponseParseError("a stream event is not a JSON object", provider=call.provider,
                                  model=call.model)
     if chunk.get("error"):

@@ -1,10 +1,26 @@
-"""The ``openai-compatible`` plugin module: only hooks. Importing it imports no HTTP library."""
+"""The ``openai-compatible`` plugin module: only hooks. Importing it imports no HTTP library; the
+provider is built on the first call, so discovery loads none of the plumbing."""
 
 from __future__ import annotations
 
-from modelplex_openai_compatible.provider import CONFIG, GenericProvider
+from typing import TYPE_CHECKING
 
-_hooks = GenericProvider(CONFIG).hooks()
+from modelplex_openai_compat import Profile
+from modelplex_openai_compat.hooks import lazy_hooks
+
+from modelplex_openai_compatible.config import CONFIG
+
+if TYPE_CHECKING:
+    from modelplex_openai_compatible.provider import GenericProvider
+
+
+def _provider() -> GenericProvider:
+    from modelplex_openai_compatible.provider import GenericProvider
+
+    return GenericProvider(CONFIG)
+
+
+_hooks = lazy_hooks(CONFIG, Profile(), _provider)  # GenericProvider(CONFIG) keeps the default profile
 
 modelplex_provider_info = _hooks.modelplex_provider_info
 modelplex_chat = _hooks.modelplex_chat

@@ -25,31 +25,14 @@ No key is needed unless one is configured: a local server gets no ``Authorizatio
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import attrs
-from modelplex_openai_compat import AuthStyle, CompatConfig, CompatProvider, base_url
+from modelplex_openai_compat import AuthStyle, CompatConfig, CompatProvider
 
 from modelplex import ModelInfo, ProviderContext
 from modelplex.errors import ConfigurationError
-
-
-def _query(ctx: ProviderContext) -> str:
-    table: Any = ctx.settings.options.get("query")
-    if table is None:
-        return ""
-    if not isinstance(table, Mapping) or not all(isinstance(v, str | int) for v in table.values()):
-        raise ConfigurationError(f"provider {ctx.name!r}: 'query' must be a table of strings")
-    return urlencode({str(k): str(v) for k, v in table.items()})
-
-
-def generic_url(ctx: ProviderContext, endpoint: str, model: str | None) -> str:
-    """``<base_url>/<endpoint>``, with the configured ``query`` table appended."""
-    query = _query(ctx)
-    url = f"{base_url(ctx)}/{endpoint}"
-    return f"{url}?{query}" if query else url
 
 
 def is_loopback(url: str | None) -> bool:
@@ -60,15 +43,6 @@ def is_loopback(url: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-CONFIG = CompatConfig(
-    name="OpenAI-compatible server",
-    description="any OpenAI-compatible server (LM Studio, vLLM, llama.cpp, Ollama, hosted APIs): "
-                "[providers.NAME] plugin = \"openai-compatible\", base_url = ...",
-    url=generic_url,
-    requires_api_key=False,
-)
 
 
 class GenericProvider(CompatProvider):

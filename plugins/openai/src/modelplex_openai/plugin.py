@@ -1,14 +1,28 @@
 """The ``openai`` plugin module (entry point ``openai``): only hooks, built from the shared plumbing.
 
-Importing it imports no HTTP library; requests are made by what the hooks return.
+Importing it imports no HTTP library; requests are made by what the hooks return. The provider is
+built on the first call, so discovery loads none of the plumbing.
 """
 
 from __future__ import annotations
 
-from modelplex_openai.config import CONFIG, PROFILE
-from modelplex_openai.provider import OpenAIProvider
+from typing import TYPE_CHECKING
 
-_hooks = OpenAIProvider(CONFIG, PROFILE).hooks()
+from modelplex_openai_compat.hooks import lazy_hooks
+
+from modelplex_openai.config import CONFIG, PROFILE
+
+if TYPE_CHECKING:
+    from modelplex_openai.provider import OpenAIProvider
+
+
+def _provider() -> OpenAIProvider:
+    from modelplex_openai.provider import OpenAIProvider
+
+    return OpenAIProvider(CONFIG, PROFILE)
+
+
+_hooks = lazy_hooks(CONFIG, PROFILE, _provider)
 
 modelplex_provider_info = _hooks.modelplex_provider_info
 modelplex_chat = _hooks.modelplex_chat

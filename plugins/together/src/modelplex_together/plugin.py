@@ -1,13 +1,26 @@
 """The ``together`` plugin module (entry point ``together``): only hooks, built from the shared
-plumbing. Importing it imports no HTTP library; requests are made by what the hooks return."""
+plumbing. Importing it imports no HTTP library; the provider is built on the first call, so
+discovery loads none of the plumbing."""
 
 from __future__ import annotations
 
-from modelplex_openai_compat import make_hooks
+from typing import TYPE_CHECKING
+
+from modelplex_openai_compat.hooks import lazy_hooks
 
 from modelplex_together.config import CONFIG, PROFILE
 
-_hooks = make_hooks(CONFIG, PROFILE)
+if TYPE_CHECKING:
+    from modelplex_openai_compat import CompatProvider
+
+
+def _provider() -> CompatProvider:
+    from modelplex_openai_compat import CompatProvider
+
+    return CompatProvider(CONFIG, PROFILE)
+
+
+_hooks = lazy_hooks(CONFIG, PROFILE, _provider)
 
 modelplex_provider_info = _hooks.modelplex_provider_info
 modelplex_chat = _hooks.modelplex_chat

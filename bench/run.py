@@ -1,0 +1,413 @@
+"""Modelplex side by side with raw HTTP clients and its peers, against a local server; every figure is
+measured in a fresh process. Writes a Markdown report (``docs/benchmarks.md`` by default) and prints it.
+
+    python bench/run.py                      # everything (nox -s bench)
+    python bench/run.py --tiny --out x.md    # a few calls of each kind: proves the code works, nothing more
+    python bench/run.py --subjects modelplex,httpx-aiohttp --formats openai
+
+The server runs on one core and the clients on the other where the machine has two or more
+(``os.sched_setaffinity``). Subjects whose library is not installed are left out, and said so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from subjects import DISCOVERY, FORMATS, IMPORTS, SUBJECTS  # noqa: E402
+
+SERVER_CPU, CLIENT_CPU = 0, 1
+# The transport Modelplex uses for its HTTP: the raw subject its call figures are compared with.
+TRANSPORT = "modelplex-http"
+# Environment for every measured process: no network for LiteLLM's model map, no telemetry.
+QUIET_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False",
+             "OPENAI_API_KEY": "sk-bench-0000000000000000", "PYTHONDONTWRITEBYTECODE": "",
+             "MODELPLEX_CONFIG": os.devnull}
+
+
+class Config:
+    """How much of each measurement a run takes."""
+
+    def __init__(self, tiny: bool) -> None:
+        self.tiny = tiny
+        self.import_runs = 1 if tiny else 9
+        self.slow_import_runs = 1 if tiny else 3  # LiteLLM's import takes seconds
+        self.latency = ["--calls", "5", "--warmup", "1"] if tiny else ["--calls", "400", "--warmup", "50"]
+        self.stream = (["--short", "2", "--long", "6", "--reps", "2"] if tiny
+                       else ["--short", "10", "--long", "400", "--reps", "15"])
+        self.throughput = (["--calls", "20", "--concurrency", "5"] if tiny
+                           else ["--calls", "2000", "--concurrency", "100"])
+        self.memory = ["--calls", "5" if tiny else "100"]
+        self.timeout = 120 if tiny else 300
+        self.rounds = 1 if tiny else 3
+
+
+def installed(subject: str) -> bool:
+    return importlib.util.find_spec(SUBJECTS[subject][3]) is not None
+
+
+def version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{cpu}, {cores} cores; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()} ({platform.python_implementation()})")
+
+
+# -- running ------------------------------------------------------------------------------------------
+class Server:
+    def __init__(self, pinned: bool) -> None:
+        cmd = [sys.executable, str(HERE / "server.py"), "--chunks", "16"]
+        if pinned:
+            cmd += ["--cpu", str(SERVER_CPU)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError(f"the bench server did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def env() -> dict[str, str]:
+    out = dict(os.environ)
+    out.update(QUIET_ENV)
+    return out
+
+
+def on_cpu(cpu: int | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that pins the child process to ``cpu``."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def import_ms(statement: str, runs: int, bare: float, cpu: int | None,
+              extra_env: dict[str, str] | None = None) -> float:
+    """Median wall time of a fresh ``python -c statement``, less that of a bare interpreter, in ms."""
+    return max(0.0, _wall(statement, runs, cpu, extra_env) - bare)
+
+
+def _wall(statement: str, runs: int, cpu: int | None, extra_env: dict[str, str] | None = None) -> float:
+    environment = {**env(), **(extra_env or {})}
+    subprocess.run([sys.executable, "-c", statement], check=True, env=environment, cwd=ROOT,
+                   preexec_fn=on_cpu(cpu))  # untimed: byte-code caches written, files in the page cache
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", statement], check=True, env=environment, cwd=ROOT,
+                       preexec_fn=on_cpu(cpu))
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def measure(subject: str, fmt: str, what: str, url: str, extra: Sequence[str], pinned: bool,
+            timeout: float) -> dict[str, Any] | str:
+    cmd = [sys.executable, str(HERE / "measure.py"), subject, fmt, what, "--url", url, *extra]
+    if pinned:
+        cmd += ["--cpu", str(CLIENT_CPU)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env(), cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout:.0f} s"
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return f"failed: {tail[:200]}"
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# What "best" means for each measurement: its figure, and whether less is better.
+BEST = {"latency": ("median_us", min), "latency_sync": ("median_us", min), "stream": ("per_chunk_us", min),
+        "throughput": ("rps", max), "memory": ("peak_rss_mib", min)}
+
+
+def best(what: str, got: list[dict[str, Any] | str]) -> dict[str, Any] | str:
+    """The best of a measurement's rounds (with every round's figure beside it); a failure in any
+    round is the result."""
+    failed = [g for g in got if isinstance(g, str)]
+    if failed:
+        return failed[0]
+    field, pick = BEST[what]
+    figures = [g for g in got if isinstance(g, dict)]
+    chosen = pick(figures, key=lambda g: g[field])
+    return {**chosen, "rounds": [g[field] for g in figures]}
+
+
+def run(subjects: list[str], formats: list[str], config: Config,
+        log: Callable[[str], None]) -> dict[str, Any]:
+    """Every figure: ``{"imports": {...}, "calls": {(subject, fmt): {measurement: result}}, ...}``."""
+    pinned = (hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2
+              and {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0))
+    results: dict[str, Any] = {"imports": {}, "calls": {}, "pinned": pinned, "machine": machine(),
+                               "subjects": subjects, "formats": formats}
+    cpu = CLIENT_CPU if pinned else None
+    bare = _wall("pass", config.import_runs, cpu)
+    for name in subjects:
+        runs = config.slow_import_runs if name == "litellm" else config.import_runs
+        results["imports"][name] = import_ms(IMPORTS[name], runs, bare, cpu)
+        log(f"import {name}: {results['imports'][name]:.0f} ms")
+    if "modelplex" in subjects:
+        results["imports"]["modelplex+discovery"] = import_ms(DISCOVERY, config.import_runs, bare, cpu)
+        log(f"import modelplex + discovery + client: {results['imports']['modelplex+discovery']:.0f} ms")
+        # The same with the provider plugins alone, without the test kit's scripted `fake` provider.
+        results["imports"]["modelplex+providers"] = import_ms(DISCOVERY, config.import_runs, bare, cpu,
+                                                              {"MODELPLEX_DISABLE_PLUGINS": "fake"})
+        log(f"import modelplex + providers + client: {results['imports']['modelplex+providers']:.0f} ms")
+    server = Server(pinned)
+    rounds: dict[tuple[str, str, str], list[dict[str, Any] | str]] = {}
+    try:
+        # Rounds go through every subject in turn, so that whatever else the machine is doing weighs on
+        # all of them alike; each figure is the best of its rounds.
+        for n in range(config.rounds):
+            for fmt in formats:
+                for name in subjects:
+                    if fmt not in SUBJECTS[name][2]:
+                        continue
+                    plan: list[tuple[str, list[str]]] = [("latency", config.latency)]
+                    if SUBJECTS[name][1](fmt, server.url).sync:
+                        plan.append(("latency_sync", config.latency))
+                    plan += [("stream", config.stream), ("throughput", config.throughput),
+                             ("memory", config.memory)]
+                    for what, extra in plan:
+                        got = measure(name, fmt, what, server.url, extra, pinned, config.timeout)
+                        rounds.setdefault((name, fmt, what), []).append(got)
+                        log(f"round {n + 1}: {name} {fmt} {what}: {got}")
+    finally:
+        server.stop()
+    for (name, fmt, what), got in rounds.items():
+        results["calls"].setdefault(f"{name}/{fmt}", {})[what] = best(what, got)
+    return results
+
+
+# -- the report -----------------------------------------------------------------------------------------
+def _fig(results: dict[str, Any], key: str, what: str, field: str) -> float | None:
+    value = results["calls"].get(key, {}).get(what)
+    return value.get(field) if isinstance(value, dict) else None
+
+
+def _n(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+FIGURES = [  # (column, measurement, field, digits)
+    ("async call, median µs", "latency", "median_us", 0),
+    ("async call, p99 µs", "latency", "p99_us", 0),
+    ("sync call, median µs", "latency_sync", "median_us", 0),
+    ("sync call, p99 µs", "latency_sync", "p99_us", 0),
+    ("streaming, µs per chunk", "stream", "per_chunk_us", 1),
+    ("2,000 calls at 100 in flight, req/s", "throughput", "rps", 0),
+    ("peak RSS after 100 calls, MiB", "memory", "peak_rss_mib", 1),
+]
+
+
+def targets(results: dict[str, Any], fmt: str) -> list[tuple[str, str, bool | None]]:
+    """Each target of issue 7 for Modelplex on ``fmt``: (target, the figures, met?)."""
+    out: list[tuple[str, str, bool | None]] = []
+    mp, raw, httpx_ = f"modelplex/{fmt}", f"{TRANSPORT}/{fmt}", f"httpx/{fmt}"
+
+    def check(name: str, value: float | None, limit: float | None, below: bool, shown: str) -> None:
+        if value is None or limit is None:
+            out.append((name, "not measured", None))
+            return
+        ok = value <= limit if below else value >= limit
+        out.append((name, shown, ok))
+
+    lat, lat_raw = _fig(results, mp, "latency", "median_us"), _fig(results, raw, "latency", "median_us")
+    lat_httpx = _fig(results, httpx_, "latency", "median_us")
+    check("async median ≤ 1.15 x raw transport", lat, lat_raw and 1.15 * lat_raw, True,
+          f"{_n(lat)} µs vs {_n(lat_raw)} µs ({_ratio(lat, lat_raw)})")
+    check("async median < raw httpx (default pool)", lat, lat_httpx, True,
+          f"{_n(lat)} µs vs {_n(lat_httpx)} µs ({_ratio(lat, lat_httpx)})")
+    st, st_raw = _fig(results, mp, "stream", "per_chunk_us"), _fig(results, raw, "stream", "per_chunk_us")
+    check("stream per chunk ≤ 1.5 x raw transport", st, st_raw and 1.5 * st_raw, True,
+          f"{_n(st, 1)} µs vs {_n(st_raw, 1)} µs ({_ratio(st, st_raw)})")
+    rps, rps_raw = _fig(results, mp, "throughput", "rps"), _fig(results, raw, "throughput", "rps")
+    for peer in ("litellm", "openai"):
+        peer_rps = _fig(results, f"{peer}/openai", "throughput", "rps")
+        check(f"throughput ≥ 5 x {SUBJECTS[peer][0]} (OpenAI format)", rps, peer_rps and 5 * peer_rps,
+              False, f"{_n(rps)} vs {_n(peer_rps)} req/s ({_ratio(rps, peer_rps)})")
+    check("throughput ≥ 0.8 x raw transport", rps, rps_raw and 0.8 * rps_raw, False,
+          f"{_n(rps)} vs {_n(rps_raw)} req/s ({_ratio(rps, rps_raw)})")
+    mem, mem_httpx = _fig(results, mp, "memory", "peak_rss_mib"), _fig(results, httpx_, "memory",
+                                                                         "peak_rss_mib")
+    check("peak RSS ≤ raw httpx + 15 MiB", mem, mem_httpx and mem_httpx + 15, True,
+          f"{_n(mem, 1)} vs {_n(mem_httpx, 1)} MiB (+{_n(mem and mem_httpx and mem - mem_httpx, 1)})")
+    return out
+
+
+def report(results: dict[str, Any]) -> str:
+    subjects, formats = results["subjects"], results["formats"]
+    versions = {"modelplex": version("modelplex"), "httpx": version("httpx"),
+                "httpx-aiohttp": version("httpx-aiohttp"), "aiohttp": version("aiohttp"),
+                "openai": version("openai"), "litellm": version("litellm")}
+    lines = ["# Benchmarks", "",
+             "Written by `nox -s bench` (`python bench/run.py`); do not edit by hand. Every figure comes "
+             "from a fresh process, against the local server in `bench/server.py` on 127.0.0.1 "
+             + ("(server pinned to one core, clients to the other)." if results["pinned"]
+                else "(not pinned: this machine has fewer than two cores available)."),
+             "", f"- Machine: {results['machine']}",
+             "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+             "- Each client makes the same request: one user message, a reply of one short text; a streamed "
+             "reply sends that text once per chunk. Modelplex reaches OpenAI through Chat Completions "
+             "(`api = \"chat_completions\"`), as the peers do; the openai SDK and LiteLLM speak the OpenAI "
+             "format only.",
+             "- Raw subjects do by hand what a careful user would: post the JSON, parse the reply, take "
+             "the text out; a stream is read line by line (`aiter_lines`, aiohttp's line iterator) and "
+             "each event parsed.",
+             "- Modelplex gives each provider an httpx client on aiohttp's engine (httpx-aiohttp's transport "
+             "with Modelplex's own request path, `modelplex/_http.py`). Its cost per call is measured "
+             f"against that very client used by hand (`{TRANSPORT}`, *raw httpx on Modelplex's transport*), "
+             "the strictest baseline; *raw httpx on aiohttp* is httpx-aiohttp as shipped.",
+             "- Import times are wall-clock times of a fresh `python -c ...`, less that of `python -c pass` "
+             "(median of several runs, after one untimed run).",
+             "- Calls: every measurement runs in rounds that go through all the subjects in turn (so that "
+             "whatever else the machine does weighs on all alike); each figure is the best of its rounds "
+             "(lowest time and memory, highest throughput), the same rule for every subject. `--json` "
+             "keeps every round's figure.", ""]
+    if results.get("tiny"):
+        lines += ["**A tiny run (a few calls each): these figures prove the code runs and mean nothing.**",
+                  ""]
+    missing = [s for s in SUBJECTS if s not in subjects]
+    if missing:
+        lines += [f"Not measured (not installed or not asked for): {', '.join(missing)}.", ""]
+
+    lines += ["## Import", "", "| what | ms over bare Python |", "| --- | ---: |"]
+    for name, ms in results["imports"].items():
+        what = {"modelplex+discovery": "`import modelplex`, discovery of every installed plugin "
+                                       "(the test kit's `fake` too), a client",
+                "modelplex+providers": "`import modelplex`, discovery of the nine provider plugins, "
+                                       "a client"}.get(name, f"`{IMPORTS.get(name)}`")
+        lines.append(f"| {what} | {_n(ms)} |")
+    lines.append("")
+
+    lines += ["## Calls", "", "| client | format | " + " | ".join(f[0] for f in FIGURES) + " |",
+              "| --- | --- | " + " | ".join("---:" for _ in FIGURES) + " |"]
+    for key, figures in results["calls"].items():
+        name, fmt = key.split("/")
+        cells = []
+        for _col, what, field, digits in FIGURES:
+            value = figures.get(what)
+            if isinstance(value, str):
+                cells.append(value)
+            else:
+                cells.append(_n(value.get(field) if value else None, digits))
+        lines.append(f"| {SUBJECTS[name][0]} | {fmt} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    if "modelplex" in subjects:
+        lines += ["## Ratios", "",
+                  "Modelplex's figure divided by the other's (same format for raw clients; OpenAI format "
+                  "for the openai SDK and LiteLLM). Below 1 is better for times and memory, above 1 for "
+                  "throughput.", "",
+                  "| format | compared with | " + " | ".join(f[0] for f in FIGURES) + " |",
+                  "| --- | --- | " + " | ".join("---:" for _ in FIGURES) + " |"]
+        for fmt in formats:
+            mp = f"modelplex/{fmt}"
+            if mp not in results["calls"]:
+                continue
+            for other in ("httpx", "httpx-aiohttp", TRANSPORT, "aiohttp", "openai", "litellm"):
+                okey = f"{other}/openai" if other in ("openai", "litellm") else f"{other}/{fmt}"
+                if okey not in results["calls"]:
+                    continue
+                cells = [_ratio(_fig(results, mp, what, field), _fig(results, okey, what, field))
+                         for _col, what, field, _d in FIGURES]
+                lines.append(f"| {fmt} | {SUBJECTS[other][0]} | " + " | ".join(cells) + " |")
+        lines.append("")
+        lines += ["## Targets (issue 7)", "", "| format | target | figures | met |",
+                  "| --- | --- | --- | --- |"]
+        for key, what in (("modelplex+providers", "the provider plugins"),
+                          ("modelplex+discovery", "every plugin, the test kit's `fake` too")):
+            imp = results["imports"].get(key)
+            met = "-" if imp is None else ("yes" if imp < 100 else "**no**")
+            lines.append(f"| all | import + discovery of {what} + a client < 100 ms | {_n(imp)} ms | {met} |")
+        for fmt in formats:
+            if f"modelplex/{fmt}" not in results["calls"]:
+                continue
+            for name, shown, ok in targets(results, fmt):
+                mark = "-" if ok is None else ("yes" if ok else "**no**")
+                lines.append(f"| {fmt} | {name} | {shown} | {mark} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--tiny", action="store_true", help="a few calls of each kind (for the test)")
+    parser.add_argument("--subjects", default=",".join(SUBJECTS))
+    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--json", default=None, help="also write the raw figures here")
+    args = parser.parse_args(argv)
+    asked = [s for s in args.subjects.split(",") if s]
+    unknown = [s for s in asked if s not in SUBJECTS]
+    if unknown:
+        parser.error(f"unknown subjects: {', '.join(unknown)}")
+    subjects = [s for s in asked if installed(s)]
+    for s in asked:
+        if s not in subjects:
+            print(f"skipped {s}: {SUBJECTS[s][3]} is not installed", file=sys.stderr)
+    formats = [f for f in args.formats.split(",") if f]
+    if any(f not in FORMATS for f in formats):
+        parser.error(f"formats are {', '.join(FORMATS)}")
+    start = time.monotonic()
+    results = run(subjects, formats, Config(args.tiny), lambda m: print(m, file=sys.stderr, flush=True))
+    results["tiny"] = args.tiny
+    text = report(results)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text + "\n", encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(text)
+    print(f"\n(bench took {time.monotonic() - start:.0f} s; written to {args.out})", file=sys.stderr)
+    failed = [k for k, v in results["calls"].items() if any(isinstance(x, str) for x in v.values())]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""The benchmark code works: its server answers every format and its runner measures and reports.
+
+A tiny run (a few calls of each kind) of ``bench/run.py``; nothing here asserts on a timing, which only
+``nox -s bench`` measures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORMATS = ("openai", "anthropic", "gemini", "ollama")
+
+
+def test_a_tiny_bench_run_measures_every_format_and_writes_its_report(tmp_path: Path) -> None:
+    out, figures = tmp_path / "benchmarks.md", tmp_path / "figures.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--tiny", "--subjects", "modelplex,httpx",
+         "--formats", ",".join(FORMATS), "--out", str(out), "--json", str(figures)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(figures.read_text())
+    assert set(results["imports"]) == {"modelplex", "modelplex+discovery", "modelplex+providers", "httpx"}
+    for subject in ("modelplex", "httpx"):
+        for fmt in FORMATS:
+            measured = results["calls"][f"{subject}/{fmt}"]
+            assert set(measured) == {"latency", "latency_sync", "stream", "throughput", "memory"}
+            assert all(isinstance(v, dict) for v in measured.values()), measured
+    report = out.read_text()
+    assert report.strip() == done.stdout.strip()
+    for heading in ("## Import", "## Calls", "## Ratios", "## Targets (issue 7)"):
+        assert heading in report
+    assert all(f"| Modelplex | {fmt} |" in report for fmt in FORMATS)
+    assert "A tiny run" in report
