@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from modelplex_openai_compat import SSEDecoder
+from modelplex_openai_compat.jsonwire import loads as _loads
 
 from modelplex import (
     Finished,
@@ -43,18 +44,6 @@ if TYPE_CHECKING:
     from modelplex_openai_compat import SSEEvent
 
 
-_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
-
-
-def _loads(text: str) -> Any:
-    """``json.loads`` for text off the wire, through the C scanner directly (about twice as fast on a
-    small chunk); anything unusual (whitespace around the value, or no JSON at all) takes the long
-    way, for json's own result or error."""
-    try:
-        value, end = _scan(text, 0)
-    except StopIteration:
-        return json.loads(text)
-    return value if end == len(text) else json.loads(text)
 
 
 @attrs.define

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from modelplex_openai_compat.jsonwire import loads as _loads
 
 from modelplex.errors import ResponseParseError, StreamInterruptedError
 
@@ -26,18 +27,6 @@ class BadLineError(ValueError):
     """A complete line that is not JSON."""
 
 
-_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
-
-
-def _loads(text: str) -> Any:
-    """``json.loads`` for text off the wire, through the C scanner directly (about twice as fast on a
-    small chunk); anything unusual (whitespace around the value, or no JSON at all) takes the long
-    way, for json's own result or error."""
-    try:
-        value, end = _scan(text, 0)
-    except StopIteration:
-        return json.loads(text)
-    return value if end == len(text) else json.loads(text)
 
 
 class NDJSONDecoder:

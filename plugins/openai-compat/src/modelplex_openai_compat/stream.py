@@ -35,24 +35,13 @@ from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.errors import ResponseParseError
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.errors import stream_error
+from modelplex_openai_compat.jsonwire import loads as _loads
 from modelplex_openai_compat.parse import content_runs, reasoning_text
 from modelplex_openai_compat.sse import SSEEvent
 from modelplex_openai_compat.think import Kind, ThinkSplitter
 from modelplex_openai_compat.usage import estimate
 from modelplex_openai_compat.usage import parse_usage as _parse_usage
 
-_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
-
-
-def _loads(text: str) -> Any:
-    """``json.loads`` for text off the wire, through the C scanner directly (about twice as fast on a
-    small chunk); anything unusual (whitespace around the value, or no JSON at all) takes the long
-    way, for json's own result or error."""
-    try:
-        value, end = _scan(text, 0)
-    except StopIteration:
-        return json.loads(text)
-    return value if end == len(text) else json.loads(text)
 _EMPTY: Mapping[str, Any] = {}
 
 
