@@ -23,7 +23,7 @@ from modelplex.errors import (
 def test_the_entry_point_registers_fake(modelplex_isolated: Path) -> None:
     with modelplex.Client() as client:
         record = client.registry.records["fake"]
-        assert (record.distribution, record.module) == ("modelplex-testing", "modelplex_testing.fake")
+        assert (record.distribution, record.module) == ("modelplex-testing", "modelplex_testing.fake_plugin")
         assert client.chat("fake/echo", "ping").text == "echo: ping"
 
 

@@ -40,7 +40,6 @@ from modelplex import (
     ModelInfo,
     Origin,
     ProviderContext,
-    ProviderInfo,
     ProviderWarning,
     ReasoningDelta,
     ReasoningPart,
@@ -69,17 +68,16 @@ from modelplex.errors import (
     StreamInterruptedError,
     TransportError,
 )
-from modelplex.hookspecs import SPEC_VERSION, hookimpl
+from modelplex.hookspecs import hookimpl
+from modelplex_testing import fake_plugin
 from modelplex_testing._canonical import CanonicalToolCodec
 
 SCRIPT_ENV = "MODELPLEX_FAKE_SCRIPT"
 MODELS = ("echo", "thinker", "embedder")
 
 
-@hookimpl
-def modelplex_provider_info() -> ProviderInfo:
-    return ProviderInfo(spec_version=SPEC_VERSION, description="scripted fake provider for tests",
-                        requires_api_key=False, local=True)
+# One description of the provider, shared with the light entry-point module.
+modelplex_provider_info = fake_plugin.modelplex_provider_info
 
 
 def _script(ctx: ProviderContext) -> list[dict[str, Any]] | None:
