@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from modelplex_openai_compat import encode_each
+
 from modelplex import ProviderWarning, Tool, ToolCallPart, ToolChoice, ToolResultPart
 from modelplex.errors import ToolSchemaError
 
@@ -61,13 +63,7 @@ class AnthropicToolCodec:
         return {"name": tool.name, "description": tool.description, "input_schema": schema}, warnings
 
     def encode_tools(self, tools: Sequence[Tool]) -> tuple[Any, list[ProviderWarning]]:
-        wire: list[dict[str, Any]] = []
-        warnings: list[ProviderWarning] = []
-        for tool in tools:
-            item, found = self.encode_tool(tool)
-            wire.append(item)
-            warnings.extend(found)
-        return wire, warnings
+        return encode_each(tools, self.encode_tool)
 
     def decode_tools(self, wire: Any) -> list[Tool]:
         return [Tool(name=item["name"], description=item.get("description") or "",

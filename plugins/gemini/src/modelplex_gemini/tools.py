@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from modelplex_openai_compat import encode_each
+
 from modelplex import ProviderWarning, Tool, ToolCallPart, ToolChoice, ToolResultPart
 from modelplex.errors import ToolSchemaError
 from modelplex_gemini.schema import to_json_schema, translate
@@ -94,12 +96,7 @@ class GeminiToolCodec:
         return {"name": tool.name, "description": tool.description, "parameters": params}, warnings
 
     def encode_tools(self, tools: Sequence[Tool]) -> tuple[Any, list[ProviderWarning]]:
-        declarations: list[dict[str, Any]] = []
-        warnings: list[ProviderWarning] = []
-        for tool in tools:
-            item, found = self.encode_tool(tool)
-            declarations.append(item)
-            warnings.extend(found)
+        declarations, warnings = encode_each(tools, self.encode_tool)
         return ([{"functionDeclarations": declarations}] if declarations else []), warnings
 
     def decode_tools(self, wire: Any) -> list[Tool]:

@@ -47,7 +47,12 @@ if TYPE_CHECKING:
     from modelplex_openai_compat.stages import Stages, openai_chat_codec
     from modelplex_openai_compat.stream import StreamState, parse_stream_event
     from modelplex_openai_compat.think import ThinkSplitter, split_think
-    from modelplex_openai_compat.tools import OpenAIChatToolCodec, arguments_json, content_text
+    from modelplex_openai_compat.tools import (
+        OpenAIChatToolCodec,
+        arguments_json,
+        content_text,
+        encode_each,
+    )
     from modelplex_openai_compat.usage import estimate, parse_usage, usage_from
 
 __version__ = "0.1.0"
@@ -74,6 +79,7 @@ _WHERE = {
     "build_body": "body",
     "content_runs": "parse",
     "content_text": "tools",
+    "encode_each": "tools",
     "encode_messages": "messages",
     "error_details": "errors",
     "estimate": "usage",
@@ -121,6 +127,7 @@ __all__ = [
     "build_body",
     "content_runs",
     "content_text",
+    "encode_each",
     "encode_messages",
     "error_details",
     "estimate",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from modelplex import ProviderWarning, Tool, ToolCallPart, ToolChoice, ToolResultPart
@@ -32,6 +32,22 @@ def content_text(content: Any) -> str:
                        if isinstance(p, Mapping)
                        and p.get("type") in ("text", "input_text", "output_text", None))
     return str(content)
+
+
+
+EncodeTool = Callable[[Tool], tuple[dict[str, Any], list[ProviderWarning]]]
+
+
+def encode_each(tools: Sequence[Tool],
+                encode_tool: EncodeTool) -> tuple[list[dict[str, Any]], list[ProviderWarning]]:
+    """A codec's ``encode_tools`` from its ``encode_tool``: the wire items in order, and every warning."""
+    wire: list[dict[str, Any]] = []
+    warnings: list[ProviderWarning] = []
+    for tool in tools:
+        item, found = encode_tool(tool)
+        wire.append(item)
+        warnings.extend(found)
+    return wire, warnings
 
 
 class OpenAIChatToolCodec:
@@ -69,13 +85,7 @@ class OpenAIChatToolCodec:
         return {"type": "function", "function": function}, warnings
 
     def encode_tools(self, tools: Sequence[Tool]) -> tuple[Any, list[ProviderWarning]]:
-        wire: list[dict[str, Any]] = []
-        warnings: list[ProviderWarning] = []
-        for tool in tools:
-            item, found = self.encode_tool(tool)
-            wire.append(item)
-            warnings.extend(found)
-        return wire, warnings
+        return encode_each(tools, self.encode_tool)
 
     def decode_tools(self, wire: Any) -> list[Tool]:
         out = []
