@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from modelplex._ratelimit import RateLimits
     from modelplex._responses import ChatResponse, FinishReason, ProviderWarning, Usage
     from modelplex._retry import RoutingPolicy
-    from modelplex._secret import Secret
+    from modelplex._secret import Secret, SecretHeaders
     from modelplex._serde import structure, unstructure
     from modelplex._stream import ChatStream
     from modelplex._stream import parse_arguments as parse_tool_arguments
@@ -97,6 +97,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "RoutingPolicy": ("_retry", "RoutingPolicy"),
     "RoutingTrace": ("_trace", "RoutingTrace"),
     "Secret": ("_secret", "Secret"),
+    "SecretHeaders": ("_secret", "SecretHeaders"),
     "StreamEvent": ("_events", "StreamEvent"),
     "SyncChatStream": ("_sync", "SyncChatStream"),
     "TextDelta": ("_events", "TextDelta"),
@@ -157,6 +158,7 @@ __all__ = [
     "RoutingPolicy",
     "RoutingTrace",
     "Secret",
+    "SecretHeaders",
     "StreamEvent",
     "SyncChatStream",
     "TextDelta",

@@ -95,7 +95,6 @@ def build_options(options: ChatOptions | None, kwargs: Mapping[str, Any]) -> Cha
         values["tools"] = tuple(t if isinstance(t, Tool) else Tool(**t) for t in values["tools"])
     if options is None:
         return ChatOptions(**values)
-    import attrs
 
     return attrs.evolve(options, **values)
 
@@ -230,11 +229,10 @@ class AsyncClient:
         opts = build_options(options, kwargs)
         if route is not None:
             return await router.chat(route, msgs, opts)
-        provider, model_id = split_model(model)
-        request = ChatRequest(model=model_id, messages=msgs, options=opts)
-        response, trace = await router.direct(provider, model_id, lambda: self._await(
-            provider, model_id, self._call(provider, "modelplex_chat", request=request)))
-        return attrs.evolve(response, trace=trace)  # type: ignore[no-any-return]
+        direct = router.direct(model)
+        response: ChatResponse = await direct.call(
+            "modelplex_chat", request=ChatRequest(model=direct.model, messages=msgs, options=opts))
+        return response
 
     def stream(self, model: str, messages: str | Message | Sequence[Message], *,
                system: str | None = None, options: ChatOptions | None = None,
@@ -263,14 +261,13 @@ class AsyncClient:
 
         router = self.router
         route = router.route(model)
-        provider, model_id = split_model(model)
+        _, model_id = split_model(model)
         request = EmbedRequest(model=model_id, inputs=(inputs,) if isinstance(inputs, str) else inputs,
                                dimensions=dimensions, task_type=task_type, extra=extra)
         if route is not None:
             return await router.embed(route, request)
-        response, trace = await router.direct(provider, model_id, lambda: self._await(
-            provider, model_id, self._call(provider, "modelplex_embed", request=request)))
-        return attrs.evolve(response, trace=trace)  # type: ignore[no-any-return]
+        response: EmbedResponse = await router.direct(model).call("modelplex_embed", request=request)
+        return response
 
     async def health(self, probe: bool = False) -> list[HealthStatus]:
         """What is known of each provider and model: failures, cool-downs, the last error.

@@ -42,6 +42,14 @@ class PluginRecord:
 
 
 @attrs.frozen(kw_only=True)
+class Implementation:
+    """A plugin's hook function and the hook arguments it takes, in its order (pluggy passes them so)."""
+
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
 class PluginFailure:
     """A plugin that was not loaded. ``kind``: load, incompatible, conflict or disabled."""
 
@@ -220,6 +228,20 @@ class Registry:
         """Call ``hook`` on the plugin that owns ``name`` only; ``None`` if it does not implement it."""
         self.owner(name)
         return self._caller(name, hook)(**kwargs)
+
+    def implementation(self, name: str, hook: str) -> Implementation | None:
+        """The owner's one plain implementation of ``hook``, to call without pluggy's dispatch.
+
+        The subset caller would call that implementation alone anyway; calling it directly saves pluggy's
+        per-call work on the hot path. ``None`` when the owner implements ``hook`` more than once or
+        through a wrapper (then :meth:`call` runs them as pluggy does) or not at all.
+        """
+        self.owner(name)
+        plugin = self.pm.get_plugin(name)
+        impls = [i for i in getattr(self.pm.hook, hook).get_hookimpls() if i.plugin is plugin]
+        if len(impls) != 1 or impls[0].hookwrapper or impls[0].wrapper:
+            return None
+        return Implementation(function=impls[0].function, argnames=tuple(impls[0].argnames))
 
     def owner(self, name: str) -> PluginRecord:
         record = self.records.get(name)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from modelplex._json import JSON
 from modelplex._secret import Secret
 from modelplex.errors import MissingCredentialsError
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import httpx
@@ -90,6 +92,19 @@ class ProviderContext:
 
             self._http = build(self.settings)
         return self._http
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, worked out on this provider's first call and kept for the client's life.
+
+        For what depends on the settings alone (request headers, URLs, codecs): settings cannot change
+        once a provider is configured, and working such things out anew costs on every call. Keep
+        headers that carry the key in a :class:`~modelplex.SecretHeaders`.
+        """
+        try:
+            value: T = self.state[key]
+        except KeyError:
+            value = self.state[key] = build()
+        return value
 
     def api_key(self) -> str:
         """The key for the wire, or :class:`MissingCredentialsError` naming where to put one."""

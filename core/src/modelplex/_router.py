@@ -29,6 +29,7 @@ from modelplex._catalog import ModelInfo
 from modelplex._chains import CHAIN_PROVIDER, Chain, ChainEntry
 from modelplex._client import split_model
 from modelplex._cooldown import CoolDownStore, MemoryCoolDownStore, counts, describe, retry_after
+from modelplex._direct import Direct
 from modelplex._embeddings import EmbedRequest, EmbedResponse
 from modelplex._estimate import prompt_tokens, request_tokens, text_tokens
 from modelplex._events import (
@@ -50,7 +51,7 @@ from modelplex._responses import ChatResponse
 from modelplex._retry import RoutingPolicy
 from modelplex._routing_config import RoutingConfig
 from modelplex._stream import RoutedEvents
-from modelplex._trace import RoutingTrace, TraceBuilder, direct_trace
+from modelplex._trace import RoutingTrace, TraceBuilder
 from modelplex.errors import (
     LocalRateLimitError,
     ModelplexError,
@@ -141,6 +142,7 @@ class Router:
         self.config = config
         self.rng = random.Random()
         self._routes: dict[str, Route | None] = {}
+        self._directs: dict[str, Direct] = {}
         self._failed: set[str] = set()  # keys this process saw fail: a success must clear them
         self._local: tuple[float, list[Candidate], list[tuple[str, str]]] | None = None
         self.cooldowns: CoolDownStore
@@ -436,6 +438,7 @@ class Router:
         return error
 
     async def aclose(self) -> None:
+        self._directs.clear()  # they hold the providers' contexts, which the client has closed
         if self.limiter is not None:
             await self.limiter.store.aclose()
         await self.cooldowns.aclose()
@@ -513,23 +516,21 @@ class Router:
         await events.close(None)
 
     # -- the direct path: one model, no routing configured ---------------------------------------------
-    async def direct(self, provider: str, model: str,
-                     call: Callable[[], Awaitable[T]]) -> tuple[T, RoutingTrace]:
-        """Call once, bounded by the provider's ``call_timeout``; a failure is recorded for health."""
-        address = f"{provider}/{model}"
-        started = time.monotonic()
-        try:
-            result = await self._timed(Candidate(address, provider, model),
-                                       self._call_timeout_direct(provider), lambda _: call())
-        except ModelplexError as exc:
-            if isinstance(exc, ProviderError):
-                exc.trace = direct_trace(address, time.monotonic() - started, exc)
-            await self.failed(address, exc)
-            raise
-        trace = direct_trace(address, time.monotonic() - started)
-        if self._failed:
-            await self.succeeded(address)
-        return result, trace
+    def direct(self, address: str) -> Direct:
+        """Calls to ``address`` (``provider/model``, for which :meth:`route` gave ``None``)."""
+        direct = self._directs.get(address)
+        if direct is None:
+            provider, model = split_model(address)
+            direct = Direct(self, address, provider, model)
+            if len(self._directs) > 4096:
+                self._directs.clear()
+            self._directs[address] = direct
+        return direct
+
+    @property
+    def has_failures(self) -> bool:
+        """Whether any model failed since its last success (a success must then clear it)."""
+        return bool(self._failed)
 
     def _call_timeout_direct(self, provider: str) -> float:
         return self.client.context(provider).settings.call_timeout

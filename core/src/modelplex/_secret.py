@@ -42,6 +42,19 @@ class Secret:
         return bool(self._value)
 
 
+class SecretHeaders(dict[str, str]):
+    """Request headers that carry a key: a plain dict to httpx, with a repr that names the headers but
+    shows none of their values (a plugin keeps these for the client's life, see
+    :meth:`~modelplex.ProviderContext.memo`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"SecretHeaders({', '.join(f'{name}={MASK}' for name in self)})"
+
+    __str__ = __repr__
+
+
 def scrub(text: str) -> str:
     """Remove every known secret and anything shaped like a provider key from ``text``."""
     # Longest first: a secret that contains another must not be half-masked, leaving its tail shown.

@@ -77,7 +77,8 @@ def modelplex_chat(
     :param request: the provider's own model id (the part after ``provider/``), the canonical messages
         and the options. Options the provider cannot honour produce a
         :class:`~modelplex.ProviderWarning` on the response, never a silent drop.
-    :returns: an awaitable (typically a coroutine) resolving to a :class:`~modelplex.ChatResponse`.
+    :returns: an awaitable (typically a coroutine) resolving to a :class:`~modelplex.ChatResponse`
+        built for this call, with no ``trace``: the client sets the routing trace on it.
 
     Stops at first non-None result.
     """
@@ -109,7 +110,8 @@ def modelplex_embed(
     """Embed ``request.inputs``; one vector per input, in order.
 
     A provider without embeddings may leave this hook out: the core then raises
-    :class:`~modelplex.errors.UnsupportedFeatureError`.
+    :class:`~modelplex.errors.UnsupportedFeatureError`. The response is built for this call, with no
+    ``trace`` (the client sets it), as for :func:`modelplex_chat`.
 
     Stops at first non-None result.
     """
