@@ -19,6 +19,8 @@ from modelplex import (
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.ids import ToolCallIds
 
+_PLAIN_ROLES = frozenset({"user", "system"})
+
 
 def _warn(code: str, message: str, field: str) -> ProviderWarning:
     return ProviderWarning(code=code, message=message, field=field)
@@ -136,7 +138,11 @@ def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarn
     out: list[dict[str, Any]] = []
     ids = ToolCallIds()
     for index, message in enumerate(call.request.messages):
-        out.extend(_tool_results(call, index, message.parts, warnings, ids))
+        parts = message.parts
+        if len(parts) == 1 and type(parts[0]) is TextPart and message.role in _PLAIN_ROLES:
+            out.append({"role": message.role, "content": parts[0].text})  # most messages: one text
+            continue
+        out.extend(_tool_results(call, index, parts, warnings, ids))
         if message.role == "tool":
             for part in message.parts:
                 if not isinstance(part, ToolResultPart):

@@ -105,7 +105,8 @@ def parse_response(call: Call, data: Mapping[str, Any]) -> ChatResponse:
     A response without usage gets an estimate marked ``estimated=True``.
     """
     choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+    if type(choices) is not list or not choices or (  # JSON gives dicts: the ABC's check last
+            type(choices[0]) is not dict and not isinstance(choices[0], Mapping)):
         raise ResponseParseError("the response has no choices", provider=call.provider,
                                  model=call.model, field="choices")
     choice = choices[0]

@@ -18,6 +18,7 @@ from modelplex import (
     ProviderContext,
     ProviderInfo,
     ProviderWarning,
+    SecretHeaders,
     StreamEvent,
     ToolCodec,
     WarningRaised,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from modelplex_openai_compat.hooks import Hooks
 
 _PROFILE_STATE = "modelplex_openai_compat.profile"
+_PREPARED_STATE = "modelplex_openai_compat.prepared"
 _loads = json.JSONDecoder().decode
 
 
@@ -48,6 +50,17 @@ def _body(content: bytes) -> Any:
     except UnicodeDecodeError:
         return json.loads(content)
     return _loads(text)
+
+
+@attrs.frozen(kw_only=True)
+class Prepared:
+    """What every call to one configured provider shares, worked out on its first call (settings cannot
+    change after it): the profile with the user's overrides, the tool codec and the request headers."""
+
+    profile: Profile
+    codec: ToolCodec
+    headers: SecretHeaders
+    stream_headers: SecretHeaders
 
 
 class CompatProvider:
@@ -95,14 +108,24 @@ class CompatProvider:
     def codec(self, ctx: ProviderContext) -> ToolCodec:
         return self.stages.tool_codec(self.profile_for(ctx), ctx.name)
 
-    def call(self, ctx: ProviderContext, request: ChatRequest, *, stream: bool) -> Call:
+    def prepared(self, ctx: ProviderContext) -> Prepared:
+        """:class:`Prepared` for ``ctx``, built on its first call (:meth:`ProviderContext.memo`)."""
+        return ctx.memo(_PREPARED_STATE, lambda: self.prepare(ctx))
+
+    def prepare(self, ctx: ProviderContext) -> Prepared:
         profile = self.profile_for(ctx)
-        return Call(provider=ctx.name, model=request.model, request=request, profile=profile,
-                    codec=self.stages.tool_codec(profile, ctx.name), stages=self.stages,
-                    stream=stream)
+        return Prepared(profile=profile, codec=self.stages.tool_codec(profile, ctx.name),
+                        headers=SecretHeaders(self.headers(ctx)),
+                        stream_headers=SecretHeaders(self.headers(ctx, stream=True)))
+
+    def call(self, ctx: ProviderContext, request: ChatRequest, *, stream: bool) -> Call:
+        prepared = self.prepared(ctx)
+        return Call(provider=ctx.name, model=request.model, request=request, profile=prepared.profile,
+                    codec=prepared.codec, stages=self.stages, stream=stream)
 
     # -- HTTP ------------------------------------------------------------------------------------
     def headers(self, ctx: ProviderContext, *, stream: bool = False) -> dict[str, str]:
+        """The request headers, worked out anew: calls use those of :meth:`prepared`."""
         out = self.config_for(ctx).headers(ctx)
         out["Accept"] = "text/event-stream" if stream else "application/json"
         return out
@@ -134,9 +157,9 @@ class CompatProvider:
         call = self.call(ctx, request, stream=False)
         body, warnings = self.request_body(call)
         url = self.config_for(ctx).url(ctx, "chat/completions", request.model)
-        response = await ctx.http.post(url, json=body, headers=self.headers(ctx))
+        response = await ctx.http.post(url, json=body, headers=self.prepared(ctx).headers)
         data = self.json_body(ctx, request.model, response)
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # JSON gives dicts: the ABC last
             raise ResponseParseError("the response is not a JSON object", provider=ctx.name,
                                      model=request.model)
         result = call.stages.parse_response(call, data)
@@ -153,7 +176,7 @@ class CompatProvider:
         body, warnings = self.request_body(call)
         url = self.config_for(ctx).url(ctx, "chat/completions", request.model)
         async with ctx.http.stream("POST", url, json=body,
-                                   headers=self.headers(ctx, stream=True)) as response:
+                                   headers=self.prepared(ctx).stream_headers) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise self.error(ctx, request.model, response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from modelplex import (
     ImagePart,
@@ -21,7 +21,12 @@ CHARS_PER_TOKEN = 4
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    return value if type(value) is int and value > 0 else 0  # a bool is not a count
+
+
+def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    # JSON gives dicts: checked first, the ABC's slower check only for anything else.
+    return type(value) is dict or (value is not None and isinstance(value, Mapping))
 
 
 def usage_from(raw: Mapping[str, Any]) -> Usage:
@@ -35,10 +40,10 @@ def usage_from(raw: Mapping[str, Any]) -> Usage:
     prompt = _int(raw.get("prompt_tokens"))
     completion = _int(raw.get("completion_tokens"))
     details = raw.get("prompt_tokens_details")
-    cached = _int(details.get("cached_tokens")) if isinstance(details, Mapping) else 0
+    cached = _int(details.get("cached_tokens")) if _is_map(details) else 0
     cached = cached or _int(raw.get("prompt_cache_hit_tokens")) or _int(raw.get("cached_tokens"))
     out_details = raw.get("completion_tokens_details")
-    reasoning = _int(out_details.get("reasoning_tokens")) if isinstance(out_details, Mapping) else 0
+    reasoning = _int(out_details.get("reasoning_tokens")) if _is_map(out_details) else 0
     cached, reasoning = min(cached, prompt), min(reasoning, completion)
     return Usage(input=prompt - cached, cache_read=cached, output=completion - reasoning,
                  reasoning=reasoning)
@@ -50,10 +55,10 @@ def parse_usage(data: Mapping[str, Any]) -> Usage | None:
     Reads ``usage``, or Groq's ``x_groq.usage``.
     """
     raw = data.get("usage")
-    if not isinstance(raw, Mapping):
+    if not _is_map(raw):
         groq = data.get("x_groq")
-        raw = groq.get("usage") if isinstance(groq, Mapping) else None
-    if not isinstance(raw, Mapping):
+        raw = groq.get("usage") if _is_map(groq) else None
+    if not _is_map(raw):
         return None
     return usage_from(raw)
 

@@ -34,6 +34,8 @@ from modelplex_openai_compat import AuthStyle, CompatConfig, CompatProvider
 from modelplex import ModelInfo, ProviderContext
 from modelplex.errors import ConfigurationError
 
+_CONFIG_STATE = "modelplex_openai_compatible.config"
+
 
 def is_loopback(url: str | None) -> bool:
     host = urlsplit(url or "").hostname or ""
@@ -49,6 +51,13 @@ class GenericProvider(CompatProvider):
     """The shared provider, with its config read from each configured name's settings."""
 
     def config_for(self, ctx: ProviderContext) -> CompatConfig:
+        config = ctx.state.get(_CONFIG_STATE)  # settings do not change: worked out once
+        if config is None:
+            config = ctx.state[_CONFIG_STATE] = self._config(ctx)
+        assert isinstance(config, CompatConfig)
+        return config
+
+    def _config(self, ctx: ProviderContext) -> CompatConfig:
         options = ctx.settings.options
         auth: Any = options.get("auth", AuthStyle.BEARER.value)
         if auth not in {a.value for a in AuthStyle}:

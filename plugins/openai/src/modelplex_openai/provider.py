@@ -27,6 +27,7 @@ from modelplex_openai.responses_tools import ResponsesToolCodec
 
 # Optional settings ([providers.openai] organization = "org-...") and the headers that carry them.
 _ACCOUNT_HEADERS = {"organization": "OpenAI-Organization", "project": "OpenAI-Project"}
+_RESPONSES_CODEC = "modelplex_openai.responses_codec"
 
 
 async def _events(*groups: list[StreamEvent]) -> AsyncIterator[StreamEvent]:
@@ -57,8 +58,12 @@ class OpenAIProvider(CompatProvider):
         return super().codec(ctx)
 
     def responses_call(self, ctx: ProviderContext, request: ChatRequest, *, stream: bool) -> Call:
-        call = self.call(ctx, request, stream=stream)
-        return attrs.evolve(call, codec=ResponsesToolCodec(call.profile, provider=ctx.name))
+        prepared = self.prepared(ctx)
+        codec = ctx.state.get(_RESPONSES_CODEC)
+        if codec is None:
+            codec = ctx.state[_RESPONSES_CODEC] = ResponsesToolCodec(prepared.profile, provider=ctx.name)
+        return Call(provider=ctx.name, model=request.model, request=request, profile=prepared.profile,
+                    codec=codec, stages=self.stages, stream=stream)
 
     async def chat(self, ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
         if route.route(ctx) == route.CHAT_COMPLETIONS:
@@ -66,7 +71,7 @@ class OpenAIProvider(CompatProvider):
         call = self.responses_call(ctx, request, stream=False)
         body, warnings = build_responses_body(call)
         url = self.config_for(ctx).url(ctx, "responses", request.model)
-        response = await ctx.http.post(url, json=body, headers=self.headers(ctx))
+        response = await ctx.http.post(url, json=body, headers=self.prepared(ctx).headers)
         if route.may_fall_back(ctx, response.status_code, response.content):
             route.remember_fallback(ctx)
             result = await super().chat(ctx, request)
@@ -76,7 +81,7 @@ class OpenAIProvider(CompatProvider):
             raise ResponseParseError("the response is not a JSON object", provider=ctx.name,
                                      model=request.model)
         result = parse_responses(call, data)
-        return attrs.evolve(result, warnings=(*warnings, *result.warnings))
+        return attrs.evolve(result, warnings=(*warnings, *result.warnings)) if warnings else result
 
     def chat_stream(self, ctx: ProviderContext, request: ChatRequest) -> (
             AbstractAsyncContextManager[AsyncIterator[StreamEvent]]):
@@ -91,7 +96,7 @@ class OpenAIProvider(CompatProvider):
         body, warnings = build_responses_body(call)
         url = self.config_for(ctx).url(ctx, "responses", request.model)
         async with ctx.http.stream("POST", url, json=body,
-                                   headers=self.headers(ctx, stream=True)) as response:
+                                   headers=self.prepared(ctx).stream_headers) as response:
             whole = "json" in response.headers.get("content-type", "")  # else SSE, whatever it says
             if response.status_code < 400 and not whole:
                 yield responses_events(call, response, warnings)
