@@ -11,8 +11,8 @@ import pytest
 from gemini_helpers import request
 from hypothesis import given
 from hypothesis import strategies as st
-from modelplex_gemini.messages import SKIP_SIGNATURE, encode_messages, signs_calls
-from modelplex_gemini.tools import call_id
+from modelplex_gemini.messages import SKIP_SIGNATURE, MessageEncoder, encode_messages, signs_calls
+from modelplex_gemini.tools import GeminiToolCodec, call_id
 
 from modelplex import (
     ChatRequest,
@@ -204,3 +204,19 @@ def test_any_conversation_encodes_to_alternating_non_empty_turns(messages: list[
                 assert content["role"] == "model"
             if "functionResponse" in part:
                 assert content["role"] == "user" and part["functionResponse"]["name"]
+
+
+_PLAIN = st.lists(st.builds(lambda role, text: Message(role=role, parts=text),
+                            st.sampled_from(["system", "user", "assistant"]), st.text(max_size=6)),
+                  max_size=6)
+
+
+@given(messages=_PLAIN, model=st.sampled_from(["gemini-2.5-flash", "gemini-3-pro", "models/x"]))
+def test_plain_conversations_encode_as_the_full_encoder_does(messages: list[Message], model: str) -> None:
+    # encode_messages takes a short way for one-text messages; the full encoder must agree, merged
+    # turns and system messages included (a system message after the conversation began goes the
+    # full way, with its warning).
+    req = ChatRequest(model=model, messages=messages)
+    got = encode_messages(req, "gemini")
+    full = MessageEncoder(req, "gemini", GeminiToolCodec("gemini")).encode()
+    assert (got.contents, got.system, got.warnings) == (full.contents, full.system, full.warnings)

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from gemini_helpers import answering, chat, recording, reply, request, sse, stream
-from modelplex_gemini.parse import ReplyParser, parse_reply
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from modelplex_gemini.parse import ReplyParser, parse_events, parse_reply
 from modelplex_gemini.tools import call_id
 
 from modelplex import (
@@ -174,3 +176,32 @@ def test_a_reply_split_over_many_chunks_reads_as_the_whole() -> None:
     chunks.append(reply(parts[-1], usage=USAGE))
     streamed, _ = stream(answering(sse(*chunks), stream=True))
     assert streamed == chat(answering(data))
+
+
+_TEXT_PARTS = st.lists(st.fixed_dictionaries({"text": st.text(max_size=8)}), max_size=4)
+_METADATA = st.one_of(st.none(), st.fixed_dictionaries({}, optional={
+    "promptTokenCount": st.integers(-1, 50), "candidatesTokenCount": st.integers(0, 50),
+    "cachedContentTokenCount": st.integers(0, 60), "thoughtsTokenCount": st.integers(0, 9)}))
+
+
+@given(parts=_TEXT_PARTS, finish=st.sampled_from(["STOP", "MAX_TOKENS", "SAFETY", "OTHER", "NEW"]),
+       finish_message=st.one_of(st.none(), st.text(max_size=5)), usage=_METADATA,
+       version=st.one_of(st.none(), st.just(""), st.just("gemini-2.5-flash-001")),
+       response_id=st.one_of(st.none(), st.just(""), st.just("r-1")), include_raw=st.booleans())
+@settings(max_examples=200)
+def test_the_plain_reply_reads_as_its_events_do(parts: list[dict[str, Any]], finish: str,
+                                                finish_message: str | None, usage: Any, version: Any,
+                                                response_id: Any, include_raw: bool) -> None:
+    # parse_reply takes a short way for replies of text alone; parse_events reads every reply through
+    # the stream's events. Both must give the same response, warnings and usage included.
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "finishReason": finish}
+    if finish_message is not None:
+        candidate["finishMessage"] = finish_message
+    data: dict[str, Any] = {"candidates": [candidate]}
+    for key, value in (("usageMetadata", usage), ("modelVersion", version), ("responseId", response_id)):
+        if value is not None:
+            data[key] = value
+    req = request("q", include_raw=include_raw)
+    fast, slow = parse_reply(data, "gemini", req), parse_events(data, "gemini", req)
+    assert fast == slow
+    assert (fast.raw, fast.id, fast.model) == (slow.raw, slow.id, slow.model)

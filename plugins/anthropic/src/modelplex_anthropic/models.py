@@ -9,6 +9,7 @@ kept: a ``max_tokens`` above a model's limit is an error, one below it never is.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,6 +49,7 @@ KNOWN_MODELS: Mapping[str, KnownModel] = {
 }
 
 
+@functools.lru_cache(maxsize=512)  # asked on every call; the prefix search reads the whole table
 def known(model: str) -> KnownModel | None:
     """What the table knows of ``model``: its own entry, or that of its longest known prefix
     followed by ``-`` (``claude-opus-4-1-20250805`` is ``claude-opus-4-1``, not ``claude-opus-4``)."""

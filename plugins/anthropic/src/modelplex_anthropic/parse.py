@@ -25,13 +25,13 @@ from modelplex_anthropic.tools import AnthropicToolCodec
 
 def _count(raw: Mapping[str, Any], key: str) -> int:
     value = raw.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    return value if type(value) is int and value > 0 else 0  # a bool is not a count
 
 
 def usage_of(raw: Any) -> Usage | None:
     """Anthropic's counts are disjoint already: ``input_tokens`` excludes what was read from or
     written to the cache. Thinking is not counted apart, so it stays in ``output``."""
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and (raw is None or not isinstance(raw, Mapping)):  # JSON gives dicts
         return None
     return Usage(input=_count(raw, "input_tokens"), cache_read=_count(raw, "cache_read_input_tokens"),
                  cache_write=_count(raw, "cache_creation_input_tokens"),
@@ -57,12 +57,11 @@ def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
     if not isinstance(content, list):
         raise ResponseParseError("the reply has no content list", provider=plan.provider,
                                  model=plan.model, field="content")
-    codec = AnthropicToolCodec(provider=plan.provider)
-    origin = origin_of(plan)
+    origin: Origin | None = None
     parts: list[Part] = []
     warnings: list[ProviderWarning] = []
     for block in content:
-        kind = block.get("type") if isinstance(block, Mapping) else None
+        kind = block.get("type") if type(block) is dict or isinstance(block, Mapping) else None
         if kind == "text":
             text = str(block.get("text") or "")
             if parts and isinstance(parts[-1], TextPart):  # citations split text into many blocks
@@ -70,14 +69,16 @@ def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
             else:
                 parts.append(TextPart(text=text))
         elif kind == "thinking":
+            origin = origin or origin_of(plan)
             parts.append(ReasoningPart(text=str(block.get("thinking") or ""), origin=origin,
                                        signature=block.get("signature") or None))
         elif kind == "redacted_thinking":
+            origin = origin or origin_of(plan)
             parts.append(ReasoningPart(text="", origin=origin, redacted_data=str(block.get("data"))))
         elif kind == "tool_use" and block.get("name") == plan.format_tool:
             parts.append(TextPart(text=json.dumps(block.get("input"), ensure_ascii=False)))
         elif kind == "tool_use":
-            parts.append(codec.decode_tool_call(block))
+            parts.append(AnthropicToolCodec(provider=plan.provider).decode_tool_call(block))
         else:
             warnings.append(ProviderWarning(
                 code="ignored-content", field="content",
@@ -87,6 +88,6 @@ def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
     return ChatResponse(provider=plan.provider, model=model if isinstance(model, str) else plan.model,
                         parts=parts, finish_reason=reason, raw_finish_reason=raw_reason,
                         usage=usage_of(data.get("usage")) or Usage(estimated=True),
-                        warnings=(*plan.warnings, *warnings),
-                        id=data.get("id") if isinstance(data.get("id"), str) else None,
+                        warnings=(*plan.warnings, *warnings) if warnings else plan.warnings,
+                        id=id_ if isinstance(id_ := data.get("id"), str) else None,
                         raw=dict(data) if plan.include_raw else None)

@@ -20,6 +20,7 @@ from modelplex import (
     ModelInfo,
     ProviderContext,
     ProviderInfo,
+    SecretHeaders,
     StreamEvent,
 )
 from modelplex.errors import APIStatusError, ConfigurationError, ResponseParseError
@@ -34,21 +35,30 @@ from modelplex_anthropic.tools import AnthropicToolCodec
 if TYPE_CHECKING:
     import httpx
 
+_HEADERS, _STREAM_HEADERS = "modelplex_anthropic.headers", "modelplex_anthropic.stream_headers"
+_URL = "modelplex_anthropic.url:"
+
 
 def info() -> ProviderInfo:
     return api.info()
 
 
 def url(ctx: ProviderContext, path: str) -> str:
+    return ctx.memo(_URL + path, lambda: _base(ctx) + path)
+
+
+def _base(ctx: ProviderContext) -> str:
     base = ctx.settings.base_url
     if not base:
         raise ConfigurationError(f"{ctx.name}: no base URL configured")
-    return base.rstrip("/") + path
+    return base.rstrip("/")
 
 
-def headers(ctx: ProviderContext, *, stream: bool = False) -> dict[str, str]:
-    return {"x-api-key": ctx.api_key(), "anthropic-version": api.API_VERSION,
-            "accept": "text/event-stream" if stream else "application/json"}
+def headers(ctx: ProviderContext, *, stream: bool = False) -> SecretHeaders:
+    """Worked out on the provider's first call (:meth:`ProviderContext.memo`)."""
+    return ctx.memo(_STREAM_HEADERS if stream else _HEADERS, lambda: SecretHeaders({
+        "x-api-key": ctx.api_key(), "anthropic-version": api.API_VERSION,
+        "accept": "text/event-stream" if stream else "application/json"}))
 
 
 def codec(ctx: ProviderContext) -> AnthropicToolCodec:

@@ -26,6 +26,7 @@ import base64
 import binascii
 import mimetypes
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -256,5 +257,31 @@ class MessageEncoder:
 def encode_messages(request: ChatRequest, provider: str,
                     codec: GeminiToolCodec | None = None) -> Encoded:
     """The ``contents``, the ``systemInstruction`` parts and the warnings for ``request``."""
+    plain = _plain(request.messages)
+    if plain is not None:
+        return plain
     return MessageEncoder(request, provider, codec or GeminiToolCodec(provider)).encode()
+
+
+def _plain(messages: Sequence[Message]) -> Encoded | None:
+    """Messages of one text part each, system ones first, as :class:`MessageEncoder` encodes them
+    (a test checks), without its machinery: no replay, ordering or signature rule applies to them.
+    ``None`` for any other conversation."""
+    system: list[dict[str, Any]] = []
+    contents: list[dict[str, Any]] = []
+    for message in messages:
+        parts, role = message.parts, message.role
+        if len(parts) != 1 or type(parts[0]) is not TextPart or role == "tool":
+            return None
+        if role == "system":
+            if contents:
+                return None  # moved before the conversation, with a warning
+            system.append({"text": parts[0].text})
+            continue
+        wire_role = "model" if role == "assistant" else "user"
+        if contents and contents[-1]["role"] == wire_role:
+            contents[-1]["parts"].append({"text": parts[0].text})
+        else:
+            contents.append({"role": wire_role, "parts": [{"text": parts[0].text}]})
+    return Encoded(contents=contents, system=system, warnings=[])
 

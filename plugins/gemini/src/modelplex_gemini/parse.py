@@ -235,6 +235,49 @@ def response_from(events: Iterable[StreamEvent], provider: str, request: ChatReq
 def parse_reply(data: Any, provider: str, request: ChatRequest,
                 warnings: Iterable[ProviderWarning] = ()) -> ChatResponse:
     """A whole ``generateContent`` reply as a :class:`ChatResponse`."""
+    plain = _plain_reply(data, provider, request, warnings)
+    return plain if plain is not None else parse_events(data, provider, request, warnings)
+
+
+def _plain_reply(data: Any, provider: str, request: ChatRequest,
+                 warnings: Iterable[ProviderWarning]) -> ChatResponse | None:
+    """The common reply (one candidate of text parts alone, and a finish reason) without the events,
+    or ``None`` for any other; :func:`parse_events` gives the same response (a test checks)."""
+    if type(data) is not dict or "error" in data:
+        return None
+    candidates = data.get("candidates")
+    if type(candidates) is not list or not candidates or type(candidates[0]) is not dict:
+        return None
+    candidate = candidates[0]
+    content, finish = candidate.get("content"), candidate.get("finishReason")
+    parts = content.get("parts") if type(content) is dict else None
+    if type(parts) is not list or type(finish) is not str:
+        return None
+    texts = []
+    for part in parts:
+        if type(part) is not dict or len(part) != 1 or type(text := part.get("text")) is not str:
+            return None
+        texts.append(text)
+    text = "".join(texts)
+    message = candidate.get("finishMessage")
+    reason, warning = map_finish(finish, message=message if isinstance(message, str) else None)
+    found = list(warnings)
+    if warning is not None:
+        found.append(warning)
+    meta = data.get("usageMetadata")
+    usage = (usage_from(meta) if meta is not None and _is_map(meta)
+             else estimate(request.messages, len(text), 0))
+    version, response_id = data.get("modelVersion"), data.get("responseId")
+    return ChatResponse(
+        provider=provider, model=version if isinstance(version, str) and version else request.model,
+        parts=(TextPart(text=text),) if text else (), finish_reason=reason, raw_finish_reason=finish,
+        usage=usage, warnings=found, id=response_id if isinstance(response_id, str) and response_id else None,
+        raw=dict(data) if request.options.include_raw else None)
+
+
+def parse_events(data: Any, provider: str, request: ChatRequest,
+                 warnings: Iterable[ProviderWarning] = ()) -> ChatResponse:
+    """A whole reply as the response its stream events make: any reply Gemini sends."""
     parser = ReplyParser(provider, request)
     events = parser.chunk(data)
     events += parser.finish()

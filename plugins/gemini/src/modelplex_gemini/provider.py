@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from modelplex import ChatRequest, ChatResponse, ProviderContext, StreamEvent
+from modelplex import ChatRequest, ChatResponse, ProviderContext, SecretHeaders, StreamEvent
 from modelplex.errors import APIStatusError, ResponseParseError
 from modelplex_gemini.errors import map_error
 from modelplex_gemini.parse import ReplyParser, parse_reply
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 DEFAULT_API_VERSION = "v1beta"
 _URLS = "modelplex_gemini.urls"
+_HEADERS, _STREAM_HEADERS = "modelplex_gemini.headers", "modelplex_gemini.stream_headers"
+_CODEC = "modelplex_gemini.codec"
 _VERSION_TAIL = re.compile(r"/(v\d+(?:alpha|beta)?\d*)$")
 
 
@@ -53,10 +55,14 @@ def method_url(ctx: ProviderContext, model: str, method: str) -> str:
     return url
 
 
-def headers(ctx: ProviderContext, *, stream: bool = False) -> dict[str, str]:
-    """The key goes in ``x-goog-api-key``, never in the URL."""
-    return {"x-goog-api-key": ctx.api_key(),
-            "Accept": "text/event-stream" if stream else "application/json"}
+def headers(ctx: ProviderContext, *, stream: bool = False) -> SecretHeaders:
+    """The key goes in ``x-goog-api-key``, never in the URL. Worked out on the first call."""
+    return ctx.memo(_STREAM_HEADERS if stream else _HEADERS, lambda: SecretHeaders({
+        "x-goog-api-key": ctx.api_key(), "Accept": "text/event-stream" if stream else "application/json"}))
+
+
+def codec(ctx: ProviderContext) -> GeminiToolCodec:
+    return ctx.memo(_CODEC, lambda: GeminiToolCodec(ctx.name))
 
 
 def error(ctx: ProviderContext, model: str | None, response: httpx.Response) -> APIStatusError:
@@ -76,7 +82,7 @@ def json_body(ctx: ProviderContext, model: str | None, response: httpx.Response)
 
 
 async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
-    body, warnings = build_body(request, ctx.name, GeminiToolCodec(ctx.name))
+    body, warnings = build_body(request, ctx.name, codec(ctx))
     response = await ctx.http.post(method_url(ctx, request.model, "generateContent"), json=body,
                                    headers=headers(ctx))
     data = json_body(ctx, request.model, response)
@@ -90,7 +96,7 @@ async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
 async def chat_stream(ctx: ProviderContext, request: ChatRequest) -> (
         AsyncIterator[AsyncIterator[StreamEvent]]):
     """Leaving the block closes the HTTP response."""
-    body, warnings = build_body(request, ctx.name, GeminiToolCodec(ctx.name))
+    body, warnings = build_body(request, ctx.name, codec(ctx))
     url = method_url(ctx, request.model, "streamGenerateContent")
     async with ctx.http.stream("POST", url, params={"alt": "sse"}, json=body,
                                headers=headers(ctx, stream=True)) as response:

@@ -10,12 +10,17 @@ from typing import Any
 import attrs
 import httpx
 
-from modelplex import ProviderContext
+from modelplex import ProviderContext, SecretHeaders
 from modelplex.errors import ResponseParseError
 from modelplex_ollama.config import base_url
 from modelplex_ollama.errors import map_error, unreachable
 
 _STATE = "modelplex_ollama.server"
+
+
+def _headers(ctx: ProviderContext) -> SecretHeaders:
+    key = ctx.settings.api_key
+    return SecretHeaders({"Authorization": f"Bearer {key.reveal()}"} if key else {})
 
 
 @attrs.frozen(kw_only=True)
@@ -35,12 +40,12 @@ class OllamaAPI:
     def of(cls, ctx: ProviderContext) -> OllamaAPI:
         """The server of a configured provider, through its pooled client. Its URL and headers depend
         on the settings alone, so they are worked out once per configured provider."""
-        found = ctx.state.get(_STATE)
-        if found is None:
-            key = ctx.settings.api_key
-            headers = {"Authorization": f"Bearer {key.reveal()}"} if key else {}
-            found = ctx.state[_STATE] = (base_url(ctx.settings), headers)
-        return cls(http=ctx.http, base_url=found[0], provider=ctx.name, headers=found[1])
+        http = ctx.http
+        api: OllamaAPI | None = ctx.state.get(_STATE)
+        if api is None or api.http is not http:  # the context's client is rebuilt after it is closed
+            api = ctx.state[_STATE] = cls(http=http, base_url=base_url(ctx.settings), provider=ctx.name,
+                                          headers=_headers(ctx))
+        return api
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -53,8 +58,7 @@ class OllamaAPI:
                       model: str | None = None) -> httpx.Response:
         """The answer to one request, read whole; an error status raises the mapped error."""
         try:
-            response = await self.http.request(method, self.url(path), json=body,
-                                               headers=dict(self.headers))
+            response = await self.http.request(method, self.url(path), json=body, headers=self.headers)
         except httpx.TransportError as exc:
             raise unreachable(self.provider, model, self.base_url, exc) from exc
         if response.status_code >= 400:

@@ -86,13 +86,21 @@ def build_body(settings: ProviderSettings, request: ChatRequest, *, stream: bool
     warnings = encoder.warnings
     opts = request.options
     body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
-    _tools(request, codec, body, warnings)
+    if opts.tools or opts.tool_choice is not None or opts.parallel_tool_calls is not None:
+        _tools(request, codec, body, warnings)
 
     options = model_options(settings)
-    fields: dict[str, Any] = {"temperature": opts.temperature, "top_p": opts.top_p,
-                              "num_predict": opts.max_tokens, "seed": opts.seed,
-                              "stop": list(opts.stop) or None}
-    options.update({k: v for k, v in fields.items() if v is not None})
+    # One test per option, not a dict of them filtered: this runs on every call.
+    if opts.temperature is not None:
+        options["temperature"] = opts.temperature
+    if opts.top_p is not None:
+        options["top_p"] = opts.top_p
+    if opts.max_tokens is not None:
+        options["num_predict"] = opts.max_tokens
+    if opts.seed is not None:
+        options["seed"] = opts.seed
+    if opts.stop:
+        options["stop"] = list(opts.stop)
     fmt = response_format(opts)
     if fmt is not None:
         body["format"] = fmt

@@ -38,7 +38,7 @@ async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
     content = text_of(message, "content")
     if content:
         parts.append(TextPart(text=content))
-    calls = tool_calls_of(data, CallIds(), codec)
+    calls = tool_calls_of(data, CallIds(), codec) if message.get("tool_calls") else []
     parts.extend(calls)
     done_reason = data.get("done_reason")
     model = data.get("model")

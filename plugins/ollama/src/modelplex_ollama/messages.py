@@ -50,6 +50,9 @@ def image_base64(part: ImagePart, provider: str, model: str) -> str:
         "ImagePart(data=..., media_type=...) instead", provider=provider, model=model)
 
 
+_PLAIN_ROLES = frozenset({"user", "system"})
+
+
 class MessageEncoder:
     """Encodes one request's messages; :attr:`warnings` says what could not be sent."""
 
@@ -63,10 +66,16 @@ class MessageEncoder:
 
     def encode(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
         for message in messages:
-            for call in message.tool_calls:
-                self._names[call.id] = call.name
+            parts = message.parts
+            if len(parts) != 1 or type(parts[0]) is not TextPart:  # one text part holds no call
+                for call in message.tool_calls:
+                    self._names[call.id] = call.name
         out: list[dict[str, Any]] = []
         for index, message in enumerate(messages):
+            parts = message.parts
+            if len(parts) == 1 and type(parts[0]) is TextPart and message.role in _PLAIN_ROLES:
+                out.append({"role": message.role, "content": parts[0].text})  # most messages
+                continue
             for call in message.tool_calls:  # a result answers the latest call with its id
                 self._names[call.id] = call.name
             out.extend(self._results(index, message))

@@ -16,7 +16,7 @@ _FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH}
 
 def _count(data: Mapping[str, Any], key: str) -> int:
     value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    return value if type(value) is int and value > 0 else 0  # a bool is not a count
 
 
 def usage_of(data: Mapping[str, Any]) -> Usage:
@@ -34,7 +34,7 @@ def finish_of(done_reason: Any, called_tools: bool) -> FinishReason:
 
 def checked(data: Any, provider: str, model: str, where: str = "stream") -> Mapping[str, Any]:
     """``data`` as a reply object; an ``{"error": ...}`` object raises its error."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # JSON gives dicts: the ABC check last
         raise ResponseParseError(f"Ollama sent {type(data).__name__}, not a JSON object",
                                  provider=provider, model=model)
     if data.get("error") is not None:
@@ -44,7 +44,7 @@ def checked(data: Any, provider: str, model: str, where: str = "stream") -> Mapp
 
 def message_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
     message = data.get("message")
-    return message if isinstance(message, Mapping) else {}
+    return message if type(message) is dict or isinstance(message, Mapping) else {}
 
 
 def text_of(message: Mapping[str, Any], key: str) -> str:
