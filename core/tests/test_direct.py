@@ -239,7 +239,7 @@ def test_a_direct_call_under_trio_has_its_deadline_too() -> None:
     trio.run(main)
 
 
-# -- what plugins keep -----------------------------------------------------------------------------------------
+# -- what plugins keep --------------------------------------------------------------------------------
 def test_memo_builds_once_and_secret_headers_show_no_value() -> None:
     from modelplex import ProviderSettings, Secret
 

@@ -12,7 +12,7 @@ import attrs
 
 from modelplex._config import Settings, default_config_path, environ, load_config
 from modelplex._logging import log
-from modelplex._messages import Message
+from modelplex._messages import Message, TextPart
 from modelplex._options import ChatOptions, ChatRequest, ResponseFormat
 from modelplex._plugins import Registry
 from modelplex._provider import ProviderContext
@@ -55,7 +55,7 @@ def split_model(address: str) -> tuple[str, str]:
 
 def _messages(messages: str | Message | Sequence[Message], system: str | None) -> tuple[Message, ...]:
     if isinstance(messages, str):
-        out: tuple[Message, ...] = (Message.user(messages),)
+        out: tuple[Message, ...] = (Message(role="user", parts=(TextPart(text=messages),)),)
     elif isinstance(messages, Message):
         out = (messages,)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -49,7 +50,7 @@ class Direct:
 
         On asyncio the deadline works as ``asyncio.timeout`` does (the task is cancelled; a
         cancellation the deadline caused becomes a timeout, any other goes on), on one timer shared by
-        the address's calls in flight (:mod:`modelplex._deadline`).
+        the address's calls in flight (:mod:`modelplex._deadline`), all in this one coroutine.
         """
         started = _monotonic()
         try:
@@ -59,8 +60,11 @@ class Direct:
             task = None
         try:
             if task is None:
-                with anyio.fail_after(self.timeout):
-                    result = await self._invoke(hook, kwargs)
+                try:
+                    with anyio.fail_after(self.timeout):
+                        result = await self._invoke(hook, kwargs)
+                except TimeoutError:
+                    raise self._timed_out() from None
             else:
                 deadlines = self._deadlines
                 if deadlines is None or deadlines.loop is not loop:
@@ -68,22 +72,20 @@ class Direct:
                 cancelling = task.cancelling()
                 entry = deadlines.start(task)
                 try:
-                    result = await self._invoke(hook, kwargs)
+                    result = await self._start(hook, kwargs)
                 except asyncio.CancelledError:
                     if entry.fired and task.uncancel() <= cancelling:  # ours, and nobody else's since
-                        raise TimeoutError from None
+                        raise self._timed_out() from None
                     raise
+                except ModelplexError:
+                    raise
+                except Exception as exc:
+                    raise self._translated(exc) from exc
                 else:
                     if entry.fired:  # it fired as the call returned: take back that cancellation
                         task.uncancel()
                 finally:
                     deadlines.end(entry)
-        except TimeoutError:
-            exc: ModelplexError = RequestTimeoutError(
-                f"no answer within the call timeout ({self.timeout:g}s)", provider=self.provider,
-                model=self.model)
-            await self._failed(exc, started)
-            raise exc from None
         except ModelplexError as error:
             await self._failed(error, started)
             raise
@@ -96,35 +98,46 @@ class Direct:
             await self._router.succeeded(address)
         return with_trace(result, trace)
 
+    def _start(self, hook: str, kwargs: dict[str, Any]) -> Awaitable[Any]:
+        """What the owning plugin's hook returns (its work starts when it is awaited)."""
+        impl = self._impls.get(hook, _UNSET)
+        if impl is _UNSET:
+            impl = self._impls[hook] = self._router.client.registry.implementation(
+                self.ctx.settings.plugin, hook)
+        if impl is None:  # several implementations, a wrapper, or none: as pluggy calls them
+            awaitable = self._router.client.registry.call(self.ctx.settings.plugin, hook, ctx=self.ctx,
+                                                          **kwargs)
+        else:
+            kwargs["ctx"] = self.ctx
+            awaitable = impl.function(*map(kwargs.__getitem__, impl.argnames))
+        if awaitable is None:
+            what = hook.removeprefix("modelplex_").replace("_", " ")
+            raise UnsupportedFeatureError(f"this provider does not support {what}", provider=self.provider,
+                                          model=self.model)
+        return awaitable  # type: ignore[no-any-return]
+
+    async def _invoke(self, hook: str, kwargs: dict[str, Any]) -> Any:
+        """The plugin's answer, anything it raises translated (the path without asyncio's task)."""
+        try:
+            return await self._start(hook, kwargs)
+        except ModelplexError:
+            raise
+        except Exception as exc:
+            raise self._translated(exc) from exc
+
+    def _translated(self, exc: Exception) -> ModelplexError:
+        from modelplex._client import wrap_error
+
+        return wrap_error(exc, self.provider, self.model, self.ctx.settings.plugin)
+
+    def _timed_out(self) -> RequestTimeoutError:
+        return RequestTimeoutError(f"no answer within the call timeout ({self.timeout:g}s)",
+                                   provider=self.provider, model=self.model)
+
     async def _failed(self, exc: ModelplexError, started: float) -> None:
         if isinstance(exc, ProviderError):
             exc.trace = direct_trace(self.address, _monotonic() - started, exc)
         await self._router.failed(self.address, exc)
-
-    async def _invoke(self, hook: str, kwargs: dict[str, Any]) -> Any:
-        """The plugin's answer; anything but a :class:`ModelplexError` it raises is translated."""
-        try:
-            impl = self._impls.get(hook, _UNSET)
-            if impl is _UNSET:
-                impl = self._impls[hook] = self._router.client.registry.implementation(
-                    self.ctx.settings.plugin, hook)
-            if impl is None:  # several implementations, a wrapper, or none: as pluggy calls them
-                awaitable = self._router.client.registry.call(self.ctx.settings.plugin, hook,
-                                                              ctx=self.ctx, **kwargs)
-            else:
-                kwargs["ctx"] = self.ctx
-                awaitable = impl.function(*[kwargs[name] for name in impl.argnames])
-            if awaitable is None:
-                what = hook.removeprefix("modelplex_").replace("_", " ")
-                raise UnsupportedFeatureError(f"this provider does not support {what}",
-                                              provider=self.provider, model=self.model)
-            return await awaitable
-        except ModelplexError:
-            raise
-        except Exception as exc:
-            from modelplex._client import wrap_error
-
-            raise wrap_error(exc, self.provider, self.model, self.ctx.settings.plugin) from exc
 
 
 def with_trace(result: Any, trace: RoutingTrace) -> Any:

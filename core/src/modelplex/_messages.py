@@ -100,6 +100,8 @@ PART_TYPES: tuple[type[Any], ...] = (TextPart, ImagePart, ToolCallPart, ToolResu
 
 
 def _parts(value: str | Part | Sequence[Part]) -> tuple[Part, ...]:
+    if type(value) is tuple:  # the parts of most messages the library builds: nothing to convert
+        return value
     if isinstance(value, str):
         return (TextPart(text=value),)
     if isinstance(value, TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart):

@@ -639,26 +639,33 @@ class _Events(RoutedEvents):
         self.model = outcome.candidate.model
         self.trace: RoutingTrace | None = None
         self._events: AsyncIterator[StreamEvent] | None = None
+        self._each: Callable[[StreamEvent], None] | None = None
+        self._end: Callable[[], None] | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         if self._events is None:  # one iteration, however many loops take part in it
             self._events = self._iterate()
         return self._events
 
+    def observe(self, each: Callable[[StreamEvent], None], end: Callable[[], None]) -> None:
+        self._each, self._end = each, end
+
     async def _iterate(self) -> AsyncIterator[StreamEvent]:
         opened = self._opened
+        each = self._each
         try:
             while opened.buffer:
                 event = opened.buffer.pop(0)
                 self._note(event)
+                if each is not None:
+                    each(event)
                 yield event
             if not opened.ended and opened.iterator is not None:
-                while True:
-                    try:
-                        event = await opened.iterator.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    self._note(event)
+                async for event in opened.iterator:
+                    if type(event) is not TextDelta:  # text, most events, says nothing to note
+                        self._note(event)
+                    if each is not None:
+                        each(event)
                     yield event
                 opened.ended = True
         except ModelplexError as exc:
@@ -675,6 +682,8 @@ class _Events(RoutedEvents):
             await self._record(error)
             raise error
         await self._record(None)
+        if self._end is not None:
+            self._end()
 
     def _note(self, event: StreamEvent) -> None:
         if isinstance(event, UsageReported):

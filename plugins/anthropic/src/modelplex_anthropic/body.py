@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -58,9 +59,14 @@ def _max_tokens(opts: ChatOptions, model: str, warnings: list[ProviderWarning]) 
     found = known(model)
     if found is not None:
         return found.max_output
-    warnings.append(_warn("defaulted-setting", f"max_tokens was not given and {model!r} is not in the "
-                          f"bundled model table; {api.FALLBACK_MAX_TOKENS} was sent", "max_tokens"))
+    warnings.append(_defaulted(model))
     return api.FALLBACK_MAX_TOKENS
+
+
+@functools.lru_cache(maxsize=256)  # the same warning on every call to a model the table lacks
+def _defaulted(model: str) -> ProviderWarning:
+    return _warn("defaulted-setting", f"max_tokens was not given and {model!r} is not in the bundled "
+                 f"model table; {api.FALLBACK_MAX_TOKENS} was sent", "max_tokens")
 
 
 def _budget(opts: ChatOptions, model: str, max_tokens: int,

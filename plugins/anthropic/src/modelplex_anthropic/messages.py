@@ -119,8 +119,17 @@ def encode_messages(messages: Sequence[Message], *, provider: str, model: str,
     system: list[Block] = []
     turns: list[tuple[str, list[Block], list[Block]]] = []  # role, tool results, other blocks
     seen_turn = False
-    ids = ToolCallIds(max_length=64)
+    ids: ToolCallIds | None = None
     for index, message in enumerate(messages):
+        parts = message.parts
+        if (message.role == "user" and len(parts) == 1 and type(parts[0]) is TextPart
+                and parts[0].text.strip() and (not turns or turns[-1][0] == "assistant")):
+            # Most messages: one user text starting a turn, which no rule below changes.
+            seen_turn = True
+            turns.append(("user", [], [{"type": "text", "text": parts[0].text}]))
+            continue
+        if ids is None:
+            ids = ToolCallIds(max_length=64)
         if message.role == "system":
             if seen_turn:
                 warnings.append(_warn("moved-system-message", "Anthropic takes system text only "

@@ -53,16 +53,18 @@ def build_body(call: Call, messages: list[dict[str, Any]]) -> tuple[dict[str, An
     if call.stream and profile.stream_usage:
         body["stream_options"] = {"include_usage": True}
 
-    simple: dict[str, Any] = {"temperature": opts.temperature, "top_p": opts.top_p,
-                              "max_tokens": opts.max_tokens, "seed": opts.seed,
-                              "stop": list(opts.stop) or None}
-    for name, value in simple.items():
-        if value is None:
-            continue
-        if name in profile.unsupported_options:
-            warnings.append(_unsupported(name))
-            continue
-        body[profile.max_tokens_field if name == "max_tokens" else name] = value
+    if (opts.temperature is not None or opts.top_p is not None or opts.max_tokens is not None
+            or opts.seed is not None or opts.stop):  # most calls set none of them
+        simple: dict[str, Any] = {"temperature": opts.temperature, "top_p": opts.top_p,
+                                  "max_tokens": opts.max_tokens, "seed": opts.seed,
+                                  "stop": list(opts.stop) or None}
+        for name, value in simple.items():
+            if value is None:
+                continue
+            if name in profile.unsupported_options:
+                warnings.append(_unsupported(name))
+                continue
+            body[profile.max_tokens_field if name == "max_tokens" else name] = value
 
     if opts.response_format is not None:
         if "response_format" in profile.unsupported_options:
@@ -92,9 +94,11 @@ def build_body(call: Call, messages: list[dict[str, Any]]) -> tuple[dict[str, An
         if opts.parallel_tool_calls is not None:
             warnings.append(_unsupported("parallel_tool_calls", "no tools were given"))
 
-    reasoning_options(opts, profile.unsupported_options, body, warnings,
-                      lambda effort: {"reasoning_effort": effort})
-    body.update(opts.extra)
+    if opts.reasoning_effort is not None or opts.reasoning_budget is not None:
+        reasoning_options(opts, profile.unsupported_options, body, warnings,
+                          lambda effort: {"reasoning_effort": effort})
+    if opts.extra:
+        body.update(opts.extra)
     return body, warnings
 
 

@@ -136,12 +136,14 @@ def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarn
     """
     warnings: list[ProviderWarning] = []
     out: list[dict[str, Any]] = []
-    ids = ToolCallIds()
+    ids: ToolCallIds | None = None
     for index, message in enumerate(call.request.messages):
         parts = message.parts
         if len(parts) == 1 and type(parts[0]) is TextPart and message.role in _PLAIN_ROLES:
             out.append({"role": message.role, "content": parts[0].text})  # most messages: one text
             continue
+        if ids is None:
+            ids = ToolCallIds()
         out.extend(_tool_results(call, index, parts, warnings, ids))
         if message.role == "tool":
             for part in message.parts:

@@ -110,7 +110,11 @@ class CompatProvider:
 
     def prepared(self, ctx: ProviderContext) -> Prepared:
         """:class:`Prepared` for ``ctx``, built on its first call (:meth:`ProviderContext.memo`)."""
-        return ctx.memo(_PREPARED_STATE, lambda: self.prepare(ctx))
+        try:
+            prepared: Prepared = ctx.state[_PREPARED_STATE]
+        except KeyError:
+            prepared = ctx.state[_PREPARED_STATE] = self.prepare(ctx)
+        return prepared
 
     def prepare(self, ctx: ProviderContext) -> Prepared:
         profile = self.profile_for(ctx)
@@ -150,7 +154,7 @@ class CompatProvider:
     def request_body(self, call: Call) -> tuple[dict[str, Any], list[ProviderWarning]]:
         messages, warnings = call.stages.encode_messages(call)
         body, more = call.stages.build_body(call, messages)
-        return body, [*warnings, *more]
+        return body, warnings + more if more else warnings
 
     # -- chat ------------------------------------------------------------------------------------
     async def chat(self, ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
