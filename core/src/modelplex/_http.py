@@ -12,6 +12,10 @@ Errors are httpx's, as plugins expect: a refused connection is ``httpx.ConnectEr
 times out ``httpx.ReadTimeout``, a server that hangs up ``httpx.RemoteProtocolError``. Proxies from the
 environment are honoured as httpx honours them. Closing the client closes its connections.
 
+JSON requests read whole can skip httpx's per-request machinery: :func:`post_json` (behind
+``ProviderContext.post_json``) sends them straight to aiohttp when the client needs nothing only httpx's
+path does, with the same bytes on the wire.
+
 Imported on a provider's first call, never by ``import modelplex``.
 """
 
@@ -19,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from json import dumps as _json_dumps
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -145,12 +150,7 @@ class Transport(AiohttpTransport):
         if not isinstance(session, aiohttp.ClientSession):
             session = self.client = self.get_client()
             self._timeouts = {}
-        timeout = request.extensions.get("timeout") or {}
-        key = (timeout.get("connect"), timeout.get("read"), timeout.get("pool"))
-        client_timeout = self._timeouts.get(key)
-        if client_timeout is None:
-            client_timeout = self._timeouts[key] = aiohttp.ClientTimeout(
-                sock_connect=key[0], sock_read=key[1], connect=key[2])
+        client_timeout = self._client_timeout(request.extensions.get("timeout") or {})
         data: Any
         try:
             data = request.content or None
@@ -176,20 +176,110 @@ class Transport(AiohttpTransport):
                               stream=_Stream(response), request=request, extensions=extensions)
 
 
+    def _client_timeout(self, timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        key = (timeout.get("connect"), timeout.get("read"), timeout.get("pool"))
+        client_timeout = self._timeouts.get(key)
+        if client_timeout is None:
+            client_timeout = self._timeouts[key] = aiohttp.ClientTimeout(
+                sock_connect=key[0], sock_read=key[1], connect=key[2])
+        return client_timeout
+
+    async def send_whole(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
+                         timeouts: dict[str, float | None], request: httpx.Request) -> httpx.Response:
+        """One request and its whole answer, straight to aiohttp: what ``handle_async_request`` and
+        a read do, without an ``httpx.Request`` per call (``request`` is the one the response shows)."""
+        session = self.client
+        if not isinstance(session, aiohttp.ClientSession):
+            session = self.client = self.get_client()
+            self._timeouts = {}
+        try:
+            async with session.request(method, url, headers=headers, data=body, allow_redirects=False,
+                                       auto_decompress=False, compress=False,
+                                       timeout=self._client_timeout(timeouts)) as response:
+                content = await response.read()
+        except _FAILURES as exc:
+            raise _mapped(exc) from exc
+        extensions = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode()
+        return httpx.Response(status_code=response.status, headers=response.raw_headers, content=content,
+                              request=request, extensions=extensions)
+
+
 _TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
 
 
 class AiohttpClient(HttpxAiohttpClient):
     """httpx builds its transport, and those of proxies from the environment, through these two."""
 
+    _lean: Transport | None = None
+    _proxied = False
+
     def _init_transport(self, *args: Any, transport: httpx.AsyncBaseTransport | None = None,
                         **kwargs: Any) -> httpx.AsyncBaseTransport:
         if transport is not None:
             return transport
-        return Transport(*args, **{k: v for k, v in kwargs.items() if k in _TRANSPORT_OPTIONS})
+        self._lean = Transport(*args, **{k: v for k, v in kwargs.items() if k in _TRANSPORT_OPTIONS})
+        return self._lean
 
     def _init_proxy_transport(self, proxy: httpx.Proxy, *args: Any,
                               **kwargs: Any) -> httpx.AsyncBaseTransport:
+        self._proxied = True
         options: dict[str, Any] = {k: v for k, v in kwargs.items() if k in _TRANSPORT_OPTIONS}
         options["proxy"] = proxy
         return Transport(*args, **options)
+
+
+async def post_json(http: httpx.AsyncClient, url: str, body: Any,
+                    headers: Mapping[str, str]) -> httpx.Response:
+    """``await http.post(url, json=body, headers=headers)``: the same request on the wire and the same
+    response, read whole, without httpx's per-request machinery where nothing needs it.
+
+    On Modelplex's own aiohttp transport, with no proxy, auth or event hook on the client, the body is
+    encoded as httpx encodes JSON and sent with the client's headers under ``headers``, straight to
+    aiohttp: httpx's request building, URL parsing, auth and redirect flows cost about 40 µs a call
+    (``docs/benchmarks.md``). Anything else (a test transport, a proxy) goes through ``http.post``.
+    """
+    lean: Transport | None = getattr(http, "_lean", None)
+    if (lean is None or http.is_closed or getattr(http, "_proxied", True) or http.auth is not None
+            or http.event_hooks["request"] or http.event_hooks["response"] or _has_cookies(http)):
+        return await http.post(url, json=body, headers=headers)
+    wire = _wire(http, url, headers)
+    content = _json_dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    response = await lean.send_whole("POST", url, wire.headers, content, wire.timeout, wire.request)
+    if "set-cookie" in response.headers:  # kept, and sent from now on (by httpx: see _has_cookies)
+        http.cookies.extract_cookies(response)
+    return response
+
+
+def _has_cookies(http: httpx.AsyncClient) -> bool:
+    """Whether the client has cookies to send (then httpx sends the request, with them)."""
+    cookies = http.cookies
+    return type(cookies) is not _Cookies or bool(cookies.jar._cookies)  # type: ignore[attr-defined]
+
+
+class _Wire:
+    """What every request to one URL with one set of headers shares, worked out on the first."""
+
+    __slots__ = ("headers", "request", "timeout")
+
+    def __init__(self, http: httpx.AsyncClient, url: str, headers: Mapping[str, str]) -> None:
+        merged = httpx.Headers(http.headers)
+        merged.update(headers)
+        merged["Content-Type"] = "application/json"
+        self.headers = merged.multi_items()
+        self.timeout: dict[str, float | None] = http.timeout.as_dict()
+        # What responses show as their request: method, URL and headers (not each call's body).
+        self.request = httpx.Request("POST", url, headers=merged, extensions={"timeout": self.timeout})
+
+
+def _wire(http: httpx.AsyncClient, url: str, headers: Mapping[str, str]) -> _Wire:
+    # Keyed by value, not identity: a caller may build its headers anew, or change them, each call.
+    key = (url, *headers.items())
+    cache: dict[tuple[object, ...], _Wire] = http.__dict__.setdefault("_modelplex_wires", {})
+    wire = cache.get(key)
+    if wire is None:
+        if len(cache) > 256:
+            cache.clear()
+        wire = cache[key] = _Wire(http, url, headers)
+    return wire
