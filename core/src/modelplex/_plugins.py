@@ -233,8 +233,9 @@ class Registry:
         """The owner's one plain implementation of ``hook``, to call without pluggy's dispatch.
 
         The subset caller would call that implementation alone anyway; calling it directly saves pluggy's
-        per-call work on the hot path. ``None`` when the owner implements ``hook`` more than once or
-        through a wrapper (then :meth:`call` runs them as pluggy does) or not at all.
+        per-call work on the hot path (hook-call monitoring set on :attr:`pm` does not see such calls).
+        ``None`` when the owner implements ``hook`` more than once or through a wrapper (then
+        :meth:`call` runs them as pluggy does) or not at all.
         """
         self.owner(name)
         plugin = self.pm.get_plugin(name)

@@ -86,7 +86,7 @@ def _json(provider: str, model: str | None, response: httpx.Response) -> Mapping
 
 async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
     plan = build_plan(ctx.name, request, stream=False)
-    response = await ctx.http.post(url(ctx, api.MESSAGES_PATH), json=plan.body, headers=headers(ctx))
+    response = await ctx.post_json(url(ctx, api.MESSAGES_PATH), plan.body, headers(ctx))
     return parse_message(plan, _json(ctx.name, request.model, response))
 
 

@@ -44,7 +44,7 @@ async def embed(ctx: ProviderContext, request: EmbedRequest) -> EmbedResponse:
     for start in range(0, len(inputs), BATCH_SIZE):
         batch = inputs[start:start + BATCH_SIZE]
         body = {"requests": [embed_request(request, text) for text in batch]}
-        response = await ctx.http.post(url, json=body, headers=headers(ctx))
+        response = await ctx.post_json(url, body, headers(ctx))
         vectors += _vectors(ctx, request.model, json_body(ctx, request.model, response), len(batch))
     usage = estimate([Message.user(text) for text in inputs if text], 0)
     return EmbedResponse(provider=ctx.name, model=request.model, vectors=vectors, usage=usage)

@@ -83,8 +83,7 @@ def json_body(ctx: ProviderContext, model: str | None, response: httpx.Response)
 
 async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
     body, warnings = build_body(request, ctx.name, codec(ctx))
-    response = await ctx.http.post(method_url(ctx, request.model, "generateContent"), json=body,
-                                   headers=headers(ctx))
+    response = await ctx.post_json(method_url(ctx, request.model, "generateContent"), body, headers(ctx))
     data = json_body(ctx, request.model, response)
     if not isinstance(data, Mapping):
         raise ResponseParseError("the response is not a JSON object", provider=ctx.name,

@@ -35,6 +35,8 @@ class OllamaAPI:
     base_url: str
     provider: str = "ollama"
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    # The configured provider's context, when there is one: its post_json sends JSON bodies the lean way.
+    ctx: ProviderContext | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def of(cls, ctx: ProviderContext) -> OllamaAPI:
@@ -44,7 +46,7 @@ class OllamaAPI:
         api: OllamaAPI | None = ctx.state.get(_STATE)
         if api is None or api.http is not http:  # the context's client is rebuilt after it is closed
             api = ctx.state[_STATE] = cls(http=http, base_url=base_url(ctx.settings), provider=ctx.name,
-                                          headers=_headers(ctx))
+                                          headers=_headers(ctx), ctx=ctx)
         return api
 
     def url(self, path: str) -> str:
@@ -58,7 +60,10 @@ class OllamaAPI:
                       model: str | None = None) -> httpx.Response:
         """The answer to one request, read whole; an error status raises the mapped error."""
         try:
-            response = await self.http.request(method, self.url(path), json=body, headers=self.headers)
+            if self.ctx is not None and method == "POST" and body is not None:
+                response = await self.ctx.post_json(self.url(path), body, self.headers)
+            else:
+                response = await self.http.request(method, self.url(path), json=body, headers=self.headers)
         except httpx.TransportError as exc:
             raise unreachable(self.provider, model, self.base_url, exc) from exc
         if response.status_code >= 400:

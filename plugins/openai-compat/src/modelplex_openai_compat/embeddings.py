@@ -62,7 +62,7 @@ async def embed(provider: CompatProvider, ctx: ProviderContext,
         if request.dimensions is not None:
             body["dimensions"] = request.dimensions
         body.update(request.extra)
-        response = await ctx.http.post(url, json=body, headers=provider.headers(ctx))
+        response = await ctx.post_json(url, body, provider.headers(ctx))
         data = provider.json_body(ctx, request.model, response)
         vectors += vectors_of(ctx.name, request.model, data, len(batch))
         usage = usage + _usage(data)

@@ -161,7 +161,7 @@ class CompatProvider:
         call = self.call(ctx, request, stream=False)
         body, warnings = self.request_body(call)
         url = self.config_for(ctx).url(ctx, "chat/completions", request.model)
-        response = await ctx.http.post(url, json=body, headers=self.prepared(ctx).headers)
+        response = await ctx.post_json(url, body, self.prepared(ctx).headers)
         data = self.json_body(ctx, request.model, response)
         if type(data) is not dict and not isinstance(data, Mapping):  # JSON gives dicts: the ABC last
             raise ResponseParseError("the response is not a JSON object", provider=ctx.name,

@@ -71,7 +71,7 @@ class OpenAIProvider(CompatProvider):
         call = self.responses_call(ctx, request, stream=False)
         body, warnings = build_responses_body(call)
         url = self.config_for(ctx).url(ctx, "responses", request.model)
-        response = await ctx.http.post(url, json=body, headers=self.prepared(ctx).headers)
+        response = await ctx.post_json(url, body, self.prepared(ctx).headers)
         if route.may_fall_back(ctx, response.status_code, response.content):
             route.remember_fallback(ctx)
             result = await super().chat(ctx, request)
