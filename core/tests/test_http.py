@@ -20,13 +20,12 @@ def settings(**kwargs: object) -> ProviderSettings:
     return ProviderSettings(name="p", plugin="p", **kwargs)  # type: ignore[arg-type]
 
 
-class RawServer:
-    """A loopback server that answers every connection with fixed bytes, then closes it."""
+class LoopbackServer:
+    """A server on 127.0.0.1 that hands each connection to :meth:`handle`, until its socket closes."""
 
-    def __init__(self, answer: bytes) -> None:
+    def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.answer = answer
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -35,9 +34,23 @@ class RawServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(self.answer)
+            self.handle(conn)
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class RawServer(LoopbackServer):
+    """Answers every connection with fixed bytes, then closes it."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(self.answer)
 
 
 Serve = Callable[[bytes], RawServer]
@@ -127,24 +140,17 @@ def test_cookies_a_response_sets_are_kept(raw_server: Serve) -> None:
 
 
 # -- post_json: the lean way for JSON requests read whole ----------------------------------------------
-class CaptureServer:
-    """A loopback HTTP/1.1 server that keeps each request (head lines and body) and answers each
-    with ``answer(index)``, keeping the connection open as a real server does."""
+class CaptureServer(LoopbackServer):
+    """An HTTP/1.1 server that keeps each request (head lines and body) and answers each with
+    ``answer(index)``, keeping the connection open as a real server does."""
 
     def __init__(self, answer: Callable[[int], bytes]) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.answer = answer
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+    def handle(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
 
     def _connection(self, conn: socket.socket) -> None:
         buffer = b""
