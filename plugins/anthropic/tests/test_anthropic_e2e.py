@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import RateLimitError, ServerError, StreamInterruptedError
+from modelplex_testing import serving
 
 KEY = "sk-ant-e2e-test-key-0123456789abcdef"
 MODEL = "claude-sonnet-4-5"
@@ -73,17 +74,9 @@ def consume(c: modelplex.Client, into: list[Any]) -> None:
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ScriptedServer] = []
-
-    def start(*replies: Reply, routes: Mapping[str, Reply] | None = None) -> ScriptedServer:
-        server = ScriptedServer(replies, routes).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
+def serve() -> Iterator[Callable[..., ScriptedServer]]:
+    with serving(lambda *replies, routes=None: ScriptedServer(replies, routes)) as start:
+        yield start
 
 
 def test_streamed_text_and_parallel_tool_calls(serve: Any) -> None:

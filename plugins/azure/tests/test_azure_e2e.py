@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import ModelNotFoundError, RateLimitError
+from modelplex_testing import serving
 
 DEPLOYMENT_PATH = "/openai/deployments/my-deployment/chat/completions"
 
@@ -46,17 +47,9 @@ CALLS = (ToolCallPart(id="call_w", name="weather", arguments={"city": "Oslo"}),
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ScriptedServer] = []
-
-    def start(*replies: Reply) -> ScriptedServer:
-        server = ScriptedServer(replies).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
+def serve() -> Iterator[Callable[..., ScriptedServer]]:
+    with serving(lambda *replies: ScriptedServer(replies)) as start:
+        yield start
 
 
 def endpoint(server: ScriptedServer) -> str:

@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import AuthenticationError, RateLimitError, StreamInterruptedError
+from modelplex_testing import serving
 
 KEY = "gemini-e2e-test-key-0123456789abcdef"
 USAGE = {"promptTokenCount": 40, "cachedContentTokenCount": 8, "candidatesTokenCount": 12,
@@ -62,17 +63,9 @@ def client(server: ScriptedServer) -> modelplex.Client:
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ScriptedServer] = []
-
-    def start(*replies: Reply) -> ScriptedServer:
-        server = ScriptedServer(replies).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
+def serve() -> Iterator[Callable[..., ScriptedServer]]:
+    with serving(lambda *replies: ScriptedServer(replies)) as start:
+        yield start
 
 
 def consume(c: modelplex.Client, into: list[Any], **options: Any) -> None:

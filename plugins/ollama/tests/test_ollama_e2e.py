@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from modelplex.errors import (
     StreamInterruptedError,
     TransportError,
 )
+from modelplex_testing import serving
 
 WEATHER = modelplex.Tool(name="weather", parameters={"type": "object",
                                                      "properties": {"city": {"type": "string"}}})
@@ -36,17 +37,9 @@ DIGEST_B = "sha256:" + "b" * 64
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[OllamaServer] = []
-
-    def start(routes: dict[str, Any]) -> OllamaServer:
-        server = OllamaServer(routes).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
+def serve() -> Iterator[Callable[..., OllamaServer]]:
+    with serving(OllamaServer) as start:
+        yield start
 
 
 def client(server: OllamaServer, **settings: Any) -> modelplex.Client:

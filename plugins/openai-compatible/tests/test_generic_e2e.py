@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
 import modelplex
 from modelplex import FinishReason, Usage
 from modelplex.errors import ConfigurationError, MissingCredentialsError, StreamInterruptedError
+from modelplex_testing import serving
 
 WHOLE = {"id": "r", "model": "qwen2.5-7b-instruct", "choices": [
     {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi there"}}],
@@ -30,17 +31,9 @@ STREAM = [chunk(reasoning="Greet back."), chunk(content="Hi "), chunk(content="t
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ScriptedServer] = []
-
-    def start(*replies: Reply) -> ScriptedServer:
-        server = ScriptedServer(replies).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
+def serve() -> Iterator[Callable[..., ScriptedServer]]:
+    with serving(lambda *replies: ScriptedServer(replies)) as start:
+        yield start
 
 
 def test_several_named_servers_at_once(serve: Any) -> None:

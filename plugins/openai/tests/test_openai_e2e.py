@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from modelplex.errors import (
     ServerError,
     StreamInterruptedError,
 )
+from modelplex_testing import serving
 
 KEY = "sk-e2e-test-key-0123456789abcdef"
 USAGE = {"prompt_tokens": 20, "completion_tokens": 12, "total_tokens": 32,
@@ -68,17 +69,9 @@ NO_RESPONSES = {"/v1/responses": Reply.json({"error": {
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ScriptedServer] = []
-
-    def start(*replies: Reply, routes: dict[str, Reply] | None = None) -> ScriptedServer:
-        server = ScriptedServer(replies, routes).__enter__()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
+def serve() -> Iterator[Callable[..., ScriptedServer]]:
+    with serving(lambda *replies, routes=None: ScriptedServer(replies, routes)) as start:
+        yield start
 
 
 def test_streamed_parallel_tool_calls(serve: Any) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from modelplex_testing._canonical import CanonicalToolCodec
     from modelplex_testing._clients import fake_client
+    from modelplex_testing._serving import serving
     from modelplex_testing.contract import FAKE_KEY, Expect, ProviderContract, Scenario
     from modelplex_testing.faults import FaultServer
     from modelplex_testing.replay import ChunkedStream, Recording, Replayer, load_recordings, split_at
@@ -28,6 +29,7 @@ _WHERE = {
     "Scenario": "contract",
     "fake_client": "_clients",
     "load_recordings": "replay",
+    "serving": "_serving",
     "split_at": "replay",
 }
 
@@ -43,6 +45,7 @@ __all__ = [
     "Scenario",
     "fake_client",
     "load_recordings",
+    "serving",
     "split_at",
 ]
 
