@@ -212,7 +212,7 @@ _TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
 class AiohttpClient(HttpxAiohttpClient):
     """httpx builds its transport, and those of proxies from the environment, through these two."""
 
-    _lean: Transport | None = None
+    _lean: Transport | None = None  # the transport built here (not a given one): post_json's
     _proxied = False
 
     def _init_transport(self, *args: Any, transport: httpx.AsyncBaseTransport | None = None,
@@ -220,6 +220,7 @@ class AiohttpClient(HttpxAiohttpClient):
         if transport is not None:
             return transport
         self._lean = Transport(*args, **{k: v for k, v in kwargs.items() if k in _TRANSPORT_OPTIONS})
+        self._wires: dict[tuple[object, ...], _Wire] = {}
         return self._lean
 
     def _init_proxy_transport(self, proxy: httpx.Proxy, *args: Any,
@@ -229,33 +230,50 @@ class AiohttpClient(HttpxAiohttpClient):
         options["proxy"] = proxy
         return Transport(*args, **options)
 
+    async def post_json(self, url: str, body: Any, headers: Mapping[str, str]) -> httpx.Response:
+        """See :func:`post_json`."""
+        lean = self._lean
+        if (lean is None or self.is_closed or self._proxied or self.auth is not None
+                or self.event_hooks["request"] or self.event_hooks["response"] or self._has_cookies()):
+            return await self.post(url, json=body, headers=headers)
+        wire = self._wire(url, headers)
+        content = _json_dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        response = await lean.send_whole("POST", url, wire.headers, content, wire.timeout, wire.request)
+        if "set-cookie" in response.headers:  # kept, and sent from now on (by httpx: see _has_cookies)
+            self.cookies.extract_cookies(response)
+        return response
+
+    def _has_cookies(self) -> bool:
+        """Whether the client has cookies to send (then httpx sends the request, with them)."""
+        cookies = self.cookies
+        # CookieJar has no public emptiness test cheaper than counting every cookie.
+        return type(cookies) is not _Cookies or bool(cookies.jar._cookies)  # type: ignore[attr-defined]
+
+    def _wire(self, url: str, headers: Mapping[str, str]) -> _Wire:
+        # Keyed by value, not identity: a caller may build its headers anew, or change them, each call.
+        key = (url, *headers.items())
+        wire = self._wires.get(key)
+        if wire is None:
+            if len(self._wires) > 256:
+                self._wires.clear()
+            wire = self._wires[key] = _Wire(self, url, headers)
+        return wire
+
 
 async def post_json(http: httpx.AsyncClient, url: str, body: Any,
                     headers: Mapping[str, str]) -> httpx.Response:
     """``await http.post(url, json=body, headers=headers)``: the same request on the wire and the same
     response, read whole, without httpx's per-request machinery where nothing needs it.
 
-    On Modelplex's own aiohttp transport, with no proxy, auth or event hook on the client, the body is
-    encoded as httpx encodes JSON and sent with the client's headers under ``headers``, straight to
-    aiohttp: httpx's request building, URL parsing, auth and redirect flows cost about 40 µs a call
-    (``docs/benchmarks.md``). Anything else (a test transport, a proxy) goes through ``http.post``.
+    On Modelplex's own aiohttp transport, with no proxy, cookie, auth or event hook on the client, the
+    body is encoded as httpx encodes JSON and sent with the client's headers under ``headers``,
+    straight to aiohttp: httpx's request building, URL parsing, auth and redirect flows cost about
+    40 µs a call (``docs/benchmarks.md``). Anything else (a test transport, a proxy) goes through
+    ``http.post``.
     """
-    lean: Transport | None = getattr(http, "_lean", None)
-    if (lean is None or http.is_closed or getattr(http, "_proxied", True) or http.auth is not None
-            or http.event_hooks["request"] or http.event_hooks["response"] or _has_cookies(http)):
-        return await http.post(url, json=body, headers=headers)
-    wire = _wire(http, url, headers)
-    content = _json_dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-    response = await lean.send_whole("POST", url, wire.headers, content, wire.timeout, wire.request)
-    if "set-cookie" in response.headers:  # kept, and sent from now on (by httpx: see _has_cookies)
-        http.cookies.extract_cookies(response)
-    return response
-
-
-def _has_cookies(http: httpx.AsyncClient) -> bool:
-    """Whether the client has cookies to send (then httpx sends the request, with them)."""
-    cookies = http.cookies
-    return type(cookies) is not _Cookies or bool(cookies.jar._cookies)  # type: ignore[attr-defined]
+    if isinstance(http, AiohttpClient):
+        return await http.post_json(url, body, headers)
+    return await http.post(url, json=body, headers=headers)
 
 
 class _Wire:
@@ -271,15 +289,3 @@ class _Wire:
         self.timeout: dict[str, float | None] = http.timeout.as_dict()
         # What responses show as their request: method, URL and headers (not each call's body).
         self.request = httpx.Request("POST", url, headers=merged, extensions={"timeout": self.timeout})
-
-
-def _wire(http: httpx.AsyncClient, url: str, headers: Mapping[str, str]) -> _Wire:
-    # Keyed by value, not identity: a caller may build its headers anew, or change them, each call.
-    key = (url, *headers.items())
-    cache: dict[tuple[object, ...], _Wire] = http.__dict__.setdefault("_modelplex_wires", {})
-    wire = cache.get(key)
-    if wire is None:
-        if len(cache) > 256:
-            cache.clear()
-        wire = cache[key] = _Wire(http, url, headers)
-    return wire
