@@ -5,10 +5,7 @@ public clients and the ``modelplex`` command."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import RateLimitError, ServerError, StreamInterruptedError
-from modelplex_testing import serving
+from modelplex_testing import cli_env, modelplex_command, serving
 
 KEY = "sk-ant-e2e-test-key-0123456789abcdef"
 MODEL = "claude-sonnet-4-5"
@@ -202,16 +199,10 @@ def test_embeddings_are_unsupported(serve: Any) -> None:
     assert server.requests == []
 
 
-def _modelplex_command() -> str:
-    found = Path(sys.executable).with_name("modelplex")
-    return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
-
 
 def _env(server: ScriptedServer, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "MODELPLEX_"))}
-    env.update(ANTHROPIC_BASE_URL=f"http://127.0.0.1:{server.port}", ANTHROPIC_API_KEY=KEY,
-               MODELPLEX_CONFIG=str(tmp_path / "absent.toml"))
-    return env
+    return cli_env(tmp_path / "absent.toml", drop=("ANTHROPIC_",),
+                   ANTHROPIC_BASE_URL=f"http://127.0.0.1:{server.port}", ANTHROPIC_API_KEY=KEY)
 
 
 def test_the_chat_command_prints_tool_calls_with_object_arguments(serve: Any, tmp_path: Path) -> None:
@@ -219,7 +210,7 @@ def test_the_chat_command_prints_tool_calls_with_object_arguments(serve: Any, tm
     tools = tmp_path / "tools.json"
     tools.write_text(json.dumps([{"name": "weather", "description": "Weather now", "parameters": {
         "type": "object", "properties": {"city": {"type": "string"}}}}, {"name": "time"}]))
-    done = subprocess.run([_modelplex_command(), "chat", "-m", f"anthropic/{MODEL}", "--json",
+    done = subprocess.run([modelplex_command(), "chat", "-m", f"anthropic/{MODEL}", "--json",
                            "--tools", str(tools), "Weather and time in Oslo?"],
                           capture_output=True, text=True, env=_env(server, tmp_path), timeout=60)
     assert done.returncode == 0, done.stderr
@@ -244,7 +235,7 @@ def test_the_chat_command_reports_an_error_in_one_line(serve: Any, tmp_path: Pat
     server = serve(Reply.json({"type": "error", "error": {"type": "authentication_error",
                                                           "message": "invalid x-api-key"},
                                "request_id": "req_1"}, status=401))
-    done = subprocess.run([_modelplex_command(), "chat", "-m", f"anthropic/{MODEL}", "hi"],
+    done = subprocess.run([modelplex_command(), "chat", "-m", f"anthropic/{MODEL}", "hi"],
                           capture_output=True, text=True, env=_env(server, tmp_path), timeout=60)
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: anthropic/{MODEL}: invalid x-api-key")

@@ -4,10 +4,7 @@ scripted server), through the public clients and the ``modelplex`` command."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import ModelNotFoundError, RateLimitError
-from modelplex_testing import serving
+from modelplex_testing import cli_env, modelplex_command, serving
 
 DEPLOYMENT_PATH = "/openai/deployments/my-deployment/chat/completions"
 
@@ -180,21 +177,13 @@ def test_json_schema_output(serve: Any) -> None:
 
 
 # -- the modelplex command -------------------------------------------------------------------------
-def _modelplex_command() -> str:
-    found = Path(sys.executable).with_name("modelplex")
-    return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
-
-
 def _env(server: ScriptedServer, tmp_path: Path, **more: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AZURE_", "OPENAI_", "MODELPLEX_"))}
-    env.update(AZURE_OPENAI_ENDPOINT=endpoint(server), AZURE_OPENAI_API_KEY=KEY,
-               MODELPLEX_CONFIG=str(tmp_path / "absent.toml"), **more)
-    return env
+    return cli_env(tmp_path / "absent.toml", drop=("AZURE_", "OPENAI_"),
+                   AZURE_OPENAI_ENDPOINT=endpoint(server), AZURE_OPENAI_API_KEY=KEY, **more)
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([_modelplex_command(), "chat", "-m", "azure/my-deployment", *args],
+    return subprocess.run([modelplex_command(), "chat", "-m", "azure/my-deployment", *args],
                           capture_output=True, text=True, env=env, timeout=60)
 
 

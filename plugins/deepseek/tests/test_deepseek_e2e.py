@@ -4,9 +4,7 @@ public client and the ``modelplex`` command."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import ContextLengthExceededError, StreamInterruptedError
+from modelplex_testing import cli_env, modelplex_command
 
 KEY = "sk-deepseek-e2e-key-0123456789abcdef"
 MODEL = "deepseek-v4-flash"
@@ -113,15 +112,11 @@ def test_list_models() -> None:
     assert server.requests[0].method == "GET" and server.requests[0].path == "/v1/models"
 
 
-def _modelplex_command() -> str:
-    return str(Path(sys.executable).with_name("modelplex"))
-
 
 def _run(server: ScriptedServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEEPSEEK_", "MODELPLEX_"))}
-    env.update(DEEPSEEK_BASE_URL=server.url, DEEPSEEK_API_KEY=KEY,
-               MODELPLEX_CONFIG=str(tmp_path / "absent.toml"))
-    return subprocess.run([_modelplex_command(), "chat", *args], capture_output=True, text=True,
+    env = cli_env(tmp_path / "absent.toml", drop=("DEEPSEEK_",), DEEPSEEK_BASE_URL=server.url,
+                  DEEPSEEK_API_KEY=KEY)
+    return subprocess.run([modelplex_command(), "chat", *args], capture_output=True, text=True,
                           env=env, timeout=60)
 
 

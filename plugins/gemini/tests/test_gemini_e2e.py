@@ -4,10 +4,7 @@ Gemini's SSE, through the public clients and the ``modelplex`` command."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import AuthenticationError, RateLimitError, StreamInterruptedError
-from modelplex_testing import serving
+from modelplex_testing import cli_env, modelplex_command, serving
 
 KEY = "gemini-e2e-test-key-0123456789abcdef"
 USAGE = {"promptTokenCount": 40, "cachedContentTokenCount": 8, "candidatesTokenCount": 12,
@@ -204,16 +201,10 @@ def test_list_models_and_embeddings(serve: Any) -> None:
 # -- the command line ------------------------------------------------------------------------------
 
 
-def _modelplex_command() -> str:
-    found = Path(sys.executable).with_name("modelplex")
-    return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
-
 
 def _env(server: ScriptedServer, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GOOGLE_", "MODELPLEX_"))}
-    env.update(GEMINI_BASE_URL=gemini(server), GEMINI_API_KEY=KEY,
-               MODELPLEX_CONFIG=str(tmp_path / "absent.toml"))
-    return env
+    return cli_env(tmp_path / "absent.toml", drop=("GEMINI_", "GOOGLE_"), GEMINI_BASE_URL=gemini(server),
+                   GEMINI_API_KEY=KEY)
 
 
 def test_the_chat_command_prints_tool_calls_with_object_arguments(serve: Any, tmp_path: Path) -> None:
@@ -222,7 +213,7 @@ def test_the_chat_command_prints_tool_calls_with_object_arguments(serve: Any, tm
     tools.write_text(json.dumps([{"name": "weather", "description": "Weather in a city", "parameters": {
         "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
         {"name": "time", "parameters": {"type": "object", "properties": {"tz": {"type": "string"}}}}]))
-    done = subprocess.run([_modelplex_command(), "chat", "-m", "gemini/gemini-2.5-flash", "--json",
+    done = subprocess.run([modelplex_command(), "chat", "-m", "gemini/gemini-2.5-flash", "--json",
                            "--tools", str(tools), "Weather and time in Oslo?"],
                           capture_output=True, text=True, env=_env(server, tmp_path), timeout=60)
     assert done.returncode == 0, done.stderr
@@ -248,7 +239,7 @@ def test_the_chat_command_reports_an_error_in_one_line(serve: Any, tmp_path: Pat
                                          "message": "API key not valid. Please pass a valid API key.",
                                          "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
                                                       "reason": "API_KEY_INVALID"}]}}, status=400))
-    done = subprocess.run([_modelplex_command(), "chat", "-m", "gemini/gemini-2.5-flash", "hi"],
+    done = subprocess.run([modelplex_command(), "chat", "-m", "gemini/gemini-2.5-flash", "hi"],
                           capture_output=True, text=True, env=_env(server, tmp_path), timeout=60)
     assert done.returncode == 1
     assert done.stderr.startswith("error: gemini/gemini-2.5-flash: API key not valid")

@@ -4,9 +4,7 @@ public client and the ``modelplex`` command."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import BadRequestError, ModelNotFoundError, RateLimitError
+from modelplex_testing import cli_env, modelplex_command
 
 KEY = "gsk_groq-e2e-key-0123456789abcdef"
 OSS = "openai/gpt-oss-120b"
@@ -128,11 +127,8 @@ def test_list_models() -> None:
 
 
 def _run(server: ScriptedServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GROQ_", "MODELPLEX_"))}
-    env.update(GROQ_BASE_URL=server.url, GROQ_API_KEY=KEY,
-               MODELPLEX_CONFIG=str(tmp_path / "absent.toml"))
-    command = str(Path(sys.executable).with_name("modelplex"))
-    return subprocess.run([command, "chat", *args], capture_output=True, text=True, env=env,
+    env = cli_env(tmp_path / "absent.toml", drop=("GROQ_",), GROQ_BASE_URL=server.url, GROQ_API_KEY=KEY)
+    return subprocess.run([modelplex_command(), "chat", *args], capture_output=True, text=True, env=env,
                           timeout=60)
 
 

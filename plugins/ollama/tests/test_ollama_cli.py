@@ -5,12 +5,10 @@ through a pipe."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from ollama_helpers import layer_steps
 from ollama_server import OllamaServer, Reply, free_port
 
 from modelplex._cli import cli
+from modelplex_testing import cli_env, modelplex_command
 
 DIGEST_A = "sha256:" + "a1" * 32
 DIGEST_B = "sha256:" + "b2" * 32
@@ -154,16 +153,9 @@ def test_a_pull_against_a_server_that_is_down_is_one_error_line() -> None:
 
 
 # -- as a person sees it: real processes ---------------------------------------------------------
-def _modelplex() -> str:
-    found = Path(sys.executable).with_name("modelplex")
-    return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
-
-
 def _env(server: OllamaServer, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "MODELPLEX_"))}
-    env.update(OLLAMA_HOST=server.host, MODELPLEX_CONFIG=str(tmp_path / "absent.toml"),
-               OLLAMA_MODELS=str(tmp_path))
-    return env
+    return cli_env(tmp_path / "absent.toml", drop=("OLLAMA_",), OLLAMA_HOST=server.host,
+                   OLLAMA_MODELS=str(tmp_path))
 
 
 LINE = re.compile(r"^pulling a1a1a1a1a1a1 +(\d+)%  ([\d.]+ [KMG]?B) / 40 MB(?:  ([\d.]+ [KMG]?B)/s)?"
@@ -172,7 +164,7 @@ LINE = re.compile(r"^pulling a1a1a1a1a1a1 +(\d+)%  ([\d.]+ [KMG]?B) / 40 MB(?:  
 
 def test_without_a_terminal_progress_is_plain_lines(serve: Any, tmp_path: Path) -> None:
     server = serve({"POST /api/pull": Reply.ndjson(PULL, delay=0.05)})
-    done = subprocess.run([_modelplex(), "ollama", "pull", "llama3.2"], capture_output=True, text=True,
+    done = subprocess.run([modelplex_command(), "ollama", "pull", "llama3.2"], capture_output=True, text=True,
                           env=_env(server, tmp_path), timeout=60)
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stdout and "\x1b[" not in done.stdout
@@ -190,7 +182,7 @@ def test_without_a_terminal_progress_is_plain_lines(serve: Any, tmp_path: Path) 
 
 def test_ctrl_c_without_a_terminal_stops_and_says_how_to_resume(serve: Any, tmp_path: Path) -> None:
     server = serve({"POST /api/pull": Reply.ndjson(PULL * 20, delay=0.2)})
-    proc = subprocess.Popen([_modelplex(), "ollama", "pull", "llama3.2"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([modelplex_command(), "ollama", "pull", "llama3.2"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=_env(server, tmp_path))
     assert proc.stdout is not None
     try:
@@ -251,7 +243,7 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
 def _command(server: OllamaServer, tmp_path: Path, *args: str) -> str:
     env = " ".join(f"{k}={v}" for k, v in _env(server, tmp_path).items() if k in
                    ("OLLAMA_HOST", "MODELPLEX_CONFIG", "OLLAMA_MODELS", "PATH"))
-    return f"env {env} {_modelplex()} {' '.join(args)}; echo EXIT=$?; sleep 60"
+    return f"env {env} {modelplex_command()} {' '.join(args)}; echo EXIT=$?; sleep 60"
 
 
 def test_the_progress_bars_on_a_terminal(serve: Any, tmp_path: Path, tmux: Tmux) -> None:

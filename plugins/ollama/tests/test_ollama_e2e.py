@@ -4,10 +4,7 @@ protocol, through the public clients, the manager and the ``modelplex chat`` com
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from modelplex.errors import (
     StreamInterruptedError,
     TransportError,
 )
-from modelplex_testing import serving
+from modelplex_testing import cli_env, modelplex_command, serving
 
 WEATHER = modelplex.Tool(name="weather", parameters={"type": "object",
                                                      "properties": {"city": {"type": "string"}}})
@@ -311,10 +308,6 @@ def test_the_manager_from_a_modelplex_client_uses_its_settings(serve: Any) -> No
     assert server.requests[0].headers["authorization"] == "Bearer k-123"
 
 
-def _modelplex() -> str:
-    found = Path(sys.executable).with_name("modelplex")
-    return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
-
 
 def test_the_chat_command_streams_from_ollama(serve: Any, tmp_path: Path) -> None:
     words = ["Hello", " from", " a", " local", " Ollama", "."]
@@ -322,9 +315,8 @@ def test_the_chat_command_streams_from_ollama(serve: Any, tmp_path: Path) -> Non
         [chunk(thinking="Greet them.", model="llama3.2"),
          *(chunk(content=w, model="llama3.2") for w in words),
          chunk(done=True, done_reason="stop", model="llama3.2", prompt=12, output=6)], delay=0.02)})
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "MODELPLEX_"))}
-    env.update(OLLAMA_HOST=server.host, MODELPLEX_CONFIG=str(tmp_path / "absent.toml"))
-    done = subprocess.run([_modelplex(), "chat", "-m", "ollama/llama3.2", "Say hello"],
+    env = cli_env(tmp_path / "absent.toml", drop=("OLLAMA_",), OLLAMA_HOST=server.host)
+    done = subprocess.run([modelplex_command(), "chat", "-m", "ollama/llama3.2", "Say hello"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Hello from a local Ollama.\n"
@@ -336,9 +328,8 @@ def test_the_chat_command_streams_from_ollama(serve: Any, tmp_path: Path) -> Non
 
 def test_the_chat_command_says_when_ollama_is_down(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "MODELPLEX_"))}
-    env.update(OLLAMA_HOST=f"0.0.0.0:{port}", MODELPLEX_CONFIG=str(tmp_path / "absent.toml"))
-    done = subprocess.run([_modelplex(), "chat", "-m", "ollama/llama3.2", "hi"], capture_output=True,
+    env = cli_env(tmp_path / "absent.toml", drop=("OLLAMA_",), OLLAMA_HOST=f"0.0.0.0:{port}")
+    done = subprocess.run([modelplex_command(), "chat", "-m", "ollama/llama3.2", "hi"], capture_output=True,
                           text=True, env=env, timeout=60)
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: ollama/llama3.2: Ollama is not reachable at http://127.0.0.1:{port}")

@@ -4,10 +4,7 @@ public clients and the ``modelplex`` command with a config file."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
 import modelplex
 from modelplex import FinishReason, Usage
 from modelplex.errors import ConfigurationError, MissingCredentialsError, StreamInterruptedError
-from modelplex_testing import serving
+from modelplex_testing import cli_env, modelplex_command, serving
 
 WHOLE = {"id": "r", "model": "qwen2.5-7b-instruct", "choices": [
     {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi there"}}],
@@ -114,10 +111,6 @@ def consume(client: modelplex.Client, model: str, into: list[Any]) -> None:
         into.extend(stream)
 
 
-def _modelplex_command() -> str:
-    found = Path(sys.executable).with_name("modelplex")
-    return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
-
 
 def test_the_chat_command_with_a_configured_generic_provider(serve: Any, tmp_path: Path) -> None:
     server = serve(Reply.stream([*STREAM, chunk(usage={"prompt_tokens": 9,
@@ -125,9 +118,8 @@ def test_the_chat_command_with_a_configured_generic_provider(serve: Any, tmp_pat
     config = tmp_path / "config.toml"
     config.write_text(f'[providers.lmstudio]\nplugin = "openai-compatible"\n'
                       f'base_url = "{server.url}"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MODELPLEX_"))}
-    env["MODELPLEX_CONFIG"] = str(config)
-    done = subprocess.run([_modelplex_command(), "chat", "-m", "lmstudio/qwen2.5-7b-instruct",
+    env = cli_env(config, drop=("OPENAI_",))
+    done = subprocess.run([modelplex_command(), "chat", "-m", "lmstudio/qwen2.5-7b-instruct",
                            "--json", "Say hi and wave twice"], capture_output=True, text=True,
                           env=env, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -4,10 +4,7 @@ public clients and the ``modelplex`` command."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from modelplex.errors import (
     ServerError,
     StreamInterruptedError,
 )
-from modelplex_testing import serving
+from modelplex_testing import cli_env, modelplex_command, serving
 
 KEY = "sk-e2e-test-key-0123456789abcdef"
 USAGE = {"prompt_tokens": 20, "completion_tokens": 12, "total_tokens": 32,
@@ -180,21 +177,15 @@ def test_list_models_and_embeddings(serve: Any) -> None:
                                        "dimensions": 2}
 
 
-def _modelplex_command() -> str:
-    found = Path(sys.executable).with_name("modelplex")
-    return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
-
 
 def test_the_chat_command_prints_reply_tool_calls_and_usage(serve: Any, tmp_path: Path) -> None:
     """Against a Chat-Completions-only server: the Responses API is tried, then Chat Completions."""
     server = serve(Reply.stream(PARALLEL), routes=NO_RESPONSES)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MODELPLEX_"))}
-    env.update(OPENAI_BASE_URL=server.url, OPENAI_API_KEY=KEY,
-               MODELPLEX_CONFIG=str(tmp_path / "absent.toml"))
+    env = cli_env(tmp_path / "absent.toml", drop=("OPENAI_",), OPENAI_BASE_URL=server.url, OPENAI_API_KEY=KEY)
     tools = tmp_path / "tools.json"
     tools.write_text(json.dumps([{"name": "weather", "parameters": {
         "type": "object", "properties": {"city": {"type": "string"}}}}, {"name": "time"}]))
-    done = subprocess.run([_modelplex_command(), "chat", "-m", "openai/gpt-4o-mini", "--json",
+    done = subprocess.run([modelplex_command(), "chat", "-m", "openai/gpt-4o-mini", "--json",
                            "--tools", str(tools), "Weather and time in Oslo?"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -217,10 +208,8 @@ def test_the_chat_command_prints_reply_tool_calls_and_usage(serve: Any, tmp_path
 def test_the_chat_command_reports_an_error_in_one_line(serve: Any, tmp_path: Path) -> None:
     server = serve(Reply.json({"error": {"message": "Incorrect API key provided: sk-e2e...cdef",
                                          "code": "invalid_api_key"}}, status=401))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MODELPLEX_"))}
-    env.update(OPENAI_BASE_URL=server.url, OPENAI_API_KEY=KEY,
-               MODELPLEX_CONFIG=str(tmp_path / "absent.toml"))
-    done = subprocess.run([_modelplex_command(), "chat", "-m", "openai/gpt-4o-mini", "hi"],
+    env = cli_env(tmp_path / "absent.toml", drop=("OPENAI_",), OPENAI_BASE_URL=server.url, OPENAI_API_KEY=KEY)
+    done = subprocess.run([modelplex_command(), "chat", "-m", "openai/gpt-4o-mini", "hi"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 1
     assert done.stderr.startswith("error: openai/gpt-4o-mini: Incorrect API key provided")

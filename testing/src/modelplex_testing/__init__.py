@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from modelplex_testing._canonical import CanonicalToolCodec
+    from modelplex_testing._cli import cli_env, modelplex_command
     from modelplex_testing._clients import fake_client
     from modelplex_testing._serving import serving
     from modelplex_testing.contract import FAKE_KEY, Expect, ProviderContract, Scenario
@@ -27,8 +28,10 @@ _WHERE = {
     "Recording": "replay",
     "Replayer": "replay",
     "Scenario": "contract",
+    "cli_env": "_cli",
     "fake_client": "_clients",
     "load_recordings": "replay",
+    "modelplex_command": "_cli",
     "serving": "_serving",
     "split_at": "replay",
 }
@@ -43,8 +46,10 @@ __all__ = [
     "Recording",
     "Replayer",
     "Scenario",
+    "cli_env",
     "fake_client",
     "load_recordings",
+    "modelplex_command",
     "serving",
     "split_at",
 ]

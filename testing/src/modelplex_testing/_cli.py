@@ -1,0 +1,25 @@
+"""Running the ``modelplex`` command as a person would, in a test: :func:`modelplex_command`,
+:func:`cli_env`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+
+def modelplex_command() -> str:
+    """The ``modelplex`` installed beside this Python (the environment under test), else on PATH."""
+    found = Path(sys.executable).with_name("modelplex")
+    return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
+
+
+def cli_env(config: Path | str, *, drop: tuple[str, ...] = (), **values: str) -> dict[str, str]:
+    """This process's environment without any ``MODELPLEX_*`` variable or one starting with a prefix
+    in ``drop`` (the provider's own, so that a developer's keys never reach a test), the config file
+    ``config`` (a path that need not exist), then ``values``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPLEX_", *drop))}
+    env["MODELPLEX_CONFIG"] = str(config)
+    env.update(values)
+    return env

@@ -1,0 +1,44 @@
+"""The kit's helpers for loopback servers and for running the ``modelplex`` command in tests."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from modelplex_testing import cli_env, serving
+
+
+def test_serving_stops_every_server_started_last_first_even_on_failure() -> None:
+    log: list[str] = []
+
+    class Server:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __enter__(self) -> Server:
+            log.append(f"start {self.name}")
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            log.append(f"stop {self.name}")
+
+    def run() -> None:
+        with serving(Server) as start:
+            assert start("a").name == "a"
+            start("b")
+            raise RuntimeError("test failed")
+
+    with pytest.raises(RuntimeError, match="test failed"):
+        run()
+    assert log == ["start a", "start b", "stop b", "stop a"]
+
+
+def test_cli_env_keeps_no_key_of_the_developer_and_names_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACME_API_KEY", "sk-developer-own")
+    monkeypatch.setenv("MODELPLEX_PLUGINS", "acme")
+    monkeypatch.setenv("MODELPLEX_CONFIG", "/home/dev/.config/modelplex/config.toml")
+    env = cli_env("/tmp/absent.toml", drop=("ACME_",), ACME_BASE_URL="http://127.0.0.1:1")
+    assert "ACME_API_KEY" not in env and "MODELPLEX_PLUGINS" not in env
+    assert env["MODELPLEX_CONFIG"] == "/tmp/absent.toml" and env["ACME_BASE_URL"] == "http://127.0.0.1:1"
+    assert env["PATH"] == os.environ["PATH"]
