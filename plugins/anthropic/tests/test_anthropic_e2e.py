@@ -199,7 +199,6 @@ def test_embeddings_are_unsupported(serve: Any) -> None:
     assert server.requests == []
 
 
-
 def _env(server: ScriptedServer, tmp_path: Path) -> dict[str, str]:
     return cli_env(tmp_path / "absent.toml", drop=("ANTHROPIC_",),
                    ANTHROPIC_BASE_URL=f"http://127.0.0.1:{server.port}", ANTHROPIC_API_KEY=KEY)

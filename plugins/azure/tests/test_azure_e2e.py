@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from azure_helpers import KEY, USAGE, content_filter_400, prompt_filter_chunk, reply
-from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
+from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk, parallel_tool_calls
 
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
@@ -21,24 +21,7 @@ from modelplex_testing import cli_env, modelplex_command, serving
 DEPLOYMENT_PATH = "/openai/deployments/my-deployment/chat/completions"
 
 
-def call(index: int, id_: str | None = None, name: str | None = None, args: str = "") -> dict[str, Any]:
-    fn: dict[str, Any] = {"arguments": args}
-    if name is not None:
-        fn["name"] = name
-    return {"index": index, "id": id_, "type": "function" if id_ else None, "function": fn}
-
-
-PARALLEL = [
-    prompt_filter_chunk(),
-    chunk(content="Checking both."),
-    chunk(tool_calls=[call(0, "call_w", "weather", "")]),
-    chunk(tool_calls=[call(1, "call_t", "time", "")]),
-    chunk(tool_calls=[call(0, None, None, '{"city":')]),
-    chunk(tool_calls=[call(1, None, None, '{"tz":"CET"}')]),
-    chunk(tool_calls=[call(0, None, None, '"Oslo"}')]),
-    chunk(finish="tool_calls"),
-    chunk(usage=USAGE),
-]
+PARALLEL = [prompt_filter_chunk(), *parallel_tool_calls(USAGE)]
 CALLS = (ToolCallPart(id="call_w", name="weather", arguments={"city": "Oslo"}),
          ToolCallPart(id="call_t", name="time", arguments={"tz": "CET"}))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
+from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk, tool_call
 
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
@@ -24,24 +24,16 @@ USAGE = {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160,
 BUCKETS = Usage(input=56, cache_read=64, output=15, reasoning=25)
 
 
-def call(index: int, id_: str | None = None, name: str | None = None,
-         args: str = "") -> dict[str, Any]:
-    fn: dict[str, Any] = {"arguments": args}
-    if name is not None:
-        fn["name"] = name
-    return {"index": index, "id": id_, "type": "function" if id_ else None, "function": fn}
-
-
 # DeepSeek's shape: reasoning_content deltas, then content, then tool-call fragments whose id is
 # null after the first, usage on the chunk that carries the finish reason.
 REASONING_TOOLS = [
     chunk(reasoning="The user wants ", model=MODEL),
     chunk(reasoning="Oslo's weather and time.", model=MODEL),
     chunk(content="Checking both.", model=MODEL),
-    chunk(tool_calls=[call(0, "call_00_w", "weather")], model=MODEL),
-    chunk(tool_calls=[call(0, None, None, '{"city": ')], model=MODEL),
-    chunk(tool_calls=[call(0, None, None, '"Oslo"}')], model=MODEL),
-    chunk(tool_calls=[call(1, "call_01_t", "time", '{"tz": "CET"}')], model=MODEL),
+    chunk(tool_calls=[tool_call(0, "call_00_w", "weather")], model=MODEL),
+    chunk(tool_calls=[tool_call(0, None, None, '{"city": ')], model=MODEL),
+    chunk(tool_calls=[tool_call(0, None, None, '"Oslo"}')], model=MODEL),
+    chunk(tool_calls=[tool_call(1, "call_01_t", "time", '{"tz": "CET"}')], model=MODEL),
     {**chunk(content="", finish="tool_calls", model=MODEL), "usage": USAGE},
 ]
 CALLS = (ToolCallPart(id="call_00_w", name="weather", arguments={"city": "Oslo"}),
@@ -110,7 +102,6 @@ def test_list_models() -> None:
         models = c.list_models("deepseek")
     assert [m.address for m in models] == ["deepseek/deepseek-chat", "deepseek/deepseek-reasoner"]
     assert server.requests[0].method == "GET" and server.requests[0].path == "/v1/models"
-
 
 
 def _run(server: ScriptedServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -201,7 +201,6 @@ def test_list_models_and_embeddings(serve: Any) -> None:
 # -- the command line ------------------------------------------------------------------------------
 
 
-
 def _env(server: ScriptedServer, tmp_path: Path) -> dict[str, str]:
     return cli_env(tmp_path / "absent.toml", drop=("GEMINI_", "GOOGLE_"), GEMINI_BASE_URL=gemini(server),
                    GEMINI_API_KEY=KEY)

@@ -308,7 +308,6 @@ def test_the_manager_from_a_modelplex_client_uses_its_settings(serve: Any) -> No
     assert server.requests[0].headers["authorization"] == "Bearer k-123"
 
 
-
 def test_the_chat_command_streams_from_ollama(serve: Any, tmp_path: Path) -> None:
     words = ["Hello", " from", " a", " local", " Ollama", "."]
     server = serve({"POST /api/chat": Reply.ndjson(

@@ -111,7 +111,6 @@ def consume(client: modelplex.Client, model: str, into: list[Any]) -> None:
         into.extend(stream)
 
 
-
 def test_the_chat_command_with_a_configured_generic_provider(serve: Any, tmp_path: Path) -> None:
     server = serve(Reply.stream([*STREAM, chunk(usage={"prompt_tokens": 9,
                                                        "completion_tokens": 6})]))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
+from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk, parallel_tool_calls
 
 import modelplex
 from modelplex import FinishReason, ImagePart, Message, TextPart, ToolCallPart, Usage
@@ -27,24 +27,7 @@ USAGE = {"prompt_tokens": 20, "completion_tokens": 12, "total_tokens": 32,
          "completion_tokens_details": {"reasoning_tokens": 0}}
 
 
-def call(index: int, id_: str | None = None, name: str | None = None,
-         args: str = "") -> dict[str, Any]:
-    fn: dict[str, Any] = {"arguments": args}
-    if name is not None:
-        fn["name"] = name
-    return {"index": index, "id": id_, "type": "function" if id_ else None, "function": fn}
-
-
-PARALLEL = [
-    chunk(content="Checking both."),
-    chunk(tool_calls=[call(0, "call_w", "weather", "")]),
-    chunk(tool_calls=[call(1, "call_t", "time", "")]),
-    chunk(tool_calls=[call(0, None, None, '{"city":')]),
-    chunk(tool_calls=[call(1, None, None, '{"tz":"CET"}')]),
-    chunk(tool_calls=[call(0, None, None, '"Oslo"}')]),
-    chunk(finish="tool_calls"),
-    chunk(usage=USAGE),
-]
+PARALLEL = parallel_tool_calls(USAGE)
 CALLS = (ToolCallPart(id="call_w", name="weather", arguments={"city": "Oslo"}),
          ToolCallPart(id="call_t", name="time", arguments={"tz": "CET"}))
 
@@ -175,7 +158,6 @@ def test_list_models_and_embeddings(serve: Any) -> None:
     assert vectors.vectors == ((1.0, 0.0), (0.0, 1.0)) and vectors.usage == Usage(input=4)
     assert server.requests[1].json == {"model": "text-embedding-3-small", "input": ["a", "b"],
                                        "dimensions": 2}
-
 
 
 def test_the_chat_command_prints_reply_tool_calls_and_usage(serve: Any, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Received", "Reply", "ScriptedServer", "chunk"]
+__all__ = ["Received", "Reply", "ScriptedServer", "chunk", "parallel_tool_calls", "tool_call"]
 
 
 def chunk(content: str | None = None, *, reasoning: str | None = None,
@@ -49,6 +49,32 @@ def chunk(content: str | None = None, *, reasoning: str | None = None,
     if usage is not None:
         out["usage"] = dict(usage)
     return out
+
+
+def tool_call(index: int, id: str | None = None, name: str | None = None,
+              arguments: str = "") -> dict[str, Any]:
+    """One streamed tool-call fragment for :func:`chunk`'s ``tool_calls``: the first of a call has its
+    ``id`` and ``name``, the rest only pieces of its ``arguments``."""
+    function: dict[str, Any] = {"arguments": arguments}
+    if name is not None:
+        function["name"] = name
+    return {"index": index, "id": id, "type": "function" if id else None, "function": function}
+
+
+def parallel_tool_calls(usage: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A stream of some text, then two calls whose fragments interleave (``weather`` with
+    ``{"city": "Oslo"}`` as ``call_w``, ``time`` with ``{"tz": "CET"}`` as ``call_t``), the finish
+    reason ``tool_calls`` and ``usage``."""
+    return [
+        chunk(content="Checking both."),
+        chunk(tool_calls=[tool_call(0, "call_w", "weather", "")]),
+        chunk(tool_calls=[tool_call(1, "call_t", "time", "")]),
+        chunk(tool_calls=[tool_call(0, None, None, '{"city":')]),
+        chunk(tool_calls=[tool_call(1, None, None, '{"tz":"CET"}')]),
+        chunk(tool_calls=[tool_call(0, None, None, '"Oslo"}')]),
+        chunk(finish="tool_calls"),
+        chunk(usage=usage),
+    ]
 
 
 @attrs.frozen(kw_only=True)
