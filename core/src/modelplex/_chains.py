@@ -53,7 +53,7 @@ class ChainEntry:
         """``options`` with this entry's overrides."""
         if not self.options:
             return options
-        from modelplex._client import build_options
+        from modelplex._validate import build_options
 
         values: dict[str, Any] = dict(self.options)
         if isinstance(values.get("response_format"), Mapping):

@@ -8,21 +8,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from modelplex._config import Settings, default_config_path, environ, load_config
 from modelplex._logging import log
-from modelplex._messages import Message, TextPart
-from modelplex._options import ChatOptions, ChatRequest, ResponseFormat
+from modelplex._messages import Message
+from modelplex._options import ChatOptions, ChatRequest
 from modelplex._plugins import Registry
 from modelplex._provider import ProviderContext
-from modelplex._tools import Tool, ToolChoice
+from modelplex._translate import translate
+from modelplex._validate import build_options, messages_from
 from modelplex.errors import (
     ConfigurationError,
     ModelplexError,
-    RequestTimeoutError,
-    ResponseParseError,
-    TransportError,
     UnknownModelError,
     UnsupportedFeatureError,
 )
@@ -40,10 +36,6 @@ if TYPE_CHECKING:  # the classes of results load with the first call that makes 
     from modelplex._routing_config import RoutingConfig
     from modelplex._stream import ChatStream
 
-_OPTION_NAMES = frozenset(a.name for a in ChatOptions.__attrs_attrs__)
-_NO_OPTIONS = ChatOptions()
-
-
 def split_model(address: str) -> tuple[str, str]:
     """``"together/meta-llama/Llama-3:8b"`` -> ``("together", "meta-llama/Llama-3:8b")``."""
     provider, sep, model = address.partition("/")
@@ -51,52 +43,6 @@ def split_model(address: str) -> tuple[str, str]:
         raise UnknownModelError(f"model {address!r} must be addressed as 'provider/model' (or "
                                 "'chain/NAME'), for example 'openai/gpt-4o-mini'", model=address)
     return provider, model
-
-
-def _messages(messages: str | Message | Sequence[Message], system: str | None) -> tuple[Message, ...]:
-    if isinstance(messages, str):
-        out: tuple[Message, ...] = (Message(role="user", parts=(TextPart(text=messages),)),)
-    elif isinstance(messages, Message):
-        out = (messages,)
-    else:
-        out = tuple(messages)
-        bad = next((m for m in out if not isinstance(m, Message)), None)
-        if bad is not None:
-            raise TypeError(f"messages must be Message objects, got {type(bad).__name__}")
-    return (Message.system(system), *out) if system else out
-
-
-def _tool_choice(value: Any) -> ToolChoice | None:
-    if value is None or isinstance(value, ToolChoice):
-        return value
-    if value in ("auto", "none", "required"):
-        return ToolChoice(mode=value)
-    if isinstance(value, str):
-        return ToolChoice.tool(value)
-    raise TypeError(f"tool_choice must be 'auto', 'none', 'required', a tool name or a ToolChoice, "
-                    f"got {value!r}")
-
-
-def build_options(options: ChatOptions | None, kwargs: Mapping[str, Any]) -> ChatOptions:
-    if not kwargs:  # most calls: nothing to check or merge (options are frozen, so one can be shared)
-        return _NO_OPTIONS if options is None else options
-    unknown = set(kwargs) - _OPTION_NAMES
-    if unknown:
-        raise TypeError(f"unknown chat option(s): {', '.join(sorted(unknown))}; provider-specific "
-                        "settings go in extra={...}")
-    values = {k: v for k, v in kwargs.items() if v is not None}
-    if "tool_choice" in values:
-        values["tool_choice"] = _tool_choice(values["tool_choice"])
-    if isinstance(values.get("response_format"), str):
-        values["response_format"] = ResponseFormat(type=values["response_format"])
-    if isinstance(values.get("stop"), str):
-        values["stop"] = (values["stop"],)
-    if "tools" in values:
-        values["tools"] = tuple(t if isinstance(t, Tool) else Tool(**t) for t in values["tools"])
-    if options is None:
-        return ChatOptions(**values)
-
-    return attrs.evolve(options, **values)
 
 
 class AsyncClient:
@@ -206,7 +152,7 @@ class AsyncClient:
                 plugin = self.context(provider).settings.plugin
             except ModelplexError:
                 plugin = provider
-            return wrap_error(exc, provider, model, plugin)
+            return translate(exc, provider, model, plugin)
         return wrap
 
     async def _await(self, provider: str, model: str | None, awaitable: Awaitable[Any]) -> Any:
@@ -225,7 +171,7 @@ class AsyncClient:
         :class:`ChatOptions`. ``response.trace`` tells how the call was routed."""
         router = self.router
         route = router.route(model)
-        msgs = _messages(messages, system)
+        msgs = messages_from(messages, system)
         opts = build_options(options, kwargs)
         if route is not None:
             return await router.chat(route, msgs, opts)
@@ -246,7 +192,7 @@ class AsyncClient:
         router = self.router
         route = router.route(model)
         provider, model_id = split_model(model)
-        msgs = _messages(messages, system)
+        msgs = messages_from(messages, system)
         opts = build_options(options, kwargs)
         if route is not None:
             return ChatStream(lambda: router.stream(route, msgs, opts), provider, model_id,
@@ -322,19 +268,3 @@ class AsyncClient:
     async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.aclose()
-
-
-def wrap_error(exc: BaseException, provider: str, model: str | None, plugin: str) -> ModelplexError:
-    """The safety net: no exception from deep inside a plugin reaches a user untranslated."""
-    if isinstance(exc, ModelplexError):
-        return exc
-    import httpx
-
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeoutError(f"timed out talking to the provider ({type(exc).__name__})",
-                                   provider=provider, model=model)
-    if isinstance(exc, httpx.TransportError):
-        return TransportError(f"connection failed: {type(exc).__name__}: {exc}", provider=provider,
-                              model=model)
-    return ResponseParseError(f"plugin {plugin!r} failed on the provider's response: "
-                              f"{type(exc).__name__}: {exc}", provider=provider, model=model)

@@ -126,9 +126,9 @@ class Direct:
             raise self._translated(exc) from exc
 
     def _translated(self, exc: Exception) -> ModelplexError:
-        from modelplex._client import wrap_error
+        from modelplex._translate import translate
 
-        return wrap_error(exc, self.provider, self.model, self.ctx.settings.plugin)
+        return translate(exc, self.provider, self.model, self.ctx.settings.plugin)
 
     def _timed_out(self) -> RequestTimeoutError:
         return RequestTimeoutError(f"no answer within the call timeout ({self.timeout:g}s)",

@@ -578,14 +578,14 @@ class _Opened:
         self.ended = False
 
     def wrap(self, exc: BaseException) -> ModelplexError:
-        from modelplex._client import wrap_error
+        from modelplex._translate import translate
 
         c = self.candidate
         try:
             plugin = self.client.context(c.provider).settings.plugin
         except ModelplexError:
             plugin = c.provider
-        return wrap_error(exc, c.provider, c.model, plugin)
+        return translate(exc, c.provider, c.model, plugin)
 
     async def open(self, request: ChatRequest, *, until_content: bool) -> _Opened:
         c = self.candidate
