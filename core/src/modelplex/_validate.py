@@ -8,13 +8,18 @@ check the finished request against what every provider accepts (and the provider
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from modelplex._messages import Message, TextPart
-from modelplex._options import ChatOptions, ResponseFormat
+from modelplex._options import ChatOptions, ChatRequest, ResponseFormat
 from modelplex._tools import Tool, ToolChoice
+
+if TYPE_CHECKING:
+    from modelplex._embeddings import EmbedRequest
+    from modelplex._provider import ProviderInfo
+    from modelplex._responses import ProviderWarning
 
 _OPTION_NAMES = frozenset(a.name for a in ChatOptions.__attrs_attrs__)
 _NO_OPTIONS = ChatOptions()
@@ -66,3 +71,27 @@ def build_options(options: ChatOptions | None, kwargs: Mapping[str, Any]) -> Cha
     return attrs.evolve(options, **values)
 
 
+
+
+# The checks below are the call path's "validate" step (issue 11, item 3). They are called by the call
+# path on every chat, stream and embed call before any byte is sent; their bodies are being filled in.
+
+
+def check_address(address: object) -> str:
+    """``address`` as a ``provider/model`` string, or a typed error saying what is wrong with it."""
+    return address  # type: ignore[return-value]
+
+
+def check_chat(messages: tuple[Message, ...], options: ChatOptions) -> None:
+    """Check a chat request as every provider would take it; raise a typed ``ValueError`` naming the field."""
+
+
+def check_for_provider(request: ChatRequest, *, provider: str,
+                       info: ProviderInfo | None) -> tuple[ProviderWarning, ...]:
+    """Check ``request`` against ``provider``'s own ranges: an error where the range is certain, warnings
+    where only the provider can know."""
+    return ()
+
+
+def check_embed(request: EmbedRequest) -> None:
+    """Check an embedding request before it is sent."""
