@@ -4,8 +4,8 @@
 
 Measurements: ``latency`` (sequential asynchronous calls: median and p99 in µs), ``latency_sync`` (the
 same through the synchronous API), ``stream`` (µs per streamed chunk: the slope between a short and a
-long stream), ``throughput`` (calls per second with ``--concurrency`` in flight) and ``memory`` (peak RSS
-in MiB after ``--calls`` calls).
+long stream), ``stream_sync`` (the same through the synchronous API), ``throughput`` (calls per second
+with ``--concurrency`` in flight) and ``memory`` (peak RSS in MiB after ``--calls`` calls).
 """
 
 from __future__ import annotations
@@ -88,6 +88,29 @@ async def stream(subject: Subject, short: int, long: int, reps: int) -> dict[str
             "long_us": medians[long] * 1e6}
 
 
+def stream_sync(subject: Subject, short: int, long: int, reps: int) -> dict[str, Any]:
+    """:func:`stream` through the synchronous API: what a thread reading a stream pays per chunk."""
+    subject.open_sync()
+    medians: dict[int, float] = {}
+    try:
+        for n in (short, long):
+            model = f"bench-{n}"
+            for _ in range(3):
+                got = subject.stream_sync(model)
+            assert got == n, (got, n)
+            times = []
+            for _ in range(reps):
+                start = time.perf_counter()
+                subject.stream_sync(model)
+                times.append(time.perf_counter() - start)
+            medians[n] = statistics.median(times)
+    finally:
+        subject.close_sync()
+    per_chunk = (medians[long] - medians[short]) / (long - short)
+    return {"per_chunk_us": per_chunk * 1e6, "short_us": medians[short] * 1e6,
+            "long_us": medians[long] * 1e6}
+
+
 async def throughput(subject: Subject, calls: int, concurrency: int) -> dict[str, Any]:
     await subject.open()
     try:
@@ -124,7 +147,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("subject", choices=sorted(SUBJECTS))
     parser.add_argument("format")
-    parser.add_argument("measurement", choices=["latency", "latency_sync", "stream", "throughput", "memory"])
+    parser.add_argument("measurement", choices=["latency", "latency_sync", "stream", "stream_sync",
+                                                        "throughput", "memory"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
@@ -146,6 +170,8 @@ def main(argv: list[str] | None = None) -> None:
         result = asyncio.run(latency(subject, args.calls, args.warmup))
     elif m == "stream":
         result = asyncio.run(stream(subject, args.short, args.long, args.reps))
+    elif m == "stream_sync":
+        result = stream_sync(subject, args.short, args.long, args.reps)
     elif m == "throughput":
         result = asyncio.run(throughput(subject, args.calls, args.concurrency))
     else:

@@ -156,7 +156,7 @@ def measure(subject: str, fmt: str, what: str, url: str, extra: Sequence[str], p
 
 # What "best" means for each measurement: its figure, and whether less is better.
 BEST = {"latency": ("median_us", min), "latency_sync": ("median_us", min), "stream": ("per_chunk_us", min),
-        "throughput": ("rps", max), "memory": ("peak_rss_mib", min)}
+        "stream_sync": ("per_chunk_us", min), "throughput": ("rps", max), "memory": ("peak_rss_mib", min)}
 
 
 def best(what: str, got: list[dict[str, Any] | str]) -> dict[str, Any] | str:
@@ -169,6 +169,11 @@ def best(what: str, got: list[dict[str, Any] | str]) -> dict[str, Any] | str:
     figures = [g for g in got if isinstance(g, dict)]
     chosen = pick(figures, key=lambda g: g[field])
     return {**chosen, "rounds": [g[field] for g in figures]}
+
+
+def sync_stream_plan(name: str, fmt: str, url: str, config: Config) -> list[tuple[str, list[str]]]:
+    """The synchronous stream, for a subject that streams through a synchronous API (Modelplex)."""
+    return [("stream_sync", config.stream)] if SUBJECTS[name][1](fmt, url).sync_stream else []
 
 
 def run(subjects: list[str], formats: list[str], config: Config,
@@ -204,8 +209,9 @@ def run(subjects: list[str], formats: list[str], config: Config,
                     plan: list[tuple[str, list[str]]] = [("latency", config.latency)]
                     if SUBJECTS[name][1](fmt, server.url).sync:
                         plan.append(("latency_sync", config.latency))
-                    plan += [("stream", config.stream), ("throughput", config.throughput),
-                             ("memory", config.memory)]
+                    plan.append(("stream", config.stream))
+                    plan += sync_stream_plan(name, fmt, server.url, config)
+                    plan += [("throughput", config.throughput), ("memory", config.memory)]
                     for what, extra in plan:
                         got = measure(name, fmt, what, server.url, extra, pinned, config.timeout)
                         rounds.setdefault((name, fmt, what), []).append(got)
@@ -241,9 +247,21 @@ FIGURES = [  # (column, measurement, field, digits)
     ("sync call, median µs", "latency_sync", "median_us", 0),
     ("sync call, p99 µs", "latency_sync", "p99_us", 0),
     ("streaming, µs per chunk", "stream", "per_chunk_us", 1),
+    ("sync streaming, µs per chunk", "stream_sync", "per_chunk_us", 1),
     ("2,000 calls at 100 in flight, req/s", "throughput", "rps", 0),
     ("peak RSS after 100 calls, MiB", "memory", "peak_rss_mib", 1),
 ]
+
+
+def sync_stream_target(results: dict[str, Any], fmt: str) -> tuple[str, str, bool | None]:
+    """Issue 11: a synchronous stream costs at most 1.5 times the asynchronous one per chunk."""
+    name = "sync stream per chunk ≤ 1.5 x async stream"
+    mp = f"modelplex/{fmt}"
+    sync = _fig(results, mp, "stream_sync", "per_chunk_us")
+    async_ = _fig(results, mp, "stream", "per_chunk_us")
+    if sync is None or async_ is None:
+        return name, "not measured", None
+    return name, f"{_n(sync, 1)} µs vs {_n(async_, 1)} µs ({_ratio(sync, async_)})", sync <= 1.5 * async_
 
 
 def targets(results: dict[str, Any], fmt: str) -> list[tuple[str, str, bool | None]]:
@@ -267,6 +285,7 @@ def targets(results: dict[str, Any], fmt: str) -> list[tuple[str, str, bool | No
     st, st_raw = _fig(results, mp, "stream", "per_chunk_us"), _fig(results, raw, "stream", "per_chunk_us")
     check("stream per chunk ≤ 1.5 x raw transport", st, st_raw and 1.5 * st_raw, True,
           f"{_n(st, 1)} µs vs {_n(st_raw, 1)} µs ({_ratio(st, st_raw)})")
+    out.append(sync_stream_target(results, fmt))
     rps, rps_raw = _fig(results, mp, "throughput", "rps"), _fig(results, raw, "throughput", "rps")
     for peer in ("litellm", "openai"):
         peer_rps = _fig(results, f"{peer}/openai", "throughput", "rps")

@@ -89,6 +89,7 @@ class Subject:
     """A client under measurement; ``fmt`` is the wire format, ``base`` the server's URL."""
 
     sync = False  # whether it has a synchronous API (``call_sync``)
+    sync_stream = False  # whether it streams through its synchronous API (``stream_sync``)
 
     def __init__(self, fmt: str, base: str) -> None:
         self.fmt, self.base = fmt, base
@@ -112,6 +113,9 @@ class Subject:
         pass
 
     def call_sync(self, model: str) -> str:
+        raise NotImplementedError
+
+    def stream_sync(self, model: str) -> int:
         raise NotImplementedError
 
 
@@ -244,6 +248,18 @@ class ModelplexSubject(Subject):
 
     def call_sync(self, model: str) -> str:
         return str(self.sync_client.chat(f"{self.fmt}/{model}", "Hi").text)
+
+    sync_stream = True
+
+    def stream_sync(self, model: str) -> int:
+        import modelplex
+
+        pieces = 0
+        with self.sync_client.stream(f"{self.fmt}/{model}", "Hi") as stream:
+            for event in stream:
+                if type(event) is modelplex.TextDelta:
+                    pieces += 1
+        return pieces
 
 
 class OpenAISubject(Subject):
