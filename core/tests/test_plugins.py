@@ -171,16 +171,16 @@ def test_discovery_is_lazy_and_import_is_light() -> None:
 
 
 def test_discovery_runs_once_per_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    from importlib import metadata
+    from modelplex import _plugins
 
     calls = []
-    real = metadata.entry_points
+    real = _plugins.entry_points
 
-    def counting(**kwargs: object) -> object:
-        calls.append(kwargs)
-        return real(**kwargs)  # type: ignore[arg-type]
+    def counting(group: str) -> object:
+        calls.append(group)
+        return real(group)
 
-    monkeypatch.setattr(metadata, "entry_points", counting)
+    monkeypatch.setattr(_plugins, "entry_points", counting)
     with modelplex.Client(config_file=False) as client:
         assert calls == []
         client.chat("fake/echo", "one")
