@@ -5,8 +5,8 @@ The config file is TOML, at ``$MODELPLEX_CONFIG`` or ``<user config dir>/modelpl
     [providers.openai]
     api_key_env = "MY_OPENAI_KEY"      # read the key from another variable
 
-    [providers.lmstudio]               # a second name served by the openai-compatible plugin
-    plugin = "openai-compatible"
+    [providers.lmstudio]               # a second name served by the openai-like plugin
+    plugin = "openai-like"
     base_url = "http://localhost:1234/v1"
 """
 
@@ -26,12 +26,55 @@ from modelplex._provider import (
     ProviderInfo,
     ProviderSettings,
 )
-from modelplex._secret import Secret
+from modelplex._secret import MASK, Secret, is_secret_name, remember, scrub_url
 from modelplex.errors import ConfigurationError
 
 CONFIG_ENV = "MODELPLEX_CONFIG"
-_KNOWN_KEYS = frozenset({"plugin", "api_key", "api_key_env", "base_url", "headers", "connect_timeout",
-                         "read_timeout", "call_timeout", "transport"})
+_KNOWN_KEYS = frozenset({"plugin", "api_key", "api_key_env", "base_url", "headers", "secret_headers",
+                         "connect_timeout", "read_timeout", "call_timeout", "transport"})
+
+
+class Config(dict[str, Any]):
+    """The config file's contents, a plain dict whose repr shows no secret: API keys are
+    :class:`~modelplex.Secret` objects, values under credential-like names and URL passwords are masked."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return scrub_url(repr(_masked(dict(self))))
+
+    __str__ = __repr__
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: MASK if isinstance(k, str) and is_secret_name(k) else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _secret_headers(name: str, table: Mapping[str, Any]) -> frozenset[str]:
+    """The lower-cased header names that ``secret_headers`` marks secret in a provider's table."""
+    names = table.get("secret_headers") or ()
+    if isinstance(names, str):
+        names = (names,)
+    if not isinstance(names, list | tuple | set | frozenset) or not all(isinstance(n, str) for n in names):
+        raise ConfigurationError(f"provider {name!r}: 'secret_headers' must be a list of header names")
+    return frozenset(n.lower() for n in names)
+
+
+def _hide_secrets(name: str, table: dict[str, Any]) -> None:
+    """Wrap a provider table's API key in a Secret and register its credential headers' values, as soon
+    as the file is read: from then on no error, log line or repr shows them."""
+    if isinstance(table.get("api_key"), str):
+        table["api_key"] = Secret(table["api_key"])
+    headers = table.get("headers")
+    if isinstance(headers, Mapping):
+        marked = _secret_headers(name, table)
+        for header, value in headers.items():
+            if isinstance(value, str) and (header.lower() in marked or is_secret_name(header)):
+                remember(value)
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:
@@ -45,7 +88,7 @@ def default_config_path(env: Mapping[str, str]) -> Path:
 def load_config(path: Path | None) -> dict[str, Any]:
     """Read the config file; a missing file is an empty config, a malformed one a clear error."""
     if path is None or not path.is_file():
-        return {}
+        return Config()
     import tomllib  # only when there is a file to read
 
     try:
@@ -55,11 +98,13 @@ def load_config(path: Path | None) -> dict[str, Any]:
     providers = data.get("providers", {})
     if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
         raise ConfigurationError(f"config file {path}: [providers.NAME] sections must be tables")
+    for name, table in providers.items():
+        _hide_secrets(name, table)
     readable = path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
     if readable and any("api_key" in v for v in providers.values()):
         warnings.warn(f"config file {path} holds an API key but others can read it; run: chmod 600 {path}",
                       stacklevel=3)
-    return data
+    return Config(data)
 
 
 def _float(name: str, key: str, value: Any) -> float:
@@ -77,6 +122,10 @@ class Settings:
         self.explicit = {k: dict(v) for k, v in (explicit or {}).items()}
         self.env = env
         self.file = {k: dict(v) for k, v in config.get("providers", {}).items()}
+
+    def __repr__(self) -> str:
+        # The names only: the tables hold keys, and ``env`` the whole environment.
+        return f"Settings(explicit={sorted(self.explicit)!r}, file={sorted(self.file)!r})"
 
     def plugin_for(self, name: str) -> str:
         """The plugin that serves provider ``name``: itself, unless configured as another plugin's."""
@@ -113,6 +162,7 @@ class Settings:
         headers = pick("headers") or {}
         if not isinstance(headers, Mapping):
             raise ConfigurationError(f"provider {name!r}: 'headers' must be a table of strings")
+        marked = _secret_headers(name, file) | _secret_headers(name, explicit)
         options = {k: v for k, v in {**file, **explicit}.items() if k not in _KNOWN_KEYS}
         for option, names in info.option_env.items():
             if option not in options:
@@ -128,7 +178,8 @@ class Settings:
             api_key=Secret(api_key) if isinstance(api_key, str) else api_key,
             api_key_env=key_envs,
             base_url=str(base_url).rstrip("/") if base_url else None,
-            headers={str(k): str(v) for k, v in headers.items()},
+            headers={str(k): v.reveal() if isinstance(v, Secret) else str(v) for k, v in headers.items()},
+            secret_headers=marked,
             connect_timeout=_float(name, "connect_timeout", connect) if connect else DEFAULT_CONNECT_TIMEOUT,
             read_timeout=_float(name, "read_timeout", read) if read else DEFAULT_READ_TIMEOUT,
             call_timeout=_float(name, "call_timeout", whole) if whole else DEFAULT_CALL_TIMEOUT,

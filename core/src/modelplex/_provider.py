@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from modelplex._json import JSON
-from modelplex._secret import Secret
+from modelplex._secret import MASK, Secret, is_secret_name, remember, scrub_url
 from modelplex.errors import MissingCredentialsError
 
 T = TypeVar("T")
@@ -21,6 +21,12 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 600.0
 # The whole of one call (a chat or an embedding; for a stream, until its first event), connection included.
 DEFAULT_CALL_TIMEOUT = 600.0
+
+
+def _lower_names(names: Iterable[str]) -> frozenset[str]:
+    if isinstance(names, str):  # one name given alone, not its letters
+        names = (names,)
+    return frozenset(str(n).lower() for n in names)
 
 
 @attrs.frozen(kw_only=True)
@@ -45,7 +51,7 @@ class ProviderInfo:
     local: bool = False
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class ProviderSettings:
     """A provider's configuration after merging arguments, environment variables and the config file.
 
@@ -53,6 +59,10 @@ class ProviderSettings:
     ``transport`` replaces the HTTP transport (``httpx.MockTransport`` in tests).
     Timeouts, in seconds: ``connect_timeout`` to connect, ``read_timeout`` between two reads,
     ``call_timeout`` for the whole of one call (for a stream: until its first event).
+
+    The values of ``headers`` that carry a credential are secrets: those whose name says so
+    (``Authorization``, ``X-Api-Key``, ``X-Auth-Token``, ``Cookie``...) and those ``secret_headers``
+    names. Errors and log lines are scrubbed of them, and the repr shows none of them.
     """
 
     name: str
@@ -64,8 +74,29 @@ class ProviderSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
+    secret_headers: frozenset[str] = attrs.field(default=frozenset(), converter=_lower_names)
     options: Mapping[str, JSON] = attrs.field(factory=dict)
     transport: Any = attrs.field(default=None, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        for name, value in self.headers.items():
+            if self.is_secret_header(name):
+                remember(value)
+
+    def is_secret_header(self, name: str) -> bool:
+        """Whether the value of header ``name`` is a secret (by its name, or named in ``secret_headers``)."""
+        return name.lower() in self.secret_headers or is_secret_name(name)
+
+    def __repr__(self) -> str:
+        # Built by hand, once per provider at most: attrs' repr would show header and option values.
+        headers = {k: MASK if self.is_secret_header(k) else v for k, v in self.headers.items()}
+        options = {k: MASK if is_secret_name(k) else v for k, v in self.options.items()}
+        return scrub_url(
+            f"ProviderSettings(name={self.name!r}, plugin={self.plugin!r}, api_key={self.api_key!r}, "
+            f"api_key_env={self.api_key_env!r}, base_url={self.base_url!r}, headers={headers!r}, "
+            f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r}, "
+            f"call_timeout={self.call_timeout!r}, secret_headers={sorted(self.secret_headers)!r}, "
+            f"options={options!r})")
 
 
 class ProviderContext:

@@ -7,8 +7,8 @@ from typing import Final
 
 import attrs
 
-# Every secret value ever wrapped, so that error messages and log lines can be scrubbed of it even when a
-# provider echoes a key back in an error body.
+# Every secret value ever wrapped or registered (API keys, credential headers, keys in the config file),
+# so that error messages and log lines can be scrubbed of it even when a provider echoes it back.
 _KNOWN: set[str] = set()
 _MIN_SCRUB_LEN: Final = 6
 
@@ -17,6 +17,16 @@ _PATTERNS: Final = re.compile(
     r"(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|gsk_[A-Za-z0-9]{16,}"
     r"|(?<=[Bb]earer )[A-Za-z0-9._\-]{8,})"
 )
+# Names of headers, settings, log fields and URL query parameters whose value is a credential.
+_SECRET_NAME: Final = re.compile(
+    # "tokens" (max_tokens, input_tokens) and "author" are counts and names, not credentials.
+    r"auth(?!ors?(?:$|[-_]))|token(?!s|_?count|_?type|i[sz])|secret|passw|cookie|credential|signature|api[-_]?key"
+    r"|(?:^|[-_])key$|^(?:sig|code)$",
+    re.IGNORECASE,
+)
+# ``scheme://user:password@host`` and ``?key=...&sig=...``: the parts of a URL that may carry a secret.
+_USERINFO: Final = re.compile(r"(?<=://)([^/@:\s]*):([^/@\s]+)@")
+_QUERY_PAIR: Final = re.compile(r"([?&;])([^=&#\s]+)=([^&#\s)'\"]*)")
 MASK: Final = "***"
 
 
@@ -27,10 +37,10 @@ class Secret:
     _value: str = attrs.field(alias="value")
 
     def __attrs_post_init__(self) -> None:
-        if len(self._value) >= _MIN_SCRUB_LEN:
-            _KNOWN.add(self._value)
+        remember(self._value)
 
     def reveal(self) -> str:
+        """The value itself, for the wire and nothing else."""
         return self._value
 
     def __repr__(self) -> str:
@@ -55,6 +65,19 @@ class SecretHeaders(dict[str, str]):
     __str__ = __repr__
 
 
+def remember(value: str) -> None:
+    """Register ``value`` as a secret that :func:`scrub` masks wherever it shows (too short a value
+    would mask ordinary words, so it is left)."""
+    if len(value) >= _MIN_SCRUB_LEN:
+        _KNOWN.add(value)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a header, setting, log field or query parameter called ``name`` carries a credential
+    (``Authorization``, ``X-Api-Key``, ``x-goog-api-key``, ``api_key``, ``token``, ``Cookie``, ``key``...)."""
+    return _SECRET_NAME.search(name) is not None
+
+
 def scrub(text: str) -> str:
     """Remove every known secret and anything shaped like a provider key from ``text``."""
     # Longest first: a secret that contains another must not be half-masked, leaving its tail shown.
@@ -62,3 +85,12 @@ def scrub(text: str) -> str:
         if value in text:
             text = text.replace(value, MASK)
     return _PATTERNS.sub(MASK, text)
+
+
+def scrub_url(url: str) -> str:
+    """``url`` without its secrets: the password of its user part, the values of query parameters
+    named like credentials (``?key=``, ``access_token=``, ``sig=``) and whatever :func:`scrub` masks."""
+    url = _USERINFO.sub(rf"\1:{MASK}@", url)
+    url = _QUERY_PAIR.sub(
+        lambda m: f"{m[1]}{m[2]}={MASK}" if is_secret_name(m[2]) else m[0], url)
+    return scrub(url)
