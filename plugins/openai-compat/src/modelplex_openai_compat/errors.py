@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import attrs
 
-from modelplex.errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    ContextLengthExceededError,
-    ModelNotFoundError,
-    ModelplexError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-)
+from modelplex.errors import APIStatusError, ModelplexError
+from modelplex.toolkit.status import error_details, error_for_status, parse_body, retry_after
+
+__all__ = ["ErrorResponse", "error_details", "map_error", "parse_body", "retry_after", "stream_error"]
 
 _MAX_MESSAGE = 1000
 _CONTEXT_LENGTH = re.compile(
     r"context[_ ]length|maximum context|context window|too many tokens|prompt is too long"
     r"|reduce the length of the messages|input is too long|exceeds? the (?:model's )?(?:max|limit)",
     re.IGNORECASE)
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _ERROR_TYPES = {"invalid_request_error": 400, "authentication_error": 401,
                 "permission_error": 403, "not_found_error": 404, "rate_limit_error": 429,
                 "rate_limit_exceeded": 429, "server_error": 500, "api_error": 500,
@@ -49,84 +38,6 @@ class ErrorResponse:
     now: float | None = None  # for ``Retry-After`` dates; the clock when not given
 
 
-def parse_body(body: bytes) -> Any:
-    """The body as JSON whatever its content type claims (DeepSeek sends JSON as octet-stream)."""
-    try:
-        return json.loads(body.decode("utf-8", errors="replace"))
-    except ValueError:
-        return None
-
-
-def error_details(data: Any, fallback: str) -> tuple[str, str | None]:
-    """The provider's own message and code from an error body, in any of the common shapes.
-
-    ``{"error": {"message", "code", "type"}}`` (OpenAI and most), ``{"error": "..."}`` (Ollama),
-    ``{"detail": "..."}`` (Mistral), ``{"message": "..."}``; OpenRouter's upstream text in
-    ``error.metadata.raw`` is added to its message.
-    """
-    if not isinstance(data, Mapping):
-        return fallback, None
-    error = data.get("error", data)
-    if isinstance(error, str):
-        return error, None
-    if not isinstance(error, Mapping):
-        return fallback, None
-    message = error.get("message") or error.get("detail") or data.get("detail") or fallback
-    if not isinstance(message, str):
-        message = json.dumps(message, ensure_ascii=False)
-    metadata = error.get("metadata")
-    raw = metadata.get("raw") if isinstance(metadata, Mapping) else None
-    if isinstance(raw, str) and raw and raw not in message:
-        message = f"{message}: {raw}"
-    code = error.get("code") or error.get("type")
-    return message, (str(code) if code is not None else None)
-
-
-def _seconds(text: str) -> float | None:
-    """``"1s"``, ``"6m0s"``, ``"20ms"``, ``"1h2m3.5s"`` or a plain number of seconds."""
-    text = text.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        return None
-    return sum(float(n) * _UNIT[u] for n, u in parts)
-
-
-def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait, from ``retry-after-ms``, ``Retry-After`` (seconds or an HTTP date), or the
-    ``x-ratelimit-reset-requests`` / ``-tokens`` durations (the exhausted limit's, else the longest).
-    """
-    h = {k.lower(): v for k, v in headers.items()}
-    if "retry-after-ms" in h:
-        try:
-            return max(0.0, float(h["retry-after-ms"]) / 1000)
-        except ValueError:
-            pass
-    if "retry-after" in h:
-        value = h["retry-after"].strip()
-        seconds = _seconds(value)
-        if seconds is not None:
-            return seconds
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return max(0.0, when.timestamp() - (time.time() if now is None else now))
-    resets: dict[str, float] = {}
-    for kind in ("requests", "tokens"):
-        reset = h.get(f"x-ratelimit-reset-{kind}")
-        seconds = _seconds(reset) if reset is not None else None
-        if seconds is not None:
-            resets[kind] = seconds
-    exhausted = [s for kind, s in resets.items() if h.get(f"x-ratelimit-remaining-{kind}") == "0"]
-    chosen = exhausted or list(resets.values())
-    return max(chosen) if chosen else None
-
-
 def _is_context_length(message: str, code: str | None) -> bool:
     return code == "context_length_exceeded" or bool(_CONTEXT_LENGTH.search(message))
 
@@ -144,31 +55,15 @@ def map_error(error: ErrorResponse) -> APIStatusError:
     """
     data = parse_body(error.body)
     text = error.body.decode("utf-8", errors="replace").strip()
-    fallback = text[:_MAX_MESSAGE] if text else (error.reason or "no error message")
-    message, code = error_details(data, fallback)
-    message = message[:_MAX_MESSAGE]
-    status = error.status_code
-    common: dict[str, Any] = {"provider": error.provider, "model": error.model,
-                              "status_code": status, "body": text[:_MAX_MESSAGE * 4] or None,
-                              "code": code}
-    if status in (401, 403):
-        return AuthenticationError(message, **common)
-    if status == 404:
-        if _is_model_not_found(message, code):
-            return ModelNotFoundError(message, **common)
-        return NotFoundError(f"{message} (is the base URL right?)", **common)
-    if status == 429:
-        exc = RateLimitError(message, retry_after=retry_after(error.headers, error.now), **common)
-        if code == "insufficient_quota":
-            exc.is_retryable = False  # out of credit: waiting does not help
-        return exc
-    if status in (408, 409) or status >= 500:
-        return ServerError(message, **common)
-    if 400 <= status < 500:
-        if _is_context_length(message, code):
-            return ContextLengthExceededError(message, **common)
-        return BadRequestError(message, **common)
-    return APIStatusError(message, **common)
+    message, code = error_details(data, text[:_MAX_MESSAGE] if text else (error.reason or "no error message"))
+    status, missing_model = error.status_code, _is_model_not_found(message, code)
+    if status == 404 and not missing_model:
+        message = f"{message[:_MAX_MESSAGE]} (is the base URL right?)"
+    return error_for_status(status, message, provider=error.provider, model=error.model, code=code,
+                            body=text, headers=error.headers, now=error.now,
+                            model_not_found=missing_model,
+                            context_length=_is_context_length(message, code),
+                            retryable=False if status == 429 and code == "insufficient_quota" else None)
 
 
 def stream_error(provider: str, model: str | None, data: Any,

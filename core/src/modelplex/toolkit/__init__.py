@@ -1,0 +1,101 @@
+"""The provider toolkit: what a native provider plugin needs, whatever wire format it speaks.
+
+Reading JSON replies so that a malformed one names the JSON path of what was wrong
+(:class:`Reader`, :func:`read_json`, :func:`is_object`), decoding Server-Sent Events and
+newline-delimited JSON in bytes cut anywhere (:class:`SSEDecoder`, :class:`NDJSONDecoder`), the read
+loop of a streamed reply (:func:`sse_stream`, :func:`ndjson_stream`), an HTTP error status and body as
+the right :class:`~modelplex.errors.APIStatusError` (:func:`error_for_status`, :func:`parse_body`,
+:func:`error_details`, :func:`retry_after`), tool-call ids as a wire takes them (:class:`ToolCallIds`),
+the per-tool encode loop (:func:`encode_each`) and a token estimate for replies that carry no usage
+(:func:`estimate`).
+
+Everything in ``__all__`` is the stable API. The names load on first use: importing
+``modelplex.toolkit`` (as discovering a plugin that uses it does) loads none of them, and nothing here
+imports httpx until a stream is read.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelplex.toolkit.ids import ToolCallIds
+    from modelplex.toolkit.jsonread import Reader, is_object, loads, path_text, read_json
+    from modelplex.toolkit.ndjson import BadLineError, NDJSONDecoder, TruncatedLineError, ndjson_stream
+    from modelplex.toolkit.sse import SSEDecoder, SSEEvent
+    from modelplex.toolkit.status import (
+        error_details,
+        error_for_status,
+        parse_body,
+        retry_after,
+    )
+    from modelplex.toolkit.stream import SSEHandler, interrupted, sse_stream
+    from modelplex.toolkit.tools import encode_each
+    from modelplex.toolkit.usage import estimate, estimate_input, tokens
+
+# Where each public name lives (a module of this package).
+_WHERE: dict[str, str] = {
+    "BadLineError": "ndjson",
+    "NDJSONDecoder": "ndjson",
+    "Reader": "jsonread",
+    "SSEDecoder": "sse",
+    "SSEEvent": "sse",
+    "SSEHandler": "stream",
+    "ToolCallIds": "ids",
+    "TruncatedLineError": "ndjson",
+    "encode_each": "tools",
+    "error_details": "status",
+    "error_for_status": "status",
+    "estimate": "usage",
+    "estimate_input": "usage",
+    "interrupted": "stream",
+    "is_object": "jsonread",
+    "loads": "jsonread",
+    "ndjson_stream": "ndjson",
+    "parse_body": "status",
+    "path_text": "jsonread",
+    "read_json": "jsonread",
+    "retry_after": "status",
+    "sse_stream": "stream",
+    "tokens": "usage",
+}
+
+__all__ = [
+    "BadLineError",
+    "NDJSONDecoder",
+    "Reader",
+    "SSEDecoder",
+    "SSEEvent",
+    "SSEHandler",
+    "ToolCallIds",
+    "TruncatedLineError",
+    "encode_each",
+    "error_details",
+    "error_for_status",
+    "estimate",
+    "estimate_input",
+    "interrupted",
+    "is_object",
+    "loads",
+    "ndjson_stream",
+    "parse_body",
+    "path_text",
+    "read_json",
+    "retry_after",
+    "sse_stream",
+    "tokens",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelplex.toolkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"modelplex.toolkit.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

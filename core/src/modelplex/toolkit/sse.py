@@ -1,0 +1,123 @@
+"""A Server-Sent Events decoder that can tell a finished stream from one cut off mid-event.
+
+It follows the WHATWG event-stream rules (lines end in CRLF, LF or CR; ``data`` lines join with
+``\\n``; one optional space after the colon; comments start with ``:``) and is fed bytes in any
+chunking, so the events never depend on where the network split them.
+
+The cost is linear in the bytes received however they are cut: the text of an unfinished line is
+kept in pieces and only a new chunk is searched for a line end, so a long line arriving in many
+chunks is not copied again with each one.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class SSEEvent:
+    """One dispatched event: its ``data`` lines joined by newlines, its ``event`` type."""
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """``feed(bytes) -> [SSEEvent]``; after the last byte, :attr:`pending` says whether something
+    was left incomplete (a line without its end, or fields without the blank line that sends them).
+    """
+
+    def __init__(self) -> None:
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pieces: list[str] = []  # the unfinished last line, as it arrived
+        self._cr = False  # the unfinished line ends in a CR that may be half a CRLF
+        self._data: list[str] = []
+        self._event = ""
+        self._id: str | None = None
+        self._retry: int | None = None
+        self._fields = False  # a field line arrived since the last dispatch
+
+    @property
+    def pending(self) -> bool:
+        """Whether anything is incomplete: a line, an event's fields, or a character's bytes."""
+        return bool(self._pieces) or self._fields or bool(self._utf8.getstate()[0])
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """The events that ``chunk`` completes."""
+        text = self._utf8.decode(chunk)
+        if not text:
+            return []
+        if not self._cr and "\n" not in text and "\r" not in text:
+            self._pieces.append(text)  # no line ends here: nothing to split yet
+            return []
+        if self._pieces:
+            self._pieces.append(text)
+            text = "".join(self._pieces)
+        return self._lines(text)
+
+    def close(self) -> list[SSEEvent]:
+        """The end of the stream: a final CR ends its line (it can no longer start a CRLF)."""
+        self._pieces.append(self._utf8.decode(b"", final=True))
+        rest = "".join(self._pieces)
+        if not rest.endswith("\r"):
+            self._pieces = [rest] if rest else []
+            return []
+        return self._lines(rest[:-1] + "\n")
+
+    def _lines(self, text: str) -> list[SSEEvent]:
+        """The events that the complete lines of ``text`` send; its unfinished last line is kept.
+
+        The chunk is split once (not line by line), so a chunk of many events costs one pass over it.
+        """
+        if "\r" in text:  # CRLF and a lone CR end lines too; a CR at the very end may be half a CRLF
+            held = text.endswith("\r")
+            text = text[:-1] if held else text
+            text = text.replace("\r\n", "\n").replace("\r", "\n") + ("\r" if held else "")
+        lines = text.split("\n")
+        rest = lines.pop()
+        self._pieces = [rest] if rest else []
+        self._cr = rest.endswith("\r")
+        events: list[SSEEvent] = []
+        data = self._data
+        for line in lines:
+            if not line:  # a blank line sends the event
+                if self._fields:
+                    event = self._dispatch()
+                    if event is not None:
+                        events.append(event)
+                    data = self._data
+            elif line.startswith("data:"):
+                data.append(line[6:] if line.startswith(" ", 5) else line[5:])
+                self._fields = True
+            elif line.startswith("event:"):
+                self._event = line[7:] if line.startswith(" ", 6) else line[6:]
+                self._fields = True
+            elif line[0] != ":":  # a comment otherwise
+                self._field(line)
+        return events
+
+    def _field(self, line: str) -> None:
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        self._fields = True
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self._id = value
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
+
+    def _dispatch(self) -> SSEEvent | None:
+        self._fields = False
+        data, event = self._data, self._event
+        self._data, self._event = [], ""
+        if not data:
+            return None  # an event with no data line is not dispatched
+        return SSEEvent(data=data[0] if len(data) == 1 else "\n".join(data), event=event or "message",
+                        id=self._id, retry=self._retry)
