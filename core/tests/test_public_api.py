@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import builtins
 import re
+import subprocess
+import sys
 from types import ModuleType
 
 import pytest
 
 import modelplex
+import modelplex_testing
 from modelplex import errors
 from modelplex.errors import ModelplexError
 
@@ -86,3 +89,45 @@ def test_docstring_tree_matches_the_class_hierarchy() -> None:
         for base in bases:
             assert getattr(builtins, base) in cls.__bases__, f"{name} is drawn with base {base}"
         stack.append((indent, cls))
+
+
+@pytest.mark.parametrize("module", [modelplex, modelplex_testing], ids=["modelplex", "modelplex_testing"])
+def test_every_lazily_loaded_name_is_listed_in_all_and_dir(module: ModuleType) -> None:
+    assert set(module._WHERE) == set(module.__all__)
+    assert set(module.__all__) <= set(dir(module))
+
+
+def test_public_names_show_the_package_not_the_private_module() -> None:
+    assert modelplex.Message.__module__ == "modelplex"
+    assert modelplex.parse_tool_arguments.__name__ == "parse_arguments"
+    assert modelplex.ModelplexError.__module__ == "modelplex.errors"  # a public module keeps its name
+    with pytest.raises(AttributeError, match="module 'modelplex' has no attribute 'Nope'"):
+        _ = modelplex.Nope
+
+
+def _new_modules(code: str) -> set[str]:
+    """The modules a fresh interpreter has after running ``code`` that it did not have before."""
+    script = (f"import sys; before = set(sys.modules); {code}; "
+              "print(' '.join(sorted(set(sys.modules) - before)))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         timeout=60)
+    return set(out.stdout.split())
+
+
+def test_import_modelplex_loads_nothing_but_itself() -> None:
+    loaded = _new_modules("import modelplex")
+    assert {m for m in loaded if not m.startswith(("modelplex", "importlib"))} <= {"__future__", "warnings"}
+
+
+# Whatever a program pays for at start, it must not be a server, a database, a template engine, a
+# tokenizer, tracing or an HTTP stack: those load with the first call that needs them, if any.
+HEAVY = ("aiohttp", "httpx", "httpcore", "h11", "fastapi", "starlette", "flask", "django", "uvicorn",
+         "sqlite3", "sqlalchemy", "psycopg", "psycopg2", "asyncpg", "aiosqlite", "pymysql", "redis",
+         "jinja2", "mako", "tiktoken", "tokenizers", "transformers", "sentencepiece", "opentelemetry")
+
+
+def test_import_discovery_of_every_plugin_and_a_client_load_nothing_heavy() -> None:
+    loaded = _new_modules("import modelplex; c = modelplex.AsyncClient(); c.registry")
+    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
+    # importlib.metadata alone cost ~18 ms of this (it imports email, zipfile, csv, socket).
+    assert sorted(m for m in loaded if m.split(".")[0] == "email" or m == "importlib.metadata") == []

@@ -6,10 +6,9 @@ pays at import only for what it uses. ``__all__`` lists them all; ``dir(modelple
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-from typing import TYPE_CHECKING, Any
+from modelplex._lazy import lazy_exports
 
+TYPE_CHECKING = False  # not typing's: importing typing would cost this import 4 ms
 if TYPE_CHECKING:
     from modelplex._catalog import Capabilities, ModelInfo, Prices
     from modelplex._chains import Chain, ChainEntry
@@ -57,66 +56,66 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# Where each public name lives: (module, name there).
-_WHERE: dict[str, tuple[str, str]] = {
-    "AsyncClient": ("_client", "AsyncClient"),
-    "Capabilities": ("_catalog", "Capabilities"),
-    "Chain": ("_chains", "Chain"),
-    "ChainEntry": ("_chains", "ChainEntry"),
-    "ChatOptions": ("_options", "ChatOptions"),
-    "ChatRequest": ("_options", "ChatRequest"),
-    "ChatResponse": ("_responses", "ChatResponse"),
-    "ChatStream": ("_stream", "ChatStream"),
-    "Client": ("_sync", "Client"),
-    "EmbedRequest": ("_embeddings", "EmbedRequest"),
-    "EmbedResponse": ("_embeddings", "EmbedResponse"),
-    "FinishReason": ("_responses", "FinishReason"),
-    "Finished": ("_events", "Finished"),
-    "HealthStatus": ("_health", "HealthStatus"),
-    "ImagePart": ("_messages", "ImagePart"),
-    "Message": ("_messages", "Message"),
-    "ModelInfo": ("_catalog", "ModelInfo"),
-    "ModelplexError": ("errors", "ModelplexError"),
-    "Origin": ("_messages", "Origin"),
-    "Part": ("_messages", "Part"),
-    "PluginFailure": ("_plugins", "PluginFailure"),
-    "PluginRecord": ("_plugins", "PluginRecord"),
-    "Prices": ("_catalog", "Prices"),
-    "ProviderContext": ("_provider", "ProviderContext"),
-    "ProviderInfo": ("_provider", "ProviderInfo"),
-    "ProviderSettings": ("_provider", "ProviderSettings"),
-    "ProviderWarning": ("_responses", "ProviderWarning"),
-    "RateLimits": ("_ratelimit", "RateLimits"),
-    "ReasoningDelta": ("_events", "ReasoningDelta"),
-    "ReasoningPart": ("_messages", "ReasoningPart"),
-    "Registry": ("_plugins", "Registry"),
-    "ResponseFormat": ("_options", "ResponseFormat"),
-    "ResponseStarted": ("_events", "ResponseStarted"),
-    "RouteAttempt": ("_trace", "RouteAttempt"),
-    "RouteSkip": ("_trace", "RouteSkip"),
-    "RoutingPolicy": ("_retry", "RoutingPolicy"),
-    "RoutingTrace": ("_trace", "RoutingTrace"),
-    "Secret": ("_secret", "Secret"),
-    "SecretHeaders": ("_secret", "SecretHeaders"),
-    "StreamEvent": ("_events", "StreamEvent"),
-    "SyncChatStream": ("_sync", "SyncChatStream"),
-    "TextDelta": ("_events", "TextDelta"),
-    "TextPart": ("_messages", "TextPart"),
-    "Tool": ("_tools", "Tool"),
-    "ToolCallDelta": ("_events", "ToolCallDelta"),
-    "ToolCallEnded": ("_events", "ToolCallEnded"),
-    "ToolCallPart": ("_messages", "ToolCallPart"),
-    "ToolCallStarted": ("_events", "ToolCallStarted"),
-    "ToolChoice": ("_tools", "ToolChoice"),
-    "ToolCodec": ("_codec", "ToolCodec"),
-    "ToolResultPart": ("_messages", "ToolResultPart"),
-    "Usage": ("_responses", "Usage"),
-    "UsageReported": ("_events", "UsageReported"),
-    "WarningRaised": ("_events", "WarningRaised"),
-    "parse_tool_arguments": ("_stream", "parse_arguments"),
-    "redact_secrets": ("_logging", "redact_secrets"),
-    "structure": ("_serde", "structure"),
-    "unstructure": ("_serde", "unstructure"),
+# Where each public name lives: its module, and the name there where it differs.
+_WHERE = {
+    "AsyncClient": "_client",
+    "Capabilities": "_catalog",
+    "Chain": "_chains",
+    "ChainEntry": "_chains",
+    "ChatOptions": "_options",
+    "ChatRequest": "_options",
+    "ChatResponse": "_responses",
+    "ChatStream": "_stream",
+    "Client": "_sync",
+    "EmbedRequest": "_embeddings",
+    "EmbedResponse": "_embeddings",
+    "FinishReason": "_responses",
+    "Finished": "_events",
+    "HealthStatus": "_health",
+    "ImagePart": "_messages",
+    "Message": "_messages",
+    "ModelInfo": "_catalog",
+    "ModelplexError": "errors",
+    "Origin": "_messages",
+    "Part": "_messages",
+    "PluginFailure": "_plugins",
+    "PluginRecord": "_plugins",
+    "Prices": "_catalog",
+    "ProviderContext": "_provider",
+    "ProviderInfo": "_provider",
+    "ProviderSettings": "_provider",
+    "ProviderWarning": "_responses",
+    "RateLimits": "_ratelimit",
+    "ReasoningDelta": "_events",
+    "ReasoningPart": "_messages",
+    "Registry": "_plugins",
+    "ResponseFormat": "_options",
+    "ResponseStarted": "_events",
+    "RouteAttempt": "_trace",
+    "RouteSkip": "_trace",
+    "RoutingPolicy": "_retry",
+    "RoutingTrace": "_trace",
+    "Secret": "_secret",
+    "SecretHeaders": "_secret",
+    "StreamEvent": "_events",
+    "SyncChatStream": "_sync",
+    "TextDelta": "_events",
+    "TextPart": "_messages",
+    "Tool": "_tools",
+    "ToolCallDelta": "_events",
+    "ToolCallEnded": "_events",
+    "ToolCallPart": "_messages",
+    "ToolCallStarted": "_events",
+    "ToolChoice": "_tools",
+    "ToolCodec": "_codec",
+    "ToolResultPart": "_messages",
+    "Usage": "_responses",
+    "UsageReported": "_events",
+    "WarningRaised": "_events",
+    "parse_tool_arguments": "_stream:parse_arguments",
+    "redact_secrets": "_logging",
+    "structure": "_serde",
+    "unstructure": "_serde",
 }
 
 __all__ = [
@@ -181,32 +180,5 @@ __all__ = [
 ]
 
 
-def _publish(module: str) -> None:
-    """Objects show ``modelplex.X``, not the private module they live in: done for every public name
-    of ``module`` when the first of them is asked for. Annotations are resolved first, against the
-    module that defines them, since renaming the module would hide their names."""
-    from attrs import resolve_types
-
-    source = importlib.import_module(f"modelplex.{module}")
-    for name, (where, attr) in _WHERE.items():
-        if where != module:
-            continue
-        obj = getattr(source, attr)
-        if hasattr(obj, "__attrs_attrs__"):
-            resolve_types(obj)
-        if getattr(obj, "__module__", "").startswith("modelplex._"):
-            with contextlib.suppress(AttributeError, TypeError):
-                obj.__module__ = "modelplex"
-        globals()[name] = obj
-
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'modelplex' has no attribute {name!r}")
-    _publish(where[0])
-    return globals()[name]
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, public_module=True)
+del TYPE_CHECKING, lazy_exports

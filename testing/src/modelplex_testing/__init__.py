@@ -6,8 +6,9 @@ pytest and Hypothesis into every ``modelplex`` command.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modelplex._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from modelplex_testing._canonical import CanonicalToolCodec
@@ -55,10 +56,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'modelplex_testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"modelplex_testing.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
