@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
+from modelplex._checks import as_items
 from modelplex._json import JSON
 from modelplex._responses import ProviderWarning, Usage
 from modelplex._trace import RoutingTrace
 from modelplex._tuples import as_tuple
 
 
+def _inputs(value: Any) -> tuple[str, ...]:
+    # A bare string is one input, not a sequence of one-character inputs.
+    return (value,) if isinstance(value, str) else as_items("inputs", value, "a str or a sequence of str")
+
+
 @attrs.frozen(kw_only=True)
 class EmbedRequest:
-    """``task_type`` is a hint some providers take (Gemini's ``RETRIEVAL_QUERY``, ...)."""
+    """``task_type`` is a hint some providers take (Gemini's ``RETRIEVAL_QUERY``, ...).
+
+    The client checks a request before sending it (``inputs`` non-empty strings, ``dimensions`` an
+    int >= 1); see :func:`modelplex._validate.check_embed`.
+    """
 
     model: str
-    inputs: tuple[str, ...] = attrs.field(converter=as_tuple)
+    inputs: tuple[str, ...] = attrs.field(converter=_inputs)
     dimensions: int | None = None
     task_type: str | None = None
     extra: Mapping[str, JSON] = attrs.field(factory=dict)

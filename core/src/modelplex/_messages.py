@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 import attrs
 
+from modelplex._checks import as_items
 from modelplex._json import JSON
+from modelplex.errors import InvalidRequestError
 
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
+ROLES: frozenset[str] = frozenset(("system", "user", "assistant", "tool"))
 
 
 @attrs.frozen(kw_only=True)
@@ -38,9 +41,10 @@ class ImagePart:
 
     def __attrs_post_init__(self) -> None:
         if (self.url is None) == (self.data is None):
-            raise ValueError("ImagePart: give exactly one of 'url' or 'data'")
+            raise InvalidRequestError("give exactly one of 'url' or 'data'", field="ImagePart.url")
         if self.data is not None and not self.media_type:
-            raise ValueError("ImagePart: 'media_type' is required with 'data' (for example 'image/png')")
+            raise InvalidRequestError("required with 'data' (for example 'image/png')",
+                                      field="ImagePart.media_type")
 
     def data_base64(self) -> str:
         if self.data is None:
@@ -96,7 +100,6 @@ class ReasoningPart:
 
 
 Part: TypeAlias = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart
-PART_TYPES: tuple[type[Any], ...] = (TextPart, ImagePart, ToolCallPart, ToolResultPart, ReasoningPart)
 
 
 def _parts(value: str | Part | Sequence[Part]) -> tuple[Part, ...]:
@@ -106,7 +109,7 @@ def _parts(value: str | Part | Sequence[Part]) -> tuple[Part, ...]:
         return (TextPart(text=value),)
     if isinstance(value, TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart):
         return (value,)
-    return tuple(value)
+    return as_items("parts", value, "a str, a part or a sequence of parts")
 
 
 @attrs.frozen(kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -9,7 +10,7 @@ import attrs
 
 from modelplex._json import JSON
 from modelplex._secret import MASK, Secret, is_secret_name, remember, scrub_url
-from modelplex.errors import MissingCredentialsError
+from modelplex.errors import MissingCredentialsError, PluginError
 
 T = TypeVar("T")
 _SENDER: dict[str, Callable[..., Awaitable[httpx.Response]]] = {}  # filled on the first request
@@ -29,6 +30,37 @@ def _lower_names(names: Iterable[str]) -> frozenset[str]:
     return frozenset(str(n).lower() for n in names)
 
 
+# The chat options a provider may narrow (numbers, all of them).
+RANGED_OPTIONS = frozenset(("temperature", "top_p", "max_tokens", "seed", "reasoning_budget"))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_option(field: str, name: object) -> None:
+    if name not in RANGED_OPTIONS:
+        raise PluginError(f"ProviderInfo.{field}: {name!r} is not a numeric chat option "
+                          f"(expected one of {', '.join(sorted(RANGED_OPTIONS))})")
+
+
+def _check_ranges(_: object, __: object, value: Mapping[str, tuple[float, float]]) -> None:
+    for name, bounds in value.items():
+        _check_option("option_ranges", name)
+        if (not isinstance(bounds, tuple) or len(bounds) != 2 or not all(map(_is_number, bounds))
+                or bounds[0] > bounds[1]):
+            raise PluginError(f"ProviderInfo.option_ranges[{name!r}]: expected (low, high), two finite "
+                              f"numbers with low <= high, got {bounds!r}")
+
+
+def _check_limits(_: object, __: object, value: Mapping[str, float]) -> None:
+    for name, limit in value.items():
+        _check_option("option_limits", name)
+        if not _is_number(limit):
+            raise PluginError(f"ProviderInfo.option_limits[{name!r}]: expected a finite number, "
+                              f"got {limit!r}")
+
+
 @attrs.frozen(kw_only=True)
 class ProviderInfo:
     """What a plugin says about the provider it serves, returned by ``modelplex_provider_info``.
@@ -39,6 +71,14 @@ class ProviderInfo:
     ``option_env`` does the same for the plugin's own options (``{"api_version": ("OPENAI_API_VERSION",)}``),
     read only when neither arguments nor the config file set the option. Plugins never read
     ``os.environ`` themselves, so a client built with ``env=...`` sees exactly that environment.
+
+    ``option_ranges`` gives the values the provider's API accepts for a numeric chat option where
+    they are narrower than Modelplex's own checks (``{"temperature": (0, 1)}`` for Anthropic): a call
+    with a value outside is refused before sending, naming the provider. ``option_limits`` gives upper
+    bounds that depend on the model (``{"max_tokens": 64000}``, the most output any of the provider's
+    models is known to give): a value above is sent, with a warning, since only the provider knows
+    each model's limit. Both take ``temperature``, ``top_p``, ``max_tokens``, ``seed`` and
+    ``reasoning_budget``.
     """
 
     spec_version: int
@@ -49,6 +89,8 @@ class ProviderInfo:
     default_base_url: str | None = None
     requires_api_key: bool = True
     local: bool = False
+    option_ranges: Mapping[str, tuple[float, float]] = attrs.field(factory=dict, validator=_check_ranges)
+    option_limits: Mapping[str, float] = attrs.field(factory=dict, validator=_check_limits)
 
 
 @attrs.frozen(kw_only=True, repr=False)

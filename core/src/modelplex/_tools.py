@@ -8,8 +8,9 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from modelplex._checks import json_object
 from modelplex._json import JSON
-from modelplex.errors import ToolSchemaError
+from modelplex.errors import InvalidRequestError, ToolSchemaError
 
 # What every provider accepts, so one tool list goes anywhere: OpenAI and Anthropic take [A-Za-z0-9_-] (no
 # dots), Gemini wants a letter or underscore first; 64 is OpenAI's limit.
@@ -19,7 +20,7 @@ _JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "bool
 
 
 def _check_name(_: object, __: attrs.Attribute[str], value: str) -> None:
-    if not TOOL_NAME.match(value):
+    if not isinstance(value, str) or not TOOL_NAME.match(value):
         raise ToolSchemaError(
             f"tool name {value!r} is invalid: use 1-64 letters, digits, '_' or '-', "
             "starting with a letter or '_'",
@@ -55,6 +56,11 @@ def _check_schema(instance: Tool, _: attrs.Attribute[Mapping[str, JSON]],
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         raise ToolSchemaError(f"tool {instance.name!r}: 'parameters.required' must be a list of names",
                               field="parameters.required", tool=instance.name)
+    try:
+        json_object("parameters", value)
+    except InvalidRequestError as exc:  # the same finding, under the tool's own error
+        raise ToolSchemaError(f"tool {instance.name!r}: {exc}", field=exc.field,
+                              tool=instance.name) from None
 
 
 def _object_schema(value: Mapping[str, JSON]) -> Mapping[str, JSON]:
@@ -76,8 +82,18 @@ class Tool:
     )
     strict: bool | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.description, str):
+            raise ToolSchemaError(f"tool {self.name!r}: 'description' must be a str, not "
+                                  f"{type(self.description).__name__}", field="description",
+                                  tool=self.name)
+        if self.strict is not None and not isinstance(self.strict, bool):
+            raise ToolSchemaError(f"tool {self.name!r}: 'strict' must be a bool or None, not "
+                                  f"{type(self.strict).__name__}", field="strict", tool=self.name)
+
 
 ToolChoiceMode: TypeAlias = Literal["auto", "none", "required", "tool"]
+_MODES = ("auto", "none", "required", "tool")
 
 
 @attrs.frozen(kw_only=True)
@@ -88,6 +104,12 @@ class ToolChoice:
     name: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.mode, str) or self.mode not in _MODES:
+            raise ToolSchemaError(f"tool_choice: 'mode' must be one of {', '.join(map(repr, _MODES))}, "
+                                  f"got {self.mode!r}", field="tool_choice.mode")
+        if self.name is not None and not isinstance(self.name, str):
+            raise ToolSchemaError(f"tool_choice: 'name' must be a tool's name, got "
+                                  f"{type(self.name).__name__}", field="tool_choice.name")
         if (self.mode == "tool") != (self.name is not None):
             raise ToolSchemaError("tool_choice: 'name' is given with mode 'tool' and only then",
                                   field="tool_choice.name")

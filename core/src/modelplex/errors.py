@@ -5,6 +5,7 @@
     - MissingCredentialsError
     - UnknownProviderError (LookupError)
     - UnknownModelError (LookupError)
+  + InvalidRequestError (ValueError) bad input refused before sending (field)
   + PluginError
     - PluginLoadError
     - PluginConflictError
@@ -50,6 +51,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ContextLengthExceededError",
+    "InvalidRequestError",
     "LocalRateLimitError",
     "MissingCredentialsError",
     "ModelNotFoundError",
@@ -77,7 +79,8 @@ __all__ = [
 
 
 class ModelplexError(Exception):
-    """The root of every error Modelplex raises."""
+    """The root of every error Modelplex raises: catch it to handle all of them. ``str()`` is the
+    scrubbed message; no error carries a secret."""
 
     def __init__(self, message: str) -> None:
         self.message = scrub(message)
@@ -91,10 +94,18 @@ class ModelplexError(Exception):
 
 
 class ConfigurationError(ModelplexError):
-    """Settings that cannot work: a missing key, an unknown provider or model, a bad config file."""
+    """Settings that cannot work: a missing key, an unknown provider or model, a bad config file.
+
+    Raised before any request is sent, by the client reading its settings or resolving an address.
+    Nothing is retried: fix the settings (arguments, environment or config file) the message names.
+    """
 
 
 class MissingCredentialsError(ConfigurationError):
+    """A provider that needs an API key has none. Raised on the first call to ``provider``, before
+    anything is sent; set the key as the message says (``api_key=``, an environment variable it names,
+    or the config file)."""
+
     def __init__(self, provider: str, env_vars: tuple[str, ...] = ()) -> None:
         self.provider = provider
         where = f" or set {' or '.join(env_vars)}" if env_vars else ""
@@ -103,6 +114,9 @@ class MissingCredentialsError(ConfigurationError):
 
 
 class UnknownProviderError(ConfigurationError, LookupError):
+    """An address names a provider no installed plugin serves. Install its plugin
+    (``pip install modelplex-<name>``), or check the spelling against ``available`` in the message."""
+
     def __init__(self, provider: str, known: tuple[str, ...] = (), hint: str = "") -> None:
         self.provider = provider
         names = ", ".join(known) if known else "none installed"
@@ -110,14 +124,41 @@ class UnknownProviderError(ConfigurationError, LookupError):
 
 
 class UnknownModelError(ConfigurationError, LookupError):
+    """A model address that cannot be resolved: not ``provider/model`` (``''``, ``'gpt-4o'``,
+    ``'openai/'``), or a chain nobody defined. Raised before anything is sent; write the address as
+    ``provider/model`` or ``chain/NAME``."""
+
     def __init__(self, message: str, *, provider: str | None = None, model: str | None = None) -> None:
         self.provider = provider
         self.model = model
         super().__init__(message)
 
 
+class InvalidRequestError(ModelplexError, ValueError):
+    """A request refused before any byte was sent: an option of the wrong type or out of range, an
+    empty conversation, an unknown role, a part that is not what its place needs.
+
+    ``field`` is the path of what is wrong in the request (``messages[3].parts[0].text``,
+    ``temperature``, ``tools[1].name``); message indices are those of the messages as given.
+    ``provider`` and ``model`` are set when the limit is a provider's own (Anthropic's temperature
+    up to 1, say). Raised by the client's checks before a call and by the value types when they are
+    built; nothing was sent and nothing is retried: fix the field named."""
+
+    def __init__(self, message: str, *, field: str, provider: str | None = None,
+                 model: str | None = None) -> None:
+        self.field = field
+        self.provider = provider
+        self.model = model
+        where = f"{provider}/{model}: " if provider and model else f"{provider}: " if provider else ""
+        super().__init__(f"{where}{field}: {message}")
+
+
 class PluginError(ModelplexError):
-    """A plugin that cannot be used. ``plugin`` is the provider name, ``distribution`` its package."""
+    """A plugin that cannot be used. ``plugin`` is the provider name, ``distribution`` its package.
+
+    A broken plugin never stops the others: it is skipped at discovery, and this is raised only when
+    its provider is asked for.
+    """
 
     def __init__(self, message: str, *, plugin: str | None = None, distribution: str | None = None) -> None:
         self.plugin = plugin
@@ -126,19 +167,26 @@ class PluginError(ModelplexError):
 
 
 class PluginLoadError(PluginError):
-    pass
+    """A plugin failed to import or to say what it is; it is skipped and reported (``modelplex
+    plugins``). Raised when that provider is used: reinstall or fix the plugin's distribution."""
 
 
 class PluginConflictError(PluginError):
-    pass
+    """Two plugins claim the same provider name. Uninstall one, or pass the one wanted in
+    ``plugins={...}``."""
 
 
 class PluginIncompatibleError(PluginError):
-    pass
+    """A plugin written for a version of :mod:`modelplex.hookspecs` this core does not support.
+    Upgrade the plugin, or the core, so that their spec versions meet."""
 
 
 class ProviderError(ModelplexError):
-    """Something went wrong talking to a provider. Always names ``provider`` and ``model``."""
+    """Something went wrong talking to a provider. Always names ``provider`` and ``model``.
+
+    The base of every failure of a call once it is under way; catch it to handle them all. Its
+    subclasses say whether a retry may help (``is_retryable``).
+    """
 
     is_retryable: bool = False
     #: How the call that raised this went (candidates, skips, attempts), set when the error ends a call.
@@ -152,7 +200,11 @@ class ProviderError(ModelplexError):
 
 
 class APIStatusError(ProviderError):
-    """The provider answered with an error status. ``body`` is its (scrubbed) error text."""
+    """The provider answered with an error status. ``body`` is its (scrubbed) error text.
+
+    Raised for a status no subclass below covers; ``status_code`` and ``code`` (the provider's own
+    error code, when it sends one) tell what it was.
+    """
 
     def __init__(self, message: str, *, provider: str, model: str | None = None, status_code: int,
                  body: str | None = None, code: str | None = None) -> None:
@@ -163,18 +215,23 @@ class APIStatusError(ProviderError):
 
 
 class AuthenticationError(APIStatusError):
-    pass
+    """The provider refused the key (401) or what it allows (403). Not retried: check the key, its
+    project or organisation, and that it may use this model."""
 
 
 class NotFoundError(APIStatusError):
-    pass
+    """The provider has nothing at that URL (404): often a wrong ``base_url`` or API version."""
 
 
 class ModelNotFoundError(NotFoundError, LookupError):
-    pass
+    """The provider does not know the model (or this key may not see it). ``client.list_models(provider)``
+    shows the ones it has."""
 
 
 class RateLimitError(APIStatusError):
+    """The provider says too many requests or tokens (429). Retryable: wait ``retry_after`` seconds
+    when it is given, or configure retries and a chain to fall back on."""
+
     is_retryable = True
 
     def __init__(self, message: str, *, provider: str, model: str | None = None, status_code: int = 429,
@@ -199,18 +256,26 @@ class LocalRateLimitError(RateLimitError):
 
 
 class BadRequestError(APIStatusError, ValueError):
-    pass
+    """The provider refused the request as malformed (400, 413, 422) after it was sent: something
+    Modelplex could not check beforehand (a model-specific limit, say). ``body`` says what; not retried."""
 
 
 class ContextLengthExceededError(BadRequestError):
-    pass
+    """The conversation (with the requested output) is longer than the model's context window.
+    Shorten it, lower ``max_tokens``, or use a model with a larger window."""
 
 
 class ServerError(APIStatusError):
+    """The provider failed on its side (5xx, 529 overloaded) or asked to try again (408, 409).
+    Retryable, and retried by the routing policy."""
+
     is_retryable = True
 
 
 class TransportError(ProviderError):
+    """No usable answer came back: the connection failed, was refused or dropped. Retryable; if it
+    persists, check ``base_url``, the network and proxies."""
+
     is_retryable = True
 
 
@@ -233,11 +298,13 @@ class ResponseParseError(ProviderError):
 
 
 class UnsupportedFeatureError(ProviderError):
-    pass
+    """Asked of a provider that cannot do it (embeddings from a chat-only provider, a stream from one
+    that does not stream). Raised before sending; pick a provider that can, or drop the feature."""
 
 
 class ToolError(ModelplexError, ValueError):
-    """A tool definition or tool call that is not valid. ``field`` names the offending part."""
+    """A tool definition or tool call that is not valid. ``field`` names the offending part,
+    ``tool`` the tool. Catch it for both of its kinds below."""
 
     def __init__(self, message: str, *, field: str | None = None, tool: str | None = None,
                  provider: str | None = None) -> None:
@@ -248,11 +315,14 @@ class ToolError(ModelplexError, ValueError):
 
 
 class ToolSchemaError(ToolError):
-    pass
+    """A tool definition that cannot be sent: a name outside ``[A-Za-z_][A-Za-z0-9_-]{0,63}``, or
+    ``parameters`` that are not an object JSON Schema. Raised when the :class:`~modelplex.Tool` (or
+    :class:`~modelplex.ToolChoice`) is built, or by a codec reading a provider's tools."""
 
 
 class ToolArgumentsError(ToolError):
-    pass
+    """A model's tool-call arguments that are not a JSON object, raised when they are parsed
+    (``parse_tool_arguments``). The raw text stays in ``ToolCallPart.raw_arguments``."""
 
 
 class RoutingError(ProviderError):
