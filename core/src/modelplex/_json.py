@@ -10,5 +10,3 @@ if TYPE_CHECKING:
 else:
     # At run time a JSON value is opaque: cattrs passes it through as it is.
     JSON = Any
-
-JSONObject: TypeAlias = Mapping[str, "JSON"]

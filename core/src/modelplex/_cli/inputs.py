@@ -13,9 +13,6 @@ import click
 if TYPE_CHECKING:
     from modelplex import ResponseFormat, Tool, ToolChoice
 
-# The ChatOptions a user sets with -o; every other key goes to the provider as is (``extra``).
-OPTION_NAMES = ("temperature", "top_p", "max_tokens", "stop", "seed", "response_format",
-                "tool_choice", "parallel_tool_calls")
 _NOT_OPTIONS = {"tools": "give tools with --tools FILE",
                 "extra": "give provider-specific settings directly, e.g. -o top_k=40",
                 "include_raw": "the command line does not show raw provider responses"}
