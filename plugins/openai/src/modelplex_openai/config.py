@@ -13,6 +13,7 @@ CONFIG = CompatConfig(
     default_base_url=DEFAULT_BASE_URL,
     api_key_env=("OPENAI_API_KEY",),
     base_url_env=("OPENAI_BASE_URL",),
+    option_ranges={"temperature": (0, 2)}, option_limits={"max_tokens": 128_000},
 )
 
 PROFILE = Profile(
