@@ -228,7 +228,7 @@ def test_every_installed_provider_is_a_target() -> None:
 
 def test_every_installed_provider_is_a_source() -> None:
     covered = {s.plugin for s in SOURCES}
-    assert installed() - {"fake"} <= covered | {"openai-compatible"}, (
+    assert installed() - {"fake"} <= covered | {"openai-like"}, (
         f"no recorded conversation from {installed() - covered - {'fake'}}")
 
 

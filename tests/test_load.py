@@ -1,6 +1,6 @@
 """A bounded load test: 2,000 calls, 100 in flight, through a chain of three local providers, 20% faulted.
 
-The providers are the real ``openai-compatible`` plugin configured three times, against the ports of a
+The providers are the real ``openai-like`` plugin configured three times, against the ports of a
 fault-injecting server (``modelplex_testing.faults``). What is checked:
 
 - every call ends as a response or a typed Modelplex error: nothing else escapes;
@@ -46,7 +46,7 @@ def write_config(path: Path, server: FaultServer, *, limits: bool = True, redis:
     lines += ["[routing]", "retries = 1", "backoff = 0.05", "max_backoff = 0.2", "max_retry_after = 2",
               "deadline = 30", "cooldown_after = 3", "cooldown = 0.5", ""]
     for name in NAMES:
-        lines += [f"[providers.{name}]", 'plugin = "openai-compatible"', f'base_url = "{server.url(name)}"',
+        lines += [f"[providers.{name}]", 'plugin = "openai-like"', f'base_url = "{server.url(name)}"',
                   "call_timeout = 0.5", ""]
         if limits:
             lines += [f"[limits.{name}]", f"rpm = {PER_WINDOW}", f"window = {WINDOW}", "concurrency = 40", ""]

@@ -1,4 +1,4 @@
-"""Resilience over real HTTP: the ``openai-compatible`` plugin, configured as three providers, against a
+"""Resilience over real HTTP: the ``openai-like`` plugin, configured as three providers, against a
 fault-injecting server on 127.0.0.1. Fallbacks for every kind of fault, streams before and after their
 first token, timeouts, cancellation, free health probes, and the ``modelplex`` command.
 """
@@ -29,7 +29,7 @@ def write_config(path: Path, server: FaultServer, *, routing: str = "retries = 0
                  call_timeout: float = 2.0) -> Path:
     text = f"{extra}\n[routing]\n{routing}\n"
     for name in NAMES:
-        text += (f'[providers.{name}]\nplugin = "openai-compatible"\nbase_url = "{server.url(name)}"\n'
+        text += (f'[providers.{name}]\nplugin = "openai-like"\nbase_url = "{server.url(name)}"\n'
                  f"call_timeout = {call_timeout}\n")
     text += '[chains.fast]\nmodels = ["local-a/m1", "local-b/m1", "local-c/m1"]\n'
     path.write_text(text)

@@ -101,7 +101,7 @@ def client(recorder: Recorder, *, env: Mapping[str, str] | None = None,
     from modelplex_azure import plugin
 
     defaults: dict[str, Any] = {} if env is not None else {"api_key": KEY, "base_url": ENDPOINT}
-    return modelplex.AsyncClient(plugins={"azure": plugin}, autoload=False, config_file=False,
+    return modelplex.AsyncClient(plugins={"azure": plugin.PLUGIN}, autoload=False, config_file=False,
                                  env=dict(env or {}),
                                  providers={"azure": {**defaults, **settings,
                                                       "transport": httpx.MockTransport(recorder)}})

@@ -50,7 +50,7 @@ def _replay(body: dict[str, Any], **options: Any) -> modelplex.ChatResponse:
         from modelplex_azure import plugin
 
         async with modelplex.AsyncClient(
-                plugins={"azure": plugin}, autoload=False, config_file=False, env={},
+                plugins={"azure": plugin.PLUGIN}, autoload=False, config_file=False, env={},
                 providers={"azure": {**SETTINGS, "api_key": KEY,
                                      "transport": replayer.transport}}) as client:
             return await client.chat("azure/gpt-4o", "What is the capital of France?", **options)

@@ -33,7 +33,7 @@ def test_importing_the_plugin_loads_no_http_library() -> None:
 def test_provider_info() -> None:
     from modelplex_azure import plugin
 
-    info = plugin.modelplex_provider_info()
+    info = plugin.PLUGIN.modelplex_provider_info()
     assert info.api_key_env == ("AZURE_OPENAI_API_KEY",)
     assert info.base_url_env == ("AZURE_OPENAI_ENDPOINT",)
     assert info.default_base_url is None and info.requires_api_key and not info.local

@@ -206,7 +206,7 @@ def test_importing_the_plugin_loads_no_http_library() -> None:
 def test_provider_info() -> None:
     from modelplex_deepseek import plugin
 
-    info = plugin.modelplex_provider_info()
+    info = plugin.PLUGIN.modelplex_provider_info()
     assert info.api_key_env == ("DEEPSEEK_API_KEY",) and info.base_url_env == ("DEEPSEEK_BASE_URL",)
     assert info.default_base_url == "https://api.deepseek.com" and info.requires_api_key
 

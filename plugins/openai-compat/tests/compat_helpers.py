@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from modelplex_openai_compat import Call, CompatConfig, CompatProvider, Profile, Stages
+from modelplex_openai_compat import Call, CompatConfig, CompatProvider, Profile, Stages, compat_plugin
 
 from modelplex import AsyncClient, ChatOptions, ChatRequest, Message, StreamEvent
 from modelplex_testing import Recording
@@ -77,7 +77,9 @@ class Harness:
 
     def client(self) -> AsyncClient:
         settings = {**self.settings, "transport": httpx.MockTransport(self._handle)}
-        return AsyncClient(plugins={"acme": self.provider.hooks()}, autoload=False,
+        provider = self.provider
+        plugin = compat_plugin(provider.config, provider.profile, provider=lambda: provider)
+        return AsyncClient(plugins={"acme": plugin}, autoload=False,
                            config_file=False, env={}, providers={"acme": settings})
 
     def run(self, coro: Callable[[AsyncClient], Any]) -> Any:

@@ -10,12 +10,11 @@ from importlib import metadata
 import modelplex_openai_compat as compat
 
 # The API, pinned: a change here is a change of the library's public surface.
-API = ["AuthStyle", "Call", "CompatConfig", "CompatProvider", "ErrorResponse", "Hooks", "LazyHooks",
+API = ["AuthStyle", "Call", "CompatConfig", "CompatProvider", "ErrorResponse",
        "OpenAIChatToolCodec", "Profile", "SSEDecoder", "SSEEvent", "Stages", "StreamState",
        "ThinkSplitter", "ToolCallIds", "UrlBuilder", "arguments_json", "base_url", "build_body",
-       "content_runs", "content_text", "encode_each", "encode_messages", "error_details", "estimate",
-       "hooks_for",
-       "join_url", "lazy_hooks", "make_hooks", "map_error", "map_finish_reason", "model_infos",
+       "compat_plugin", "content_runs", "content_text", "encode_each", "encode_messages",
+       "error_details", "estimate", "join_url", "map_error", "map_finish_reason", "model_infos",
        "openai_chat_codec", "parse_body", "parse_response", "parse_stream_event", "parse_usage",
        "provider_info", "reasoning_options", "response_events", "response_format", "retry_after",
        "split_think", "stream_error", "usage_from"]

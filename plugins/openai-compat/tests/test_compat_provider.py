@@ -1,10 +1,13 @@
 """The assembled provider: auth styles, URL builders, stage overrides, profile tables, embeddings,
-model lists, and the hooks a plugin exports."""
+model lists, and the plugin object an entry point names."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import struct
+import subprocess
+import sys
 from typing import Any
 
 import attrs
@@ -18,11 +21,12 @@ from modelplex_openai_compat import (
     Profile,
     Stages,
     base_url,
-    make_hooks,
+    compat_plugin,
     map_finish_reason,
 )
 
-from modelplex import FinishReason, ProviderContext, Usage
+from modelplex import AsyncClient, FinishReason, ProviderContext, Usage
+from modelplex._plugins import Registry
 from modelplex.errors import (
     ConfigurationError,
     MissingCredentialsError,
@@ -187,17 +191,70 @@ def test_list_models() -> None:
     assert str(h.sent[0].url) == f"{BASE}/models" and h.sent[0].method == "GET"
 
 
-def test_make_hooks_gives_a_registrable_plugin() -> None:
-    hooks = make_hooks(CompatConfig(name="Acme", default_base_url=BASE, api_key_env=("A_KEY",)),
-                       Profile(supports_embeddings=False))
-    info = hooks.modelplex_provider_info()
-    assert info.api_key_env == ("A_KEY",) and info.default_base_url == BASE
-    assert hooks.modelplex_embed is None and hooks.modelplex_list_models is not None
-    h = Harness(hooks.provider)
+def _plugin_client(plugin: object, handler: Any = None) -> Any:
+    transport = httpx.MockTransport(handler or (lambda request: json_response(REPLY)))
+    return AsyncClient(plugins={"acme": plugin}, autoload=False, config_file=False, env={},
+                       providers={"acme": {"api_key": KEY, "transport": transport}})
+
+
+def test_compat_plugin_is_one_registrable_object_built_on_the_first_call() -> None:
+    built: list[Stages] = []
+
+    def stages() -> Stages:
+        built.append(attrs.evolve(Stages(), map_finish_reason=lambda raw: FinishReason.LENGTH))
+        return built[-1]
+
+    plugin = compat_plugin(CompatConfig(name="Acme", default_base_url=BASE, api_key_env=("A_KEY",)),
+                           Profile(supports_embeddings=False), stages)
+    record = Registry({"acme": plugin}, autoload=False).records["acme"]
+    assert record.info.api_key_env == ("A_KEY",) and record.info.default_base_url == BASE
+    assert record.hooks == ("modelplex_chat", "modelplex_chat_stream", "modelplex_list_models",
+                            "modelplex_tool_codec")
+    assert built == []  # registering built nothing: discovery stays light
+
+    async def go(client: AsyncClient) -> Any:
+        first = await client.chat("acme/m-1", "hi")
+        await client.chat("acme/m-1", "hi")
+        return first, client.tool_codec("acme")
+
+    async def run() -> Any:
+        async with _plugin_client(plugin) as client:
+            return await go(client)
+
+    response, codec = asyncio.run(run())
+    assert response.finish_reason is FinishReason.LENGTH  # the declared stages serve the calls
+    assert len(built) == 1 and codec.format == "openai-chat"
+
+
+def test_compat_plugin_without_an_endpoint_says_not_supported() -> None:
+    plugin = compat_plugin(CompatConfig(name="Acme", default_base_url=BASE),
+                           Profile(supports_embeddings=False, supports_list_models=False))
+    assert plugin.modelplex_embed is None and plugin.modelplex_list_models is None
+
+    async def run() -> None:
+        async with _plugin_client(plugin) as client:
+            await client.embed("acme/e-1", "x")
+
     with pytest.raises(UnsupportedFeatureError):
-        h.run(lambda c: c.embed("acme/e-1", "x"))
-    codec = h.run(lambda c: _codec(c))
-    assert codec.format == "openai-chat"
+        asyncio.run(run())
+
+
+def test_compat_plugin_refuses_a_provider_unlike_its_declaration() -> None:
+    config = CompatConfig(name="Acme", default_base_url=BASE)
+    with pytest.raises(ValueError, match="stages or a provider"):
+        compat_plugin(config, stages=Stages, provider=lambda: CompatProvider(config))
+    plugin = compat_plugin(config, Profile(stream_usage=False),
+                           provider=lambda: CompatProvider(config))
+    with pytest.raises(ValueError, match="another config or profile"):
+        plugin.provider()
+
+
+def test_importing_a_declaration_loads_no_plumbing() -> None:
+    code = ("import sys; from modelplex_openai_compat import CompatConfig, compat_plugin; "
+            "compat_plugin(CompatConfig(name='A', default_base_url='http://x'))\n"
+            "print(sorted(m for m in ('httpx', 'modelplex_openai_compat.provider') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_a_profile_table_can_turn_an_endpoint_off() -> None:

@@ -23,7 +23,7 @@ def test_importing_the_plugin_loads_no_http_library() -> None:
 def test_provider_info() -> None:
     from modelplex_openai import plugin
 
-    info = plugin.modelplex_provider_info()
+    info = plugin.PLUGIN.modelplex_provider_info()
     assert info.api_key_env == ("OPENAI_API_KEY",) and info.base_url_env == ("OPENAI_BASE_URL",)
     assert info.default_base_url == "https://api.openai.com/v1" and info.requires_api_key
 

@@ -165,7 +165,7 @@ def test_importing_the_plugin_loads_no_http_library() -> None:
 def test_provider_info() -> None:
     from modelplex_together import plugin
 
-    info = plugin.modelplex_provider_info()
+    info = plugin.PLUGIN.modelplex_provider_info()
     assert info.api_key_env == ("TOGETHER_API_KEY",) and info.base_url_env == ("TOGETHER_BASE_URL",)
     assert info.default_base_url == "https://api.together.xyz/v1" and info.requires_api_key
 

@@ -1,7 +1,7 @@
 """A fault-injecting OpenAI Chat Completions server on 127.0.0.1, for resilience and load tests.
 
 One server listens on one loopback port per name (configure each as a provider, for instance
-``[providers.local-a] plugin = "openai-compatible"`` with ``base_url = server.url("local-a")``)::
+``[providers.local-a] plugin = "openai-like"`` with ``base_url = server.url("local-a")``)::
 
     with FaultServer(["local-a", "local-b"], seed=7, fault_rate=0.2) as server:
         ...

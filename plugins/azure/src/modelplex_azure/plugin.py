@@ -1,15 +1,12 @@
-"""The ``azure`` plugin module (entry point ``azure``): only hooks, built from the shared plumbing.
-
-Importing it imports no HTTP library; requests are made by what the hooks return. The provider is
-built on the first call, so discovery loads none of the plumbing.
-"""
+"""The ``azure`` plugin (entry point ``azure = "modelplex_azure.plugin:PLUGIN"``): a declaration.
+Importing it imports no HTTP library; the provider, with Azure's routes and content filter, is
+built on the first call."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from modelplex_openai_compat import Profile
-from modelplex_openai_compat.hooks import lazy_hooks
+from modelplex_openai_compat import Profile, compat_plugin
 
 from modelplex_azure.config import CONFIG
 
@@ -23,11 +20,5 @@ def _provider() -> AzureProvider:
     return AzureProvider()
 
 
-_hooks = lazy_hooks(CONFIG, Profile(), _provider)  # AzureProvider() keeps the default profile
-
-modelplex_provider_info = _hooks.modelplex_provider_info
-modelplex_chat = _hooks.modelplex_chat
-modelplex_chat_stream = _hooks.modelplex_chat_stream
-modelplex_embed = _hooks.modelplex_embed
-modelplex_list_models = _hooks.modelplex_list_models
-modelplex_tool_codec = _hooks.modelplex_tool_codec
+# The default profile: each route's own profile is worked out per configured provider.
+PLUGIN = compat_plugin(CONFIG, Profile(), provider=_provider)

@@ -3,8 +3,8 @@
 A provider is a :class:`CompatConfig` (where the server is, how to authenticate), a
 :class:`Profile` (declarative differences between servers) and :class:`Stages` (small functions,
 each replaceable: encode messages, tool codec, build body, parse response, parse stream event,
-parse usage, map finish reason, map error). :func:`make_hooks` turns them into the hook functions a
-plugin module exports. This package is a library, not a provider: it registers no entry point.
+parse usage, map finish reason, map error). :func:`compat_plugin` turns them into the one object a
+plugin's entry point names. This package is a library, not a provider: it registers no entry point.
 
 Everything listed in ``__all__`` is the stable API; the rest is private. The names load on first
 use, so importing the package (as discovering a plugin built on it does) loads none of the plumbing.
@@ -29,18 +29,11 @@ if TYPE_CHECKING:
     )
     from modelplex_openai_compat.events import response_events
     from modelplex_openai_compat.finish import map_finish_reason
-    from modelplex_openai_compat.hooks import (
-        Hooks,
-        LazyHooks,
-        hooks_for,
-        lazy_hooks,
-        make_hooks,
-        provider_info,
-    )
     from modelplex_openai_compat.ids import ToolCallIds
     from modelplex_openai_compat.messages import encode_messages
     from modelplex_openai_compat.models import model_infos
     from modelplex_openai_compat.parse import content_runs, parse_response
+    from modelplex_openai_compat.plugin import compat_plugin, provider_info
     from modelplex_openai_compat.profile import Profile
     from modelplex_openai_compat.provider import CompatProvider
     from modelplex_openai_compat.sse import SSEDecoder, SSEEvent
@@ -63,8 +56,6 @@ _WHERE = {
     "CompatConfig": "config",
     "CompatProvider": "provider",
     "ErrorResponse": "errors",
-    "Hooks": "hooks",
-    "LazyHooks": "hooks",
     "OpenAIChatToolCodec": "tools",
     "Profile": "profile",
     "SSEDecoder": "sse",
@@ -77,16 +68,14 @@ _WHERE = {
     "arguments_json": "tools",
     "base_url": "config",
     "build_body": "body",
+    "compat_plugin": "plugin",
     "content_runs": "parse",
     "content_text": "tools",
     "encode_each": "tools",
     "encode_messages": "messages",
     "error_details": "errors",
     "estimate": "usage",
-    "hooks_for": "hooks",
     "join_url": "config",
-    "lazy_hooks": "hooks",
-    "make_hooks": "hooks",
     "map_error": "errors",
     "map_finish_reason": "finish",
     "model_infos": "models",
@@ -95,7 +84,7 @@ _WHERE = {
     "parse_response": "parse",
     "parse_stream_event": "stream",
     "parse_usage": "usage",
-    "provider_info": "hooks",
+    "provider_info": "plugin",
     "reasoning_options": "body",
     "response_events": "events",
     "response_format": "body",
@@ -111,8 +100,6 @@ __all__ = [
     "CompatConfig",
     "CompatProvider",
     "ErrorResponse",
-    "Hooks",
-    "LazyHooks",
     "OpenAIChatToolCodec",
     "Profile",
     "SSEDecoder",
@@ -125,16 +112,14 @@ __all__ = [
     "arguments_json",
     "base_url",
     "build_body",
+    "compat_plugin",
     "content_runs",
     "content_text",
     "encode_each",
     "encode_messages",
     "error_details",
     "estimate",
-    "hooks_for",
     "join_url",
-    "lazy_hooks",
-    "make_hooks",
     "map_error",
     "map_finish_reason",
     "model_infos",

@@ -36,8 +36,6 @@ from modelplex_openai_compat.stream import StreamState
 if TYPE_CHECKING:
     import httpx
 
-    from modelplex_openai_compat.hooks import Hooks
-
 _PROFILE_STATE = "modelplex_openai_compat.profile"
 _PREPARED_STATE = "modelplex_openai_compat.prepared"
 _loads = json.JSONDecoder().decode
@@ -80,15 +78,9 @@ class CompatProvider:
 
     # -- what the hooks return -------------------------------------------------------------------
     def info(self) -> ProviderInfo:
-        from modelplex_openai_compat.hooks import provider_info
+        from modelplex_openai_compat.plugin import provider_info
 
         return provider_info(self.config)
-
-    def hooks(self) -> Hooks:
-        """The hook functions a plugin module exports (see :func:`make_hooks`)."""
-        from modelplex_openai_compat.hooks import hooks_for
-
-        return hooks_for(self)
 
     def config_for(self, ctx: ProviderContext) -> CompatConfig:
         """The config for this configured provider; a generic provider derives it from settings."""

@@ -1,14 +1,12 @@
-"""The ``openai`` plugin module (entry point ``openai``): only hooks, built from the shared plumbing.
-
-Importing it imports no HTTP library; requests are made by what the hooks return. The provider is
-built on the first call, so discovery loads none of the plumbing.
-"""
+"""The ``openai`` plugin (entry point ``openai = "modelplex_openai.plugin:PLUGIN"``): a declaration.
+Importing it imports no HTTP library; the provider, which adds the Responses API to the shared
+plumbing, is built on the first call."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from modelplex_openai_compat.hooks import lazy_hooks
+from modelplex_openai_compat import compat_plugin
 
 from modelplex_openai.config import CONFIG, PROFILE
 
@@ -22,11 +20,4 @@ def _provider() -> OpenAIProvider:
     return OpenAIProvider(CONFIG, PROFILE)
 
 
-_hooks = lazy_hooks(CONFIG, PROFILE, _provider)
-
-modelplex_provider_info = _hooks.modelplex_provider_info
-modelplex_chat = _hooks.modelplex_chat
-modelplex_chat_stream = _hooks.modelplex_chat_stream
-modelplex_embed = _hooks.modelplex_embed
-modelplex_list_models = _hooks.modelplex_list_models
-modelplex_tool_codec = _hooks.modelplex_tool_codec
+PLUGIN = compat_plugin(CONFIG, PROFILE, provider=_provider)

@@ -32,7 +32,7 @@ def generic_url(ctx: ProviderContext, endpoint: str, model: str | None) -> str:
 CONFIG = CompatConfig(
     name="OpenAI-compatible server",
     description="any OpenAI-compatible server (LM Studio, vLLM, llama.cpp, Ollama, hosted APIs): "
-                "[providers.NAME] plugin = \"openai-compatible\", base_url = ...",
+                "[providers.NAME] plugin = \"openai-like\", base_url = ...",
     url=generic_url,
     requires_api_key=False,
 )

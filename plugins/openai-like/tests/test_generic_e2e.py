@@ -36,8 +36,8 @@ def serve() -> Iterator[Callable[..., ScriptedServer]]:
 def test_several_named_servers_at_once(serve: Any) -> None:
     lmstudio, vllm = serve(Reply.json(WHOLE)), serve(Reply.json({**WHOLE, "model": "llama"}))
     with modelplex.Client(providers={
-        "lmstudio": {"plugin": "openai-compatible", "base_url": lmstudio.url},
-        "vllm": {"plugin": "openai-compatible", "base_url": vllm.url, "api_key_env": "VLLM_KEY"},
+        "lmstudio": {"plugin": "openai-like", "base_url": lmstudio.url},
+        "vllm": {"plugin": "openai-like", "base_url": vllm.url, "api_key_env": "VLLM_KEY"},
     }, config_file=False, env={"VLLM_KEY": "vllm-secret-123456"}) as client:
         a = client.chat("lmstudio/qwen2.5-7b-instruct", "Hello")
         b = client.chat("vllm/llama", "Hello")
@@ -50,7 +50,7 @@ def test_several_named_servers_at_once(serve: Any) -> None:
 
 def test_a_configured_key_variable_that_is_unset_is_an_error_naming_it(serve: Any) -> None:
     server = serve(Reply.json(WHOLE))
-    with modelplex.Client(providers={"vllm": {"plugin": "openai-compatible", "base_url": server.url,
+    with modelplex.Client(providers={"vllm": {"plugin": "openai-like", "base_url": server.url,
                                               "api_key_env": "VLLM_KEY"}},
                           config_file=False, env={}) as client, pytest.raises(
             MissingCredentialsError, match="VLLM_KEY"):
@@ -59,7 +59,7 @@ def test_a_configured_key_variable_that_is_unset_is_an_error_naming_it(serve: An
 
 
 def test_a_name_without_a_base_url() -> None:
-    with modelplex.Client(providers={"nowhere": {"plugin": "openai-compatible"}},
+    with modelplex.Client(providers={"nowhere": {"plugin": "openai-like"}},
                           config_file=False, env={}) as client:
         with pytest.raises(ConfigurationError, match=r"no base URL.*\[providers.nowhere\]"):
             client.chat("nowhere/m", "Hello")
@@ -69,7 +69,7 @@ def test_a_name_without_a_base_url() -> None:
 def test_streaming_with_reasoning_and_a_tool_call_without_usage(serve: Any) -> None:
     """A local server that sends no usage: the final usage is an estimate, marked as one."""
     server = serve(Reply.stream(STREAM))
-    with modelplex.Client(providers={"local": {"plugin": "openai-compatible",
+    with modelplex.Client(providers={"local": {"plugin": "openai-like",
                                                "base_url": server.url,
                                                "profile": {"stream_usage": False}}},
                           config_file=False, env={}) as client, client.stream(
@@ -87,7 +87,7 @@ def test_streaming_with_reasoning_and_a_tool_call_without_usage(serve: Any) -> N
 
 def test_a_dropped_connection_mid_stream(serve: Any) -> None:
     server = serve(Reply.stream(STREAM, cut_after=2, chunked=False))
-    with modelplex.Client(providers={"local": {"plugin": "openai-compatible",
+    with modelplex.Client(providers={"local": {"plugin": "openai-like",
                                                "base_url": server.url}},
                           config_file=False, env={}) as client:
         seen: list[Any] = []
@@ -99,7 +99,7 @@ def test_a_dropped_connection_mid_stream(serve: Any) -> None:
 
 def test_list_models_of_every_configured_name(serve: Any) -> None:
     server = serve(Reply.json({"data": [{"id": "qwen", "max_model_len": 32768}]}))
-    with modelplex.Client(providers={"local": {"plugin": "openai-compatible",
+    with modelplex.Client(providers={"local": {"plugin": "openai-like",
                                                "base_url": server.url}},
                           config_file=False, env={}) as client:
         models = client.list_models("local")
@@ -115,7 +115,7 @@ def test_the_chat_command_with_a_configured_generic_provider(serve: Any, tmp_pat
     server = serve(Reply.stream([*STREAM, chunk(usage={"prompt_tokens": 9,
                                                        "completion_tokens": 6})]))
     config = tmp_path / "config.toml"
-    config.write_text(f'[providers.lmstudio]\nplugin = "openai-compatible"\n'
+    config.write_text(f'[providers.lmstudio]\nplugin = "openai-like"\n'
                       f'base_url = "{server.url}"\n', encoding="utf-8")
     env = cli_env(config, drop=("OPENAI_",))
     done = subprocess.run([modelplex_command(), "chat", "-m", "lmstudio/qwen2.5-7b-instruct",

@@ -1,4 +1,4 @@
-"""The provider contract for ``openai-compatible``, once per recorded server, each configured only
+"""The provider contract for ``openai-like``, once per recorded server, each configured only
 through settings (base URL, auth, query, profile), as a user would in the config file."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def error(name: str, kind: type[Exception], status: int, call: str = "chat") -> 
 
 
 class _Generic(ProviderContract):
-    provider = "openai-compatible"
+    provider = "openai-like"
     supports_streaming = True
     supports_tools = True
     supports_parallel_tool_calls = True
@@ -310,10 +310,10 @@ class TestOllamaLocal(_Generic):
 
         async def go() -> Any:
             async with self.client(Models()) as client:
-                return await client.list_models("openai-compatible")
+                return await client.list_models("openai-like")
 
         assert [(m.address, m.local) for m in asyncio.run(go())] == [
-            ("openai-compatible/qwen3", True)]
+            ("openai-like/qwen3", True)]
 
 
 class TestOllamaCloud(_Generic):

@@ -3,11 +3,11 @@
 ::
 
     [providers.lmstudio]
-    plugin = "openai-compatible"
+    plugin = "openai-like"
     base_url = "http://localhost:1234/v1"
 
     [providers.deepseek]
-    plugin = "openai-compatible"
+    plugin = "openai-like"
     base_url = "https://api.deepseek.com"
     api_key_env = "DEEPSEEK_API_KEY"
 
@@ -34,7 +34,7 @@ from modelplex_openai_compat import AuthStyle, CompatConfig, CompatProvider
 from modelplex import ModelInfo, ProviderContext
 from modelplex.errors import ConfigurationError
 
-_CONFIG_STATE = "modelplex_openai_compatible.config"
+_CONFIG_STATE = "modelplex_openai_like.config"
 
 
 def is_loopback(url: str | None) -> bool:

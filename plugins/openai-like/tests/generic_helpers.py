@@ -14,7 +14,7 @@ from modelplex import Message, Origin, Part, ReasoningPart, TextPart, Tool, Tool
 from modelplex_testing import Recording
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PROVIDER = "openai-compatible"
+PROVIDER = "openai-like"
 CODEC = OpenAIChatToolCodec()
 # Every request key a scenario must reproduce exactly (where the recording or the plugin has it).
 EXACT = ("model", "messages", "tools", "tool_choice", "stream", "stream_options", "response_format")
