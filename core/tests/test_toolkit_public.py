@@ -9,9 +9,9 @@ import modelplex.toolkit as toolkit
 
 EXPECTED = [
     "BadLineError", "NDJSONDecoder", "Reader", "SSEDecoder", "SSEEvent", "SSEHandler", "ToolCallIds",
-    "TruncatedLineError", "encode_each", "error_details", "error_for_status", "estimate",
+    "TruncatedLineError", "arguments_json", "encode_each", "error_details", "error_for_status", "estimate",
     "estimate_input", "interrupted", "is_object", "loads", "ndjson_stream", "parse_body", "path_text",
-    "read_json", "retry_after", "sse_stream", "tokens",
+    "read_json", "response_events", "retry_after", "sse_stream", "tokens",
 ]
 
 

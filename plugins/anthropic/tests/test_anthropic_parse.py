@@ -97,7 +97,7 @@ def test_the_response_format_tool_becomes_the_text() -> None:
 
 
 def test_missing_pieces() -> None:
-    with pytest.raises(ResponseParseError, match="no content list"):
+    with pytest.raises(ResponseParseError, match=r"content: missing \(expected array\)"):
         parse_message(a_plan(), {"type": "message"})
     response = parse_message(a_plan(), {"content": [], "stop_reason": None})
     assert response.usage == Usage(estimated=True) and response.finish_reason is FinishReason.OTHER

@@ -6,7 +6,8 @@ newline-delimited JSON in bytes cut anywhere (:class:`SSEDecoder`, :class:`NDJSO
 loop of a streamed reply (:func:`sse_stream`, :func:`ndjson_stream`), an HTTP error status and body as
 the right :class:`~modelplex.errors.APIStatusError` (:func:`error_for_status`, :func:`parse_body`,
 :func:`error_details`, :func:`retry_after`), tool-call ids as a wire takes them (:class:`ToolCallIds`),
-the per-tool encode loop (:func:`encode_each`) and a token estimate for replies that carry no usage
+the per-tool encode loop (:func:`encode_each`), a whole reply as stream events
+(:func:`response_events`) and a token estimate for replies that carry no usage
 (:func:`estimate`).
 
 Everything in ``__all__`` is the stable API. The names load on first use: importing
@@ -16,10 +17,12 @@ imports httpx until a stream is read.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modelplex._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from modelplex.toolkit.events import arguments_json, response_events
     from modelplex.toolkit.ids import ToolCallIds
     from modelplex.toolkit.jsonread import Reader, is_object, loads, path_text, read_json
     from modelplex.toolkit.ndjson import BadLineError, NDJSONDecoder, TruncatedLineError, ndjson_stream
@@ -44,6 +47,7 @@ _WHERE: dict[str, str] = {
     "SSEHandler": "stream",
     "ToolCallIds": "ids",
     "TruncatedLineError": "ndjson",
+    "arguments_json": "events",
     "encode_each": "tools",
     "error_details": "status",
     "error_for_status": "status",
@@ -56,6 +60,7 @@ _WHERE: dict[str, str] = {
     "parse_body": "status",
     "path_text": "jsonread",
     "read_json": "jsonread",
+    "response_events": "events",
     "retry_after": "status",
     "sse_stream": "stream",
     "tokens": "usage",
@@ -70,6 +75,7 @@ __all__ = [
     "SSEHandler",
     "ToolCallIds",
     "TruncatedLineError",
+    "arguments_json",
     "encode_each",
     "error_details",
     "error_for_status",
@@ -82,20 +88,11 @@ __all__ = [
     "parse_body",
     "path_text",
     "read_json",
+    "response_events",
     "retry_after",
     "sse_stream",
     "tokens",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'modelplex.toolkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"modelplex.toolkit.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -15,18 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from modelplex_openai_compat import error_details, parse_body, retry_after
-
-from modelplex.errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    ContextLengthExceededError,
-    ModelNotFoundError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-)
+from modelplex.errors import APIStatusError
+from modelplex.toolkit import error_details, error_for_status, parse_body
 
 ERROR_STATUS: Final[Mapping[str, int]] = {
     "invalid_request_error": 400,
@@ -40,7 +30,6 @@ ERROR_STATUS: Final[Mapping[str, int]] = {
     "timeout_error": 504,
     "overloaded_error": 529,
 }
-_MAX_MESSAGE: Final = 1000
 _CONTEXT_LENGTH: Final = re.compile(
     r"prompt is too long|exceed(?:s|ed)? (?:the )?context (?:limit|window)|context window"
     r"|input length and `max_tokens` exceed", re.IGNORECASE)
@@ -51,29 +40,16 @@ def map_error(provider: str, model: str | None, status: int, body: bytes,
     """The error for an HTTP error status and its body."""
     data = parse_body(body)
     text = body.decode("utf-8", errors="replace").strip()
-    message, code = error_details(data, text[:_MAX_MESSAGE] if text else (reason or "no error message"))
-    message = message[:_MAX_MESSAGE]
+    message, code = error_details(data, text or reason)
+    about_model = model is not None and "model" in message.lower()
     request_id = data.get("request_id") if isinstance(data, Mapping) else None
     if isinstance(request_id, str) and request_id:
-        message = f"{message} [request {request_id}]"
-    common: dict[str, Any] = {"provider": provider, "model": model, "status_code": status,
-                              "body": text[:_MAX_MESSAGE * 4] or None, "code": code}
-    if status in (401, 403):
-        return AuthenticationError(message, **common)
-    if status == 404:
-        if model is not None and "model" in message.lower():
-            return ModelNotFoundError(message, **common)
-        return NotFoundError(f"{message} (is the base URL right? ANTHROPIC_BASE_URL goes without /v1)",
-                             **common)
-    if status == 429:
-        return RateLimitError(message, retry_after=retry_after(headers or {}), **common)
-    if status in (408, 409) or status >= 500:
-        return ServerError(message, **common)
-    if 400 <= status < 500:
-        if status != 413 and _CONTEXT_LENGTH.search(message):
-            return ContextLengthExceededError(message, **common)
-        return BadRequestError(message, **common)
-    return APIStatusError(message, **common)
+        message = f"{message[:900]} [request {request_id[:90]}]"
+    if status == 404 and not about_model:
+        message = f"{message[:900]} (is the base URL right? ANTHROPIC_BASE_URL goes without /v1)"
+    return error_for_status(status, message, provider=provider, model=model, code=code, body=text,
+                            headers=headers, model_not_found=about_model,
+                            context_length=status != 413 and bool(_CONTEXT_LENGTH.search(message)))
 
 
 def stream_error(provider: str, model: str | None, data: Any) -> APIStatusError:

@@ -20,7 +20,6 @@ import re
 from collections.abc import Sequence
 
 import attrs
-from modelplex_openai_compat import ToolCallIds
 
 from modelplex import (
     ImagePart,
@@ -31,6 +30,7 @@ from modelplex import (
     ToolCallPart,
     ToolResultPart,
 )
+from modelplex.toolkit import ToolCallIds
 from modelplex_anthropic.api import Block, WireMessage
 from modelplex_anthropic.tools import AnthropicToolCodec
 

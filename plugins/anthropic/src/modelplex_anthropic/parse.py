@@ -17,7 +17,7 @@ from modelplex import (
     TextPart,
     Usage,
 )
-from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader, is_object
 from modelplex_anthropic.body import Plan
 from modelplex_anthropic.finish import map_stop_reason
 from modelplex_anthropic.tools import AnthropicToolCodec
@@ -31,7 +31,7 @@ def _count(raw: Mapping[str, Any], key: str) -> int:
 def usage_of(raw: Any) -> Usage | None:
     """Anthropic's counts are disjoint already: ``input_tokens`` excludes what was read from or
     written to the cache. Thinking is not counted apart, so it stays in ``output``."""
-    if type(raw) is not dict and (raw is None or not isinstance(raw, Mapping)):  # JSON gives dicts
+    if not is_object(raw):
         return None
     return Usage(input=_count(raw, "input_tokens"), cache_read=_count(raw, "cache_read_input_tokens"),
                  cache_write=_count(raw, "cache_creation_input_tokens"),
@@ -53,41 +53,46 @@ def origin_of(plan: Plan) -> Origin:
 
 
 def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
-    content = data.get("content")
-    if not isinstance(content, list):
-        raise ResponseParseError("the reply has no content list", provider=plan.provider,
-                                 model=plan.model, field="content")
+    """A whole reply as a :class:`~modelplex.ChatResponse`; what does not follow the format is a
+    :class:`~modelplex.errors.ResponseParseError` naming its JSON path (``content[1].input``)."""
+    read = Reader(provider=plan.provider, model=plan.model)
     origin: Origin | None = None
     parts: list[Part] = []
     warnings: list[ProviderWarning] = []
-    for block in content:
-        kind = block.get("type") if type(block) is dict or isinstance(block, Mapping) else None
+    for i, block in enumerate(read.array(data, "content")):
+        at = ("content", i)
+        kind = read.string(block, "type", at=at)
         if kind == "text":
-            text = str(block.get("text") or "")
+            text = read.optional_string(block, "text", at=at) or ""
             if parts and isinstance(parts[-1], TextPart):  # citations split text into many blocks
                 parts[-1] = TextPart(text=parts[-1].text + text)
             else:
                 parts.append(TextPart(text=text))
         elif kind == "thinking":
             origin = origin or origin_of(plan)
-            parts.append(ReasoningPart(text=str(block.get("thinking") or ""), origin=origin,
-                                       signature=block.get("signature") or None))
+            parts.append(ReasoningPart(text=read.optional_string(block, "thinking", at=at) or "",
+                                       origin=origin,
+                                       signature=read.optional_string(block, "signature", at=at) or None))
         elif kind == "redacted_thinking":
             origin = origin or origin_of(plan)
-            parts.append(ReasoningPart(text="", origin=origin, redacted_data=str(block.get("data"))))
-        elif kind == "tool_use" and block.get("name") == plan.format_tool:
-            parts.append(TextPart(text=json.dumps(block.get("input"), ensure_ascii=False)))
+            parts.append(ReasoningPart(text="", origin=origin,
+                                       redacted_data=read.string(block, "data", at=at)))
         elif kind == "tool_use":
-            parts.append(AnthropicToolCodec(provider=plan.provider).decode_tool_call(block))
+            name = read.string(block, "name", at=at)
+            read.string(block, "id", at=at)
+            if name == plan.format_tool:
+                parts.append(TextPart(text=json.dumps(block.get("input"), ensure_ascii=False)))
+            else:
+                parts.append(AnthropicToolCodec(provider=plan.provider).decode_tool_call(block))
         else:
             warnings.append(ProviderWarning(
                 code="ignored-content", field="content",
                 message=f"a content block of type {kind!r} is not understood here; it was left out"))
-    reason, raw_reason = finish_of(plan, data.get("stop_reason"))
-    model = data.get("model")
-    return ChatResponse(provider=plan.provider, model=model if isinstance(model, str) else plan.model,
+    reason, raw_reason = finish_of(plan, read.optional_string(data, "stop_reason"))
+    model = read.optional_string(data, "model")
+    return ChatResponse(provider=plan.provider, model=model or plan.model,
                         parts=parts, finish_reason=reason, raw_finish_reason=raw_reason,
-                        usage=usage_of(data.get("usage")) or Usage(estimated=True),
+                        usage=usage_of(read.optional_obj(data, "usage")) or Usage(estimated=True),
                         warnings=(*plan.warnings, *warnings) if warnings else plan.warnings,
-                        id=id_ if isinstance(id_ := data.get("id"), str) else None,
+                        id=read.optional_string(data, "id"),
                         raw=dict(data) if plan.include_raw else None)

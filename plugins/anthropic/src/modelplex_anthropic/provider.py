@@ -7,23 +7,20 @@ Every request goes through the pooled ``ctx.http`` client with ``x-api-key`` and
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
-
-from modelplex_openai_compat import response_events
 
 from modelplex import (
     ChatRequest,
     ChatResponse,
     ModelInfo,
     ProviderContext,
-    ProviderInfo,
     SecretHeaders,
     StreamEvent,
 )
-from modelplex.errors import APIStatusError, ConfigurationError, ResponseParseError
+from modelplex.errors import APIStatusError, ConfigurationError
+from modelplex.toolkit import Reader, is_object, read_json, response_events
 from modelplex_anthropic import api
 from modelplex_anthropic.body import Plan, build_plan
 from modelplex_anthropic.errors import map_error
@@ -37,10 +34,6 @@ if TYPE_CHECKING:
 
 _HEADERS, _STREAM_HEADERS = "modelplex_anthropic.headers", "modelplex_anthropic.stream_headers"
 _URL = "modelplex_anthropic.url:"
-
-
-def info() -> ProviderInfo:
-    return api.info()
 
 
 def url(ctx: ProviderContext, path: str) -> str:
@@ -72,16 +65,12 @@ def _error(provider: str, model: str | None, response: httpx.Response) -> APISta
 
 
 def _json(provider: str, model: str | None, response: httpx.Response) -> Mapping[str, Any]:
+    """The JSON object of a reply that was already read; an error status is raised as its error."""
     if response.status_code >= 400:
         raise _error(provider, model, response)
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        raise ResponseParseError(f"the reply (HTTP {response.status_code}) is not JSON: "
-                                 f"{response.text[:200]!r}", provider=provider, model=model) from None
-    if not isinstance(data, Mapping):
-        raise ResponseParseError("the reply is not a JSON object", provider=provider, model=model)
-    return data
+    data = read_json(response.content, provider=provider, model=model,
+                     what=f"the reply (HTTP {response.status_code})")
+    return Reader(provider=provider, model=model).obj(data)
 
 
 async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
@@ -126,7 +115,7 @@ async def list_models(ctx: ProviderContext) -> list[ModelInfo]:
         data = _json(ctx.name, None, response)
         items = data.get("data")
         for item in items if isinstance(items, list) else ():
-            found = model_info(ctx.name, item) if isinstance(item, Mapping) else None
+            found = model_info(ctx.name, item) if is_object(item) else None
             if found is not None:
                 out.append(found)
         last = data.get("last_id")

@@ -5,19 +5,18 @@ each block (``text``, ``tool_use``, ``thinking``, ``redacted_thinking``; deltas 
 ``input_json_delta``, ``thinking_delta``, ``signature_delta``) -> ``message_delta`` (stop reason,
 final usage) -> ``message_stop``. ``ping`` is ignored; an ``error`` event raises the mapped error after
 the events already delivered; a stream that ends before ``message_stop`` raises
-:class:`~modelplex.errors.StreamInterruptedError`.
+:class:`~modelplex.errors.StreamInterruptedError`. An event that does not follow the format raises a
+:class:`~modelplex.errors.ResponseParseError` naming the JSON path in the event
+(``content_block.name: expected string, got int``).
 """
 
 from __future__ import annotations
 
 import json
-import json.scanner
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from modelplex_openai_compat import SSEDecoder
-from modelplex_openai_compat.jsonwire import loads as _loads
 
 from modelplex import (
     Finished,
@@ -34,16 +33,13 @@ from modelplex import (
     WarningRaised,
 )
 from modelplex import parse_tool_arguments as parse_arguments
-from modelplex.errors import ResponseParseError, StreamInterruptedError
+from modelplex.toolkit import Reader, SSEEvent, interrupted, loads, sse_stream
 from modelplex_anthropic.body import Plan
 from modelplex_anthropic.errors import stream_error
 from modelplex_anthropic.parse import finish_of, usage_of
 
 if TYPE_CHECKING:
     import httpx
-    from modelplex_openai_compat import SSEEvent
-
-
 
 
 @attrs.define
@@ -56,26 +52,25 @@ class _Block:
 
 
 class StreamState:
-    """Folds the server's events into typed events; :attr:`done` after ``message_stop``."""
+    """Folds the server's events into typed events: the :class:`~modelplex.toolkit.SSEHandler` of
+    :func:`~modelplex.toolkit.sse_stream`, :attr:`done` after ``message_stop``."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.done = False
+        self._read = Reader(provider=plan.provider, model=plan.model)
         self._blocks: dict[int, _Block] = {}
         self._usage: dict[str, Any] = {}
-        self._stop_reason: Any = None
-
-    def _fail(self, message: str, field: str | None = None) -> ResponseParseError:
-        return ResponseParseError(message, provider=self.plan.provider, model=self.plan.model,
-                                  field=field)
+        self._stop_reason: str | None = None
 
     def event(self, sse: SSEEvent) -> list[StreamEvent]:
+        """The typed events of one server-sent event."""
         try:
-            data = _loads(sse.data)
+            data = loads(sse.data)
         except ValueError:
-            raise self._fail(f"a stream event is not JSON: {sse.data[:200]!r}") from None
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise self._fail(f"a stream event is not a JSON object: {sse.data[:200]!r}")
+            raise self._read.error(f"a stream event is not JSON: {sse.data[:200]!r}") from None
+        if type(data) is not dict:
+            data = self._read.obj(data)
         kind = data.get("type", sse.event)
         if kind == "content_block_delta":  # most events: a piece of text, the short way
             delta, index = data.get("delta"), data.get("index")
@@ -84,26 +79,33 @@ class StreamState:
                 text = delta.get("text")
                 if type(text) is str:
                     return [TextDelta(text=text)] if text else []
-        handler = _HANDLERS.get(str(kind))
+        handler = _HANDLERS.get(kind) if type(kind) is str else None
         return handler(self, data) if handler is not None else []  # ping, and events yet unknown
+
+    def end(self, broken: Exception | None, pending: bool) -> list[StreamEvent]:
+        """Nothing more after ``message_stop``; before it, the stream was cut off."""
+        if self.done:
+            return []
+        raise interrupted(provider=self.plan.provider, model=self.plan.model, broken=broken,
+                          pending=pending, before="message_stop") from broken
 
     # -- the message -----------------------------------------------------------------------------
     def _message_start(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        message = data.get("message")
-        message = message if isinstance(message, Mapping) else {}
-        usage = message.get("usage")
-        if isinstance(usage, Mapping):
+        read = self._read
+        message = read.obj(data, "message")
+        usage = read.optional_obj(message, "usage", at=("message",))
+        if usage is not None:
             self._usage.update(usage)
-        id_, model = message.get("id"), message.get("model")
-        return [ResponseStarted(id=id_ if isinstance(id_, str) else None,
-                                model=model if isinstance(model, str) else None)]
+        return [ResponseStarted(id=read.optional_string(message, "id", at=("message",)),
+                                model=read.optional_string(message, "model", at=("message",)))]
 
     def _message_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        delta = data.get("delta")
-        if isinstance(delta, Mapping) and delta.get("stop_reason") is not None:
-            self._stop_reason = delta["stop_reason"]
-        usage = data.get("usage")
-        if not isinstance(usage, Mapping):
+        read = self._read
+        reason = read.optional_string(data, "delta", "stop_reason")
+        if reason is not None:
+            self._stop_reason = reason
+        usage = read.optional_obj(data, "usage")
+        if usage is None:
             return []
         # Cumulative counts: the final output_tokens, and (from newer servers) the input counts.
         self._usage.update({k: v for k, v in usage.items() if v is not None})
@@ -119,54 +121,49 @@ class StreamState:
         raise stream_error(self.plan.provider, self.plan.model, data)
 
     # -- content blocks --------------------------------------------------------------------------
-    def _index(self, data: Mapping[str, Any]) -> int:
-        index = data.get("index")
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise self._fail(f"a {data.get('type')} event has no block index", "index")
-        return index
-
     def _block_start(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        index = self._index(data)
-        block = data.get("content_block")
-        block = block if isinstance(block, Mapping) else {}
-        kind = block.get("type")
+        read, at = self._read, ("content_block",)
+        index = read.integer(data, "index")
+        block = read.obj(data, "content_block")
+        kind = read.string(block, "type", at=at)
         if kind == "text":
             self._blocks[index] = _Block("text")
-            text = block.get("text")
-            return [TextDelta(text=text)] if isinstance(text, str) and text else []
+            text = read.optional_string(block, "text", at=at)
+            return [TextDelta(text=text)] if text else []
         if kind == "tool_use":
-            name = str(block.get("name") or "")
+            name = read.string(block, "name", at=at)
             state = _Block("format" if name == self.plan.format_tool else "tool",
-                           id=str(block.get("id") or ""), name=name, given=block.get("input"))
+                           id=read.string(block, "id", at=at), name=name, given=block.get("input"))
             self._blocks[index] = state
             if state.kind == "format":
                 return []
             return [ToolCallStarted(index=index, id=state.id, name=state.name)]
         if kind == "thinking":
-            self._blocks[index] = _Block("thinking", given=block.get("signature") or None)
-            text = block.get("thinking")
-            return [ReasoningDelta(text=text)] if isinstance(text, str) and text else []
+            self._blocks[index] = _Block("thinking",
+                                         given=read.optional_string(block, "signature", at=at) or None)
+            text = read.optional_string(block, "thinking", at=at)
+            return [ReasoningDelta(text=text)] if text else []
         if kind == "redacted_thinking":
             self._blocks[index] = _Block("redacted")
-            return [ReasoningDelta(redacted_data=str(block.get("data") or ""))]
+            return [ReasoningDelta(redacted_data=read.string(block, "data", at=at))]
         self._blocks[index] = _Block("other")
         return [WarningRaised(warning=ProviderWarning(
             code="ignored-content", field="content",
             message=f"a content block of type {kind!r} is not understood here; it was left out"))]
 
     def _block_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        index = self._index(data)
+        read, at = self._read, ("delta",)
+        index = read.integer(data, "index")
         block = self._blocks.get(index)
         if block is None:
-            raise self._fail(f"a delta for block {index}, which never started", "index")
-        delta = data.get("delta")
-        delta = delta if isinstance(delta, Mapping) else {}
-        kind = delta.get("type")
+            raise read.error(f"a delta for block {index}, which never started", "index")
+        delta = read.obj(data, "delta")
+        kind = read.string(delta, "type", at=at)
         if kind == "text_delta":
-            text = str(delta.get("text") or "")
+            text = read.optional_string(delta, "text", at=at)
             return [TextDelta(text=text)] if text else []
         if kind == "input_json_delta":
-            piece = str(delta.get("partial_json") or "")
+            piece = read.optional_string(delta, "partial_json", at=at)
             if not piece:
                 return []
             block.json.append(piece)
@@ -174,10 +171,10 @@ class StreamState:
                 return [TextDelta(text=piece)]
             return [ToolCallDelta(index=index, arguments=piece)] if block.kind == "tool" else []
         if kind == "thinking_delta":
-            text = str(delta.get("thinking") or "")
+            text = read.optional_string(delta, "thinking", at=at)
             return [ReasoningDelta(text=text)] if text else []
         if kind == "signature_delta":
-            signature = str(delta.get("signature") or "")
+            signature = read.optional_string(delta, "signature", at=at)
             if not signature:
                 return []
             block.given = None  # given here: no need to give the one from the start
@@ -185,7 +182,7 @@ class StreamState:
         return []  # citations_delta and deltas yet unknown
 
     def _block_stop(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        index = self._index(data)
+        index = self._read.integer(data, "index")
         block = self._blocks.pop(index, None)
         if block is None:
             return []
@@ -216,29 +213,7 @@ _HANDLERS = {
 }
 
 
-async def stream_events(plan: Plan, response: httpx.Response,
-                        warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
+def stream_events(plan: Plan, response: httpx.Response,
+                  warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
     """The typed events of a streaming reply, ending at ``message_stop``."""
-    import httpx
-
-    for warning in warnings:
-        yield WarningRaised(warning=warning)
-    decoder, state = SSEDecoder(), StreamState(plan)
-    feed, parse = decoder.feed, state.event
-    try:
-        async for chunk in response.aiter_bytes():
-            for sse in feed(chunk):
-                for event in parse(sse):
-                    yield event
-                if state.done:
-                    return
-    except httpx.TransportError as exc:
-        raise StreamInterruptedError(f"the connection broke mid-stream ({type(exc).__name__})",
-                                     provider=plan.provider, model=plan.model) from exc
-    for sse in decoder.close():
-        for event in state.event(sse):
-            yield event
-        if state.done:
-            return
-    why = "in the middle of an event" if decoder.pending else "before message_stop"
-    raise StreamInterruptedError(f"the stream ended {why}", provider=plan.provider, model=plan.model)
+    return sse_stream(response, StreamState(plan), first=[WarningRaised(warning=w) for w in warnings])

@@ -7,10 +7,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from modelplex_openai_compat import encode_each
-
 from modelplex import ProviderWarning, Tool, ToolCallPart, ToolChoice, ToolResultPart
 from modelplex.errors import ToolSchemaError
+from modelplex.toolkit import encode_each
 
 FORMAT = "anthropic"
 
