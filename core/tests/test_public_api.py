@@ -131,3 +131,8 @@ def test_import_discovery_of_every_plugin_and_a_client_load_nothing_heavy() -> N
     assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
     # importlib.metadata alone cost ~18 ms of this (it imports email, zipfile, csv, socket).
     assert sorted(m for m in loaded if m.split(".")[0] == "email" or m == "importlib.metadata") == []
+
+
+def test_the_command_loads_no_logging_or_http_before_it_runs() -> None:
+    loaded = _new_modules("import modelplex._cli")
+    assert sorted(m for m in loaded if m.split(".")[0] in (*HEAVY, "logging", "structlog")) == []
