@@ -80,9 +80,10 @@ def _skip_cookie_work(client: httpx.AsyncClient) -> None:
 
 
 # -- the aiohttp transport, with httpx's exceptions as httpx would raise them ---------------------------
-def _mapped(exc: BaseException) -> httpx.TransportError:
+def _mapped(exc: BaseException, request: httpx.Request | None) -> httpx.TransportError:
     """The httpx exception for an aiohttp one, as httpx's own transport would raise it (so that callers
-    can tell a refused connection from a timeout, or a server that hung up)."""
+    can tell a refused connection from a timeout, or a server that hung up), naming ``request`` as
+    httpx's do (errors report its method and URL)."""
     cls: type[httpx.TransportError]
     if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
         cls = httpx.ProxyError
@@ -98,7 +99,7 @@ def _mapped(exc: BaseException) -> httpx.TransportError:
         cls = httpx.ReadError
     else:  # the server hung up, sent a body cut short or something that is not HTTP
         cls = httpx.RemoteProtocolError
-    return cls(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    return cls(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, request=request)
 
 
 _FAILURES = (aiohttp.ClientError, TimeoutError)
@@ -108,10 +109,11 @@ class _Stream(httpx.AsyncByteStream):
     """A response body as aiohttp receives it. When the connection breaks, what had already arrived is
     given first, then the error (aiohttp alone would drop it and raise at once)."""
 
-    __slots__ = ("_response",)
+    __slots__ = ("_request", "_response")
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
         self._response = response
+        self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         content = self._response.content
@@ -122,13 +124,13 @@ class _Stream(httpx.AsyncByteStream):
             rest = _buffered(content)
             if rest:
                 yield rest
-            raise _mapped(exc) from exc
+            raise _mapped(exc, self._request) from exc
 
     async def aclose(self) -> None:
         try:
             await self._response.__aexit__(None, None, None)
         except _FAILURES as exc:
-            raise _mapped(exc) from exc
+            raise _mapped(exc, self._request) from exc
 
 
 def _buffered(content: aiohttp.StreamReader) -> bytes:
@@ -168,12 +170,12 @@ class Transport(AiohttpTransport):
                 proxy_headers=proxy.headers if proxy else None,
             ).__aenter__()
         except _FAILURES as exc:
-            raise _mapped(exc) from exc
+            raise _mapped(exc, request) from exc
         extensions = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
         return httpx.Response(status_code=response.status, headers=response.raw_headers,
-                              stream=_Stream(response), request=request, extensions=extensions)
+                              stream=_Stream(response, request), request=request, extensions=extensions)
 
 
     def _client_timeout(self, timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
@@ -198,7 +200,7 @@ class Transport(AiohttpTransport):
                                        timeout=self._client_timeout(timeouts)) as response:
                 content = await response.read()
         except _FAILURES as exc:
-            raise _mapped(exc) from exc
+            raise _mapped(exc, request) from exc
         extensions = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()

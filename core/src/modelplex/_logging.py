@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from modelplex._secret import MASK, Secret, scrub
+from modelplex._secret import MASK, Secret, is_secret_name, scrub_url
 
-_SECRET_KEYS = frozenset({"api_key", "api-key", "apikey", "authorization", "x-api-key", "x-goog-api-key",
-                          "token", "access_token", "password", "secret", "key"})
 _forced = False
 
 
@@ -21,18 +19,23 @@ def _clean(value: Any) -> Any:
     if isinstance(value, Secret):
         return MASK
     if isinstance(value, str):
-        return scrub(value)
+        return scrub_url(value)
+    if isinstance(value, BaseException):  # its message, as the error reports it, less secrets
+        return scrub_url(f"{type(value).__name__}: {value}")
     if isinstance(value, Mapping):
-        return {k: MASK if str(k).lower() in _SECRET_KEYS else _clean(v) for k, v in value.items()}
+        return {k: MASK if is_secret_name(str(k)) else _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(_clean(v) for v in value)
     return value
 
 
 def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """A structlog processor: masks secret-named keys, Secret values and key-shaped strings."""
+    """A structlog processor: masks the values of credential-named keys (``api_key``, ``Authorization``,
+    ``X-Auth-Token``...), Secret values, every registered secret and key-shaped strings; an exception
+    shows as its type and scrubbed message."""
     for key, value in list(event_dict.items()):
-        event_dict[key] = MASK if key.lower() in _SECRET_KEYS else _clean(value)
+        if key != "exc_info":  # left to the application's traceback renderer
+            event_dict[key] = MASK if is_secret_name(key) else _clean(value)
     return event_dict
 
 
@@ -48,4 +51,4 @@ def log(level: str, event: str, **fields: Any) -> None:
     if not (_forced or structlog.is_configured()):
         return
     cleaned = redact_secrets(None, level, dict(fields))
-    getattr(structlog.get_logger("modelplex"), level)(scrub(event), **cleaned)
+    getattr(structlog.get_logger("modelplex"), level)(scrub_url(event), **cleaned)
