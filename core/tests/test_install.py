@@ -83,6 +83,19 @@ def _cli(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return _run(venv / "venv" / "bin" / "modelplex", *args, env=env)
 
 
+def test_core_alone_starts_without_anything_heavy(venv: Path) -> None:
+    # Installed for real (not the workspace's editable copies): import, discovery and a client load
+    # no HTTP stack, no logging and no importlib.metadata (whose import alone cost ~18 ms).
+    code = ("import sys; import modelplex; c = modelplex.AsyncClient(); c.registry; "
+            "heavy = ('httpx', 'aiohttp', 'anyio', 'structlog', 'logging', 'email', 'importlib.metadata'); "
+            "print(sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
+    env["MODELPLEX_CONFIG"] = str(venv / "absent.toml")
+    done = _run(venv / "venv" / "bin" / "python", "-c", code, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_core_alone_lists_no_providers_then_a_built_plugin_appears_and_answers(venv: Path) -> None:
     alone = _cli(venv, "plugins")
     assert alone.returncode == 0, alone.stderr
