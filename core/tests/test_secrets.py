@@ -3,8 +3,8 @@
 The secrets: an API key, a token in a credential-named header of the ``headers`` setting
 (``X-Auth-Token``) and one in a header the ``secret_headers`` setting marks (``X-Custom``). A provider
 plugin that really talks HTTP (:class:`WirePlugin`) calls a loopback server that quotes every request
-header back in its answers (:class:`~secret_server.EchoServer`); :func:`find_secrets` then looks
-through the error's str, repr, args and attributes along its whole ``__cause__``/``__context__`` chain.
+header back in its answers (``modelplex_testing.echo_server``); :func:`find_secrets` then looks through
+the error's str, repr, args and attributes along its whole ``__cause__``/``__context__`` chain.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-from secret_server import EchoServer
 
 import modelplex
 from modelplex import (
@@ -47,6 +46,7 @@ from modelplex.errors import (
     TransportError,
 )
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
+from modelplex_testing.echo_server import EchoServer
 from modelplex_testing.secret_walk import find_secrets
 
 KEY = "mpx-wire-KEY-5f2a9c1e7b3d"
