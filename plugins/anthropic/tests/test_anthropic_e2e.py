@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelplex_openai_compat.testserver import Reply, ScriptedServer
 
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import RateLimitError, ServerError, StreamInterruptedError
 from modelplex_testing import cli_env, modelplex_command, serving
+from modelplex_testing.compat_server import Reply, ScriptedServer
 
 KEY = "sk-ant-e2e-test-key-0123456789abcdef"
 MODEL = "claude-sonnet-4-5"

@@ -29,12 +29,12 @@ from azure_helpers import (
     stream,
     warnings_of,
 )
-from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
 
 import modelplex
 from modelplex import FinishReason, ProviderWarning, TextDelta, Usage
 from modelplex.errors import BadRequestError
 from modelplex_testing import Replayer
+from modelplex_testing.compat_server import Reply, ScriptedServer, chunk
 
 RECORDED = "01_openai_deployment_chat_completions"
 SETTINGS = {"base_url": "https://pydanticai7521574644.openai.azure.com",

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from azure_helpers import KEY, USAGE, content_filter_400, prompt_filter_chunk, reply
-from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk, parallel_tool_calls
 
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import ModelNotFoundError, RateLimitError
 from modelplex_testing import cli_env, modelplex_command, serving
+from modelplex_testing.compat_server import Reply, ScriptedServer, chunk, parallel_tool_calls
 
 DEPLOYMENT_PATH = "/openai/deployments/my-deployment/chat/completions"
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from modelplex_gemini.tools import call_id
-from modelplex_openai_compat.testserver import Reply, ScriptedServer
 
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import AuthenticationError, RateLimitError, StreamInterruptedError
 from modelplex_testing import cli_env, modelplex_command, serving
+from modelplex_testing.compat_server import Reply, ScriptedServer
 
 KEY = "gemini-e2e-test-key-0123456789abcdef"
 USAGE = {"promptTokenCount": 40, "cachedContentTokenCount": 8, "candidatesTokenCount": 12,

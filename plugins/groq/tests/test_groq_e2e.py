@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelplex_openai_compat.testserver import Reply, ScriptedServer
 
 import modelplex
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.errors import BadRequestError, ModelNotFoundError, RateLimitError
 from modelplex_testing import cli_env, modelplex_command
+from modelplex_testing.compat_server import Reply, ScriptedServer
 
 KEY = "gsk_groq-e2e-key-0123456789abcdef"
 OSS = "openai/gpt-oss-120b"

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
 
 import modelplex
 from modelplex import FinishReason, Usage
 from modelplex.errors import ConfigurationError, MissingCredentialsError, StreamInterruptedError
 from modelplex_testing import cli_env, modelplex_command, serving
+from modelplex_testing.compat_server import Reply, ScriptedServer, chunk
 
 WHOLE = {"id": "r", "model": "qwen2.5-7b-instruct", "choices": [
     {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi there"}}],

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk, parallel_tool_calls
 
 import modelplex
 from modelplex import FinishReason, ImagePart, Message, TextPart, ToolCallPart, Usage
@@ -20,6 +19,7 @@ from modelplex.errors import (
     StreamInterruptedError,
 )
 from modelplex_testing import cli_env, modelplex_command, serving
+from modelplex_testing.compat_server import Reply, ScriptedServer, chunk, parallel_tool_calls
 
 KEY = "sk-e2e-test-key-0123456789abcdef"
 USAGE = {"prompt_tokens": 20, "completion_tokens": 12, "total_tokens": 32,

@@ -1,4 +1,5 @@
-"""The Modelplex test kit: the provider contract, recorded-traffic replay, strategies and a fake provider.
+"""The Modelplex test kit: the provider contract, recorded-traffic replay, strategies, a fake provider and
+loopback servers (the scripted OpenAI-compatible :class:`ScriptedServer`, the :class:`FaultServer`).
 
 Names load on first use: discovering the ``fake`` plugin (``modelplex_testing.fake``) must not import
 pytest and Hypothesis into every ``modelplex`` command.
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from modelplex_testing._cli import cli_env, modelplex_command
     from modelplex_testing._clients import fake_client
     from modelplex_testing._serving import serving
+    from modelplex_testing.compat_server import Received, Reply, ScriptedServer
     from modelplex_testing.contract import FAKE_KEY, Expect, ProviderContract, Scenario
     from modelplex_testing.faults import FaultServer
     from modelplex_testing.replay import ChunkedStream, Recording, Replayer, load_recordings, split_at
@@ -26,9 +28,12 @@ _WHERE = {
     "Expect": "contract",
     "FaultServer": "faults",
     "ProviderContract": "contract",
+    "Received": "compat_server",
     "Recording": "replay",
     "Replayer": "replay",
+    "Reply": "compat_server",
     "Scenario": "contract",
+    "ScriptedServer": "compat_server",
     "cli_env": "_cli",
     "fake_client": "_clients",
     "load_recordings": "replay",
@@ -44,9 +49,12 @@ __all__ = [
     "Expect",
     "FaultServer",
     "ProviderContract",
+    "Received",
     "Recording",
     "Replayer",
+    "Reply",
     "Scenario",
+    "ScriptedServer",
     "cli_env",
     "fake_client",
     "load_recordings",

@@ -1,7 +1,9 @@
 """A scripted OpenAI-compatible HTTP server on 127.0.0.1, for end-to-end and fault tests.
 
-Standard library only; it binds the loopback interface alone and serves a fixed script, so tests
-stay bounded and local::
+Standard library (and attrs) only, so the test kit serves it without the compat library; it binds
+the loopback interface alone and serves a fixed script, so tests stay bounded and local::
+
+    from modelplex_testing.compat_server import Reply, ScriptedServer, chunk
 
     with ScriptedServer([Reply.stream([chunk(content="Hi"), chunk(finish="stop")])]) as server:
         client = modelplex.Client(providers={"openai": {"base_url": server.url, "api_key": "k"}})
@@ -91,18 +93,22 @@ class Reply:
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **headers: str) -> Reply:
+        """``data`` as a whole JSON body."""
         return cls(status=status, body=json.dumps(data).encode(),
                    headers={"content-type": "application/json", **headers})
 
     @classmethod
     def text(cls, text: str, status: int, content_type: str = "text/plain", **headers: str) -> (
             Reply):
+        """A body of any content type: an error page, an HTML proxy reply, a JSON-ish text."""
         return cls(status=status, body=text.encode(), headers={"content-type": content_type,
                                                                **headers})
 
     @classmethod
     def stream(cls, chunks: Sequence[Mapping[str, Any] | str], *, done: bool = True,
                cut_after: int | None = None, chunked: bool = True, delay: float = 0.0) -> Reply:
+        """An SSE stream of ``chunks`` (objects as JSON, strings as they are), ending with
+        ``[DONE]`` unless ``done`` is false; cut off after ``cut_after`` events if given."""
         events = [f"data: {c if isinstance(c, str) else json.dumps(c)}\n\n".encode()
                   for c in chunks]
         if done:
@@ -122,6 +128,7 @@ class Received:
 
     @property
     def json(self) -> Any:
+        """The body decoded as JSON (``None`` if empty)."""
         return json.loads(self.body) if self.body else None
 
 
@@ -149,6 +156,7 @@ class ScriptedServer:
 
     @property
     def port(self) -> int:
+        """The port the server listens on (chosen by the system)."""
         return int(self._server.server_address[1])
 
     @property
@@ -167,6 +175,7 @@ class ScriptedServer:
         self._thread.join(timeout=5)
 
     def wait_disconnect(self, timeout: float = 5.0) -> bool:
+        """Whether the client hung up on a stream before its end, waiting up to ``timeout``."""
         return self.disconnected.wait(timeout)
 
     def _next(self, received: Received) -> Reply:

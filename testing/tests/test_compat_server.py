@@ -7,7 +7,8 @@ import socket
 
 import httpx
 import pytest
-from modelplex_openai_compat.testserver import Reply, ScriptedServer, chunk
+
+from modelplex_testing.compat_server import Reply, ScriptedServer, chunk
 
 
 def test_replies_in_order_then_the_last_repeats_and_routes_are_fixed() -> None:
