@@ -126,7 +126,7 @@ def test_no_usage_is_estimated_and_raw_is_kept_on_request() -> None:
 
 
 def test_not_a_reply() -> None:
-    with pytest.raises(ResponseParseError, match="not a JSON object"):
+    with pytest.raises(ResponseParseError, match=r"\$: expected object, got list"):
         ReplyParser("gemini", request("q")).chunk([1, 2])
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from modelplex_ollama.ndjson import BadLineError, NDJSONDecoder, TruncatedLineError
 from ollama_helpers import lines, recording
 
+from modelplex.toolkit import BadLineError, NDJSONDecoder, TruncatedLineError
 from modelplex_testing import strategies as mst
 
 BODY = recording("ollama/21_native_api_chat_stream").body_bytes()  # holds a 4-byte emoji

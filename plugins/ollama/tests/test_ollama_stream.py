@@ -60,7 +60,7 @@ def test_finish_reasons(reason: str | None, calls: bool, finish: FinishReason) -
 
 def test_what_is_not_a_reply_object() -> None:
     parser = StreamParser("ollama", "m")
-    with pytest.raises(ResponseParseError, match="not a JSON object"):
+    with pytest.raises(ResponseParseError, match=r"\$: expected object, got list"):
         parser.feed([1, 2])
     with pytest.raises(ModelNotFoundError, match="ollama/m"):
         parser.feed({"error": 'model "m" not found, try pulling it first'})

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
-
-from modelplex_openai_compat import estimate
 
 from modelplex import EmbedRequest, EmbedResponse, Message, ProviderContext
 from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader, estimate
 from modelplex_gemini.provider import headers, json_body, method_url, model_path
 from modelplex_gemini.request import merged
 
@@ -27,13 +25,18 @@ def embed_request(request: EmbedRequest, text: str) -> dict[str, Any]:
 
 
 def _vectors(ctx: ProviderContext, model: str, data: Any, expected: int) -> list[list[float]]:
-    items = data.get("embeddings") if isinstance(data, Mapping) else None
-    if not isinstance(items, list) or len(items) != expected or not all(
-            isinstance(i, Mapping) and isinstance(i.get("values"), list) for i in items):
-        got = len(items) if isinstance(items, list) else "no"
-        raise ResponseParseError(f"expected {expected} embeddings, got {got}", provider=ctx.name,
+    """The vectors of one batch's reply, in order; anything else names its JSON path."""
+    read = Reader(provider=ctx.name, model=model)
+    items = read.array(data, "embeddings")
+    if len(items) != expected:
+        raise ResponseParseError(f"expected {expected} embeddings, got {len(items)}", provider=ctx.name,
                                  model=model, field="embeddings")
-    return [[float(x) for x in item["values"]] for item in items]
+    vectors = []
+    for i, item in enumerate(items):
+        values = read.array(item, "values", at=("embeddings", i))
+        vectors.append([x if type(x) is float else float(read.number(x, at=("embeddings", i, "values", j)))
+                        for j, x in enumerate(values)])
+    return vectors
 
 
 async def embed(ctx: ProviderContext, request: EmbedRequest) -> EmbedResponse:

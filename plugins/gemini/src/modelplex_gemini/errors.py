@@ -17,20 +17,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from modelplex_openai_compat import parse_body, retry_after
+from modelplex.errors import APIStatusError
+from modelplex.toolkit import error_for_status, parse_body, retry_after
 
-from modelplex.errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    ContextLengthExceededError,
-    ModelNotFoundError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-)
-
-_MAX_MESSAGE = 1000
 _KEY_PARAM = re.compile(r"((?:[?&]|\b)(?:key|api_key|apikey)=)[^&\s\"'<>]+", re.IGNORECASE)
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED",
                            "API_KEY_HTTP_REFERRER_BLOCKED", "API_KEY_IP_ADDRESS_BLOCKED",
@@ -87,30 +76,30 @@ def map_error(provider: str, model: str | None, status: int, body: bytes,
     error = _error(parse_body(body)) or {}
     message = error.get("message")
     message = scrub_key_params(message) if isinstance(message, str) and message else (
-        text or reason_phrase or "no error message")
-    message = message[:_MAX_MESSAGE]
+        text or reason_phrase)
     reason, delay = _details(error)
     status_name = error.get("status") if isinstance(error.get("status"), str) else None
-    code = reason or status_name
-    common: dict[str, Any] = {"provider": provider, "model": model, "status_code": status,
-                              "body": text[:_MAX_MESSAGE * 4] or None, "code": code}
-    if reason in _AUTH_REASONS or status in (401, 403) or status_name in _AUTH_STATUSES:
-        return AuthenticationError(message, **common)
-    if status == 404 or status_name == "NOT_FOUND":
-        if "model" in message.lower():
-            return ModelNotFoundError(message, **common)
-        return NotFoundError(f"{message} (is the base URL right?)", **common)
-    if status == 429 or status_name == "RESOURCE_EXHAUSTED":
+    # What the body says outranks the HTTP status: a bad key is a 400 with API_KEY_INVALID.
+    if reason in _AUTH_REASONS or status_name in _AUTH_STATUSES:
+        as_status: int | None = 401
+    elif status_name == "NOT_FOUND":
+        as_status = 404
+    elif status_name == "RESOURCE_EXHAUSTED":
+        as_status = 429
+    else:
+        as_status = None
+    kind = as_status or status
+    about_model = "model" in (message or "").lower()
+    if kind == 404 and not about_model:
+        message = f"{(message or 'no error message')[:950]} (is the base URL right?)"
+    wait = None
+    if kind == 429:
         wait = delay if delay is not None else retry_after(headers or {})
-        return RateLimitError(message, retry_after=wait if wait is not None else _retry_in(message),
-                              **common)
-    if status in (408, 409) or status >= 500:
-        return ServerError(message, **common)
-    if 400 <= status < 500:
-        if _CONTEXT.search(message):
-            return ContextLengthExceededError(message, **common)
-        return BadRequestError(message, **common)
-    return APIStatusError(message, **common)
+        wait = wait if wait is not None else _retry_in(message or "")
+    return error_for_status(status, message or "", provider=provider, model=model,
+                            code=reason or status_name, body=text, as_status=as_status,
+                            model_not_found=about_model, wait=wait,
+                            context_length=bool(_CONTEXT.search(message or "")))
 
 
 def stream_error(provider: str, model: str | None, data: Mapping[str, Any]) -> APIStatusError:

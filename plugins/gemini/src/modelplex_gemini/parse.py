@@ -15,6 +15,8 @@ Parts of the first candidate, in order:
 
 The reply ends with :class:`UsageReported` and :class:`Finished` once a chunk carried a
 ``finishReason`` (or the prompt was blocked: ``promptFeedback.blockReason`` and no candidates).
+What does not follow the format is a :class:`~modelplex.errors.ResponseParseError` naming its JSON
+path (``candidates[0].content.parts[1].functionCall.name: expected string, got int``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-from modelplex_openai_compat import estimate
 
 from modelplex import (
     ChatRequest,
@@ -47,15 +47,14 @@ from modelplex import (
     UsageReported,
     WarningRaised,
 )
-from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader, estimate, is_object
 from modelplex_gemini.errors import stream_error
 from modelplex_gemini.finish import blocked, map_finish
 from modelplex_gemini.tools import call_id, usable_id
 from modelplex_gemini.usage import usage_from
 
-
-def _is_map(value: Any) -> bool:
-    return type(value) is dict or isinstance(value, Mapping)
+_CANDIDATE = ("candidates", 0)
+_PARTS = ("candidates", 0, "content", "parts")
 
 
 class ReplyParser:
@@ -78,64 +77,64 @@ class ReplyParser:
         self.usage: Mapping[str, Any] | None = None
         self.chars = {"text": 0, "reasoning": 0}
         self._warned: set[str] = set()
+        self.read = Reader(provider=provider, model=request.model)
 
     @property
     def done(self) -> bool:
         return self.finish_reason is not None or self.block is not None
 
     def chunk(self, data: Any) -> list[StreamEvent]:
-        # JSON gives dicts: ``type(x) is dict`` first spares most chunks the slower ABC check.
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise ResponseParseError("a response chunk is not a JSON object", provider=self.provider,
-                                     model=self.model)
+        """The events of one response object (a whole reply, or one chunk of a stream)."""
+        read = self.read
+        if type(data) is not dict:
+            data = read.obj(data)
         if "error" in data:
             raise stream_error(self.provider, self.model, data)
         events: list[StreamEvent] = []
-        response_id = data.get("responseId")
-        if response_id is not None and isinstance(response_id, str):
+        response_id = read.optional_string(data, "responseId")
+        if response_id is not None:
             self.response_id = response_id
         if not self.started:
             self.started = True
-            version = data.get("modelVersion")
             events.append(ResponseStarted(id=self.response_id or None,
-                                          model=version if isinstance(version, str) else None))
-        usage = data.get("usageMetadata")
-        if usage is not None and _is_map(usage):
+                                          model=read.optional_string(data, "modelVersion")))
+        usage = read.optional_obj(data, "usageMetadata")
+        if usage is not None:
             self.usage = usage
-        candidates = data.get("candidates")
-        candidate = candidates[0] if type(candidates) is list and candidates else None
-        if candidate is not None and _is_map(candidate):
-            content = candidate.get("content")
-            parts = content.get("parts") if content is not None and _is_map(content) else None
-            if type(parts) is list:
-                for part in parts:
-                    if _is_map(part):
-                        events += self.part(part)
-            finish = candidate.get("finishReason")
-            if finish is not None and isinstance(finish, str):
+        candidates = read.optional_array(data, "candidates")
+        if candidates:
+            candidate = read.obj(candidates, 0, at=("candidates",))
+            parts = read.optional_array(candidate, "content", "parts", at=_CANDIDATE)
+            for i, part in enumerate(parts or ()):
+                if type(part) is not dict:
+                    part = read.obj(part, at=(*_PARTS, i))
+                events += self.part(part, i)
+            finish = read.optional_string(candidate, "finishReason", at=_CANDIDATE)
+            if finish is not None:
                 self.finish_reason = finish
-                message = candidate.get("finishMessage")
-                self.finish_message = message if isinstance(message, str) else None
+                self.finish_message = read.optional_string(candidate, "finishMessage", at=_CANDIDATE)
         else:
-            feedback = data.get("promptFeedback")
-            reason = feedback.get("blockReason") if isinstance(feedback, Mapping) else None
-            if isinstance(reason, str):
-                assert isinstance(feedback, Mapping)
-                message = feedback.get("blockReasonMessage")
-                self.block = (reason, message if isinstance(message, str) else None)
+            feedback = read.optional_obj(data, "promptFeedback")
+            reason = read.optional_string(feedback, "blockReason", at=("promptFeedback",))
+            if reason is not None:
+                self.block = (reason, read.optional_string(feedback, "blockReasonMessage",
+                                                           at=("promptFeedback",)))
         return events
 
-    def part(self, part: Mapping[str, Any]) -> list[StreamEvent]:
+    def part(self, part: Mapping[str, Any], index: int = 0) -> list[StreamEvent]:
+        """The events of the candidate's part at ``index``."""
         text = part.get("text")
         if type(text) is str and len(part) == 1:  # the common part: text alone
             self.chars["text"] += len(text)
             return [TextDelta(text=text)] if text else []
-        signature = part.get("thoughtSignature")
-        signature = signature if isinstance(signature, str) and signature else None
-        if isinstance(part.get("functionCall"), Mapping):
-            return self.function_call(part["functionCall"], signature)
-        if isinstance(text, str):
-            if part.get("thought") is True:
+        read, at = self.read, (*_PARTS, index)
+        signature = read.optional_string(part, "thoughtSignature", at=at) or None
+        call = read.optional_obj(part, "functionCall", at=at)
+        if call is not None:
+            return self.function_call(call, signature, (*at, "functionCall"))
+        text = read.optional_string(part, "text", at=at)
+        if text is not None:
+            if read.optional_boolean(part, "thought", at=at) is True:
                 self.chars["reasoning"] += len(text)
                 return [ReasoningDelta(text=text, signature=signature)] if text or signature else []
             self.chars["text"] += len(text)
@@ -153,22 +152,24 @@ class ReplyParser:
             code="dropped-part", field="parts",
             message=f"Gemini sent a {kind!r} part, which Modelplex does not carry; it was left out"))]
 
-    def function_call(self, fc: Mapping[str, Any], signature: str | None) -> list[StreamEvent]:
-        index, name = self.calls, str(fc.get("name") or "")
+    def function_call(self, fc: Mapping[str, Any], signature: str | None,
+                      at: tuple[str | int, ...] = ()) -> list[StreamEvent]:
+        """The three events of a call, which Gemini sends whole."""
+        read = self.read
+        index, name = self.calls, read.string(fc, "name", at=at)
         self.calls += 1
-        given = fc.get("id")
-        id_ = str(given) if usable_id(given) and given not in self.call_ids else call_id(
+        given = read.optional_string(fc, "id", at=at)
+        id_ = given if given is not None and usable_id(given) and given not in self.call_ids else call_id(
             self.response_id, index, name)
         self.call_ids.add(id_)
-        args = fc.get("args")
-        arguments = dict(args) if isinstance(args, Mapping) else {}
-        raw = None if args is None or isinstance(args, Mapping) else json.dumps(args)
+        args = read.optional_obj(fc, "args", at=at)
+        arguments = dict(args) if args is not None else {}
         text = json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))
         self.chars["text"] += len(name) + len(text)
-        call = ToolCallPart(id=id_, name=name, arguments=arguments, raw_arguments=raw,
+        call = ToolCallPart(id=id_, name=name, arguments=arguments,
                             signature=signature, origin=self.origin if signature else None)
         return [ToolCallStarted(index=index, id=id_, name=name),
-                ToolCallDelta(index=index, arguments=raw if raw is not None else text),
+                ToolCallDelta(index=index, arguments=text),
                 ToolCallEnded(index=index, call=call)]
 
     def final_usage(self) -> Usage:
@@ -265,7 +266,7 @@ def _plain_reply(data: Any, provider: str, request: ChatRequest,
     if warning is not None:
         found.append(warning)
     meta = data.get("usageMetadata")
-    usage = (usage_from(meta) if meta is not None and _is_map(meta)
+    usage = (usage_from(meta) if meta is not None and is_object(meta)
              else estimate(request.messages, len(text), 0))
     version, response_id = data.get("modelVersion"), data.get("responseId")
     return ChatResponse(
@@ -281,5 +282,5 @@ def parse_events(data: Any, provider: str, request: ChatRequest,
     parser = ReplyParser(provider, request)
     events = parser.chunk(data)
     events += parser.finish()
-    raw = dict(data) if request.options.include_raw and isinstance(data, Mapping) else None
+    raw = dict(data) if request.options.include_raw and is_object(data) else None
     return response_from(events, provider, request, warnings, raw)

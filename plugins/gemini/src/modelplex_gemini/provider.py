@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from modelplex import ChatRequest, ChatResponse, ProviderContext, SecretHeaders, StreamEvent
-from modelplex.errors import APIStatusError, ResponseParseError
+from modelplex.errors import APIStatusError
+from modelplex.toolkit import read_json
 from modelplex_gemini.errors import map_error
 from modelplex_gemini.parse import ReplyParser, parse_reply
 from modelplex_gemini.request import build_body
@@ -48,7 +48,7 @@ def model_path(model: str) -> str:
 
 def method_url(ctx: ProviderContext, model: str, method: str) -> str:
     """Worked out once per configured provider, model and method (it depends on nothing else)."""
-    urls: dict[tuple[str, str], str] = ctx.state.setdefault(_URLS, {})
+    urls: dict[tuple[str, str], str] = ctx.memo(_URLS, dict)
     url = urls.get((model, method))
     if url is None:
         url = urls[(model, method)] = f"{api_root(ctx)}/{model_path(model)}:{method}"
@@ -72,23 +72,17 @@ def error(ctx: ProviderContext, model: str | None, response: httpx.Response) -> 
 
 
 def json_body(ctx: ProviderContext, model: str | None, response: httpx.Response) -> Any:
+    """The JSON of a reply that was already read; an error status is raised as its error."""
     if response.status_code >= 400:
         raise error(ctx, model, response)
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise ResponseParseError(f"the response (HTTP {response.status_code}) is not JSON: "
-                                 f"{response.text[:200]!r}", provider=ctx.name, model=model) from None
+    return read_json(response.content, provider=ctx.name, model=model,
+                     what=f"the response (HTTP {response.status_code})")
 
 
 async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
     body, warnings = build_body(request, ctx.name, codec(ctx))
     response = await ctx.post_json(method_url(ctx, request.model, "generateContent"), body, headers(ctx))
-    data = json_body(ctx, request.model, response)
-    if not isinstance(data, Mapping):
-        raise ResponseParseError("the response is not a JSON object", provider=ctx.name,
-                                 model=request.model)
-    return parse_reply(data, ctx.name, request, warnings)
+    return parse_reply(json_body(ctx, request.model, response), ctx.name, request, warnings)
 
 
 @asynccontextmanager

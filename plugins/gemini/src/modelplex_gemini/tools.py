@@ -10,10 +10,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from modelplex_openai_compat import encode_each
-
 from modelplex import ProviderWarning, Tool, ToolCallPart, ToolChoice, ToolResultPart
 from modelplex.errors import ToolSchemaError
+from modelplex.toolkit import encode_each
 from modelplex_gemini.schema import to_json_schema, translate
 
 FORMAT = "gemini"

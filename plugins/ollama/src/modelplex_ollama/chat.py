@@ -11,6 +11,7 @@ from modelplex import (
     ReasoningPart,
     TextPart,
 )
+from modelplex.toolkit import Reader
 from modelplex_ollama.api import OllamaAPI
 from modelplex_ollama.body import build_body
 from modelplex_ollama.reply import (
@@ -29,21 +30,21 @@ async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
     body, warnings = build_body(ctx.settings, request, stream=False, codec=codec)
     api = OllamaAPI.of(ctx)
     raw = await api.json("POST", "/api/chat", body=body, model=request.model)
-    data = checked(raw, ctx.name, request.model, where="reply")
-    message = message_of(data)
+    read = Reader(provider=ctx.name, model=request.model)
+    data = checked(raw, read, where="reply")
+    message = message_of(read, data)
     parts: list[Part] = []
-    thinking = text_of(message, "thinking")
+    thinking = text_of(read, message, "thinking")
     if thinking:
         parts.append(ReasoningPart(text=thinking, origin=Origin(provider=ctx.name, model=request.model)))
-    content = text_of(message, "content")
+    content = text_of(read, message, "content")
     if content:
         parts.append(TextPart(text=content))
-    calls = tool_calls_of(data, CallIds(), codec) if message.get("tool_calls") else []
+    calls = tool_calls_of(read, data, CallIds(), codec) if message.get("tool_calls") else []
     parts.extend(calls)
-    done_reason = data.get("done_reason")
-    model = data.get("model")
-    return ChatResponse(provider=ctx.name, model=model if isinstance(model, str) and model else request.model,
+    done_reason = read.optional_string(data, "done_reason")
+    return ChatResponse(provider=ctx.name, model=read.optional_string(data, "model") or request.model,
                         parts=parts, finish_reason=finish_of(done_reason, bool(calls)),
-                        raw_finish_reason=done_reason if isinstance(done_reason, str) else None,
+                        raw_finish_reason=done_reason,
                         usage=usage_of(data), warnings=warnings,
                         raw=dict(data) if request.options.include_raw else None)

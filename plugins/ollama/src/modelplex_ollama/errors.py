@@ -13,26 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# The shared error-body plumbing. modelplex-openai-compat ships no py.typed marker yet, so a check of
-# this package alone cannot see its types; checked with it, the ignore is unused (hence unused-ignore).
-from modelplex_openai_compat import (
-    error_details,
-    parse_body,
-    retry_after,
-)
-
-from modelplex.errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    ContextLengthExceededError,
-    ModelNotFoundError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-    TransportError,
-    UnsupportedFeatureError,
-)
+from modelplex.errors import APIStatusError, BadRequestError, TransportError, UnsupportedFeatureError
+from modelplex.toolkit import error_details, error_for_status, parse_body
 
 _MAX = 1000
 _NOT_SUPPORTED = re.compile(r"does not support (\w+)", re.IGNORECASE)
@@ -62,32 +44,27 @@ def map_error(provider: str, model: str | None, status: int, body: bytes,
               headers: Mapping[str, str] | None = None, reason: str = "") -> APIStatusError:
     """The error for one Ollama error answer, with Ollama's own message in it."""
     text = body.decode("utf-8", errors="replace").strip()
-    message, code = error_details(parse_body(body), text[:_MAX] or reason or "no error message")
+    message, code = error_details(parse_body(body), text or reason)
     message = message[:_MAX]
-    common: dict[str, Any] = {"provider": provider, "model": model, "status_code": status,
-                              "body": text[:_MAX * 4] or None, "code": code}
     unsupported = _NOT_SUPPORTED.search(message)
     if status in (401, 403):
-        return AuthenticationError(f"{message} (Ollama's cloud models need OLLAMA_API_KEY or "
-                                   "'ollama signin')", **common)
+        message = f"{message} (Ollama's cloud models need OLLAMA_API_KEY or 'ollama signin')"
+    missing_model = bool(model) and bool(_NOT_FOUND.search(message))
     if status == 404:
-        if model and _NOT_FOUND.search(message):
-            return ModelNotFoundError(f"{message}; {pull_hint(model)}", **common)
-        return NotFoundError(f"{message} (is the address of Ollama right?)", **common)
-    if status == 429:
-        return RateLimitError(message, retry_after=retry_after(headers or {}), **common)
-    if status in (408, 409) or status >= 500:
-        return ServerError(message, **common)
-    if unsupported:
+        message = (f"{message}; {pull_hint(model)}" if missing_model
+                   else f"{message} (is the address of Ollama right?)")
+    if unsupported and 400 <= status < 500 and status not in (401, 403, 404, 408, 409, 429):
         feature = unsupported.group(1).lower()
         what = _FEATURES.get(feature, feature)
         exc = ModelCapabilityError(f"{message}: this model cannot use {what}; pick a model that can "
-                                   f"(see 'modelplex ollama search {feature}')", **common)
+                                   f"(see 'modelplex ollama search {feature}')", provider=provider,
+                                   model=model, status_code=status, body=text[:_MAX * 4] or None,
+                                   code=code)
         exc.feature = feature
         return exc
-    if _CONTEXT.search(message):
-        return ContextLengthExceededError(message, **common)
-    return BadRequestError(message, **common)
+    return error_for_status(status, message, provider=provider, model=model, code=code, body=text,
+                            headers=headers, model_not_found=missing_model,
+                            context_length=bool(_CONTEXT.search(message)))
 
 
 def stream_error(provider: str, model: str | None, data: Any, *, where: str = "stream") -> APIStatusError:

@@ -27,10 +27,10 @@ import httpx
 import modelplex
 from modelplex import ProviderSettings
 from modelplex.errors import ModelplexError, ResponseParseError
+from modelplex.toolkit import ndjson_stream
 from modelplex_ollama.api import OllamaAPI
 from modelplex_ollama.config import base_url, base_url_from_env, normalize_host
 from modelplex_ollama.errors import stream_error
-from modelplex_ollama.ndjson import read_lines
 from modelplex_ollama.records import LocalModel, ModelDetails, PullProgress, RunningModel, UpdateResult
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
@@ -131,7 +131,8 @@ class OllamaManager:
 
         async with self.api.stream("POST", "/api/pull", body={"model": model, "stream": True},
                                    model=model) as response:
-            async for item in read_lines(response, self.api.provider, model):
+            async for item in ndjson_stream(response, provider=self.api.provider, model=model,
+                                            server="Ollama"):
                 if not isinstance(item, Mapping):
                     raise ResponseParseError("a line of /api/pull is not an object",
                                              provider=self.api.provider, model=model)

@@ -59,7 +59,7 @@ def model_info(provider: str, entry: Mapping[str, Any], show: Mapping[str, Any] 
 async def show_cached(ctx: ProviderContext, api: OllamaAPI, name: str, digest: str) -> (
         Mapping[str, Any] | None):
     """``/api/show`` for ``name``, kept by digest; ``None`` (logged) when it fails."""
-    cache: dict[str, Mapping[str, Any]] = ctx.state.setdefault(CACHE, {})
+    cache: dict[str, Mapping[str, Any]] = ctx.memo(CACHE, dict)
     if digest and digest in cache:
         return cache[digest]
     try:

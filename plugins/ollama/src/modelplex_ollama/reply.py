@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelplex import FinishReason, ToolCallPart, Usage
-from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader
 from modelplex_ollama.errors import stream_error
 from modelplex_ollama.tools import CallIds, OllamaToolCodec, arguments_json
 
+_MESSAGE = ("message",)
 _FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH}
 
 
@@ -32,36 +33,37 @@ def finish_of(done_reason: Any, called_tools: bool) -> FinishReason:
     return FinishReason.TOOL_CALLS if called_tools and reason is FinishReason.STOP else reason
 
 
-def checked(data: Any, provider: str, model: str, where: str = "stream") -> Mapping[str, Any]:
+def checked(data: Any, read: Reader, where: str = "stream") -> Mapping[str, Any]:
     """``data`` as a reply object; an ``{"error": ...}`` object raises its error."""
-    if type(data) is not dict and not isinstance(data, Mapping):  # JSON gives dicts: the ABC check last
-        raise ResponseParseError(f"Ollama sent {type(data).__name__}, not a JSON object",
-                                 provider=provider, model=model)
-    if data.get("error") is not None:
-        raise stream_error(provider, model, data, where=where)
-    return data
+    found = data if type(data) is dict else read.obj(data)
+    if found.get("error") is not None:
+        raise stream_error(read.provider, read.model, found, where=where)
+    return found
 
 
-def message_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    message = data.get("message")
-    return message if type(message) is dict or isinstance(message, Mapping) else {}
+def message_of(read: Reader, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The reply object's ``message`` (none is an empty one)."""
+    return read.optional_obj(data, "message") or {}
 
 
-def text_of(message: Mapping[str, Any], key: str) -> str:
-    value = message.get(key)
-    return value if isinstance(value, str) else ""
+def text_of(read: Reader, message: Mapping[str, Any], key: str) -> str:
+    """``message.<key>`` as text (none is empty)."""
+    return read.optional_string(message, key, at=_MESSAGE) or ""
 
 
-def tool_calls_of(data: Mapping[str, Any], ids: CallIds, codec: OllamaToolCodec) -> list[ToolCallPart]:
+def tool_calls_of(read: Reader, data: Mapping[str, Any], ids: CallIds,
+                  codec: OllamaToolCodec) -> list[ToolCallPart]:
     """The tool calls of one reply object, each with an id unique in the reply."""
-    wire = message_of(data).get("tool_calls")
+    wire = read.optional_array(message_of(read, data), "tool_calls", at=_MESSAGE)
+    stamp = data.get("created_at")
     out = []
-    for item in wire if isinstance(wire, list) else []:
-        if not isinstance(item, Mapping):
-            continue
+    for i, item in enumerate(wire or ()):
+        at = (*_MESSAGE, "tool_calls", i)
+        read.string(item, "function", "name", at=at)  # and with it, that both are objects
+        read.optional_string(item, "id", at=at)
         call = codec.decode_tool_call(item)
         args = call.raw_arguments if call.raw_arguments is not None else arguments_json(call.arguments)
-        out.append(ToolCallPart(id=ids.assign(item.get("id"), data.get("created_at"), call.name, args),
+        out.append(ToolCallPart(id=ids.assign(item.get("id"), stamp, call.name, args),
                                 name=call.name, arguments=call.arguments,
                                 raw_arguments=call.raw_arguments))
     return out

@@ -32,9 +32,9 @@ from modelplex import (
     WarningRaised,
 )
 from modelplex.errors import StreamInterruptedError
+from modelplex.toolkit import Reader, ndjson_stream
 from modelplex_ollama.api import OllamaAPI
 from modelplex_ollama.body import build_body
-from modelplex_ollama.ndjson import read_lines
 from modelplex_ollama.reply import (
     checked,
     finish_of,
@@ -56,8 +56,10 @@ class StreamParser:
         self.calls = 0
         self.done = False
         self._started = False
+        self._read = Reader(provider=provider, model=model)
 
     def feed(self, item: Any) -> list[StreamEvent]:
+        """The events of one object of the stream."""
         if self._started and type(item) is dict and item.get("done") is False and "error" not in item:
             message = item.get("message")
             # The common object, a piece of text and nothing else, the short way.
@@ -66,30 +68,29 @@ class StreamParser:
                 content = message.get("content")
                 if type(content) is str:
                     return [TextDelta(text=content)] if content else []
-        data = checked(item, self.provider, self.model)
+        read = self._read
+        data = checked(item, read)
         events: list[StreamEvent] = []
         if not self._started:
             self._started = True
-            model = data.get("model")
-            events.append(ResponseStarted(model=model if isinstance(model, str) and model else None))
-        message = message_of(data)
-        thinking = text_of(message, "thinking")
+            events.append(ResponseStarted(model=read.optional_string(data, "model") or None))
+        message = message_of(read, data)
+        thinking = text_of(read, message, "thinking")
         if thinking:
             events.append(ReasoningDelta(text=thinking))
-        content = text_of(message, "content")
+        content = text_of(read, message, "content")
         if content:
             events.append(TextDelta(text=content))
-        for call in tool_calls_of(data, self.ids, self.codec):
+        for call in tool_calls_of(read, data, self.ids, self.codec):
             index, self.calls = self.calls, self.calls + 1
             args = call.raw_arguments if call.raw_arguments is not None else arguments_json(call.arguments)
             events += [ToolCallStarted(index=index, id=call.id, name=call.name),
                        ToolCallDelta(index=index, arguments=args), ToolCallEnded(index=index, call=call)]
-        if data.get("done") is True:
+        if read.optional_boolean(data, "done") is True:
             self.done = True
-            reason = data.get("done_reason")
+            reason = read.optional_string(data, "done_reason")
             events += [UsageReported(usage=usage_of(data)),
-                       Finished(reason=finish_of(reason, self.calls > 0),
-                                raw_reason=reason if isinstance(reason, str) else None)]
+                       Finished(reason=finish_of(reason, self.calls > 0), raw_reason=reason)]
         return events
 
 
@@ -98,7 +99,8 @@ async def events(response: httpx.Response, parser: StreamParser,
     for warning in warnings:
         yield WarningRaised(warning=warning)
     feed = parser.feed
-    async for item in read_lines(response, parser.provider, parser.model):
+    async for item in ndjson_stream(response, provider=parser.provider, model=parser.model,
+                                    server="Ollama"):
         for event in feed(item):
             yield event
         if parser.done:
