@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from modelplex import ChatRequest, ToolCodec
+from modelplex.toolkit import Reader
 from modelplex_openai_compat.profile import Profile
 
 if TYPE_CHECKING:
@@ -24,3 +25,9 @@ class Call:
     codec: ToolCodec
     stages: Stages
     stream: bool = False
+    # Reads the reply: what is malformed raises ResponseParseError naming its JSON path.
+    read: Reader = attrs.field(init=False, repr=False, eq=False)
+
+    @read.default
+    def _reader(self) -> Reader:
+        return Reader(provider=self.provider, model=self.model)

@@ -15,10 +15,14 @@ from modelplex import (
     TextPart,
     ToolCallPart,
 )
-from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader, is_object
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.think import Kind, ThinkSplitter
 from modelplex_openai_compat.usage import estimate
+
+_EMPTY: Mapping[str, Any] = {}
+_CHOICE = ("choices", 0)
+_MESSAGE = ("choices", 0, "message")
 
 
 def content_runs(content: Any, warnings: list[ProviderWarning],
@@ -55,12 +59,46 @@ def content_runs(content: Any, warnings: list[ProviderWarning],
     return runs
 
 
-def reasoning_text(message: Mapping[str, Any], call: Call) -> str:
+def reasoning_text(message: Mapping[str, Any], call: Call, at: tuple[str | int, ...] = ()) -> str:
+    """The first non-empty reasoning field of the profile's in ``message`` (at ``at`` in the reply)."""
     for field in call.profile.reasoning_fields:
         value = message.get(field)
-        if isinstance(value, str) and value:
+        if value is None:
+            continue
+        if type(value) is not str:
+            call.read.string(message, field, at=at)  # raises, naming the field
+        if value:
             return value
     return ""
+
+
+def function_wire(read: Reader, function: Any, at: tuple[str | int, ...], *,
+                  whole: bool = True) -> Mapping[str, Any]:
+    """A call's ``function`` (at ``at``) checked for what a codec reads: an object with a string
+    ``name`` (required in a whole reply; a stream's later fragments have none) and ``arguments`` a
+    string or an object where given."""
+    checked = read.obj(function, at=at)
+    if whole:
+        read.string(checked, "name", at=at)
+    else:
+        read.optional_string(checked, "name", at=at)
+    arguments = checked.get("arguments")
+    if arguments is not None and type(arguments) is not str and not is_object(arguments):
+        read.fail(checked, ("arguments",), at, "string or object")
+    return checked
+
+
+def tool_call_wire(read: Reader, wire: Any, at: tuple[str | int, ...], *,
+                   whole: bool = True) -> Mapping[str, Any]:
+    """``wire``, one of ``tool_calls`` (at ``at``), checked for what a codec reads: an object with a
+    string ``id`` where given and a ``function`` (:func:`function_wire`; a stream's fragments may
+    leave it out)."""
+    checked = read.obj(wire, at=at)
+    read.optional_string(checked, "id", at=at)
+    function = checked.get("function")
+    if function is not None or whole:
+        function_wire(read, function, (*at, "function"), whole=whole)
+    return checked
 
 
 def unique_ids(calls: list[ToolCallPart], warnings: list[ProviderWarning]) -> list[ToolCallPart]:
@@ -102,56 +140,59 @@ def parse_response(call: Call, data: Mapping[str, Any]) -> ChatResponse:
     """The reply in ``choices[0]``: reasoning, then text, then tool calls; usage and finish reason.
 
     Reasoning parts get the origin ``(provider, requested model)``, the pair they are replayed to.
-    A response without usage gets an estimate marked ``estimated=True``.
+    A response without usage gets an estimate marked ``estimated=True``. What does not follow the
+    format is a :class:`~modelplex.errors.ResponseParseError` naming its JSON path
+    (``choices[0].message.tool_calls[1].function: expected object, got str``).
     """
-    choices = data.get("choices")
-    if type(choices) is not list or not choices or (  # JSON gives dicts: the ABC's check last
-            type(choices[0]) is not dict and not isinstance(choices[0], Mapping)):
-        raise ResponseParseError("the response has no choices", provider=call.provider,
-                                 model=call.model, field="choices")
-    choice = choices[0]
-    message = choice.get("message") or {}
-    warnings: list[ProviderWarning] = []
+    read = call.read
+    choices = read.array(data, "choices")
+    if not choices:
+        raise read.error("the reply has no choices", "choices")
+    choice = read.obj(choices, 0, at=("choices",))
+    message = read.optional_obj(choice, "message", at=_CHOICE) or _EMPTY
     content = message.get("content")
+    tool_calls = read.optional_array(message, "tool_calls", at=_MESSAGE)
+    refusal = read.optional_string(message, "refusal", at=_MESSAGE)
+    legacy = read.optional_obj(message, "function_call", at=_MESSAGE)
+    reasoning = reasoning_text(message, call, _MESSAGE)
+    warnings: list[ProviderWarning] = []
     calls: list[ToolCallPart] = []
-    if (type(content) is str and not call.profile.think_tags and not message.get("tool_calls")
-            and not message.get("refusal") and not message.get("function_call")
-            and not reasoning_text(message, call)):
+    if (type(content) is str and not call.profile.think_tags and not tool_calls and not refusal
+            and not legacy and not reasoning):
         parts: list[Part] = [TextPart(text=content)] if content else []  # the common reply: text
     else:
         runs: list[tuple[Kind, str]] = []
-        reasoning = reasoning_text(message, call)
         if reasoning:
             runs.append(("reasoning", reasoning))
         think = ThinkSplitter() if call.profile.think_tags else None
         runs += content_runs(content, warnings, think)
         if think is not None:
             runs += think.flush()
-        refusal = message.get("refusal")
-        if isinstance(refusal, str) and refusal:
+        if refusal:
             runs.append(("text", refusal))
             warnings.append(ProviderWarning(code="refusal", field="refusal",
                                             message="the model refused; its explanation is the text"))
         parts = _join(runs, Origin(provider=call.provider, model=call.model))
 
-        wire_calls = list(message.get("tool_calls") or [])
-        legacy = message.get("function_call")
-        if isinstance(legacy, Mapping):
-            wire_calls.append({"id": None, "function": legacy})
-        calls = unique_ids([call.codec.decode_tool_call(c) for c in wire_calls], warnings)
+        decode = call.codec.decode_tool_call
+        wire_calls = [decode(tool_call_wire(read, wire, (*_MESSAGE, "tool_calls", i)))
+                      for i, wire in enumerate(tool_calls or ())]
+        if legacy is not None:
+            function_wire(read, legacy, (*_MESSAGE, "function_call"))
+            wire_calls.append(decode({"id": None, "function": legacy}))
+        calls = unique_ids(wire_calls, warnings)
         parts.extend(calls)
 
-    raw_finish = choice.get("finish_reason")
+    raw_finish = read.optional_string(choice, "finish_reason", at=_CHOICE)
     usage = call.stages.parse_usage(data)
     if usage is None:
         out_chars = sum(len(p.text) for p in parts if isinstance(p, TextPart))
         out_chars += sum(len(c.raw_arguments or str(c.arguments)) for c in calls)
         usage = estimate(call.request.messages, out_chars,
                          sum(len(p.text) for p in parts if isinstance(p, ReasoningPart)))
-    id_ = data.get("id")
     return ChatResponse(
-        provider=call.provider, model=str(data.get("model") or call.model), parts=parts,
-        finish_reason=call.stages.map_finish_reason(raw_finish),
-        raw_finish_reason=raw_finish if isinstance(raw_finish, str) else None,
-        usage=usage, warnings=warnings, id=id_ if isinstance(id_, str) else None,
+        provider=call.provider, model=read.optional_string(data, "model") or call.model,
+        parts=parts, finish_reason=call.stages.map_finish_reason(raw_finish),
+        raw_finish_reason=raw_finish, usage=usage, warnings=warnings,
+        id=read.optional_string(data, "id"),
         raw=dict(data) if call.request.options.include_raw else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from modelplex import (
     WarningRaised,
 )
 from modelplex.errors import ModelplexError, ResponseParseError, StreamInterruptedError
+from modelplex.toolkit import is_object
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.config import CompatConfig
 from modelplex_openai_compat.errors import ErrorResponse
@@ -91,22 +92,14 @@ class CompatProvider:
         overrides: Any = ctx.settings.options.get("profile")
         if overrides is None:
             return self.profile
-        cached = ctx.state.get(_PROFILE_STATE)
-        if cached is None:
-            cached = ctx.state[_PROFILE_STATE] = self.profile.updated(overrides, provider=ctx.name)
-        assert isinstance(cached, Profile)
-        return cached
+        return ctx.memo(_PROFILE_STATE, lambda: self.profile.updated(overrides, provider=ctx.name))
 
     def codec(self, ctx: ProviderContext) -> ToolCodec:
         return self.stages.tool_codec(self.profile_for(ctx), ctx.name)
 
     def prepared(self, ctx: ProviderContext) -> Prepared:
         """:class:`Prepared` for ``ctx``, built on its first call (:meth:`ProviderContext.memo`)."""
-        try:
-            prepared: Prepared = ctx.state[_PREPARED_STATE]
-        except KeyError:
-            prepared = ctx.state[_PREPARED_STATE] = self.prepare(ctx)
-        return prepared
+        return ctx.memo(_PREPARED_STATE, lambda: self.prepare(ctx))
 
     def prepare(self, ctx: ProviderContext) -> Prepared:
         profile = self.profile_for(ctx)
@@ -155,7 +148,7 @@ class CompatProvider:
         url = self.config_for(ctx).url(ctx, "chat/completions", request.model)
         response = await ctx.post_json(url, body, self.prepared(ctx).headers)
         data = self.json_body(ctx, request.model, response)
-        if type(data) is not dict and not isinstance(data, Mapping):  # JSON gives dicts: the ABC last
+        if not is_object(data):
             raise ResponseParseError("the response is not a JSON object", provider=ctx.name,
                                      model=request.model)
         result = call.stages.parse_response(call, data)
@@ -189,7 +182,7 @@ class CompatProvider:
         content_type = response.headers.get("content-type", "")
         if "event-stream" not in content_type and "json" in content_type:
             # A server that ignored "stream": true and answered whole.
-            data = json.loads(await response.aread())
+            data = call.read.json(await response.aread())
             for event in response_events(call.stages.parse_response(call, data)):
                 yield event
             return

@@ -33,10 +33,16 @@ from modelplex import (
 )
 from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.errors import ResponseParseError
+from modelplex.toolkit import is_object
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.errors import stream_error
 from modelplex_openai_compat.jsonwire import loads as _loads
-from modelplex_openai_compat.parse import content_runs, reasoning_text
+from modelplex_openai_compat.parse import (
+    content_runs,
+    function_wire,
+    reasoning_text,
+    tool_call_wire,
+)
 from modelplex_openai_compat.sse import SSEEvent
 from modelplex_openai_compat.think import Kind, ThinkSplitter
 from modelplex_openai_compat.usage import estimate
@@ -77,23 +83,39 @@ class StreamState:
 
     # -- chunks ----------------------------------------------------------------------------------
     def chunk(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
+        """The events of one chunk; what does not follow the format is a
+        :class:`~modelplex.errors.ResponseParseError` naming its JSON path in the chunk."""
         out: list[StreamEvent] = []
+        read = self.call.read
         if not self.started and (chunk.get("id") or chunk.get("model")):
             self.started = True
-            out.append(ResponseStarted(id=_str(chunk.get("id")), model=_str(chunk.get("model"))))
+            out.append(ResponseStarted(id=read.optional_string(chunk, "id") or None,
+                                       model=read.optional_string(chunk, "model") or None))
         # The default stage finds nothing in a chunk without usage: most chunks skip the call.
         if self._custom_usage or "usage" in chunk or "x_groq" in chunk:
             usage = self.call.stages.parse_usage(chunk)
             if usage is not None:
                 self.usage = usage
-        for choice in chunk.get("choices") or ():
-            if type(choice) is not dict and not isinstance(choice, Mapping):
-                continue
-            if choice.get("index", 0) not in (0, None):
+        choices = chunk.get("choices")
+        if choices is None:
+            return out
+        if type(choices) is not list:
+            read.array(chunk, "choices")  # raises, naming the field
+        for i, choice in enumerate(choices):
+            if type(choice) is not dict and not is_object(choice):
+                read.obj(choice, at=("choices", i))
+            index = choice.get("index")
+            if index is not None and index != 0:
+                if type(index) is not int:
+                    read.integer(choice, "index", at=("choices", i))  # raises, naming the field
                 out += self._warn_once("extra-choices", "choices", "only the first choice is read; "
                                        "the others were left out")
                 continue
-            delta = choice.get("delta") or _EMPTY
+            delta = choice.get("delta")
+            if delta is None:
+                delta = _EMPTY
+            elif type(delta) is not dict and not is_object(delta):
+                read.obj(delta, at=("choices", i, "delta"))
             content = delta.get("content")
             # The common chunk, a piece of text and nothing else, the short way.
             if (type(content) is str and self.think is None
@@ -102,34 +124,40 @@ class StreamState:
                     self._chars["text"] += len(content)
                     out.append(TextDelta(text=content))
             else:
-                out += self._delta(delta)
+                out += self._delta(delta, ("choices", i, "delta"))
             finish = choice.get("finish_reason")
-            if finish and isinstance(finish, str):
-                self.finish_reason = finish
-                out += self.end_calls()
+            if finish is not None:
+                if type(finish) is not str:
+                    read.string(choice, "finish_reason", at=("choices", i))  # raises, naming it
+                if finish:
+                    self.finish_reason = finish
+                    out += self.end_calls()
         return out
 
-    def _delta(self, delta: Mapping[str, Any]) -> list[StreamEvent]:
+    def _delta(self, delta: Mapping[str, Any], at: tuple[str | int, ...]) -> list[StreamEvent]:
+        read = self.call.read
         out: list[StreamEvent] = []
         runs: list[tuple[Kind, str]] = []
-        reasoning = reasoning_text(delta, self.call)
+        reasoning = reasoning_text(delta, self.call, at)
         if reasoning:
             runs.append(("reasoning", reasoning))
         warnings: list[ProviderWarning] = []
         runs += content_runs(delta.get("content"), warnings, self.think)
-        refusal = delta.get("refusal")
-        if isinstance(refusal, str) and refusal:
+        refusal = read.optional_string(delta, "refusal", at=at)
+        if refusal:
             runs.append(("text", refusal))
             out += self._warn_once("refusal", "refusal", "the model refused; its explanation is "
                                    "the text")
         out += [WarningRaised(warning=w) for w in warnings]
         out += self._runs(runs)
-        for tc in delta.get("tool_calls") or ():
-            if isinstance(tc, Mapping):
-                out += self._tool_call(tc)
-        legacy = delta.get("function_call")
-        if isinstance(legacy, Mapping):
-            out += self._tool_call({"index": -1, "id": None, "function": legacy})
+        for j, tc in enumerate(read.optional_array(delta, "tool_calls", at=at) or ()):
+            tc_at = (*at, "tool_calls", j)
+            tool_call_wire(read, tc, tc_at, whole=False)
+            out += self._tool_call(tc, read.optional_integer(tc, "index", at=tc_at))
+        legacy = read.optional_obj(delta, "function_call", at=at)
+        if legacy is not None:
+            function_wire(read, legacy, (*at, "function_call"), whole=False)
+            out += self._tool_call({"id": None, "function": legacy}, -1)
         return out
 
     def _runs(self, runs: list[tuple[Kind, str]]) -> list[StreamEvent]:
@@ -164,9 +192,9 @@ class StreamState:
             self._by_id.setdefault(id_, slot)
         return slot
 
-    def _tool_call(self, tc: Mapping[str, Any]) -> list[StreamEvent]:
-        fn = tc.get("function") or {}
-        wire_index = tc.get("index") if isinstance(tc.get("index"), int) else None
+    def _tool_call(self, tc: Mapping[str, Any], wire_index: int | None) -> list[StreamEvent]:
+        """One fragment, checked by :func:`tool_call_wire` already."""
+        fn = tc.get("function") or _EMPTY
         id_, name = _str(tc.get("id")), _str(fn.get("name")) or ""
         args = fn.get("arguments")
         if isinstance(args, Mapping):
@@ -257,7 +285,7 @@ def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[
         raise stream_error(call.provider, call.model,
                            chunk if isinstance(chunk, Mapping) and "error" in chunk
                            else {"error": chunk}, call.stages.map_error)
-    if type(chunk) is not dict and not isinstance(chunk, Mapping):
+    if type(chunk) is not dict and not is_object(chunk):
         raise ResponseParseError("a stream event is not a JSON object", provider=call.provider,
                                  model=call.model)
     if chunk.get("error"):
