@@ -71,7 +71,9 @@ class StreamState:
             raise self._read.error(f"a stream event is not JSON: {sse.data[:200]!r}") from None
         if type(data) is not dict:
             data = self._read.obj(data)
-        kind = data.get("type", sse.event)
+        kind = data.get("type")
+        if type(kind) is not str:
+            kind = self._read.optional_string(data, "type") or sse.event
         if kind == "content_block_delta":  # most events: a piece of text, the short way
             delta, index = data.get("delta"), data.get("index")
             if (type(delta) is dict and delta.get("type") == "text_delta" and type(index) is int
@@ -79,7 +81,7 @@ class StreamState:
                 text = delta.get("text")
                 if type(text) is str:
                     return [TextDelta(text=text)] if text else []
-        handler = _HANDLERS.get(kind) if type(kind) is str else None
+        handler = _HANDLERS.get(kind)
         return handler(self, data) if handler is not None else []  # ping, and events yet unknown
 
     def end(self, broken: Exception | None, pending: bool) -> list[StreamEvent]:
