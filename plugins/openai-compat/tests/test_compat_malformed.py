@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -15,7 +15,10 @@ from modelplex_openai_compat import CompatConfig, Profile, compat_plugin
 
 from modelplex import AsyncClient
 from modelplex.errors import ModelplexError, ResponseParseError
-from modelplex_testing.malformed import Corruption, corruptions, json_type, matches, parse_failure
+from modelplex_testing.corrupt import Corruption, corruptions
+from modelplex_testing.malformed import shape, skipping, verdict
+
+T = TypeVar("T")
 
 # Where the parser insists on a JSON type (the types it takes there): a value of another type is
 # refused naming exactly that path. Elsewhere a wrong type may be ignored, warned about or refused.
@@ -75,27 +78,6 @@ def _chat_fixtures(streamed: bool) -> list[str]:
     return out
 
 
-def _expected(broken: Corruption, types: dict[str, set[str]],
-              required: tuple[str, ...]) -> bool:
-    """Whether the parser must refuse ``broken``, naming its path exactly."""
-    if broken.missing:
-        return any(matches(broken.path, pattern) for pattern in required)
-    return any(matches(broken.path, pattern) and json_type(broken.replacement) not in allowed
-               for pattern, allowed in types.items())
-
-
-def _check(broken: Corruption, outcome: BaseException | None, types: dict[str, set[str]],
-           required: tuple[str, ...]) -> str | None:
-    if outcome is None:
-        return f"{broken.describe()}: accepted" if _expected(broken, types, required) else None
-    problem = parse_failure(outcome, broken)
-    if problem is None and _expected(broken, types, required):
-        field = getattr(outcome, "field", None)
-        if field != broken.where:
-            return f"{broken.describe()}: named {field!r}, not the path broken: {outcome}"
-    return problem
-
-
 class _Wire:
     """One client whose provider ``acme`` answers every request with :attr:`reply`."""
 
@@ -109,21 +91,20 @@ class _Wire:
                            providers={"acme": {"api_key": KEY, "transport": transport}})
 
 
-def _replay(wire: _Wire, cases: Iterator[tuple[Corruption, httpx.Response]],
-            run: Callable[[AsyncClient], Any]) -> list[tuple[Corruption, BaseException | None]]:
-    async def go() -> list[tuple[Corruption, BaseException | None]]:
-        outcomes: list[tuple[Corruption, BaseException | None]] = []
+def _replay(wire: _Wire, cases: Iterable[tuple[T, httpx.Response]],
+            run: Callable[[AsyncClient], Any]) -> list[tuple[T, BaseException | None]]:
+    """Each case's reply served in turn to ``run``: what it raised, or ``None``."""
+    async def go() -> list[tuple[T, BaseException | None]]:
+        outcomes: list[tuple[T, BaseException | None]] = []
         async with wire.client() as client:
-            for broken, reply in cases:
+            for case, reply in cases:
                 wire.reply = reply
                 try:
                     await run(client)
-                except ModelplexError as exc:
-                    outcomes.append((broken, exc))
-                except Exception as exc:  # a raw error is a finding: recorded, not raised
-                    outcomes.append((broken, exc))
+                except Exception as exc:  # raw errors too: they are what this test looks for
+                    outcomes.append((case, exc))
                 else:
-                    outcomes.append((broken, None))
+                    outcomes.append((case, None))
         return outcomes
 
     return asyncio.run(go())
@@ -142,27 +123,17 @@ async def _stream(client: AsyncClient) -> None:
 @pytest.mark.parametrize("name", _chat_fixtures(streamed=False))
 def test_every_broken_field_of_a_reply_is_read_or_named(name: str) -> None:
     body = _load(name)["response"]["body"]
-    cases = ((broken, httpx.Response(200, json=broken.document))
-             for broken in corruptions(body, skip=SKIP))
+    cases = ((case, httpx.Response(200, json=case.data)) for case in skipping(corruptions(body), SKIP))
     outcomes = _replay(_Wire(), cases, _chat)
     assert len(outcomes) > 20
-    failures = [p for b, o in outcomes if (p := _check(b, o, REPLY_TYPES, REPLY_REQUIRED))]
-    assert failures == []
+    wrong = [w for case, outcome in outcomes
+             if (w := verdict(case, outcome, types=REPLY_TYPES, required=REPLY_REQUIRED))]
+    assert wrong == []
 
 
 def _chunks(body_text: str) -> list[str]:
     return [line[len("data:"):].strip() for line in body_text.splitlines()
             if line.startswith("data:")]
-
-
-def _shape(chunk: Any, prefix: str = "") -> frozenset[str]:
-    """The paths of a chunk with indices left out: chunks of one shape break the same ways."""
-    if isinstance(chunk, dict):
-        return frozenset({f"{prefix}.{k}" for k in chunk}).union(
-            *(_shape(v, f"{prefix}.{k}") for k, v in chunk.items()))
-    if isinstance(chunk, list):
-        return frozenset().union(*(_shape(v, f"{prefix}[]") for v in chunk))
-    return frozenset()
 
 
 def _sse(chunks: list[str]) -> httpx.Response:
@@ -177,34 +148,32 @@ def _stream_cases(chunks: list[str]) -> Iterator[tuple[Corruption, httpx.Respons
         if text == "[DONE]":
             continue
         chunk = json.loads(text)
-        shape = _shape(chunk)
-        if shape in seen:
+        if shape(chunk) in seen:
             continue
-        seen.add(shape)
-        for broken in corruptions(chunk, skip=(*SKIP, "id", "model", "usage*")):
-            if broken.missing:  # a chunk may leave out any field: not a malformed one
-                continue
-            yield broken, _sse([*chunks[:i], json.dumps(broken.document), *chunks[i + 1:]])
+        seen.add(shape(chunk))
+        # A chunk may leave out any field: only wrong types break one.
+        for case in skipping(corruptions(chunk, missing=False), (*SKIP, "id", "model", "usage*")):
+            yield case, _sse([*chunks[:i], json.dumps(case.data), *chunks[i + 1:]])
 
 
 @pytest.mark.parametrize("name", _chat_fixtures(streamed=True))
 def test_every_broken_field_of_a_stream_chunk_is_read_or_named(name: str) -> None:
     chunks = _chunks(_load(name)["response"]["body_text"])
     wire = _Wire()
-    [(_, recorded)] = _replay(wire, iter([(None, _sse(chunks))]), _stream)  # type: ignore[list-item]
+    [(_, recorded)] = _replay(wire, [("as recorded", _sse(chunks))], _stream)
     if recorded is not None:  # a recorded stream that ends in an error event: nothing to break
         assert isinstance(recorded, ModelplexError) and not isinstance(recorded, ResponseParseError)
         return
     outcomes = _replay(wire, _stream_cases(chunks), _stream)
     assert len(outcomes) > 10
-    failures = [p for b, o in outcomes if (p := _check(b, o, CHUNK_TYPES, ()))]
-    assert failures == []
+    wrong = [w for case, outcome in outcomes if (w := verdict(case, outcome, types=CHUNK_TYPES))]
+    assert wrong == []
 
 
 def test_the_example_of_the_issue_names_the_field() -> None:
     body = _load("openai/04_chat_parallel_tool_calls")["response"]["body"]
     body["choices"][0]["message"]["tool_calls"][1]["function"] = "create_file"
-    [(_, error)] = _replay(_Wire(), iter([(None, httpx.Response(200, json=body))]), _chat)  # type: ignore[list-item]
+    [(_, error)] = _replay(_Wire(), [("broken", httpx.Response(200, json=body))], _chat)
     assert isinstance(error, ResponseParseError)
     assert str(error) == ("acme/m-1: choices[0].message.tool_calls[1].function: expected object, "
                           "got str")

@@ -128,12 +128,8 @@ def resolve(ctx: ProviderContext) -> AzureSettings:
 
 
 def settings(ctx: ProviderContext) -> AzureSettings:
-    """:func:`resolve`, once per configured provider (kept in ``ctx.state``)."""
-    cached = ctx.state.get(_STATE)
-    if cached is None:
-        cached = ctx.state[_STATE] = resolve(ctx)
-    assert isinstance(cached, AzureSettings)
-    return cached
+    """:func:`resolve`, once per configured provider (:meth:`ProviderContext.memo`)."""
+    return ctx.memo(_STATE, lambda: resolve(ctx))
 
 
 def azure_url(ctx: ProviderContext, endpoint: str, model: str | None) -> str:

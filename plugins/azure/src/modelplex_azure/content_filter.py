@@ -25,48 +25,71 @@ import attrs
 from modelplex_openai_compat import Call, SSEEvent, StreamState, parse_response, parse_stream_event
 
 from modelplex import ChatResponse, FinishReason, ProviderWarning, StreamEvent, WarningRaised
+from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader, loads
 
 FILTERED = "content-filter"
 FILTER_ERROR = "content-filter-error"
 CODES = frozenset({FILTERED, FILTER_ERROR})
 
 
-def categories(results: Any) -> list[str]:
-    """The filtered categories of one ``content_filter_results`` object: ``"violence (high)"``,
-    ``"jailbreak"``, ``"custom_blocklists (my-list)"``."""
-    out: list[str] = []
-    if not isinstance(results, Mapping):
-        return out
-    for name, value in results.items():
-        if isinstance(value, Mapping) and value.get("filtered") is True:
-            severity = value.get("severity")
-            ids = [str(d.get("id")) for d in value.get("details") or () if isinstance(d, Mapping)
-                   and d.get("filtered") is True and d.get("id")]
-            detail = ", ".join(ids) or (severity if isinstance(severity, str) and severity else "")
-            out.append(f"{name} ({detail})" if detail else str(name))
-        elif isinstance(value, list):  # older custom_blocklists: [{"filtered": true, "id": ...}]
-            ids = [str(d.get("id")) for d in value if isinstance(d, Mapping) and d.get("filtered") is True]
-            if ids:
-                out.append(f"{name} ({', '.join(ids)})")
+Path = tuple[str | int, ...]
+
+
+def _ids(read: Reader, details: list[Any], at: Path) -> list[str]:
+    """The ids of the filtered entries of a ``details`` list (custom blocklists)."""
+    out = []
+    for i, entry in enumerate(details):
+        if read.optional_boolean(entry, "filtered", at=(*at, i)) is True:
+            name = read.optional_string(entry, "id", at=(*at, i))
+            if name:
+                out.append(name)
     return out
 
 
-def _error(results: Any, field: str, what: str) -> list[ProviderWarning]:
-    error = results.get("error") if isinstance(results, Mapping) else None
-    if not isinstance(error, Mapping):
+def categories(results: Any, read: Reader, at: Path = ()) -> list[str]:
+    """The filtered categories of one ``content_filter_results`` object (at ``at`` in the reply):
+    ``"violence (high)"``, ``"jailbreak"``, ``"custom_blocklists (my-list)"``. What does not follow
+    the format is a ResponseParseError naming its path."""
+    out: list[str] = []
+    for name, value in (read.optional_obj(results, at=at) or {}).items():
+        where = (*at, name)
+        if type(value) is list:  # older custom_blocklists: [{"filtered": true, "id": ...}]
+            ids = _ids(read, value, where)
+            if ids:
+                out.append(f"{name} ({', '.join(ids)})")
+            continue
+        if name == "error":
+            continue  # the filter's own failure: see _error
+        category = read.obj(value, at=where)
+        filtered = read.optional_boolean(category, "filtered", at=where)
+        severity = read.optional_string(category, "severity", at=where)
+        if filtered is True:
+            ids = _ids(read, read.optional_array(category, "details", at=where) or [],
+                       (*where, "details"))
+            detail = ", ".join(ids) or severity or ""
+            out.append(f"{name} ({detail})" if detail else str(name))
+    return out
+
+
+def _error(results: Any, field: str, what: str, read: Reader, at: Path) -> list[ProviderWarning]:
+    error = read.optional_obj(results, "error", at=at)
+    if error is None:
         return []
-    detail = error.get("message") or error.get("code") or "no detail given"
+    detail = (read.optional_string(error, "message", at=(*at, "error"))
+              or str(error.get("code") or "") or "no detail given")
     return [ProviderWarning(code=FILTER_ERROR, field=field,
                             message=f"Azure's content filter could not check the {what}, so it was "
                                     f"not filtered: {detail}")]
 
 
-def reply_warnings(choice: Mapping[str, Any], index: int = 0) -> list[ProviderWarning]:
+def reply_warnings(choice: Mapping[str, Any], index: int, read: Reader) -> list[ProviderWarning]:
     """Warnings for one choice's ``content_filter_results``."""
     field = f"choices[{index}].content_filter_results"
-    results = choice.get("content_filter_results")
-    found = categories(results)
-    out = _error(results, field, "reply")
+    at = ("choices", index, "content_filter_results")
+    results = read.optional_obj(choice, "content_filter_results", at=at[:2])
+    found = categories(results, read, at)
+    out = _error(results, field, "reply", read, at)
     if found:
         out.append(ProviderWarning(code=FILTERED, field=field,
                                    message=f"Azure's content filter withheld the reply: "
@@ -74,18 +97,17 @@ def reply_warnings(choice: Mapping[str, Any], index: int = 0) -> list[ProviderWa
     return out
 
 
-def prompt_warnings(data: Mapping[str, Any]) -> list[ProviderWarning]:
+def prompt_warnings(data: Mapping[str, Any], read: Reader) -> list[ProviderWarning]:
     """Warnings for a response's (or chunk's) ``prompt_filter_results``."""
     out: list[ProviderWarning] = []
-    entries = data.get("prompt_filter_results") or data.get("prompt_annotations") or ()
-    for entry in entries if isinstance(entries, list) else ():
-        if not isinstance(entry, Mapping):
-            continue
-        index = entry.get("prompt_index", 0)
+    key = "prompt_filter_results" if "prompt_filter_results" in data else "prompt_annotations"
+    for i, entry in enumerate(read.optional_array(data, key) or ()):
+        at = (key, i)
+        index = read.optional_integer(entry, "prompt_index", at=at) or 0
         field = f"prompt_filter_results[{index}]"
-        results = entry.get("content_filter_results")
-        out += _error(results, field, "prompt")
-        found = categories(results)
+        results = read.optional_obj(entry, "content_filter_results", at=at)
+        out += _error(results, field, "prompt", read, (*at, "content_filter_results"))
+        found = categories(results, read, (*at, "content_filter_results"))
         if found:
             out.append(ProviderWarning(code=FILTERED, field=field,
                                        message=f"Azure's content filter filtered the prompt: "
@@ -100,8 +122,9 @@ def unnamed() -> ProviderWarning:
                                    "(finish_reason content_filter); it did not say which categories")
 
 
-def rejected_prompt(body: str | None) -> ProviderWarning:
-    """For an HTTP 400 ``content_filter`` error: the prompt's filtered categories."""
+def rejected_prompt(body: str | None, provider: str = "azure") -> ProviderWarning:
+    """For an HTTP 400 ``content_filter`` error: the prompt's filtered categories. The error is what
+    the caller gets; a body that does not say them in the usual form only leaves them unnamed."""
     try:
         data = json.loads(body or "")
     except ValueError:
@@ -111,7 +134,10 @@ def rejected_prompt(body: str | None) -> ProviderWarning:
     results = None
     if isinstance(inner, Mapping):
         results = inner.get("content_filter_result") or inner.get("content_filter_results")
-    found = categories(results)
+    try:
+        found = categories(results, Reader(provider=provider))
+    except ResponseParseError:
+        found = []
     which = ", ".join(found) if found else "it did not say which categories"
     return ProviderWarning(code=FILTERED, field="prompt",
                            message=f"Azure's content filter rejected the prompt (HTTP 400, "
@@ -132,17 +158,12 @@ def with_filter(response: ChatResponse, found: Sequence[ProviderWarning]) -> Cha
     return attrs.evolve(response, finish_reason=reason, warnings=(*response.warnings, *warnings))
 
 
-def _first_choice(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    choices = data.get("choices")
-    if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
-        return choices[0]
-    return {}
-
-
 def azure_parse_response(call: Call, data: Mapping[str, Any]) -> ChatResponse:
     """The shared :func:`~modelplex_openai_compat.parse_response`, plus the filter's results."""
-    response = parse_response(call, data)
-    return with_filter(response, [*prompt_warnings(data), *reply_warnings(_first_choice(data))])
+    response = parse_response(call, data)  # it has checked choices[0] is an object
+    choice = data["choices"][0]
+    return with_filter(response, [*prompt_warnings(data, call.read),
+                                  *reply_warnings(choice, 0, call.read)])
 
 
 def azure_parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[StreamEvent]:
@@ -152,9 +173,9 @@ def azure_parse_stream_event(call: Call, state: StreamState, event: SSEEvent) ->
     out = parse_stream_event(call, state, event)
     if event.data.strip() == "[DONE]":
         return out
-    chunk = json.loads(event.data)  # the shared stage has parsed it already: it is a JSON object
-    found = prompt_warnings(chunk)
-    for choice in chunk.get("choices") or ():
-        if isinstance(choice, Mapping) and choice.get("index", 0) in (0, None):
-            found += reply_warnings(choice)
+    chunk = loads(event.data)  # the shared stage has read it already: a JSON object, choices checked
+    found = prompt_warnings(chunk, call.read)
+    for i, choice in enumerate(chunk.get("choices") or ()):
+        if choice.get("index", 0) in (0, None):
+            found += reply_warnings(choice, i, call.read)
     return [*out, *(WarningRaised(warning=w) for w in found)]

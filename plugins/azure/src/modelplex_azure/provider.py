@@ -61,15 +61,13 @@ class AzureProvider(CompatProvider):
 
     def profile_for(self, ctx: ProviderContext) -> Profile:
         """The route's profile (:func:`config.route_profile`), with the user's ``profile`` table."""
-        cached = ctx.state.get(_PROFILE_STATE)
-        if cached is None:
+        def build() -> Profile:
             route = config.route_of(ctx)  # no endpoint needed: list_models asks for the profile
             base = config.route_profile(route, config.api_version_of(ctx, route))
             overrides: Any = ctx.settings.options.get("profile")
-            cached = base if overrides is None else base.updated(overrides, provider=ctx.name)
-            ctx.state[_PROFILE_STATE] = cached
-        assert isinstance(cached, Profile)
-        return cached
+            return base if overrides is None else base.updated(overrides, provider=ctx.name)
+
+        return ctx.memo(_PROFILE_STATE, build)
 
     # -- a prompt the content filter refused (HTTP 400, code content_filter) ---------------------
     def _refused(self, ctx: ProviderContext, request: ChatRequest, exc: BadRequestError, *,
@@ -86,7 +84,7 @@ class AzureProvider(CompatProvider):
         return ChatResponse(provider=ctx.name, model=request.model, parts=(),
                             finish_reason=FinishReason.CONTENT_FILTER,
                             usage=estimate(request.messages, 0),
-                            warnings=(*warnings, rejected_prompt(exc.body)), raw=raw)
+                            warnings=(*warnings, rejected_prompt(exc.body, ctx.name)), raw=raw)
 
     async def chat(self, ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
         try:

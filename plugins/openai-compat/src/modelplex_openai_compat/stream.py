@@ -102,7 +102,7 @@ class StreamState:
         if type(choices) is not list:
             read.array(chunk, "choices")  # raises, naming the field
         for i, choice in enumerate(choices):
-            if type(choice) is not dict and not is_object(choice):
+            if not is_object(choice):
                 read.obj(choice, at=("choices", i))
             index = choice.get("index")
             if index is not None and index != 0:
@@ -114,7 +114,7 @@ class StreamState:
             delta = choice.get("delta")
             if delta is None:
                 delta = _EMPTY
-            elif type(delta) is not dict and not is_object(delta):
+            elif not is_object(delta):
                 read.obj(delta, at=("choices", i, "delta"))
             content = delta.get("content")
             # The common chunk, a piece of text and nothing else, the short way.
@@ -285,7 +285,7 @@ def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[
         raise stream_error(call.provider, call.model,
                            chunk if isinstance(chunk, Mapping) and "error" in chunk
                            else {"error": chunk}, call.stages.map_error)
-    if type(chunk) is not dict and not is_object(chunk):
+    if not is_object(chunk):
         raise ResponseParseError("a stream event is not a JSON object", provider=call.provider,
                                  model=call.model)
     if chunk.get("error"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeGuard
+from typing import Any
 
 from modelplex import (
     ImagePart,
@@ -16,17 +16,13 @@ from modelplex import (
     ToolResultPart,
     Usage,
 )
+from modelplex.toolkit import is_object
 
 CHARS_PER_TOKEN = 4
 
 
 def _int(value: Any) -> int:
     return value if type(value) is int and value > 0 else 0  # a bool is not a count
-
-
-def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
-    # JSON gives dicts: checked first, the ABC's slower check only for anything else.
-    return type(value) is dict or (value is not None and isinstance(value, Mapping))
 
 
 def usage_from(raw: Mapping[str, Any]) -> Usage:
@@ -40,10 +36,10 @@ def usage_from(raw: Mapping[str, Any]) -> Usage:
     prompt = _int(raw.get("prompt_tokens"))
     completion = _int(raw.get("completion_tokens"))
     details = raw.get("prompt_tokens_details")
-    cached = _int(details.get("cached_tokens")) if _is_map(details) else 0
+    cached = _int(details.get("cached_tokens")) if is_object(details) else 0
     cached = cached or _int(raw.get("prompt_cache_hit_tokens")) or _int(raw.get("cached_tokens"))
     out_details = raw.get("completion_tokens_details")
-    reasoning = _int(out_details.get("reasoning_tokens")) if _is_map(out_details) else 0
+    reasoning = _int(out_details.get("reasoning_tokens")) if is_object(out_details) else 0
     cached, reasoning = min(cached, prompt), min(reasoning, completion)
     return Usage(input=prompt - cached, cache_read=cached, output=completion - reasoning,
                  reasoning=reasoning)
@@ -55,10 +51,10 @@ def parse_usage(data: Mapping[str, Any]) -> Usage | None:
     Reads ``usage``, or Groq's ``x_groq.usage``.
     """
     raw = data.get("usage")
-    if not _is_map(raw):
+    if not is_object(raw):
         groq = data.get("x_groq")
-        raw = groq.get("usage") if _is_map(groq) else None
-    if not _is_map(raw):
+        raw = groq.get("usage") if is_object(groq) else None
+    if not is_object(raw):
         return None
     return usage_from(raw)
 

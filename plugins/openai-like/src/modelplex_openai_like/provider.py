@@ -51,11 +51,7 @@ class GenericProvider(CompatProvider):
     """The shared provider, with its config read from each configured name's settings."""
 
     def config_for(self, ctx: ProviderContext) -> CompatConfig:
-        config = ctx.state.get(_CONFIG_STATE)  # settings do not change: worked out once
-        if config is None:
-            config = ctx.state[_CONFIG_STATE] = self._config(ctx)
-        assert isinstance(config, CompatConfig)
-        return config
+        return ctx.memo(_CONFIG_STATE, lambda: self._config(ctx))  # settings do not change
 
     def _config(self, ctx: ProviderContext) -> CompatConfig:
         options = ctx.settings.options

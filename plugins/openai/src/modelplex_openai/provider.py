@@ -19,6 +19,7 @@ from modelplex import (
     WarningRaised,
 )
 from modelplex.errors import ResponseParseError
+from modelplex.toolkit import is_object
 from modelplex_openai import route
 from modelplex_openai.responses_body import build_responses_body
 from modelplex_openai.responses_parse import parse_responses
@@ -59,9 +60,8 @@ class OpenAIProvider(CompatProvider):
 
     def responses_call(self, ctx: ProviderContext, request: ChatRequest, *, stream: bool) -> Call:
         prepared = self.prepared(ctx)
-        codec = ctx.state.get(_RESPONSES_CODEC)
-        if codec is None:
-            codec = ctx.state[_RESPONSES_CODEC] = ResponsesToolCodec(prepared.profile, provider=ctx.name)
+        codec = ctx.memo(_RESPONSES_CODEC,
+                         lambda: ResponsesToolCodec(prepared.profile, provider=ctx.name))
         return Call(provider=ctx.name, model=request.model, request=request, profile=prepared.profile,
                     codec=codec, stages=self.stages, stream=stream)
 
@@ -77,7 +77,7 @@ class OpenAIProvider(CompatProvider):
             result = await super().chat(ctx, request)
             return attrs.evolve(result, warnings=(route.FALLBACK, *result.warnings))
         data = self.json_body(ctx, request.model, response)
-        if not isinstance(data, dict):
+        if not is_object(data):
             raise ResponseParseError("the response is not a JSON object", provider=ctx.name,
                                      model=request.model)
         result = parse_responses(call, data)

@@ -18,7 +18,7 @@ from modelplex import (
     ToolCallPart,
     Usage,
 )
-from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader, is_object
 
 
 def _int(value: Any) -> int:
@@ -26,66 +26,106 @@ def _int(value: Any) -> int:
 
 
 def responses_usage(raw: Any) -> Usage | None:
-    """``input_tokens`` less cached reads and cache writes; ``output_tokens`` less reasoning."""
-    if not isinstance(raw, Mapping):
+    """``input_tokens`` less cached reads and cache writes; ``output_tokens`` less reasoning; a
+    usage that is not an object, or a count that is not a positive integer, counts as none."""
+    if not is_object(raw):
         return None
     total_in, total_out = _int(raw.get("input_tokens")), _int(raw.get("output_tokens"))
     details = raw.get("input_tokens_details")
-    details = details if isinstance(details, Mapping) else {}
+    details = details if is_object(details) else {}
     cached = min(_int(details.get("cached_tokens")), total_in)
     written = min(_int(details.get("cache_write_tokens")), total_in - cached)
     out_details = raw.get("output_tokens_details")
-    reasoning = min(_int(out_details.get("reasoning_tokens")) if isinstance(out_details, Mapping)
+    reasoning = min(_int(out_details.get("reasoning_tokens")) if is_object(out_details)
                     else 0, total_out)
     return Usage(input=total_in - cached - written, cache_read=cached, cache_write=written,
                  output=total_out - reasoning, reasoning=reasoning)
 
 
-def finish_of(data: Mapping[str, Any], has_calls: bool) -> tuple[FinishReason, str | None]:
+Path = tuple[str | int, ...]
+
+
+def finish_of(data: Mapping[str, Any], has_calls: bool, read: Reader,
+              at: Path = ()) -> tuple[FinishReason, str | None]:
     """``completed`` is stop (or tool_calls when the output calls tools); ``incomplete`` says why."""
-    status = data.get("status")
+    status = read.optional_string(data, "status", at=at)
+    details = read.optional_obj(data, "incomplete_details", at=at)
     if status == "incomplete":
-        details = data.get("incomplete_details")
-        reason = details.get("reason") if isinstance(details, Mapping) else None
+        reason = read.optional_string(details, "reason", at=(*at, "incomplete_details"))
         kind = {"max_output_tokens": FinishReason.LENGTH,
                 "content_filter": FinishReason.CONTENT_FILTER}.get(str(reason), FinishReason.OTHER)
-        return kind, str(reason) if reason else "incomplete"
+        return kind, reason or "incomplete"
     if status == "failed":
         return FinishReason.ERROR, "failed"
     if status == "completed":
         return (FinishReason.TOOL_CALLS if has_calls else FinishReason.STOP), "completed"
-    return FinishReason.OTHER, str(status) if status is not None else None
+    return FinishReason.OTHER, status
 
 
-def reasoning_part(item: Mapping[str, Any], origin: Origin) -> ReasoningPart:
+def _texts(read: Reader, item: Mapping[str, Any], key: str, at: Path) -> list[str]:
+    """The ``text`` of each object in ``item[key]`` (a reasoning item's summary or content)."""
+    out = []
+    for i, piece in enumerate(read.optional_array(item, key, at=at) or ()):
+        out.append(read.optional_string(piece, "text", at=(*at, key, i)) or "")
+    return out
+
+
+def reasoning_part(item: Mapping[str, Any], origin: Origin, read: Reader, at: Path = ()) -> (
+        ReasoningPart):
     """A reasoning item: its summary as text; its id and encrypted content kept to send back."""
-    summary = item.get("summary") or []
-    text = "\n\n".join(str(s.get("text", "")) for s in summary if isinstance(s, Mapping))
-    content = item.get("content") or []  # open models put the reasoning text itself here
-    text = text or "".join(str(c.get("text", "")) for c in content if isinstance(c, Mapping))
-    encrypted = item.get("encrypted_content")
-    return ReasoningPart(text=text, origin=origin, signature=str(item.get("id") or "") or None,
-                         redacted_data=encrypted if isinstance(encrypted, str) else None)
+    text = "\n\n".join(_texts(read, item, "summary", at))
+    # Open models put the reasoning text itself in content.
+    text = text or "".join(_texts(read, item, "content", at))
+    return ReasoningPart(text=text, origin=origin,
+                         signature=read.optional_string(item, "id", at=at) or None,
+                         redacted_data=read.optional_string(item, "encrypted_content", at=at))
 
 
-def output_parts(call: Call, output: Any, warnings: list[ProviderWarning]) -> list[Part]:
+def function_call(call: Call, item: Mapping[str, Any], at: Path) -> ToolCallPart:
+    """A ``function_call`` item, checked for what the codec reads: a string ``name``, a string
+    ``call_id`` where given and ``arguments`` a string or an object where given."""
+    read = call.read
+    read.string(item, "name", at=at)
+    read.optional_string(item, "call_id", at=at)
+    arguments = item.get("arguments")
+    if arguments is not None and type(arguments) is not str and not is_object(arguments):
+        read.fail(item, ("arguments",), at, "string or object")
+    return call.codec.decode_tool_call(item)
+
+
+def message_text(call: Call, item: Mapping[str, Any], at: Path,
+                 warnings: list[ProviderWarning] | None = None) -> list[TextPart]:
+    """A ``message`` item's ``output_text`` pieces (and, given ``warnings``, its refusals)."""
+    read = call.read
+    parts = []
+    for i, piece in enumerate(read.optional_array(item, "content", at=at) or ()):
+        piece_at = (*at, "content", i)
+        kind = read.string(piece, "type", at=piece_at)
+        if kind == "output_text":
+            text = read.optional_string(piece, "text", at=piece_at)
+            if text:
+                parts.append(TextPart(text=text))
+        elif kind == "refusal" and warnings is not None:
+            parts.append(TextPart(text=read.optional_string(piece, "refusal", at=piece_at) or ""))
+            warnings.append(ProviderWarning(code="refusal", field="refusal",
+                                            message="the model refused; its explanation is the text"))
+    return parts
+
+
+def output_parts(call: Call, output: list[Any], warnings: list[ProviderWarning]) -> list[Part]:
+    """The parts of a reply's ``output`` items, in order."""
+    read = call.read
     origin = Origin(provider=call.provider, model=call.model)
     parts: list[Part] = []
-    for item in output if isinstance(output, list) else ():
-        kind = item.get("type") if isinstance(item, Mapping) else None
+    for i, item in enumerate(output):
+        at = ("output", i)
+        kind = read.string(item, "type", at=at)
         if kind == "message":
-            for piece in item.get("content") or []:
-                if piece.get("type") == "output_text" and piece.get("text"):
-                    parts.append(TextPart(text=piece["text"]))
-                elif piece.get("type") == "refusal":
-                    parts.append(TextPart(text=str(piece.get("refusal", ""))))
-                    warnings.append(ProviderWarning(code="refusal", field="refusal",
-                                                    message="the model refused; its explanation "
-                                                            "is the text"))
+            parts += message_text(call, item, at, warnings)
         elif kind == "function_call":
-            parts.append(call.codec.decode_tool_call(item))
+            parts.append(function_call(call, item, at))
         elif kind == "reasoning":
-            parts.append(reasoning_part(item, origin))
+            parts.append(reasoning_part(item, origin, read, at))
         else:
             warnings.append(ProviderWarning(code="unknown-output", field="output",
                                             message=f"an output item of type {kind!r} is not "
@@ -94,20 +134,22 @@ def output_parts(call: Call, output: Any, warnings: list[ProviderWarning]) -> li
 
 
 def parse_responses(call: Call, data: Mapping[str, Any]) -> ChatResponse:
+    """A whole ``response`` object; what does not follow the format is a
+    :class:`~modelplex.errors.ResponseParseError` naming its JSON path (``output[1].name``)."""
+    read = call.read
     if data.get("status") == "failed" and data.get("error"):
         raise stream_error(call.provider, call.model, {"error": data["error"]})
     if "output" not in data:
-        raise ResponseParseError("the response has no output", provider=call.provider,
-                                 model=call.model, field="output")
+        raise read.error("the response has no output", "output")
     warnings: list[ProviderWarning] = []
-    parts = output_parts(call, data.get("output"), warnings)
+    parts = output_parts(call, read.array(data, "output"), warnings)
     calls = [p for p in parts if isinstance(p, ToolCallPart)]
-    reason, raw = finish_of(data, bool(calls))
+    reason, raw = finish_of(data, bool(calls), read)
     usage = responses_usage(data.get("usage"))
     if usage is None:
         text = sum(len(p.text) for p in parts if isinstance(p, TextPart))
         usage = estimate(call.request.messages, text)
-    return ChatResponse(provider=call.provider, model=str(data.get("model") or call.model),
+    return ChatResponse(provider=call.provider, model=read.optional_string(data, "model") or call.model,
                         parts=parts, finish_reason=reason, raw_finish_reason=raw, usage=usage,
-                        warnings=warnings, id=data.get("id") if isinstance(data.get("id"), str)
-                        else None, raw=dict(data) if call.request.options.include_raw else None)
+                        warnings=warnings, id=read.optional_string(data, "id"),
+                        raw=dict(data) if call.request.options.include_raw else None)

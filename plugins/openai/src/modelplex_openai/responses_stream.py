@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +22,15 @@ from modelplex import (
     UsageReported,
     WarningRaised,
 )
-from modelplex.errors import ResponseParseError, StreamInterruptedError
-from modelplex_openai.responses_parse import finish_of, reasoning_part, responses_usage
+from modelplex.errors import StreamInterruptedError
+from modelplex.toolkit import is_object
+from modelplex_openai.responses_parse import (
+    finish_of,
+    function_call,
+    message_text,
+    reasoning_part,
+    responses_usage,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -38,10 +44,15 @@ class _Item:
 
 
 class ResponsesStream:
-    """What a Responses stream has said so far; :meth:`event` turns one SSE event into events."""
+    """What a Responses stream has said so far; :meth:`event` turns one SSE event into events.
+
+    What does not follow the format is a :class:`~modelplex.errors.ResponseParseError` naming its
+    JSON path in the event (``item.name: expected string, got int``).
+    """
 
     def __init__(self, call: Call) -> None:
         self.call = call
+        self.read = call.read
         self.started = False
         self.done = False
         self._items: dict[int, _Item] = {}
@@ -50,8 +61,8 @@ class ResponsesStream:
         self._warned: set[str] = set()
 
     def _item(self, data: Mapping[str, Any], kind: str = "") -> _Item:
-        index = data.get("output_index")
-        key = index if isinstance(index, int) else -1
+        index = self.read.optional_integer(data, "output_index")
+        key = index if index is not None else -1
         if key not in self._items:
             self._items[key] = _Item(kind=kind)
         return self._items[key]
@@ -59,22 +70,25 @@ class ResponsesStream:
     def _start_call(self, item: _Item, wire: Mapping[str, Any]) -> list[StreamEvent]:
         item.kind, item.index = "function_call", self._calls
         self._calls += 1
-        return [ToolCallStarted(index=item.index, id=str(wire.get("call_id") or f"call_{item.index}"),
-                                name=str(wire.get("name") or ""))]
+        call_id = self.read.optional_string(wire, "call_id", at=("item",))
+        name = self.read.optional_string(wire, "name", at=("item",))
+        return [ToolCallStarted(index=item.index, id=call_id or f"call_{item.index}", name=name or "")]
+
+    def _delta(self, data: Mapping[str, Any]) -> str:
+        return self.read.optional_string(data, "delta") or ""
 
     def event(self, sse: SSEEvent) -> list[StreamEvent]:
+        """The events of one SSE event (none for ``[DONE]`` and for types not read here)."""
         if sse.data.strip() == "[DONE]":
             return []
-        try:
-            data = json.loads(sse.data)
-        except ValueError:
-            raise ResponseParseError(f"a stream event is not JSON: {sse.data[:200]!r}",
-                                     provider=self.call.provider, model=self.call.model) from None
-        kind = data.get("type") or sse.event
+        data = self.read.json(sse.data, "a stream event")
+        if not is_object(data):
+            raise self.read.error(f"a stream event must be an object, got {type(data).__name__}")
+        kind = self.read.optional_string(data, "type") or sse.event
         if kind == "error" or sse.event == "error":
             raise stream_error(self.call.provider, self.call.model,
                                {"error": data.get("error", data)})
-        handler = _HANDLERS.get(str(kind))
+        handler = _HANDLERS.get(kind)
         return handler(self, data) if handler is not None else []
 
     # -- the events, by type ---------------------------------------------------------------------
@@ -82,16 +96,18 @@ class ResponsesStream:
         if self.started:
             return []
         self.started = True
-        response = data.get("response") or {}
-        return [ResponseStarted(id=response.get("id"), model=response.get("model"))]
+        response = self.read.optional_obj(data, "response") or {}
+        return [ResponseStarted(id=self.read.optional_string(response, "id", at=("response",)),
+                                model=self.read.optional_string(response, "model", at=("response",)))]
 
     def _output_item_added(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        wire = data.get("item") or {}
-        item = self._item(data, str(wire.get("type")))
-        return self._start_call(item, wire) if wire.get("type") == "function_call" else []
+        wire = self.read.obj(data, "item")
+        kind = self.read.string(wire, "type", at=("item",))
+        item = self._item(data, kind)
+        return self._start_call(item, wire) if kind == "function_call" else []
 
     def _output_text_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        delta = str(data.get("delta") or "")
+        delta = self._delta(data)
         self._item(data, "message").deltas = True
         self._chars += len(delta)
         return [TextDelta(text=delta)] if delta else []
@@ -106,54 +122,55 @@ class ResponsesStream:
         return out
 
     def _reasoning_summary_text_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        delta = str(data.get("delta") or "")
+        delta = self._delta(data)
         self._item(data, "reasoning").deltas = True
         return [ReasoningDelta(text=delta)] if delta else []
 
     def _reasoning_summary_part_added(self, data: Mapping[str, Any]) -> list[StreamEvent]:
         # A whole response joins summary parts with a blank line; so does the stream.
-        index = data.get("summary_index")
-        return [ReasoningDelta(text="\n\n")] if isinstance(index, int) and index > 0 else []
+        index = self.read.optional_integer(data, "summary_index")
+        return [ReasoningDelta(text="\n\n")] if index is not None and index > 0 else []
 
     def _function_call_arguments_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
         item = self._item(data)
         out: list[StreamEvent] = []
         if item.kind != "function_call":
             out += self._start_call(item, {})
-        delta = str(data.get("delta") or "")
+        delta = self._delta(data)
         self._chars += len(delta)
         return [*out, ToolCallDelta(index=item.index, arguments=delta)] if delta else out
 
     def _output_item_done(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        wire = data.get("item") or {}
-        item = self._item(data, str(wire.get("type")))
-        kind = wire.get("type")
+        wire = self.read.obj(data, "item")
+        kind = self.read.string(wire, "type", at=("item",))
+        item = self._item(data, kind)
         out: list[StreamEvent] = []
         if kind == "function_call":
+            call = function_call(self.call, wire, ("item",))
             if item.index < 0:
                 out += self._start_call(item, wire)
-            out.append(ToolCallEnded(index=item.index, call=self.call.codec.decode_tool_call(wire)))
+            out.append(ToolCallEnded(index=item.index, call=call))
         elif kind == "reasoning":
-            part = reasoning_part(wire, Origin(provider=self.call.provider, model=self.call.model))
+            part = reasoning_part(wire, Origin(provider=self.call.provider, model=self.call.model),
+                                  self.read, ("item",))
             text = "" if item.deltas else part.text
             out.append(ReasoningDelta(text=text, signature=part.signature,
                                       redacted_data=part.redacted_data))
         elif kind == "message" and not item.deltas:
-            text = "".join(str(c.get("text", "")) for c in wire.get("content") or []
-                           if isinstance(c, Mapping) and c.get("type") == "output_text")
+            text = "".join(p.text for p in message_text(self.call, wire, ("item",)))
             out += [TextDelta(text=text)] if text else []
         return out
 
     def _completed(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        response = data.get("response") or {}
+        response = self.read.optional_obj(data, "response") or {}
         self.done = True
         usage = responses_usage(response.get("usage")) or estimate(self.call.request.messages,
                                                                    self._chars)
-        reason, raw = finish_of(response, self._calls > 0)
+        reason, raw = finish_of(response, self._calls > 0, self.read, ("response",))
         return [UsageReported(usage=usage), Finished(reason=reason, raw_reason=raw)]
 
     def _failed(self, data: Mapping[str, Any]) -> list[StreamEvent]:
-        response = data.get("response") or {}
+        response = self.read.optional_obj(data, "response") or {}
         raise stream_error(self.call.provider, self.call.model,
                            {"error": response.get("error") or {"message": "the response failed"}})
 
