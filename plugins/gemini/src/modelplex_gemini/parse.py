@@ -259,20 +259,21 @@ def _plain_reply(data: Any, provider: str, request: ChatRequest,
         if type(part) is not dict or len(part) != 1 or type(text := part.get("text")) is not str:
             return None
         texts.append(text)
+    meta, message = data.get("usageMetadata"), candidate.get("finishMessage")
+    version, response_id = data.get("modelVersion"), data.get("responseId")
+    if (meta is not None and type(meta) is not dict) or any(
+            value is not None and type(value) is not str for value in (message, version, response_id)):
+        return None  # the long way names what is wrong
     text = "".join(texts)
-    message = candidate.get("finishMessage")
-    reason, warning = map_finish(finish, message=message if isinstance(message, str) else None)
+    reason, warning = map_finish(finish, message=message)
     found = list(warnings)
     if warning is not None:
         found.append(warning)
-    meta = data.get("usageMetadata")
-    usage = (usage_from(meta) if meta is not None and is_object(meta)
-             else estimate(request.messages, len(text), 0))
-    version, response_id = data.get("modelVersion"), data.get("responseId")
+    usage = usage_from(meta) if meta is not None else estimate(request.messages, len(text), 0)
     return ChatResponse(
-        provider=provider, model=version if isinstance(version, str) and version else request.model,
+        provider=provider, model=version or request.model,
         parts=(TextPart(text=text),) if text else (), finish_reason=reason, raw_finish_reason=finish,
-        usage=usage, warnings=found, id=response_id if isinstance(response_id, str) and response_id else None,
+        usage=usage, warnings=found, id=response_id or None,
         raw=dict(data) if request.options.include_raw else None)
 
 
