@@ -178,3 +178,25 @@ def test_the_example_of_the_issue_names_the_field() -> None:
     assert str(error) == ("acme/m-1: choices[0].message.tool_calls[1].function: expected object, "
                           "got str")
     assert error.field == "choices[0].message.tool_calls[1].function"
+
+
+EMBEDDING_TYPES = {"data": {"array"}, "data[*]": {"object"}, "data[*].embedding": {"array", "string"},
+                   "data[*].embedding[*]": {"number"}, "data[*].index": {"number", "null"},
+                   "model": {"string", "null"}}
+
+
+async def _embed(client: AsyncClient) -> None:
+    await client.embed("acme/text-embedding-3-small", "hi")
+
+
+def test_every_broken_field_of_an_embeddings_reply_is_read_or_named() -> None:
+    body = _load("openai/11_embeddings_dimensions")["response"]["body"]
+    body["data"][0]["embedding"] = body["data"][0]["embedding"][:3]  # three numbers break as well
+    cases = ((case, httpx.Response(200, json=case.data))
+             for case in skipping(corruptions(body), SKIP))
+    outcomes = _replay(_Wire(), cases, _embed)
+    assert len(outcomes) > 10
+    wrong = [w for case, outcome in outcomes
+             if (w := verdict(case, outcome, types=EMBEDDING_TYPES,
+                              required=("data", "data[*].embedding")))]
+    assert wrong == []

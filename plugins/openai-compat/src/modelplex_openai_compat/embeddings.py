@@ -9,33 +9,47 @@ from typing import TYPE_CHECKING, Any
 
 from modelplex import EmbedRequest, EmbedResponse, ProviderContext, ProviderWarning, Usage
 from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader, is_object
 
 if TYPE_CHECKING:
     from modelplex_openai_compat.provider import CompatProvider
 
 
-def _vector(value: Any) -> list[float]:
-    if isinstance(value, str):  # encoding_format "base64": little-endian float32
-        raw = base64.b64decode(value)
+def _vector(read: Reader, item: Any, at: tuple[str | int, ...]) -> list[float]:
+    value = read.obj(item, at=at).get("embedding")
+    if type(value) is str:  # encoding_format "base64": little-endian float32
+        try:
+            raw = base64.b64decode(value)
+        except ValueError:
+            raw = b"?"  # not base64 at all: refused below with the rest
+        if len(raw) % 4:
+            raise read.error("expected base64 of float32 values", "embedding", at=at)
         return list(struct.unpack(f"<{len(raw) // 4}f", raw))
-    return [float(x) for x in value]
+    vector = read.array(item, "embedding", at=at)
+    for i, x in enumerate(vector):
+        if type(x) is not float and (type(x) is not int):
+            read.number(x, at=(*at, "embedding", i))  # raises, naming the number
+    return [float(x) for x in vector]
 
 
 def _usage(data: Mapping[str, Any]) -> Usage:
     raw = data.get("usage")
-    tokens = raw.get("prompt_tokens") if isinstance(raw, Mapping) else None
-    return Usage(input=tokens) if isinstance(tokens, int) else Usage(estimated=True)
+    tokens = raw.get("prompt_tokens") if is_object(raw) else None
+    return Usage(input=tokens) if type(tokens) is int else Usage(estimated=True)
 
 
 def vectors_of(provider: str, model: str, data: Any, expected: int) -> list[list[float]]:
-    """The vectors of one response, ordered by each item's ``index``; one per input, or an error."""
-    items = data.get("data") if isinstance(data, Mapping) else None
-    if not isinstance(items, list) or len(items) != expected:
-        got = len(items) if isinstance(items, list) else "no"
-        raise ResponseParseError(f"expected {expected} embeddings, got {got}", provider=provider,
+    """The vectors of one response, ordered by each item's ``index``; one per input, or a
+    :class:`~modelplex.errors.ResponseParseError` naming what is wrong (``data[2].embedding``)."""
+    read = Reader(provider=provider, model=model)
+    items = read.array(data, "data")
+    if len(items) != expected:
+        raise ResponseParseError(f"expected {expected} embeddings, got {len(items)}", provider=provider,
                                  model=model, field="data")
-    ordered = sorted(enumerate(items), key=lambda p: (p[1].get("index", p[0]), p[0]))
-    return [_vector(item["embedding"]) for _, item in ordered]
+    vectors = [_vector(read, item, ("data", i)) for i, item in enumerate(items)]
+    order = [read.optional_integer(item, "index", at=("data", i)) for i, item in enumerate(items)]
+    ranked = sorted(range(len(items)), key=lambda i: (order[i] if order[i] is not None else i, i))
+    return [vectors[i] for i in ranked]
 
 
 async def embed(provider: CompatProvider, ctx: ProviderContext,
@@ -66,6 +80,6 @@ async def embed(provider: CompatProvider, ctx: ProviderContext,
         data = provider.json_body(ctx, request.model, response)
         vectors += vectors_of(ctx.name, request.model, data, len(batch))
         usage = usage + _usage(data)
-        model = str(data.get("model") or model)
+        model = Reader(provider=ctx.name, model=request.model).optional_string(data, "model") or model
     return EmbedResponse(provider=ctx.name, model=model, vectors=vectors, usage=usage,
                          warnings=warnings)
