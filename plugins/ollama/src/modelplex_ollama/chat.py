@@ -40,7 +40,7 @@ async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
     content = text_of(read, message, "content")
     if content:
         parts.append(TextPart(text=content))
-    calls = tool_calls_of(read, data, CallIds(), codec) if message.get("tool_calls") else []
+    calls = tool_calls_of(read, data, CallIds(), codec) if message.get("tool_calls") is not None else []
     parts.extend(calls)
     done_reason = read.optional_string(data, "done_reason")
     return ChatResponse(provider=ctx.name, model=read.optional_string(data, "model") or request.model,

@@ -7,6 +7,7 @@ from typing import Any
 
 from modelplex import EmbedRequest, EmbedResponse, ProviderContext, ProviderWarning, Usage
 from modelplex.errors import ResponseParseError
+from modelplex.toolkit import Reader
 from modelplex_ollama.api import OllamaAPI
 from modelplex_ollama.config import embed_batch_size, keep_alive
 
@@ -34,13 +35,14 @@ def embed_body(request: EmbedRequest, inputs: list[str], alive: Any) -> dict[str
 
 
 def _vectors(data: Any, expected: int, provider: str, model: str) -> list[list[float]]:
-    vectors = data.get("embeddings") if isinstance(data, Mapping) else None
-    if not isinstance(vectors, list) or len(vectors) != expected or not all(
-            isinstance(v, list) for v in vectors):
-        got = len(vectors) if isinstance(vectors, list) else "no"
-        raise ResponseParseError(f"asked for {expected} embeddings, Ollama sent {got}",
+    """The vectors of one batch's reply, in order; anything else names its JSON path."""
+    read = Reader(provider=provider, model=model)
+    vectors = read.array(data, "embeddings")
+    if len(vectors) != expected:
+        raise ResponseParseError(f"asked for {expected} embeddings, Ollama sent {len(vectors)}",
                                  provider=provider, model=model, field="embeddings")
-    return [[float(x) for x in v] for v in vectors]
+    return [[x if type(x) is float else float(read.number(x, at=("embeddings", i, j)))
+             for j, x in enumerate(read.array(v, at=("embeddings", i)))] for i, v in enumerate(vectors)]
 
 
 async def embed(ctx: ProviderContext, request: EmbedRequest) -> EmbedResponse:
@@ -56,7 +58,7 @@ async def embed(ctx: ProviderContext, request: EmbedRequest) -> EmbedResponse:
                               model=request.model)
         vectors.extend(_vectors(data, len(batch), ctx.name, request.model))
         count = data.get("prompt_eval_count")
-        tokens += count if isinstance(count, int) and not isinstance(count, bool) else 0
+        tokens += count if type(count) is int and count > 0 else 0  # a bool is not a count
     warnings = []
     if request.task_type is not None:
         warnings.append(ProviderWarning(code="unsupported-setting", field="task_type",
