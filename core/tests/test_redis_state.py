@@ -134,7 +134,7 @@ def test_two_clients_on_two_event_loops_share_one_concurrency_limit(redis_url: s
                 async with anyio.create_task_group() as tg:
                     for _ in range(15):
                         tg.start_soon(c.async_client.chat, "cnt/m", "hi")
-            c._p().call(many)
+            c._run(many)  # on the sync client's own event loop
 
     threads = [threading.Thread(target=run_client) for _ in range(2)]
     for t in threads:
