@@ -33,8 +33,9 @@ class SSEDecoder:
 
     def __init__(self) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._pieces: list[str] = []  # the unfinished last line, as it arrived
-        self._cr = False  # the unfinished line ends in a CR that may be half a CRLF
+        self._buffer = ""  # the unfinished last line, as the last split left it
+        self._more: list[str] = []  # what came after it with no line end in it
+        self._cr = False  # the buffer ends in a CR that may be half a CRLF
         self._data: list[str] = []
         self._event = ""
         self._id: str | None = None
@@ -44,7 +45,7 @@ class SSEDecoder:
     @property
     def pending(self) -> bool:
         """Whether anything is incomplete: a line, an event's fields, or a character's bytes."""
-        return bool(self._pieces) or self._fields or bool(self._utf8.getstate()[0])
+        return bool(self._buffer or self._more) or self._fields or bool(self._utf8.getstate()[0])
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """The events that ``chunk`` completes."""
@@ -52,19 +53,21 @@ class SSEDecoder:
         if not text:
             return []
         if not self._cr and "\n" not in text and "\r" not in text:
-            self._pieces.append(text)  # no line ends here: nothing to split yet
+            self._more.append(text)  # no line ends here: nothing to split yet
             return []
-        if self._pieces:
-            self._pieces.append(text)
-            text = "".join(self._pieces)
+        if self._more:
+            text = self._buffer + "".join(self._more) + text
+            self._more.clear()
+        elif self._buffer:
+            text = self._buffer + text
         return self._lines(text)
 
     def close(self) -> list[SSEEvent]:
         """The end of the stream: a final CR ends its line (it can no longer start a CRLF)."""
-        self._pieces.append(self._utf8.decode(b"", final=True))
-        rest = "".join(self._pieces)
+        rest = self._buffer + "".join(self._more) + self._utf8.decode(b"", final=True)
+        self._more.clear()
         if not rest.endswith("\r"):
-            self._pieces = [rest] if rest else []
+            self._buffer = rest
             return []
         return self._lines(rest[:-1] + "\n")
 
@@ -73,14 +76,14 @@ class SSEDecoder:
 
         The chunk is split once (not line by line), so a chunk of many events costs one pass over it.
         """
+        held = False  # the text ends in a CR, kept as the end of the unfinished line
         if "\r" in text:  # CRLF and a lone CR end lines too; a CR at the very end may be half a CRLF
             held = text.endswith("\r")
             text = text[:-1] if held else text
             text = text.replace("\r\n", "\n").replace("\r", "\n") + ("\r" if held else "")
         lines = text.split("\n")
-        rest = lines.pop()
-        self._pieces = [rest] if rest else []
-        self._cr = rest.endswith("\r")
+        self._buffer = lines.pop()
+        self._cr = held
         events: list[SSEEvent] = []
         data = self._data
         for line in lines:
