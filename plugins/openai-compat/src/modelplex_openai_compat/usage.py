@@ -51,11 +51,11 @@ def parse_usage(data: Mapping[str, Any]) -> Usage | None:
     Reads ``usage``, or Groq's ``x_groq.usage``.
     """
     raw = data.get("usage")
-    if not is_object(raw):
+    if raw is None or not is_object(raw):  # most chunks say "usage": null: no ABC check for that
         groq = data.get("x_groq")
-        raw = groq.get("usage") if is_object(groq) else None
-    if not is_object(raw):
-        return None
+        raw = groq.get("usage") if groq is not None and is_object(groq) else None
+        if raw is None or not is_object(raw):
+            return None
     return usage_from(raw)
 
 
