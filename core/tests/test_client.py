@@ -25,7 +25,7 @@ from modelplex import (
     TextDelta,
     TextPart,
 )
-from modelplex._client import split_model
+from modelplex._routing.address import split_model
 from modelplex.errors import (
     ConfigurationError,
     MissingCredentialsError,
@@ -265,7 +265,7 @@ def test_a_missing_capability_is_unsupported_not_a_crash() -> None:
 
 
 def test_unknown_chat_options_are_refused_by_name() -> None:
-    with fake_client() as client, pytest.raises(TypeError, match="temprature"):
+    with fake_client() as client, pytest.raises(modelplex.errors.InvalidRequestError, match="temprature"):
         client.chat("fake/echo", "x", temprature=0.5)
 
 

@@ -22,7 +22,7 @@ from modelplex import (
     SecretHeaders,
     TextPart,
 )
-from modelplex._deadline import Deadlines
+from modelplex._call.deadline import Deadlines
 from modelplex.errors import ConfigurationError, RequestTimeoutError, ResponseParseError
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
 

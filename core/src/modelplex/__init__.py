@@ -10,6 +10,7 @@ from modelplex._lazy import lazy_exports
 
 TYPE_CHECKING = False  # not typing's: importing typing would cost this import 4 ms
 if TYPE_CHECKING:
+    from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
     from modelplex._catalog import Capabilities, ModelInfo, Prices
     from modelplex._chains import Chain, ChainEntry
     from modelplex._client import AsyncClient
@@ -59,6 +60,9 @@ __version__ = "0.1.0"
 # Where each public name lives: its module, and the name there where it differs.
 _WHERE = {
     "AsyncClient": "_client",
+    "CallInfo": "_call.lifecycle",
+    "CallOutcome": "_call.lifecycle",
+    "CallReservation": "_call.lifecycle",
     "Capabilities": "_catalog",
     "Chain": "_chains",
     "ChainEntry": "_chains",
@@ -120,6 +124,9 @@ _WHERE = {
 
 __all__ = [
     "AsyncClient",
+    "CallInfo",
+    "CallOutcome",
+    "CallReservation",
     "Capabilities",
     "Chain",
     "ChainEntry",

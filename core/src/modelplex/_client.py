@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -11,19 +11,13 @@ from typing import TYPE_CHECKING, Any
 from modelplex._config import Settings, default_config_path, environ, load_config
 from modelplex._logging import log
 from modelplex._messages import Message
-from modelplex._options import ChatOptions, ChatRequest
+from modelplex._options import ChatOptions
 from modelplex._plugins import Registry
 from modelplex._provider import ProviderContext
-from modelplex._translate import translate
-from modelplex._validate import build_options, messages_from
-from modelplex.errors import (
-    ConfigurationError,
-    ModelplexError,
-    UnknownModelError,
-    UnsupportedFeatureError,
-)
+from modelplex.errors import ConfigurationError, ModelplexError
 
 if TYPE_CHECKING:  # the classes of results load with the first call that makes one, not at import
+    from modelplex._call.pipeline import Calls
     from modelplex._catalog import ModelInfo
     from modelplex._chains import Chain
     from modelplex._codec import ToolCodec
@@ -32,18 +26,9 @@ if TYPE_CHECKING:  # the classes of results load with the first call that makes 
     from modelplex._ratelimit import RateLimits
     from modelplex._responses import ChatResponse
     from modelplex._retry import RoutingPolicy
-    from modelplex._router import Router
+    from modelplex._routing.router import Router
     from modelplex._routing_config import RoutingConfig
     from modelplex._stream import ChatStream
-
-def split_model(address: str) -> tuple[str, str]:
-    """``"together/meta-llama/Llama-3:8b"`` -> ``("together", "meta-llama/Llama-3:8b")``."""
-    provider, sep, model = address.partition("/")
-    if not sep or not provider or not model:
-        raise UnknownModelError(f"model {address!r} must be addressed as 'provider/model' (or "
-                                "'chain/NAME'), for example 'openai/gpt-4o-mini'", model=address)
-    return provider, model
-
 
 class AsyncClient:
     """One interface to every installed provider.
@@ -118,7 +103,7 @@ class AsyncClient:
 
     @functools.cached_property
     def router(self) -> Router:
-        from modelplex._router import Router
+        from modelplex._routing.router import Router
 
         if self._closed:
             raise ConfigurationError("this client is closed")
@@ -137,83 +122,41 @@ class AsyncClient:
             self._contexts[provider] = ctx
         return ctx
 
-    def _call(self, provider: str, hook: str, **kwargs: Any) -> Any:
-        ctx = self.context(provider)
-        result = self.registry.call(ctx.settings.plugin, hook, ctx=ctx, **kwargs)
-        if result is None:
-            what = hook.removeprefix("modelplex_").replace("_", " ")
-            raise UnsupportedFeatureError(f"this provider does not support {what}", provider=provider,
-                                          model=getattr(kwargs.get("request"), "model", None))
-        return result
+    @functools.cached_property
+    def _calls(self) -> Calls:
+        from modelplex._call.pipeline import Calls
 
-    def _wrapper(self, provider: str, model: str | None) -> Any:
-        def wrap(exc: BaseException) -> ModelplexError:
-            try:
-                plugin = self.context(provider).settings.plugin
-            except ModelplexError:
-                plugin = provider
-            return translate(exc, provider, model, plugin)
-        return wrap
-
-    async def _await(self, provider: str, model: str | None, awaitable: Awaitable[Any]) -> Any:
-        try:
-            return await awaitable
-        except ModelplexError:
-            raise
-        except Exception as exc:
-            raise self._wrapper(provider, model)(exc) from exc
+        return Calls(self)
 
     # -- the API ---------------------------------------------------------------------------------
     async def chat(self, model: str, messages: str | Message | Sequence[Message], *,
                    system: str | None = None, options: ChatOptions | None = None,
+                   tags: Mapping[str, str] | None = None, caller: str | None = None,
                    **kwargs: Any) -> ChatResponse:
         """Ask ``model`` (``provider/model``, or ``chain/NAME``) for one reply. Keyword options: see
-        :class:`ChatOptions`. ``response.trace`` tells how the call was routed."""
-        router = self.router
-        route = router.route(model)
-        msgs = messages_from(messages, system)
-        opts = build_options(options, kwargs)
-        if route is not None:
-            return await router.chat(route, msgs, opts)
-        direct = router.direct(model)
-        response: ChatResponse = await direct.call(
-            "modelplex_chat", request=ChatRequest(model=direct.model, messages=msgs, options=opts))
-        return response
+        :class:`ChatOptions`. ``response.trace`` tells how the call was routed.
+
+        ``tags`` and ``caller`` are for the plugins of the call lifecycle (a usage log, budgets): who
+        made the call and what for. They are never sent to the provider.
+        """
+        return await self._calls.chat(model, messages, system, options, kwargs, tags, caller)
 
     def stream(self, model: str, messages: str | Message | Sequence[Message], *,
                system: str | None = None, options: ChatOptions | None = None,
+               tags: Mapping[str, str] | None = None, caller: str | None = None,
                **kwargs: Any) -> ChatStream:
         """``async with client.stream("provider/model", "...") as s: async for event in s: ...``
 
         A chain (``chain/NAME``) falls back to its next model only before the first content event.
+        ``tags`` and ``caller``: as for :meth:`chat`.
         """
-        from modelplex._stream import ChatStream
-
-        router = self.router
-        route = router.route(model)
-        provider, model_id = split_model(model)
-        msgs = messages_from(messages, system)
-        opts = build_options(options, kwargs)
-        if route is not None:
-            return ChatStream(lambda: router.stream(route, msgs, opts), provider, model_id,
-                              self._wrapper(provider, model_id))
-        request = ChatRequest(model=model_id, messages=msgs, options=opts)
-        return ChatStream(lambda: router.direct_stream(provider, model_id, request), provider, model_id,
-                          self._wrapper(provider, model_id))
+        return self._calls.stream(model, messages, system, options, kwargs, tags, caller)
 
     async def embed(self, model: str, inputs: str | Sequence[str], *, dimensions: int | None = None,
-                    task_type: str | None = None, **extra: Any) -> EmbedResponse:
-        from modelplex._embeddings import EmbedRequest
-
-        router = self.router
-        route = router.route(model)
-        _, model_id = split_model(model)
-        request = EmbedRequest(model=model_id, inputs=(inputs,) if isinstance(inputs, str) else inputs,
-                               dimensions=dimensions, task_type=task_type, extra=extra)
-        if route is not None:
-            return await router.embed(route, request)
-        response: EmbedResponse = await router.direct(model).call("modelplex_embed", request=request)
-        return response
+                    task_type: str | None = None, tags: Mapping[str, str] | None = None,
+                    caller: str | None = None, **extra: Any) -> EmbedResponse:
+        """One vector per input from ``model``. ``tags`` and ``caller``: as for :meth:`chat`."""
+        return await self._calls.embed(model, inputs, dimensions, task_type, extra, tags, caller)
 
     async def health(self, probe: bool = False) -> list[HealthStatus]:
         """What is known of each provider and model: failures, cool-downs, the last error.
@@ -236,9 +179,7 @@ class AsyncClient:
         one provider being down does not hide the others' models.
         """
         if provider is not None:
-            models = list(await self._await(provider, None, self._call(provider, "modelplex_list_models")))
-            self.learned.update((m.address, m) for m in models)
-            return models
+            return await self._calls.list_models(provider)
         out: list[ModelInfo] = []
         for name in self.registry.names:
             if "modelplex_list_models" in self.registry.records[name].hooks:
@@ -250,7 +191,9 @@ class AsyncClient:
 
     def tool_codec(self, provider: str) -> ToolCodec:
         """The codec that translates canonical tools to and from ``provider``'s wire format."""
-        codec: ToolCodec = self._call(provider, "modelplex_tool_codec")
+        from modelplex._call.attempt import start
+
+        codec: ToolCodec = start(self, provider, None, "modelplex_tool_codec")
         return codec
 
     async def aclose(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -22,11 +22,15 @@ from modelplex.errors import (
     UnknownProviderError,
 )
 
+if TYPE_CHECKING:
+    from modelplex._call.lifecycle import Lifecycle
+
 GROUP = "modelplex.plugins"
 ALLOW_ENV = "MODELPLEX_PLUGINS"
 DENY_ENV = "MODELPLEX_DISABLE_PLUGINS"
 _PROVIDER_HOOKS = ("modelplex_chat", "modelplex_chat_stream", "modelplex_embed",
                    "modelplex_list_models", "modelplex_tool_codec")
+_LIFECYCLE_HOOKS = ("modelplex_before_call", "modelplex_after_call")
 
 
 @attrs.frozen(kw_only=True)
@@ -38,6 +42,17 @@ class PluginRecord:
     version: str | None
     module: str
     info: ProviderInfo
+    hooks: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class LifecycleRecord:
+    """A loaded plugin of the call lifecycle alone (no provider): where it came from, which hooks."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    module: str
     hooks: tuple[str, ...]
 
 
@@ -99,6 +114,9 @@ class Registry:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
+        #: Plugins of the call lifecycle alone, by name (they own no provider).
+        self.lifecycle_plugins: dict[str, LifecycleRecord] = {}
+        self._lifecycle: Lifecycle | None = None
         self.failures: dict[str, PluginFailure] = {}
         self._callers: dict[tuple[str, str], Callable[..., Any]] = {}
         if autoload:
@@ -155,23 +173,40 @@ class Registry:
                                             version=version)
         log("warning", "plugin_skipped", plugin=name, distribution=dist, reason=reason)
 
-    def register(self, name: str, plugin: object) -> PluginRecord:
-        """Register ``plugin`` as the owner of provider ``name``; raises :class:`PluginError` if unfit."""
-        if name in self.records:
+    def register(self, name: str, plugin: object) -> PluginRecord | LifecycleRecord:
+        """Register ``plugin`` as the owner of provider ``name`` (or, for a plugin of the call lifecycle
+        alone, under that name); raises :class:`PluginError` if unfit."""
+        if name in self.records or name in self.lifecycle_plugins:
             raise PluginConflictError(f"provider name {name!r} is already registered by "
-                                      f"{self.records[name].module}", plugin=name)
+                                      f"{self._module(name)}", plugin=name)
         self.failures.pop(name, None)
         module = getattr(plugin, "__name__", type(plugin).__name__)
         return self._register(name, plugin, None, None, module=module)
 
+    def _module(self, name: str) -> str:
+        record = self.records.get(name) or self.lifecycle_plugins.get(name)
+        return record.module if record is not None else "?"
+
     def _register(self, name: str, plugin: object, dist: str | None, version: str | None,
-                  module: str) -> PluginRecord:
+                  module: str) -> PluginRecord | LifecycleRecord:
         _refuse_async(name, plugin)
         try:
             self.pm.register(plugin, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginLoadError(f"plugin {name!r} could not be registered: {exc}", plugin=name,
                                   distribution=dist) from exc
+        self._lifecycle = None
+        lifecycle = tuple(h for h in _LIFECYCLE_HOOKS if self._implements(name, h))
+        if lifecycle and not self._implements(name, "modelplex_provider_info"):
+            try:
+                self.pm.check_pending()
+            except pluggy.PluginValidationError as exc:
+                self._unregister(name)
+                raise PluginLoadError(f"plugin {name!r}: {exc}", plugin=name, distribution=dist) from exc
+            extension = LifecycleRecord(name=name, distribution=dist, version=version, module=module,
+                                        hooks=lifecycle)
+            self.lifecycle_plugins[name] = extension
+            return extension
         try:
             self.pm.check_pending()
             info = self._caller(name, "modelplex_provider_info")()
@@ -196,6 +231,7 @@ class Registry:
         return record
 
     def _unregister(self, name: str) -> None:
+        self._lifecycle = None
         self.pm.unregister(name=name)
         self._callers = {k: v for k, v in self._callers.items() if k[0] != name}
 
@@ -249,6 +285,17 @@ class Registry:
         hint = f"; did you mean {close[0]!r}?" if close else (
             f"; install the plugin, for example: pip install modelplex-{name}")
         raise UnknownProviderError(name, tuple(sorted(self.records)), hint)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """The call-lifecycle hooks of every registered plugin, worked out once (and again after a
+        registration)."""
+        lifecycle = self._lifecycle
+        if lifecycle is None:
+            from modelplex._call.lifecycle import Lifecycle
+
+            lifecycle = self._lifecycle = Lifecycle(self.pm)
+        return lifecycle
 
     def broadcast(self, hook: str, **kwargs: Any) -> list[Any]:
         """Call a non-provider hook (``modelplex_register_commands``) on every loaded plugin."""

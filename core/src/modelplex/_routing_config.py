@@ -45,10 +45,6 @@ class RoutingConfig:
     redis: str | None = None
     prefix: str = "modelplex"
 
-    @property
-    def routes_direct_calls(self) -> bool:
-        return self.policy_given or bool(self.limits)
-
 
 def _table(where: str, value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):

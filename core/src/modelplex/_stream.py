@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -26,6 +27,9 @@ from modelplex._messages import Origin, Part, ReasoningPart, TextPart, ToolCallP
 from modelplex._responses import ChatResponse, FinishReason, ProviderWarning, Usage
 from modelplex._trace import RoutingTrace
 from modelplex.errors import ModelplexError, StreamInterruptedError
+
+if TYPE_CHECKING:
+    from modelplex._call.lifecycle import CallInfo, CallStatus, Lifecycle
 
 
 def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
@@ -118,6 +122,18 @@ class Accumulator:
             self.id = event.id or self.id
             self.model = event.model or self.model
 
+    def seen(self, usage: Usage | None, call: CallInfo) -> Usage:
+        """The usage of a stream cut short: the provider's last count, else an estimate of the
+        prompt and of the text received so far (marked estimated)."""
+        if usage is not None:
+            return usage
+        from modelplex._estimate import CHARS_PER_TOKEN, prompt_tokens
+
+        request: Any = call.request
+        chars = sum(len(t) for t in self._text or ()) + sum(len(getattr(p, "text", "")) for p in self.parts)
+        return Usage(input=prompt_tokens(request.messages, request.options),
+                     output=-(-chars // CHARS_PER_TOKEN), estimated=True)
+
     def response(self) -> ChatResponse:
         self._close_runs("")
         for call in self._calls.values():  # calls whose end the provider never marked
@@ -133,8 +149,10 @@ class Accumulator:
 
 
 class RoutedEvents:
-    """The events of a stream as the client's router hands them over: ``provider`` and ``model`` are the
-    model that answers (a chain's choice), ``trace`` the routing trace once the stream has ended.
+    """The events of a stream as the call path hands them over: ``provider`` and ``model`` are the
+    model that answers (a chain's choice), ``trace`` the routing trace once the stream has ended,
+    ``usage`` the last usage the provider reported, ``error`` the failure that ended it,
+    ``first_content`` the ``time.monotonic()`` of its first content event.
 
     :meth:`observe` lets :class:`ChatStream` see each event as it passes and hear of the end, so that
     it hands out this iterator itself rather than wrapping it in a generator of its own: every layer
@@ -144,6 +162,9 @@ class RoutedEvents:
     provider: str
     model: str
     trace: RoutingTrace | None = None
+    usage: Usage | None = None
+    error: ModelplexError | None = None
+    first_content: float | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         raise NotImplementedError
@@ -152,6 +173,45 @@ class RoutedEvents:
         """Call ``each(event)`` before each event is handed out, and ``end()`` once the stream has
         ended as it should (after its last event; not on a failure, which is raised instead)."""
         raise NotImplementedError
+
+
+class Observer:
+    """What a stream tells the call lifecycle: admitted on entry, reported once on exit."""
+
+    def __init__(self, lifecycle: Lifecycle, call: CallInfo) -> None:
+        self.lifecycle, self.call = lifecycle, call
+        self.held: list[tuple[str, Any]] = []
+        self.started = time.monotonic()
+
+    async def admit(self) -> None:
+        self.held = await self.lifecycle.admit(self.call)
+
+    async def report(self, stream: ChatStream, exc: BaseException | None) -> None:
+        from modelplex._call.lifecycle import CallOutcome
+
+        events, response = stream._events, stream.response
+        duration = time.monotonic() - self.started
+        first = getattr(events, "first_content", None)
+        ttft = None if first is None else first - self.started
+        trace = getattr(events, "trace", None)
+        if response is not None and exc is None:
+            outcome = CallOutcome(status="ok", provider=response.provider, model=response.model,
+                                  usage=response.usage, duration=duration, time_to_first_token=ttft,
+                                  trace=trace, response=response)
+        else:
+            error = getattr(events, "error", None)
+            if error is None and isinstance(exc, ModelplexError):
+                error = exc
+            status: CallStatus = "error" if error is not None else "cancelled"
+            if events is None:  # it never opened
+                outcome = CallOutcome(status=status, error=error, duration=duration,
+                                      trace=getattr(error, "trace", None))
+            else:
+                outcome = CallOutcome(status=status, error=error, provider=events.provider,
+                                      model=events.model, usage=stream._acc.seen(events.usage, self.call),
+                                      partial=True, duration=duration, time_to_first_token=ttft,
+                                      trace=trace if trace is not None else getattr(error, "trace", None))
+        await self.lifecycle.close(self.call, outcome, self.held, report=True)
 
 
 class ChatStream:
@@ -164,64 +224,58 @@ class ChatStream:
     after a failure, on the error's ``trace``).
     """
 
-    def __init__(self, opener: Callable[[], AbstractAsyncContextManager[AsyncIterable[StreamEvent]]],
-                 provider: str, model: str, wrap: Callable[[BaseException], ModelplexError]) -> None:
+    def __init__(self, opener: Callable[[], AbstractAsyncContextManager[RoutedEvents]], provider: str,
+                 model: str, observer: Observer | None = None) -> None:
         self._opener = opener
-        self._cm: AbstractAsyncContextManager[AsyncIterable[StreamEvent]] | None = None
-        self._events: AsyncIterable[StreamEvent] | None = None
+        self._cm: AbstractAsyncContextManager[RoutedEvents] | None = None
+        self._events: RoutedEvents | None = None
         self._acc = Accumulator(provider, model)
-        self._wrap = wrap
+        self._observer = observer
         self._done = False
         self._observing = False
         self.response: ChatResponse | None = None
 
     async def __aenter__(self) -> ChatStream:
+        observer = self._observer
+        if observer is not None:
+            await observer.admit()
         try:
             self._cm = self._opener()
             self._events = await self._cm.__aenter__()
-        except ModelplexError:
+        except BaseException as exc:
+            if observer is not None:
+                await observer.report(self, exc)
             raise
-        except Exception as exc:
-            raise self._wrap(exc) from exc
-        if isinstance(self._events, RoutedEvents):  # a chain chose its model only now
-            self._acc = Accumulator(self._events.provider, self._events.model)
+        self._acc = Accumulator(self._events.provider, self._events.model)  # a chain chose only now
         return self
 
     @property
     def trace(self) -> RoutingTrace | None:
         """How the stream was routed: set once it has ended (or failed, or was left early)."""
         events = self._events
-        return events.trace if isinstance(events, RoutedEvents) else None
+        return None if events is None else events.trace
 
     async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
                         tb: TracebackType | None) -> None:
-        if self._cm is not None:
-            cm, self._cm = self._cm, None
-            await cm.__aexit__(et, ev, tb)
+        try:
+            if self._cm is not None:
+                cm, self._cm = self._cm, None
+                await cm.__aexit__(et, ev, tb)
+        finally:
+            if self._observer is not None:
+                observer, self._observer = self._observer, None
+                await observer.report(self, ev)
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         events = self._events
-        if isinstance(events, RoutedEvents) and not self._done:
-            if not self._observing:  # the router's own iterator, seen through, not wrapped
-                self._observing = True
-                events.observe(self._acc.add, self._ended)
-            return events.__aiter__()
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[StreamEvent]:
-        if self._events is None:
+        if events is None:
             raise RuntimeError("use the stream inside 'async with client.stream(...) as stream'")
         if self._done:
-            return
-        try:
-            async for event in self._events:
-                self._acc.add(event)
-                yield event
-        except ModelplexError:
-            raise
-        except Exception as exc:
-            raise self._wrap(exc) from exc
-        self._ended()
+            return _nothing()
+        if not self._observing:  # the call path's own iterator, seen through, not wrapped
+            self._observing = True
+            events.observe(self._acc.add, self._ended)
+        return events.__aiter__()
 
     def _ended(self) -> None:
         self._done = True
@@ -244,3 +298,8 @@ class ChatStream:
             pass
         assert self.response is not None
         return self.response
+
+
+async def _nothing() -> AsyncIterator[StreamEvent]:
+    return
+    yield  # an async generator that ends at once

@@ -27,6 +27,10 @@ Rules the core enforces:
   way) to check the provider name in your hooks.
 * Raise errors from :mod:`modelplex.errors`. Anything else escaping a hook or what it returns is wrapped
   by the core into a :class:`~modelplex.errors.ResponseParseError` naming your plugin.
+* A plugin of the call lifecycle alone (a usage log, budgets, OpenTelemetry) implements only
+  :func:`modelplex_before_call` and/or :func:`modelplex_after_call`, and no
+  :func:`modelplex_provider_info`: it is registered the same ways (an entry point, or
+  ``AsyncClient(plugins={"usage": plugin})``) and owns no provider name.
 * :data:`SPEC_VERSION` changes only when this contract changes incompatibly. Depend on the core with a
   range (``modelplex>=0.1,<1``), never an exact pin.
 """
@@ -40,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
     from modelplex._catalog import ModelInfo
     from modelplex._codec import ToolCodec
     from modelplex._embeddings import EmbedRequest, EmbedResponse
@@ -143,4 +148,44 @@ def modelplex_register_commands(cli: Any) -> None:
     """Add commands to the ``modelplex`` command line. ``cli`` is the ``click.Group``.
 
     Unlike the provider hooks, this one is called on every loaded plugin.
+    """
+
+
+# -- the call lifecycle ------------------------------------------------------------------------------
+# Unlike the provider hooks, these two are called on every plugin that implements them, each on its
+# own: pluggy's order (``tryfirst`` implementations first, then the most recently registered first,
+# ``trylast`` ones last). One raising does not keep the others from being called.
+
+
+@hookspec
+def modelplex_before_call(call: CallInfo) -> Awaitable[CallReservation | None] | CallReservation | None:
+    """Admit a call, or refuse it, before anything is sent to a provider.
+
+    Called once per call (chat, stream, embedding, model listing) on every plugin that implements it,
+    in the order above, after the request was validated and before the first attempt; for a stream,
+    when its ``async with`` block is entered.
+
+    :param call: a :class:`~modelplex.CallInfo`: the kind of call, the address, its provider and model,
+        the validated request, the estimated tokens, the caller's ``tags`` and ``caller`` identity.
+    :returns: ``None``; or a reservation (any object with ``settle(outcome)`` and/or
+        ``release(outcome)`` methods, see :class:`~modelplex.CallReservation`), which is settled with the
+        outcome when the call succeeds (or is cut or cancelled with usage to count) and released when it
+        fails; or an awaitable resolving to either (asynchronous work is done there, not in the hook).
+    :raises ModelplexError: to refuse the call (a budget spent, a policy broken): the call fails with
+        this error, nothing is sent, and the reservations of the plugins admitted before are released.
+        Any other exception is logged (scrubbed of secrets) and the call goes on.
+    """
+
+
+@hookspec
+def modelplex_after_call(call: CallInfo, outcome: CallOutcome) -> Awaitable[None] | None:
+    """Hear how a call ended: exactly once for each call that reached :func:`modelplex_before_call`
+    (a refused one included), after its reservations were settled or released.
+
+    :param call: the :class:`~modelplex.CallInfo` the admitters saw.
+    :param outcome: a :class:`~modelplex.CallOutcome`: ``ok``, ``error`` (typed) or ``cancelled``; the
+        model that answered, the usage (partial, and marked so, for a stream cut or cancelled), the
+        duration and a stream's time to first token, the routing trace, the response.
+    :returns: ``None``, or an awaitable (it is awaited before the call returns to its caller, and
+        shielded from the call's cancellation: keep it short). What it raises is logged and ignored.
     """

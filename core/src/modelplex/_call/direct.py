@@ -1,0 +1,130 @@
+"""The direct branch of the call path: a ``provider/model`` call that needs no routing (no retries, no
+limits), the branch most calls take.
+
+It does once per address what would otherwise be done on every call: find the provider's context, the
+owning plugin's implementation of each hook (called without pluggy's dispatch, see
+:meth:`Registry.implementation`) and the time allowed. A call is then one attempt, bounded by the
+shared deadline timer (:class:`~modelplex._call.deadline.Deadlines`), its errors translated at the
+plugin boundary, a one-attempt trace set on its result. ``docs/benchmarks.md`` measures what that costs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from modelplex._call.attempt import translated, unsupported
+from modelplex._call.deadline import Deadlines, bounded, current_task, guarded
+from modelplex._trace import RouteAttempt, RoutingTrace, direct_trace
+from modelplex.errors import ModelplexError, ProviderError, RequestTimeoutError
+
+if TYPE_CHECKING:
+    from modelplex._plugins import Implementation
+    from modelplex._provider import ProviderInfo
+    from modelplex._responses import ProviderWarning
+    from modelplex._routing.router import Router
+
+_UNSET: Any = object()
+_monotonic = time.monotonic
+
+
+class Direct:
+    """Calls to one ``provider/model`` address, bound to its provider's context."""
+
+    __slots__ = ("_candidates", "_deadlines", "_impls", "_router", "_why", "address", "ctx", "info", "model",
+                 "provider", "timeout")
+
+    def __init__(self, router: Router, address: str, provider: str, model: str) -> None:
+        self._router = router
+        self.address, self.provider, self.model = address, provider, model
+        # Raises for an unknown, unavailable or misconfigured provider, as a call would.
+        self.ctx = router.client.context(provider)
+        self.info: ProviderInfo = router.client.registry.owner(self.ctx.settings.plugin).info
+        # One attempt: bounded by the call timeout and by the whole call's deadline, whichever is less.
+        call_timeout, deadline = self.ctx.settings.call_timeout, router.config.policy.deadline
+        if deadline < call_timeout:
+            self.timeout, self._why = deadline, f"the routing deadline ({deadline:g}s)"
+        else:
+            self.timeout, self._why = call_timeout, f"the call timeout ({call_timeout:g}s)"
+        self._impls: dict[str, Implementation | None] = {}
+        self._candidates = (address,)
+        self._deadlines: Deadlines | None = None
+
+    async def call(self, hook: str, warnings: Sequence[ProviderWarning] = (), **kwargs: Any) -> Any:
+        """``hook`` on the owning plugin within the time allowed, the trace (and ``warnings``, the
+        core's own) set on its result; a failure is recorded for health and carries the trace."""
+        started = _monotonic()
+        failed: ModelplexError | None = None
+        try:
+            running = current_task()
+            if running is None:  # not asyncio (trio): the same mechanism on anyio's cancel scope
+                result = await bounded(self._start(hook, kwargs), self.timeout, self._timed_out)
+            else:
+                loop, task = running
+                deadlines = self._deadlines
+                if deadlines is None or deadlines.loop is not loop:
+                    deadlines = self._deadlines = Deadlines(loop, self.timeout)
+                entry = deadlines.start(task)
+                try:
+                    result = await guarded(self._start(hook, kwargs), entry, self._timed_out)
+                finally:
+                    deadlines.end(entry)
+        except Exception as exc:  # the plugin's errors and the deadline's, translated once here
+            error = translated(exc, self.provider, self.model, self.ctx.settings.plugin)
+            await self._failed(error, started)
+            if error is exc:
+                raise
+            failed = error
+        if failed is not None:  # raised outside the clause, which would link exc back (see attempt.invoke)
+            raise failed
+        duration = _monotonic() - started
+        address = self.address
+        trace = RoutingTrace(address=address, candidates=self._candidates,
+                             attempts=(RouteAttempt(model=address, duration=duration),),
+                             answered_by=address, duration=duration)
+        if self._router.has_failures:
+            await self._router.succeeded(address)
+        if warnings:
+            return attrs.evolve(result, warnings=(*warnings, *result.warnings), trace=trace)
+        return with_trace(result, trace)
+
+    def _start(self, hook: str, kwargs: dict[str, Any]) -> Any:
+        """What the owning plugin's hook returns (its work starts when it is awaited)."""
+        impl = self._impls.get(hook, _UNSET)
+        if impl is _UNSET:
+            impl = self._impls[hook] = self._router.client.registry.implementation(
+                self.ctx.settings.plugin, hook)
+        if impl is None:  # several implementations, a wrapper, or none: as pluggy calls them
+            awaitable = self._router.client.registry.call(self.ctx.settings.plugin, hook, ctx=self.ctx,
+                                                          **kwargs)
+        else:
+            kwargs["ctx"] = self.ctx
+            awaitable = impl.function(*map(kwargs.__getitem__, impl.argnames))
+        if awaitable is None:
+            raise unsupported(hook, self.provider, self.model)
+        return awaitable
+
+    def _timed_out(self) -> RequestTimeoutError:
+        return RequestTimeoutError(f"no answer within {self._why}", provider=self.provider, model=self.model)
+
+    async def _failed(self, exc: ModelplexError, started: float) -> None:
+        if isinstance(exc, ProviderError):
+            exc.trace = direct_trace(self.address, _monotonic() - started, exc)
+        await self._router.failed(self.address, exc)
+
+
+def with_trace(result: Any, trace: RoutingTrace) -> Any:
+    """``result`` carrying ``trace``.
+
+    A plugin returns a response it has just built, with no trace (the hookspecs say so): the trace is
+    then set on it in place, as attrs' own ``__init__`` sets a frozen field, rather than copying every
+    field into a new response on every call. A response that already has one (a plugin that hands out
+    the same object twice) is copied, so that what an earlier caller holds does not change.
+    """
+    if getattr(result, "trace", _UNSET) is None:
+        object.__setattr__(result, "trace", trace)
+        return result
+    return attrs.evolve(result, trace=trace)

@@ -1,0 +1,167 @@
+"""The call lifecycle: what the ``modelplex_before_call`` and ``modelplex_after_call`` hooks receive,
+and the calling of them (see :mod:`modelplex.hookspecs` for the contract).
+
+A client whose plugins implement neither hook pays nothing for them: :attr:`Lifecycle.active` is false
+and the call path skips all of this.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal, Protocol
+
+import anyio
+import attrs
+
+# Imported, not only named for type checkers: the public classes' annotations are resolved at runtime.
+from modelplex._embeddings import EmbedRequest
+from modelplex._logging import log
+from modelplex._options import ChatRequest
+from modelplex._responses import Usage
+from modelplex._secret import scrub
+from modelplex._trace import RoutingTrace
+from modelplex.errors import ModelplexError
+
+CallKind = Literal["chat", "stream", "embed", "list_models"]
+CallStatus = Literal["ok", "error", "cancelled"]
+
+
+@attrs.frozen(kw_only=True)
+class CallInfo:
+    """A call about to be made, as ``modelplex_before_call`` and ``modelplex_after_call`` see it.
+
+    ``kind`` is ``chat``, ``stream``, ``embed`` or ``list_models``; ``address`` what the caller asked for
+    (``openai/gpt-4o``, ``chain/fast``, or the provider's name for ``list_models``); ``provider`` and
+    ``model`` that address split (``chain`` and the chain's name for a chain; ``model`` is ``None`` for
+    ``list_models``). ``request`` is the validated :class:`~modelplex.ChatRequest` (its ``model`` the
+    address's model) or :class:`~modelplex.EmbedRequest`, ``None`` for ``list_models``.
+    ``estimated_tokens`` is :mod:`modelplex._estimate`'s figure: the prompt plus the most the reply
+    may take for a chat, the inputs for an embedding. ``tags`` and ``caller`` are what the caller passed
+    (never sent to a provider). ``started`` is ``time.time()`` at the start of the call.
+    """
+
+    kind: CallKind
+    address: str
+    provider: str
+    model: str | None
+    request: ChatRequest | EmbedRequest | None = None
+    estimated_tokens: int = 0
+    tags: Mapping[str, str] = attrs.field(factory=dict)
+    caller: str | None = None
+    started: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class CallOutcome:
+    """How a call ended, as ``modelplex_after_call`` and reservations see it.
+
+    ``status``: ``ok``; ``error`` (``error`` says which, typed; a refusal by an admitter included);
+    ``cancelled`` (the task was cancelled, or the caller left a stream before its end). ``provider``
+    and ``model`` are the model that answered (a chain's choice), ``None`` when none did. ``usage`` is
+    the provider's count; for a stream cut or cancelled, what was seen so far (``partial`` is then
+    true, and ``usage.estimated`` when the provider had not counted yet). Times are in seconds:
+    ``duration`` the whole call, ``time_to_first_token`` until a stream's first content event.
+    ``trace`` is the routing trace (``None`` for ``list_models`` and calls refused before routing);
+    ``response`` the :class:`~modelplex.ChatResponse`, :class:`~modelplex.EmbedResponse` or model list.
+    """
+
+    status: CallStatus
+    error: ModelplexError | None = None
+    provider: str | None = None
+    model: str | None = None
+    usage: Usage | None = None
+    partial: bool = False
+    duration: float = 0.0
+    time_to_first_token: float | None = None
+    trace: RoutingTrace | None = None
+    response: Any = None
+
+
+class CallReservation(Protocol):
+    """What an admitter may return from ``modelplex_before_call``: it is settled once the call has
+    succeeded (or was cut or cancelled with usage to count), released when it failed. Either method
+    may return an awaitable."""
+
+    def settle(self, outcome: CallOutcome) -> Awaitable[None] | None:
+        """The call used ``outcome.usage``: make the reservation final."""
+
+    def release(self, outcome: CallOutcome) -> Awaitable[None] | None:
+        """The call failed (``outcome.error``): give the reservation back."""
+
+
+Hook = tuple[str, Callable[..., Any], tuple[str, ...]]
+
+
+def _hooks(pm: Any, name: str) -> tuple[Hook, ...]:
+    """``name``'s implementations in the order pluggy calls them (tryfirst ones, then the latest
+    registered first, trylast ones last), each with its plugin's name and the arguments it takes."""
+    impls = getattr(pm.hook, name).get_hookimpls()
+    return tuple((impl.plugin_name, impl.function, tuple(impl.argnames)) for impl in reversed(impls))
+
+
+async def _settled(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _failed(plugin: str, hook: str, exc: BaseException) -> None:
+    log("warning", "lifecycle_hook_failed", plugin=plugin, hook=hook,
+        error=scrub(f"{type(exc).__name__}: {exc}"))
+
+
+class Lifecycle:
+    """The lifecycle hooks of one registry's plugins, called without pluggy's dispatch (each on its
+    own, so that one observer's failure does not keep the others from hearing)."""
+
+    __slots__ = ("active", "after", "before")
+
+    def __init__(self, pm: Any) -> None:
+        self.before = _hooks(pm, "modelplex_before_call")
+        self.after = _hooks(pm, "modelplex_after_call")
+        self.active = bool(self.before or self.after)
+
+    async def admit(self, call: CallInfo) -> list[tuple[str, Any]]:
+        """Every admitter's reservation, in order. A refusal (a :class:`ModelplexError`) releases what
+        the earlier admitters reserved and is raised; any other failure is logged and the call goes on."""
+        held: list[tuple[str, Any]] = []
+        for plugin, function, argnames in self.before:
+            try:
+                kwargs = {"call": call}
+                reservation = await _settled(function(*map(kwargs.__getitem__, argnames)))
+            except ModelplexError as exc:
+                from modelplex._call.attempt import translated
+
+                refusal = translated(exc, call.provider, call.model, plugin)
+                await self.close(call, CallOutcome(status="error", error=refusal), held)
+                if refusal is exc:
+                    raise
+                raise refusal from exc
+            except Exception as exc:
+                _failed(plugin, "modelplex_before_call", exc)
+                continue
+            if reservation is not None:
+                held.append((plugin, reservation))
+        return held
+
+    async def close(self, call: CallInfo, outcome: CallOutcome, held: Sequence[tuple[str, Any]],
+                    report: bool = False) -> None:
+        """Settle (success, or usage to count) or release (failure) the reservations, last taken first,
+        then, with ``report``, tell every observer. Shielded: a cancelled call is still reported."""
+        with anyio.CancelScope(shield=True):
+            settle = outcome.status == "ok" or (outcome.partial and outcome.usage is not None)
+            for plugin, reservation in reversed(held):
+                method = getattr(reservation, "settle" if settle else "release", None)
+                if method is None:
+                    continue
+                try:
+                    await _settled(method(outcome))
+                except Exception as exc:
+                    _failed(plugin, "settle" if settle else "release", exc)
+            if not report:
+                return
+            for plugin, function, argnames in self.after:
+                try:
+                    kwargs = {"call": call, "outcome": outcome}
+                    await _settled(function(*map(kwargs.__getitem__, argnames)))
+                except Exception as exc:
+                    _failed(plugin, "modelplex_after_call", exc)

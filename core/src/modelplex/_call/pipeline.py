@@ -1,0 +1,193 @@
+"""The one call path: every chat, stream, embedding and model listing goes through it.
+
+1. resolve: the address checked (:func:`~modelplex._validate.check_address`) and its route found
+   (a chain, a model with routing, or nothing to route: the direct branch);
+2. validate: the request built and checked before any byte is sent, per candidate provider too
+   (whose warnings go on the response, or open a stream as ``WarningRaised`` events);
+3. admit: the lifecycle's ``modelplex_before_call`` (skipped when no plugin implements it);
+4. attempt(s): :class:`~modelplex._call.direct.Direct` (one attempt) or the router's attempt loop,
+   every exception from a plugin translated once at the plugin boundary (:mod:`._call.attempt`), every
+   attempt and wait bounded by one deadline mechanism (:mod:`._call.deadline`);
+5. trace: set on the response, or on the error;
+6. report: reservations settled or released, ``modelplex_after_call`` told the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from modelplex._call.attempt import listing
+from modelplex._call.lifecycle import CallInfo, CallKind, CallOutcome, CallStatus, Lifecycle
+from modelplex._options import ChatOptions, ChatRequest
+from modelplex._routing.address import split_model
+from modelplex._routing.candidates import Candidate
+from modelplex._validate import (
+    build_options,
+    check_address,
+    check_chat,
+    check_embed,
+    check_for_provider,
+    messages_from,
+)
+from modelplex.errors import ModelplexError
+
+if TYPE_CHECKING:
+    from modelplex._catalog import ModelInfo
+    from modelplex._client import AsyncClient
+    from modelplex._embeddings import EmbedResponse
+    from modelplex._messages import Message
+    from modelplex._responses import ChatResponse, ProviderWarning
+    from modelplex._stream import ChatStream
+
+T = TypeVar("T")
+_NO_TAGS: Mapping[str, str] = {}
+
+
+def _answered(result: Any, trace: Any) -> tuple[str | None, str | None]:
+    """The provider and model that answered: the trace's (a chain's choice), else the response's."""
+    by = getattr(trace, "answered_by", None)
+    if by:
+        return split_model(by)
+    return getattr(result, "provider", None), getattr(result, "model", None)
+
+
+class Calls:
+    """The call path of one client."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+
+    def check(self, request: ChatRequest, c: Candidate) -> Sequence[ProviderWarning]:
+        """The validate step for one candidate provider: its warnings, or a typed error."""
+        client = self.client
+        record = client.registry.owner(client.context(c.provider).settings.plugin)
+        return check_for_provider(request, provider=c.provider, info=record.info)
+
+    # -- chat, embed, list_models ----------------------------------------------------------------------
+    async def chat(self, address: Any, messages: str | Message | Sequence[Message], system: str | None,
+                   options: ChatOptions | None, kwargs: Mapping[str, Any], tags: Mapping[str, str] | None,
+                   caller: str | None) -> ChatResponse:
+        address = check_address(address)
+        router = self.client.router
+        route = router.route(address)
+        msgs = messages_from(messages, system)
+        opts = build_options(options, kwargs)
+        check_chat(msgs, opts)
+        lifecycle = self.client.registry.lifecycle
+        make: Callable[[], Awaitable[ChatResponse]]
+        if route is None:
+            direct = router.direct(address)
+            request = ChatRequest(model=direct.model, messages=msgs, options=opts)
+            warnings = check_for_provider(request, provider=direct.provider, info=direct.info)
+            if not lifecycle.active:  # the fast path: nothing to admit or report
+                response: ChatResponse = await direct.call("modelplex_chat", warnings, request=request)
+                return response
+            make = lambda: direct.call("modelplex_chat", warnings, request=request)  # noqa: E731
+        else:
+            request = ChatRequest(model=split_model(address)[1], messages=msgs, options=opts)
+            make = lambda: router.chat(route, msgs, opts, self.check)  # noqa: E731
+            if not lifecycle.active:
+                return await make()
+        return await self._observed(lifecycle, "chat", address, request, tags, caller, make)
+
+    async def embed(self, address: Any, inputs: str | Sequence[str], dimensions: int | None,
+                    task_type: str | None, extra: Mapping[str, Any], tags: Mapping[str, str] | None,
+                    caller: str | None) -> EmbedResponse:
+        from modelplex._embeddings import EmbedRequest
+
+        address = check_address(address)
+        router = self.client.router
+        route = router.route(address)
+        _, model = split_model(address)
+        request = EmbedRequest(model=model, inputs=(inputs,) if isinstance(inputs, str) else inputs,
+                               dimensions=dimensions, task_type=task_type, extra=extra)
+        check_embed(request)
+        make: Callable[[], Awaitable[EmbedResponse]]
+        if route is None:
+            direct = router.direct(address)
+            make = lambda: direct.call("modelplex_embed", request=request)  # noqa: E731
+        else:
+            make = lambda: router.embed(route, request)  # noqa: E731
+        lifecycle = self.client.registry.lifecycle
+        if not lifecycle.active:
+            return await make()
+        return await self._observed(lifecycle, "embed", address, request, tags, caller, make)
+
+    async def list_models(self, provider: str, tags: Mapping[str, str] | None = None,
+                          caller: str | None = None) -> list[ModelInfo]:
+        lifecycle = self.client.registry.lifecycle
+        if not lifecycle.active:
+            return await listing(self.client, provider)
+        return await self._observed(lifecycle, "list_models", provider, None, tags, caller,
+                                    lambda: listing(self.client, provider))
+
+    async def _observed(self, lifecycle: Lifecycle, kind: CallKind, address: str, request: Any,
+                        tags: Mapping[str, str] | None, caller: str | None,
+                        make: Callable[[], Awaitable[T]]) -> T:
+        """``make()`` admitted first and reported after, whatever its end."""
+        call = call_info(kind, address, request, tags, caller)
+        started = time.monotonic()
+        try:
+            held = await lifecycle.admit(call)
+        except ModelplexError as refusal:
+            await lifecycle.close(call, CallOutcome(status="error", error=refusal), (), report=True)
+            raise
+        try:
+            result = await make()
+        except BaseException as exc:
+            error = exc if isinstance(exc, ModelplexError) else None
+            status: CallStatus = "error" if isinstance(exc, Exception) else "cancelled"
+            await lifecycle.close(call, CallOutcome(status=status, error=error,
+                                                    duration=time.monotonic() - started,
+                                                    trace=getattr(error, "trace", None)), held, report=True)
+            raise
+        trace = getattr(result, "trace", None)
+        provider, model = _answered(result, trace) if kind != "list_models" else (address, None)
+        await lifecycle.close(call, CallOutcome(status="ok", provider=provider, model=model,
+                                                usage=getattr(result, "usage", None),
+                                                duration=time.monotonic() - started, trace=trace,
+                                                response=result), held, report=True)
+        return result
+
+    # -- stream ----------------------------------------------------------------------------------------
+    def stream(self, address: Any, messages: str | Message | Sequence[Message], system: str | None,
+               options: ChatOptions | None, kwargs: Mapping[str, Any], tags: Mapping[str, str] | None,
+               caller: str | None) -> ChatStream:
+        from modelplex._stream import ChatStream, Observer
+
+        address = check_address(address)
+        router = self.client.router
+        route = router.route(address)
+        provider, model = split_model(address)
+        msgs = messages_from(messages, system)
+        opts = build_options(options, kwargs)
+        check_chat(msgs, opts)
+        lifecycle = self.client.registry.lifecycle
+        observer = None
+        if lifecycle.active:
+            request = ChatRequest(model=model, messages=msgs, options=opts)
+            observer = Observer(lifecycle, call_info("stream", address, request, tags, caller))
+        return ChatStream(lambda: router.stream(route, address, msgs, opts, self.check), provider, model,
+                          observer)
+
+
+def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str] | None,
+              caller: str | None) -> CallInfo:
+    """What the lifecycle hooks see of a call, its tokens estimated."""
+    from modelplex._estimate import request_tokens, text_tokens
+
+    if kind in ("chat", "stream"):
+        tokens = request_tokens(request.messages, request.options)
+    elif kind == "embed":
+        tokens = text_tokens(request.inputs)
+    else:
+        tokens = 0
+    provider, _, model = address.partition("/")
+    return CallInfo(kind=kind, address=address, provider=provider, model=model or None, request=request,
+                    estimated_tokens=tokens, tags=dict(tags) if tags else _NO_TAGS, caller=caller,
+                    started=time.time())
+

@@ -1,0 +1,178 @@
+"""The attempt loop of a routed call: each eligible candidate in turn, retried after a back-off on a
+retryable error (a 429 moves on at once), rate limits reserved before each attempt and settled after,
+every attempt bounded by the call timeout and the whole by the routing deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import anyio
+import attrs
+
+from modelplex._call.deadline import bounded
+from modelplex._known_models import LOCAL_CHAIN
+from modelplex._provider import DEFAULT_CALL_TIMEOUT
+from modelplex._routing.address import split_model
+from modelplex._routing.candidates import Candidate, Route, candidates, eligible
+from modelplex._trace import TraceBuilder
+from modelplex.errors import (
+    LocalRateLimitError,
+    ModelplexError,
+    ProviderError,
+    RateLimitError,
+    RequestTimeoutError,
+    RoutingError,
+)
+
+if TYPE_CHECKING:
+    from modelplex._ratelimit import Reservation
+    from modelplex._routing.router import Router
+
+T = TypeVar("T")
+_LEASE_MARGIN = 5.0
+
+
+@attrs.define
+class Outcome(Generic[T]):
+    """The attempt that answered: its result, its candidate, its rate-limit reservation and trace."""
+
+    result: T
+    candidate: Candidate
+    reservation: Reservation | None
+    trace: TraceBuilder
+    waited: float
+    started: float
+    deadline: float  # time.monotonic() at which the whole call must end
+
+
+def call_timeout(router: Router, c: Candidate) -> float:
+    try:
+        return router.client.context(c.provider).settings.call_timeout
+    except ModelplexError:
+        return DEFAULT_CALL_TIMEOUT  # the attempt itself then raises the real error
+
+
+def deadline_passed(c: Candidate, seconds: float) -> RequestTimeoutError:
+    return RequestTimeoutError(f"no answer within the routing deadline ({seconds:g}s)", provider=c.provider,
+                               model=c.model)
+
+
+async def run(router: Router, route: Route, kind: str, options: object,
+              tokens: Callable[[Candidate], int], reserve: int,
+              attempt: Callable[[Candidate], Awaitable[T]],
+              tokens_of: Callable[[T], int] | None) -> Outcome[T]:
+    """Try ``route``'s candidates until one answers; the exhausted error (with its trace) otherwise.
+
+    ``tokens_of`` settles the reservation with the result's usage and records the success; ``None``
+    leaves both to the caller (a stream, whose usage is known only at its end).
+    """
+    trace = TraceBuilder(route.address)
+    policy = route.policy
+    deadline = trace.started + policy.deadline
+    found = await candidates(router, route, trace)
+    trace.candidates = [c.address for c in found]
+    pool, soonest = await eligible(router, route, found, kind, options, tokens, trace)  # type: ignore[arg-type]
+    if not pool:
+        raise exhausted(route, trace, [], soonest)
+    tries: dict[str, int] = {}
+    errors: list[ModelplexError] = []
+    waited = 0.0
+    limiter = router.limiter
+    while pool:
+        now = time.monotonic()
+        if now >= deadline:
+            errors.append(deadline_passed(pool[0], policy.deadline))
+            break
+        index, reservation = 0, None
+        if limiter is not None:
+            choices = [limiter.buckets(c.provider, c.model) for c in pool]
+            lease = min(policy.deadline, max(call_timeout(router, c) for c in pool)) + _LEASE_MARGIN
+            got, reservation, hint = await limiter.acquire(choices, reserve, lease, deadline,
+                                                           wait=policy.on_limit == "wait")
+            waited += time.monotonic() - now
+            if got is None:
+                c = pool[0]
+                why = "now" if policy.on_limit == "fail" else "before the routing deadline"
+                full = LocalRateLimitError(f"the configured rate limit leaves no room {why}; no request "
+                                           "was sent", provider=c.provider, model=c.model, retry_after=hint)
+                trace.attempt(c.address, 0.0, waited=waited, error=full)
+                errors.append(full)
+                break
+            index = got
+        c = pool[index]
+        started = time.monotonic()
+        try:
+            limit = call_timeout(router, c)
+            whole = deadline - started < limit
+            if whole:
+                limit = max(0.0, deadline - started)
+
+            def timed_out(c: Candidate = c, limit: float = limit, whole: bool = whole) -> RequestTimeoutError:
+                if whole:
+                    return deadline_passed(c, policy.deadline)
+                return RequestTimeoutError(f"no answer within the call timeout ({limit:g}s)",
+                                           provider=c.provider, model=c.model)
+
+            result = await bounded(attempt(c), limit, timed_out)
+        except BaseException as exc:
+            duration = time.monotonic() - started
+            if reservation is not None:
+                await settle(router, reservation, 0)
+            if not isinstance(exc, ModelplexError):
+                raise  # cancelled, or interrupted: not a failure of the model
+            trace.attempt(c.address, duration, waited=waited, error=exc)
+            waited = 0.0
+            await router.failed(c.address, exc, policy)
+            errors.append(exc)
+            retry = tries.get(c.address, 0)
+            tries[c.address] = retry + 1
+            moving_on = isinstance(exc, RateLimitError) and len(pool) > 1
+            delay = None if moving_on else policy.retry_delay(exc, retry, router.rng)
+            if delay is None or time.monotonic() + delay >= deadline:
+                pool.pop(index)
+                continue
+            await anyio.sleep(delay)
+            waited = delay
+            continue
+        if tokens_of is not None:
+            if reservation is not None:  # a provider that counted nothing keeps the estimate
+                await settle(router, reservation, tokens_of(result) or reservation.tokens)
+            trace.attempt(c.address, time.monotonic() - started, waited=waited)
+            await router.succeeded(c.address)
+        return Outcome(result, c, reservation, trace, waited, started, deadline)
+    raise exhausted(route, trace, errors, soonest)
+
+
+async def settle(router: Router, reservation: Reservation, tokens: int) -> None:
+    """Settle a rate-limit reservation with what was used, even while being cancelled."""
+    assert router.limiter is not None
+    with anyio.CancelScope(shield=True):
+        await router.limiter.settle(reservation, tokens)
+
+
+def exhausted(route: Route, trace: TraceBuilder, errors: Sequence[ModelplexError],
+              soonest: float | None) -> ModelplexError:
+    """The error of a call no candidate answered: a single model's own error, else a RoutingError."""
+    built = trace.build(None)
+    last = errors[-1] if errors else None
+    if route.chain is None and last is not None:
+        if isinstance(last, ProviderError):
+            last.trace = built
+        return last
+    retryable = soonest is not None or any(getattr(e, "is_retryable", False) for e in errors)
+    parts = [f"{s.model} skipped: {s.reason}" for s in built.skipped]
+    parts += [f"{a.model} failed: {a.error}" for a in built.failures]
+    if not built.candidates and route.builtin and route.chain is not None \
+            and route.chain.name == LOCAL_CHAIN:
+        parts.append("no server on this machine listed a chat model")
+    elif not built.candidates:
+        parts.append("the chain has no model whose provider is installed")
+    provider, model = split_model(route.address)
+    message = "no model could answer: " + "; ".join(parts)
+    error = RoutingError(message[:4000], provider=provider, model=model, trace=built,
+                         retryable=retryable, retry_after=soonest)
+    if last is not None:
+        error.__cause__ = last
+    return error

@@ -1,0 +1,186 @@
+"""Addresses, routes and candidates: what a call may go to, and what rules a candidate out before any
+request (provider not installed or not configured, a capability the model lacks, a prompt larger than
+its context window, a cool-down)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from modelplex._call.attempt import listing
+from modelplex._chains import Chain, ChainEntry
+from modelplex._cooldown import describe
+from modelplex._known_models import KNOWN_MODELS, LOCAL_CHAIN, merge
+from modelplex._options import ChatOptions
+from modelplex._retry import RoutingPolicy
+from modelplex._routing.address import split_model
+from modelplex.errors import ModelplexError
+
+if TYPE_CHECKING:
+    from modelplex._catalog import ModelInfo
+    from modelplex._routing.router import Router
+    from modelplex._trace import TraceBuilder
+
+LOCAL_LISTING_TTL = 60.0  # seconds the local chain's model lists are kept
+HOOKS = {"chat": "modelplex_chat", "stream": "modelplex_chat_stream", "embed": "modelplex_embed"}
+
+
+def is_loopback(url: str | None) -> bool:
+    """Whether ``url`` points at this machine (the local chain's servers)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@attrs.frozen
+class Candidate:
+    """One model a call may go to, with the chain entry whose option overrides apply to it."""
+
+    address: str
+    provider: str
+    model: str
+    entry: ChainEntry | None = None
+
+    def options(self, options: ChatOptions) -> ChatOptions:
+        return self.entry.apply(options) if self.entry is not None else options
+
+
+@attrs.frozen
+class Route:
+    """What an address resolves to: a chain, or one model called with the routing policy."""
+
+    address: str
+    policy: RoutingPolicy
+    chain: Chain | None = None  # None: a single model
+    builtin: bool = False
+
+
+async def candidates(router: Router, route: Route, trace: TraceBuilder) -> list[Candidate]:
+    """The models ``route`` may go to, in order (a built-in chain holds only installed providers)."""
+    if route.chain is None:
+        provider, model = split_model(route.address)
+        return [Candidate(route.address, provider, model)]
+    if route.builtin and route.chain.name == LOCAL_CHAIN:
+        return await local_candidates(router, trace)
+    out = []
+    client = router.client
+    records = client.registry.records
+    for e in route.chain.entries:
+        provider, model = split_model(e.model)
+        if route.builtin and client.settings.plugin_for(provider) not in records:
+            continue
+        out.append(Candidate(e.model, provider, model, e))
+    return out
+
+
+async def local_candidates(router: Router, trace: TraceBuilder) -> list[Candidate]:
+    """The chat models that servers on this machine list (read at most every ``LOCAL_LISTING_TTL``)."""
+    client = router.client
+    now = time.monotonic()
+    if router.local is None or now - router.local[0] > LOCAL_LISTING_TTL:
+        found: list[Candidate] = []
+        skips: list[tuple[str, str]] = []
+        for name in sorted({*client.registry.names, *client.settings.configured_names()}):
+            try:
+                ctx = client.context(name)
+            except ModelplexError:
+                continue
+            record = client.registry.records.get(ctx.settings.plugin)
+            if record is None or "modelplex_list_models" not in record.hooks \
+                    or not is_loopback(ctx.settings.base_url):
+                continue
+            try:
+                models = await listing(client, name, limit=10.0)
+            except ModelplexError as exc:
+                skips.append((f"{name}/*", f"its model list could not be read: {describe(exc)}"))
+                continue
+            found += [Candidate(m.address, name, m.id) for m in models
+                      if m.capabilities.chat is not False
+                      and not (m.capabilities.embeddings and not m.capabilities.chat)]
+        router.local = (now, found, skips)
+    for model, reason in router.local[2]:
+        trace.skip(model, reason)
+    return list(router.local[1])
+
+
+def model_info(router: Router, candidate: Candidate) -> ModelInfo | None:
+    """What is known of a candidate: its provider's listing (if read), else the bundled table."""
+    plugin = router.client.settings.plugin_for(candidate.provider)
+    return merge(router.client.learned.get(candidate.address),
+                 KNOWN_MODELS.get(f"{plugin}/{candidate.model}"))
+
+
+def static_reason(router: Router, c: Candidate, kind: str, options: ChatOptions | None,
+                  tokens: int) -> str | None:
+    """Why ``c`` cannot serve this request whatever its state (``None``: it may)."""
+    client = router.client
+    try:
+        ctx = client.context(c.provider)
+        record = client.registry.owner(ctx.settings.plugin)
+    except ModelplexError as exc:
+        return f"provider not available: {exc.message}"
+    if record.info.requires_api_key and not ctx.settings.api_key:
+        where = f" (set {' or '.join(ctx.settings.api_key_env)})" if ctx.settings.api_key_env else ""
+        return f"provider not configured: no API key{where}"
+    if HOOKS[kind] not in record.hooks:
+        return f"the provider does not support {'embeddings' if kind == 'embed' else 'chat'}"
+    info = model_info(router, c)
+    if info is None:
+        return None
+    caps = info.capabilities
+    if kind == "embed":
+        if caps.embeddings is False:
+            return "the model does not make embeddings"
+    else:
+        if caps.chat is False:
+            return "the model does not chat"
+        assert options is not None
+        if options.tools and caps.tools is False:
+            return "tools were requested and the model cannot call tools"
+        schema = options.response_format is not None and options.response_format.type == "json_schema"
+        if schema and caps.json_schema is False:
+            return "a JSON Schema reply was requested and the model cannot give one"
+    if info.context_window is not None and tokens > info.context_window:
+        return (f"the prompt is about {tokens} tokens (estimated), more than the model's context "
+                f"window of {info.context_window}")
+    return None
+
+
+async def eligible(router: Router, route: Route, found: Sequence[Candidate], kind: str,
+                   options: ChatOptions | None, tokens: Callable[[Candidate], int],
+                   trace: TraceBuilder) -> tuple[list[Candidate], float | None]:
+    """The candidates of a chain that may be tried now, and the soonest end of a cool-down."""
+    if route.chain is None:
+        return list(found), None
+    keys = {k for c in found for k in (c.address, c.provider)}
+    states = await router.cooldowns.get(keys)
+    now = time.time()
+    keep, soonest = [], None
+    for c in found:
+        opts = c.options(options) if options is not None else None
+        reason = static_reason(router, c, kind, opts, tokens(c))
+        if reason is not None:
+            trace.skip(c.address, reason)
+            continue
+        cooling = [(k, s) for k in (c.address, c.provider) if (s := states.get(k)) and s.until > now]
+        if cooling:
+            key, state = max(cooling, key=lambda ks: ks[1].until)
+            left = state.until - now
+            soonest = left if soonest is None else min(soonest, left)
+            what = "" if key == c.address else f"its provider {key!r} is "
+            trace.skip(c.address, f"{what}cooling down for {left:.1f}s more after {state.failures} "
+                                  f"failure(s); last error: {state.last_error}")
+            continue
+        keep.append(c)
+    return keep, soonest
+
