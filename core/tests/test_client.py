@@ -269,13 +269,6 @@ def test_unknown_chat_options_are_refused_by_name() -> None:
         client.chat("fake/echo", "x", temprature=0.5)
 
 
-def test_the_sync_client_works_inside_a_running_event_loop() -> None:
-    async def notebook_cell() -> str:
-        with fake_client() as client:
-            return client.chat("fake/echo", "from inside a loop").text
-    assert asyncio.run(notebook_cell()) == "echo: from inside a loop"
-
-
 def test_streams_assemble_the_same_response_as_chat() -> None:
     script = [{"reasoning": "think first", "signature": "sig-1", "text": "the answer",
                "tool_calls": [{"id": "c1", "name": "lookup", "arguments": {"q": "ü"}}],
@@ -317,16 +310,6 @@ def test_transport_seam_reaches_the_plugin() -> None:
                      providers={"httpy": {"api_key": SECRET, "base_url": "http://x"}}) as client:
         assert client.chat("httpy/m", "hi").text == "mocked"
     assert seen[0].headers["authorization"] == f"Bearer {SECRET}"
-
-
-def test_a_client_nobody_closed_does_not_hang_interpreter_exit() -> None:
-    import subprocess
-    import sys
-
-    code = "import modelplex; c = modelplex.Client(); print(c.chat('fake/echo', 'bye').text)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
-                         check=True)
-    assert out.stdout.strip() == "echo: bye"
 
 
 def test_listing_every_provider_skips_one_that_fails() -> None:

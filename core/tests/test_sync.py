@@ -7,10 +7,13 @@ batches with a bounded buffer, and its API cannot drift from the asynchronous cl
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import inspect
 import logging
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -106,6 +109,21 @@ def leak_watch() -> Iterator[list[str]]:
 
 def is_closed_error(error: BaseException | None) -> bool:
     return isinstance(error, ConfigurationError) and "closed" in str(error)
+
+
+# -- where it runs ------------------------------------------------------------------------------------------
+def test_the_sync_client_works_inside_a_running_event_loop() -> None:
+    async def notebook_cell() -> str:
+        with fake_client() as client:
+            return client.chat("fake/echo", "from inside a loop").text
+    assert asyncio.run(notebook_cell()) == "echo: from inside a loop"
+
+
+def test_a_client_nobody_closed_does_not_hang_interpreter_exit() -> None:
+    code = "import modelplex; c = modelplex.Client(); print(c.chat('fake/echo', 'bye').text)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+                         check=True)
+    assert out.stdout.strip() == "echo: bye"
 
 
 # -- close() with a stream open in another thread ----------------------------------------------------------

@@ -105,7 +105,9 @@ class SyncChatStream:
         self._buffer: deque[Any] = deque()
         self._error: BaseException | None = None
         self._over = False  # the reader took the end
-        # The reader is about to wait, or waits, for a wake-up token: the producer then sends one.
+        # The reader is about to wait, or waits, for a wake-up token: the producer then sends one. The
+        # reader sets this before its last look at the buffer and the producer reads it after appending,
+        # so no wake-up is lost (each read and write of an attribute is atomic and ordered, as under the GIL).
         self._waiting = False
         self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         # The producer waits for room in the buffer on this future (on the loop); ``_asked`` is the one
