@@ -75,6 +75,8 @@ async def health(client: AsyncClient, probe: bool = False) -> list[HealthStatus]
     """
     import anyio
 
+    from modelplex._call.attempt import listing
+
     router = client.router
     probed: dict[str, tuple[float, int]] = {}
     unconfigured: set[str] = set()
@@ -91,14 +93,8 @@ async def health(client: AsyncClient, probe: bool = False) -> list[HealthStatus]
         if not probe or "modelplex_list_models" not in record.hooks:
             return
         started = time.monotonic()
-        try:
-            with anyio.fail_after(min(PROBE_TIMEOUT, ctx.settings.call_timeout)):
-                models = await client.list_models(name)
-        except TimeoutError:
-            from modelplex.errors import RequestTimeoutError
-
-            await router.failed(name, RequestTimeoutError(
-                f"the model list did not answer within {PROBE_TIMEOUT:g}s", provider=name))
+        try:  # the call path's listing: its deadline mechanism, its error translation
+            models = await listing(client, name, limit=PROBE_TIMEOUT)
         except ModelplexError as exc:
             await router.failed(name, exc)
             if not getattr(exc, "is_retryable", False):  # not a cool-down matter, but a failed check
