@@ -61,9 +61,14 @@ def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
     warnings: list[ProviderWarning] = []
     for i, block in enumerate(read.array(data, "content")):
         at = ("content", i)
-        kind = read.string(block, "type", at=at)
+        # The common fields checked inline, the reader asked only to name what is wrong.
+        kind = block.get("type") if type(block) is dict else None
+        if type(kind) is not str:
+            kind = read.string(block, "type", at=at)
         if kind == "text":
-            text = read.optional_string(block, "text", at=at) or ""
+            text = block.get("text")
+            if type(text) is not str:
+                text = read.optional_string(block, "text", at=at) or ""
             if parts and isinstance(parts[-1], TextPart):  # citations split text into many blocks
                 parts[-1] = TextPart(text=parts[-1].text + text)
             else:
@@ -78,8 +83,10 @@ def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
             parts.append(ReasoningPart(text="", origin=origin,
                                        redacted_data=read.string(block, "data", at=at)))
         elif kind == "tool_use":
-            name = read.string(block, "name", at=at)
-            read.string(block, "id", at=at)
+            name = block.get("name")
+            if type(name) is not str or type(block.get("id")) is not str:
+                name = read.string(block, "name", at=at)
+                read.string(block, "id", at=at)
             if name == plan.format_tool:
                 parts.append(TextPart(text=json.dumps(block.get("input"), ensure_ascii=False)))
             else:

@@ -91,27 +91,37 @@ class ReplyParser:
         if "error" in data:
             raise stream_error(self.provider, self.model, data)
         events: list[StreamEvent] = []
-        response_id = read.optional_string(data, "responseId")
+        # Each field checked inline, the reader asked only to name what is wrong: this runs for
+        # every chunk of a stream.
+        response_id = data.get("responseId")
         if response_id is not None:
-            self.response_id = response_id
+            self.response_id = response_id if type(response_id) is str else read.string(data, "responseId")
         if not self.started:
             self.started = True
             events.append(ResponseStarted(id=self.response_id or None,
                                           model=read.optional_string(data, "modelVersion")))
-        usage = read.optional_obj(data, "usageMetadata")
+        usage = data.get("usageMetadata")
         if usage is not None:
-            self.usage = usage
-        candidates = read.optional_array(data, "candidates")
+            self.usage = usage if type(usage) is dict else read.obj(data, "usageMetadata")
+        candidates = data.get("candidates")
+        if candidates is not None and type(candidates) is not list:
+            read.array(data, "candidates")
         if candidates:
-            candidate = read.obj(candidates, 0, at=("candidates",))
-            parts = read.optional_array(candidate, "content", "parts", at=_CANDIDATE)
+            candidate = candidates[0]
+            if type(candidate) is not dict:
+                candidate = read.obj(candidates, 0, at=("candidates",))
+            content = candidate.get("content")
+            parts = content.get("parts") if type(content) is dict else None
+            if type(parts) is not list:
+                parts = read.optional_array(candidate, "content", "parts", at=_CANDIDATE)
             for i, part in enumerate(parts or ()):
                 if type(part) is not dict:
                     part = read.obj(part, at=(*_PARTS, i))
                 events += self.part(part, i)
-            finish = read.optional_string(candidate, "finishReason", at=_CANDIDATE)
+            finish = candidate.get("finishReason")
             if finish is not None:
-                self.finish_reason = finish
+                self.finish_reason = (finish if type(finish) is str
+                                      else read.string(candidate, "finishReason", at=_CANDIDATE))
                 self.finish_message = read.optional_string(candidate, "finishMessage", at=_CANDIDATE)
         else:
             feedback = read.optional_obj(data, "promptFeedback")

@@ -43,21 +43,30 @@ def checked(data: Any, read: Reader, where: str = "stream") -> Mapping[str, Any]
 
 def message_of(read: Reader, data: Mapping[str, Any]) -> Mapping[str, Any]:
     """The reply object's ``message`` (none is an empty one)."""
+    message = data.get("message")
+    if type(message) is dict:  # the reader only to name what is wrong: this runs for every object
+        return message
     return read.optional_obj(data, "message") or {}
 
 
 def text_of(read: Reader, message: Mapping[str, Any], key: str) -> str:
     """``message.<key>`` as text (none is empty)."""
+    value = message.get(key)
+    if type(value) is str:
+        return value
     return read.optional_string(message, key, at=_MESSAGE) or ""
 
 
 def tool_calls_of(read: Reader, data: Mapping[str, Any], ids: CallIds,
                   codec: OllamaToolCodec) -> list[ToolCallPart]:
     """The tool calls of one reply object, each with an id unique in the reply."""
-    wire = read.optional_array(message_of(read, data), "tool_calls", at=_MESSAGE)
+    message = message_of(read, data)
+    if message.get("tool_calls") is None:
+        return []
+    wire = read.array(message, "tool_calls", at=_MESSAGE)
     stamp = data.get("created_at")
     out = []
-    for i, item in enumerate(wire or ()):
+    for i, item in enumerate(wire):
         at = (*_MESSAGE, "tool_calls", i)
         read.string(item, "function", "name", at=at)  # and with it, that both are objects
         read.optional_string(item, "id", at=at)

@@ -86,7 +86,10 @@ class StreamParser:
             args = call.raw_arguments if call.raw_arguments is not None else arguments_json(call.arguments)
             events += [ToolCallStarted(index=index, id=call.id, name=call.name),
                        ToolCallDelta(index=index, arguments=args), ToolCallEnded(index=index, call=call)]
-        if read.optional_boolean(data, "done") is True:
+        done = data.get("done")
+        if done is not None and type(done) is not bool:
+            read.optional_boolean(data, "done")  # names what is wrong
+        if done is True:
             self.done = True
             reason = read.optional_string(data, "done_reason")
             events += [UsageReported(usage=usage_of(data)),
