@@ -97,6 +97,12 @@ def client(provider: str, url: str, *, call_timeout: float = 10.0, **kwargs: Any
                                              "call_timeout": call_timeout}}, **kwargs)
 
 
+async def read(c: AsyncClient, address: str, seen: list[modelplex.StreamEvent]) -> None:
+    async with c.stream(address, "hi") as stream:
+        async for event in stream:
+            seen.append(event)
+
+
 @pytest.mark.parametrize("via", ["direct", "chain"])
 @pytest.mark.parametrize("fmt", sorted(PROVIDERS))
 def test_a_stream_that_sends_text_forever_stops_at_the_deadline(fmt: str, via: str) -> None:
@@ -105,15 +111,13 @@ def test_a_stream_that_sends_text_forever_stops_at_the_deadline(fmt: str, via: s
     async def main() -> tuple[float, int]:
         async with Endless(fmt) as server, client(provider, server.url,
                                                   routing={"deadline": 1.0, "retries": 0}) as c:
-            texts = 0
+            seen: list[modelplex.StreamEvent] = []
             started = time.monotonic()
             with pytest.raises(RequestTimeoutError, match=r"deadline \(1s\)") as info:
-                async with c.stream(f"{provider}/m" if via == "direct" else "chain/x", "hi") as stream:
-                    async for event in stream:
-                        texts += isinstance(event, TextDelta)
+                await read(c, f"{provider}/m" if via == "direct" else "chain/x", seen)
             assert info.value.trace is not None and info.value.trace.attempts[-1].error_type == \
                 "RequestTimeoutError"
-            return time.monotonic() - started, texts
+            return time.monotonic() - started, sum(isinstance(e, TextDelta) for e in seen)
 
     elapsed, texts = asyncio.run(main())
     assert texts > 5  # it was streaming, and was stopped in the middle of it
@@ -155,8 +159,7 @@ def test_keep_alives_after_a_plugins_warning_time_out_at_the_call_timeout(via: s
                 # A chain's one model timed out, so the chain has no answer: its error says why.
                 expected = RequestTimeoutError if via == "direct" else RoutingError
                 with pytest.raises(expected, match=r"call timeout \(0\.5s\)"):
-                    async with c.stream("p/m" if via == "direct" else "chain/x", "hi") as stream:
-                        seen.extend([event async for event in stream])
+                    await read(c, "p/m" if via == "direct" else "chain/x", seen)
             assert server.requests == 1
             return time.monotonic() - started, seen
 
