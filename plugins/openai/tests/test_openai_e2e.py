@@ -263,3 +263,15 @@ def test_lm_studio_style_unknown_endpoint_with_status_200(serve: Any) -> None:
         list(stream)
     assert stream.response is not None and stream.response.text == "ok"
     assert [w.code for w in stream.response.warnings] == ["api-fallback"]
+
+
+def test_lm_studio_style_unknown_endpoint_with_status_200_on_a_whole_reply(serve: Any) -> None:
+    """The 200 reply is read once; one that holds an error is still a reason to fall back."""
+    routes = {"/v1/responses": Reply.json(
+        {"error": "Unexpected endpoint or method. (POST /v1/responses)"})}
+    server = serve(Reply.json({"id": "r", "model": "m", "choices": [
+        {"index": 0, "finish_reason": "stop", "message": {"content": "ok"}}]}), routes=routes)
+    with client(server, api="auto") as c:
+        response = c.chat("openai/local-model", "hi")
+    assert response.text == "ok" and [w.code for w in response.warnings] == ["api-fallback"]
+    assert [r.path for r in server.requests] == ["/v1/responses", "/v1/chat/completions"]

@@ -72,11 +72,21 @@ class OpenAIProvider(CompatProvider):
         body, warnings = build_responses_body(call)
         url = self.config_for(ctx).url(ctx, "responses", request.model)
         response = await ctx.post_json(url, body, self.prepared(ctx).headers)
-        if route.may_fall_back(ctx, response.status_code, response.content):
+        status, data = response.status_code, None
+        if status < 400:
+            # The reply is read once: only one that holds an error (LM Studio's missing route comes
+            # with HTTP 200) is looked at again for a fallback.
+            data = self.json_body(ctx, request.model, response)
+            missing = (is_object(data) and bool(data.get("error"))
+                       and route.may_fall_back(ctx, status, response.content))
+        else:
+            missing = route.may_fall_back(ctx, status, response.content)
+        if missing:
             route.remember_fallback(ctx)
             result = await super().chat(ctx, request)
             return attrs.evolve(result, warnings=(route.FALLBACK, *result.warnings))
-        data = self.json_body(ctx, request.model, response)
+        if status >= 400:
+            raise self.error(ctx, request.model, response)
         if not is_object(data):
             raise ResponseParseError("the response is not a JSON object", provider=ctx.name,
                                      model=request.model)
