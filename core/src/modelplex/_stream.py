@@ -184,7 +184,13 @@ class Observer:
         self.started = time.monotonic()
 
     async def admit(self) -> None:
-        self.held = await self.lifecycle.admit(self.call)
+        from modelplex._call.lifecycle import CallOutcome
+
+        try:
+            self.held = await self.lifecycle.admit(self.call)
+        except ModelplexError as refusal:  # refused: reported as such, once, and nothing is opened
+            await self.lifecycle.close(self.call, CallOutcome(status="error", error=refusal), (), report=True)
+            raise
 
     async def report(self, stream: ChatStream, exc: BaseException | None) -> None:
         from modelplex._call.lifecycle import CallOutcome
