@@ -1,24 +1,15 @@
-"""Token counts into disjoint buckets, and an estimate for when a server gives none."""
+"""Token counts into disjoint buckets; the estimate for when a server gives none is the toolkit's."""
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from modelplex import (
-    ImagePart,
-    Message,
-    ReasoningPart,
-    TextPart,
-    ToolCallPart,
-    ToolResultPart,
-    Usage,
-)
+from modelplex import Usage
 from modelplex.toolkit import is_object
+from modelplex.toolkit.usage import estimate, estimate_input, tokens
 
-CHARS_PER_TOKEN = 4
+__all__ = ["estimate", "estimate_input", "parse_usage", "tokens", "usage_from"]
 
 
 def _int(value: Any) -> int:
@@ -57,29 +48,3 @@ def parse_usage(data: Mapping[str, Any]) -> Usage | None:
         if raw is None or not is_object(raw):
             return None
     return usage_from(raw)
-
-
-def tokens(chars: int) -> int:
-    return math.ceil(chars / CHARS_PER_TOKEN) if chars > 0 else 0
-
-
-def _part_chars(part: object) -> int:
-    if isinstance(part, TextPart | ReasoningPart):
-        return len(part.text)
-    if isinstance(part, ToolCallPart):
-        return len(part.name) + len(part.raw_arguments or json.dumps(dict(part.arguments)))
-    if isinstance(part, ToolResultPart):
-        return len(part.content)
-    if isinstance(part, ImagePart):
-        return 85 * CHARS_PER_TOKEN  # a low-detail image costs 85 tokens at OpenAI
-    return 0
-
-
-def estimate_input(messages: Iterable[Message]) -> int:
-    return tokens(sum(_part_chars(p) for m in messages for p in m.parts))
-
-
-def estimate(messages: Iterable[Message], output_chars: int, reasoning_chars: int = 0) -> Usage:
-    """About four characters a token, marked ``estimated=True``."""
-    return Usage(input=estimate_input(messages), output=tokens(output_chars),
-                 reasoning=tokens(reasoning_chars), estimated=True)
