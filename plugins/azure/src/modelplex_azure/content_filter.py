@@ -26,7 +26,7 @@ from modelplex_openai_compat import Call, SSEEvent, StreamState, parse_response,
 
 from modelplex import ChatResponse, FinishReason, ProviderWarning, StreamEvent, WarningRaised
 from modelplex.errors import ResponseParseError
-from modelplex.toolkit import Reader, loads
+from modelplex.toolkit import Reader
 
 FILTERED = "content-filter"
 FILTER_ERROR = "content-filter-error"
@@ -170,10 +170,9 @@ def azure_parse_stream_event(call: Call, state: StreamState, event: SSEEvent) ->
     """The shared :func:`~modelplex_openai_compat.parse_stream_event`, plus a warning for each
     filter result in the chunk. The provider's event stream drops repeats and, if anything was
     filtered, finishes with ``CONTENT_FILTER`` (annotations may come after the finish reason)."""
+    state.last = {}
     out = parse_stream_event(call, state, event)
-    if event.data.strip() == "[DONE]":
-        return out
-    chunk = loads(event.data)  # the shared stage has read it already: a JSON object, choices checked
+    chunk = state.last  # as the shared stage read it: an object, its choices checked; {} for [DONE]
     found = prompt_warnings(chunk, call.read)
     for i, choice in enumerate(chunk.get("choices") or ()):
         if choice.get("index", 0) in (0, None):

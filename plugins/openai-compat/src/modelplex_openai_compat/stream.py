@@ -72,6 +72,8 @@ class StreamState:
         self.done = False
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
+        # The chunk read last, for a stage that adds to the default one (Azure's filter results).
+        self.last: Mapping[str, Any] = _EMPTY
         self.think = ThinkSplitter() if call.profile.think_tags else None
         self._slots: list[_Slot] = []
         self._by_wire: dict[int, _Slot] = {}
@@ -290,4 +292,5 @@ def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[
                                  model=call.model)
     if chunk.get("error"):
         raise stream_error(call.provider, call.model, chunk, call.stages.map_error)
+    state.last = chunk
     return state.chunk(chunk)
