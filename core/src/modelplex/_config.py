@@ -8,6 +8,12 @@ The config file is TOML, at ``$MODELPLEX_CONFIG`` or ``<user config dir>/modelpl
     [providers.lmstudio]               # a second name served by the openai-like plugin
     plugin = "openai-like"
     base_url = "http://localhost:1234/v1"
+    headers = { "X-Auth-Token" = "...", "X-Team" = "..." }
+    secret_headers = ["X-Team"]        # secret too, beside those named like credentials
+
+API keys, and the values of headers whose name says they carry a credential (``Authorization``,
+``X-Api-Key``, ``X-Auth-Token``, ``Cookie``...) or that ``secret_headers`` names, are secrets from the
+moment the file is read: no error, log line or repr shows them.
 """
 
 from __future__ import annotations

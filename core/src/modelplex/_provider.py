@@ -24,10 +24,10 @@ DEFAULT_READ_TIMEOUT = 600.0
 DEFAULT_CALL_TIMEOUT = 600.0
 
 
-def _lower_names(names: Iterable[str]) -> frozenset[str]:
+def _lower_names(names: Iterable[str]) -> tuple[str, ...]:
     if isinstance(names, str):  # one name given alone, not its letters
         names = (names,)
-    return frozenset(str(n).lower() for n in names)
+    return tuple(sorted({str(n).lower() for n in names}))
 
 
 # The chat options a provider may narrow (numbers, all of them).
@@ -116,7 +116,7 @@ class ProviderSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
-    secret_headers: frozenset[str] = attrs.field(default=frozenset(), converter=_lower_names)
+    secret_headers: tuple[str, ...] = attrs.field(default=(), converter=_lower_names)
     options: Mapping[str, JSON] = attrs.field(factory=dict)
     transport: Any = attrs.field(default=None, repr=False, eq=False)
 
@@ -137,7 +137,7 @@ class ProviderSettings:
             f"ProviderSettings(name={self.name!r}, plugin={self.plugin!r}, api_key={self.api_key!r}, "
             f"api_key_env={self.api_key_env!r}, base_url={self.base_url!r}, headers={headers!r}, "
             f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r}, "
-            f"call_timeout={self.call_timeout!r}, secret_headers={sorted(self.secret_headers)!r}, "
+            f"call_timeout={self.call_timeout!r}, secret_headers={self.secret_headers!r}, "
             f"options={options!r})")
 
 
