@@ -96,7 +96,7 @@ BAD_CHATS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"seed": 2**64}, InvalidRequestError, "seed"),
     ({"reasoning_effort": "max"}, InvalidRequestError, "reasoning_effort"),
     ({"reasoning_effort": 3}, InvalidRequestError, "reasoning_effort"),
-    ({"reasoning_budget": -1}, InvalidRequestError, "reasoning_budget"),
+    ({"reasoning_budget": -2}, InvalidRequestError, "reasoning_budget"),
     ({"reasoning_budget": "1024"}, InvalidRequestError, "reasoning_budget"),
     ({"reasoning_budget": True}, InvalidRequestError, "reasoning_budget"),
     ({"parallel_tool_calls": "yes"}, InvalidRequestError, "parallel_tool_calls"),
@@ -260,9 +260,11 @@ def test_a_plain_prompt_builds_one_user_message_and_shares_the_empty_options() -
     assert _chat_request(system="Be brief").messages[0] == Message.system("Be brief")
 
 
-def test_reasoning_budget_zero_means_no_thinking_and_is_allowed() -> None:
-    # Anthropic, Gemini and Ollama read 0 as "do not think"; "positive" would refuse that.
-    assert _chat_request(reasoning_budget=0).options.reasoning_budget == 0
+@pytest.mark.parametrize("budget", [0, -1])
+def test_reasoning_budgets_with_a_meaning_below_one_are_allowed(budget: int) -> None:
+    # Anthropic, Gemini and Ollama read 0 as "do not think", Gemini -1 as "as much as the model
+    # decides": a rule of "positive" would refuse both.
+    assert _chat_request(reasoning_budget=budget).options.reasoning_budget == budget
 
 
 # --- construction-time checks of the types --------------------------------------------------------

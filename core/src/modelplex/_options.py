@@ -67,7 +67,8 @@ class ChatOptions:
     Each value is checked when the options are built, and a wrong one raises
     :class:`~modelplex.errors.InvalidRequestError` naming it: ``temperature`` a finite number >= 0,
     ``top_p`` from 0 to 1, ``max_tokens`` an int >= 1, ``stop`` non-empty strings, ``seed`` an int,
-    ``reasoning_budget`` an int >= 0 (0 turns thinking off where a provider can), ``extra`` a mapping
+    ``reasoning_budget`` an int >= -1 (0 turns thinking off where a provider can, -1 asks for the
+    provider's own dynamic budget where it has one, as Gemini does), ``extra`` a mapping
     of JSON values. A provider's own narrower range (Anthropic's temperature up to 1) is checked
     before each call to it. What depends on several options (a ``tool_choice`` naming a tool given)
     is checked before the call, since options are often built in steps.
@@ -115,7 +116,7 @@ class ChatOptions:
         if self.reasoning_effort is not None:
             check.one_of("reasoning_effort", self.reasoning_effort, EFFORTS)
         if self.reasoning_budget is not None:
-            check.integer("reasoning_budget", self.reasoning_budget, low=0)
+            check.integer("reasoning_budget", self.reasoning_budget, low=-1)
         check.optional_bool("prompt_cache", self.prompt_cache)
         if not isinstance(self.include_raw, bool):
             raise check.wrong_type("include_raw", "bool", self.include_raw)
