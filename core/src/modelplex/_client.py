@@ -205,6 +205,11 @@ class AsyncClient:
         if router is not None:
             await router.aclose()
 
+    def __repr__(self) -> str:
+        # Provider names only (settings hold keys), and nothing loaded or read to show them.
+        names = sorted({*(self._providers_arg or {}), *self._contexts})
+        return f"AsyncClient(providers={names!r}, closed={self._closed})"
+
     async def __aenter__(self) -> AsyncClient:
         return self
 

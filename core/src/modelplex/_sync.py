@@ -318,6 +318,9 @@ class Client:
         self._idle: asyncio.Event | None = None
         self._stopping: concurrent.futures.Future[None] | None = None
 
+    def __repr__(self) -> str:
+        return "Client" + repr(self._async).removeprefix("AsyncClient")
+
     @property
     def async_client(self) -> AsyncClient:
         """The asynchronous client this one drives."""
