@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import structlog
@@ -40,6 +41,7 @@ from modelplex._translate import ExceptionSummary, translate
 from modelplex.errors import (
     AuthenticationError,
     ModelplexError,
+    RequestTimeoutError,
     ResponseParseError,
     RoutingError,
     StreamInterruptedError,
@@ -304,3 +306,31 @@ def test_a_log_line_for_a_failed_call_shows_no_header_token(echo: Any) -> None:
     assert [line["event"] for line in lines] == ["list_models_failed"]
     assert "HTTP 401" in str(lines[0]["error"])
     assert find_secrets(lines, SECRETS) == []
+
+
+def test_aiohttp_exceptions_map_as_httpx_ones_would() -> None:
+    timeout = translate(aiohttp.ServerTimeoutError("read timed out"), "p", "m", "p")
+    assert isinstance(timeout, RequestTimeoutError) and "ServerTimeoutError" in str(timeout)
+    cut = translate(aiohttp.ClientPayloadError(f"body cut short after {TOKEN}"), "p", "m", "p")
+    assert isinstance(cut, TransportError) and "ClientPayloadError: body cut short" in str(cut)
+    assert find_secrets(cut, SECRETS) == []
+
+
+def test_a_key_in_the_url_query_is_masked_even_if_never_registered() -> None:
+    """Gemini's API also takes ``?key=``: a value Modelplex never saw is still masked by its name."""
+    unseen = "qk-NEVER-REGISTERED-6d1e"
+    url = f"{refused_url()}/v1/models?alt=sse&key={unseen}"
+
+    async def go() -> ModelplexError:
+        http = build(ProviderSettings(name="p", plugin="p"))
+        try:
+            await http.get(url)
+        except httpx.ConnectError as exc:
+            return translate(exc, "p", "m", "p")
+        finally:
+            await http.aclose()
+        raise AssertionError("the connection should have been refused")
+
+    err = asyncio.run(go())
+    assert find_secrets(err, (unseen,)) == []
+    assert "?alt=sse&key=***" in str(err), "the rest of the URL stays"
