@@ -46,6 +46,7 @@ from modelplex.errors import (
     ToolSchemaError,
     UnknownModelError,
 )
+from modelplex_testing import fake_client
 from modelplex_testing import strategies as mst
 
 
@@ -443,3 +444,28 @@ def test_no_raw_python_error_escapes_for_any_input(options: dict[str, Any], mess
                  {"model": messages}):
         with contextlib.suppress(InvalidRequestError, ToolSchemaError, UnknownModelError):
             _chat_request(**call)
+
+
+# --- through the synchronous client ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("call", "error", "field"), [
+    ({"model": None}, InvalidRequestError, "model"),
+    ({"messages": []}, InvalidRequestError, "messages"),
+    ({"messages": [Message(role="bot", parts="Hi")]}, InvalidRequestError, "messages[0].role"),
+    ({"temperature": NAN}, InvalidRequestError, "temperature"),
+    ({"tools": [{"name": "a"}], "tool_choice": "b"}, InvalidRequestError, "tool_choice.name"),
+], ids=["model", "messages", "role", "temperature", "tool_choice"])
+def test_the_sync_client_refuses_before_the_plugin_sees_the_call(call: dict[str, Any],
+                                                                 error: type[Exception], field: str) -> None:
+    # The fake plays one turn of its script per call it receives: the good call after the refused ones
+    # gets the first turn only if the refused ones never reached it.
+    with fake_client([{"text": "first"}, {"text": "second"}]) as client:
+        args = {"model": "fake/echo", "messages": "Hi", **call}
+        model, messages = args.pop("model"), args.pop("messages")
+        with pytest.raises(error) as info:
+            client.chat(model, messages, **args)
+        with pytest.raises(error), client.stream(model, messages, **args) as stream:
+            list(stream)
+        assert client.chat("fake/echo", "Hi").text == "first"
+    assert info.value.field == field  # type: ignore[attr-defined]
