@@ -132,16 +132,16 @@ class Lifecycle:
                 from modelplex._call.attempt import translated
 
                 refusal = translated(exc, call.provider, call.model, plugin)
-                await self.close(call, CallOutcome(status="error", error=refusal), held)
-                if refusal is exc:
-                    raise
-                raise refusal from exc
+                break
             except Exception as exc:
                 _failed(plugin, "modelplex_before_call", exc)
                 continue
             if reservation is not None:
                 held.append((plugin, reservation))
-        return held
+        else:
+            return held
+        await self.close(call, CallOutcome(status="error", error=refusal), held)
+        raise refusal  # outside the except clause, as translate() asks
 
     async def close(self, call: CallInfo, outcome: CallOutcome, held: Sequence[tuple[str, Any]],
                     report: bool = False) -> None:
