@@ -469,3 +469,25 @@ def test_the_sync_client_refuses_before_the_plugin_sees_the_call(call: dict[str,
             list(stream)
         assert client.chat("fake/echo", "Hi").text == "first"
     assert info.value.field == field  # type: ignore[attr-defined]
+
+
+def _parts_of_any_content() -> st.SearchStrategy[Any]:
+    """Parts whose fields hold anything (the part types check nothing when built), or not parts at all."""
+    return st.one_of(
+        st.builds(TextPart, text=_ANYTHING),
+        st.builds(ReasoningPart, text=_ANYTHING, signature=_ANYTHING, redacted_data=_ANYTHING),
+        st.builds(ToolCallPart, id=_ANYTHING, name=_ANYTHING, arguments=_ANYTHING,
+                  raw_arguments=_ANYTHING),
+        st.builds(ToolResultPart, tool_call_id=_ANYTHING, content=_ANYTHING, name=_ANYTHING,
+                  is_error=_ANYTHING),
+        _ANYTHING,
+    )
+
+
+@given(st.lists(st.builds(Message, role=st.sampled_from(("user", "assistant", "tool", "system"))
+                          | _ANYTHING, parts=st.lists(_parts_of_any_content(), max_size=3).map(tuple)),
+                max_size=3))
+def test_no_raw_python_error_escapes_for_any_message(messages: list[Message]) -> None:
+    with contextlib.suppress(InvalidRequestError):
+        check_chat(messages_from(messages, None), ChatOptions())
+

@@ -13,7 +13,6 @@ from modelplex._json import JSON
 from modelplex.errors import InvalidRequestError
 
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
-ROLES: frozenset[str] = frozenset(("system", "user", "assistant", "tool"))
 
 
 @attrs.frozen(kw_only=True)

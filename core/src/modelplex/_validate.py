@@ -40,7 +40,6 @@ import attrs
 
 from modelplex import _checks as check
 from modelplex._messages import (
-    ROLES,
     ImagePart,
     Message,
     ReasoningPart,
@@ -62,6 +61,8 @@ _TOOL_KEYS = frozenset(a.name for a in Tool.__attrs_attrs__)
 _FORMAT_KEYS = frozenset(a.name for a in ResponseFormat.__attrs_attrs__)
 _NO_OPTIONS = ChatOptions()
 _MESSAGES = "a str, a Message or a sequence of Message"
+# A tuple, not a set: `in` compares with == and so takes an unhashable role (a list) without a TypeError.
+_ROLES = ("user", "assistant", "system", "tool")
 
 
 # -- building a request from what the caller passed --------------------------------------------------
@@ -178,9 +179,9 @@ def check_address(address: object) -> str:
 
 def check_chat(messages: tuple[Message, ...], options: ChatOptions) -> None:
     """Check a chat request as every provider would take it; raise a typed ``ValueError`` naming the field."""
-    if not messages or type(messages) is not tuple:
-        if not isinstance(messages, tuple):
-            raise check.wrong_type("messages", "a tuple of Message", messages)
+    if not isinstance(messages, tuple):
+        raise check.wrong_type("messages", "a tuple of Message", messages)
+    if not messages:
         raise InvalidRequestError("expected at least one message, got none", field="messages")
     _check_messages(messages)
     if options is not _NO_OPTIONS:
@@ -199,7 +200,7 @@ def _check_tools(options: ChatOptions) -> None:
         seen.add(tool.name)
     choice = options.tool_choice
     if choice is not None and choice.mode == "tool" and choice.name not in seen:
-        given = ", ".join(repr(n) for n in seen) if seen else "no tools were given"
+        given = ", ".join(repr(t.name) for t in options.tools) or "no tools were given"
         raise InvalidRequestError(f"names no tool of this request: {choice.name!r} ({given})",
                                   field="tool_choice.name")
 
@@ -208,7 +209,7 @@ def _check_messages(messages: tuple[Any, ...]) -> None:
     # The common case in one tight loop; the first message found wrong is then explained with its
     # path by _explain, which raises.
     for i, message in enumerate(messages):
-        if type(message) is not Message or message.role not in ROLES or not message.parts:
+        if type(message) is not Message or message.role not in _ROLES or not message.parts:
             _explain(i, message)
         for part in message.parts:
             cls = type(part)
@@ -226,7 +227,7 @@ def _explain(i: int, message: Any) -> None:
         hint = " (build one with Message.user(...), Message.assistant(...), ...)" \
             if isinstance(message, Mapping | str) else ""
         raise InvalidRequestError(f"expected a Message, got {check.kind(message)}{hint}", field=at)
-    if not isinstance(message.role, str) or message.role not in ROLES:
+    if message.role not in _ROLES:
         raise InvalidRequestError(f"expected one of 'system', 'user', 'assistant', 'tool', got "
                                   f"{message.role!r}", field=f"{at}.role")
     if not message.parts:
