@@ -124,6 +124,16 @@ def test_embeddings_broken_anywhere() -> None:
     assert misread(cases, embed, types=EMBED_TYPES, required=EMBED_REQUIRED) == []
 
 
+def test_a_model_listing_broken_anywhere() -> None:
+    """A listing is read leniently (an entry it cannot use is left out), but never crashes."""
+    body = {"models": [{"name": "models/gemini-2.5-flash", "displayName": "Gemini 2.5 Flash",
+                        "inputTokenLimit": 1048576, "outputTokenLimit": 65536, "thinking": True,
+                        "supportedGenerationMethods": ["generateContent", "countTokens"]}],
+            "nextPageToken": ""}
+    cases = list(whole_cases(body))
+    assert misread(cases, lambda client: client.list_models("gemini"), types={}, required=[]) == []
+
+
 def test_what_the_example_of_the_issue_looks_like_here() -> None:
     body = recorded("04_gemini3_function_calls_thought_signature").response["body"]
     body["candidates"][0]["content"]["parts"][1]["functionCall"] = "generate_topic"

@@ -22,9 +22,9 @@ def model_info(provider: str, item: Mapping[str, Any]) -> ModelInfo:
     embeddings (``embedContent``); ``thinking`` says reasoning where Gemini gives it."""
     methods = item.get("supportedGenerationMethods")
     known = isinstance(methods, list)
-    chat = "generateContent" in methods if isinstance(methods, list) else None
-    embeddings = bool({"embedContent", "batchEmbedContents"} & set(methods)) if isinstance(
-        methods, list) else None
+    names = {m for m in methods if isinstance(m, str)} if isinstance(methods, list) else set()
+    chat = "generateContent" in names if known else None
+    embeddings = bool({"embedContent", "batchEmbedContents"} & names) if known else None
     thinking = item.get("thinking")
     display = item.get("displayName")
     return ModelInfo(
