@@ -334,3 +334,21 @@ def test_a_key_in_the_url_query_is_masked_even_if_never_registered() -> None:
     err = asyncio.run(go())
     assert find_secrets(err, (unseen,)) == []
     assert "?alt=sse&key=***" in str(err), "the rest of the URL stays"
+
+
+def consume(client: modelplex.Client, answer: str) -> None:
+    if answer.startswith("stream"):
+        with client.stream("wire/m", "hi") as s:
+            list(s)
+    else:
+        client.chat("wire/m", "hi")
+
+
+@pytest.mark.parametrize("answer", ["401", "malformed", "stream-malformed", "stream-cut"])
+def test_the_synchronous_client_hands_over_the_same_clean_errors(echo: Any, answer: str) -> None:
+    server = echo([answer])
+    with modelplex.Client(plugins={"wire": WirePlugin()}, autoload=False, config_file=False, env={},
+                          providers={"wire": wire_settings(server.url)}) as client, \
+            pytest.raises(ModelplexError) as info:
+        consume(client, answer)
+    assert find_secrets(info.value, SECRETS) == []
