@@ -212,6 +212,8 @@ def run(subjects: list[str], formats: list[str], config: Config,
                     plan.append(("stream", config.stream))
                     plan += sync_stream_plan(name, fmt, server.url, config)
                     plan += [("throughput", config.throughput), ("memory", config.memory)]
+                    only = SUBJECTS[name][1](fmt, server.url).only
+                    plan = [step for step in plan if only is None or step[0] in only]
                     for what, extra in plan:
                         got = measure(name, fmt, what, server.url, extra, pinned, config.timeout)
                         rounds.setdefault((name, fmt, what), []).append(got)
@@ -264,6 +266,16 @@ def sync_stream_target(results: dict[str, Any], fmt: str) -> tuple[str, str, boo
     return name, f"{_n(sync, 1)} µs vs {_n(async_, 1)} µs ({_ratio(sync, async_)})", sync <= 1.5 * async_
 
 
+def lifecycle_target(results: dict[str, Any], fmt: str) -> tuple[str, str, bool | None]:
+    """Issue 11: one no-op plugin of the call lifecycle costs a call at most 5 µs (median to median)."""
+    name = "a call with one no-op lifecycle plugin ≤ the plain call + 5 µs"
+    with_one = _fig(results, f"modelplex-lifecycle/{fmt}", "latency", "median_us")
+    plain = _fig(results, f"modelplex/{fmt}", "latency", "median_us")
+    if with_one is None or plain is None:
+        return name, "not measured", None
+    return name, f"{_n(with_one)} µs vs {_n(plain)} µs (+{_n(with_one - plain, 1)})", with_one <= plain + 5
+
+
 def targets(results: dict[str, Any], fmt: str) -> list[tuple[str, str, bool | None]]:
     """Each target of issue 7 for Modelplex on ``fmt``: (target, the figures, met?)."""
     out: list[tuple[str, str, bool | None]] = []
@@ -286,6 +298,7 @@ def targets(results: dict[str, Any], fmt: str) -> list[tuple[str, str, bool | No
     check("stream per chunk ≤ 1.5 x raw transport", st, st_raw and 1.5 * st_raw, True,
           f"{_n(st, 1)} µs vs {_n(st_raw, 1)} µs ({_ratio(st, st_raw)})")
     out.append(sync_stream_target(results, fmt))
+    out.append(lifecycle_target(results, fmt))
     rps, rps_raw = _fig(results, mp, "throughput", "rps"), _fig(results, raw, "throughput", "rps")
     for peer in ("litellm", "openai"):
         peer_rps = _fig(results, f"{peer}/openai", "throughput", "rps")

@@ -90,6 +90,7 @@ class Subject:
 
     sync = False  # whether it has a synchronous API (``call_sync``)
     sync_stream = False  # whether it streams through its synchronous API (``stream_sync``)
+    only: tuple[str, ...] | None = None  # the measurements it takes part in (None: all of them)
 
     def __init__(self, fmt: str, base: str) -> None:
         self.fmt, self.base = fmt, base
@@ -262,6 +263,31 @@ class ModelplexSubject(Subject):
         return pieces
 
 
+class LifecycleSubject(ModelplexSubject):
+    """Modelplex as above, with one plugin of the call lifecycle registered whose hooks do nothing: what
+    the lifecycle costs a call (issue 11: at most 5 µs). Only its call latency is measured."""
+
+    sync = False
+    sync_stream = False
+    only = ("latency",)
+
+    async def open(self) -> None:
+        import modelplex
+        from modelplex.hookspecs import hookimpl
+
+        class NoOp:
+            @hookimpl
+            def modelplex_before_call(self, call: Any) -> None:
+                return None
+
+            @hookimpl
+            def modelplex_after_call(self, call: Any, outcome: Any) -> None:
+                return None
+
+        self.client = modelplex.AsyncClient(providers=self.providers(), config_file=False, env={},
+                                            plugins={"noop": NoOp()})
+
+
 class OpenAISubject(Subject):
     """The openai SDK (OpenAI format only)."""
 
@@ -344,6 +370,7 @@ class LiteLLMSubject(Subject):
 # name -> (what it is, its factory, the formats it speaks, the module whose import it needs)
 SUBJECTS: dict[str, tuple[str, Callable[[str, str], Subject], tuple[str, ...], str]] = {
     "modelplex": ("Modelplex", ModelplexSubject, FORMATS, "modelplex"),
+    "modelplex-lifecycle": ("Modelplex, one no-op lifecycle plugin", LifecycleSubject, FORMATS, "modelplex"),
     "httpx": ("raw httpx", HttpxSubject, FORMATS, "httpx"),
     "httpx-aiohttp": ("raw httpx on aiohttp", lambda f, b: HttpxSubject(f, b, engine="httpx-aiohttp"),
                       FORMATS, "httpx_aiohttp"),
@@ -359,6 +386,7 @@ SUBJECTS: dict[str, tuple[str, Callable[[str, str], Subject], tuple[str, ...], s
 # What "import" means for each subject; Modelplex also gets import + discovery of every plugin + a client.
 IMPORTS = {
     "modelplex": "import modelplex",
+    "modelplex-lifecycle": "import modelplex",
     "httpx": "import httpx",
     "httpx-aiohttp": "import httpx_aiohttp",
     "modelplex-http": "import modelplex._http",

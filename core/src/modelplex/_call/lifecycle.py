@@ -90,18 +90,30 @@ class CallReservation(Protocol):
         """The call failed (``outcome.error``): give the reservation back."""
 
 
-Hook = tuple[str, Callable[..., Any], tuple[str, ...]]
+Hook = tuple[str, Callable[..., Any]]
+
+
+def _bound(function: Callable[..., Any], argnames: tuple[str, ...]) -> Callable[..., Any]:
+    """``function`` called as ``f(call, outcome)`` whatever subset of those arguments it takes (pluggy
+    lets an implementation take fewer), worked out once rather than on every call."""
+    if argnames == ("call",):
+        return lambda call, outcome=None: function(call)
+    if argnames == ("call", "outcome"):
+        return function
+    return lambda call, outcome=None: function(**{n: {"call": call, "outcome": outcome}[n] for n in argnames})
 
 
 def _hooks(pm: Any, name: str) -> tuple[Hook, ...]:
     """``name``'s implementations in the order pluggy calls them (tryfirst ones, then the latest
-    registered first, trylast ones last), each with its plugin's name and the arguments it takes."""
+    registered first, trylast ones last), each with its plugin's name."""
     impls = getattr(pm.hook, name).get_hookimpls()
-    return tuple((impl.plugin_name, impl.function, tuple(impl.argnames)) for impl in reversed(impls))
+    return tuple((impl.plugin_name, _bound(impl.function, tuple(impl.argnames))) for impl in reversed(impls))
 
 
-async def _settled(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
+async def _shielded(value: Awaitable[Any]) -> Any:
+    """Await ``value`` even while the call is being cancelled (its outcome must still be heard)."""
+    with anyio.CancelScope(shield=True):
+        return await value
 
 
 def _failed(plugin: str, hook: str, exc: BaseException) -> None:
@@ -124,10 +136,11 @@ class Lifecycle:
         """Every admitter's reservation, in order. A refusal (a :class:`ModelplexError`) releases what
         the earlier admitters reserved and is raised; any other failure is logged and the call goes on."""
         held: list[tuple[str, Any]] = []
-        for plugin, function, argnames in self.before:
+        for plugin, function in self.before:
             try:
-                kwargs = {"call": call}
-                reservation = await _settled(function(*map(kwargs.__getitem__, argnames)))
+                reservation = function(call)
+                if reservation is not None and inspect.isawaitable(reservation):
+                    reservation = await reservation
             except ModelplexError as exc:
                 from modelplex._call.attempt import translated
 
@@ -146,22 +159,25 @@ class Lifecycle:
     async def close(self, call: CallInfo, outcome: CallOutcome, held: Sequence[tuple[str, Any]],
                     report: bool = False) -> None:
         """Settle (success, or usage to count) or release (failure) the reservations, last taken first,
-        then, with ``report``, tell every observer. Shielded: a cancelled call is still reported."""
-        with anyio.CancelScope(shield=True):
-            settle = outcome.status == "ok" or (outcome.partial and outcome.usage is not None)
-            for plugin, reservation in reversed(held):
-                method = getattr(reservation, "settle" if settle else "release", None)
-                if method is None:
-                    continue
-                try:
-                    await _settled(method(outcome))
-                except Exception as exc:
-                    _failed(plugin, "settle" if settle else "release", exc)
-            if not report:
-                return
-            for plugin, function, argnames in self.after:
-                try:
-                    kwargs = {"call": call, "outcome": outcome}
-                    await _settled(function(*map(kwargs.__getitem__, argnames)))
-                except Exception as exc:
-                    _failed(plugin, "modelplex_after_call", exc)
+        then, with ``report``, tell every observer. What they return to await is shielded from the
+        call's cancellation: a cancelled call is still reported. Synchronous hooks cost no shield."""
+        settle = outcome.status == "ok" or (outcome.partial and outcome.usage is not None)
+        for plugin, reservation in reversed(held):
+            method = getattr(reservation, "settle" if settle else "release", None)
+            if method is None:
+                continue
+            try:
+                done = method(outcome)
+                if done is not None and inspect.isawaitable(done):
+                    await _shielded(done)
+            except Exception as exc:
+                _failed(plugin, "settle" if settle else "release", exc)
+        if not report:
+            return
+        for plugin, function in self.after:
+            try:
+                done = function(call, outcome)
+                if done is not None and inspect.isawaitable(done):
+                    await _shielded(done)
+            except Exception as exc:
+                _failed(plugin, "modelplex_after_call", exc)

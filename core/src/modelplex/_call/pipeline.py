@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelplex._call.attempt import listing
 from modelplex._call.lifecycle import CallInfo, CallKind, CallOutcome, CallStatus, Lifecycle
+from modelplex._estimate import request_tokens, text_tokens
 from modelplex._options import ChatOptions, ChatRequest
 from modelplex._routing.address import split_model
 from modelplex._routing.candidates import Candidate
@@ -178,8 +179,6 @@ class Calls:
 def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str] | None,
               caller: str | None) -> CallInfo:
     """What the lifecycle hooks see of a call, its tokens estimated."""
-    from modelplex._estimate import request_tokens, text_tokens
-
     if kind in ("chat", "stream"):
         tokens = request_tokens(request.messages, request.options)
     elif kind == "embed":
