@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from typing import Final
 
 import attrs
@@ -10,6 +11,11 @@ import attrs
 # Every secret value ever wrapped or registered (API keys, credential headers, keys in the config file),
 # so that error messages and log lines can be scrubbed of it even when a provider echoes it back.
 _KNOWN: set[str] = set()
+# The same, longest first (a secret that contains another must not be half-masked, leaving its tail
+# shown): a tuple replaced whole on each new secret, so that scrub() in one thread never iterates a set
+# another thread is adding to, and sorts nothing.
+_LONGEST_FIRST: tuple[str, ...] = ()
+_ADDING: Final = threading.Lock()
 _MIN_SCRUB_LEN: Final = 6
 
 # Key shapes of the providers we know, for values that never went through Secret (echoed headers, URLs).
@@ -68,8 +74,11 @@ class SecretHeaders(dict[str, str]):
 def remember(value: str) -> None:
     """Register ``value`` as a secret that :func:`scrub` masks wherever it shows (too short a value
     would mask ordinary words, so it is left)."""
-    if len(value) >= _MIN_SCRUB_LEN:
-        _KNOWN.add(value)
+    global _LONGEST_FIRST
+    if len(value) >= _MIN_SCRUB_LEN and value not in _KNOWN:
+        with _ADDING:
+            _KNOWN.add(value)
+            _LONGEST_FIRST = tuple(sorted(_KNOWN, key=len, reverse=True))
 
 
 def is_secret_name(name: str) -> bool:
@@ -80,8 +89,7 @@ def is_secret_name(name: str) -> bool:
 
 def scrub(text: str) -> str:
     """Remove every known secret and anything shaped like a provider key from ``text``."""
-    # Longest first: a secret that contains another must not be half-masked, leaving its tail shown.
-    for value in sorted(_KNOWN, key=len, reverse=True):
+    for value in _LONGEST_FIRST:
         if value in text:
             text = text.replace(value, MASK)
     return _PATTERNS.sub(MASK, text)
