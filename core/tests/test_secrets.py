@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -190,6 +191,7 @@ def test_a_refused_connection_keeps_what_debugging_needs_and_no_secret() -> None
     assert [type(e) for e in chain] == [ExceptionSummary, ExceptionSummary]
     assert [e.type_name for e in chain if isinstance(e, ExceptionSummary)] == [
         "httpx.ConnectError", "aiohttp.client_exceptions.ClientConnectorError"]
+    assert str(pickle.loads(pickle.dumps(chain[0]))) == str(chain[0]), "a summary crosses processes"
 
 
 @pytest.mark.parametrize(("answer", "kind"), [("401", AuthenticationError), ("malformed", ResponseParseError),

@@ -60,6 +60,10 @@ class ExceptionSummary(Exception):
     def __repr__(self) -> str:
         return f"ExceptionSummary({str(self)!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle as cls(*args): this one's args are its text, not its fields.
+        return type(self), (self.type_name, self.message), self.__dict__
+
 
 def translate(exc: BaseException, provider: str, model: str | None, plugin: str) -> ModelplexError:
     """The Modelplex error for ``exc``, with no secret anywhere along its chain.
