@@ -354,3 +354,10 @@ def test_the_synchronous_client_hands_over_the_same_clean_errors(echo: Any, answ
             pytest.raises(ModelplexError) as info:
         consume(client, answer)
     assert find_secrets(info.value, SECRETS) == []
+
+
+def test_the_token_of_a_credential_header_is_masked_alone_too() -> None:
+    token = "dXNlcjpwYXNzd29yZC05OTE="  # base64, shaped like no provider's key
+    ProviderSettings(name="p", plugin="p", headers={"Proxy-Authorization": f"Basic {token}"})
+    err = ResponseParseError(f"the proxy said: bad credentials {token}", provider="p")
+    assert find_secrets(err, (token,)) == []

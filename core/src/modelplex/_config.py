@@ -32,7 +32,7 @@ from modelplex._provider import (
     ProviderInfo,
     ProviderSettings,
 )
-from modelplex._secret import MASK, Secret, is_secret_name, remember, scrub_url
+from modelplex._secret import MASK, Secret, is_secret_name, remember_credential, scrub_url
 from modelplex.errors import ConfigurationError
 
 CONFIG_ENV = "MODELPLEX_CONFIG"
@@ -80,7 +80,7 @@ def _hide_secrets(name: str, table: dict[str, Any]) -> None:
         marked = _secret_headers(name, table)
         for header, value in headers.items():
             if isinstance(value, str) and (header.lower() in marked or is_secret_name(header)):
-                remember(value)
+                remember_credential(value)
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:

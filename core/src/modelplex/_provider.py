@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from modelplex._json import JSON
-from modelplex._secret import MASK, Secret, is_secret_name, remember, scrub_url
+from modelplex._secret import MASK, Secret, is_secret_name, remember_credential, scrub_url
 from modelplex.errors import MissingCredentialsError, PluginError
 
 T = TypeVar("T")
@@ -123,7 +123,7 @@ class ProviderSettings:
     def __attrs_post_init__(self) -> None:
         for name, value in self.headers.items():
             if self.is_secret_header(name):
-                remember(value)
+                remember_credential(value)
 
     def is_secret_header(self, name: str) -> bool:
         """Whether the value of header ``name`` is a secret (by its name, or named in ``secret_headers``)."""

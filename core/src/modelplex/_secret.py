@@ -81,6 +81,15 @@ def remember(value: str) -> None:
             _LONGEST_FIRST = tuple(sorted(_KNOWN, key=len, reverse=True))
 
 
+def remember_credential(value: str) -> None:
+    """Register a credential header's value, and the token alone where the value names its scheme
+    (``Bearer <token>``, ``Basic <credentials>``): a provider may echo either."""
+    remember(value)
+    scheme, _, token = value.strip().partition(" ")
+    if token and scheme.isalpha():
+        remember(token.strip())
+
+
 def is_secret_name(name: str) -> bool:
     """Whether a header, setting, log field or query parameter called ``name`` carries a credential
     (``Authorization``, ``X-Api-Key``, ``x-goog-api-key``, ``api_key``, ``token``, ``Cookie``, ``key``...)."""
