@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,6 +43,7 @@ from modelplex.errors import (
     BadRequestError,
     ModelplexError,
     RateLimitError,
+    RequestTimeoutError,
     ServerError,
     TransportError,
 )
@@ -198,6 +200,51 @@ def test_the_direct_branch_and_the_general_path_give_the_same_results(behaviour:
                     "auth": "AuthenticationError", "rate": "RateLimitError", "server": "ServerError",
                     "bad-request": "BadRequestError", "transport": "TransportError"}[behaviour]
         assert result[:2] == ("error", expected) and events[1][1:3] == ("error", expected)
+
+
+# -- the deadline, one mechanism on every event loop ---------------------------------------------------------
+class Forever(Scripted):
+    """Streams text without end (a text event every few milliseconds); a chat that never answers."""
+
+    def __init__(self) -> None:
+        super().__init__("timeout")
+
+    @hookimpl
+    def modelplex_chat_stream(self, ctx: ProviderContext, request: ChatRequest) -> Any:
+        @asynccontextmanager
+        async def opened() -> AsyncIterator[AsyncIterator[modelplex.StreamEvent]]:
+            async def events() -> AsyncIterator[modelplex.StreamEvent]:
+                while True:
+                    yield TextDelta(text="x")
+                    await anyio.sleep(0.01)
+            yield events()
+        return opened()
+
+
+async def forever(address: str, seen: list[str]) -> None:
+    routing = {"deadline": 0.3, "retries": 0}
+    async with AsyncClient(plugins={"p": Forever()}, autoload=False, config_file=False, env={},
+                           chains={"x": {"models": ["p/m"], "retries": 0}},
+                           providers={"p": {"call_timeout": 5}}, routing=routing) as c:
+        if address == "chat":
+            await c.chat("p/m", "hi")
+            return
+        async with c.stream(address, "hi") as stream:
+            async for text in stream.text_stream():
+                seen.append(text)
+
+
+@pytest.mark.parametrize("address", ["p/m", "chain/x", "chat"])
+@pytest.mark.parametrize("loop", ["asyncio", "trio"])
+def test_the_deadline_bounds_the_whole_call_on_either_event_loop(loop: str, address: str) -> None:
+    """A direct chat's one attempt, and a stream's reading, direct or chained, end at ``deadline``."""
+    seen: list[str] = []
+    run = pytest.importorskip("trio").run if loop == "trio" else lambda f, *a: asyncio.run(f(*a))
+    started = time.monotonic()
+    with pytest.raises(RequestTimeoutError, match=r"deadline \(0\.3s\)"):
+        run(forever, address, seen)
+    assert 0.25 < time.monotonic() - started < 2.0
+    assert (address == "chat") == (seen == [])
 
 
 # -- the modules themselves -----------------------------------------------------------------------------

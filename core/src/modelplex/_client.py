@@ -1,4 +1,5 @@
-"""The asynchronous client: the one place that turns ``provider/model`` into a routed plugin call."""
+"""The asynchronous client: its configuration, plugins and providers, and the API whose every call goes
+through the one call path (:mod:`modelplex._call.pipeline`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # the classes of results load with the first call that makes 
     from modelplex._routing.router import Router
     from modelplex._routing_config import RoutingConfig
     from modelplex._stream import ChatStream
+
 
 class AsyncClient:
     """One interface to every installed provider.

@@ -186,6 +186,7 @@ class Observer:
     async def admit(self) -> None:
         from modelplex._call.lifecycle import CallOutcome
 
+        self.started = time.monotonic()
         try:
             self.held = await self.lifecycle.admit(self.call)
         except ModelplexError as refusal:  # refused: reported as such, once, and nothing is opened

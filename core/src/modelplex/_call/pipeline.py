@@ -69,9 +69,11 @@ class Calls:
         return check_for_provider(request, provider=c.provider, info=record.info)
 
     # -- chat, embed, list_models ----------------------------------------------------------------------
-    async def chat(self, address: Any, messages: str | Message | Sequence[Message], system: str | None,
-                   options: ChatOptions | None, kwargs: Mapping[str, Any], tags: Mapping[str, str] | None,
-                   caller: str | None) -> ChatResponse:
+    def chat(self, address: Any, messages: str | Message | Sequence[Message], system: str | None,
+             options: ChatOptions | None, kwargs: Mapping[str, Any], tags: Mapping[str, str] | None,
+             caller: str | None) -> Awaitable[ChatResponse]:
+        """The call, resolved and validated (errors raised here, before anything is sent), as an
+        awaitable for the client to await: no coroutine of its own between the two (the hot path)."""
         address = check_address(address)
         router = self.client.router
         route = router.route(address)
@@ -85,19 +87,19 @@ class Calls:
             request = ChatRequest(model=direct.model, messages=msgs, options=opts)
             warnings = check_for_provider(request, provider=direct.provider, info=direct.info)
             if not lifecycle.active:  # the fast path: nothing to admit or report
-                response: ChatResponse = await direct.call("modelplex_chat", warnings, request=request)
-                return response
+                return direct.call("modelplex_chat", warnings, request=request)
             make = lambda: direct.call("modelplex_chat", warnings, request=request)  # noqa: E731
         else:
-            request = ChatRequest(model=split_model(address)[1], messages=msgs, options=opts)
             make = lambda: router.chat(route, msgs, opts, self.check)  # noqa: E731
             if not lifecycle.active:
-                return await make()
-        return await self._observed(lifecycle, "chat", address, request, tags, caller, make)
+                return make()
+            request = ChatRequest(model=split_model(address)[1], messages=msgs, options=opts)
+        return self._observed(lifecycle, "chat", address, request, tags, caller, make)
 
-    async def embed(self, address: Any, inputs: str | Sequence[str], dimensions: int | None,
-                    task_type: str | None, extra: Mapping[str, Any], tags: Mapping[str, str] | None,
-                    caller: str | None) -> EmbedResponse:
+    def embed(self, address: Any, inputs: str | Sequence[str], dimensions: int | None,
+              task_type: str | None, extra: Mapping[str, Any], tags: Mapping[str, str] | None,
+              caller: str | None) -> Awaitable[EmbedResponse]:
+        """As :meth:`chat`, for an embedding."""
         from modelplex._embeddings import EmbedRequest
 
         address = check_address(address)
@@ -115,8 +117,8 @@ class Calls:
             make = lambda: router.embed(route, request)  # noqa: E731
         lifecycle = self.client.registry.lifecycle
         if not lifecycle.active:
-            return await make()
-        return await self._observed(lifecycle, "embed", address, request, tags, caller, make)
+            return make()
+        return self._observed(lifecycle, "embed", address, request, tags, caller, make)
 
     async def list_models(self, provider: str, tags: Mapping[str, str] | None = None,
                           caller: str | None = None) -> list[ModelInfo]:
