@@ -42,8 +42,10 @@ from modelplex import (
 from modelplex.errors import (
     ConfigurationError,
     PluginConflictError,
+    PluginIncompatibleError,
     RequestTimeoutError,
     ServerError,
+    StreamInterruptedError,
 )
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
 from modelplex_testing import FaultServer
@@ -451,3 +453,47 @@ def test_a_lifecycle_plugin_is_found_through_its_entry_point(tmp_path: Path) -> 
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == [["usage"], False, [["fake/m", "ok"]]]
+
+
+class Cut(Provider):
+    """Streams two pieces of text, then the connection is lost (no usage, no Finished)."""
+
+    @hookimpl
+    def modelplex_chat_stream(self, ctx: ProviderContext, request: ChatRequest) -> Any:
+        @asynccontextmanager
+        async def opened() -> AsyncIterator[AsyncIterator[modelplex.StreamEvent]]:
+            async def events() -> AsyncIterator[modelplex.StreamEvent]:
+                yield TextDelta(text="12345678")
+                yield TextDelta(text="9")
+            yield events()
+        return opened()
+
+
+def test_a_cut_stream_is_an_error_with_the_partial_usage_settled() -> None:
+    rec = Recorder()
+
+    async def main() -> None:
+        async with make(rec, plugins={"a": Cut("a")}) as c:
+            with pytest.raises(StreamInterruptedError):
+                await read_all(c)
+
+    asyncio.run(main())
+    _, outcome = once(rec)
+    assert (outcome.status, outcome.partial, type(outcome.error)) == ("error", True, StreamInterruptedError)
+    assert outcome.usage is not None and outcome.usage.estimated and outcome.usage.output == 3  # 9 chars
+    assert [kind for kind, _ in rec.reservations] == ["settle"]  # tokens were used: they are counted
+
+
+async def read_all(c: AsyncClient) -> None:
+    async with c.stream("a/m", "hello") as stream:
+        await stream.get_response()
+
+
+def test_an_async_def_lifecycle_hook_is_refused() -> None:
+    class Async:
+        @hookimpl
+        async def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> None:
+            """Would return a coroutine pluggy cannot await."""
+
+    with pytest.raises(PluginIncompatibleError, match="async def"):
+        modelplex.Registry({"x": Async()}, autoload=False)
