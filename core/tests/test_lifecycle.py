@@ -39,6 +39,7 @@ from modelplex import (
     Usage,
     UsageReported,
 )
+from modelplex._estimate import DEFAULT_OUTPUT_TOKENS
 from modelplex.errors import (
     ConfigurationError,
     PluginConflictError,
@@ -268,9 +269,12 @@ def test_a_call_cancelled_mid_call_is_seen_once_as_cancelled() -> None:
                 await task
 
     asyncio.run(main())
-    _, outcome = once(rec)
-    assert outcome.status == "cancelled" and outcome.error is None
-    assert [kind for kind, _ in rec.reservations] == ["release"]  # nothing used that can be counted
+    call, outcome = once(rec)
+    assert outcome.status == "cancelled" and outcome.error is None and outcome.partial
+    # The prompt may have reached the provider and be billed: its input is counted, estimated.
+    prompt = call.estimated_tokens - DEFAULT_OUTPUT_TOKENS  # no max_tokens: the default reply size
+    assert outcome.usage == Usage(input=prompt, estimated=True)
+    assert [(kind, o.usage) for kind, o in rec.reservations] == [("settle", outcome.usage)]
 
 
 def test_a_stream_cancelled_midway_settles_the_partial_usage_seen_so_far() -> None:

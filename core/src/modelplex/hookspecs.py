@@ -173,7 +173,9 @@ def modelplex_before_call(call: CallInfo) -> Awaitable[CallReservation | None] |
         fails; or an awaitable resolving to either (asynchronous work is done there, not in the hook).
     :raises ModelplexError: to refuse the call (a budget spent, a policy broken): the call fails with
         this error, nothing is sent, and the reservations of the plugins admitted before are released.
-        Any other exception is logged (scrubbed of secrets) and the call goes on.
+        Any other exception is logged (scrubbed of secrets) and the call goes on: an admitter that must
+        fail closed (a budget whose counter store is down) catches its failure and raises a
+        :class:`~modelplex.errors.ModelplexError`.
     """
 
 

@@ -59,8 +59,9 @@ class CallOutcome:
     ``status``: ``ok``; ``error`` (``error`` says which, typed; a refusal by an admitter included);
     ``cancelled`` (the task was cancelled, or the caller left a stream before its end). ``provider``
     and ``model`` are the model that answered (a chain's choice), ``None`` when none did. ``usage`` is
-    the provider's count; for a stream cut or cancelled, what was seen so far (``partial`` is then
-    true, and ``usage.estimated`` when the provider had not counted yet). Times are in seconds:
+    the provider's count; for a stream cut or cancelled, what was seen so far, and for a call cancelled
+    before its answer, its input (``partial`` is then true, and ``usage.estimated`` when the provider
+    had not counted yet). Times are in seconds:
     ``duration`` the whole call, ``time_to_first_token`` until a stream's first content event.
     ``trace`` is the routing trace (``None`` for ``list_models`` and calls refused before routing);
     ``response`` the :class:`~modelplex.ChatResponse`, :class:`~modelplex.EmbedResponse` or model list.

@@ -19,9 +19,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelplex._call.attempt import listing
-from modelplex._call.lifecycle import CallInfo, CallKind, CallOutcome, CallStatus, Lifecycle
-from modelplex._estimate import request_tokens, text_tokens
+from modelplex._call.lifecycle import CallInfo, CallKind, CallOutcome, Lifecycle
+from modelplex._estimate import prompt_tokens, request_tokens, text_tokens
 from modelplex._options import ChatOptions, ChatRequest
+from modelplex._responses import Usage
 from modelplex._routing.address import split_model
 from modelplex._routing.candidates import Candidate
 from modelplex._validate import (
@@ -141,12 +142,16 @@ class Calls:
             raise
         try:
             result = await make()
-        except BaseException as exc:
+        except Exception as exc:
             error = exc if isinstance(exc, ModelplexError) else None
-            status: CallStatus = "error" if isinstance(exc, Exception) else "cancelled"
-            await lifecycle.close(call, CallOutcome(status=status, error=error,
+            await lifecycle.close(call, CallOutcome(status="error", error=error,
                                                     duration=time.monotonic() - started,
                                                     trace=getattr(error, "trace", None)), held, report=True)
+            raise
+        except BaseException:  # cancelled: the prompt may have reached the provider, and be billed
+            await lifecycle.close(call, CallOutcome(status="cancelled", usage=sent(kind, request),
+                                                    partial=kind != "list_models",
+                                                    duration=time.monotonic() - started), held, report=True)
             raise
         trace = getattr(result, "trace", None)
         provider, model = _answered(result, trace) if kind != "list_models" else (address, None)
@@ -176,6 +181,16 @@ class Calls:
             observer = Observer(lifecycle, call_info("stream", address, request, tags, caller))
         return ChatStream(lambda: router.stream(route, address, msgs, opts, self.check), provider, model,
                           observer)
+
+
+def sent(kind: CallKind, request: Any) -> Usage | None:
+    """The usage of a call cancelled before its answer: its input, estimated (what a provider may bill
+    for a request it received; nothing for a model listing)."""
+    if kind in ("chat", "stream"):
+        return Usage(input=prompt_tokens(request.messages, request.options), estimated=True)
+    if kind == "embed":
+        return Usage(input=text_tokens(request.inputs), estimated=True)
+    return None
 
 
 def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str] | None,
