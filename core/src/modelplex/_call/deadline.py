@@ -135,60 +135,37 @@ class Deadlines:
 class StreamClock:
     """The deadline of a whole stream, at ``due`` (``time.monotonic()``, which is asyncio's loop clock).
 
-    :meth:`next` reads one event. On asyncio one timer is armed on the first read; when it fires, the
-    task reading at that moment is cancelled (and the read raises ``timed_out()``), and a read begun
-    after it raises ``timed_out()`` at once: the reader's own awaits between two reads are never
-    cancelled. Elsewhere each read runs in a cancel scope ending at ``due``. :meth:`stop` disarms it.
+    On asyncio, :meth:`arm` arms one timer; the reader sets :attr:`reading` around each read and keeps
+    the entry's ``task`` the reading one. When the timer fires, a read under way has its task cancelled
+    (the reader raises ``timed_out()`` for it, see :func:`ours`), and the reader checks ``fired``
+    before each read: its own awaits between two reads are never cancelled. Elsewhere (trio) each read
+    goes through :meth:`next`, in a cancel scope ending at ``due``. :meth:`stop` disarms it.
     """
 
-    __slots__ = ("_entry", "_handle", "_reading", "due", "timed_out")
+    __slots__ = ("_entry", "_handle", "due", "loop", "reading", "timed_out")
 
     def __init__(self, due: float, timed_out: Callable[[], ModelplexError]) -> None:
         self.due, self.timed_out = due, timed_out
         self._entry: Deadline | None = None
         self._handle: asyncio.TimerHandle | None = None
-        self._reading = False
+        self.reading = False  # a read is under way: the timer may cancel the reading task
+        self.loop: asyncio.AbstractEventLoop | None = None  # asyncio's, once armed
+
+    def arm(self) -> Deadline | None:
+        """On asyncio, the timer armed and the entry whose ``task`` the reader keeps the reading one;
+        ``None`` elsewhere (then the reader reads with :meth:`next`)."""
+        running = current_task()
+        if running is None:
+            return None
+        loop, task = running
+        self.loop = loop
+        entry = self._entry = Deadline(self.due, task)
+        self._handle = loop.call_at(self.due, self._fire)
+        return entry
 
     async def next(self, iterator: Any) -> Any:
-        """``await iterator.__anext__()`` before the deadline (``StopAsyncIteration`` passes through)."""
-        entry = self._entry
-        if entry is None:
-            running = current_task()
-            if running is None:
-                return await self._scoped(iterator)
-            loop, task = running
-            entry = self._entry = Deadline(self.due, task)
-            self._handle = loop.call_at(self.due, self._fire)
-        elif entry.fired:
-            raise self.timed_out()
-        else:
-            task = entry.task
-            reader = asyncio.current_task()
-            if reader is not None and reader is not task:  # read from another task now: cancel that one
-                task = entry.task = reader
-        cancelling = task.cancelling()
-        self._reading = True
-        try:
-            event = await iterator.__anext__()
-        except asyncio.CancelledError:
-            if ours(entry, cancelling):
-                raise self.timed_out() from None
-            raise
-        finally:
-            self._reading = False
-        if entry.fired:  # it fired as the event came: take back that cancellation
-            task.uncancel()
-        return event
-
-    def _fire(self) -> None:
-        self._handle = None
-        entry = self._entry
-        if entry is not None:
-            entry.fired = True
-            if self._reading:
-                entry.task.cancel()
-
-    async def _scoped(self, iterator: Any) -> Any:
+        """``await iterator.__anext__()`` in a cancel scope ending at the deadline: the reader's way
+        where :meth:`arm` gave ``None`` (``StopAsyncIteration`` passes through)."""
         import time
 
         try:
@@ -196,6 +173,14 @@ class StreamClock:
                 return await iterator.__anext__()
         except TimeoutError:
             raise self.timed_out() from None
+
+    def _fire(self) -> None:
+        self._handle = None
+        entry = self._entry
+        if entry is not None:
+            entry.fired = True
+            if self.reading:
+                entry.task.cancel()
 
     def stop(self) -> None:
         """The stream ended: the timer will cancel nothing."""

@@ -28,7 +28,8 @@ from modelplex._retry import RoutingPolicy
 from modelplex._routing.address import split_model
 from modelplex._routing.attempts import Outcome, run
 from modelplex._routing.candidates import Candidate, Route
-from modelplex._routing.streams import Events, Opened
+from modelplex._routing.opened import Opened
+from modelplex._routing.streams import Events
 from modelplex.errors import UnknownModelError
 
 if TYPE_CHECKING:

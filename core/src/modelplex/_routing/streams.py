@@ -1,5 +1,5 @@
-"""The stream of a call: a provider's stream opened (held back to its first content event for a chain,
-which may still fall back) and then read to its end within the call's deadline.
+"""The stream of a call, once a model was chosen (:mod:`._routing.opened`): read to its end within the
+call's deadline, its end recorded in the trace and the cool-downs.
 
 A stream falls back only before its first content event (text, reasoning or a tool call); the events
 before it are held back until then. After it, a failure is raised after the events already delivered.
@@ -7,111 +7,23 @@ before it are held back until then. After it, a failure is raised after the even
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING
+from asyncio import CancelledError, Task, current_task
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
-import anyio
-
-from modelplex._call.attempt import plugin_of, start, translated
-from modelplex._call.deadline import StreamClock
-from modelplex._events import (
-    Finished,
-    ReasoningDelta,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    ToolCallEnded,
-    ToolCallStarted,
-    UsageReported,
-    WarningRaised,
-)
+from modelplex._call.deadline import StreamClock, ours
+from modelplex._events import Finished, StreamEvent, TextDelta, UsageReported
+from modelplex._routing.opened import Opened, interrupted, is_content
 from modelplex._stream import RoutedEvents
-from modelplex.errors import ModelplexError, ProviderError, RequestTimeoutError, StreamInterruptedError
+from modelplex.errors import ModelplexError, ProviderError, RequestTimeoutError
 
 if TYPE_CHECKING:
-    from modelplex._client import AsyncClient
-    from modelplex._options import ChatRequest
-    from modelplex._responses import ProviderWarning, Usage
+    from modelplex._responses import Usage
     from modelplex._retry import RoutingPolicy
     from modelplex._routing.attempts import Outcome
-    from modelplex._routing.candidates import Candidate
     from modelplex._routing.router import Router
     from modelplex._trace import RoutingTrace
-
-_CONTENT = (TextDelta, ReasoningDelta, ToolCallStarted, ToolCallDelta, ToolCallEnded)
-
-
-def is_content(event: StreamEvent) -> bool:
-    """Whether delivering ``event`` commits a stream to its model (no fallback after it)."""
-    if isinstance(event, TextDelta):
-        return bool(event.text)
-    return isinstance(event, _CONTENT)
-
-
-def interrupted(c: Candidate) -> StreamInterruptedError:
-    return StreamInterruptedError("the stream ended before the provider said it was finished",
-                                  provider=c.provider, model=c.model)
-
-
-class Opened:
-    """A provider's stream, opened and read up to its first content event (a chain's), or to its first
-    event from the provider (a plugin's own warnings are not one: the call timeout still runs)."""
-
-    def __init__(self, client: AsyncClient, candidate: Candidate) -> None:
-        self.client = client
-        self.candidate = candidate
-        self.cm: AbstractAsyncContextManager[AsyncIterator[StreamEvent]] | None = None
-        self.iterator: AsyncIterator[StreamEvent] | None = None
-        self.buffer: list[StreamEvent] = []
-        self.ended = False
-
-    def translated(self, exc: BaseException) -> ModelplexError:
-        c = self.candidate
-        return translated(exc, c.provider, c.model, plugin_of(self.client, c.provider))
-
-    async def open(self, request: ChatRequest, *, until_content: bool,
-                   warnings: Sequence[ProviderWarning] = ()) -> Opened:
-        c = self.candidate
-        self.buffer.extend(WarningRaised(warning=w) for w in warnings)
-        error: ModelplexError | None = None
-        try:
-            self.cm = start(self.client, c.provider, c.model, "modelplex_chat_stream", request=request)
-            events = await self.cm.__aenter__()
-            self.iterator = events.__aiter__()
-            while True:
-                try:
-                    event = await self.iterator.__anext__()
-                except StopAsyncIteration:
-                    self.ended = True
-                    break
-                self.buffer.append(event)
-                if isinstance(event, Finished) or is_content(event) or (
-                        not until_content and not isinstance(event, WarningRaised)):
-                    break
-            if self.ended and not any(isinstance(e, Finished) for e in self.buffer):
-                raise interrupted(c)
-        except BaseException as exc:
-            await self.close(exc)
-            error = self.translated(exc) if isinstance(exc, Exception) else None
-            if error is None or error is exc:
-                raise
-        if error is not None:  # raised outside the clause, which would link exc back (see attempt.invoke)
-            raise error
-        return self
-
-    async def close(self, exc: BaseException | None) -> None:
-        cm, self.cm = self.cm, None
-        if cm is None:
-            return
-        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-            if exc is None:
-                await cm.__aexit__(None, None, None)
-            else:
-                await cm.__aexit__(type(exc), exc, exc.__traceback__)
-
 
 class Events(RoutedEvents):
     """The events of the stream that was chosen: those held back, then the rest as they come, all
@@ -164,12 +76,31 @@ class Events(RoutedEvents):
                 yield event
             iterator = opened.iterator
             if not opened.ended and iterator is not None:
-                read = clock.next
+                entry = clock.arm()
+                loop = clock.loop
+                read = iterator.__anext__ if entry is not None else lambda: clock.next(iterator)
                 while True:
+                    if entry is not None:  # StreamClock.next, written out: a coroutine less an event
+                        if entry.fired:
+                            raise clock.timed_out()
+                        # A loop given: a third of the cost (it is per event). The sync client reads
+                        # each event in a task of its own: the reading task is taken on each read.
+                        task: Task[Any] = current_task(loop)  # type: ignore[assignment]
+                        entry.task = task
+                        cancelling = task.cancelling()
+                        clock.reading = True
                     try:
-                        event = await read(iterator)
+                        event = await read()
                     except StopAsyncIteration:
                         break
+                    except CancelledError:
+                        if entry is not None and ours(entry, cancelling):
+                            raise clock.timed_out() from None
+                        raise
+                    finally:
+                        clock.reading = False
+                    if entry is not None and entry.fired:  # it fired as the event came: take it back
+                        task.uncancel()
                     if type(event) is not TextDelta:  # text, most events, says nothing to note
                         self._note(event)
                     elif self.first_content is None:
