@@ -234,12 +234,26 @@ async def forever(address: str, seen: list[str]) -> None:
                 seen.append(text)
 
 
+def forever_sync(address: str, seen: list[str]) -> None:
+    """As :func:`forever`, through the synchronous client (which reads each event in a task of its own)."""
+    with modelplex.Client(plugins={"p": Forever()}, autoload=False, config_file=False, env={},
+                          chains={"x": {"models": ["p/m"], "retries": 0}},
+                          providers={"p": {"call_timeout": 5}}, routing={"deadline": 0.3, "retries": 0}) as c:
+        if address == "chat":
+            c.chat("p/m", "hi")
+            return
+        with c.stream(address, "hi") as stream:
+            seen.extend(stream.text_stream())
+
+
 @pytest.mark.parametrize("address", ["p/m", "chain/x", "chat"])
-@pytest.mark.parametrize("loop", ["asyncio", "trio"])
+@pytest.mark.parametrize("loop", ["asyncio", "trio", "sync"])
 def test_the_deadline_bounds_the_whole_call_on_either_event_loop(loop: str, address: str) -> None:
     """A direct chat's one attempt, and a stream's reading, direct or chained, end at ``deadline``."""
     seen: list[str] = []
-    run = pytest.importorskip("trio").run if loop == "trio" else lambda f, *a: asyncio.run(f(*a))
+    run = {"trio": lambda f, *a: pytest.importorskip("trio").run(f, *a),
+           "asyncio": lambda f, *a: asyncio.run(f(*a)),
+           "sync": lambda f, *a: forever_sync(*a)}[loop]
     started = time.monotonic()
     with pytest.raises(RequestTimeoutError, match=r"deadline \(0\.3s\)"):
         run(forever, address, seen)
