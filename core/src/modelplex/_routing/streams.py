@@ -7,6 +7,7 @@ before it are held back until then. After it, a failure is raised after the even
 
 from __future__ import annotations
 
+import contextlib
 import time
 from asyncio import CancelledError, Task, current_task
 from collections.abc import AsyncIterator, Callable
@@ -154,7 +155,12 @@ class Events(RoutedEvents):
             await self._router.succeeded(address)
 
     async def close(self, exc: BaseException | None) -> None:
-        """Leaving the block: the provider's stream is closed and the reservation settled."""
+        """Leaving the block: the reading ended (its deadline timer disarmed now, not when the
+        generator is collected), the provider's stream closed and the reservation settled."""
+        events = self._events
+        if events is not None:
+            with contextlib.suppress(RuntimeError):  # being read in another task: it ends with the stream
+                await events.aclose()  # type: ignore[attr-defined]
         await self._opened.close(exc)
         if not self._recorded:  # left early: not a failure of the model
             self._recorded = True
