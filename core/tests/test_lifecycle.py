@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import pytest
+import structlog
 
 import modelplex
 from modelplex import (
@@ -501,3 +502,35 @@ def test_an_async_def_lifecycle_hook_is_refused() -> None:
 
     with pytest.raises(PluginIncompatibleError, match="async def"):
         modelplex.Registry({"x": Async()}, autoload=False)
+
+
+class Leaky:
+    """An observer whose failure message carries a key (its store's connection string, say)."""
+
+    @hookimpl
+    def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> None:
+        raise RuntimeError(f"could not write to postgres://u:{KEY}@db/usage with key {KEY}")
+
+
+KEY = "sk-lifecycle-SECRET-0123456789abcdef"
+
+
+def test_a_failing_observer_is_logged_without_the_secret_it_carried() -> None:
+    lines: list[dict[str, object]] = []
+
+    def sink(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
+        lines.append(dict(event))
+        raise structlog.DropEvent
+
+    structlog.configure(processors=[sink])
+    try:
+        async def main() -> str:
+            async with make(Recorder(), plugins={"leaky": Leaky()}) as c:
+                return (await c.chat("a/m", "hello")).text
+
+        assert asyncio.run(main()) == "hi there"
+    finally:
+        structlog.reset_defaults()
+    failed = [line for line in lines if line.get("event") == "lifecycle_hook_failed"]
+    assert [(line["plugin"], line["hook"]) for line in failed] == [("leaky", "modelplex_after_call")]
+    assert "RuntimeError" in str(failed[0]["error"]) and KEY not in repr(lines)
