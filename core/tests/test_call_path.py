@@ -377,7 +377,10 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert back_to({"a": {"b"}, "b": {"c"}, "c": set()}, "a") is None
 
 
-@pytest.mark.parametrize("folder", ["_call", "_routing"])
-def test_each_module_of_the_call_path_reads_in_one_sitting(folder: str) -> None:
-    long = {p.name: n for p in (SRC / folder).glob("*.py") if (n := len(p.read_text().splitlines())) > 250}
+def test_each_module_of_the_call_path_reads_in_one_sitting() -> None:
+    """``_router.py`` did eight jobs in 722 lines."""
+    modules = [*SRC.glob("_call/*.py"), *SRC.glob("_routing/*.py"),
+               *(SRC / name for name in ("_client.py", "_stream.py", "_health.py"))]
+    assert len(modules) > 15
+    long = {p.name: n for p in modules if (n := len(p.read_text().splitlines())) > 250}
     assert long == {}
