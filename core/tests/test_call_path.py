@@ -41,11 +41,13 @@ from modelplex import (
 from modelplex.errors import (
     AuthenticationError,
     BadRequestError,
+    InvalidRequestError,
     ModelplexError,
     RateLimitError,
     RequestTimeoutError,
     ServerError,
     TransportError,
+    UnknownModelError,
 )
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
 
@@ -384,3 +386,82 @@ def test_each_module_of_the_call_path_reads_in_one_sitting() -> None:
     assert len(modules) > 15
     long = {p.name: n for p in modules if (n := len(p.read_text().splitlines())) > 250}
     assert long == {}
+
+
+# -- the validate step ------------------------------------------------------------------------------------
+class Ranged(Scripted):
+    """Takes temperatures 0 to 1 and knows of no model giving more than 100 tokens; counts its calls."""
+
+    def __init__(self) -> None:
+        super().__init__("text")
+        self.calls = 0
+
+    @hookimpl
+    def modelplex_provider_info(self) -> ProviderInfo:
+        return ProviderInfo(spec_version=SPEC_VERSION, requires_api_key=False,
+                            option_ranges={"temperature": (0, 1)}, option_limits={"max_tokens": 100})
+
+    @hookimpl
+    def modelplex_chat(self, ctx: ProviderContext, request: ChatRequest) -> Awaitable[ChatResponse]:
+        self.calls += 1
+        return super().modelplex_chat(ctx, request)
+
+    @hookimpl
+    def modelplex_chat_stream(self, ctx: ProviderContext, request: ChatRequest) -> Any:
+        self.calls += 1
+        return super().modelplex_chat_stream(ctx, request)
+
+
+def ranged_client(ranged: Ranged, general: bool) -> AsyncClient:
+    return AsyncClient(plugins={"p": ranged, "q": Scripted("text")}, autoload=False, config_file=False,
+                       env={}, limits={"p": {"rpm": 10**6}} if general else None,
+                       chains={"pq": {"models": ["p/m", "q/m"], "retries": 0}})
+
+
+@pytest.mark.parametrize("general", [False, True])
+def test_the_providers_own_checks_warn_on_the_response_and_at_the_start_of_a_stream(general: bool) -> None:
+    async def main() -> tuple[ChatResponse, list[modelplex.StreamEvent], ChatResponse | None]:
+        async with ranged_client(Ranged(), general) as c:
+            response = await c.chat("p/m", "hi", max_tokens=500)
+            async with c.stream("p/m", "hi", max_tokens=500) as stream:
+                events = [event async for event in stream]
+            return response, events, stream.response
+
+    response, events, streamed = asyncio.run(main())
+    assert [w.code for w in response.warnings] == ["above-known-limit"]
+    assert isinstance(events[0], modelplex.WarningRaised) and events[0].warning == response.warnings[0]
+    assert streamed is not None and streamed.warnings == response.warnings
+
+
+def test_an_option_out_of_a_providers_range_is_refused_before_sending_and_a_chain_moves_on() -> None:
+    ranged = Ranged()
+
+    async def main() -> ChatResponse:
+        async with ranged_client(ranged, False) as c:
+            with pytest.raises(InvalidRequestError, match=r"p takes 0 to 1, got 1\.5"):
+                await c.chat("p/m", "hi", temperature=1.5)
+            return await c.chat("chain/pq", "hi", temperature=1.5)
+
+    response = asyncio.run(main())
+    assert ranged.calls == 0  # nothing was sent to the provider whose range it is
+    assert response.trace is not None and response.trace.answered_by == "q/m"
+    assert [a.error_type for a in response.trace.attempts] == ["InvalidRequestError", None]
+
+
+@pytest.mark.parametrize("kind", ["chat", "stream", "embed"])
+@pytest.mark.parametrize("address", [None, 123, "no-slash"])
+def test_the_address_is_checked_first_on_every_kind_of_call(kind: str, address: Any) -> None:
+    async def main() -> None:
+        async with AsyncClient(plugins={"p": Scripted("text")}, autoload=False, config_file=False,
+                               env={}) as c:
+            if kind == "chat":
+                await c.chat(address, "hi")
+            elif kind == "embed":
+                await c.embed(address, "hi")
+            else:
+                async with c.stream(address, "hi"):
+                    pass
+
+    with pytest.raises(ModelplexError, match="provider/model") as info:
+        asyncio.run(main())
+    assert isinstance(info.value, InvalidRequestError | UnknownModelError)
