@@ -64,12 +64,12 @@ def failure(kind: str) -> BaseException:
         "server": ServerError("boom", provider="p", model="m", status_code=500),
         "bad-request": BadRequestError("no such option", provider="p", model="m", status_code=400),
         "transport": TransportError("connection reset", provider="p", model="m"),
-        "foreign-parse": KeyError("choices"),
+        "foreign-build": KeyError("choices"),  # raised before anything was sent
         "foreign-connect": httpx.ConnectError("refused"),
     }[kind]
 
 
-BEHAVIOURS = ["text", "tool", "auth", "rate", "server", "bad-request", "transport", "foreign-parse",
+BEHAVIOURS = ["text", "tool", "auth", "rate", "server", "bad-request", "transport", "foreign-build",
               "foreign-connect", "timeout", "cut"]
 
 
@@ -197,7 +197,7 @@ def test_the_direct_branch_and_the_general_path_give_the_same_results(behaviour:
     if behaviour in ("text", "tool") or (behaviour == "cut" and kind == "chat"):
         assert result[0] == "ok" and events[1][1] == "ok"
     else:
-        expected = {"foreign-parse": "ResponseParseError", "foreign-connect": "TransportError",
+        expected = {"foreign-build": "RequestBuildError", "foreign-connect": "TransportError",
                     "timeout": "RequestTimeoutError", "cut": "StreamInterruptedError",
                     "auth": "AuthenticationError", "rate": "RateLimitError", "server": "ServerError",
                     "bad-request": "BadRequestError", "transport": "TransportError"}[behaviour]

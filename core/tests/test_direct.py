@@ -23,7 +23,7 @@ from modelplex import (
     TextPart,
 )
 from modelplex._call.deadline import Deadlines
-from modelplex.errors import ConfigurationError, RequestTimeoutError, ResponseParseError
+from modelplex.errors import ConfigurationError, RequestBuildError, RequestTimeoutError
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
 
 
@@ -142,7 +142,8 @@ class Broken(Plugin):
 def test_a_plugin_that_raises_before_its_awaitable_is_translated() -> None:
     async def main() -> None:
         async with make(Broken()) as c:
-            with pytest.raises(ResponseParseError, match=r"plugin 'p' failed .*KeyError") as info:
+            with pytest.raises(RequestBuildError,
+                               match=r"plugin 'p' failed while building the request .*KeyError") as info:
                 await c.chat("p/m", "x")
         assert info.value.provider == "p" and info.value.model == "m"
     run(main)

@@ -82,7 +82,7 @@ def test_a_configured_transport_is_used_as_given() -> None:
 
     async def go() -> None:
         client = build(settings(transport=mock))
-        assert type(client) is httpx.AsyncClient and client._transport is mock
+        assert type(client) is httpx.AsyncClient and client._transport.inner is mock  # marked as it sends
         assert (await client.get("http://x/")).json() == {"ok": True}
         await client.aclose()
     asyncio.run(go())

@@ -31,6 +31,8 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
+from modelplex._sent import mark_sent
+
 if TYPE_CHECKING:
     from modelplex._provider import ProviderSettings
 
@@ -42,8 +44,9 @@ def build(settings: ProviderSettings) -> httpx.AsyncClient:
     client: httpx.AsyncClient
     if settings.transport is None and _on_asyncio():
         client = AiohttpClient(timeout=timeout, headers=headers, follow_redirects=False)
-    else:
-        client = httpx.AsyncClient(timeout=timeout, transport=settings.transport, headers=headers,
+    else:  # a test's transport, or httpx's own off asyncio: marked as it sends, as ours marks itself
+        inner = settings.transport if settings.transport is not None else httpx.AsyncHTTPTransport()
+        client = httpx.AsyncClient(timeout=timeout, transport=_Marking(inner), headers=headers,
                                    follow_redirects=False)
     _skip_cookie_work(client)
     return client
@@ -141,6 +144,20 @@ def _buffered(content: aiohttp.StreamReader) -> bytes:
         return b""
 
 
+class _Marking(httpx.AsyncBaseTransport):
+    """Another transport, telling the call path when it sends (:mod:`modelplex._sent`)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        mark_sent()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class Transport(AiohttpTransport):
     """httpx-aiohttp's transport (its session, TLS context, limits and proxies) with httpx's exceptions,
     bodies that keep what arrived before a broken connection, and timeouts built once."""
@@ -153,6 +170,7 @@ class Transport(AiohttpTransport):
             session = self.client = self.get_client()
             self._timeouts = {}
         client_timeout = self._client_timeout(request.extensions.get("timeout") or {})
+        mark_sent()
         data: Any
         try:
             data = request.content or None
@@ -194,6 +212,7 @@ class Transport(AiohttpTransport):
         if not isinstance(session, aiohttp.ClientSession):
             session = self.client = self.get_client()
             self._timeouts = {}
+        mark_sent()
         try:
             async with session.request(method, url, headers=headers, data=body, allow_redirects=False,
                                        auto_decompress=False, compress=False,

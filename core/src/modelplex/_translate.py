@@ -23,6 +23,7 @@ import attrs
 from modelplex._secret import Secret, scrub_url
 from modelplex.errors import (
     ModelplexError,
+    RequestBuildError,
     RequestTimeoutError,
     ResponseParseError,
     TransportError,
@@ -65,12 +66,14 @@ class ExceptionSummary(Exception):
         return type(self), (self.type_name, self.message), self.__dict__
 
 
-def translate(exc: BaseException, provider: str, model: str | None, plugin: str) -> ModelplexError:
+def translate(exc: BaseException, provider: str, model: str | None, plugin: str, *,
+              sent: bool = True) -> ModelplexError:
     """The Modelplex error for ``exc``, with no secret anywhere along its chain.
 
     A :class:`ModelplexError` is itself, cleaned in place. An httpx (or aiohttp) timeout becomes a
     :class:`RequestTimeoutError`, any other transport failure a :class:`TransportError`, anything else a
-    :class:`ResponseParseError` naming the plugin; an exception group of one exception is that exception.
+    :class:`ResponseParseError` naming the plugin, or a :class:`RequestBuildError` when the attempt had
+    not ``sent`` its request yet; an exception group of one exception is that exception.
 
     Raise the result *outside* the ``except`` clause that caught ``exc``: inside it, Python links ``exc``
     back as the new error's ``__context__``, and the raw exception would be reachable again.
@@ -80,7 +83,7 @@ def translate(exc: BaseException, provider: str, model: str | None, plugin: str)
     if isinstance(leaf, ModelplexError):
         err = leaf
     else:
-        err = _typed(leaf, provider, model, plugin)
+        err = _typed(leaf, provider, model, plugin, sent)
         err.__cause__ = exc
         err.__suppress_context__ = True
     _Cleaner().error(err, 0)
@@ -94,7 +97,7 @@ def _only_member(exc: BaseException) -> BaseException:
     return exc
 
 
-def _typed(exc: BaseException, provider: str, model: str | None, plugin: str) -> ModelplexError:
+def _typed(exc: BaseException, provider: str, model: str | None, plugin: str, sent: bool) -> ModelplexError:
     # Neither library is imported for this: an exception of theirs means they are loaded already.
     httpx: Any = sys.modules.get("httpx")
     aiohttp: Any = sys.modules.get("aiohttp")
@@ -107,6 +110,10 @@ def _typed(exc: BaseException, provider: str, model: str | None, plugin: str) ->
             aiohttp is not None and isinstance(exc, aiohttp.ClientError)):
         return TransportError(f"connection failed: {detail}", provider=provider, model=model)
     where = _where(exc)
+    if not sent:
+        return RequestBuildError(f"plugin {plugin!r} failed while building the request (nothing was sent): "
+                                 f"{detail}" + (f" at {where}" if where else ""), provider=provider,
+                                 model=model)
     return ResponseParseError(f"plugin {plugin!r} failed on the provider's response: {detail}"
                               + (f" at {where}" if where else ""), provider=provider, model=model)
 

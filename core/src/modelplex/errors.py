@@ -24,6 +24,7 @@
       . StreamInterruptedError       a stream cut off before its end
       . RequestTimeoutError          no answer within a timeout (read or whole call)
     - ResponseParseError             a body the provider should not have sent
+    - RequestBuildError              the plugin failed building the request: nothing was sent
     - UnsupportedFeatureError        asked of a provider that cannot do it
     - RoutingError                   no model of a chain could answer (trace, retry_after)
   + ToolError (ValueError)
@@ -63,6 +64,7 @@ __all__ = [
     "PluginLoadError",
     "ProviderError",
     "RateLimitError",
+    "RequestBuildError",
     "RequestTimeoutError",
     "ResponseParseError",
     "RoutingError",
@@ -295,6 +297,13 @@ class ResponseParseError(ProviderError):
         self.field = field
         super().__init__(f"{message}" + (f" (at {field!r})" if field else ""), provider=provider,
                          model=model)
+
+
+class RequestBuildError(ProviderError):
+    """The provider's plugin failed while building the request, before anything was sent: a bug in the
+    plugin, or input it cannot encode that the core's checks let through. The message names the
+    exception and where the plugin raised it; nothing reached the provider, so nothing was billed.
+    Report it to the plugin's authors; a chain moves on to its next model."""
 
 
 class UnsupportedFeatureError(ProviderError):

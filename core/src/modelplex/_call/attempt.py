@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from modelplex._call.deadline import bounded
+from modelplex._sent import attempt_started
 from modelplex._translate import translate
 from modelplex.errors import ModelplexError, RequestTimeoutError, UnsupportedFeatureError
 
@@ -19,9 +20,11 @@ if TYPE_CHECKING:
     from modelplex._client import AsyncClient
 
 
-def translated(exc: BaseException, provider: str, model: str | None, plugin: str) -> ModelplexError:
-    """What the caller sees of ``exc``, raised by ``plugin`` serving ``provider``/``model``."""
-    return translate(exc, provider, model, plugin)
+def translated(exc: BaseException, provider: str, model: str | None, plugin: str, *,
+               sent: bool = True) -> ModelplexError:
+    """What the caller sees of ``exc``, raised by ``plugin`` serving ``provider``/``model``; ``sent``
+    says whether the attempt had put its request on the wire (see :mod:`modelplex._sent`)."""
+    return translate(exc, provider, model, plugin, sent=sent)
 
 
 def plugin_of(client: AsyncClient, provider: str) -> str:
@@ -49,10 +52,11 @@ def start(client: AsyncClient, provider: str, model: str | None, hook: str, **kw
 
 async def invoke(client: AsyncClient, provider: str, model: str | None, hook: str, **kwargs: Any) -> Any:
     """``await`` what ``hook`` returns; anything raised on the way is translated, here and only here."""
+    marker = attempt_started()
     try:
         return await start(client, provider, model, hook, **kwargs)
     except Exception as exc:
-        error = translated(exc, provider, model, plugin_of(client, provider))
+        error = translated(exc, provider, model, plugin_of(client, provider), sent=marker[0])
         if error is exc:
             raise
     # Raised outside the except clause: inside it, Python would link the raw exception (and the key

@@ -19,6 +19,7 @@ import attrs
 
 from modelplex._call.attempt import translated, unsupported
 from modelplex._call.deadline import Deadlines, bounded, ours
+from modelplex._sent import attempt_started
 from modelplex._trace import RouteAttempt, RoutingTrace, direct_trace
 from modelplex.errors import ModelplexError, ProviderError, RequestTimeoutError
 
@@ -59,6 +60,7 @@ class Direct:
         core's own) set on its result; a failure is recorded for health and carries the trace."""
         started = _monotonic()
         failed: ModelplexError | None = None
+        marker = attempt_started()
         try:
             try:
                 loop = get_running_loop()
@@ -86,7 +88,7 @@ class Direct:
                 finally:
                     deadlines.end(entry)
         except Exception as exc:  # the plugin's errors and the deadline's, translated once here
-            error = translated(exc, self.provider, self.model, self.ctx.settings.plugin)
+            error = translated(exc, self.provider, self.model, self.ctx.settings.plugin, sent=marker[0])
             await self._failed(error, started)
             if error is exc:
                 raise

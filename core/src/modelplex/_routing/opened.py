@@ -21,6 +21,7 @@ from modelplex._events import (
     ToolCallStarted,
     WarningRaised,
 )
+from modelplex._sent import attempt_started
 from modelplex.errors import ModelplexError, StreamInterruptedError
 
 if TYPE_CHECKING:
@@ -56,15 +57,16 @@ class Opened:
         self.buffer: list[StreamEvent] = []
         self.ended = False
 
-    def translated(self, exc: BaseException) -> ModelplexError:
+    def translated(self, exc: BaseException, *, sent: bool = True) -> ModelplexError:
         c = self.candidate
-        return translated(exc, c.provider, c.model, plugin_of(self.client, c.provider))
+        return translated(exc, c.provider, c.model, plugin_of(self.client, c.provider), sent=sent)
 
     async def open(self, request: ChatRequest, *, until_content: bool,
                    warnings: Sequence[ProviderWarning] = ()) -> Opened:
         c = self.candidate
         self.buffer.extend(WarningRaised(warning=w) for w in warnings)
         error: ModelplexError | None = None
+        marker = attempt_started()
         try:
             self.cm = start(self.client, c.provider, c.model, "modelplex_chat_stream", request=request)
             events = await self.cm.__aenter__()
@@ -83,7 +85,7 @@ class Opened:
                 raise interrupted(c)
         except BaseException as exc:
             await self.close(exc)
-            error = self.translated(exc) if isinstance(exc, Exception) else None
+            error = self.translated(exc, sent=marker[0]) if isinstance(exc, Exception) else None
             if error is None or error is exc:
                 raise
         if error is not None:  # raised outside the clause, which would link exc back (see attempt.invoke)
