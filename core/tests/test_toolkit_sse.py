@@ -125,8 +125,12 @@ def _ndjson_line(chunk: bytes, count: int) -> None:
 @pytest.mark.parametrize("feed_all", [_sse_line, _ndjson_line], ids=["sse", "ndjson"])
 def test_a_long_line_costs_time_linear_in_its_bytes(feed_all: object) -> None:
     """One line of 8 and then 32 MiB, in 64 KiB chunks: four times the bytes may cost about four
-    times the CPU (8x allowed for noise), where copying the line again with each chunk cost 16x."""
+    times the CPU (8x allowed for noise), where copying the line again with each chunk cost 16x.
+
+    The floor of 20 ms under the small figure keeps page faults and cache misses of the one large
+    final copy (a few tens of ms, seen in CI) from reading as quadratic: the quadratic decoders took
+    2.35 s and 9.15 s for 16 and 32 MiB, far above either bound."""
     mib = 1 << 20
     small = min(_cpu_seconds(feed_all, 8 * mib) for _ in range(3))
     large = min(_cpu_seconds(feed_all, 32 * mib) for _ in range(2))
-    assert large < 8 * max(small, 0.002), (small, large)
+    assert large < 8 * max(small, 0.02), (small, large)
