@@ -117,10 +117,9 @@ class AsyncClient:
         if ctx is None:
             if self._closed:
                 raise ConfigurationError("this client is closed")
-            plugin = self.settings.plugin_for(provider)
-            record = self.registry.owner(plugin)
+            record = self.registry.owner(self.settings.plugin_for(provider))
             ctx = ProviderContext(self.settings.resolve(provider, record.info, transport=self._transport,
-                                                        timeout=self._timeout))
+                                                        timeout=self._timeout, plugin=record.name))
             self._contexts[provider] = ctx
         return ctx
 

@@ -147,7 +147,9 @@ class Settings:
         return set(self.explicit) | set(self.file)
 
     def resolve(self, name: str, info: ProviderInfo, *, transport: Any = None,
-                timeout: float | None = None) -> ProviderSettings:
+                timeout: float | None = None, plugin: str | None = None) -> ProviderSettings:
+        """``name``'s settings; ``plugin`` is the name the registry knows its plugin by (where the
+        config named it by an alias), by default the configured one."""
         explicit, file = self.explicit.get(name, {}), self.file.get(name, {})
 
         def pick(key: str) -> Any:
@@ -180,7 +182,7 @@ class Settings:
         whole = pick("call_timeout")
         return ProviderSettings(
             name=name,
-            plugin=self.plugin_for(name),
+            plugin=plugin if plugin is not None else self.plugin_for(name),
             api_key=Secret(api_key) if isinstance(api_key, str) else api_key,
             api_key_env=key_envs,
             base_url=str(base_url).rstrip("/") if base_url else None,

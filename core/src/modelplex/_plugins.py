@@ -270,8 +270,20 @@ class Registry:
             return None
         return Implementation(function=impls[0].function, argnames=tuple(impls[0].argnames))
 
+    def canonical(self, name: str) -> str:
+        """The name a plugin is registered under for ``name``: itself, or the plugin that lists it
+        among its :attr:`~modelplex.ProviderInfo.aliases` (a loaded plugin's own name wins)."""
+        if name in self.records:
+            return name
+        for record in self.records.values():
+            if name in record.info.aliases:
+                return record.name
+        return name
+
     def owner(self, name: str) -> PluginRecord:
         record = self.records.get(name)
+        if record is None:
+            record = self.records.get(self.canonical(name))
         if record is not None:
             return record
         failure = self.failures.get(name)

@@ -79,6 +79,9 @@ class ProviderInfo:
     models is known to give): a value above is sent, with a warning, since only the provider knows
     each model's limit. Both take ``temperature``, ``top_p``, ``max_tokens``, ``seed`` and
     ``reasoning_budget``.
+
+    ``aliases`` are other names that reach this plugin in ``plugin = "..."`` and in addresses (a name
+    it was once known by, or one a shared config already uses), so a rename breaks no config.
     """
 
     spec_version: int
@@ -89,6 +92,7 @@ class ProviderInfo:
     default_base_url: str | None = None
     requires_api_key: bool = True
     local: bool = False
+    aliases: tuple[str, ...] = ()
     option_ranges: Mapping[str, tuple[float, float]] = attrs.field(factory=dict, validator=_check_ranges)
     option_limits: Mapping[str, float] = attrs.field(factory=dict, validator=_check_limits)
 

@@ -132,3 +132,20 @@ def test_the_chat_command_with_a_configured_generic_provider(serve: Any, tmp_pat
     assert sent.path == "/v1/chat/completions" and "authorization" not in sent.headers
     assert sent.json["stream"] is True and sent.json["stream_options"] == {"include_usage": True}
     assert sent.json["messages"] == [{"role": "user", "content": "Say hi and wave twice"}]
+
+
+def test_the_name_before_the_rename_still_reaches_the_plugin(serve: Any, tmp_path: Path) -> None:
+    """PRODUCT.md's shared config says ``plugin = "openai-compatible"``, the plugin's name before it
+    became ``openai-like``: in a config file, in ``providers=`` and as an address it still works."""
+    config, direct = serve(Reply.json(WHOLE)), serve(Reply.json(WHOLE))
+    path = tmp_path / "config.toml"
+    path.write_text(f'[providers.lmstudio]\nplugin = "openai-compatible"\nbase_url = "{config.url}"\n')
+    with modelplex.Client(config_file=path, env={}, providers={
+            "openai-compatible": {"base_url": direct.url}}) as client:
+        a = client.chat("lmstudio/qwen2.5-7b-instruct", "Hello")
+        b = client.chat("openai-compatible/qwen2.5-7b-instruct", "Hello")
+        plugins = {client.async_client.context(n).settings.plugin for n in ("lmstudio", "openai-compatible")}
+    assert (a.provider, a.text) == ("lmstudio", "Hi there")
+    assert (b.provider, b.text) == ("openai-compatible", "Hi there")
+    assert plugins == {"openai-like"}
+    assert len(config.requests) == len(direct.requests) == 1

@@ -52,6 +52,8 @@ class CompatConfig:
     :param base_url_env: environment variables holding the base URL, in order.
     :param requires_api_key: ``False`` for local servers: a key is sent only when one is configured.
     :param local: the server runs on the user's machine (LM Studio, llama.cpp, vLLM).
+    :param aliases: :attr:`ProviderInfo.aliases <modelplex.ProviderInfo.aliases>`: other names that
+        reach this plugin.
     :param option_ranges: :attr:`ProviderInfo.option_ranges <modelplex.ProviderInfo.option_ranges>`.
     :param option_limits: :attr:`ProviderInfo.option_limits <modelplex.ProviderInfo.option_limits>`.
     """
@@ -67,6 +69,7 @@ class CompatConfig:
     option_env: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     requires_api_key: bool = True
     local: bool = False
+    aliases: tuple[str, ...] = ()
     description: str = ""
     option_ranges: Mapping[str, tuple[float, float]] = attrs.field(factory=dict)
     option_limits: Mapping[str, float] = attrs.field(factory=dict)

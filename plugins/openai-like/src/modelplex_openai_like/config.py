@@ -35,4 +35,6 @@ CONFIG = CompatConfig(
                 "[providers.NAME] plugin = \"openai-like\", base_url = ...",
     url=generic_url,
     requires_api_key=False,
+    # Its name before the rename, and the one PRODUCT.md's shared config uses: it must keep working.
+    aliases=("openai-compatible",),
 )
