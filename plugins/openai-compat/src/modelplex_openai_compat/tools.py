@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelplex import ProviderWarning, Tool, ToolCallPart, ToolChoice, ToolResultPart
 from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.errors import ToolSchemaError
+from modelplex.toolkit.events import arguments_json
+from modelplex.toolkit.tools import encode_each
 from modelplex_openai_compat.profile import Profile
 
+__all__ = ["FORMAT", "OpenAIChatToolCodec", "arguments_json", "content_text", "encode_each"]
+
 FORMAT = "openai-chat"
-
-
-def arguments_json(call: ToolCallPart) -> str:
-    """A call's arguments as the JSON string the wire carries; unparsed ``raw_arguments`` as sent."""
-    if call.raw_arguments is not None:
-        return call.raw_arguments
-    return json.dumps(dict(call.arguments), ensure_ascii=False, separators=(",", ":"))
 
 
 def content_text(content: Any) -> str:
@@ -33,21 +29,6 @@ def content_text(content: Any) -> str:
                        and p.get("type") in ("text", "input_text", "output_text", None))
     return str(content)
 
-
-
-EncodeTool = Callable[[Tool], tuple[dict[str, Any], list[ProviderWarning]]]
-
-
-def encode_each(tools: Sequence[Tool],
-                encode_tool: EncodeTool) -> tuple[list[dict[str, Any]], list[ProviderWarning]]:
-    """A codec's ``encode_tools`` from its ``encode_tool``: the wire items in order, and every warning."""
-    wire: list[dict[str, Any]] = []
-    warnings: list[ProviderWarning] = []
-    for tool in tools:
-        item, found = encode_tool(tool)
-        wire.append(item)
-        warnings.extend(found)
-    return wire, warnings
 
 
 class OpenAIChatToolCodec:
