@@ -23,14 +23,13 @@ from modelplex import (
     ToolCodec,
     WarningRaised,
 )
-from modelplex.errors import ModelplexError, ResponseParseError, StreamInterruptedError
-from modelplex.toolkit import is_object
+from modelplex.errors import ModelplexError, ResponseParseError
+from modelplex.toolkit import is_object, sse_stream
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.config import CompatConfig
 from modelplex_openai_compat.errors import ErrorResponse
 from modelplex_openai_compat.events import response_events
 from modelplex_openai_compat.profile import Profile
-from modelplex_openai_compat.sse import SSEDecoder
 from modelplex_openai_compat.stages import DEFAULT_STAGES, Stages
 from modelplex_openai_compat.stream import StreamState
 
@@ -171,44 +170,17 @@ class CompatProvider:
                 raise self.error(ctx, request.model, response)
             yield self.events(call, response, warnings)
 
-    async def events(self, call: Call, response: httpx.Response,
-                     warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
+    def events(self, call: Call, response: httpx.Response,
+               warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
         """The typed events of a streaming response; :class:`StreamInterruptedError` if it ends
-        before its end (no ``[DONE]`` and no finish reason, or an event cut in half)."""
-        import httpx
+        before its end (no ``[DONE]`` and no finish reason, or an event cut in half).
 
-        for warning in warnings:
-            yield WarningRaised(warning=warning)
+        The toolkit's read loop itself, not a generator around it: one layer less an event."""
+        first: list[StreamEvent] = [WarningRaised(warning=w) for w in warnings]
         content_type = response.headers.get("content-type", "")
         if "event-stream" not in content_type and "json" in content_type:
-            # A server that ignored "stream": true and answered whole.
-            data = call.read.json(await response.aread())
-            for event in response_events(call.stages.parse_response(call, data)):
-                yield event
-            return
-        decoder, state = SSEDecoder(), StreamState(call)
-        feed, parse = decoder.feed, call.stages.parse_stream_event
-        try:
-            async for chunk in response.aiter_bytes():
-                for sse in feed(chunk):
-                    for event in parse(call, state, sse):
-                        yield event
-                    if state.done:
-                        for event in state.finish():
-                            yield event
-                        return
-        except httpx.TransportError as exc:
-            raise StreamInterruptedError(f"the connection broke mid-stream ({type(exc).__name__})",
-                                         provider=call.provider, model=call.model) from exc
-        for sse in decoder.close():
-            for event in call.stages.parse_stream_event(call, state, sse):
-                yield event
-        if not state.done and (decoder.pending or state.finish_reason is None):
-            why = "in the middle of an event" if decoder.pending else "before its finish reason"
-            raise StreamInterruptedError(f"the stream ended {why}", provider=call.provider,
-                                         model=call.model)
-        for event in state.finish():
-            yield event
+            return _answered_whole(call, response, first)
+        return sse_stream(response, StreamState(call), first=first)
 
     # -- embeddings and models -------------------------------------------------------------------
     async def embed(self, ctx: ProviderContext, request: EmbedRequest) -> EmbedResponse:
@@ -222,3 +194,13 @@ class CompatProvider:
         config = self.config_for(ctx)
         response = await ctx.http.get(config.url(ctx, "models", None), headers=self.headers(ctx))
         return model_infos(ctx.name, self.json_body(ctx, None, response), local=config.local)
+
+
+async def _answered_whole(call: Call, response: httpx.Response,
+                          first: list[StreamEvent]) -> AsyncIterator[StreamEvent]:
+    """The events of a server that ignored ``"stream": true`` and answered with one JSON body."""
+    for event in first:
+        yield event
+    data = call.read.json(await response.aread())
+    for event in response_events(call.stages.parse_response(call, data)):
+        yield event

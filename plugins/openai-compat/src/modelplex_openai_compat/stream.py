@@ -33,7 +33,7 @@ from modelplex import (
 )
 from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.errors import ResponseParseError
-from modelplex.toolkit import is_object
+from modelplex.toolkit import interrupted, is_object
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.errors import stream_error
 from modelplex_openai_compat.jsonwire import loads as _loads
@@ -248,6 +248,19 @@ class StreamState:
             call = ToolCallPart(id=slot.id, name=slot.name, arguments=args, raw_arguments=raw)
             out.append(ToolCallEnded(index=slot.index, call=call))
         return out
+
+    # -- as the toolkit's read loop's handler (modelplex.toolkit.SSEHandler) ----------------------
+    def event(self, sse: SSEEvent) -> list[StreamEvent]:
+        """The events of one server-sent event, through the call's ``parse_stream_event`` stage."""
+        return self.call.stages.parse_stream_event(self.call, self, sse)
+
+    def end(self, broken: Exception | None, pending: bool) -> list[StreamEvent]:
+        """The closing events once reading stops, or the error for a stream cut off before its end
+        (no ``[DONE]`` and no finish reason, an event cut in half, a broken connection)."""
+        if broken is not None or (not self.done and (pending or self.finish_reason is None)):
+            raise interrupted(provider=self.call.provider, model=self.call.model, broken=broken,
+                              pending=pending, before="its finish reason")
+        return self.finish()
 
     # -- the end ---------------------------------------------------------------------------------
     def finish(self) -> list[StreamEvent]:

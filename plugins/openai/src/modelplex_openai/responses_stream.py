@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from modelplex_openai_compat import Call, SSEDecoder, SSEEvent, estimate, stream_error
+from modelplex_openai_compat import Call, SSEEvent, estimate, stream_error
 
 from modelplex import (
     Finished,
@@ -22,8 +22,7 @@ from modelplex import (
     UsageReported,
     WarningRaised,
 )
-from modelplex.errors import StreamInterruptedError
-from modelplex.toolkit import is_object
+from modelplex.toolkit import interrupted, is_object, sse_stream
 from modelplex_openai.responses_parse import (
     finish_of,
     function_call,
@@ -76,6 +75,13 @@ class ResponsesStream:
 
     def _delta(self, data: Mapping[str, Any]) -> str:
         return self.read.optional_string(data, "delta") or ""
+
+    def end(self, broken: Exception | None, pending: bool) -> list[StreamEvent]:
+        """Nothing more once ``response.completed`` came; else the error for a stream cut off."""
+        if broken is not None or not self.done:
+            raise interrupted(provider=self.call.provider, model=self.call.model, broken=broken,
+                              pending=pending, before="response.completed")
+        return []
 
     def event(self, sse: SSEEvent) -> list[StreamEvent]:
         """The events of one SSE event (none for ``[DONE]`` and for types not read here)."""
@@ -192,28 +198,10 @@ _HANDLERS: dict[str, Any] = {
 }
 
 
-async def responses_events(call: Call, response: httpx.Response,
-                           warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
+def responses_events(call: Call, response: httpx.Response,
+                     warnings: Sequence[ProviderWarning] = ()) -> AsyncIterator[StreamEvent]:
     """The typed events of a streaming ``/responses`` reply; :class:`StreamInterruptedError` if it
-    ends before ``response.completed`` (or ``response.incomplete``)."""
-    import httpx
-
-    for warning in warnings:
-        yield WarningRaised(warning=warning)
-    decoder, state = SSEDecoder(), ResponsesStream(call)
-    try:
-        async for chunk in response.aiter_bytes():
-            for sse in decoder.feed(chunk):
-                for event in state.event(sse):
-                    yield event
-                if state.done:
-                    return
-    except httpx.TransportError as exc:
-        raise StreamInterruptedError(f"the connection broke mid-stream ({type(exc).__name__})",
-                                     provider=call.provider, model=call.model) from exc
-    for sse in decoder.close():
-        for event in state.event(sse):
-            yield event
-    if not state.done:
-        raise StreamInterruptedError("the stream ended before response.completed",
-                                     provider=call.provider, model=call.model)
+    ends before ``response.completed`` (or ``response.incomplete``): the toolkit's read loop, with
+    :class:`ResponsesStream` as its handler."""
+    first = [WarningRaised(warning=w) for w in warnings]
+    return sse_stream(response, ResponsesStream(call), first=first)
