@@ -5,7 +5,6 @@ the format fixes a field's type, another type is refused naming exactly that fie
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,9 @@ import pytest
 
 import modelplex
 from modelplex.errors import ResponseParseError, StreamInterruptedError
-from modelplex_testing import Recording, Reply, ScriptedServer
-from modelplex_testing.corrupt import Corruption, corruptions
-from modelplex_testing.malformed import shape, verdict
+from modelplex_testing import Recording, Reply
+from modelplex_testing.corrupt import Corruption
+from modelplex_testing.malformed import Event, judge, replay, reply_cases, stream_cases
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ollama"
 OPTIONAL = {"string", "null"}
@@ -34,50 +33,22 @@ REQUIRED = [f"{CALL}.function", f"{CALL}.function.name"]
 STREAM_TYPES = {k: v for k, v in TYPES.items() if k != "model"}
 WHOLE_TYPES = {k: v for k, v in TYPES.items() if k != "done"}  # a whole reply is done anyway
 EMBED_TYPES = {"embeddings": {"array"}, "embeddings[*]": {"array"}, "embeddings[*][*]": {"number"}}
+WIRE: dict[str, Any] = {"provider": "ollama"}  # for replay
 
 
 def recorded(name: str) -> Recording:
     return Recording.load(FIXTURES / f"{name}.json")
 
 
-def stream_cases(name: str) -> Iterator[tuple[Corruption, Reply]]:
-    """Each corruption of the first object of each shape in a recorded stream, the rest as it was."""
-    lines = [json.loads(line) for line in str(recorded(name).response["body_text"]).splitlines() if line]
-    shapes = set()
-    for i, data in enumerate(lines):
-        if shape(data) in shapes:
-            continue  # an object like one before: nothing new to break
-        shapes.add(shape(data))
-        for case in corruptions(data):
-            broken = [*lines[:i], case.data, *lines[i + 1:]]
-            yield case, Reply(headers={"content-type": "application/x-ndjson"},
-                              events=[json.dumps(item).encode() + b"\n" for item in broken])
+def ndjson(objects: list[Event]) -> Reply:
+    """A reply that streams ``objects`` as Ollama does: one JSON object a line, each flushed."""
+    return Reply(headers={"content-type": "application/x-ndjson"},
+                 events=[json.dumps(data).encode() + b"\n" for _, data in objects])
 
 
-def whole_cases(body: Any) -> Iterator[tuple[Corruption, Reply]]:
-    for case in corruptions(body):
-        yield case, Reply.json(case.data)
-
-
-def misread(cases: list[tuple[Corruption, Reply]], call: Callable[[modelplex.Client], object], *,
-            types: dict[str, set[str]], required: Sequence[str] = ()) -> list[str]:
-    """Serve every case in turn through the client; what was wrong with each answer."""
-    wrong = []
-    with ScriptedServer([reply for _, reply in cases]) as server, modelplex.Client(
-            providers={"ollama": {"base_url": f"http://127.0.0.1:{server.port}"}},
-            config_file=False, env={}) as client:
-        for case, _ in cases:
-            outcome: BaseException | None = None
-            try:
-                call(client)
-            except Exception as exc:  # judged by verdict: only a ResponseParseError may come out
-                outcome = exc
-            found = verdict(case, outcome, types=types, required=required)
-            if isinstance(outcome, StreamInterruptedError) and case.where == "done":
-                found = None
-            if found is not None:
-                wrong.append(found)
-    return wrong
+def cut_off(case: Corruption, outcome: BaseException | None) -> bool:
+    """Whether the break took the last object's "done", so the stream was rightly cut off."""
+    return isinstance(outcome, StreamInterruptedError) and case.where == "done"
 
 
 def chat(client: modelplex.Client) -> object:
@@ -91,33 +62,34 @@ def stream(client: modelplex.Client) -> object:
 
 @pytest.mark.parametrize("name", ["01_api_chat_nonstream_docs", "04_api_chat_nonstream_tools_docs"])
 def test_a_whole_reply_broken_anywhere(name: str) -> None:
-    cases = list(whole_cases(recorded(name).response["body"]))
-    assert misread(cases, chat, types=WHOLE_TYPES, required=REQUIRED) == []
+    outcomes = replay(reply_cases(recorded(name).response["body"]), chat, **WIRE)
+    assert judge(outcomes, types=WHOLE_TYPES, required=REQUIRED, excused=cut_off) == []
 
 
 @pytest.mark.parametrize("name", ["03_api_chat_stream_tools_docs", "22_native_api_chat_stream_explicit"])
 def test_a_stream_object_broken_anywhere(name: str) -> None:
-    cases = list(stream_cases(name))
-    assert misread(cases, stream, types=STREAM_TYPES, required=REQUIRED) == []
+    body = str(recorded(name).response["body_text"])
+    objects: list[Event] = [(None, json.loads(line)) for line in body.splitlines() if line]
+    outcomes = replay(stream_cases(objects, encode=ndjson), stream, **WIRE)
+    assert judge(outcomes, types=STREAM_TYPES, required=REQUIRED, excused=cut_off) == []
 
 
 def test_embeddings_broken_anywhere() -> None:
     body = recorded("26_native_api_embed").response["body"]
     body["embeddings"] = [vector[:3] for vector in body["embeddings"]]  # as three thousand would
     count = len(body["embeddings"])
-    cases = list(whole_cases(body))
+    cases = reply_cases(body)
 
     def embed(client: modelplex.Client) -> object:
         return client.embed("ollama/all-minilm", [f"text {i}" for i in range(count)])
 
-    assert misread(cases, embed, types=EMBED_TYPES, required=["embeddings"]) == []
+    outcomes = replay(cases, embed, **WIRE)
+    assert judge(outcomes, types=EMBED_TYPES, required=["embeddings"], excused=cut_off) == []
 
 
 def test_what_the_example_of_the_issue_looks_like_here() -> None:
     body = recorded("04_api_chat_nonstream_tools_docs").response["body"]
     body["message"]["tool_calls"][0]["function"] = "get_weather"
-    with ScriptedServer([Reply.json(body)]) as server, modelplex.Client(
-            providers={"ollama": {"base_url": f"http://127.0.0.1:{server.port}"}},
-            config_file=False, env={}) as client, pytest.raises(ResponseParseError) as info:
-        chat(client)
-    assert str(info.value) == "ollama/llama3.2: message.tool_calls[0].function: expected object, got str"
+    [(_, error)] = replay([("broken", Reply.json(body))], chat, **WIRE)
+    assert isinstance(error, ResponseParseError)
+    assert str(error) == "ollama/llama3.2: message.tool_calls[0].function: expected object, got str"
