@@ -12,7 +12,9 @@ Honest about time: the limits are per minute in production; here the window is s
 second (``window = 1.0`` in ``[limits.*]``, with the limit per window), so the run is meaningful (the
 limiter is what holds the rate: a control run without limits exceeds it) and takes seconds, not minutes.
 The same code runs with ``window = 60``; only the clock is scaled. The run is repeated with two processes
-sharing the limits through a real Redis server.
+sharing the limits through a real Redis server, each with 200 calls in flight: more than the Redis
+connections of a process (100), so calls wait for a connection (they used to fail with
+``MaxConnectionsError``, 1,900 of 2,000).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ WINDOW = 1.0  # seconds: "a minute", scaled
 PER_WINDOW = 60  # requests per provider per window
 TOTAL = 2000
 IN_FLIGHT = 100
+REDIS_IN_FLIGHT = 200  # per process: past redis-py's 100 connections
 HERE = Path(__file__).resolve().parent
 
 
@@ -114,11 +117,12 @@ def test_load_from_two_processes_sharing_limits_through_redis(server: FaultServe
         half = TOTAL // 2
         env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
         workers = [subprocess.Popen([sys.executable, str(HERE / "load_run.py"), str(config), str(half),
-                                     str(IN_FLIGHT // 2), str(i * half), str(tmp_path / f"out{i}.json")],
+                                     str(REDIS_IN_FLIGHT), str(i * half), str(tmp_path / f"out{i}.json")],
                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                    for i in range(2)]
         for worker in workers:
             _, err = worker.communicate(timeout=120)
             assert worker.returncode == 0, err[-3000:]
         summaries = [json.loads((tmp_path / f"out{i}.json").read_text()) for i in range(2)]
+    assert [s["most_in_flight"] for s in summaries] == [REDIS_IN_FLIGHT] * 2
     check(server, summaries, "two processes, limits shared in Redis")

@@ -154,13 +154,26 @@ def _unavailable(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Cor
     return call
 
 
-def connect(url: str) -> redis.asyncio.Redis:
+MAX_CONNECTIONS = 100  # per process; calls beyond it wait for one rather than fail
+WAIT = 120.0  # the longest a call waits for a connection when no deadline is given
+
+
+def connect(url: str, wait: float | None = None) -> redis.asyncio.Redis:
+    """A client of the Redis server at ``url`` whose calls, past :data:`MAX_CONNECTIONS` at once, wait
+    up to ``wait`` seconds (the routing deadline) for a connection to come free.
+
+    redis-py's default pool raises ``MaxConnectionsError`` at once past its limit, so more than 100
+    calls in flight failed while Redis was healthy; a blocking pool queues them instead.
+    """
     try:
         import redis.asyncio
     except ImportError:
         raise ConfigurationError("a 'redis' URL is configured but the redis package is not installed: "
                                  "pip install 'modelplex[redis]'") from None
-    client: redis.asyncio.Redis = redis.asyncio.from_url(url, decode_responses=True)
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=WAIT if wait is None else wait,
+        decode_responses=True)
+    client: redis.asyncio.Redis = redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
     return client
 
 

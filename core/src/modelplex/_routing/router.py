@@ -58,7 +58,7 @@ class Router:
         if config.redis:
             from modelplex._redis import RedisCoolDownStore, RedisLimitStore, connect
 
-            connection = connect(config.redis)
+            connection = connect(config.redis, wait=config.policy.deadline)
             self.cooldowns = RedisCoolDownStore(connection, config.prefix)
             store: Any = RedisLimitStore(connection, config.prefix)
         else:
