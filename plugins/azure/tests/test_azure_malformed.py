@@ -4,15 +4,12 @@ never the catch-all; the filter's results above all, since a misread one hides w
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-import httpx
 import pytest
 from azure_helpers import (
-    ENDPOINT,
     KEY,
     SAFE,
     filtered_violence,
@@ -20,14 +17,13 @@ from azure_helpers import (
     reply,
     response_body,
 )
+from modelplex_azure import plugin
 
-from modelplex import AsyncClient
+import modelplex
 from modelplex.errors import ResponseParseError
-from modelplex_testing.compat_server import chunk
-from modelplex_testing.corrupt import Corruption, corruptions
-from modelplex_testing.malformed import shape, skipping, verdict
+from modelplex_testing.compat_server import Reply, chunk
+from modelplex_testing.malformed import Event, judge, replay, reply_cases, sse_reply, stream_cases
 
-T = TypeVar("T")
 CATEGORIES = ("hate", "self_harm", "sexual", "violence", "jailbreak", "protected_material_code",
               "protected_material_text")
 
@@ -63,51 +59,17 @@ CHUNK_TYPES = {key: allowed | {"null"} if key == "choices" else allowed for key,
                if not key.startswith("choices[0].message")}
 SKIP = ("*logprobs*", "*system_fingerprint", "*service_tier", "created", "object", "usage*",
         "*detected", "*annotations*")
+WIRE: dict[str, Any] = {"provider": "azure", "settings": {"api_key": KEY},  # for replay
+                        "plugins": {"azure": plugin.PLUGIN}}
 
 
-class _Wire:
-    """One client whose ``azure`` provider answers every request with :attr:`reply`."""
-
-    def __init__(self) -> None:
-        self.reply = httpx.Response(200)
-
-    def client(self) -> AsyncClient:
-        from modelplex_azure import plugin
-
-        transport = httpx.MockTransport(lambda request: self.reply)
-        return AsyncClient(plugins={"azure": plugin.PLUGIN}, autoload=False, config_file=False,
-                           env={}, providers={"azure": {"api_key": KEY, "base_url": ENDPOINT,
-                                                        "transport": transport}})
+def _chat(client: modelplex.Client) -> None:
+    client.chat("azure/my-deployment", "hi")
 
 
-def _replay(cases: Iterable[tuple[T, httpx.Response]],
-            run: Callable[[AsyncClient], Any]) -> list[tuple[T, BaseException | None]]:
-    """Each case's reply served in turn to ``run``: what it raised, or ``None``."""
-    wire = _Wire()
-
-    async def go() -> list[tuple[T, BaseException | None]]:
-        outcomes: list[tuple[T, BaseException | None]] = []
-        async with wire.client() as client:
-            for case, answer in cases:
-                wire.reply = answer
-                try:
-                    await run(client)
-                except Exception as exc:  # raw errors too: they are what this test looks for
-                    outcomes.append((case, exc))
-                else:
-                    outcomes.append((case, None))
-        return outcomes
-
-    return asyncio.run(go())
-
-
-async def _chat(client: AsyncClient) -> None:
-    await client.chat("azure/my-deployment", "hi")
-
-
-async def _stream(client: AsyncClient) -> None:
-    async with client.stream("azure/my-deployment", "hi") as events:
-        async for _ in events:
+def _stream(client: modelplex.Client) -> None:
+    with client.stream("azure/my-deployment", "hi") as events:
+        for _ in events:
             pass
 
 
@@ -128,17 +90,9 @@ REPLIES = {
 
 @pytest.mark.parametrize("name", list(REPLIES))
 def test_every_broken_field_of_a_reply_is_read_or_named(name: str) -> None:
-    cases = ((case, httpx.Response(200, json=case.data))
-             for case in skipping(corruptions(REPLIES[name]), SKIP))
-    outcomes = _replay(cases, _chat)
+    outcomes = replay(reply_cases(REPLIES[name], skip=SKIP), _chat, **WIRE)
     assert len(outcomes) > 20
-    wrong = [w for case, outcome in outcomes if (w := verdict(case, outcome, types=TYPES))]
-    assert wrong == []
-
-
-def _sse(chunks: list[Mapping[str, Any]]) -> httpx.Response:
-    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+    assert judge(outcomes, types=TYPES) == []
 
 
 def _filtered(text: str, finish: str | None, results: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,33 +101,24 @@ def _filtered(text: str, finish: str | None, results: Mapping[str, Any]) -> dict
     return out
 
 
-STREAM = _unshared([prompt_filter_chunk(), _filtered("Here is how", None, SAFE),
-                    _filtered("", "content_filter", filtered_violence())])
-
-
-def _stream_cases(chunks: list[dict[str, Any]]) -> Iterator[tuple[Corruption, httpx.Response]]:
-    """Each chunk of a new shape broken every way, the others as they were."""
-    seen: set[frozenset[str]] = set()
-    for i, data in enumerate(chunks):
-        if shape(data) in seen:
-            continue
-        seen.add(shape(data))
-        for case in skipping(corruptions(data, missing=False), (*SKIP, "id", "model")):
-            yield case, _sse([*chunks[:i], case.data, *chunks[i + 1:]])
+STREAM: list[Event] = [(None, data) for data in _unshared([
+    prompt_filter_chunk(), _filtered("Here is how", None, SAFE),
+    _filtered("", "content_filter", filtered_violence())])] + [(None, "[DONE]")]
 
 
 def test_every_broken_field_of_a_filtered_stream_is_read_or_named() -> None:
-    [(_, as_sent)] = _replay([("as sent", _sse(STREAM))], _stream)
+    [(_, as_sent)] = replay([("as sent", sse_reply(STREAM))], _stream, **WIRE)
     assert as_sent is None
-    outcomes = _replay(_stream_cases(STREAM), _stream)
+    # A chunk of a new shape broken every way (a chunk may leave out any field), the others as sent.
+    cases = stream_cases(STREAM, skip=(*SKIP, "id", "model"), missing=False)
+    outcomes = replay(cases, _stream, **WIRE)
     assert len(outcomes) > 20
-    wrong = [w for case, outcome in outcomes if (w := verdict(case, outcome, types=CHUNK_TYPES))]
-    assert wrong == []
+    assert judge(outcomes, types=CHUNK_TYPES) == []
 
 
 def test_a_filter_verdict_that_is_not_an_object_is_named() -> None:
     body = reply("", finish="content_filter", filter_results={**SAFE, "violence": "high"})
-    [(_, error)] = _replay([("broken", httpx.Response(200, json=body))], _chat)
+    [(_, error)] = replay([("broken", Reply.json(body))], _chat, **WIRE)
     assert isinstance(error, ResponseParseError)
     assert str(error) == ("azure/my-deployment: choices[0].content_filter_results.violence: "
                           "expected object, got str")
