@@ -365,7 +365,8 @@ def test_chat_json_has_exactly_the_documented_shape(script: Callable[..., Path])
         "text": "Let me look that up.",
         "reasoning": "The user wants the weather.",
         "tool_calls": [{"id": "call_w", "name": "weather", "arguments": {"city": "Oslo"}}],
-        "usage": {"input": 12, "cache_read": 3, "cache_write": 1, "output": 7, "reasoning": 5},
+        "usage": {"input": 12, "cache_read": 3, "cache_write": 1, "cache_write_1h": 0, "output": 7,
+                  "reasoning": 5, "reported_cost": None},
         "finish_reason": "tool_calls",
         "warnings": [{"code": "scripted", "message": "seed is not supported", "field": None}],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -247,6 +248,40 @@ def test_usage_add_adds_every_total(a: Usage, b: Usage) -> None:
     assert s.total_output == a.total_output + b.total_output
     assert s.estimated == (a.estimated or b.estimated)
     assert a + Usage() == a
+
+
+def test_usage_keeps_cache_writes_by_lifetime() -> None:
+    usage = Usage(input=1, cache_write=2, cache_write_1h=4, output=8)
+    assert usage.total_cache_write == 6
+    assert usage.total_input == 7
+    assert usage.total == 15
+
+
+def test_usage_reported_cost_is_decimal_and_unknown_is_none() -> None:
+    assert Usage().reported_cost is None
+    assert Usage(reported_cost="0.000123").reported_cost == Decimal("0.000123")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Usage(reported_cost=0.1)  # type: ignore[arg-type]
+
+
+def test_usage_sum_of_reported_costs() -> None:
+    priced = Usage(input=5, reported_cost=Decimal("0.01"))
+    assert (priced + Usage(output=3, reported_cost=Decimal("0.02"))).reported_cost == Decimal("0.03")
+    # Tokens nobody priced make the sum's cost unknown, never smaller than what was charged.
+    assert (priced + Usage(output=3)).reported_cost is None
+    assert (Usage(output=3) + priced).reported_cost is None
+    assert (Usage() + priced).reported_cost == Decimal("0.01")
+
+
+def test_usage_reported_cost_round_trips_as_a_string() -> None:
+    usage = Usage(input=3, cache_write_1h=2, reported_cost=Decimal("0.0000123"))
+    data = modelplex.unstructure(usage)
+    assert data["reported_cost"] == "0.0000123"
+    assert modelplex.structure(data, Usage) == usage
+    with pytest.raises(ValueError, match="reported_cost"):
+        modelplex.structure({**data, "reported_cost": 0.5}, Usage)
+    with pytest.raises(ValueError, match="reported_cost"):
+        modelplex.structure({**data, "reported_cost": "NaN"}, Usage)
 
 
 # --- ChatResponse and Message ---------------------------------------------------------------------

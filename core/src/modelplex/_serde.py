@@ -6,6 +6,7 @@ cattrs is imported on first use, not with ``import modelplex``.
 from __future__ import annotations
 
 import base64
+import decimal
 import functools
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +32,9 @@ def converter() -> cattrs.Converter:
     conv.register_structure_hook(Secret, _structure_secret)
     conv.register_unstructure_hook(bytes, lambda b: base64.b64encode(b).decode("ascii"))
     conv.register_structure_hook(bytes, lambda v, _: base64.b64decode(v) if isinstance(v, str) else bytes(v))
+    # Money travels as a string: a JSON number would be read back as a float.
+    conv.register_unstructure_hook(decimal.Decimal, str)
+    conv.register_structure_hook(decimal.Decimal, _structure_decimal)
 
     for union in (Part, StreamEvent):
         members = {m.__attrs_attrs__.type.default: m for m in union.__args__}
@@ -44,6 +48,18 @@ def converter() -> cattrs.Converter:
 
         conv.register_structure_hook(union, _structure)
     return conv
+
+
+def _structure_decimal(value: Any, _: Any) -> decimal.Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"a Decimal is written as a string, not {type(value).__name__}")
+    try:
+        result = decimal.Decimal(value)
+    except decimal.InvalidOperation:
+        raise ValueError(f"not a decimal number: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"not a finite decimal number: {value!r}")
+    return result
 
 
 def _structure_secret(value: Any, _: Any) -> Any:

@@ -20,6 +20,8 @@ def test_updated_from_a_config_table() -> None:
     assert p.think_tags and p.reasoning_fields == ("reasoning",) and p.max_tool_name_length == 40
     assert p.unsupported_options == frozenset({"seed"})
     assert Profile(reasoning_fields="reasoning").reasoning_fields == ("reasoning",)
+    assert Profile().reasoning_in_completion is None  # decided from each reply's totals
+    assert Profile().updated({"reasoning_in_completion": False}).reasoning_in_completion is False
 
 
 @pytest.mark.parametrize(("table", "message"), [
@@ -30,6 +32,7 @@ def test_updated_from_a_config_table() -> None:
     ({"reasoning_fields": [1]}, "must be a list of strings"),
     ({"unsupported_options": ["colour"]}, "unknown option"),
     ({"embedding_batch_size": 0}, ">= 1"),
+    ({"reasoning_in_completion": "no"}, "must be true or false"),
     ("think_tags", "must be a table"),
 ])
 def test_bad_tables_are_configuration_errors(table: object, message: str) -> None:

@@ -328,8 +328,9 @@ def messages() -> st.SearchStrategy[Message]:
 
 def usages() -> st.SearchStrategy[Usage]:
     count = st.integers(min_value=0, max_value=10**9)
-    return st.builds(Usage, input=count, cache_read=count, cache_write=count, output=count,
-                     reasoning=count, estimated=st.booleans())
+    cost = st.decimals(min_value=0, max_value=10**6, places=8, allow_nan=False, allow_infinity=False)
+    return st.builds(Usage, input=count, cache_read=count, cache_write=count, cache_write_1h=count,
+                     output=count, reasoning=count, estimated=st.booleans(), reported_cost=_optional(cost))
 
 
 def provider_warnings() -> st.SearchStrategy[ProviderWarning]:

@@ -64,8 +64,9 @@ def response_json(response: ChatResponse) -> dict[str, Any]:
         "tool_calls": [{"id": c.id, "name": c.name, "arguments": dict(c.arguments)}
                        for c in response.tool_calls],
         "usage": {"input": usage.input, "cache_read": usage.cache_read,
-                  "cache_write": usage.cache_write, "output": usage.output,
-                  "reasoning": usage.reasoning},
+                  "cache_write": usage.cache_write, "cache_write_1h": usage.cache_write_1h,
+                  "output": usage.output, "reasoning": usage.reasoning,
+                  "reported_cost": None if usage.reported_cost is None else str(usage.reported_cost)},
         "finish_reason": response.finish_reason.value,
         "warnings": [{"code": w.code, "message": w.message, "field": w.field}
                      for w in response.warnings],

@@ -49,6 +49,10 @@ class Profile:
     :param embedding_batch_size: the most inputs one ``/embeddings`` request takes.
     :param supports_embeddings: serves ``/embeddings``.
     :param supports_list_models: serves ``/models``.
+    :param reasoning_in_completion: whether ``completion_tokens_details.reasoning_tokens`` is part of
+        ``completion_tokens`` (OpenAI, DeepSeek: ``True``) or counted beside it (xAI: ``False``,
+        ``total_tokens = prompt + completion + reasoning``). ``None`` decides each reply from the
+        ``total_tokens`` it reports, and warns when neither convention adds up.
     """
 
     supports_tool_choice_required: bool = True
@@ -69,6 +73,7 @@ class Profile:
     embedding_batch_size: int = 2048
     supports_embeddings: bool = True
     supports_list_models: bool = True
+    reasoning_in_completion: bool | None = None
 
     def __attrs_post_init__(self) -> None:
         unknown = self.unsupported_options - _OPTION_NAMES
@@ -98,6 +103,9 @@ class Profile:
                 raise ConfigurationError(f"{where}unknown profile flag {key!r}; known: "
                                          f"{', '.join(sorted(fields))}")
             default = fields[key].default
+            if key == "reasoning_in_completion" and not isinstance(value, bool):
+                # TOML has no null: leaving the flag out is how a config says "decide from totals".
+                raise ConfigurationError(f"{where}profile flag {key!r} must be true or false")
             if isinstance(default, bool) and not isinstance(value, bool):
                 raise ConfigurationError(f"{where}profile flag {key!r} must be true or false")
             if isinstance(default, int) and not isinstance(default, bool) and (
