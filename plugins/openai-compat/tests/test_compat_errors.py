@@ -7,8 +7,16 @@ import json
 import httpx
 import pytest
 from compat_helpers import KEY, Harness, json_response, recording
-from modelplex_openai_compat import ErrorResponse, map_error, retry_after, stream_error
+from modelplex_openai_compat import (
+    ErrorResponse,
+    error_details,
+    map_error,
+    parse_body,
+    retry_after,
+    stream_error,
+)
 
+from modelplex import toolkit
 from modelplex.errors import (
     APIStatusError,
     AuthenticationError,
@@ -96,24 +104,20 @@ def test_rate_limits_and_quota() -> None:
     assert isinstance(quota, RateLimitError) and not quota.is_retryable
 
 
-@pytest.mark.parametrize(("headers", "seconds"), [
-    ({"Retry-After": "7"}, 7.0),
-    ({"retry-after": "1.5"}, 1.5),
-    ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),
-    ({"Retry-After": "Mon, 12 Jan 1970 13:46:50 GMT"}, 10.0),  # 1_000_010 s after the epoch
-    ({"Retry-After": "Mon, 12 Jan 1970 13:46:30 GMT"}, 0.0),   # already past
-    ({"x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s"}, 360.0),
-    ({"x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s",
-      "x-ratelimit-remaining-requests": "0", "x-ratelimit-remaining-tokens": "1000"}, 1.0),
-    ({"x-ratelimit-reset-tokens": "20ms"}, 0.02),
-    ({"x-ratelimit-reset-tokens": "1h2m3.5s"}, 3723.5),
-    ({"retry-after": "soon"}, None),
-    ({}, None),
+def test_the_header_and_body_readers_are_the_toolkits() -> None:
+    """Their own tests are core/tests/test_toolkit_status.py's; here, that map_error uses them."""
+    assert retry_after is toolkit.retry_after
+    assert error_details is toolkit.error_details and parse_body is toolkit.parse_body
+
+
+@pytest.mark.parametrize("headers", [
+    {"retry-after-ms": "250", "retry-after": "9"},
+    {"Retry-After": "Mon, 12 Jan 1970 13:46:50 GMT"},  # 10 s after the error's clock
+    {"x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s"},
+    {"retry-after": "soon"},
 ])
-def test_retry_after(headers: dict[str, str], seconds: float | None) -> None:
-    got = retry_after(headers, now=1_000_000.0)
-    assert got == (pytest.approx(seconds) if seconds is not None else None)
-    assert mapped(429, "slow", **headers).retry_after == got
+def test_a_rate_limit_waits_as_its_headers_say(headers: dict[str, str]) -> None:
+    assert mapped(429, "slow", **headers).retry_after == retry_after(headers, now=1_000_000.0)
 
 
 def test_a_key_echoed_back_is_scrubbed() -> None:
