@@ -1,11 +1,12 @@
 """The toolkit's small helpers: tool-call ids a wire takes, the per-tool encode loop, a whole reply
-as stream events, and the token estimate."""
+as stream events, the token estimate, and whether a URL is this machine."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,7 +21,15 @@ from modelplex import (
     ToolCallPart,
     Usage,
 )
-from modelplex.toolkit import ToolCallIds, arguments_json, encode_each, estimate, response_events, tokens
+from modelplex.toolkit import (
+    ToolCallIds,
+    arguments_json,
+    encode_each,
+    estimate,
+    is_loopback,
+    response_events,
+    tokens,
+)
 
 PLAIN_40 = re.compile(r"[A-Za-z0-9_-]{1,40}\Z")
 
@@ -68,3 +77,13 @@ def test_the_estimate_is_four_characters_a_token_and_says_so() -> None:
     assert tokens(0) == 0 and tokens(1) == 1 and tokens(8) == 2
     usage = estimate([Message.user("x" * 40)], output_chars=9, reasoning_chars=4)
     assert usage == Usage(input=10, output=3, reasoning=1, estimated=True)
+
+
+@pytest.mark.parametrize(("url", "local"), [
+    ("http://localhost:11434", True), ("http://127.0.0.1:1234/v1", True), ("http://127.8.9.10", True),
+    ("http://[::1]:8080/v1", True), ("http://LOCALHOST:1234", True),
+    ("https://api.openai.com/v1", False), ("http://192.168.1.20:11434", False), ("http://[::2]", False),
+    ("http://localhost.example.com", False), ("http://0.0.0.0:8000", False), ("", False), (None, False),
+])
+def test_a_url_is_this_machine_only_on_a_loopback_host(url: str | None, local: bool) -> None:
+    assert is_loopback(url) is local

@@ -18,6 +18,7 @@ from modelplex._options import ChatOptions
 from modelplex._retry import RoutingPolicy
 from modelplex._routing.address import split_model
 from modelplex.errors import ModelplexError
+from modelplex.toolkit.loopback import is_loopback
 
 if TYPE_CHECKING:
     from modelplex._catalog import ModelInfo
@@ -26,20 +27,6 @@ if TYPE_CHECKING:
 
 LOCAL_LISTING_TTL = 60.0  # seconds the local chain's model lists are kept
 HOOKS = {"chat": "modelplex_chat", "stream": "modelplex_chat_stream", "embed": "modelplex_embed"}
-
-
-def is_loopback(url: str | None) -> bool:
-    """Whether ``url`` points at this machine (the local chain's servers)."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    host = urlsplit(url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @attrs.frozen

@@ -7,8 +7,8 @@ loop of a streamed reply (:func:`sse_stream`, :func:`ndjson_stream`), an HTTP er
 the right :class:`~modelplex.errors.APIStatusError` (:func:`error_for_status`, :func:`parse_body`,
 :func:`error_details`, :func:`retry_after`), tool-call ids as a wire takes them (:class:`ToolCallIds`),
 the per-tool encode loop (:func:`encode_each`), a whole reply as stream events
-(:func:`response_events`) and a token estimate for replies that carry no usage
-(:func:`estimate`).
+(:func:`response_events`), a token estimate for replies that carry no usage (:func:`estimate`) and
+whether a base URL is this machine (:func:`is_loopback`).
 
 Everything in ``__all__`` is the stable API. The names load on first use: importing
 ``modelplex.toolkit`` (as discovering a plugin that uses it does) loads none of them, and nothing here
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from modelplex.toolkit.events import arguments_json, response_events
     from modelplex.toolkit.ids import ToolCallIds
     from modelplex.toolkit.jsonread import Reader, is_object, loads, path_text, read_json
+    from modelplex.toolkit.loopback import is_loopback
     from modelplex.toolkit.ndjson import BadLineError, NDJSONDecoder, TruncatedLineError, ndjson_stream
     from modelplex.toolkit.sse import SSEDecoder, SSEEvent
     from modelplex.toolkit.status import (
@@ -54,6 +55,7 @@ _WHERE: dict[str, str] = {
     "estimate": "usage",
     "estimate_input": "usage",
     "interrupted": "stream",
+    "is_loopback": "loopback",
     "is_object": "jsonread",
     "loads": "jsonread",
     "ndjson_stream": "ndjson",
@@ -82,6 +84,7 @@ __all__ = [
     "estimate",
     "estimate_input",
     "interrupted",
+    "is_loopback",
     "is_object",
     "loads",
     "ndjson_stream",

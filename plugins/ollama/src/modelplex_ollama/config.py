@@ -92,14 +92,6 @@ def base_url(settings: ProviderSettings) -> str:
     return normalize_host(settings.base_url or DEFAULT_BASE_URL)
 
 
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    ip = _ip(host)
-    return ip is not None and ip.is_loopback
-
-
 def _bad(settings: ProviderSettings, key: str, want: str, value: object) -> ConfigurationError:
     return ConfigurationError(f"provider {settings.name!r}: {key!r} must be {want}, got {value!r}")
 

@@ -7,8 +7,8 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+from modelplex.toolkit import is_loopback
 from modelplex_ollama.catalog import known_size
-from modelplex_ollama.config import is_loopback
 from modelplex_ollama.display import human_bytes
 
 

@@ -24,27 +24,16 @@ No key is needed unless one is configured: a local server gets no ``Authorizatio
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 from modelplex_openai_compat import AuthStyle, CompatConfig, CompatProvider
 
 from modelplex import ModelInfo, ProviderContext
 from modelplex.errors import ConfigurationError
+from modelplex.toolkit import is_loopback
 
 _CONFIG_STATE = "modelplex_openai_like.config"
-
-
-def is_loopback(url: str | None) -> bool:
-    host = urlsplit(url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class GenericProvider(CompatProvider):
