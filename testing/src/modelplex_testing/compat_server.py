@@ -23,11 +23,12 @@ import socket
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import attrs
+
+from modelplex_testing.loopback import LoopbackServer
 
 __all__ = ["Received", "Reply", "ScriptedServer", "chunk", "parallel_tool_calls", "tool_call"]
 
@@ -132,7 +133,7 @@ class Received:
         return json.loads(self.body) if self.body else None
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """Serves ``script`` in order on ``http://127.0.0.1:<port>/v1``; see the module docstring.
 
     :attr:`requests` holds what arrived; :meth:`wait_disconnect` tells whether the client closed
@@ -149,30 +150,12 @@ class ScriptedServer:
         self.disconnected = threading.Event()
         self._lock = threading.Lock()
         self._served = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="modelplex-test-server")
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on (chosen by the system)."""
-        return int(self._server.server_address[1])
+        super().__init__(self._handler())
 
     @property
     def url(self) -> str:
         """The base URL, with ``/v1`` as OpenAI's."""
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def __enter__(self) -> ScriptedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def wait_disconnect(self, timeout: float = 5.0) -> bool:
         """Whether the client hung up on a stream before its end, waiting up to ``timeout``."""
