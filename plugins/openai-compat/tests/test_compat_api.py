@@ -16,8 +16,8 @@ API = ["AuthStyle", "Call", "CompatConfig", "CompatProvider", "ErrorResponse",
        "compat_plugin", "content_runs", "content_text", "encode_each", "encode_messages",
        "error_details", "estimate", "join_url", "map_error", "map_finish_reason", "model_infos",
        "openai_chat_codec", "parse_body", "parse_response", "parse_stream_event", "parse_usage",
-       "provider_info", "reasoning_options", "response_events", "response_format", "retry_after",
-       "split_think", "stream_error", "usage_from"]
+       "provider_info", "read_usage", "reasoning_options", "reported_cost", "response_events",
+       "response_format", "retry_after", "split_think", "stream_error", "usage_from"]
 
 
 def test_all_is_sorted_and_pinned() -> None:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
         content_text,
         encode_each,
     )
-    from modelplex_openai_compat.usage import estimate, parse_usage, usage_from
+    from modelplex_openai_compat.usage import estimate, parse_usage, read_usage, reported_cost, usage_from
 
 __version__ = "0.1.0"
 
@@ -84,6 +84,8 @@ _WHERE = {
     "parse_response": "parse",
     "parse_stream_event": "stream",
     "parse_usage": "usage",
+    "read_usage": "usage",
+    "reported_cost": "usage",
     "provider_info": "plugin",
     "reasoning_options": "body",
     "response_events": "events",
@@ -129,7 +131,9 @@ __all__ = [
     "parse_stream_event",
     "parse_usage",
     "provider_info",
+    "read_usage",
     "reasoning_options",
+    "reported_cost",
     "response_events",
     "response_format",
     "retry_after",

@@ -184,8 +184,11 @@ def parse_response(call: Call, data: Mapping[str, Any]) -> ChatResponse:
         parts.extend(calls)
 
     raw_finish = read.optional_string(choice, "finish_reason", at=_CHOICE)
-    usage = call.stages.parse_usage(data)
-    if usage is None:
+    counted = call.stages.parse_usage(call, data)
+    if counted is not None:
+        usage, usage_warnings = counted
+        warnings += usage_warnings
+    else:
         out_chars = sum(len(p.text) for p in parts if isinstance(p, TextPart))
         out_chars += sum(len(c.raw_arguments or str(c.arguments)) for c in calls)
         usage = estimate(call.request.messages, out_chars,

@@ -36,7 +36,7 @@ EncodeMessages = Callable[[Call], tuple[list[dict[str, Any]], list[ProviderWarni
 BuildBody = Callable[[Call, list[dict[str, Any]]], tuple[dict[str, Any], list[ProviderWarning]]]
 ParseResponse = Callable[[Call, Mapping[str, Any]], ChatResponse]
 ParseStreamEvent = Callable[[Call, StreamState, SSEEvent], list[StreamEvent]]
-ParseUsage = Callable[[Mapping[str, Any]], "Usage | None"]
+ParseUsage = Callable[[Call, Mapping[str, Any]], "tuple[Usage, list[ProviderWarning]] | None"]
 MapFinishReason = Callable[["str | None"], FinishReason]
 MapError = Callable[[ErrorResponse], ModelplexError]
 MakeToolCodec = Callable[[Profile, str], ToolCodec]
@@ -56,7 +56,7 @@ class Stages:
     :param build_body: ``(call, messages) -> (body, warnings)``
     :param parse_response: ``(call, data) -> ChatResponse``
     :param parse_stream_event: ``(call, state, sse_event) -> [StreamEvent]``
-    :param parse_usage: ``(response_or_chunk) -> Usage | None``
+    :param parse_usage: ``(call, response_or_chunk) -> (Usage, warnings) | None``
     :param map_finish_reason: ``(raw) -> FinishReason``
     :param map_error: ``(ErrorResponse) -> ModelplexError``
     """

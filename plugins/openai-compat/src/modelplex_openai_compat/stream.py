@@ -72,6 +72,7 @@ class StreamState:
         self.done = False
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
+        self.usage_warnings: list[ProviderWarning] = []
         # The chunk read last, for a stage that adds to the default one (Azure's filter results).
         self.last: Mapping[str, Any] = _EMPTY
         self.think = ThinkSplitter() if call.profile.think_tags else None
@@ -95,9 +96,9 @@ class StreamState:
                                        model=read.optional_string(chunk, "model") or None))
         # The default stage finds nothing in a chunk without usage: most chunks skip the call.
         if self._custom_usage or "usage" in chunk or "x_groq" in chunk:
-            usage = self.call.stages.parse_usage(chunk)
-            if usage is not None:
-                self.usage = usage
+            counted = self.call.stages.parse_usage(self.call, chunk)
+            if counted is not None:  # a later usage chunk replaces an earlier one, warnings too
+                self.usage, self.usage_warnings = counted
         choices = chunk.get("choices")
         if choices is None:
             return out
@@ -274,6 +275,7 @@ class StreamState:
             args = sum(len("".join(s.args)) + len(s.name) for s in self._slots)
             usage = estimate(self.call.request.messages, self._chars["text"] + args,
                              self._chars["reasoning"])
+        out += [WarningRaised(warning=w) for w in self.usage_warnings]
         out.append(UsageReported(usage=usage))
         out.append(Finished(reason=self.call.stages.map_finish_reason(self.finish_reason),
                             raw_reason=self.finish_reason))

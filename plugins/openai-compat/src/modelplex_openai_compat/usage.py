@@ -1,50 +1,140 @@
-"""Token counts into disjoint buckets; the estimate for when a server gives none is the toolkit's."""
+"""Token counts into disjoint buckets, checked against the totals the server reported; the estimate
+for when a server gives none is the toolkit's."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from modelplex import Usage
+from modelplex import ProviderWarning, Usage
 from modelplex.toolkit import is_object
 from modelplex.toolkit.usage import estimate, estimate_input, tokens
 
-__all__ = ["estimate", "estimate_input", "parse_usage", "tokens", "usage_from"]
+if TYPE_CHECKING:
+    from modelplex_openai_compat.call import Call
+
+__all__ = ["estimate", "estimate_input", "parse_usage", "read_usage", "reported_cost", "tokens",
+           "usage_from"]
+
+# xAI's ``cost_in_usd_ticks``: a tick is 1e-10 USD (the unit crmne/ruby_llm's xAI provider uses too).
+_USD_PER_TICK = Decimal("1E-10")
 
 
 def _int(value: Any) -> int:
     return value if type(value) is int and value > 0 else 0  # a bool is not a count
 
 
-def usage_from(raw: Mapping[str, Any]) -> Usage:
-    """A ``usage`` object as buckets.
+def _detail(raw: Mapping[str, Any], field: str, key: str) -> int:
+    details = raw.get(field)
+    return _int(details.get(key)) if is_object(details) else 0
 
-    ``input`` is ``prompt_tokens`` less cached tokens (``prompt_tokens_details.cached_tokens``, or
-    DeepSeek's ``prompt_cache_hit_tokens``); ``output`` is ``completion_tokens`` less
-    ``completion_tokens_details.reasoning_tokens``. A server that reports more cached or reasoning
-    tokens than its total is held to its total, so the buckets always add up to what it billed.
+
+def _money(value: Any) -> Decimal | None:
+    # JSON numbers arrive as float or int; repr gives back the decimal text the server wrote.
+    if type(value) is int and value >= 0:
+        return Decimal(value)
+    if type(value) is float and math.isfinite(value) and value >= 0:
+        return Decimal(repr(value))
+    return None
+
+
+def reported_cost(raw: Mapping[str, Any]) -> Decimal | None:
+    """What the server said the call cost: OpenRouter's ``cost`` (credits, in US dollars) or xAI's
+    ``cost_in_usd_ticks``; ``None`` when it said nothing usable."""
+    cost = _money(raw.get("cost"))
+    if cost is not None:
+        return cost
+    ticks = raw.get("cost_in_usd_ticks")
+    return Decimal(ticks) * _USD_PER_TICK if type(ticks) is int and ticks >= 0 else None
+
+
+def _warning(message: str) -> ProviderWarning:
+    return ProviderWarning(code="usage-mismatch", field="usage", message=message)
+
+
+def _reasoning_beside(prompt: int, completion: int, reasoning: int, total: int | None,
+                      flag: bool | None) -> bool:
+    """Whether ``reasoning_tokens`` are counted beside ``completion_tokens`` rather than in them."""
+    if flag is not None:
+        return not flag
+    if not reasoning:
+        return False
+    if total is not None:
+        # Only the server's own total tells the conventions apart; when it fits neither, the one
+        # the counts allow is kept and the mismatch is reported.
+        if total == prompt + completion + reasoning and total != prompt + completion:
+            return True
+        if total == prompt + completion:
+            return False
+    return reasoning > completion  # cannot be a part of fewer tokens
+
+
+def read_usage(raw: Mapping[str, Any], *, reasoning_in_completion: bool | None = None,
+               ) -> tuple[Usage, list[ProviderWarning]]:
+    """A ``usage`` object as buckets, with a warning for every count that does not add up.
+
+    ``input`` is ``prompt_tokens`` less cached reads (``prompt_tokens_details.cached_tokens``,
+    DeepSeek's ``prompt_cache_hit_tokens``) and cache writes (``cache_write_tokens``, OpenRouter).
+    ``reasoning_tokens`` are part of ``completion_tokens`` (OpenAI) or beside them (xAI:
+    ``total_tokens = prompt + completion + reasoning``): ``reasoning_in_completion`` says which,
+    ``None`` decides from ``total_tokens``. Cached, written or reasoning tokens beyond the total they
+    are part of are held to it, with a warning; so is a ``total_tokens`` the buckets do not add up to.
     """
     prompt = _int(raw.get("prompt_tokens"))
     completion = _int(raw.get("completion_tokens"))
-    details = raw.get("prompt_tokens_details")
-    cached = _int(details.get("cached_tokens")) if is_object(details) else 0
-    cached = cached or _int(raw.get("prompt_cache_hit_tokens")) or _int(raw.get("cached_tokens"))
-    out_details = raw.get("completion_tokens_details")
-    reasoning = _int(out_details.get("reasoning_tokens")) if is_object(out_details) else 0
-    cached, reasoning = min(cached, prompt), min(reasoning, completion)
-    return Usage(input=prompt - cached, cache_read=cached, output=completion - reasoning,
-                 reasoning=reasoning)
+    total_raw = raw.get("total_tokens")
+    total = total_raw if type(total_raw) is int and total_raw >= 0 else None
+    cached = (_detail(raw, "prompt_tokens_details", "cached_tokens")
+              or _int(raw.get("prompt_cache_hit_tokens")) or _int(raw.get("cached_tokens")))
+    written = _detail(raw, "prompt_tokens_details", "cache_write_tokens")
+    reasoning = _detail(raw, "completion_tokens_details", "reasoning_tokens")
+    warnings: list[ProviderWarning] = []
+    if cached + written > prompt:
+        warnings.append(_warning(f"the server reported {cached} cached and {written} cache-written "
+                                 f"of {prompt} prompt tokens; counted as at most the prompt"))
+        cached = min(cached, prompt)
+        written = min(written, prompt - cached)
+    if _reasoning_beside(prompt, completion, reasoning, total, reasoning_in_completion):
+        output = completion
+    else:
+        if reasoning > completion:
+            warnings.append(_warning(f"the server reported {reasoning} reasoning tokens within "
+                                     f"{completion} completion tokens; counted as at most those"))
+            reasoning = completion
+        output = completion - reasoning
+    usage = Usage(input=prompt - cached - written, cache_read=cached, cache_write=written,
+                  output=output, reasoning=reasoning, reported_cost=reported_cost(raw))
+    if total is not None and total != usage.total:
+        warnings.append(_warning(f"the server reported total_tokens={total}, but its counts add up to "
+                                 f"{usage.total} (input {usage.total_input}, output "
+                                 f"{usage.output}, reasoning {usage.reasoning})"))
+    return usage, warnings
 
 
-def parse_usage(data: Mapping[str, Any]) -> Usage | None:
-    """The usage of a response or stream chunk, or ``None`` when it carries none.
+def usage_from(raw: Mapping[str, Any], *, reasoning_in_completion: bool | None = None) -> Usage:
+    """The buckets of :func:`read_usage`, without its warnings."""
+    return read_usage(raw, reasoning_in_completion=reasoning_in_completion)[0]
 
-    Reads ``usage``, or Groq's ``x_groq.usage``.
-    """
+
+def _usage_object(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
     raw = data.get("usage")
     if raw is None or not is_object(raw):  # most chunks say "usage": null: no ABC check for that
         groq = data.get("x_groq")
         raw = groq.get("usage") if groq is not None and is_object(groq) else None
         if raw is None or not is_object(raw):
             return None
-    return usage_from(raw)
+    return raw
+
+
+def parse_usage(call: Call, data: Mapping[str, Any]) -> tuple[Usage, list[ProviderWarning]] | None:
+    """The usage of a response or stream chunk and its warnings, or ``None`` when it carries none.
+
+    Reads ``usage``, or Groq's ``x_groq.usage``, by :func:`read_usage` with the profile's
+    ``reasoning_in_completion``.
+    """
+    raw = _usage_object(data)
+    if raw is None:
+        return None
+    return read_usage(raw, reasoning_in_completion=call.profile.reasoning_in_completion)
