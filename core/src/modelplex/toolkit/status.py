@@ -5,7 +5,8 @@
 (that a 404 is about the model, that a 400 is about the context length, that a status name such as
 Gemini's ``RESOURCE_EXHAUSTED`` means 429) and keeps its own wording. :func:`parse_body` and
 :func:`error_details` read the common error-body shapes; :func:`retry_after` reads the wait from
-the headers.
+the headers. An error inside a stream arrives after HTTP 200: :func:`error_status` gives it the
+status the same error comes with in a whole reply, so both paths raise the same error.
 """
 
 from __future__ import annotations
@@ -32,6 +33,28 @@ from modelplex.errors import (
 MAX_MESSAGE: Final = 1000
 #: The longest error body an error keeps in ``body`` (characters).
 MAX_BODY: Final = 4000
+
+#: The HTTP status an error comes with in a whole reply, by the type, code or status name its body
+#: gives it (OpenAI, Anthropic, Groq, Gemini's ``google.rpc`` names): what an error event inside a
+#: stream, which came with HTTP 200, is mapped as.
+ERROR_STATUS: Final[Mapping[str, int]] = {
+    "invalid_request_error": 400, "invalid_request": 400, "bad_request": 400,
+    "context_length_exceeded": 400, "invalid_prompt": 400, "tool_use_failed": 400,
+    "INVALID_ARGUMENT": 400, "FAILED_PRECONDITION": 400, "OUT_OF_RANGE": 400,
+    "authentication_error": 401, "invalid_api_key": 401, "UNAUTHENTICATED": 401,
+    "billing_error": 402,
+    "permission_error": 403, "permission_denied": 403, "PERMISSION_DENIED": 403,
+    "not_found_error": 404, "model_not_found": 404, "NOT_FOUND": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429, "rate_limit_exceeded": 429, "insufficient_quota": 429,
+    "RESOURCE_EXHAUSTED": 429,
+    "server_error": 500, "api_error": 500, "internal_error": 500, "INTERNAL": 500,
+    "UNAVAILABLE": 503, "service_unavailable": 503,
+    "timeout_error": 504, "DEADLINE_EXCEEDED": 504,
+    "overloaded_error": 529,
+}
+#: Codes of a 429 for an account out of credit: not worth waiting for, so not retryable.
+NO_CREDIT: Final = frozenset({"insufficient_quota"})
 
 _DURATION: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -69,6 +92,32 @@ def error_details(data: Any, fallback: str) -> tuple[str, str | None]:
         message = f"{message}: {raw}"
     code = error.get("code") or error.get("type")
     return message, (str(code) if code is not None else None)
+
+
+def _status_number(value: Any) -> int | None:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 400 <= value < 600:
+        return value
+    return None
+
+
+def error_status(error: Any, default: int = 500) -> int:
+    """The HTTP status the same error comes with in a whole reply, for ``error``, the error object of
+    a stream's error event: the status number it carries (``status_code``, ``status``, ``code``),
+    else the status its ``code``, ``type`` or ``status`` names (:data:`ERROR_STATUS`), else
+    ``default``. A mid-stream ``insufficient_quota`` is thus the 429 it is in a whole reply."""
+    if not isinstance(error, Mapping):
+        return default
+    for key in ("status_code", "status", "code"):
+        number = _status_number(error.get(key))
+        if number is not None:
+            return number
+    for key in ("code", "type", "status"):
+        name = error.get(key)
+        if isinstance(name, str) and name in ERROR_STATUS:
+            return ERROR_STATUS[name]
+    return default
 
 
 def _seconds(text: str) -> float | None:
@@ -133,7 +182,8 @@ def error_for_status(status: int, message: str, *, provider: str, model: str | N
     included) a retryable :class:`~modelplex.errors.ServerError`; other 4xx
     :class:`~modelplex.errors.ContextLengthExceededError` when ``context_length`` else
     :class:`~modelplex.errors.BadRequestError`. ``retryable`` overrides the class's
-    ``is_retryable`` (a 429 for an account out of credit is not worth waiting for). ``message`` is
+    ``is_retryable``; a 429 whose ``code`` is in :data:`NO_CREDIT` (an account out of credit, not
+    worth waiting for) is not retryable unless ``retryable`` says otherwise. ``message`` is
     cut to :data:`MAX_MESSAGE` characters and ``body`` (the raw error text) to :data:`MAX_BODY`.
     """
     kind = status if as_status is None else as_status
@@ -155,6 +205,8 @@ def error_for_status(status: int, message: str, *, provider: str, model: str | N
         exc = (ContextLengthExceededError if context_length else BadRequestError)(message, **common)
     else:
         exc = APIStatusError(message, **common)
+    if retryable is None and kind == 429 and code in NO_CREDIT:
+        retryable = False
     if retryable is not None:
         exc.is_retryable = retryable
     return exc

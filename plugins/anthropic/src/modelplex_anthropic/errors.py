@@ -17,19 +17,9 @@ from typing import Any, Final
 
 from modelplex.errors import APIStatusError
 from modelplex.toolkit import error_details, error_for_status, parse_body
+from modelplex.toolkit.status import ERROR_STATUS, error_status
 
-ERROR_STATUS: Final[Mapping[str, int]] = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "billing_error": 402,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
-}
+__all__ = ["ERROR_STATUS", "map_error", "stream_error"]
 _CONTEXT_LENGTH: Final = re.compile(
     r"prompt is too long|exceed(?:s|ed)? (?:the )?context (?:limit|window)|context window"
     r"|input length and `max_tokens` exceed", re.IGNORECASE)
@@ -54,9 +44,9 @@ def map_error(provider: str, model: str | None, status: int, body: bytes,
 
 def stream_error(provider: str, model: str | None, data: Any) -> APIStatusError:
     """The error for an ``event: error`` inside a stream that began with HTTP 200
-    (``{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}``)."""
+    (``{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}``), as the
+    status its type comes with in a whole reply (the toolkit's one mapping, ``error_status``)."""
     error = data.get("error") if isinstance(data, Mapping) else None
-    kind = error.get("type") if isinstance(error, Mapping) else None
-    status = ERROR_STATUS.get(str(kind), 500)
+    status = error_status(error)
     body = json.dumps(data, ensure_ascii=False).encode()
     return map_error(provider, model, status, body)

@@ -19,6 +19,7 @@ from typing import Any
 
 from modelplex.errors import APIStatusError
 from modelplex.toolkit import error_for_status, parse_body, retry_after
+from modelplex.toolkit.status import error_status
 
 _KEY_PARAM = re.compile(r"((?:[?&]|\b)(?:key|api_key|apikey)=)[^&\s\"'<>]+", re.IGNORECASE)
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED",
@@ -103,8 +104,8 @@ def map_error(provider: str, model: str | None, status: int, body: bytes,
 
 
 def stream_error(provider: str, model: str | None, data: Mapping[str, Any]) -> APIStatusError:
-    """The error for an ``{"error": ...}`` chunk inside a stream that began with HTTP 200."""
-    error = _error(data) or {}
-    code = error.get("code")
-    status = code if isinstance(code, int) and not isinstance(code, bool) and 400 <= code < 600 else 500
+    """The error for an ``{"error": ...}`` chunk inside a stream that began with HTTP 200, as the
+    status it comes with in a whole reply: its ``code``, else what its ``status`` name means
+    (the toolkit's one mapping, ``error_status``)."""
+    status = error_status(_error(data))
     return map_error(provider, model, status, json.dumps(data, ensure_ascii=False).encode())

@@ -138,7 +138,7 @@ def parse_responses(call: Call, data: Mapping[str, Any]) -> ChatResponse:
     :class:`~modelplex.errors.ResponseParseError` naming its JSON path (``output[1].name``)."""
     read = call.read
     if data.get("status") == "failed" and data.get("error"):
-        raise stream_error(call.provider, call.model, {"error": data["error"]})
+        raise stream_error(call.provider, call.model, {"error": data["error"]}, call.stages.map_error)
     if "output" not in data:
         raise read.error("the response has no output", "output")
     warnings: list[ProviderWarning] = []

@@ -92,8 +92,9 @@ class ResponsesStream:
             raise self.read.error(f"a stream event must be an object, got {type(data).__name__}")
         kind = self.read.optional_string(data, "type") or sse.event
         if kind == "error" or sse.event == "error":
+            # {"type": "error", "code": ..., "message": ...}, or the error nested under "error".
             raise stream_error(self.call.provider, self.call.model,
-                               {"error": data.get("error", data)})
+                               {"error": data.get("error", data)}, self.call.stages.map_error)
         handler = _HANDLERS.get(kind)
         return handler(self, data) if handler is not None else []
 
@@ -178,7 +179,8 @@ class ResponsesStream:
     def _failed(self, data: Mapping[str, Any]) -> list[StreamEvent]:
         response = self.read.optional_obj(data, "response") or {}
         raise stream_error(self.call.provider, self.call.model,
-                           {"error": response.get("error") or {"message": "the response failed"}})
+                           {"error": response.get("error") or {"message": "the response failed"}},
+                           self.call.stages.map_error)
 
 
 _HANDLERS: dict[str, Any] = {
