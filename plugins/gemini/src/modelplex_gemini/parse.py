@@ -11,7 +11,12 @@ Parts of the first candidate, in order:
 * ``{"functionCall"}`` -> :class:`ToolCallStarted`, one :class:`ToolCallDelta` with the arguments
   (Gemini sends a call whole) and :class:`ToolCallEnded`. The id is Gemini's when it gave a usable
   one, else :func:`~modelplex_gemini.tools.call_id`; a ``thoughtSignature`` becomes the call's
-  ``signature`` with its ``origin``.
+  ``signature`` with its ``origin``. Vertex AI (``streamFunctionCallArguments``) may stream one
+  call over several chunks instead: the name with ``willContinue: true``, then ``partialArgs``
+  (each a JSON path and a value; a string may come in pieces, ``willContinue`` on the piece), until a
+  ``functionCall`` without ``willContinue``. Those are assembled into the one call they make
+  (:class:`_OpenCall`); a path beyond the simple ``$.name[0]['key']`` forms, or a reply that ends
+  with a call still open, is a :class:`~modelplex.errors.ResponseParseError`, never a guessed call.
 
 The reply ends with :class:`UsageReported` and :class:`Finished` once a chunk carried a
 ``finishReason`` (or the prompt was blocked: ``promptFeedback.blockReason`` and no candidates).
@@ -22,8 +27,11 @@ path (``candidates[0].content.parts[1].functionCall.name: expected string, got i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import attrs
 
 from modelplex import (
     ChatRequest,
@@ -54,7 +62,65 @@ from modelplex_gemini.tools import call_id, usable_id
 from modelplex_gemini.usage import usage_from
 
 _CANDIDATE = ("candidates", 0)
+# One step of a partial argument's JSON path: .name, ['name'] or ["name"], [0].
+_STEP = re.compile(r"""\.([A-Za-z_][A-Za-z0-9_-]*)|\['((?:[^'\\]|\\.)*)'\]"""
+                   r"""|\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]""")
+_VALUES = ("stringValue", "numberValue", "boolValue", "nullValue")
 _PARTS = ("candidates", 0, "content", "parts")
+
+
+@attrs.define
+class _OpenCall:
+    """A call whose arguments Vertex AI streams in ``partialArgs`` pieces, until it says it ended."""
+
+    index: int
+    id: str
+    name: str
+    signature: str | None
+    args: dict[str, Any] = attrs.field(factory=dict)
+    open_string: tuple[Any, ...] | None = None  # the path of a string whose next piece is due
+
+
+def _steps(path: str) -> list[str | int] | None:
+    """``$.a.b[0]['c d']`` as ``["a", "b", 0, "c d"]``; ``None`` for any other JSON path form."""
+    if not path.startswith("$"):
+        return None
+    steps: list[str | int] = []
+    at = 1
+    while at < len(path):
+        match = _STEP.match(path, at)
+        if match is None:
+            return None
+        name, single, double, number = match.groups()
+        if number is not None:
+            steps.append(int(number))
+        else:
+            raw = name if name is not None else (single if single is not None else double)
+            steps.append(re.sub(r"\\(.)", r"\1", raw or ""))
+        at = match.end()
+    return steps or None
+
+
+def _place(args: dict[str, Any], steps: list[str | int], value: Any, append: bool) -> bool:
+    """Put ``value`` at ``steps`` in ``args`` (objects and arrays made on the way; a string piece
+    ``append``-ed to the string there); ``False`` where the path crosses a value of another kind."""
+    node: Any = args
+    for step, after in zip(steps, [*steps[1:], None], strict=True):
+        fresh: Any = None if after is None else ([] if isinstance(after, int) else {})
+        if isinstance(step, int):
+            if not isinstance(node, list):
+                return False
+            node.extend([None] * (step + 1 - len(node)))
+        elif not isinstance(node, dict):
+            return False
+        current = node[step] if isinstance(step, int) else node.get(step)
+        if after is None:
+            node[step] = current + value if append and isinstance(current, str) else value
+            return True
+        if current is None:
+            node[step] = current = fresh
+        node = current
+    return False
 
 
 class ReplyParser:
@@ -77,6 +143,7 @@ class ReplyParser:
         self.usage: Mapping[str, Any] | None = None
         self.chars = {"text": 0, "reasoning": 0}
         self._warned: set[str] = set()
+        self._open: _OpenCall | None = None
         self.read = Reader(provider=provider, model=request.model)
 
     @property
@@ -164,7 +231,42 @@ class ReplyParser:
 
     def function_call(self, fc: Mapping[str, Any], signature: str | None,
                       at: tuple[str | int, ...] = ()) -> list[StreamEvent]:
-        """The three events of a call, which Gemini sends whole."""
+        """The events of a call: started, its arguments and ended when Gemini sends it whole; a
+        call streamed in ``partialArgs`` pieces is started by its first piece and ended, with the
+        arguments the pieces make, by its last."""
+        read = self.read
+        partial = read.optional_array(fc, "partialArgs", at=at)
+        more = read.optional_boolean(fc, "willContinue", at=at) is True
+        open_ = self._open
+        if open_ is None and not more and partial is None:
+            started, open_ = self._start(fc, signature, at)
+            open_.args = self._args(fc, at)
+            return [started, *self._end(open_)]
+        events: list[StreamEvent] = []
+        if open_ is None:
+            started, open_ = self._start(fc, signature, at)
+            self._open = open_
+            events.append(started)
+        else:
+            name = read.optional_string(fc, "name", at=at)
+            if name and name != open_.name:
+                raise read.error(f"a new call to {name!r} while the streamed call to "
+                                 f"{open_.name!r} had not ended", *at, "name")
+            open_.signature = open_.signature or signature
+        open_.args.update(self._args(fc, at))
+        for i, piece in enumerate(partial or ()):
+            self._piece(open_, piece, (*at, "partialArgs", i))
+        if not more:
+            self._open = None
+            events += self._end(open_)
+        return events
+
+    def _args(self, fc: Mapping[str, Any], at: tuple[str | int, ...]) -> dict[str, Any]:
+        args = self.read.optional_obj(fc, "args", at=at)
+        return dict(args) if args is not None else {}
+
+    def _start(self, fc: Mapping[str, Any], signature: str | None,
+               at: tuple[str | int, ...]) -> tuple[ToolCallStarted, _OpenCall]:
         read = self.read
         index, name = self.calls, read.string(fc, "name", at=at)
         self.calls += 1
@@ -172,15 +274,47 @@ class ReplyParser:
         id_ = given if given is not None and usable_id(given) and given not in self.call_ids else call_id(
             self.response_id, index, name)
         self.call_ids.add(id_)
-        args = read.optional_obj(fc, "args", at=at)
-        arguments = dict(args) if args is not None else {}
-        text = json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))
-        self.chars["text"] += len(name) + len(text)
-        call = ToolCallPart(id=id_, name=name, arguments=arguments,
-                            signature=signature, origin=self.origin if signature else None)
-        return [ToolCallStarted(index=index, id=id_, name=name),
-                ToolCallDelta(index=index, arguments=text),
-                ToolCallEnded(index=index, call=call)]
+        return (ToolCallStarted(index=index, id=id_, name=name),
+                _OpenCall(index=index, id=id_, name=name, signature=signature))
+
+    def _piece(self, open_: _OpenCall, piece: Any, at: tuple[str | int, ...]) -> None:
+        """One ``partialArgs`` item put in place; a piece that cannot be placed is refused."""
+        read = self.read
+        piece = read.obj(piece, at=at)
+        path = read.string(piece, "jsonPath", at=at)
+        steps = _steps(path)
+        if steps is None:
+            raise read.error(f"a partial argument's JSON path {path[:100]!r} is not one Modelplex "
+                             "reads ($.name, ['name'], [0])", *at, "jsonPath")
+        found = [key for key in _VALUES if key in piece]
+        if len(found) > 1:
+            raise read.error(f"a partial argument has {' and '.join(found)}; it may have one", *at)
+        key = tuple(steps)
+        if not found:  # a piece that only says more is coming
+            return
+        if found[0] == "stringValue":
+            value: Any = read.string(piece, "stringValue", at=at)
+        elif found[0] == "numberValue":
+            value = read.number(piece, "numberValue", at=at)
+        elif found[0] == "boolValue":
+            value = read.boolean(piece, "boolValue", at=at)
+        else:
+            value = None
+        append = found[0] == "stringValue" and open_.open_string == key
+        if not _place(open_.args, steps, value, append):
+            raise read.error(f"the partial argument at {path[:100]!r} crosses a value of another "
+                             "kind", *at, "jsonPath")
+        more = read.optional_boolean(piece, "willContinue", at=at) is True
+        open_.open_string = key if more and found[0] == "stringValue" else None
+
+    def _end(self, open_: _OpenCall) -> list[StreamEvent]:
+        text = json.dumps(open_.args, ensure_ascii=False, separators=(",", ":"))
+        self.chars["text"] += len(open_.name) + len(text)
+        call = ToolCallPart(id=open_.id, name=open_.name, arguments=open_.args,
+                            signature=open_.signature,
+                            origin=self.origin if open_.signature else None)
+        return [ToolCallDelta(index=open_.index, arguments=text),
+                ToolCallEnded(index=open_.index, call=call)]
 
     def final_usage(self) -> Usage:
         if self.usage is not None:
@@ -188,6 +322,10 @@ class ReplyParser:
         return estimate(self.request.messages, self.chars["text"], self.chars["reasoning"])
 
     def finish(self) -> list[StreamEvent]:
+        if self._open is not None:
+            raise self.read.error(f"the reply ended while the streamed arguments of the call to "
+                                  f"{self._open.name!r} were still coming (willContinue)",
+                                  *_PARTS)
         events: list[StreamEvent] = [UsageReported(usage=self.final_usage())]
         if self.block is not None:
             events.append(WarningRaised(warning=blocked(*self.block)))
