@@ -18,9 +18,11 @@ must keep that provider's rules (``wire_rules``), and:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 import pytest
 from handoff_cases import (
     SOURCES,
@@ -64,9 +66,23 @@ def _cases() -> list[Any]:
     return out
 
 
+# Mistral: "Tool call id was call_05822893 but must be a-z, A-Z, 0-9, with a length of 9" (400).
+MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}\Z")
+
+
+def check_mistral(body: dict[str, Any]) -> Wire:
+    """Chat Completions' rules, and every call's and result's id exactly nine letters and digits."""
+    wire = check_openai_chat(body)
+    for sent in [*wire.calls, *wire.results]:
+        assert sent.id is not None and MISTRAL_ID.match(sent.id), f"the id {sent.id!r} breaks Mistral's rule"
+    return attrs.evolve(wire, id_rule=MISTRAL_ID)
+
+
 def check_wire(target: Target, model: str, body: dict[str, Any]) -> Wire:
     if target.rules == "deepseek":
         return check_deepseek(body)
+    if target.rules == "mistral":
+        return check_mistral(body)
     if target.wire == "openai-chat":
         return check_openai_chat(body)
     if target.wire == "openai-responses":
@@ -166,7 +182,8 @@ def assert_reasoning(messages: Sequence[Message], wire: Wire, target: Target, mo
     if not target.replays_reasoning:
         assert artefacts == [], f"{target.label} takes no reasoning back, yet got {artefacts}"
         return
-    expected = expected_artefacts(target.wire, own, own_signed_calls)
+    expected = expected_artefacts(target.rules if target.rules == "openrouter" else target.wire, own,
+                                  own_signed_calls)
     assert sorted(artefacts, key=repr) == sorted(expected, key=repr), (
         "only the target's own reasoning goes back, unchanged")
 
@@ -201,6 +218,11 @@ def expected_artefacts(wire: str, own: list[ReasoningPart], calls: list[ToolCall
         return [*thoughts, *(("thoughtSignature", s) for s in signatures if s)]
     if wire == "openai-chat":
         return [("reasoning_content", p.text) for p in own if p.text]
+    if wire == "openrouter":  # one reasoning_details list on the message, the details as they came
+        details = [{"type": "reasoning.encrypted", "data": p.redacted_data, "id": p.signature}
+                   if p.redacted_data is not None else
+                   {"type": "reasoning.text", "text": p.text, "signature": p.signature} for p in own]
+        return [("reasoning_details", details)] if details else []
     if wire == "ollama":
         return [("thinking", p.text) for p in own if p.text]
     raise AssertionError(wire)
@@ -242,11 +264,13 @@ def test_the_sources_hold_what_they_are_chosen_for(label: str) -> None:
     assert reply.tool_calls and all(c.id for c in reply.tool_calls)
     reasoning = [p for p in reply.parts if isinstance(p, ReasoningPart)]
     if label in ("openai-responses-reasoning", "anthropic-thinking", "deepseek-reasoning",
-                 "groq-reasoning-stream", "ollama-v1-reasoning"):
+                 "groq-reasoning-stream", "ollama-v1-reasoning", "openrouter-signed-reasoning"):
         assert reasoning and all(p.origin is not None for p in reasoning)
         assert all(p.origin.provider == made.source.provider for p in reasoning if p.origin)
     if label.startswith("gemini"):
         assert reply.tool_calls[0].signature and reply.tool_calls[0].origin is not None
+    if label == "openrouter-signed-reasoning":
+        assert all(p.signature for p in reasoning)
 
 
 # The recorded artefact each reasoning source must bring back to its own model, read from the
@@ -257,12 +281,15 @@ REPLAYED = {
     "gemini-3-signatures": ("gemini", ("candidates", 0, "content", "parts", 0)),
     "gemini-parallel": ("gemini", ("candidates", 0, "content", "parts", 0)),
     "deepseek-reasoning": ("deepseek", ("choices", 0, "message")),
+    "openrouter-signed-reasoning": ("openrouter", ("choices", 0, "message", "reasoning_details", 0)),
 }
 
 
 def _recorded(source: Source, path: tuple[Any, ...]) -> Any:
     assert source.recording is not None
-    node: Any = recording(source.recording).response["body"]
+    response = recording(source.recording).response
+    # OpenRouter's whole replies are kept verbatim (leading whitespace and all) as body_text.
+    node: Any = response["body"] if "body" in response else json.loads(response["body_text"])
     for key in path:
         node = node[key]
     return node
@@ -290,6 +317,10 @@ def test_reasoning_goes_back_unchanged_to_its_own_model_and_to_no_other(label: s
         [turn] = [m for m in json.loads(body)["messages"] if m["role"] == "assistant"]
         assert turn["content"][0] == {"type": "thinking", "thinking": recorded["thinking"],
                                       "signature": recorded["signature"]}
+    elif label.startswith("openrouter"):
+        [turn] = [m for m in json.loads(body)["messages"] if m["role"] == "assistant"]
+        assert turn["reasoning_details"] == [{"type": recorded["type"], "text": recorded["text"],
+                                              "signature": recorded["signature"]}]
     elif label.startswith("gemini"):
         [turn] = [c for c in json.loads(body)["contents"] if c["role"] == "model"]
         assert turn["parts"][0]["thoughtSignature"] == recorded["thoughtSignature"]
