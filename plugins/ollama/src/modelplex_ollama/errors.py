@@ -4,7 +4,10 @@ Ollama answers ``{"error": "..."}`` with a 4xx or 5xx status, or, once a stream 
 of the stream. A model that cannot do what was asked ("... does not support tools") is a
 :class:`ModelCapabilityError`; a model that is not there is a
 :class:`~modelplex.errors.ModelNotFoundError` saying how to pull it; a server that cannot be reached
-is a :class:`~modelplex.errors.TransportError` naming the address.
+is a :class:`~modelplex.errors.TransportError` naming the address and asking whether Ollama runs;
+one that does not answer in time a :class:`~modelplex.errors.RequestTimeoutError`, like every other
+plugin's; one that answered and then broke the connection a plain
+:class:`~modelplex.errors.TransportError` saying so.
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from modelplex.errors import APIStatusError, BadRequestError, TransportError, UnsupportedFeatureError
+from modelplex.errors import (
+    APIStatusError,
+    BadRequestError,
+    RequestTimeoutError,
+    TransportError,
+    UnsupportedFeatureError,
+)
 from modelplex.toolkit import error_details, error_for_status, parse_body
 
 _MAX = 1000
@@ -87,14 +96,26 @@ def stream_error(provider: str, model: str | None, data: Any, *, where: str = "s
 
 
 def unreachable(provider: str, model: str | None, url: str, exc: BaseException) -> TransportError:
-    """Ollama is not running at ``url``, or does not answer in time."""
+    """The error for a connection to Ollama at ``url`` that failed with ``exc`` (an httpx error).
+
+    Only a connection that could not be made asks whether Ollama is running: a server that answered
+    and then reset the connection or cut the body was running. A timeout is a
+    :class:`~modelplex.errors.RequestTimeoutError`, the error every other plugin's timeout is.
+    """
     import httpx
 
-    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
-        what = f"Ollama at {url} did not answer in time ({type(exc).__name__})"
-        return TransportError(f"{what}; a large model may still be loading: raise read_timeout under "
-                              f"[providers.{provider}] or try again", provider=provider, model=model)
     reason = str(exc) or type(exc).__name__
-    return TransportError(f"Ollama is not reachable at {url} ({reason}). Is it running? Start it with "
-                          "'ollama serve', or set OLLAMA_HOST to where it runs", provider=provider,
+    not_running = (f"Ollama is not reachable at {url} ({reason}). Is it running? Start it with "
+                   "'ollama serve', or set OLLAMA_HOST to where it runs")
+    if isinstance(exc, httpx.ConnectTimeout):
+        return RequestTimeoutError(not_running, provider=provider, model=model)
+    if isinstance(exc, httpx.TimeoutException):
+        what = f"Ollama at {url} did not answer in time ({type(exc).__name__})"
+        return RequestTimeoutError(f"{what}; a large model may still be loading: raise read_timeout "
+                                   f"under [providers.{provider}] or try again", provider=provider,
+                                   model=model)
+    if isinstance(exc, httpx.ConnectError):
+        return TransportError(not_running, provider=provider, model=model)
+    return TransportError(f"the connection to Ollama at {url} broke ({type(exc).__name__}: {reason}); "
+                          "Ollama was reachable, so this may pass: try again", provider=provider,
                           model=model)
