@@ -16,17 +16,18 @@ import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import modelplex
 from modelplex import ChatResponse, Finished, FinishReason, ProviderInfo, TextDelta, TextPart
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
+from modelplex_testing.loopback import LoopbackServer
 
 STALL_LIMIT = 30.0  # a stalled answer gives up after this long, so a broken test cannot hang the suite
 
 
-class LineServer:
+class LineServer(LoopbackServer):
     """See the module docstring. ``requests`` counts requests received, ``open`` open connections."""
 
     def __init__(self, lines: Sequence[str] = ("one", "two"), *, stall: bool = False) -> None:
@@ -94,17 +95,7 @@ class LineServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> LineServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
     def wait_for(self, requests: int, timeout: float = 10.0) -> int:
         """Wait until ``requests`` requests have arrived (or ``timeout``); how many did."""

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from modelplex.errors import (
 )
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
 from modelplex_testing import fake, fake_client
+from modelplex_testing.loopback import LoopbackServer
 
 SECRET = "sk-client-test-SECRET-abcdef123456"
 
@@ -76,8 +77,8 @@ class HttpPlugin:
         return open_stream()
 
 
-class Server:
-    """A loopback HTTP/1.1 server that counts open connections."""
+class Server(LoopbackServer):
+    """A loopback HTTP/1.1 server that counts open connections, serving from its creation."""
 
     def __init__(self, body: bytes = b'{"choices": [{"text": "hi from the wire"}]}',
                  content_type: str = "application/json") -> None:
@@ -108,19 +109,14 @@ class Server:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().__init__(Handler)
+        self.start()
 
     def wait_closed(self, timeout: float = 5.0) -> int:
         deadline = time.monotonic() + timeout
         while self.open and time.monotonic() < deadline:
             time.sleep(0.01)
         return self.open
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

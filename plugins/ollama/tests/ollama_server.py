@@ -15,10 +15,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 import attrs
+
+from modelplex_testing.loopback import LoopbackServer
 
 
 @attrs.frozen(kw_only=True)
@@ -75,35 +76,19 @@ class _QuietServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class OllamaServer:
+class OllamaServer(LoopbackServer):
     def __init__(self, routes: Mapping[str, Route]) -> None:
         self.routes = dict(routes)
         self.requests: list[Received] = []
         self.disconnected = threading.Event()
         self._served: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(self._handler(), server_class=_QuietServer)
 
     @property
     def host(self) -> str:
         """As OLLAMA_HOST takes it: no scheme."""
-        return f"127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> OllamaServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"127.0.0.1:{self.port}"
 
     def sent(self, route: str) -> list[Received]:
         method, path = route.split(" ", 1)
