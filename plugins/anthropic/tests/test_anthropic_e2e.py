@@ -218,7 +218,8 @@ def test_the_chat_command_prints_tool_calls_with_object_arguments(serve: Any, tm
     assert out["text"] == "Checking both."
     assert out["tool_calls"] == [{"id": "toolu_w", "name": "weather", "arguments": {"city": "Oslo"}},
                                  {"id": "toolu_t", "name": "time", "arguments": {}}]
-    assert out["usage"] == {"input": 20, "cache_read": 4, "cache_write": 0, "output": 12, "reasoning": 0}
+    assert out["usage"] == {"cache_write_1h": 0, "reported_cost": None,
+                            "input": 20, "cache_read": 4, "cache_write": 0, "output": 12, "reasoning": 0}
     assert out["finish_reason"] == "tool_calls" and out["warnings"] == []
     sent = server.requests[0]
     assert sent.path == "/v1/messages" and sent.headers["x-api-key"] == KEY

@@ -39,7 +39,8 @@ def reply(content: list[dict[str, Any]], stop: str | None = "end_turn", **extra:
 
 
 def test_usage_buckets_are_anthropics_own() -> None:
-    """input_tokens already excludes cache reads and writes; thinking stays in output."""
+    """input_tokens already excludes cache reads and writes; thinking not reported apart stays in
+    output (test_anthropic_usage.py has the split)."""
     raw = {"input_tokens": 12, "cache_read_input_tokens": 3000, "cache_creation_input_tokens": 450,
            "output_tokens": 99, "cache_creation": {"ephemeral_5m_input_tokens": 450}}
     usage = usage_of(raw)

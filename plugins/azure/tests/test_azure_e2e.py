@@ -182,7 +182,8 @@ def test_the_chat_command_prints_reply_tool_calls_and_usage(serve: Any, tmp_path
     assert out["provider"] == "azure" and out["text"] == "Checking both."
     assert out["tool_calls"] == [{"id": "call_w", "name": "weather", "arguments": {"city": "Oslo"}},
                                  {"id": "call_t", "name": "time", "arguments": {"tz": "CET"}}]
-    assert out["usage"] == {"input": 16, "cache_read": 4, "cache_write": 0, "output": 12,
+    assert out["usage"] == {"cache_write_1h": 0, "reported_cost": None,
+                            "input": 16, "cache_read": 4, "cache_write": 0, "output": 12,
                             "reasoning": 0}
     assert out["finish_reason"] == "tool_calls" and out["warnings"] == []
     sent = server.requests[0]

@@ -125,7 +125,8 @@ def test_the_chat_command_prints_reply_tool_calls_and_usage(tmp_path: Path) -> N
     assert out["reasoning"] == "The user wants Oslo's weather and time."
     assert out["tool_calls"] == [{"id": "call_00_w", "name": "weather", "arguments": {"city": "Oslo"}},
                                  {"id": "call_01_t", "name": "time", "arguments": {"tz": "CET"}}]
-    assert out["usage"] == {"input": 56, "cache_read": 64, "cache_write": 0, "output": 15,
+    assert out["usage"] == {"cache_write_1h": 0, "reported_cost": None,
+                            "input": 56, "cache_read": 64, "cache_write": 0, "output": 15,
                             "reasoning": 25}
     assert out["finish_reason"] == "tool_calls"
     sent = server.requests[0]

@@ -220,7 +220,8 @@ def test_the_chat_command_prints_tool_calls_with_object_arguments(serve: Any, tm
     assert out["provider"] == "gemini" and out["text"] == "Checking the weather and the time."
     assert out["tool_calls"] == [{"id": CALLS[0].id, "name": "weather", "arguments": {"city": "Oslo"}},
                                  {"id": CALLS[1].id, "name": "time", "arguments": {"tz": "CET"}}]
-    assert out["usage"] == {"input": 32, "cache_read": 8, "cache_write": 0, "output": 12, "reasoning": 20}
+    assert out["usage"] == {"cache_write_1h": 0, "reported_cost": None,
+                            "input": 32, "cache_read": 8, "cache_write": 0, "output": 12, "reasoning": 20}
     assert out["finish_reason"] == "tool_calls"
     sent = server.requests[0]
     assert sent.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"

@@ -145,7 +145,8 @@ def test_the_chat_command_prints_reply_tool_calls_and_usage(tmp_path: Path) -> N
     assert out["text"] == "" and out["reasoning"] == "Need weather and time."
     assert out["tool_calls"] == [{"id": "fc_w", "name": "weather", "arguments": {"city": "Oslo"}},
                                  {"id": "fc_t", "name": "time", "arguments": {"tz": "CET"}}]
-    assert out["usage"] == {"input": 300, "cache_read": 0, "cache_write": 0, "output": 30,
+    assert out["usage"] == {"cache_write_1h": 0, "reported_cost": None,
+                            "input": 300, "cache_read": 0, "cache_write": 0, "output": 30,
                             "reasoning": 20}
     assert out["finish_reason"] == "tool_calls"
     sent = server.requests[0]

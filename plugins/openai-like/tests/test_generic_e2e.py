@@ -126,7 +126,8 @@ def test_the_chat_command_with_a_configured_generic_provider(serve: Any, tmp_pat
     assert out["provider"] == "lmstudio" and out["model"] == "test-model"
     assert (out["text"], out["reasoning"]) == ("Hi there", "Greet back.")
     assert out["tool_calls"] == [{"id": "call_1", "name": "wave", "arguments": {"times": 2}}]
-    assert out["usage"] == {"input": 9, "cache_read": 0, "cache_write": 0, "output": 6,
+    assert out["usage"] == {"cache_write_1h": 0, "reported_cost": None,
+                            "input": 9, "cache_read": 0, "cache_write": 0, "output": 6,
                             "reasoning": 0}
     sent = server.requests[0]
     assert sent.path == "/v1/chat/completions" and "authorization" not in sent.headers

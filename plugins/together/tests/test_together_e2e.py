@@ -157,7 +157,8 @@ def test_the_chat_command_prints_reply_tool_calls_and_usage(tmp_path: Path) -> N
     assert out["provider"] == "together" and out["model"] == R1
     assert out["text"] == "Checking." and out["reasoning"] == "Need the weather.\n"
     assert out["tool_calls"] == [{"id": "call_w", "name": "weather", "arguments": {"city": "Oslo"}}]
-    assert out["usage"] == {"input": 20, "cache_read": 10, "cache_write": 0, "output": 45,
+    assert out["usage"] == {"cache_write_1h": 0, "reported_cost": None,
+                            "input": 20, "cache_read": 10, "cache_write": 0, "output": 45,
                             "reasoning": 0}
     assert out["finish_reason"] == "tool_calls"
     sent = server.requests[0]

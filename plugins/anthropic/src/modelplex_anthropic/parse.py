@@ -17,25 +17,13 @@ from modelplex import (
     TextPart,
     Usage,
 )
-from modelplex.toolkit import Reader, is_object
+from modelplex.toolkit import Reader
 from modelplex_anthropic.body import Plan
 from modelplex_anthropic.finish import map_stop_reason
 from modelplex_anthropic.tools import AnthropicToolCodec
+from modelplex_anthropic.usage import read_usage, usage_of
 
-
-def _count(raw: Mapping[str, Any], key: str) -> int:
-    value = raw.get(key)
-    return value if type(value) is int and value > 0 else 0  # a bool is not a count
-
-
-def usage_of(raw: Any) -> Usage | None:
-    """Anthropic's counts are disjoint already: ``input_tokens`` excludes what was read from or
-    written to the cache. Thinking is not counted apart, so it stays in ``output``."""
-    if not is_object(raw):
-        return None
-    return Usage(input=_count(raw, "input_tokens"), cache_read=_count(raw, "cache_read_input_tokens"),
-                 cache_write=_count(raw, "cache_creation_input_tokens"),
-                 output=_count(raw, "output_tokens"))
+__all__ = ["finish_of", "origin_of", "parse_message", "usage_of"]
 
 
 def finish_of(plan: Plan, raw: Any) -> tuple[FinishReason, str | None]:
@@ -97,9 +85,12 @@ def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
                 message=f"a content block of type {kind!r} is not understood here; it was left out"))
     reason, raw_reason = finish_of(plan, read.optional_string(data, "stop_reason"))
     model = read.optional_string(data, "model")
+    counted = read_usage(read.optional_obj(data, "usage"))
+    usage, usage_warnings = counted if counted is not None else (Usage(estimated=True), [])
+    warnings += usage_warnings
     return ChatResponse(provider=plan.provider, model=model or plan.model,
                         parts=parts, finish_reason=reason, raw_finish_reason=raw_reason,
-                        usage=usage_of(read.optional_obj(data, "usage")) or Usage(estimated=True),
+                        usage=usage,
                         warnings=(*plan.warnings, *warnings) if warnings else plan.warnings,
                         id=read.optional_string(data, "id"),
                         raw=dict(data) if plan.include_raw else None)

@@ -36,7 +36,8 @@ from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.toolkit import Reader, SSEEvent, interrupted, loads, sse_stream
 from modelplex_anthropic.body import Plan
 from modelplex_anthropic.errors import stream_error
-from modelplex_anthropic.parse import finish_of, usage_of
+from modelplex_anthropic.parse import finish_of
+from modelplex_anthropic.usage import read_usage
 
 if TYPE_CHECKING:
     import httpx
@@ -111,8 +112,11 @@ class StreamState:
             return []
         # Cumulative counts: the final output_tokens, and (from newer servers) the input counts.
         self._usage.update({k: v for k, v in usage.items() if v is not None})
-        merged = usage_of(self._usage)
-        return [UsageReported(usage=merged)] if merged is not None else []
+        counted = read_usage(self._usage)
+        if counted is None:
+            return []
+        merged, warnings = counted
+        return [*(WarningRaised(warning=w) for w in warnings), UsageReported(usage=merged)]
 
     def _message_stop(self, data: Mapping[str, Any]) -> list[StreamEvent]:
         self.done = True
