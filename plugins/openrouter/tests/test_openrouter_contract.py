@@ -69,6 +69,22 @@ def own(text: str, signature: str | None = None) -> ReasoningPart:
     return ReasoningPart(text=text, signature=signature, origin=Origin(provider="openrouter", model=HAIKU))
 
 
+GPT5_MINI = "openai/gpt-5-mini"
+VOLTAIRE = [Message.user("Hello!"), Message.assistant("Hello! How can I help you today?"),
+            Message.user("What was the impact of Voltaire's writings on modern french culture?")]
+
+
+def recorded_details(name: str) -> list[dict[str, Any]]:
+    """A recorded reply's ``reasoning_details`` (each chunk's, in a stream), without the ``format``
+    and ``index`` this plugin does not keep."""
+    if "body_text" in recording(name).response and name.startswith(("06", "07", "11")):
+        found = [d for c in chunks(name) for ch in c["choices"]
+                 for d in ch["delta"].get("reasoning_details") or ()]
+    else:
+        found = reply(name)["choices"][0]["message"]["reasoning_details"]
+    return [{k: v for k, v in d.items() if k not in ("format", "index")} for d in found]
+
+
 # Recording 02's reply, as this plugin read it, continued in recording 03 with its signature.
 _FIRST = reply("02_reasoning_signature")["choices"][0]["message"]
 SIGNED_TURN = [Message.user("What is 5 + 3?"),
@@ -135,6 +151,18 @@ class TestOpenRouterContract(ProviderContract):
             expect=Expect(tool_calls=[("reasoning_weather", {"city": "Berlin"})],
                           reasoning=streamed_details("07_stream_reasoning_tool_call"),
                           finish_reason=FinishReason.TOOL_CALLS)),
+        # An OpenAI model through OpenRouter: a summary and encrypted reasoning (pydantic-ai's recording).
+        "chat_summary_encrypted": Scenario(
+            recording="10_summary_encrypted", model=GPT5_MINI, messages=VOLTAIRE, compare=EXACT,
+            expect=Expect(text=reply("10_summary_encrypted")["choices"][0]["message"]["content"],
+                          reasoning=reply("10_summary_encrypted")["choices"][0]["message"]["reasoning"],
+                          finish_reason=FinishReason.STOP, usage=Usage(input=41, output=753, reasoning=704))),
+        "stream_encrypted": Scenario(
+            recording="11_stream_encrypted", model="openai/o3", call="stream",
+            messages=[Message.user("Who are you")], compare=EXACT,
+            expect=Expect(text=streamed_text("11_stream_encrypted"), finish_reason=FinishReason.STOP,
+                          usage=Usage(input=9, output=104,
+                                      reported_cost=cost(chunks("11_stream_encrypted")[-1]["usage"])))),
         "error_401": Scenario(recording="08_error_401", model=HAIKU, messages=[Message.user("Hello")],
                               compare=EXACT, expect=Expect(error=AuthenticationError, status=401)),
         "error_429": Scenario(
@@ -156,6 +184,35 @@ class TestOpenRouterContract(ProviderContract):
         parts = [p for p in streamed.parts if isinstance(p, ReasoningPart)]
         assert [p.signature for p in parts] == signatures and len(signatures) == 1
         assert parts[0].text == streamed_details("06_stream_reasoning")
+
+    def test_encrypted_reasoning_and_its_summary_are_kept_and_go_back_as_they_came(self) -> None:
+        """An OpenAI model's summary and encrypted reasoning (with its rs_ id) are parts of their own
+        and go back to the same model as the details they came as; to another model, not at all."""
+        scn = self.scenarios["chat_summary_encrypted"]
+        first, replayer, _ = self.run(scn)
+        self.check_sent(scn, replayer)
+        self.check_response(scn, first)
+        [summary, encrypted] = [p for p in first.parts if isinstance(p, ReasoningPart)]
+        [wire_summary, wire_encrypted] = recorded_details("10_summary_encrypted")
+        assert (summary.text, summary.signature, summary.redacted_data) == (
+            wire_summary["summary"], None, None)
+        assert (encrypted.text, encrypted.signature, encrypted.redacted_data) == (
+            "", wire_encrypted["id"], wire_encrypted["data"])
+        onward = [*VOLTAIRE, first.message, Message.user("And on German culture?")]
+        for model, expected in ((GPT5_MINI, recorded_details("10_summary_encrypted")), ("openai/o3", None)):
+            scn = Scenario(recording="01_text", model=model, messages=onward, compare=())
+            _, replayer, _ = self.run(scn)
+            assert replayer.sent_json(0)["messages"][3].get("reasoning_details") == expected
+
+    def test_streamed_encrypted_reasoning_is_a_part_of_its_own(self) -> None:
+        scn = self.scenarios["stream_encrypted"]
+        response, replayer, _ = self.run(scn)
+        self.check_sent(scn, replayer)
+        self.check_response(scn, response)
+        [detail] = recorded_details("11_stream_encrypted")
+        assert [p for p in response.parts if isinstance(p, ReasoningPart)] == [ReasoningPart(
+            text="", signature=detail["id"], redacted_data=detail["data"],
+            origin=Origin(provider="openrouter", model="openai/o3"))]
 
     def test_reasoning_goes_back_beside_the_tool_calls(self) -> None:
         """The reply of 04, as this plugin read it, sent on with the tool's result, is the recorded
