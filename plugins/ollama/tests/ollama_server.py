@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from modelplex_testing.compat_server import Received
 from modelplex_testing.loopback import LoopbackServer
 
 
@@ -43,18 +44,6 @@ class Reply:
     def ndjson(cls, objects: Sequence[Any], *, delay: float = 0.0, cut_after: int | None = None) -> Reply:
         return cls(content_type="application/x-ndjson", delay=delay, cut_after=cut_after,
                    lines=[json.dumps(o).encode() + b"\n" for o in objects])
-
-
-@attrs.frozen(kw_only=True)
-class Received:
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
 
 
 Route = Reply | Sequence[Reply] | Callable[[Received], Reply]
