@@ -37,6 +37,7 @@ from modelplex import (
     ReasoningPart,
     ResponseStarted,
     StreamEvent,
+    WarningRaised,
 )
 from modelplex.toolkit import Reader, is_object
 
@@ -47,9 +48,10 @@ _MESSAGE = ("choices", 0, "message")
 _Detail = tuple[str, str | None, str | None]
 
 
-def _details(read: Reader, holder: Mapping[str, Any], at: tuple[str | int, ...]) -> list[_Detail]:
+def _details(read: Reader, holder: Mapping[str, Any], at: tuple[str | int, ...],
+             warnings: list[ProviderWarning]) -> list[_Detail]:
     """``(text, signature, redacted_data)`` for each detail of ``holder``, checked; a detail of a
-    type not known is left out."""
+    type not known is left out, with a warning naming it."""
     out: list[_Detail] = []
     for i, detail in enumerate(read.optional_array(holder, _FIELD, at=at) or ()):
         where = (*at, _FIELD, i)
@@ -63,6 +65,11 @@ def _details(read: Reader, holder: Mapping[str, Any], at: tuple[str | int, ...])
         elif kind == "reasoning.encrypted":
             out.append(("", read.optional_string(detail, "id", at=where) or None,
                         read.optional_string(detail, "data", at=where) or ""))
+        else:
+            path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
+            warnings.append(ProviderWarning(code="unknown-content", field=path,
+                                            message=f"a reasoning detail of type {kind!r} was not "
+                                                    "understood and was left out"))
     return out
 
 
@@ -90,11 +97,13 @@ def parse_response(call: Call, data: Mapping[str, Any]) -> ChatResponse:
         return parse_compat(call, data)
     choices, first, message = found
     origin = Origin(provider=call.provider, model=call.model)
+    warnings: list[ProviderWarning] = []
     parts = [ReasoningPart(text=text, signature=signature, redacted_data=redacted, origin=origin)
-             for text, signature, redacted in _details(call.read, message, _MESSAGE)]
+             for text, signature, redacted in _details(call.read, message, _MESSAGE, warnings)]
     plain = {**data, "choices": [{**first, "message": _without(message)}, *choices[1:]]}
     response = parse_compat(call, plain)
-    return attrs.evolve(response, parts=[*parts, *response.parts])
+    return attrs.evolve(response, parts=[*parts, *response.parts],
+                        warnings=[*warnings, *response.warnings])
 
 
 def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[StreamEvent]:
@@ -110,9 +119,11 @@ def parse_stream_event(call: Call, state: StreamState, event: SSEEvent) -> list[
     if found is None:
         return parse_compat_event(call, state, event)
     choices, first, delta = found
+    warnings: list[ProviderWarning] = []
     deltas: list[StreamEvent] = [
         ReasoningDelta(text=text, signature=signature, redacted_data=redacted)
-        for text, signature, redacted in _details(call.read, delta, ("choices", 0, "delta"))]
+        for text, signature, redacted in _details(call.read, delta, ("choices", 0, "delta"), warnings)]
+    deltas += [WarningRaised(warning=w) for w in warnings]
     chunk["choices"] = [{**first, "delta": _without(delta)}, *choices[1:]]
     out = parse_compat_event(call, state, SSEEvent(event=event.event, data=json.dumps(chunk),
                                                    id=event.id))
