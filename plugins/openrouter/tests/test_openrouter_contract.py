@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -10,9 +11,18 @@ from typing import Any, ClassVar
 import pytest
 from modelplex_openai_compat import OpenAIChatToolCodec
 
-from modelplex import FinishReason, Message, Origin, ReasoningPart, TextPart, Tool, Usage
-from modelplex.errors import AuthenticationError, RateLimitError
-from modelplex_testing import Expect, ProviderContract, Recording, Scenario
+from modelplex import (
+    FinishReason,
+    Message,
+    Origin,
+    ReasoningDelta,
+    ReasoningPart,
+    TextPart,
+    Tool,
+    Usage,
+)
+from modelplex.errors import AuthenticationError, BadRequestError, RateLimitError
+from modelplex_testing import Expect, ProviderContract, Recording, Replayer, Scenario
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OPENROUTER = FIXTURES / "openrouter"
@@ -250,6 +260,29 @@ class TestOpenRouterContract(ProviderContract):
                        options={"extra": {"provider": routing}})
         _, replayer, _ = self.run(scn)
         assert replayer.sent_json(0)["provider"] == routing
+
+    def test_an_error_chunk_mid_stream_is_the_error_its_code_says_after_the_reasoning_so_far(self) -> None:
+        """OpenRouter reports an upstream failure mid-stream as a chunk with ``error`` (a real one:
+        ``{"code": 400, "message": "Token limit reached"}``): a BadRequestError, raised after the
+        reasoning already streamed was delivered, not a server error with an invented status."""
+        scn = Scenario(recording="12_stream_error_400", model="minimax/minimax-m2:free", call="stream",
+                       messages=[Message.user("Hello there")], options={"max_tokens": 10},
+                       compare=("model", "messages", "stream", "stream_options"))
+        replayer = Replayer(self.recording(scn.recording))
+        delivered: list[Any] = []
+
+        async def go() -> None:
+            async with self.client(replayer) as client, client.stream(
+                    f"openrouter/{scn.model}", list(scn.messages), max_tokens=10) as stream:
+                async for event in stream:
+                    delivered.append(event)
+
+        with pytest.raises(BadRequestError, match="Token limit reached") as info:
+            asyncio.run(go())
+        assert info.value.status_code == 400 and not info.value.is_retryable
+        self.check_sent(scn, replayer)
+        assert "".join(e.text for e in delivered if isinstance(e, ReasoningDelta)) == (
+            "We need to respond to a greeting. The user")
 
     def test_the_429_keeps_the_upstreams_message(self) -> None:
         with pytest.raises(RateLimitError) as info:
