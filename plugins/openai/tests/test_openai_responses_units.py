@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from modelplex_openai.responses_body import build_responses_body
-from modelplex_openai.responses_parse import parse_responses, responses_usage
+from modelplex_openai.responses_parse import parse_responses
 from modelplex_openai.responses_stream import ResponsesStream
 from modelplex_openai.responses_tools import ResponsesToolCodec
+from modelplex_openai.responses_usage import responses_usage
 from modelplex_openai.route import is_missing_route
 from modelplex_openai_compat import Call, Profile, SSEEvent, Stages
 

@@ -16,31 +16,9 @@ from modelplex import (
     ReasoningPart,
     TextPart,
     ToolCallPart,
-    Usage,
 )
 from modelplex.toolkit import Reader, is_object
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def responses_usage(raw: Any) -> Usage | None:
-    """``input_tokens`` less cached reads and cache writes; ``output_tokens`` less reasoning; a
-    usage that is not an object, or a count that is not a positive integer, counts as none."""
-    if not is_object(raw):
-        return None
-    total_in, total_out = _int(raw.get("input_tokens")), _int(raw.get("output_tokens"))
-    details = raw.get("input_tokens_details")
-    details = details if is_object(details) else {}
-    cached = min(_int(details.get("cached_tokens")), total_in)
-    written = min(_int(details.get("cache_write_tokens")), total_in - cached)
-    out_details = raw.get("output_tokens_details")
-    reasoning = min(_int(out_details.get("reasoning_tokens")) if is_object(out_details)
-                    else 0, total_out)
-    return Usage(input=total_in - cached - written, cache_read=cached, cache_write=written,
-                 output=total_out - reasoning, reasoning=reasoning)
-
+from modelplex_openai.responses_usage import read_responses_usage
 
 Path = tuple[str | int, ...]
 
@@ -145,8 +123,11 @@ def parse_responses(call: Call, data: Mapping[str, Any]) -> ChatResponse:
     parts = output_parts(call, read.array(data, "output"), warnings)
     calls = [p for p in parts if isinstance(p, ToolCallPart)]
     reason, raw = finish_of(data, bool(calls), read)
-    usage = responses_usage(data.get("usage"))
-    if usage is None:
+    counted = read_responses_usage(data.get("usage"))
+    if counted is not None:
+        usage, usage_warnings = counted
+        warnings += usage_warnings
+    else:
         text = sum(len(p.text) for p in parts if isinstance(p, TextPart))
         usage = estimate(call.request.messages, text)
     return ChatResponse(provider=call.provider, model=read.optional_string(data, "model") or call.model,

@@ -28,8 +28,8 @@ from modelplex_openai.responses_parse import (
     function_call,
     message_text,
     reasoning_part,
-    responses_usage,
 )
+from modelplex_openai.responses_usage import read_responses_usage
 
 if TYPE_CHECKING:
     import httpx
@@ -171,10 +171,11 @@ class ResponsesStream:
     def _completed(self, data: Mapping[str, Any]) -> list[StreamEvent]:
         response = self.read.optional_obj(data, "response") or {}
         self.done = True
-        usage = responses_usage(response.get("usage")) or estimate(self.call.request.messages,
-                                                                   self._chars)
+        counted = read_responses_usage(response.get("usage"))
+        usage, warnings = counted or (estimate(self.call.request.messages, self._chars), [])
         reason, raw = finish_of(response, self._calls > 0, self.read, ("response",))
-        return [UsageReported(usage=usage), Finished(reason=reason, raw_reason=raw)]
+        return [*(WarningRaised(warning=w) for w in warnings), UsageReported(usage=usage),
+                Finished(reason=reason, raw_reason=raw)]
 
     def _failed(self, data: Mapping[str, Any]) -> list[StreamEvent]:
         response = self.read.optional_obj(data, "response") or {}
