@@ -18,6 +18,7 @@ from modelplex import (
     Usage,
 )
 from modelplex.toolkit import Reader
+from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_anthropic.body import Plan
 from modelplex_anthropic.finish import map_stop_reason
 from modelplex_anthropic.tools import AnthropicToolCodec
@@ -78,7 +79,11 @@ def parse_message(plan: Plan, data: Mapping[str, Any]) -> ChatResponse:
             if name == plan.format_tool:
                 parts.append(TextPart(text=json.dumps(block.get("input"), ensure_ascii=False)))
             else:
-                parts.append(AnthropicToolCodec(provider=plan.provider).decode_tool_call(block))
+                call = AnthropicToolCodec(provider=plan.provider).decode_tool_call(block)
+                warning = unparsed_arguments(call, "content")
+                if warning is not None:
+                    warnings.append(warning)
+                parts.append(call)
         else:
             warnings.append(ProviderWarning(
                 code="ignored-content", field="content",

@@ -34,6 +34,7 @@ from modelplex import (
 )
 from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.toolkit import Reader, SSEEvent, interrupted, loads, sse_stream
+from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_anthropic.body import Plan
 from modelplex_anthropic.errors import stream_error
 from modelplex_anthropic.parse import finish_of
@@ -197,15 +198,20 @@ class StreamState:
         if block.kind not in ("tool", "format"):
             return []
         if block.json:
+            # The wire text itself: "[null]" stays "[null]".
             args, raw = parse_arguments("".join(block.json))
         elif isinstance(block.given, Mapping):
             args, raw = dict(block.given), None
+        elif block.given is not None:  # an input that is not an object, given whole at the start
+            args, raw = {}, json.dumps(block.given, ensure_ascii=False)
         else:
             args, raw = {}, None
         if block.kind == "format":
             return [] if block.json else [TextDelta(text=json.dumps(args, ensure_ascii=False))]
         call = ToolCallPart(id=block.id, name=block.name, arguments=args, raw_arguments=raw)
-        return [ToolCallEnded(index=index, call=call)]
+        warning = unparsed_arguments(call, "content")
+        return [*([WarningRaised(warning=warning)] if warning is not None else []),
+                ToolCallEnded(index=index, call=call)]
 
 
 _HANDLERS = {

@@ -12,6 +12,7 @@ from modelplex import (
     TextPart,
 )
 from modelplex.toolkit import Reader
+from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_ollama.api import OllamaAPI
 from modelplex_ollama.body import build_body
 from modelplex_ollama.reply import (
@@ -42,6 +43,7 @@ async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
         parts.append(TextPart(text=content))
     calls = tool_calls_of(read, data, CallIds(), codec) if message.get("tool_calls") is not None else []
     parts.extend(calls)
+    warnings += [w for c in calls if (w := unparsed_arguments(c)) is not None]
     done_reason = read.optional_string(data, "done_reason")
     return ChatResponse(provider=ctx.name, model=read.optional_string(data, "model") or request.model,
                         parts=parts, finish_reason=finish_of(done_reason, bool(calls)),

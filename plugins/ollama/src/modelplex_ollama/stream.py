@@ -33,6 +33,7 @@ from modelplex import (
 )
 from modelplex.errors import StreamInterruptedError
 from modelplex.toolkit import Reader, ndjson_stream
+from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_ollama.api import OllamaAPI
 from modelplex_ollama.body import build_body
 from modelplex_ollama.reply import (
@@ -85,7 +86,11 @@ class StreamParser:
             index, self.calls = self.calls, self.calls + 1
             args = call.raw_arguments if call.raw_arguments is not None else arguments_json(call.arguments)
             events += [ToolCallStarted(index=index, id=call.id, name=call.name),
-                       ToolCallDelta(index=index, arguments=args), ToolCallEnded(index=index, call=call)]
+                       ToolCallDelta(index=index, arguments=args)]
+            warning = unparsed_arguments(call)
+            if warning is not None:
+                events.append(WarningRaised(warning=warning))
+            events.append(ToolCallEnded(index=index, call=call))
         done = data.get("done")
         if done is not None and type(done) is not bool:
             read.optional_boolean(data, "done")  # names what is wrong

@@ -16,6 +16,7 @@ from modelplex import (
     ToolCallPart,
 )
 from modelplex.toolkit import Reader, is_object
+from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.think import Kind, ThinkSplitter
 from modelplex_openai_compat.usage import estimate
@@ -181,6 +182,7 @@ def parse_response(call: Call, data: Mapping[str, Any]) -> ChatResponse:
             function_wire(read, legacy, (*_MESSAGE, "function_call"))
             wire_calls.append(decode({"id": None, "function": legacy}))
         calls = unique_ids(wire_calls, warnings)
+        warnings += [w for c in calls if (w := unparsed_arguments(c)) is not None]
         parts.extend(calls)
 
     raw_finish = read.optional_string(choice, "finish_reason", at=_CHOICE)

@@ -34,6 +34,7 @@ from modelplex import (
 from modelplex import parse_tool_arguments as parse_arguments
 from modelplex.errors import ResponseParseError
 from modelplex.toolkit import interrupted, is_object
+from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_openai_compat.call import Call
 from modelplex_openai_compat.errors import stream_error
 from modelplex_openai_compat.jsonwire import loads as _loads
@@ -247,6 +248,9 @@ class StreamState:
             text = "".join(slot.args)
             args, raw = parse_arguments(text)
             call = ToolCallPart(id=slot.id, name=slot.name, arguments=args, raw_arguments=raw)
+            warning = unparsed_arguments(call)
+            if warning is not None:
+                out.append(WarningRaised(warning=warning))
             out.append(ToolCallEnded(index=slot.index, call=call))
         return out
 

@@ -18,6 +18,7 @@ from modelplex import (
     ToolCallPart,
 )
 from modelplex.toolkit import Reader, is_object
+from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_openai.responses_usage import read_responses_usage
 
 Path = tuple[str | int, ...]
@@ -101,7 +102,11 @@ def output_parts(call: Call, output: list[Any], warnings: list[ProviderWarning])
         if kind == "message":
             parts += message_text(call, item, at, warnings)
         elif kind == "function_call":
-            parts.append(function_call(call, item, at))
+            part = function_call(call, item, at)
+            warning = unparsed_arguments(part, "output")
+            if warning is not None:
+                warnings.append(warning)
+            parts.append(part)
         elif kind == "reasoning":
             parts.append(reasoning_part(item, origin, read, at))
         else:

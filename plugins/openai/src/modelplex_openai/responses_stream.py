@@ -23,6 +23,7 @@ from modelplex import (
     WarningRaised,
 )
 from modelplex.toolkit import interrupted, is_object, sse_stream
+from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_openai.responses_parse import (
     finish_of,
     function_call,
@@ -156,6 +157,9 @@ class ResponsesStream:
             call = function_call(self.call, wire, ("item",))
             if item.index < 0:
                 out += self._start_call(item, wire)
+            warning = unparsed_arguments(call, "output")
+            if warning is not None:
+                out.append(WarningRaised(warning=warning))
             out.append(ToolCallEnded(index=item.index, call=call))
         elif kind == "reasoning":
             part = reasoning_part(wire, Origin(provider=self.call.provider, model=self.call.model),
