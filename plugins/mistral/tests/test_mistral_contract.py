@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import pytest
 from modelplex_openai_compat import OpenAIChatToolCodec
 
-from modelplex import FinishReason, Message, TextPart, Tool, Usage
+from modelplex import FinishReason, Message, Origin, ReasoningPart, TextPart, Tool, Usage
 from modelplex.errors import AuthenticationError
 from modelplex_testing import Expect, ProviderContract, Recording, Scenario
 
@@ -59,6 +59,17 @@ def thinking(name: str) -> str:
                   for choice in json.loads(line[len("data: "):])["choices"]
                   if isinstance(content := choice["delta"].get("content"), list) for c in content]
     return "".join(p["text"] for c in chunks if c["type"] == "thinking" for p in c["thinking"])
+
+
+def own(text: str) -> ReasoningPart:
+    """Thinking as this plugin's reply from mistral-small-latest carries it."""
+    return ReasoningPart(text=text, origin=Origin(provider="mistral", model=SMALL))
+
+
+# Recording 06's reply, continued in recording 09 with its thinking sent back.
+THOUGHT_TURN = [Message.user(TWELVE), Message.assistant([own(thinking("06_thinking_chunks")),
+                                                         TextPart(text="144")]),
+                Message.user("Now add 10 to that. Answer with just the number.")]
 
 
 class TestMistralContract(ProviderContract):
@@ -115,6 +126,11 @@ class TestMistralContract(ProviderContract):
             messages=[Message.user(TWELVE)], options={"reasoning_effort": "high"}, compare=EXACT,
             expect=Expect(reasoning=thinking("07_stream_thinking"),
                           finish_reason=FinishReason.STOP)),
+        "chat_thinking_replayed": Scenario(
+            recording="09_thinking_replayed", model=SMALL, messages=THOUGHT_TURN,
+            options={"reasoning_effort": "high"}, compare=EXACT,
+            expect=Expect(text="154", finish_reason=FinishReason.STOP,
+                          reasoning=thinking("09_thinking_replayed"), usage=Usage(input=113, output=58))),
         "error_401": Scenario(recording="08_error_401", model=SMALL, messages=[Message.user("Hello")],
                               compare=EXACT, expect=Expect(error=AuthenticationError, status=401)),
     }
@@ -127,6 +143,19 @@ class TestMistralContract(ProviderContract):
         streamed, _, _ = self.run(self.scenarios["stream_reasoning"])
         assert streamed.reasoning == thinking("07_stream_thinking") != ""
         assert "144" in streamed.text and streamed.reasoning not in streamed.text
+
+    def test_own_thinking_goes_back_as_chunks_and_to_no_other_model(self) -> None:
+        """Recording 09: the thinking of 06 sent back as a thinking chunk before the text, exactly;
+        to another Mistral model none of it goes, and a warning says so."""
+        scn = self.scenarios["chat_thinking_replayed"]
+        response, replayer, _ = self.run(scn)
+        self.check_sent(scn, replayer)
+        self.check_response(scn, response)
+        other = Scenario(recording="09_thinking_replayed", model="mistral-large-latest",
+                         messages=THOUGHT_TURN, compare=())
+        response, replayer, _ = self.run(other)
+        assert replayer.sent_json(0)["messages"][1]["content"] == "144"
+        assert ("dropped-reasoning", "messages[1]") in {(w.code, w.field) for w in response.warnings}
 
     def test_the_401_keeps_mistrals_own_message(self) -> None:
         with pytest.raises(AuthenticationError, match="Invalid API Key"):

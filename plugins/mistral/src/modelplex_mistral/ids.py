@@ -15,11 +15,6 @@ import hashlib
 import re
 from typing import Any
 
-from modelplex_openai_compat import Call
-from modelplex_openai_compat import encode_messages as encode_compat
-
-from modelplex import ProviderWarning
-
 _MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -61,9 +56,9 @@ class NineCharIds:
         return found
 
 
-def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarning]]:
-    """The shared messages with every tool-call id in Mistral's nine-character form."""
-    messages, warnings = encode_compat(call)
+def with_nine_char_ids(messages: list[dict[str, Any]]) -> None:
+    """Every tool-call id of ``messages`` (the shared encoder's, unique and paired) in Mistral's
+    nine-character form, in place."""
     kept = {c["id"] for m in messages for c in m.get("tool_calls") or () if takes(c.get("id") or "")}
     kept |= {m["tool_call_id"] for m in messages if takes(m.get("tool_call_id") or "")}
     ids = NineCharIds(kept)
@@ -72,4 +67,3 @@ def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarn
             wire["id"] = ids(wire.get("id") or "")
         if message.get("role") == "tool" and "tool_call_id" in message:
             message["tool_call_id"] = ids(message["tool_call_id"])
-    return messages, warnings
