@@ -287,7 +287,7 @@ TARGETS: tuple[Target, ...] = (
            reply="azure/01_openai_deployment_chat_completions", models=("gpt-4o", "gpt-4.1"),
            settings={"base_url": "https://example-resource.openai.azure.com"}),
     Target(label="mistral", provider="mistral", wire="openai-chat", rules="mistral", reply="mistral/01_text",
-           models=("mistral-small-latest", "mistral-large-latest")),
+           models=("mistral-small-latest", "mistral-large-latest"), replays_reasoning=True),
     Target(label="xai", provider="xai", wire="openai-chat", reply="xai/01_text_reasoning",
            models=("grok-4.3", "grok-4-1-fast-non-reasoning")),
     Target(label="openrouter", provider="openrouter", wire="openai-chat", rules="openrouter",

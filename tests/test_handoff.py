@@ -71,11 +71,16 @@ MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}\Z")
 
 
 def check_mistral(body: dict[str, Any]) -> Wire:
-    """Chat Completions' rules, and every call's and result's id exactly nine letters and digits."""
+    """Chat Completions' rules, and every call's and result's id exactly nine letters and digits;
+    reasoning is an assistant's ``thinking`` content chunks."""
     wire = check_openai_chat(body)
     for sent in [*wire.calls, *wire.results]:
         assert sent.id is not None and MISTRAL_ID.match(sent.id), f"the id {sent.id!r} breaks Mistral's rule"
-    return attrs.evolve(wire, id_rule=MISTRAL_ID)
+    thinking = [(index, "thinking", "".join(p["text"] for p in chunk["thinking"]))
+                for index, message in enumerate(body["messages"]) if message["role"] == "assistant"
+                and isinstance(message.get("content"), list)
+                for chunk in message["content"] if chunk.get("type") == "thinking"]
+    return attrs.evolve(wire, id_rule=MISTRAL_ID, reasoning=[*wire.reasoning, *thinking])
 
 
 def check_wire(target: Target, model: str, body: dict[str, Any]) -> Wire:
@@ -182,8 +187,8 @@ def assert_reasoning(messages: Sequence[Message], wire: Wire, target: Target, mo
     if not target.replays_reasoning:
         assert artefacts == [], f"{target.label} takes no reasoning back, yet got {artefacts}"
         return
-    expected = expected_artefacts(target.rules if target.rules == "openrouter" else target.wire, own,
-                                  own_signed_calls)
+    expected = expected_artefacts(target.rules if target.rules in ("openrouter", "mistral") else target.wire,
+                                  own, own_signed_calls)
     assert sorted(artefacts, key=repr) == sorted(expected, key=repr), (
         "only the target's own reasoning goes back, unchanged")
 
@@ -218,6 +223,8 @@ def expected_artefacts(wire: str, own: list[ReasoningPart], calls: list[ToolCall
         return [*thoughts, *(("thoughtSignature", s) for s in signatures if s)]
     if wire == "openai-chat":
         return [("reasoning_content", p.text) for p in own if p.text]
+    if wire == "mistral":  # a thinking chunk before the text
+        return [("thinking", p.text) for p in own if p.text]
     if wire == "openrouter":  # one reasoning_details list on the message, the details as they came
         details = [{"type": "reasoning.encrypted", "data": p.redacted_data, "id": p.signature}
                    if p.redacted_data is not None else
