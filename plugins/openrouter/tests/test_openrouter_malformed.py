@@ -65,9 +65,9 @@ def test_a_detail_of_an_unknown_type_is_left_out_with_a_warning_and_the_rest_rea
         "signature"]]
 
 
-def test_without_details_the_plain_reasoning_field_is_read() -> None:
+@pytest.mark.parametrize("details", [None, []])
+def test_without_details_the_plain_reasoning_field_is_read(details: list[Any] | None) -> None:
     message = SIGNED["choices"][0]["message"]
-    data = altered((*MESSAGE, "reasoning_details"), None)
-    response = chat(data)
+    response = chat(altered((*MESSAGE, "reasoning_details"), details))
     assert response.reasoning == message["reasoning"]
     assert [p.signature for p in response.parts if isinstance(p, ReasoningPart)] == [None]

@@ -7,8 +7,8 @@ Each becomes a :class:`~modelplex.ReasoningPart`: text and signature; summary te
 ``redacted_data`` with the id kept in ``signature`` (as the OpenAI plugin keeps a Responses reasoning
 id). In streams the pieces arrive as deltas, a Claude signature on a later chunk of its own.
 
-The plain ``reasoning`` field beside them repeats their text, so it is read only from a reply that
-has no details.
+The plain ``reasoning`` field beside them repeats their text, so it is read only from a reply (or
+chunk) whose details are absent or empty.
 
 Sent back only to the model that produced it (OpenRouter wants the details "passed back exactly as
 received" so the upstream can continue; reasoning of another model or provider is dropped with a
@@ -84,7 +84,8 @@ def _first(data: Any, key: str) -> tuple[list[Any], dict[str, Any], Mapping[str,
     if not isinstance(choices, list) or not choices or not is_object(choices[0]):
         return None
     inner = choices[0].get(key)
-    if not is_object(inner) or inner.get(_FIELD) is None:
+    # No details, or none in this one (a list left empty): the plain "reasoning" is all there is.
+    if not is_object(inner) or inner.get(_FIELD) is None or inner.get(_FIELD) == []:
         return None
     return choices, dict(choices[0]), inner
 
