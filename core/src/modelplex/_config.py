@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from modelplex._bounds import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES
 from modelplex._provider import (
     DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT,
@@ -37,7 +38,8 @@ from modelplex.errors import ConfigurationError
 
 CONFIG_ENV = "MODELPLEX_CONFIG"
 _KNOWN_KEYS = frozenset({"plugin", "api_key", "api_key_env", "base_url", "headers", "secret_headers",
-                         "connect_timeout", "read_timeout", "call_timeout", "transport"})
+                         "connect_timeout", "read_timeout", "call_timeout", "transport",
+                         "max_response_bytes", "max_event_bytes"})
 
 
 class Config(dict[str, Any]):
@@ -120,6 +122,15 @@ def _float(name: str, key: str, value: Any) -> float:
     return float(value)
 
 
+def _size(name: str, key: str, value: Any, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"provider {name!r}: {key!r} must be a positive whole number of bytes, "
+                                 f"got {value!r}")
+    return value
+
+
 class Settings:
     """Everything the client knows about providers before any plugin is asked."""
 
@@ -191,6 +202,9 @@ class Settings:
             connect_timeout=_float(name, "connect_timeout", connect) if connect else DEFAULT_CONNECT_TIMEOUT,
             read_timeout=_float(name, "read_timeout", read) if read else DEFAULT_READ_TIMEOUT,
             call_timeout=_float(name, "call_timeout", whole) if whole else DEFAULT_CALL_TIMEOUT,
+            max_response_bytes=_size(name, "max_response_bytes", pick("max_response_bytes"),
+                                     DEFAULT_MAX_RESPONSE_BYTES),
+            max_event_bytes=_size(name, "max_event_bytes", pick("max_event_bytes"), DEFAULT_MAX_EVENT_BYTES),
             options=options,
             transport=pick("transport") or transport,
         )

@@ -31,6 +31,8 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
+from modelplex._bounds import EXTENSION, UNKNOWN, Bounds
+from modelplex._inflate import ACCEPT_ENCODING, bounded, codings, inflate_whole
 from modelplex._sent import mark_sent
 
 if TYPE_CHECKING:
@@ -40,13 +42,18 @@ if TYPE_CHECKING:
 def build(settings: ProviderSettings) -> httpx.AsyncClient:
     """The pooled client for ``settings``."""
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    # Only the codings decoded within bounds (httpx would add br and zstd when their packages are there).
     headers = dict(settings.headers)
+    if not any(name.lower() == "accept-encoding" for name in headers):
+        headers["Accept-Encoding"] = ACCEPT_ENCODING
+    bounds = Bounds(provider=settings.name, max_response_bytes=settings.max_response_bytes,
+                    max_event_bytes=settings.max_event_bytes)
     client: httpx.AsyncClient
     if settings.transport is None and _on_asyncio():
-        client = AiohttpClient(timeout=timeout, headers=headers, follow_redirects=False)
+        client = AiohttpClient(timeout=timeout, headers=headers, follow_redirects=False, bounds=bounds)
     else:  # a test's transport, or httpx's own off asyncio: marked as it sends, as ours marks itself
         inner = settings.transport if settings.transport is not None else httpx.AsyncHTTPTransport()
-        client = httpx.AsyncClient(timeout=timeout, transport=_Marking(inner), headers=headers,
+        client = httpx.AsyncClient(timeout=timeout, transport=_Marking(inner, bounds), headers=headers,
                                    follow_redirects=False)
     _skip_cookie_work(client)
     return client
@@ -106,6 +113,7 @@ def _mapped(exc: BaseException, request: httpx.Request | None) -> httpx.Transpor
 
 
 _FAILURES = (aiohttp.ClientError, TimeoutError)
+_DECODED = frozenset((b"content-encoding", b"content-length"))  # they describe the encoded body
 
 
 class _Stream(httpx.AsyncByteStream):
@@ -145,14 +153,18 @@ def _buffered(content: aiohttp.StreamReader) -> bytes:
 
 
 class _Marking(httpx.AsyncBaseTransport):
-    """Another transport, telling the call path when it sends (:mod:`modelplex._sent`)."""
+    """Another transport, telling the call path when it sends (:mod:`modelplex._sent`), its bodies
+    decoded and read within the provider's bounds (:mod:`modelplex._inflate`)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, bounds: Bounds = UNKNOWN) -> None:
         self.inner = inner
+        self.bounds = bounds
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         mark_sent()
-        return await self.inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
+        return bounded(response.status_code, response.headers, response.stream, request,
+                       dict(response.extensions), self.bounds)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -163,6 +175,7 @@ class Transport(AiohttpTransport):
     bodies that keep what arrived before a broken connection, and timeouts built once."""
 
     _timeouts: dict[tuple[float | None, float | None, float | None], aiohttp.ClientTimeout]
+    bounds: Bounds = UNKNOWN  # the provider's, set by the client that builds it
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self.client
@@ -189,11 +202,11 @@ class Transport(AiohttpTransport):
             ).__aenter__()
         except _FAILURES as exc:
             raise _mapped(exc, request) from exc
-        extensions = {"http_version": b"HTTP/1.1"}
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
-        return httpx.Response(status_code=response.status, headers=response.raw_headers,
-                              stream=_Stream(response, request), request=request, extensions=extensions)
+        return bounded(response.status, response.raw_headers, _Stream(response, request), request,
+                       extensions, self.bounds)
 
 
     def _client_timeout(self, timeout: dict[str, float | None]) -> aiohttp.ClientTimeout:
@@ -213,17 +226,33 @@ class Transport(AiohttpTransport):
             session = self.client = self.get_client()
             self._timeouts = {}
         mark_sent()
+        bounds = self.bounds
+        limit = bounds.max_response_bytes
         try:
             async with session.request(method, url, headers=headers, data=body, allow_redirects=False,
                                        auto_decompress=False, compress=False,
                                        timeout=self._client_timeout(timeouts)) as response:
-                content = await response.read()
+                names = codings(response.headers.get("Content-Encoding"))
+                if names is None:  # a coding not ours: read as httpx would, at most the limit undecoded
+                    names = []
+                declared = response.content_length
+                if declared is not None and declared > limit:
+                    raise bounds.response_too_large()
+                content = bytearray()
+                async for chunk in response.content.iter_any():
+                    content += chunk
+                    if len(content) > limit:
+                        raise bounds.response_too_large()
         except _FAILURES as exc:
             raise _mapped(exc, request) from exc
-        extensions = {"http_version": b"HTTP/1.1"}
+        raw_headers: Any = response.raw_headers
+        if names:
+            content = inflate_whole(bytes(content), names, bounds)
+            raw_headers = [(k, v) for k, v in raw_headers if k.lower() not in _DECODED]
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1", EXTENSION: bounds}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
-        return httpx.Response(status_code=response.status, headers=response.raw_headers, content=content,
+        return httpx.Response(status_code=response.status, headers=raw_headers, content=bytes(content),
                               request=request, extensions=extensions)
 
 
@@ -236,11 +265,16 @@ class AiohttpClient(HttpxAiohttpClient):
     _lean: Transport | None = None  # the transport built here (not a given one): post_json's
     _proxied = False
 
+    def __init__(self, *args: Any, bounds: Bounds = UNKNOWN, **kwargs: Any) -> None:
+        self._bounds = bounds  # before httpx builds the transports, which take it
+        super().__init__(*args, **kwargs)
+
     def _init_transport(self, *args: Any, transport: httpx.AsyncBaseTransport | None = None,
                         **kwargs: Any) -> httpx.AsyncBaseTransport:
         if transport is not None:
             return transport
         self._lean = Transport(*args, **{k: v for k, v in kwargs.items() if k in _TRANSPORT_OPTIONS})
+        self._lean.bounds = self._bounds
         self._wires: dict[tuple[object, ...], _Wire] = {}
         return self._lean
 
@@ -249,7 +283,9 @@ class AiohttpClient(HttpxAiohttpClient):
         self._proxied = True
         options: dict[str, Any] = {k: v for k, v in kwargs.items() if k in _TRANSPORT_OPTIONS}
         options["proxy"] = proxy
-        return Transport(*args, **options)
+        transport = Transport(*args, **options)
+        transport.bounds = self._bounds
+        return transport
 
     async def post_json(self, url: str, body: Any, headers: Mapping[str, str]) -> httpx.Response:
         """See :func:`post_json`."""

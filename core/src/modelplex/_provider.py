@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from modelplex._bounds import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES
 from modelplex._json import JSON
 from modelplex._secret import MASK, Secret, is_secret_name, remember_credential, scrub_url
 from modelplex.errors import MissingCredentialsError, PluginError
@@ -105,6 +106,9 @@ class ProviderSettings:
     ``transport`` replaces the HTTP transport (``httpx.MockTransport`` in tests).
     Timeouts, in seconds: ``connect_timeout`` to connect, ``read_timeout`` between two reads,
     ``call_timeout`` for the whole of one call (for a stream: until its first event).
+    Sizes, in decoded bytes: ``max_response_bytes`` for a reply read whole (128 MiB),
+    ``max_event_bytes`` for one event or line of a stream (16 MiB); past them the call fails with a
+    :class:`~modelplex.errors.ResponseParseError` rather than hold what a hostile server sends.
 
     The values of ``headers`` that carry a credential are secrets: those whose name says so
     (``Authorization``, ``X-Api-Key``, ``X-Auth-Token``, ``Cookie``...) and those ``secret_headers``
@@ -120,6 +124,8 @@ class ProviderSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     secret_headers: tuple[str, ...] = attrs.field(default=(), converter=_lower_names)
     options: Mapping[str, JSON] = attrs.field(factory=dict)
     transport: Any = attrs.field(default=None, repr=False, eq=False)
@@ -141,7 +147,8 @@ class ProviderSettings:
             f"ProviderSettings(name={self.name!r}, plugin={self.plugin!r}, api_key={self.api_key!r}, "
             f"api_key_env={self.api_key_env!r}, base_url={self.base_url!r}, headers={headers!r}, "
             f"connect_timeout={self.connect_timeout!r}, read_timeout={self.read_timeout!r}, "
-            f"call_timeout={self.call_timeout!r}, secret_headers={self.secret_headers!r}, "
+            f"call_timeout={self.call_timeout!r}, max_response_bytes={self.max_response_bytes!r}, "
+            f"max_event_bytes={self.max_event_bytes!r}, secret_headers={self.secret_headers!r}, "
             f"options={options!r})")
 
 

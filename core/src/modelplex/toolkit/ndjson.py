@@ -3,7 +3,9 @@
 :class:`NDJSONDecoder` keeps the bytes of an unfinished line until its newline arrives, so a chunk may
 end in the middle of a line, of a JSON string or of a multi-byte character. Its cost is linear in the
 bytes received however they are cut: the unfinished line is kept in pieces and only a new chunk is
-searched for a newline. :func:`ndjson_stream` reads a streaming httpx response with it.
+searched for a newline. A line is bounded too: past ``max_line`` bytes the decoder raises
+:class:`LineTooLargeError` instead of keeping what an endless line sends. :func:`ndjson_stream` reads a
+streaming httpx response with it, bounded by the provider's ``max_event_bytes``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from modelplex._bounds import bounds_of
 from modelplex.errors import ResponseParseError, StreamInterruptedError
 from modelplex.toolkit.jsonread import loads
 
@@ -29,15 +32,23 @@ class BadLineError(ValueError):
     """A complete line that is not JSON."""
 
 
+class LineTooLargeError(ValueError):
+    """A line is longer than the decoder's ``max_line``."""
+
+
 class NDJSONDecoder:
     """``feed(bytes) -> [values]``; ``close()`` at the end of the data.
 
     A complete line that is not JSON raises :class:`BadLineError`; data that ends in the middle of a
-    line raises :class:`TruncatedLineError` from :meth:`close`. Blank lines are skipped.
+    line raises :class:`TruncatedLineError` from :meth:`close`. Blank lines are skipped. A line longer
+    than ``max_line`` bytes (``None``: no bound) raises :class:`LineTooLargeError` once that much of
+    it has arrived.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_line: int | None = None) -> None:
         self._pieces: list[bytes] = []
+        self._held = 0  # bytes in _pieces
+        self._max = max_line if max_line is not None else -1
 
     @property
     def pending(self) -> bool:
@@ -51,17 +62,26 @@ class NDJSONDecoder:
         multi-byte character, so cutting there first is safe); the rest waits for its newline.
         """
         end = chunk.rfind(b"\n")
+        limit = self._max
         if end == -1:
             if chunk:
                 self._pieces.append(chunk)
+                self._held += len(chunk)
+                if self._held > limit >= 0:
+                    raise LineTooLargeError(f"a line of more than {limit} bytes")
             return []
         if self._pieces:
+            if limit >= 0 and self._held + chunk.find(b"\n") > limit:
+                raise LineTooLargeError(f"a line of more than {limit} bytes")
             self._pieces.append(chunk[:end])
             lines = b"".join(self._pieces)
         else:
             lines = chunk[:end]
         tail = chunk[end + 1:]
         self._pieces = [tail] if tail else []
+        self._held = len(tail)
+        if limit >= 0 and (self._held > limit or (len(lines) > limit and _longest(lines) > limit)):
+            raise LineTooLargeError(f"a line of more than {limit} bytes")
         try:
             text = lines.decode("utf-8")
         except UnicodeDecodeError:  # JSON's own rules for what is not UTF-8, line by line
@@ -77,13 +97,18 @@ class NDJSONDecoder:
 
     def close(self) -> list[Any]:
         """The end of the data: a last line without its newline counts if it is whole JSON."""
-        rest, self._pieces = b"".join(self._pieces), []
+        rest, self._pieces, self._held = b"".join(self._pieces), [], 0
         if not rest.strip():
             return []
         try:
             return [json.loads(rest)]
         except ValueError:
             raise TruncatedLineError(rest[:_SNIPPET].decode("utf-8", errors="replace")) from None
+
+
+def _longest(lines: bytes) -> int:
+    """The length of the longest line of ``lines`` (only asked when they may hold one too long)."""
+    return max(map(len, lines.split(b"\n")))
 
 
 def _parse(line: bytes) -> Any:
@@ -104,7 +129,8 @@ async def ndjson_stream(response: httpx.Response, *, provider: str, model: str |
     """
     import httpx
 
-    decoder = NDJSONDecoder()
+    bounds = bounds_of(response)
+    decoder = NDJSONDecoder(bounds.max_event_bytes)
     feed = decoder.feed
     try:
         try:
@@ -123,3 +149,5 @@ async def ndjson_stream(response: httpx.Response, *, provider: str, model: str |
     except BadLineError as exc:
         raise ResponseParseError(f"{server} sent a line that is not JSON: {exc}", provider=provider,
                                  model=model) from None
+    except LineTooLargeError:
+        raise bounds.event_too_large(model, provider=provider) from None

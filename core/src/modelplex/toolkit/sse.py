@@ -6,7 +6,9 @@ chunking, so the events never depend on where the network split them.
 
 The cost is linear in the bytes received however they are cut: the text of an unfinished line is
 kept in pieces and only a new chunk is searched for a line end, so a long line arriving in many
-chunks is not copied again with each one.
+chunks is not copied again with each one. The text one event holds (its data lines and its
+unfinished line) is bounded too: past ``max_event`` characters the decoder raises
+:class:`EventTooLargeError` instead of keeping what an endless line sends.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from __future__ import annotations
 import codecs
 
 import attrs
+
+
+class EventTooLargeError(ValueError):
+    """One event (or line) is larger than the decoder's ``max_event``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -29,12 +35,16 @@ class SSEEvent:
 class SSEDecoder:
     """``feed(bytes) -> [SSEEvent]``; after the last byte, :attr:`pending` says whether something
     was left incomplete (a line without its end, or fields without the blank line that sends them).
+    ``max_event`` bounds the characters one event holds (``None``: no bound).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_event: int | None = None) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._max = max_event if max_event is not None else -1
         self._buffer = ""  # the unfinished last line, as the last split left it
         self._more: list[str] = []  # what came after it with no line end in it
+        self._held = 0  # characters in _buffer and _more, with those of the event's data lines
+        self._data_size = 0  # characters in the event's data lines
         self._cr = False  # the buffer ends in a CR that may be half a CRLF
         self._data: list[str] = []
         self._event = ""
@@ -54,6 +64,9 @@ class SSEDecoder:
             return []
         if not self._cr and "\n" not in text and "\r" not in text:
             self._more.append(text)  # no line ends here: nothing to split yet
+            self._held += len(text)
+            if self._held > self._max >= 0:
+                raise EventTooLargeError(f"an event of more than {self._max} characters")
             return []
         if self._more:
             text = self._buffer + "".join(self._more) + text
@@ -86,6 +99,7 @@ class SSEDecoder:
         self._cr = held
         events: list[SSEEvent] = []
         data = self._data
+        limit = self._max
         for line in lines:
             if not line:  # a blank line sends the event
                 if self._fields:
@@ -94,13 +108,23 @@ class SSEDecoder:
                         events.append(event)
                     data = self._data
             elif line.startswith("data:"):
-                data.append(line[6:] if line.startswith(" ", 5) else line[5:])
+                value = line[6:] if line.startswith(" ", 5) else line[5:]
+                data.append(value)
                 self._fields = True
+                if limit >= 0:
+                    self._data_size += len(value)
+                    if self._data_size > limit:
+                        raise EventTooLargeError(f"an event of more than {limit} characters")
+            elif len(line) > limit >= 0:  # a field or comment line alone past the bound
+                raise EventTooLargeError(f"a line of more than {limit} characters")
             elif line.startswith("event:"):
                 self._event = line[7:] if line.startswith(" ", 6) else line[6:]
                 self._fields = True
             elif line[0] != ":":  # a comment otherwise
                 self._field(line)
+        self._held = self._data_size + len(self._buffer)
+        if self._held > limit >= 0:
+            raise EventTooLargeError(f"an event of more than {limit} characters")
         return events
 
     def _field(self, line: str) -> None:
@@ -109,6 +133,9 @@ class SSEDecoder:
         self._fields = True
         if name == "data":
             self._data.append(value)
+            self._data_size += len(value)
+            if self._data_size > self._max >= 0:
+                raise EventTooLargeError(f"an event of more than {self._max} characters")
         elif name == "event":
             self._event = value
         elif name == "id" and "\0" not in value:
@@ -120,6 +147,7 @@ class SSEDecoder:
         self._fields = False
         data, event = self._data, self._event
         self._data, self._event = [], ""
+        self._data_size = 0
         if not data:
             return None  # an event with no data line is not dispatched
         return SSEEvent(data=data[0] if len(data) == 1 else "\n".join(data), event=event or "message",

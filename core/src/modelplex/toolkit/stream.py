@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from modelplex._bounds import bounds_of
 from modelplex.errors import StreamInterruptedError
-from modelplex.toolkit.sse import SSEDecoder, SSEEvent
+from modelplex.toolkit.sse import EventTooLargeError, SSEDecoder, SSEEvent
 
 if TYPE_CHECKING:
     import httpx
@@ -59,13 +60,15 @@ async def sse_stream(response: httpx.Response, handler: SSEHandler[T], *,
 
     Reading stops when the handler is :attr:`~SSEHandler.done`; the rest of the body is not read.
     The transport's exception, when the connection breaks, is handed to :meth:`SSEHandler.end`
-    rather than raised, so the handler decides whether what arrived was whole.
+    rather than raised, so the handler decides whether what arrived was whole. An event larger than
+    the provider's ``max_event_bytes`` is a :class:`~modelplex.errors.ResponseParseError`.
     """
     import httpx
 
     for item in first:
         yield item
-    decoder = SSEDecoder()
+    bounds = bounds_of(response)
+    decoder = SSEDecoder(bounds.max_event_bytes)
     feed, handle = decoder.feed, handler.event
     try:
         async for chunk in response.aiter_bytes():
@@ -80,6 +83,8 @@ async def sse_stream(response: httpx.Response, handler: SSEHandler[T], *,
         for item in handler.end(exc, decoder.pending):
             yield item
         return
+    except EventTooLargeError:
+        raise bounds.event_too_large() from None
     for sse in decoder.close():
         for item in handle(sse):
             yield item
