@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from gemini_helpers import recording
 from hypothesis import given
 from hypothesis import strategies as st
-from modelplex_gemini.usage import usage_from
+from modelplex_gemini.usage import read_usage, usage_from
 
-from modelplex import Usage
+import modelplex
+from modelplex import ChatResponse, Usage, UsageReported, WarningRaised
+from modelplex_testing import FAKE_KEY
+from modelplex_testing.compat_server import Reply, ScriptedServer
+from modelplex_testing.malformed import sse_reply
 
 
 def test_recorded_usage() -> None:
@@ -43,3 +50,46 @@ def test_buckets_add_up_to_geminis_total(prompt: int, cached: int, tool: int, ou
     usage = usage_from(meta)
     assert usage.total == meta["totalTokenCount"]
     assert usage.cache_read == cached and usage.reasoning == thoughts and usage.output == out
+
+
+# --- issue 12: every reported total reconciled, or said ------------------------------------------
+
+
+def _chat(data: dict[str, Any], *, stream: bool = False) -> tuple[list[Any], ChatResponse]:
+    """``data`` on the loopback wire to the installed gemini plugin, whole or as one SSE event."""
+    reply = sse_reply([(None, data)]) if stream else Reply.json(data)
+    with ScriptedServer([reply]) as server, modelplex.Client(
+            providers={"gemini": {"api_key": FAKE_KEY, "base_url": server.url}}) as client:
+        if not stream:
+            return [], client.chat("gemini/gemini-2.5-flash", "hi")
+        with client.stream("gemini/gemini-2.5-flash", "hi") as events:
+            seen = list(events)
+        return seen, events.response
+
+
+def test_recorded_cached_content_and_tool_use_prompt_tokens() -> None:
+    """Real replies: 9,609 of 9,622 prompt tokens from an explicit cache; 73 tool-use prompt tokens
+    of a grounded reply. Each adds up to its totalTokenCount, with no warning."""
+    _, cached = _chat(recording("20_usage_cached_content").response["body"])
+    assert cached.usage == Usage(input=13, cache_read=9609, output=35, reasoning=136)
+    assert cached.usage.total == 9793
+    _, grounded = _chat(recording("21_usage_tool_use_prompt").response["body"])
+    assert grounded.usage == Usage(input=83, output=30, reasoning=109)
+    assert grounded.usage.total == 222
+    assert "usage-mismatch" not in [w.code for w in (*cached.warnings, *grounded.warnings)]
+
+
+def test_a_total_the_counts_do_not_reach_is_said_whole_and_streamed() -> None:
+    data = copy.deepcopy(recording("20_usage_cached_content").response["body"])
+    data["usageMetadata"]["totalTokenCount"] = 10_000
+    _, response = _chat(data)
+    assert "usage-mismatch" in [w.code for w in response.warnings]
+    events, streamed = _chat(data, stream=True)
+    kinds = [type(e) for e in events]
+    assert kinds.index(WarningRaised) < kinds.index(UsageReported)
+    assert "usage-mismatch" in [w.code for w in streamed.warnings]
+
+
+def test_more_cached_than_prompt_is_said() -> None:
+    usage, warnings = read_usage({"promptTokenCount": 5, "cachedContentTokenCount": 9})
+    assert usage == Usage(cache_read=5) and [w.code for w in warnings] == ["usage-mismatch"]

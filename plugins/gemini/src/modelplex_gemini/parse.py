@@ -59,7 +59,7 @@ from modelplex.toolkit import Reader, estimate, is_object
 from modelplex_gemini.errors import stream_error
 from modelplex_gemini.finish import blocked, map_finish
 from modelplex_gemini.tools import call_id, usable_id
-from modelplex_gemini.usage import usage_from
+from modelplex_gemini.usage import read_usage
 
 _CANDIDATE = ("candidates", 0)
 # One step of a partial argument's JSON path: .name, ['name'] or ["name"], [0].
@@ -316,17 +316,20 @@ class ReplyParser:
         return [ToolCallDelta(index=open_.index, arguments=text),
                 ToolCallEnded(index=open_.index, call=call)]
 
-    def final_usage(self) -> Usage:
+    def final_usage(self) -> tuple[Usage, list[ProviderWarning]]:
+        """The last ``usageMetadata`` and its warnings, or an estimate when none came."""
         if self.usage is not None:
-            return usage_from(self.usage)
-        return estimate(self.request.messages, self.chars["text"], self.chars["reasoning"])
+            return read_usage(self.usage)
+        return estimate(self.request.messages, self.chars["text"], self.chars["reasoning"]), []
 
     def finish(self) -> list[StreamEvent]:
         if self._open is not None:
             raise self.read.error(f"the reply ended while the streamed arguments of the call to "
                                   f"{self._open.name!r} were still coming (willContinue)",
                                   *_PARTS)
-        events: list[StreamEvent] = [UsageReported(usage=self.final_usage())]
+        usage, usage_warnings = self.final_usage()
+        events: list[StreamEvent] = [*(WarningRaised(warning=w) for w in usage_warnings),
+                                     UsageReported(usage=usage)]
         if self.block is not None:
             events.append(WarningRaised(warning=blocked(*self.block)))
             return [*events, Finished(reason=FinishReason.CONTENT_FILTER, raw_reason=self.block[0])]
@@ -415,9 +418,13 @@ def _plain_reply(data: Any, provider: str, request: ChatRequest,
     text = "".join(texts)
     reason, warning = map_finish(finish, message=message)
     found = list(warnings)
+    if meta is not None:  # in the order the stream's events say them: usage, then the finish
+        usage, usage_warnings = read_usage(meta)
+        found += usage_warnings
+    else:
+        usage = estimate(request.messages, len(text), 0)
     if warning is not None:
         found.append(warning)
-    usage = usage_from(meta) if meta is not None else estimate(request.messages, len(text), 0)
     return ChatResponse(
         provider=provider, model=version or request.model,
         parts=(TextPart(text=text),) if text else (), finish_reason=reason, raw_finish_reason=finish,
