@@ -1,9 +1,10 @@
 """One call of ``test_bounds.py`` in a process of its own, so that its peak memory is the call's alone.
 
-``python bounds_run.py CONFIG ADDRESS MODE`` (MODE ``chat`` or ``stream``) makes the call through a
-Modelplex client configured by the TOML file CONFIG and prints, as JSON, how it ended (the error's
-type and message, or ``ok``), the process's peak resident memory in MiB, with the peak
-before the call for comparison, and the CPU seconds the call took.
+``python bounds_run.py CONFIG ADDRESS MODE [BACKEND]`` (MODE ``chat`` or ``stream``; BACKEND
+``asyncio``, where the client sends through aiohttp, or ``trio``, through httpx's own transport) makes
+the call through a Modelplex client configured by the TOML file CONFIG and prints, as JSON, how it
+ended (the error's type and message, or ``ok``), the process's peak resident memory in MiB, with the
+peak before the call for comparison, and the CPU seconds the call took.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ async def call(config: Path, address: str, mode: str) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> None:
-    config, address, mode = argv
-    print(json.dumps(anyio.run(call, Path(config), address, mode)))
+    config, address, mode, *backend = argv
+    result = anyio.run(call, Path(config), address, mode, backend=backend[0] if backend else "asyncio")
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
