@@ -110,6 +110,17 @@ def anthropic_stream(text: str) -> tuple[str, dict[str, Any], Reply]:
             sse_reply(_pieces(events, _anthropic_delta, "partial_json", text)))
 
 
+def anthropic_stream_given(text: str) -> tuple[str, dict[str, Any], Reply]:
+    """The input given whole in ``content_block_start``, with no ``input_json_delta`` after it."""
+    events = [(kind, data) for kind, data in sse_events(
+        _response(ANTHROPIC / "05_stream_tool_use_input_json_delta.json")["body_text"])
+        if _anthropic_delta(data) is None]
+    for kind, data in events:
+        if kind == "content_block_start":
+            data["content_block"]["input"] = json.loads(text)
+    return "anthropic/claude-haiku-4-5", {}, sse_reply(events)
+
+
 def ollama_whole(text: str) -> tuple[str, dict[str, Any], Reply]:
     body = _response(OLLAMA / "04_api_chat_nonstream_tools_docs.json")["body"]
     body["message"]["tool_calls"] = body["message"]["tool_calls"][:1]
@@ -128,13 +139,13 @@ def ollama_stream(text: str) -> tuple[str, dict[str, Any], Reply]:
 
 
 CASES = [chat_whole, chat_stream, responses_whole, responses_stream, anthropic_whole,
-         anthropic_stream, ollama_whole, ollama_stream]
+         anthropic_stream, anthropic_stream_given, ollama_whole, ollama_stream]
 
 
 def _run(case: Callable[[str], tuple[str, dict[str, Any], Reply]], text: str) -> modelplex.ChatResponse:
     model, settings, reply = case(text)
     provider = model.split("/", 1)[0]
-    streamed = case.__name__.endswith("_stream")
+    streamed = "_stream" in case.__name__
     with ScriptedServer([reply]) as server, modelplex.Client(
             providers={provider: {"api_key": "sk-test-0123456789", **settings,
                                   "base_url": f"http://127.0.0.1:{server.port}"
