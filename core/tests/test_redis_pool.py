@@ -68,7 +68,7 @@ def test_a_call_that_cannot_get_a_connection_within_the_wait_fails_typed(redis_u
         connection = connect(redis_url, wait=0.2)
         cooldowns = RedisCoolDownStore(connection, "held")
         pool = connection.connection_pool
-        held = [await pool.get_connection() for _ in range(pool.max_connections)]  # type: ignore[attr-defined]
+        held = [await pool.get_connection() for _ in range(pool.max_connections)]  # type: ignore[no-untyped-call]
         try:
             with pytest.raises(ConfigurationError) as caught:
                 await cooldowns.success("p")
