@@ -7,11 +7,12 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given
 from modelplex_anthropic.usage import read_usage
 
 import modelplex
 from modelplex import ChatResponse, Usage, UsageReported, WarningRaised
-from modelplex_testing import FAKE_KEY, Recording
+from modelplex_testing import FAKE_KEY, Recording, usage_wire
 from modelplex_testing.compat_server import Reply, ScriptedServer
 from modelplex_testing.malformed import sse_reply
 
@@ -106,3 +107,16 @@ def test_a_stream_reports_thinking_and_lifetimes_too() -> None:
     assert reported == Usage(input=10, cache_read=4332, cache_write=13, cache_write_1h=4500,
                              output=131, reasoning=80)
     assert not [e for e in seen if isinstance(e, WarningRaised) and e.warning.code == "usage-mismatch"]
+
+
+@given(usage_wire.anthropic())
+def test_every_usage_object_reconciles_or_says_why(raw: dict[str, Any]) -> None:
+    counted = read_usage(raw)
+    assert counted is not None
+    usage, warnings = counted
+    assert usage_wire.problems(
+        usage, warnings,
+        input_tokens=(raw.get("input_tokens"), [usage.input]),
+        cache_read_input_tokens=(raw.get("cache_read_input_tokens"), [usage.cache_read]),
+        cache_creation_input_tokens=(raw.get("cache_creation_input_tokens"), [usage.total_cache_write]),
+        output_tokens=(raw.get("output_tokens"), [usage.total_output])) == []

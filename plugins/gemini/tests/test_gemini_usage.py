@@ -12,7 +12,7 @@ from modelplex_gemini.usage import read_usage, usage_from
 
 import modelplex
 from modelplex import ChatResponse, Usage, UsageReported, WarningRaised
-from modelplex_testing import FAKE_KEY
+from modelplex_testing import FAKE_KEY, usage_wire
 from modelplex_testing.compat_server import Reply, ScriptedServer
 from modelplex_testing.malformed import sse_reply
 
@@ -93,3 +93,16 @@ def test_a_total_the_counts_do_not_reach_is_said_whole_and_streamed() -> None:
 def test_more_cached_than_prompt_is_said() -> None:
     usage, warnings = read_usage({"promptTokenCount": 5, "cachedContentTokenCount": 9})
     assert usage == Usage(cache_read=5) and [w.code for w in warnings] == ["usage-mismatch"]
+
+
+@given(usage_wire.gemini())
+def test_every_usage_object_reconciles_or_says_why(meta: dict[str, Any]) -> None:
+    usage, warnings = read_usage(meta)
+    tool = meta.get("toolUsePromptTokenCount")
+    tool = tool if usage_wire.is_count(tool) else 0
+    assert usage_wire.problems(
+        usage, warnings,
+        promptTokenCount=(meta.get("promptTokenCount"), [usage.total_input - tool]),
+        candidatesTokenCount=(meta.get("candidatesTokenCount"), [usage.output]),
+        thoughtsTokenCount=(meta.get("thoughtsTokenCount"), [usage.reasoning]),
+        totalTokenCount=(meta.get("totalTokenCount"), [usage.total])) == []

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from compat_helpers import BASE, KEY, make_call, recording
+from hypothesis import given
+from hypothesis import strategies as st
 from modelplex_openai_compat import (
     CompatConfig,
     Profile,
@@ -19,6 +21,7 @@ from modelplex_openai_compat import (
 
 import modelplex
 from modelplex import Message, Usage, UsageReported, WarningRaised
+from modelplex_testing import usage_wire
 from modelplex_testing.compat_server import Reply, ScriptedServer
 from modelplex_testing.malformed import sse_events, sse_reply
 
@@ -181,3 +184,16 @@ def test_a_reply_whose_counts_do_not_add_up_warns_on_the_wire() -> None:
     kinds = [type(e).__name__ for e in events]
     assert kinds.index("WarningRaised") < kinds.index("UsageReported")
     assert "usage-mismatch" in [w.code for w in streamed.warnings]
+
+
+@given(usage_wire.chat_completions(), st.sampled_from([None, True, False]))
+def test_every_usage_object_reconciles_or_says_why(raw: dict[str, Any], flag: bool | None) -> None:
+    """For any usage a server may send and any profile: the buckets are non-negative and add up to
+    every total it reported (prompt, completion under either convention, total), or a warning says
+    why not."""
+    usage, warnings = read_usage(raw, reasoning_in_completion=flag)
+    assert usage_wire.problems(
+        usage, warnings,
+        prompt_tokens=(raw.get("prompt_tokens"), [usage.total_input]),
+        completion_tokens=(raw.get("completion_tokens"), [usage.total_output, usage.output]),
+        total_tokens=(raw.get("total_tokens"), [usage.total])) == []

@@ -7,11 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given
 from modelplex_openai.responses_usage import read_responses_usage
 
 import modelplex
 from modelplex import ChatResponse, Usage
-from modelplex_testing import FAKE_KEY, Recording
+from modelplex_testing import FAKE_KEY, Recording, usage_wire
 from modelplex_testing.compat_server import Reply, ScriptedServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -68,3 +69,14 @@ def test_counts_that_do_not_add_up_are_said() -> None:
     assert counted is not None
     assert counted[0].total_input == 4020 and counted[0].cache_write == 8
     assert [w.code for w in counted[1]] == ["usage-mismatch"]
+
+
+@given(usage_wire.responses())
+def test_every_usage_object_reconciles_or_says_why(raw: dict[str, Any]) -> None:
+    counted = read_responses_usage(raw)
+    assert counted is not None
+    usage, warnings = counted
+    assert usage_wire.problems(usage, warnings,
+                               input_tokens=(raw.get("input_tokens"), [usage.total_input]),
+                               output_tokens=(raw.get("output_tokens"), [usage.total_output]),
+                               total_tokens=(raw.get("total_tokens"), [usage.total])) == []
