@@ -114,3 +114,14 @@ def test_a_400_about_a_model_without_the_code_stays_a_bad_request() -> None:
     recorded = _recorded("openai_responses/08_error_400_invalid_value.json")
     error = _raised(Reply.json(recorded["body"], status=400), "responses", stream=False)
     assert not isinstance(error, ModelNotFoundError) and error.status_code == 400
+
+
+def test_responses_whole_reply_that_failed_is_the_error_it_names() -> None:
+    # HTTP 200 with a response whose status is "failed": the recorded reply, failed with the quota
+    # error, is the 429 that error is, not a ServerError with an invented 500.
+    body = _recorded("openai_responses/01_text.json")["body"]
+    body.update(status="failed", output=[], error={"code": "insufficient_quota",
+                                                   "message": QUOTA["message"]})
+    failed = _raised(Reply.json(body), "responses", stream=False)
+    whole = _raised(Reply.json({"error": QUOTA}, status=429), "responses", stream=False)
+    _same(failed, whole)
