@@ -8,10 +8,13 @@ every plugin, peak memory of a process of its own); here are the rules, byte by 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import json
 import zlib
 from collections.abc import AsyncIterator, Iterable
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import anyio
@@ -21,12 +24,14 @@ import pytest
 from modelplex import ProviderSettings
 from modelplex._bounds import EXTENSION, Bounds
 from modelplex._config import Settings
-from modelplex._inflate import PIECE
+from modelplex._http import AiohttpClient
+from modelplex._inflate import PIECE, codings, inflate_whole
 from modelplex._provider import ProviderContext
 from modelplex.errors import ConfigurationError, ResponseParseError
 from modelplex.toolkit.ndjson import LineTooLargeError, NDJSONDecoder, ndjson_stream
 from modelplex.toolkit.sse import EventTooLargeError, SSEDecoder, SSEEvent
 from modelplex.toolkit.stream import sse_stream
+from modelplex_testing.loopback import LoopbackServer
 
 MIB = 1024 * 1024
 
@@ -292,3 +297,81 @@ def test_the_limits_are_provider_settings_with_defaults() -> None:
 def test_a_limit_must_be_a_positive_whole_number_of_bytes(value: object) -> None:
     with pytest.raises(ConfigurationError, match="max_event_bytes"):
         resolve({"max_event_bytes": value})
+
+
+# -- the aiohttp path: a whole reply read by post_json ----------------------------------------------
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "gzip, deflate"])
+def test_a_whole_reply_inflates_to_exactly_the_limit_and_no_further(coding: str) -> None:
+    plain = bytes(range(256)) * (12 * 1024)  # 3 MiB: several steps
+    body = gzip.compress(plain) if coding == "gzip" else zlib.compress(plain)
+    if coding == "gzip, deflate":
+        body = zlib.compress(gzip.compress(plain))
+    names = codings(coding)
+    assert names is not None
+    assert inflate_whole(body, names, Bounds(provider="acme", max_response_bytes=len(plain))) == plain
+    with pytest.raises(ResponseParseError, match="max_response_bytes"):
+        inflate_whole(body, names, Bounds(provider="acme", max_response_bytes=len(plain) - 1))
+
+
+class _Replies(LoopbackServer):
+    """Answers every POST with ``body`` and ``headers`` (its length declared unless ``length=False``)."""
+
+    def __init__(self, body: bytes, headers: dict[str, str], *, length: bool = True) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                self.send_response(200)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                if length:
+                    self.send_header("content-length", str(len(body)))
+                else:
+                    self.send_header("connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    self.wfile.write(body)
+
+        super().__init__(Handler)
+
+
+def post_on_aiohttp(server: _Replies, **settings: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        ctx = ProviderContext(ProviderSettings(name="acme", plugin="p", **settings))
+        try:
+            assert isinstance(ctx.http, AiohttpClient)
+            return await ctx.post_json(f"{server.url}/v1/chat", {}, {})
+        finally:
+            await ctx.aclose()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["declared", "until-close"])
+def test_post_json_on_aiohttp_reads_a_large_gzip_reply_whole(length: bool) -> None:
+    document = {"text": "x" * (3 * MIB), "n": list(range(10_000))}
+    body = gzip.compress(json.dumps(document).encode())
+    with _Replies(body, {"content-encoding": "gzip", "content-type": "application/json"},
+                  length=length) as server:
+        response = post_on_aiohttp(server)
+    assert response.json() == document and "content-encoding" not in response.headers
+    assert response.extensions[EXTENSION].provider == "acme"
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["declared", "until-close"])
+def test_post_json_on_aiohttp_refuses_a_plain_reply_past_the_limit(length: bool) -> None:
+    with _Replies(b"a" * (3 * MIB), {"content-type": "application/json"}, length=length) as server, \
+            pytest.raises(ResponseParseError, match="max_response_bytes") as caught:
+        post_on_aiohttp(server, max_response_bytes=MIB)
+    assert caught.value.provider == "acme" and "1,048,576 bytes" in str(caught.value)
+
+
+def test_post_json_on_aiohttp_refuses_a_gzip_bomb_at_the_limit() -> None:
+    with _Replies(bomb(64 * MIB), {"content-encoding": "gzip"}) as server, \
+            pytest.raises(ResponseParseError, match="max_response_bytes"):
+        post_on_aiohttp(server, max_response_bytes=4 * MIB)

@@ -236,13 +236,12 @@ class Transport(AiohttpTransport):
                 if names is None:  # a coding not ours: read as httpx would, at most the limit undecoded
                     names = []
                 declared = response.content_length
-                if declared is not None and declared > limit:
+                if declared is None:  # chunked, or until the connection closes: counted as it comes
+                    content: bytes | bytearray = await _read_within(response.content, bounds)
+                elif declared > limit:
                     raise bounds.response_too_large()
-                content = bytearray()
-                async for chunk in response.content.iter_any():
-                    content += chunk
-                    if len(content) > limit:
-                        raise bounds.response_too_large()
+                else:  # aiohttp reads no more than the declared length
+                    content = await response.read()
         except _FAILURES as exc:
             raise _mapped(exc, request) from exc
         raw_headers: Any = response.raw_headers
@@ -254,6 +253,17 @@ class Transport(AiohttpTransport):
             extensions["reason_phrase"] = response.reason.encode()
         return httpx.Response(status_code=response.status, headers=raw_headers, content=bytes(content),
                               request=request, extensions=extensions)
+
+
+async def _read_within(content: aiohttp.StreamReader, bounds: Bounds) -> bytearray:
+    """A body of undeclared length, read until its end or until it passes the provider's limit."""
+    body = bytearray()
+    limit = bounds.max_response_bytes
+    while chunk := await content.readany():
+        body += chunk
+        if len(body) > limit:
+            raise bounds.response_too_large()
+    return body
 
 
 _TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits")

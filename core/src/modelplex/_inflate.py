@@ -21,7 +21,8 @@ import httpx
 
 from modelplex._bounds import EXTENSION, UNKNOWN, Bounds
 
-PIECE = 256 * 1024  # the most decoded bytes one step yields, whatever the compression's ratio
+PIECE = 256 * 1024  # the most decoded bytes one step of a stream yields, whatever the compression's ratio
+STEP = 1024 * 1024  # the same for a whole reply: most replies inflate in one
 ACCEPT_ENCODING = "gzip, deflate"
 _WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 _DROPPED = frozenset((b"content-encoding", b"content-length"))
@@ -48,23 +49,48 @@ class _Zlib:
         self._z = zlib.decompressobj(_WBITS[name])
         self._first = True
 
-    def pieces(self, data: bytes) -> Iterator[bytes]:
-        z = self._z
-        while True:
-            try:
-                out = z.decompress(data, PIECE)
-            except zlib.error as exc:
-                if self._name == "deflate" and self._first:  # raw deflate, as httpx also accepts
-                    self._first = False
-                    self._z = z = zlib.decompressobj(-zlib.MAX_WBITS)
-                    continue
+    def _decompress(self, data: bytes, most: int) -> bytes:
+        try:
+            out = self._z.decompress(data, most)
+        except zlib.error as exc:
+            if not (self._name == "deflate" and self._first):
                 raise httpx.DecodingError(f"the {self._name} body cannot be decoded: {exc}") from None
+            self._z = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as httpx also accepts
             self._first = False
-            data = z.unconsumed_tail
+            return self._decompress(data, most)
+        self._first = False
+        return out
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of ``data``, at most :data:`PIECE` at a time."""
+        while True:
+            out = self._decompress(data, PIECE)
+            data = self._z.unconsumed_tail
             if out:
                 yield out
             if not data and len(out) < PIECE:
                 return
+
+    def whole(self, data: bytes, bounds: Bounds) -> bytes:
+        """All of ``data`` decoded, refused once past ``bounds.max_response_bytes``: one step for
+        a reply of a usual size, then steps of :data:`STEP` into one buffer (so a bomb costs the
+        limit, once)."""
+        limit = bounds.max_response_bytes
+        out = self._decompress(data, STEP)
+        data = self._z.unconsumed_tail
+        if data or len(out) == STEP:
+            grown = bytearray(out)
+            while data or len(out) == STEP:
+                out = self._decompress(data, STEP)
+                data = self._z.unconsumed_tail
+                grown += out
+                if len(grown) > limit:
+                    raise bounds.response_too_large()
+            out = bytes(grown)
+        out += self.flush()
+        if len(out) > limit:
+            raise bounds.response_too_large()
+        return out
 
     def flush(self) -> bytes:
         return self._z.flush()  # what zlib still holds: at most its window, since input was drained
@@ -106,17 +132,11 @@ class DecodedStream(httpx.AsyncByteStream):
         await self._raw.aclose()
 
 
-def inflate_whole(body: bytes, names: Sequence[str], bounds: Bounds) -> bytearray:
-    """``body`` with its codings undone, failing as soon as it passes ``bounds.max_response_bytes``."""
-    stages = [_Zlib(name) for name in names]
-    out = bytearray()
-    limit = bounds.max_response_bytes
-    for source in (_through(stages, body), _ends(stages)):
-        for piece in source:
-            out += piece
-            if len(out) > limit:
-                raise bounds.response_too_large()
-    return out
+def inflate_whole(body: bytes, names: Sequence[str], bounds: Bounds) -> bytes:
+    """``body`` with its codings undone, refused once past ``bounds.max_response_bytes``."""
+    for name in names:
+        body = _Zlib(name).whole(body, bounds)
+    return body
 
 
 class BoundedResponse(httpx.Response):
