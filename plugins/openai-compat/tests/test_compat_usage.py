@@ -135,6 +135,10 @@ def test_reported_cost_is_none_when_unsaid_and_never_a_float() -> None:
     assert usage_from({"prompt_tokens": 1, "cost": True}).reported_cost is None
     assert usage_from({"prompt_tokens": 1, "cost": 0}).reported_cost == Decimal(0)  # free is known
     assert usage_from({"prompt_tokens": 1, "cost": 0.1}).reported_cost == Decimal("0.1")
+    # Azure AI Foundry passes Grok's body on with cost_in_usd_ticks 0 and bills the call itself.
+    body = recording("azure/04_foundry_stream_text").response["body_text"]
+    assert '"cost_in_usd_ticks": 0}' in body
+    assert usage_from({"prompt_tokens": 1, "cost_in_usd_ticks": 0}).reported_cost is None
 
 
 def _on_the_wire(name: str, profile: Profile | None = None) -> tuple[list[Any], Any]:

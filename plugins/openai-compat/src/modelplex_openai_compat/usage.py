@@ -41,13 +41,14 @@ def _money(value: Any) -> Decimal | None:
 
 
 def reported_cost(raw: Mapping[str, Any]) -> Decimal | None:
-    """What the server said the call cost: OpenRouter's ``cost`` (credits, in US dollars) or xAI's
-    ``cost_in_usd_ticks``; ``None`` when it said nothing usable."""
+    """What the server said the call cost: OpenRouter's ``cost`` (credits, in US dollars; 0 for a
+    free model) or xAI's ``cost_in_usd_ticks`` (more than 0); ``None`` when it said nothing usable."""
     cost = _money(raw.get("cost"))
     if cost is not None:
         return cost
     ticks = raw.get("cost_in_usd_ticks")
-    return Decimal(ticks) * _USD_PER_TICK if type(ticks) is int and ticks >= 0 else None
+    # Zero ticks is what Azure AI Foundry passes on from Grok, which Azure bills itself: no cost said.
+    return Decimal(ticks) * _USD_PER_TICK if type(ticks) is int and ticks > 0 else None
 
 
 def _warning(message: str) -> ProviderWarning:
