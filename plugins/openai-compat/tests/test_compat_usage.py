@@ -101,6 +101,19 @@ def test_openrouter_cache_read_and_write_in_one_reply() -> None:
     assert usage.total == raw["total_tokens"] and warnings == []
 
 
+def test_openrouter_byok_cost_is_the_fee_and_the_upstream_cost() -> None:
+    """Recording 02's usage as OpenRouter words a call on the user's own key (``is_byok``: its fee in
+    ``cost``, the provider's bill in ``cost_details``; a derived case, no public recording of one was
+    found). Without BYOK, upstream_inference_cost repeats cost (as recorded) and is not added."""
+    raw = recording("openrouter/02_cache_write_cost").response["body"]["usage"]
+    assert raw["cost"] == raw["cost_details"]["upstream_inference_cost"] and raw["is_byok"] is False
+    assert usage_from(raw).reported_cost == Decimal("0.01355025")
+    byok = {**raw, "is_byok": True, "cost": 0}
+    assert usage_from(byok).reported_cost == Decimal("0.01355025")
+    assert usage_from({**byok, "cost": 0.0005}).reported_cost == Decimal("0.01405025")
+    assert usage_from({**byok, "cost_details": {}}).reported_cost is None  # the bill is unknown, not 0
+
+
 def test_xai_reasoning_beside_the_completion_is_decided_from_the_total() -> None:
     """xAI: total 254 = 137 prompt + 1 completion + 116 reasoning (read as OpenAI's convention, the
     reply was 138 tokens: 0 output and 1 reasoning)."""

@@ -42,8 +42,17 @@ def _money(value: Any) -> Decimal | None:
 
 def reported_cost(raw: Mapping[str, Any]) -> Decimal | None:
     """What the server said the call cost: OpenRouter's ``cost`` (credits, in US dollars; 0 for a
-    free model) or xAI's ``cost_in_usd_ticks`` (more than 0); ``None`` when it said nothing usable."""
+    free model) or xAI's ``cost_in_usd_ticks`` (more than 0); ``None`` when it said nothing usable.
+
+    With the user's own provider key (OpenRouter's ``is_byok``), ``cost`` is only OpenRouter's fee
+    and the provider bills the key ``cost_details.upstream_inference_cost``: the call cost both,
+    and nothing known without the second. (Otherwise ``upstream_inference_cost`` repeats ``cost``.)
+    """
     cost = _money(raw.get("cost"))
+    if cost is not None and raw.get("is_byok") is True:
+        details = raw.get("cost_details")
+        upstream = _money(details.get("upstream_inference_cost")) if is_object(details) else None
+        return cost + upstream if upstream is not None else None
     if cost is not None:
         return cost
     ticks = raw.get("cost_in_usd_ticks")
