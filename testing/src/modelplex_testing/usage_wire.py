@@ -85,6 +85,9 @@ def chat_completions(draw: st.DrawFn) -> dict[str, Any]:
         "prompt_cache_hit_tokens": draw(_counts()),
         "cost": draw(st.one_of(st.floats(min_value=0, max_value=100), _counts())),
         "cost_in_usd_ticks": draw(_counts(10**12)),
+        "is_byok": draw(st.one_of(st.booleans(), st.none())),
+        "cost_details": draw(_details(upstream_inference_cost=st.one_of(
+            st.floats(min_value=0, max_value=100), _counts()))),
     }
     # A total under OpenAI's convention (reasoning within the completion) or xAI's (beside it).
     beside = draw(st.booleans())
