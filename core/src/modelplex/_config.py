@@ -10,6 +10,8 @@ The config file is TOML, at ``$MODELPLEX_CONFIG`` or ``<user config dir>/modelpl
     base_url = "http://localhost:1234/v1"
     headers = { "X-Auth-Token" = "...", "X-Team" = "..." }
     secret_headers = ["X-Team"]        # secret too, beside those named like credentials
+    max_response_bytes = 268435456     # a whole reply, decoded (default 128 MiB)
+    max_event_bytes = 33554432         # one event or line of a stream (default 16 MiB)
 
 API keys, and the values of headers whose name says they carry a credential (``Authorization``,
 ``X-Api-Key``, ``X-Auth-Token``, ``Cookie``...) or that ``secret_headers`` names, are secrets from the
