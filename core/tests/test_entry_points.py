@@ -36,8 +36,8 @@ def _dist_info(root: Path, name: str, version: str, entry_points_txt: str) -> No
 @pytest.mark.parametrize("group", ["modelplex.plugins", "console_scripts", "pytest11"])
 def test_the_installed_entry_points_are_those_importlib_metadata_finds(group: str) -> None:
     assert _ours(group) == _theirs(group)
-    if group == "modelplex.plugins":
-        assert {"openai", "anthropic", "fake"} <= {name for name, *_ in _ours(group)}
+    if group == "modelplex.plugins":  # the core's test environment holds the test kit's fake provider
+        assert "fake" in {name for name, *_ in _ours(group)}
 
 
 def test_the_first_copy_of_a_distribution_on_sys_path_wins(tmp_path: Path,
