@@ -7,8 +7,9 @@ plugin imports no HTTP library.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modelplex._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from modelplex_ollama.errors import ModelCapabilityError
@@ -47,10 +48,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'modelplex_ollama' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"modelplex_ollama.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

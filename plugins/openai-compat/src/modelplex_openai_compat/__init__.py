@@ -12,8 +12,9 @@ use, so importing the package (as discovering a plugin built on it does) loads n
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modelplex._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from modelplex_openai_compat.body import build_body, reasoning_options, response_format
@@ -143,14 +144,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'modelplex_openai_compat' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"modelplex_openai_compat.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
