@@ -220,6 +220,26 @@ def test_plugins_reports_broken_conflicting_and_incompatible_plugins(
     assert "incompatible:" in text.stdout
 
 
+def test_plugins_lists_a_lifecycle_only_plugin_apart(site: Callable[..., None]) -> None:
+    """A plugin that owns no provider but sees every call (a usage log, a budget) is listed, with its
+    hooks: a user must be able to see what watches their calls."""
+    site("modelplex-watcher", "mpcli_watcher", """
+from modelplex.hookspecs import hookimpl
+
+@hookimpl
+def modelplex_after_call(call, outcome):
+    return None
+""", "watcher", version="0.4")
+    env = {"MODELPLEX_PLUGINS": "watcher,fake"}
+    data = json.loads(run(["plugins", "--json"], env=env).stdout)
+    assert data["lifecycle"] == [{"name": "watcher", "distribution": "modelplex-watcher", "version": "0.4",
+                                  "module": "mpcli_watcher", "hooks": ["modelplex_after_call"]}]
+    assert [p["provider"] for p in data["plugins"]] == ["fake"]
+    text = run(["plugins"], env=env).stdout
+    assert "Call lifecycle" in text and "watcher  (modelplex-watcher 0.4)" in text
+    assert "hooks: after_call" in text
+
+
 # -- plugin commands -------------------------------------------------------------------------------
 def test_a_plugin_can_add_a_command(site: Callable[..., None]) -> None:
     site("modelplex-greeter", "mpcli_greeter", COMMANDS, "greeter")

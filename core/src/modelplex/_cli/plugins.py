@@ -1,4 +1,5 @@
-"""``modelplex plugins``: the installed provider plugins, what they implement, and what failed."""
+"""``modelplex plugins``: the installed provider plugins, the call-lifecycle plugins (usage log, budgets,
+telemetry: they own no provider but see every call), what each implements, and what failed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from modelplex._cli.output import echo_json
 from modelplex._cli.state import get_state
 
 if TYPE_CHECKING:
-    from modelplex._plugins import PluginFailure, PluginRecord, Registry
+    from modelplex._plugins import LifecycleRecord, PluginFailure, PluginRecord, Registry
 
 _EVERY_PLUGIN_HOOK = "modelplex_provider_info"
 
@@ -31,6 +32,11 @@ def _record_json(registry: Registry, record: PluginRecord) -> dict[str, Any]:
             "hooks": _hooks(registry, record)}
 
 
+def _lifecycle_json(record: LifecycleRecord) -> dict[str, Any]:
+    return {"name": record.name, "distribution": record.distribution, "version": record.version,
+            "module": record.module, "hooks": list(record.hooks)}
+
+
 def _failure_json(failure: PluginFailure) -> dict[str, Any]:
     return {"provider": failure.name, "distribution": failure.distribution,
             "version": failure.version, "kind": failure.kind, "reason": failure.reason}
@@ -46,12 +52,15 @@ def _origin(distribution: str | None, version: str | None, fallback: str) -> str
 @click.option("--json", "as_json", is_flag=True, help="Print the plugins and failures as JSON.")
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
-    """List the installed provider plugins and those that could not be loaded, with the reason."""
+    """List the installed provider plugins, the call-lifecycle plugins, and those that could not be
+    loaded, with the reason."""
     registry: Registry = get_state(ctx).client.registry
     records = [registry.records[name] for name in registry.names]
+    lifecycle = [registry.lifecycle_plugins[name] for name in sorted(registry.lifecycle_plugins)]
     failures = [registry.failures[name] for name in sorted(registry.failures)]
     if as_json:
         echo_json({"plugins": [_record_json(registry, r) for r in records],
+                   "lifecycle": [_lifecycle_json(r) for r in lifecycle],
                    "failures": [_failure_json(f) for f in failures]})
         return
     if not records:
@@ -63,6 +72,13 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  {record.info.description}")
         hooks = ", ".join(h.removeprefix("modelplex_") for h in _hooks(registry, record))
         click.echo(f"  hooks: {hooks or '-'}")
+    if lifecycle:
+        click.echo("")
+        click.echo("Call lifecycle (every call is seen by these):")
+    for life in lifecycle:
+        origin = _origin(life.distribution, life.version, f"registered as {life.module}")
+        click.echo(f"{life.name}  ({origin})")
+        click.echo(f"  hooks: {', '.join(h.removeprefix('modelplex_') for h in life.hooks)}")
     if failures:
         click.echo("")
         click.echo("Not loaded:")
