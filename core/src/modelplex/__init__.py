@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from modelplex._sync import Client, SyncChatStream
     from modelplex._tools import Tool, ToolChoice
     from modelplex._trace import RouteAttempt, RouteSkip, RoutingTrace
+    from modelplex._translate import ExceptionSummary
     from modelplex.errors import ModelplexError
 
 __version__ = "0.1.0"
@@ -73,6 +74,7 @@ _WHERE = {
     "Client": "_sync",
     "EmbedRequest": "_embeddings",
     "EmbedResponse": "_embeddings",
+    "ExceptionSummary": "_translate",
     "FinishReason": "_responses",
     "Finished": "_events",
     "HealthStatus": "_health",
@@ -137,6 +139,7 @@ __all__ = [
     "Client",
     "EmbedRequest",
     "EmbedResponse",
+    "ExceptionSummary",
     "FinishReason",
     "Finished",
     "HealthStatus",

@@ -31,11 +31,12 @@ if TYPE_CHECKING:
     from modelplex.toolkit.status import (
         error_details,
         error_for_status,
+        error_status,
         parse_body,
         retry_after,
     )
     from modelplex.toolkit.stream import SSEHandler, interrupted, sse_stream
-    from modelplex.toolkit.tools import encode_each
+    from modelplex.toolkit.tools import encode_each, unparsed_arguments
     from modelplex.toolkit.usage import estimate, estimate_input, tokens
 
 # Where each public name lives (a module of this package).
@@ -52,6 +53,7 @@ _WHERE: dict[str, str] = {
     "encode_each": "tools",
     "error_details": "status",
     "error_for_status": "status",
+    "error_status": "status",
     "estimate": "usage",
     "estimate_input": "usage",
     "interrupted": "stream",
@@ -66,6 +68,7 @@ _WHERE: dict[str, str] = {
     "retry_after": "status",
     "sse_stream": "stream",
     "tokens": "usage",
+    "unparsed_arguments": "tools",
 }
 
 __all__ = [
@@ -81,6 +84,7 @@ __all__ = [
     "encode_each",
     "error_details",
     "error_for_status",
+    "error_status",
     "estimate",
     "estimate_input",
     "interrupted",
@@ -95,6 +99,7 @@ __all__ = [
     "retry_after",
     "sse_stream",
     "tokens",
+    "unparsed_arguments",
 ]
 
 
