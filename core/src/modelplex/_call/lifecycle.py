@@ -94,9 +94,11 @@ class CallReservation(Protocol):
 Hook = tuple[str, Callable[..., Any]]
 
 
-def _bound(function: Callable[..., Any], argnames: tuple[str, ...]) -> Callable[..., Any]:
+def _bound(function: Callable[..., Any], argnames: tuple[str, ...], after: bool) -> Callable[..., Any]:
     """``function`` called as ``f(call, outcome)`` whatever subset of those arguments it takes (pluggy
     lets an implementation take fewer), worked out once rather than on every call."""
+    if argnames == ("call",) and not after:
+        return function  # a before_call hook is called as f(call): nothing to adapt
     if argnames == ("call",):
         return lambda call, outcome=None: function(call)
     if argnames == ("call", "outcome"):
@@ -108,13 +110,24 @@ def _hooks(pm: Any, name: str) -> tuple[Hook, ...]:
     """``name``'s implementations in the order pluggy calls them (tryfirst ones, then the latest
     registered first, trylast ones last), each with its plugin's name."""
     impls = getattr(pm.hook, name).get_hookimpls()
-    return tuple((impl.plugin_name, _bound(impl.function, tuple(impl.argnames))) for impl in reversed(impls))
+    after = name == "modelplex_after_call"
+    return tuple((impl.plugin_name, _bound(impl.function, tuple(impl.argnames), after))
+                 for impl in reversed(impls))
 
 
 async def _shielded(value: Awaitable[Any]) -> Any:
     """Await ``value`` even while the call is being cancelled (its outcome must still be heard)."""
     with anyio.CancelScope(shield=True):
         return await value
+
+
+async def _await_each(pending: list[tuple[str, Awaitable[Any]]]) -> None:
+    """What the observers returned to await, in order, each shielded and each failure logged."""
+    for plugin, done in pending:
+        try:
+            await _shielded(done)
+        except Exception as exc:
+            _failed(plugin, "modelplex_after_call", exc)
 
 
 def _failed(plugin: str, hook: str, exc: BaseException) -> None:
@@ -156,6 +169,25 @@ class Lifecycle:
             return held
         await self.close(call, CallOutcome(status="error", error=refusal), held)
         raise refusal  # outside the except clause, as translate() asks
+
+    def report(self, call: CallInfo, outcome: CallOutcome,
+               held: Sequence[tuple[str, Any]]) -> Awaitable[None] | None:
+        """:meth:`close` with ``report``, without a coroutine where nothing is held and every observer
+        answers at once (the common case: a log line, a counter): ``None`` then, else what to await.
+        An observer's coroutine does not run until awaited, so the order observers run in is kept."""
+        if held:
+            return self.close(call, outcome, held, report=True)
+        pending: list[tuple[str, Awaitable[Any]]] | None = None
+        for plugin, function in self.after:
+            try:
+                done = function(call, outcome)
+            except Exception as exc:
+                _failed(plugin, "modelplex_after_call", exc)
+                continue
+            if done is not None and inspect.isawaitable(done):
+                pending = [] if pending is None else pending
+                pending.append((plugin, done))
+        return None if pending is None else _await_each(pending)
 
     async def close(self, call: CallInfo, outcome: CallOutcome, held: Sequence[tuple[str, Any]],
                     report: bool = False) -> None:

@@ -136,7 +136,7 @@ class Calls:
         call = call_info(kind, address, request, tags, caller)
         started = time.monotonic()
         try:
-            held = await lifecycle.admit(call)
+            held = await lifecycle.admit(call) if lifecycle.before else ()
         except ModelplexError as refusal:
             await lifecycle.close(call, CallOutcome(status="error", error=refusal), (), report=True)
             raise
@@ -155,10 +155,12 @@ class Calls:
             raise
         trace = getattr(result, "trace", None)
         provider, model = _answered(result, trace) if kind != "list_models" else (address, None)
-        await lifecycle.close(call, CallOutcome(status="ok", provider=provider, model=model,
-                                                usage=getattr(result, "usage", None),
-                                                duration=time.monotonic() - started, trace=trace,
-                                                response=result), held, report=True)
+        done = lifecycle.report(call, CallOutcome(status="ok", provider=provider, model=model,
+                                                  usage=getattr(result, "usage", None),
+                                                  duration=time.monotonic() - started, trace=trace,
+                                                  response=result), held)
+        if done is not None:
+            await done
         return result
 
     # -- stream ----------------------------------------------------------------------------------------
