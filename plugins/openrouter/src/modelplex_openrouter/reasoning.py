@@ -39,7 +39,7 @@ from modelplex import (
     StreamEvent,
     WarningRaised,
 )
-from modelplex.toolkit import Reader, is_object
+from modelplex.toolkit import Reader, is_object, path_text
 
 _FIELD = "reasoning_details"
 _MESSAGE = ("choices", 0, "message")
@@ -66,8 +66,7 @@ def _details(read: Reader, holder: Mapping[str, Any], at: tuple[str | int, ...],
             out.append(("", read.optional_string(detail, "id", at=where) or None,
                         read.optional_string(detail, "data", at=where) or ""))
         else:
-            path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
-            warnings.append(ProviderWarning(code="unknown-content", field=path,
+            warnings.append(ProviderWarning(code="unknown-content", field=path_text(where),
                                             message=f"a reasoning detail of type {kind!r} was not "
                                                     "understood and was left out"))
     return out
