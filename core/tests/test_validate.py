@@ -77,6 +77,7 @@ BAD_CHATS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"temperature": "hot"}, InvalidRequestError, "temperature"),
     ({"temperature": True}, InvalidRequestError, "temperature"),
     ({"temperature": [0.5]}, InvalidRequestError, "temperature"),
+    ({"temperature": 10**400}, InvalidRequestError, "temperature"),  # past float's range
     ({"top_p": 2}, InvalidRequestError, "top_p"),
     ({"top_p": -0.1}, InvalidRequestError, "top_p"),
     ({"top_p": NAN}, InvalidRequestError, "top_p"),
@@ -84,6 +85,7 @@ BAD_CHATS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"max_tokens": 0}, InvalidRequestError, "max_tokens"),
     ({"max_tokens": -1}, InvalidRequestError, "max_tokens"),
     ({"max_tokens": 10**12}, InvalidRequestError, "max_tokens"),
+    ({"max_tokens": 10**5000}, InvalidRequestError, "max_tokens"),  # too long for repr()
     ({"max_tokens": "100"}, InvalidRequestError, "max_tokens"),
     ({"max_tokens": True}, InvalidRequestError, "max_tokens"),
     ({"max_tokens": 100.0}, InvalidRequestError, "max_tokens"),

@@ -40,10 +40,13 @@ def number(field: str, value: object, *, low: float = -math.inf, high: float = m
     """A finite number in ``[low, high]``."""
     if not is_number(value):
         raise wrong_type(field, "a number", value)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int past float's range (10**400) is past any range too
+        x = math.inf
     if not low <= x <= high or not math.isfinite(x):  # the first is false for nan too
-        raise InvalidRequestError(f"expected a finite number {_range(low, high)}, got {value!r}",
-                                  field=field)
+        raise InvalidRequestError(f"expected a finite number {_range(low, high)}, got "
+                                  f"{_shown(value)}", field=field)
 
 
 def integer(field: str, value: object, *, low: int, high: int = MAX_TOKENS) -> None:
@@ -51,7 +54,15 @@ def integer(field: str, value: object, *, low: int, high: int = MAX_TOKENS) -> N
     if not is_int(value):
         raise wrong_type(field, "an int", value)
     if not low <= value <= high:
-        raise InvalidRequestError(f"expected an int from {low} to {high}, got {value!r}", field=field)
+        raise InvalidRequestError(f"expected an int from {low} to {high}, got {_shown(value)}",
+                                  field=field)
+
+
+def _shown(value: int | float) -> str:
+    """``repr(value)`` cut short: Python refuses to print an int of more than 4300 digits."""
+    if isinstance(value, int) and value.bit_length() > 200:  # about 60 digits
+        return f"an int of {value.bit_length()} bits"
+    return repr(value)
 
 
 def _range(low: float, high: float) -> str:
