@@ -17,6 +17,7 @@ Outside asyncio (trio), anyio's cancel scope does the same job.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -166,8 +167,6 @@ class StreamClock:
     async def next(self, iterator: Any) -> Any:
         """``await iterator.__anext__()`` in a cancel scope ending at the deadline: the reader's way
         where :meth:`arm` gave ``None`` (``StopAsyncIteration`` passes through)."""
-        import time
-
         try:
             with anyio.fail_after(max(0.0, self.due - time.monotonic())):
                 return await iterator.__anext__()
