@@ -15,9 +15,10 @@ API = ["AuthStyle", "Call", "CompatConfig", "CompatProvider", "ErrorResponse",
        "ThinkSplitter", "ToolCallIds", "UrlBuilder", "arguments_json", "base_url", "build_body",
        "compat_plugin", "content_runs", "content_text", "encode_each", "encode_messages",
        "error_details", "estimate", "join_url", "map_error", "map_finish_reason", "model_infos",
-       "openai_chat_codec", "parse_body", "parse_response", "parse_stream_event", "parse_usage",
-       "provider_info", "read_usage", "reasoning_options", "reported_cost", "response_events",
-       "response_format", "retry_after", "split_think", "stream_error", "usage_from"]
+       "openai_chat_codec", "own_assistants", "parse_body", "parse_response", "parse_stream_event",
+       "parse_usage", "provider_info", "read_usage", "reasoning_options", "reported_cost",
+       "response_events", "response_format", "retry_after", "split_think", "stream_error",
+       "usage_from"]
 
 
 def test_all_is_sorted_and_pinned() -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelplex_openai_compat import Call
+from modelplex_openai_compat import Call, own_assistants
 from modelplex_openai_compat import encode_messages as encode_compat
 
-from modelplex import Origin, ProviderWarning, ReasoningPart
+from modelplex import ProviderWarning
 from modelplex_mistral.ids import with_nine_char_ids
 
 
@@ -29,16 +29,8 @@ def _with_thinking(wire: dict[str, Any], thinking: list[str]) -> None:
 def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarning]]:
     """The shared messages, each assistant's own thinking back as chunks, ids of nine characters."""
     messages, warnings = encode_compat(call)
-    own = Origin(provider=call.provider, model=call.model)
-    assistants = iter(m for m in messages if m.get("role") == "assistant")
-    for message in call.request.messages:
-        if message.role != "assistant":
-            continue
-        wire = next(assistants, None)
-        if wire is None:
-            break
-        thinking = [p.text for p in message.parts
-                    if isinstance(p, ReasoningPart) and p.origin == own and p.text]
+    for mine, wire in own_assistants(call, messages):
+        thinking = [p.text for p in mine if p.text]
         if thinking:
             _with_thinking(wire, thinking)
     with_nine_char_ids(messages)

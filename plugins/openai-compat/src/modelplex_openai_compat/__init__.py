@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from modelplex_openai_compat.events import response_events
     from modelplex_openai_compat.finish import map_finish_reason
     from modelplex_openai_compat.ids import ToolCallIds
-    from modelplex_openai_compat.messages import encode_messages
+    from modelplex_openai_compat.messages import encode_messages, own_assistants
     from modelplex_openai_compat.models import model_infos
     from modelplex_openai_compat.parse import content_runs, parse_response
     from modelplex_openai_compat.plugin import compat_plugin, provider_info
@@ -81,6 +81,7 @@ _WHERE = {
     "map_finish_reason": "finish",
     "model_infos": "models",
     "openai_chat_codec": "stages",
+    "own_assistants": "messages",
     "parse_body": "errors",
     "parse_response": "parse",
     "parse_stream_event": "stream",
@@ -127,6 +128,7 @@ __all__ = [
     "map_finish_reason",
     "model_infos",
     "openai_chat_codec",
+    "own_assistants",
     "parse_body",
     "parse_response",
     "parse_stream_event",

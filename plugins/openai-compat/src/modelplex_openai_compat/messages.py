@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -10,6 +10,7 @@ import attrs
 from modelplex import (
     ImagePart,
     Message,
+    Origin,
     ProviderWarning,
     ReasoningPart,
     TextPart,
@@ -158,3 +159,19 @@ def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarn
             if user is not None:
                 out.append(user)
     return out, warnings
+
+
+def own_assistants(call: Call, messages: list[dict[str, Any]]) -> (
+        Iterator[tuple[list[ReasoningPart], dict[str, Any]]]):
+    """For each assistant message of the request, its reasoning parts from this provider and model
+    (the only ones that may go back) and its wire message in ``messages`` (what
+    :func:`encode_messages` made: one wire message for each assistant message, in order)."""
+    own = Origin(provider=call.provider, model=call.model)
+    wires = (m for m in messages if m.get("role") == "assistant")
+    for message in call.request.messages:
+        if message.role != "assistant":
+            continue
+        wire = next(wires, None)
+        if wire is None:
+            return
+        yield [p for p in message.parts if isinstance(p, ReasoningPart) and p.origin == own], wire

@@ -20,11 +20,11 @@ without them. An unsigned text beside encrypted reasoning goes back as the summa
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from modelplex_openai_compat import Call, SSEEvent, StreamState
+from modelplex_openai_compat import Call, SSEEvent, StreamState, own_assistants
 from modelplex_openai_compat import encode_messages as encode_compat
 from modelplex_openai_compat import parse_response as parse_compat
 from modelplex_openai_compat import parse_stream_event as parse_compat_event
@@ -146,11 +146,8 @@ def _detail(part: ReasoningPart, summaries: bool) -> dict[str, Any]:
     return detail
 
 
-def own_details(call: Call, parts: Sequence[object]) -> list[dict[str, Any]]:
-    """The ``reasoning_details`` of one assistant message: its reasoning parts from this provider
-    and model, in order."""
-    own = Origin(provider=call.provider, model=call.model)
-    mine = [p for p in parts if isinstance(p, ReasoningPart) and p.origin == own]
+def _details_of(mine: list[ReasoningPart]) -> list[dict[str, Any]]:
+    """The ``reasoning_details`` of one assistant message's own reasoning parts, in order."""
     summaries = any(p.redacted_data is not None for p in mine)
     return [_detail(p, summaries) for p in mine]
 
@@ -159,14 +156,7 @@ def encode_messages(call: Call) -> tuple[list[dict[str, Any]], list[ProviderWarn
     """The shared messages, each assistant message with its own reasoning back as
     ``reasoning_details`` (the shared encoder has warned about reasoning it may not take)."""
     messages, warnings = encode_compat(call)
-    assistants = iter(m for m in messages if m.get("role") == "assistant")
-    for message in call.request.messages:
-        if message.role != "assistant":
-            continue
-        wire = next(assistants, None)
-        if wire is None:
-            break
-        details = own_details(call, message.parts)
-        if details:
-            wire[_FIELD] = details
+    for mine, wire in own_assistants(call, messages):
+        if mine:
+            wire[_FIELD] = _details_of(mine)
     return messages, warnings
