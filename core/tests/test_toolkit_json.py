@@ -83,6 +83,13 @@ def test_json_bodies() -> None:
     assert err.__cause__ is None and err.__suppress_context__
 
 
+@pytest.mark.parametrize("body", [b"[" * 100_000, "[" * 100_000, b'{"a":' * 100_000])
+def test_json_nested_past_the_recursion_limit_is_a_parse_error(body: bytes | str) -> None:
+    err = failure(lambda: read_json(body, provider="acme"))
+    assert "the reply is not JSON: '[[[" in str(err) or "the reply is not JSON: '{\"a\":" in str(err)
+    assert err.__cause__ is None and err.__suppress_context__
+
+
 def test_is_object_and_path_text() -> None:
     assert is_object({}) and is_object(MappingProxyType({})) and not is_object([]) and not is_object("x")
     assert path_text(()) == "$" and path_text(("a", 0, "b", 1)) == "a[0].b[1]" and path_text((2,)) == "[2]"

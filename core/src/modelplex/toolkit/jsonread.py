@@ -96,7 +96,7 @@ def read_json(body: bytes | str, *, provider: str, model: str | None = None,
     """``body`` as JSON, or a :class:`~modelplex.errors.ResponseParseError` quoting its start."""
     try:
         return loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # the second for JSON nested past Python's stack
         text = body if isinstance(body, str) else body[:_SNIPPET * 4].decode("utf-8", errors="replace")
         raise ResponseParseError(f"{what} is not JSON: {text[:_SNIPPET]!r}", provider=provider,
                                  model=model) from None
