@@ -58,6 +58,7 @@ class Observer:
         self.started = time.monotonic()
 
     async def admit(self) -> None:
+        """The lifecycle's admission, as the stream opens; a refusal is reported once and raised."""
         from modelplex._call.lifecycle import CallOutcome
 
         self.started = time.monotonic()
@@ -68,6 +69,8 @@ class Observer:
             raise
 
     async def report(self, stream: ChatStream, exc: BaseException | None) -> None:
+        """The outcome of ``stream`` told to the lifecycle once, as it closes (``exc`` is what ended it,
+        if anything): the response's on success, else the failure with the partial usage seen so far."""
         from modelplex._call.lifecycle import CallOutcome
 
         events, response = stream._events, stream.response
