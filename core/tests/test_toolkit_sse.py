@@ -99,6 +99,18 @@ def test_ndjson_blank_lines_a_cut_last_line_and_a_bad_line() -> None:
         NDJSONDecoder().feed(b"<html>\n")
 
 
+def test_ndjson_lines_nested_past_the_recursion_limit_are_bad_lines() -> None:
+    deep = b"[" * 100_000
+    with pytest.raises(BadLineError, match=r"\[\[\["):
+        NDJSONDecoder().feed(deep + b"\n")
+    with pytest.raises(BadLineError, match=r"\[\[\["):
+        NDJSONDecoder().feed(deep + b"\xff\n")  # not UTF-8: the line-by-line path
+    decoder = NDJSONDecoder()
+    assert decoder.feed(deep) == []
+    with pytest.raises(TruncatedLineError):
+        decoder.close()
+
+
 def _cpu_seconds(feed_all: object, size: int) -> float:
     chunk = b"x" * 65536
     start = time.process_time()

@@ -91,7 +91,7 @@ class NDJSONDecoder:
             if line and not line.isspace():
                 try:
                     out.append(loads(line))
-                except ValueError:
+                except (ValueError, RecursionError):  # the second for JSON nested past Python's stack
                     raise BadLineError(line[:_SNIPPET]) from None
         return out
 
@@ -102,7 +102,7 @@ class NDJSONDecoder:
             return []
         try:
             return [json.loads(rest)]
-        except ValueError:
+        except (ValueError, RecursionError):
             raise TruncatedLineError(rest[:_SNIPPET].decode("utf-8", errors="replace")) from None
 
 
@@ -114,7 +114,7 @@ def _longest(lines: bytes) -> int:
 def _parse(line: bytes) -> Any:
     try:
         return json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadLineError(line[:_SNIPPET].decode("utf-8", errors="replace")) from None
 
 
