@@ -39,6 +39,13 @@ def test_fields_and_line_endings() -> None:
     assert not pending
 
 
+@pytest.mark.parametrize("retry", ["\u00b2", "1" * 5000, "-5", "1.5"])
+def test_a_retry_that_is_not_a_plain_number_is_ignored(retry: str) -> None:
+    body = f"retry: 30\n\nretry: {retry}\ndata: x\n\n".encode()
+    events, _ = decode([body])
+    assert events == [SSEEvent(data="x", retry=30)]
+
+
 @pytest.mark.parametrize("tail", [b"data: {\"half\": ", b"data: complete line\n", b"\r",
                                   "é".encode()[:1]])
 def test_an_unfinished_event_is_pending(tail: bytes) -> None:

@@ -140,7 +140,9 @@ class SSEDecoder:
             self._event = value
         elif name == "id" and "\0" not in value:
             self._id = value
-        elif name == "retry" and value.isdigit():
+        # ASCII digits only, as the standard says (int() refuses "²", a str.isdigit() digit), and few
+        # enough for int() to take: a wait of more than 18 digits of milliseconds means nothing.
+        elif name == "retry" and value.isascii() and value.isdigit() and len(value) <= 18:
             self._retry = int(value)
 
     def _dispatch(self) -> SSEEvent | None:
