@@ -140,6 +140,16 @@ def test_a_path_it_cannot_place_is_refused_naming_it(path: str) -> None:
         _stream(_reply(chunks))
 
 
+def test_an_index_far_past_the_end_of_its_array_is_refused() -> None:
+    # A few bytes must not make a list of millions of slots (before: 80 MB of None, no error); a small
+    # gap (pieces out of order) is kept.
+    chunks = [[{"functionCall": {"name": "weather", "willContinue": True}}],
+              [{"functionCall": {"partialArgs": [{"jsonPath": "$.days[9999999]",
+                                                  "numberValue": 1}]}}]]
+    with pytest.raises(ResponseParseError, match=r"partialArgs\[0\]\.jsonPath.*far past the end"):
+        _stream(_reply(chunks))
+
+
 def test_a_different_name_mid_call_is_refused() -> None:
     chunks = [[{"functionCall": {"name": "weather", "willContinue": True}}],
               [{"functionCall": {"name": "distance", "args": {}}}]]

@@ -67,6 +67,9 @@ _STEP = re.compile(r"""\.([A-Za-z_][A-Za-z0-9_-]*)|\['((?:[^'\\]|\\.)*)'\]"""
                    r"""|\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]""")
 _VALUES = ("stringValue", "numberValue", "boolValue", "nullValue")
 _PARTS = ("candidates", 0, "content", "parts")
+# How far past an array's end a piece may land (pieces may come out of order): a bound, so that a
+# path like $.a[999999999] cannot make a list of a billion slots from a few bytes.
+_MAX_GAP = 64
 
 
 @attrs.define
@@ -103,12 +106,13 @@ def _steps(path: str) -> list[str | int] | None:
 
 def _place(args: dict[str, Any], steps: list[str | int], value: Any, append: bool) -> bool:
     """Put ``value`` at ``steps`` in ``args`` (objects and arrays made on the way; a string piece
-    ``append``-ed to the string there); ``False`` where the path crosses a value of another kind."""
+    ``append``-ed to the string there); ``False`` where the path crosses a value of another kind or
+    an index lies more than ``_MAX_GAP`` past the end of its array."""
     node: Any = args
     for step, after in zip(steps, [*steps[1:], None], strict=True):
         fresh: Any = None if after is None else ([] if isinstance(after, int) else {})
         if isinstance(step, int):
-            if not isinstance(node, list):
+            if not isinstance(node, list) or step - len(node) > _MAX_GAP:
                 return False
             node.extend([None] * (step + 1 - len(node)))
         elif not isinstance(node, dict):
@@ -303,7 +307,7 @@ class ReplyParser:
         append = found[0] == "stringValue" and open_.open_string == key
         if not _place(open_.args, steps, value, append):
             raise read.error(f"the partial argument at {path[:100]!r} crosses a value of another "
-                             "kind", *at, "jsonPath")
+                             "kind or lies far past the end of an array", *at, "jsonPath")
         more = read.optional_boolean(piece, "willContinue", at=at) is True
         open_.open_string = key if more and found[0] == "stringValue" else None
 
