@@ -81,10 +81,6 @@ def _names(value: str | None) -> set[str] | None:
     return {n.strip() for n in value.split(",") if n.strip()}
 
 
-def _dist_of(ep: EntryPoint) -> tuple[str | None, str | None]:
-    return ep.distribution, ep.version
-
-
 def _refuse_async(name: str, plugin: object) -> None:
     for attr in dir(plugin):
         if not attr.startswith("modelplex_"):
@@ -134,23 +130,22 @@ class Registry:
 
     def _discover(self) -> None:
         by_name: dict[str, list[EntryPoint]] = {}
-        _dist = _dist_of
         # Not importlib.metadata: importing it costs ~18 ms of every program's start (see _entry_points).
         for ep in entry_points(GROUP):
             claimants = by_name.setdefault(ep.name, [])
             # The same distribution can be seen twice on sys.path (an editable install and a copy).
-            if _dist(ep)[0] is None or _dist(ep)[0] not in {_dist(other)[0] for other in claimants}:
+            if ep.distribution is None or ep.distribution not in {o.distribution for o in claimants}:
                 claimants.append(ep)
         for name, eps in sorted(by_name.items()):
             why_not = self._wanted(name)
-            dist, version = _dist(eps[0])
+            dist, version = eps[0].distribution, eps[0].version
             if why_not:
                 self.failures[name] = PluginFailure(name=name, kind="disabled", reason=why_not,
                                                     distribution=dist, version=version)
                 continue
             if len(eps) > 1:
-                owners = " and ".join(f"{_dist(ep)[0]} {_dist(ep)[1]} ({ep.value})"
-                                    for ep in sorted(eps, key=lambda e: _dist(e)[0] or ""))
+                owners = " and ".join(f"{ep.distribution} {ep.version} ({ep.value})"
+                                    for ep in sorted(eps, key=lambda e: e.distribution or ""))
                 reason = f"provider name {name!r} is claimed by two distributions: {owners}"
                 self.failures[name] = PluginFailure(name=name, kind="conflict", reason=reason,
                                                     distribution=dist, version=version)
