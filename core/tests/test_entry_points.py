@@ -50,6 +50,17 @@ def test_the_first_copy_of_a_distribution_on_sys_path_wins(tmp_path: Path,
     assert _ours("mp.test") == {("twice", "mp_new", "Mp.Twice", "2.0")} == _theirs("mp.test")
 
 
+def test_a_distribution_whose_files_are_not_utf8_is_skipped_not_fatal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _dist_info(tmp_path, "mp-good", "1.0", "[mp.test]\ngood = mp_good\n")
+    bad = tmp_path / "mp_bad-1.0.dist-info"
+    bad.mkdir()
+    (bad / "METADATA").write_bytes(b"Metadata-Version: 2.1\nName: mp-bad\nVersion: 1.0\n")
+    (bad / "entry_points.txt").write_bytes(b"[mp.test]\nbad = mp_bad \xff\xfe\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _ours("mp.test") == {("good", "mp_good", "mp-good", "1.0")}
+
+
 def test_sections_comments_and_egg_info_are_read_as_importlib_metadata_reads_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     egg = tmp_path / "mp_egg-0.5-py3.11.egg-info"

@@ -115,7 +115,7 @@ def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as file:
             return file.read()
-    except OSError:
+    except (OSError, UnicodeDecodeError):  # one broken distribution must not stop discovery
         return None
 
 
