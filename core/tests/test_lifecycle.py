@@ -431,6 +431,31 @@ def test_hooks_are_called_in_pluggys_order_and_reservations_end_last_first() -> 
                      "after first"]
 
 
+def test_an_asynchronous_observer_is_heard_before_the_synchronous_ones_after_it() -> None:
+    order: list[str] = []
+
+    class Sync:
+        @hookimpl
+        def modelplex_after_call(self, call: CallInfo) -> None:
+            order.append("after sync")
+
+    class Async:
+        @hookimpl
+        def modelplex_after_call(self, call: CallInfo) -> Awaitable[None]:
+            async def heard() -> None:
+                order.append("after async")
+            return heard()
+
+    async def main() -> None:
+        # Pluggy calls the most recently registered first: the asynchronous one, then the synchronous.
+        plugins = {"a": Provider("a"), "sync": Sync(), "async": Async()}
+        async with AsyncClient(plugins=plugins, autoload=False, config_file=False, env={}) as c:
+            await c.chat("a/m", "x")
+
+    asyncio.run(main())
+    assert order == ["after async", "after sync"]
+
+
 def test_a_lifecycle_plugin_is_found_through_its_entry_point(tmp_path: Path) -> None:
     (tmp_path / "usage_log.py").write_text(textwrap.dedent("""
         from modelplex.hookspecs import hookimpl

@@ -121,15 +121,6 @@ async def _shielded(value: Awaitable[Any]) -> Any:
         return await value
 
 
-async def _await_each(pending: list[tuple[str, Awaitable[Any]]]) -> None:
-    """What the observers returned to await, in order, each shielded and each failure logged."""
-    for plugin, done in pending:
-        try:
-            await _shielded(done)
-        except Exception as exc:
-            _failed(plugin, "modelplex_after_call", exc)
-
-
 def _failed(plugin: str, hook: str, exc: BaseException) -> None:
     log("warning", "lifecycle_hook_failed", plugin=plugin, hook=hook,
         error=scrub(f"{type(exc).__name__}: {exc}"))
@@ -174,20 +165,28 @@ class Lifecycle:
                held: Sequence[tuple[str, Any]]) -> Awaitable[None] | None:
         """:meth:`close` with ``report``, without a coroutine where nothing is held and every observer
         answers at once (the common case: a log line, a counter): ``None`` then, else what to await.
-        An observer's coroutine does not run until awaited, so the order observers run in is kept."""
+        The observers after the first that answers with an awaitable are called once it is awaited,
+        so that each runs after the one before it, as in :meth:`close`."""
         if held:
             return self.close(call, outcome, held, report=True)
-        pending: list[tuple[str, Awaitable[Any]]] | None = None
-        for plugin, function in self.after:
+        for index, (plugin, function) in enumerate(self.after):
             try:
                 done = function(call, outcome)
             except Exception as exc:
                 _failed(plugin, "modelplex_after_call", exc)
                 continue
             if done is not None and inspect.isawaitable(done):
-                pending = [] if pending is None else pending
-                pending.append((plugin, done))
-        return None if pending is None else _await_each(pending)
+                return self._observed(call, outcome, plugin, done, index + 1)
+        return None
+
+    async def _observed(self, call: CallInfo, outcome: CallOutcome, plugin: str, done: Awaitable[Any],
+                        rest: int) -> None:
+        """Await ``done`` (``plugin``'s answer), then tell the observers from index ``rest`` on."""
+        try:
+            await _shielded(done)
+        except Exception as exc:
+            _failed(plugin, "modelplex_after_call", exc)
+        await self._tell(call, outcome, self.after[rest:])
 
     async def close(self, call: CallInfo, outcome: CallOutcome, held: Sequence[tuple[str, Any]],
                     report: bool = False) -> None:
@@ -205,9 +204,12 @@ class Lifecycle:
                     await _shielded(done)
             except Exception as exc:
                 _failed(plugin, "settle" if settle else "release", exc)
-        if not report:
-            return
-        for plugin, function in self.after:
+        if report:
+            await self._tell(call, outcome, self.after)
+
+    async def _tell(self, call: CallInfo, outcome: CallOutcome, observers: Sequence[Hook]) -> None:
+        """Call each of ``observers`` in turn, awaiting (shielded) what it returns before the next."""
+        for plugin, function in observers:
             try:
                 done = function(call, outcome)
                 if done is not None and inspect.isawaitable(done):
