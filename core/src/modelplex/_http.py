@@ -32,7 +32,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from modelplex._bounds import EXTENSION, UNKNOWN, Bounds
-from modelplex._inflate import ACCEPT_ENCODING, bounded, codings, inflate_whole
+from modelplex._inflate import ACCEPT_ENCODING, ENCODED_HEADERS, bounded, codings, inflate_whole
 from modelplex._sent import mark_sent
 
 if TYPE_CHECKING:
@@ -113,7 +113,6 @@ def _mapped(exc: BaseException, request: httpx.Request | None) -> httpx.Transpor
 
 
 _FAILURES = (aiohttp.ClientError, TimeoutError)
-_DECODED = frozenset((b"content-encoding", b"content-length"))  # they describe the encoded body
 
 
 class _Stream(httpx.AsyncByteStream):
@@ -247,7 +246,7 @@ class Transport(AiohttpTransport):
         raw_headers: Any = response.raw_headers
         if names:
             content = inflate_whole(bytes(content), names, bounds)
-            raw_headers = [(k, v) for k, v in raw_headers if k.lower() not in _DECODED]
+            raw_headers = [(k, v) for k, v in raw_headers if k.lower() not in ENCODED_HEADERS]
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1", EXTENSION: bounds}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()

@@ -25,7 +25,7 @@ PIECE = 256 * 1024  # the most decoded bytes one step of a stream yields, whatev
 STEP = 1024 * 1024  # the same for a whole reply: most replies inflate in one
 ACCEPT_ENCODING = "gzip, deflate"
 _WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
-_DROPPED = frozenset((b"content-encoding", b"content-length"))
+ENCODED_HEADERS = frozenset((b"content-encoding", b"content-length"))  # they describe the encoded body
 
 
 def codings(value: str | None) -> list[str] | None:
@@ -168,7 +168,7 @@ def bounded(status_code: int, headers: Any, stream: Any, request: httpx.Request,
     ``deflate``, ``bounds`` in its extensions (for the toolkit's stream decoders)."""
     names = codings(_header(headers, b"content-encoding"))
     if names:
-        headers = [(k, v) for k, v in _items(headers) if k.lower() not in _DROPPED]
+        headers = [(k, v) for k, v in _items(headers) if k.lower() not in ENCODED_HEADERS]
         stream = DecodedStream(stream, names)
     extensions[EXTENSION] = bounds
     return BoundedResponse(status_code=status_code, headers=headers, stream=stream, request=request,
