@@ -41,6 +41,7 @@ def is_content(event: StreamEvent) -> bool:
 
 
 def interrupted(c: Candidate) -> StreamInterruptedError:
+    """The error for ``c``'s stream ending without its ``Finished`` event."""
     return StreamInterruptedError("the stream ended before the provider said it was finished",
                                   provider=c.provider, model=c.model)
 
@@ -58,11 +59,15 @@ class Opened:
         self.ended = False
 
     def translated(self, exc: BaseException, *, sent: bool = True) -> ModelplexError:
+        """What the caller sees of ``exc``, raised by the candidate's plugin."""
         c = self.candidate
         return translated(exc, c.provider, c.model, plugin_of(self.client, c.provider), sent=sent)
 
     async def open(self, request: ChatRequest, *, until_content: bool,
                    warnings: Sequence[ProviderWarning] = ()) -> Opened:
+        """Open the candidate's stream and read into :attr:`buffer` (after the core's ``warnings``) up to
+        its first content event (``until_content``) or its first event from the provider; a failure,
+        or an end without ``Finished``, closes it and is raised translated."""
         c = self.candidate
         self.buffer.extend(WarningRaised(warning=w) for w in warnings)
         error: ModelplexError | None = None
@@ -93,6 +98,7 @@ class Opened:
         return self
 
     async def close(self, exc: BaseException | None) -> None:
+        """Leave the plugin's stream context (told of ``exc``), shielded, once; what it raises is dropped."""
         cm, self.cm = self.cm, None
         if cm is None:
             return
