@@ -87,3 +87,20 @@ def test_the_estimate_is_four_characters_a_token_and_says_so() -> None:
 ])
 def test_a_url_is_this_machine_only_on_a_loopback_host(url: str | None, local: bool) -> None:
     assert is_loopback(url) is local
+
+
+@pytest.mark.parametrize(("value", "expected"),
+                         [(12, 12), (0, 0), (-3, 0), (True, 0), (None, 0), ("7", 0), (7.0, 0)])
+def test_a_count_is_a_positive_int_and_nothing_else(value: object, expected: int) -> None:
+    from modelplex.toolkit import count
+
+    assert count(value) == expected
+
+
+def test_a_usage_mismatch_names_its_field() -> None:
+    from modelplex.toolkit import usage_mismatch
+
+    warning = usage_mismatch("totals differ", "usageMetadata")
+    assert (warning.code, warning.field) == ("usage-mismatch", "usageMetadata")
+    assert warning.message == "totals differ"
+    assert usage_mismatch("x").field == "usage"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     )
     from modelplex.toolkit.stream import SSEHandler, interrupted, sse_stream
     from modelplex.toolkit.tools import encode_each, unparsed_arguments
-    from modelplex.toolkit.usage import estimate, estimate_input, tokens
+    from modelplex.toolkit.usage import count, estimate, estimate_input, tokens, usage_mismatch
 
 # Where each public name lives (a module of this package).
 _WHERE: dict[str, str] = {
@@ -50,6 +50,7 @@ _WHERE: dict[str, str] = {
     "ToolCallIds": "ids",
     "TruncatedLineError": "ndjson",
     "arguments_json": "events",
+    "count": "usage",
     "encode_each": "tools",
     "error_details": "status",
     "error_for_status": "status",
@@ -69,6 +70,7 @@ _WHERE: dict[str, str] = {
     "sse_stream": "stream",
     "tokens": "usage",
     "unparsed_arguments": "tools",
+    "usage_mismatch": "usage",
 }
 
 __all__ = [
@@ -81,6 +83,7 @@ __all__ = [
     "ToolCallIds",
     "TruncatedLineError",
     "arguments_json",
+    "count",
     "encode_each",
     "error_details",
     "error_for_status",
@@ -100,6 +103,7 @@ __all__ = [
     "sse_stream",
     "tokens",
     "unparsed_arguments",
+    "usage_mismatch",
 ]
 
 

@@ -1,16 +1,37 @@
-"""A token estimate for a reply that carries no usage: about four characters a token."""
+"""Reading a provider's token counts (:func:`count`, :func:`usage_mismatch`), and a token estimate for a
+reply that carries none: about four characters a token."""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
-from modelplex import ImagePart, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart, Usage
+from modelplex import (
+    ImagePart,
+    Message,
+    ProviderWarning,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
 
 CHARS_PER_TOKEN: Final = 4
 _IMAGE_TOKENS: Final = 85  # a low-detail image costs 85 tokens at OpenAI
+
+
+def count(value: Any) -> int:
+    """A token count as a provider reports it: a positive ``int``, else 0 (``null``, a missing key, a
+    negative number or a bool, which Python counts as an int, are no count)."""
+    return value if type(value) is int and value > 0 else 0
+
+
+def usage_mismatch(message: str, field: str = "usage") -> ProviderWarning:
+    """The warning for usage whose buckets cannot be reconciled with what the provider reported."""
+    return ProviderWarning(code="usage-mismatch", field=field, message=message)
 
 
 def tokens(chars: int) -> int:

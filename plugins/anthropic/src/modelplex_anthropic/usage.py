@@ -8,20 +8,11 @@ priced apart from a five-minute one), and ``output_tokens_details.thinking_token
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from modelplex import ProviderWarning, Usage
 from modelplex.toolkit import is_object
-
-
-def _count(raw: Mapping[str, Any], key: str) -> int:
-    value = raw.get(key)
-    return value if type(value) is int and value > 0 else 0  # a bool is not a count
-
-
-def _warning(message: str) -> ProviderWarning:
-    return ProviderWarning(code="usage-mismatch", field="usage", message=message)
+from modelplex.toolkit.usage import count, usage_mismatch
 
 
 def read_usage(raw: Any) -> tuple[Usage, list[ProviderWarning]] | None:
@@ -36,25 +27,25 @@ def read_usage(raw: Any) -> tuple[Usage, list[ProviderWarning]] | None:
     if not is_object(raw):
         return None
     warnings: list[ProviderWarning] = []
-    written = _count(raw, "cache_creation_input_tokens")
+    written = count(raw.get("cache_creation_input_tokens"))
     lifetimes = raw.get("cache_creation")
     hour = five = 0
     if is_object(lifetimes):
-        five = _count(lifetimes, "ephemeral_5m_input_tokens")
-        hour = _count(lifetimes, "ephemeral_1h_input_tokens")
+        five = count(lifetimes.get("ephemeral_5m_input_tokens"))
+        hour = count(lifetimes.get("ephemeral_1h_input_tokens"))
         if five + hour != written:
-            warnings.append(_warning(
+            warnings.append(usage_mismatch(
                 f"cache_creation splits {five + hour} written tokens ({five} for 5 minutes, {hour} "
                 f"for 1 hour) but cache_creation_input_tokens is {written}; the total is kept"))
             hour = min(hour, written)
-    output = _count(raw, "output_tokens")
+    output = count(raw.get("output_tokens"))
     details = raw.get("output_tokens_details")
-    thinking = _count(details, "thinking_tokens") if is_object(details) else 0
+    thinking = count(details.get("thinking_tokens")) if is_object(details) else 0
     if thinking > output:
-        warnings.append(_warning(f"{thinking} thinking tokens reported within {output} output "
+        warnings.append(usage_mismatch(f"{thinking} thinking tokens reported within {output} output "
                                  f"tokens; counted as at most those"))
         thinking = output
-    usage = Usage(input=_count(raw, "input_tokens"), cache_read=_count(raw, "cache_read_input_tokens"),
+    usage = Usage(input=count(raw.get("input_tokens")), cache_read=count(raw.get("cache_read_input_tokens")),
                   cache_write=written - hour, cache_write_1h=hour, output=output - thinking,
                   reasoning=thinking)
     return usage, warnings

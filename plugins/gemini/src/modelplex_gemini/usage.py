@@ -6,14 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelplex import ProviderWarning, Usage
+from modelplex.toolkit.usage import count, usage_mismatch
 
-
-def _int(value: Any) -> int:
-    return value if type(value) is int and value > 0 else 0  # a bool is not a count
-
-
-def _warning(message: str) -> ProviderWarning:
-    return ProviderWarning(code="usage-mismatch", field="usageMetadata", message=message)
+_FIELD = "usageMetadata"
 
 
 def read_usage(meta: Mapping[str, Any]) -> tuple[Usage, list[ProviderWarning]]:
@@ -26,18 +21,19 @@ def read_usage(meta: Mapping[str, Any]) -> tuple[Usage, list[ProviderWarning]]:
     buckets do not add up to, is a ``usage-mismatch`` warning.
     """
     warnings: list[ProviderWarning] = []
-    prompt, cached = _int(meta.get("promptTokenCount")), _int(meta.get("cachedContentTokenCount"))
+    prompt, cached = count(meta.get("promptTokenCount")), count(meta.get("cachedContentTokenCount"))
     if cached > prompt:
-        warnings.append(_warning(f"cachedContentTokenCount {cached} is more than promptTokenCount "
-                                 f"{prompt}, which it is part of; counted as at most the prompt"))
+        warnings.append(usage_mismatch(f"cachedContentTokenCount {cached} is more than promptTokenCount "
+                                       f"{prompt}, which it is part of; counted as at most the prompt",
+                                       _FIELD))
         cached = prompt
-    usage = Usage(input=prompt - cached + _int(meta.get("toolUsePromptTokenCount")), cache_read=cached,
-                  output=_int(meta.get("candidatesTokenCount")),
-                  reasoning=_int(meta.get("thoughtsTokenCount")))
+    usage = Usage(input=prompt - cached + count(meta.get("toolUsePromptTokenCount")), cache_read=cached,
+                  output=count(meta.get("candidatesTokenCount")),
+                  reasoning=count(meta.get("thoughtsTokenCount")))
     total = meta.get("totalTokenCount")
     if type(total) is int and total >= 0 and total != usage.total:
-        warnings.append(_warning(f"totalTokenCount is {total}, but the counts add up to "
-                                 f"{usage.total}"))
+        warnings.append(usage_mismatch(f"totalTokenCount is {total}, but the counts add up to "
+                                       f"{usage.total}", _FIELD))
     return usage, warnings
 
 

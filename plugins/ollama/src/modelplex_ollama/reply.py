@@ -8,6 +8,7 @@ from typing import Any
 
 from modelplex import FinishReason, ToolCallPart, Usage
 from modelplex.toolkit import Reader
+from modelplex.toolkit.usage import count
 from modelplex_ollama.errors import stream_error
 from modelplex_ollama.tools import CallIds, OllamaToolCodec, arguments_json
 
@@ -15,15 +16,10 @@ _MESSAGE = ("message",)
 _FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH}
 
 
-def _count(data: Mapping[str, Any], key: str) -> int:
-    value = data.get(key)
-    return value if type(value) is int and value > 0 else 0  # a bool is not a count
-
-
 def usage_of(data: Mapping[str, Any]) -> Usage:
     """``prompt_eval_count`` is the input, ``eval_count`` the output (thinking included: Ollama does
     not count it apart)."""
-    return Usage(input=_count(data, "prompt_eval_count"), output=_count(data, "eval_count"))
+    return Usage(input=count(data.get("prompt_eval_count")), output=count(data.get("eval_count")))
 
 
 def finish_of(done_reason: Any, called_tools: bool) -> FinishReason:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelplex import ProviderWarning, Usage
 from modelplex.toolkit import is_object
-from modelplex.toolkit.usage import estimate, estimate_input, tokens
+from modelplex.toolkit.usage import count, estimate, estimate_input, tokens, usage_mismatch
 
 if TYPE_CHECKING:
     from modelplex_openai_compat.call import Call
@@ -22,13 +22,9 @@ __all__ = ["estimate", "estimate_input", "parse_usage", "read_usage", "reported_
 _USD_PER_TICK = Decimal("1E-10")
 
 
-def _int(value: Any) -> int:
-    return value if type(value) is int and value > 0 else 0  # a bool is not a count
-
-
 def _detail(raw: Mapping[str, Any], field: str, key: str) -> int:
     details = raw.get(field)
-    return _int(details.get(key)) if is_object(details) else 0
+    return count(details.get(key)) if is_object(details) else 0
 
 
 def _money(value: Any) -> Decimal | None:
@@ -60,10 +56,6 @@ def reported_cost(raw: Mapping[str, Any]) -> Decimal | None:
     return Decimal(ticks) * _USD_PER_TICK if type(ticks) is int and ticks > 0 else None
 
 
-def _warning(message: str) -> ProviderWarning:
-    return ProviderWarning(code="usage-mismatch", field="usage", message=message)
-
-
 def _reasoning_beside(prompt: int, completion: int, reasoning: int, total: int | None,
                       flag: bool | None) -> bool:
     """Whether ``reasoning_tokens`` are counted beside ``completion_tokens`` rather than in them."""
@@ -92,17 +84,17 @@ def read_usage(raw: Mapping[str, Any], *, reasoning_in_completion: bool | None =
     ``None`` decides from ``total_tokens``. Cached, written or reasoning tokens beyond the total they
     are part of are held to it, with a warning; so is a ``total_tokens`` the buckets do not add up to.
     """
-    prompt = _int(raw.get("prompt_tokens"))
-    completion = _int(raw.get("completion_tokens"))
+    prompt = count(raw.get("prompt_tokens"))
+    completion = count(raw.get("completion_tokens"))
     total_raw = raw.get("total_tokens")
     total = total_raw if type(total_raw) is int and total_raw >= 0 else None
     cached = (_detail(raw, "prompt_tokens_details", "cached_tokens")
-              or _int(raw.get("prompt_cache_hit_tokens")) or _int(raw.get("cached_tokens")))
+              or count(raw.get("prompt_cache_hit_tokens")) or count(raw.get("cached_tokens")))
     written = _detail(raw, "prompt_tokens_details", "cache_write_tokens")
     reasoning = _detail(raw, "completion_tokens_details", "reasoning_tokens")
     warnings: list[ProviderWarning] = []
     if cached + written > prompt:
-        warnings.append(_warning(f"the server reported {cached} cached and {written} cache-written "
+        warnings.append(usage_mismatch(f"the server reported {cached} cached and {written} cache-written "
                                  f"of {prompt} prompt tokens; counted as at most the prompt"))
         cached = min(cached, prompt)
         written = min(written, prompt - cached)
@@ -110,14 +102,14 @@ def read_usage(raw: Mapping[str, Any], *, reasoning_in_completion: bool | None =
         output = completion
     else:
         if reasoning > completion:
-            warnings.append(_warning(f"the server reported {reasoning} reasoning tokens within "
+            warnings.append(usage_mismatch(f"the server reported {reasoning} reasoning tokens within "
                                      f"{completion} completion tokens; counted as at most those"))
             reasoning = completion
         output = completion - reasoning
     usage = Usage(input=prompt - cached - written, cache_read=cached, cache_write=written,
                   output=output, reasoning=reasoning, reported_cost=reported_cost(raw))
     if total is not None and total != usage.total:
-        warnings.append(_warning(f"the server reported total_tokens={total}, but its counts add up to "
+        warnings.append(usage_mismatch(f"the server reported total_tokens={total}, but its counts add up to "
                                  f"{usage.total} (input {usage.total_input}, output "
                                  f"{usage.output}, reasoning {usage.reasoning})"))
     return usage, warnings

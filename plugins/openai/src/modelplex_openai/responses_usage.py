@@ -8,14 +8,7 @@ from modelplex_openai_compat import reported_cost
 
 from modelplex import ProviderWarning, Usage
 from modelplex.toolkit import is_object
-
-
-def _int(value: Any) -> int:
-    return value if type(value) is int and value > 0 else 0  # a bool is not a count
-
-
-def _warning(message: str) -> ProviderWarning:
-    return ProviderWarning(code="usage-mismatch", field="usage", message=message)
+from modelplex.toolkit.usage import count, usage_mismatch
 
 
 def read_responses_usage(raw: Any) -> tuple[Usage, list[ProviderWarning]] | None:
@@ -29,26 +22,26 @@ def read_responses_usage(raw: Any) -> tuple[Usage, list[ProviderWarning]] | None
     if not is_object(raw):
         return None
     warnings: list[ProviderWarning] = []
-    total_in, total_out = _int(raw.get("input_tokens")), _int(raw.get("output_tokens"))
+    total_in, total_out = count(raw.get("input_tokens")), count(raw.get("output_tokens"))
     details = raw.get("input_tokens_details")
     details = details if is_object(details) else {}
-    cached, written = _int(details.get("cached_tokens")), _int(details.get("cache_write_tokens"))
+    cached, written = count(details.get("cached_tokens")), count(details.get("cache_write_tokens"))
     if cached + written > total_in:
-        warnings.append(_warning(f"the server reported {cached} cached and {written} cache-written "
+        warnings.append(usage_mismatch(f"the server reported {cached} cached and {written} cache-written "
                                  f"of {total_in} input tokens; counted as at most the input"))
         cached = min(cached, total_in)
         written = min(written, total_in - cached)
     out_details = raw.get("output_tokens_details")
-    reasoning = _int(out_details.get("reasoning_tokens")) if is_object(out_details) else 0
+    reasoning = count(out_details.get("reasoning_tokens")) if is_object(out_details) else 0
     if reasoning > total_out:
-        warnings.append(_warning(f"the server reported {reasoning} reasoning tokens within "
+        warnings.append(usage_mismatch(f"the server reported {reasoning} reasoning tokens within "
                                  f"{total_out} output tokens; counted as at most those"))
         reasoning = total_out
     usage = Usage(input=total_in - cached - written, cache_read=cached, cache_write=written,
                   output=total_out - reasoning, reasoning=reasoning, reported_cost=reported_cost(raw))
     total = raw.get("total_tokens")
     if type(total) is int and total >= 0 and total != usage.total:
-        warnings.append(_warning(f"the server reported total_tokens={total}, but its counts add up "
+        warnings.append(usage_mismatch(f"the server reported total_tokens={total}, but its counts add up "
                                  f"to {usage.total}"))
     return usage, warnings
 
