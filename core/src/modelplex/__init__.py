@@ -11,7 +11,8 @@ from modelplex._lazy import lazy_exports
 TYPE_CHECKING = False  # not typing's: importing typing would cost this import 4 ms
 if TYPE_CHECKING:
     from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
-    from modelplex._catalog import Capabilities, ModelInfo, Prices
+    from modelplex._catalog.cost import Cost
+    from modelplex._catalog.records import Capabilities, ModelInfo, Prices, PriceTier
     from modelplex._chains import Chain, ChainEntry
     from modelplex._client import AsyncClient
     from modelplex._codec import ToolCodec
@@ -64,7 +65,7 @@ _WHERE = {
     "CallInfo": "_call.lifecycle",
     "CallOutcome": "_call.lifecycle",
     "CallReservation": "_call.lifecycle",
-    "Capabilities": "_catalog",
+    "Capabilities": "_catalog.records",
     "Chain": "_chains",
     "ChainEntry": "_chains",
     "ChatOptions": "_options",
@@ -72,6 +73,7 @@ _WHERE = {
     "ChatResponse": "_responses",
     "ChatStream": "_stream",
     "Client": "_sync",
+    "Cost": "_catalog.cost",
     "EmbedRequest": "_embeddings",
     "EmbedResponse": "_embeddings",
     "ExceptionSummary": "_translate",
@@ -80,13 +82,14 @@ _WHERE = {
     "HealthStatus": "_health",
     "ImagePart": "_messages",
     "Message": "_messages",
-    "ModelInfo": "_catalog",
+    "ModelInfo": "_catalog.records",
     "ModelplexError": "errors",
     "Origin": "_messages",
     "Part": "_messages",
     "PluginFailure": "_plugins",
     "PluginRecord": "_plugins",
-    "Prices": "_catalog",
+    "Prices": "_catalog.records",
+    "PriceTier": "_catalog.records",
     "ProviderContext": "_provider",
     "ProviderInfo": "_provider",
     "ProviderSettings": "_provider",
@@ -137,6 +140,7 @@ __all__ = [
     "ChatResponse",
     "ChatStream",
     "Client",
+    "Cost",
     "EmbedRequest",
     "EmbedResponse",
     "ExceptionSummary",
@@ -151,6 +155,7 @@ __all__ = [
     "Part",
     "PluginFailure",
     "PluginRecord",
+    "PriceTier",
     "Prices",
     "ProviderContext",
     "ProviderInfo",

@@ -19,7 +19,7 @@ from modelplex.errors import ConfigurationError, ModelplexError
 
 if TYPE_CHECKING:  # the classes of results load with the first call that makes one, not at import
     from modelplex._call.pipeline import Calls
-    from modelplex._catalog import ModelInfo
+    from modelplex._catalog.records import ModelInfo
     from modelplex._chains import Chain
     from modelplex._codec import ToolCodec
     from modelplex._embeddings import EmbedResponse

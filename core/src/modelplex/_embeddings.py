@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from modelplex._catalog.cost import Cost
 from modelplex._checks import as_items
 from modelplex._json import JSON
 from modelplex._responses import ProviderWarning, Usage
@@ -46,3 +47,4 @@ class EmbedResponse:
     usage: Usage = attrs.field(factory=Usage)
     warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=as_tuple)
     trace: RoutingTrace | None = attrs.field(default=None, eq=False)  # set by the client, as on ChatResponse
+    cost: Cost | None = attrs.field(default=None, eq=False)  # likewise

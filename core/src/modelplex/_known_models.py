@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from modelplex._catalog import Capabilities, ModelInfo
+from modelplex._catalog.records import Capabilities, ModelInfo
 
 
 def _model(address: str, window: int, *, tools: bool | None = True,

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from modelplex._catalog.cost import Cost
 from modelplex._json import JSON
 from modelplex._messages import Message, Part, ReasoningPart, TextPart, ToolCallPart
 from modelplex._trace import RoutingTrace
@@ -124,6 +125,9 @@ class ChatResponse:
     # How the call was routed (candidates, skips, attempts); set by the client, not by plugins. Like
     # ``raw``, it is carried through (un)structuring but is not part of ``==``.
     trace: RoutingTrace | None = attrs.field(default=None, eq=False)
+    # What the call cost, priced by the client from ``usage`` and the catalog; like ``trace``, set by
+    # the client and not part of ``==``.
+    cost: Cost | None = attrs.field(default=None, eq=False)
 
     @property
     def text(self) -> str:

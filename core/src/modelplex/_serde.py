@@ -6,6 +6,7 @@ cattrs is imported on first use, not with ``import modelplex``.
 from __future__ import annotations
 
 import base64
+import datetime
 import decimal
 import functools
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +36,8 @@ def converter() -> cattrs.Converter:
     # Money travels as a string: a JSON number would be read back as a float.
     conv.register_unstructure_hook(decimal.Decimal, str)
     conv.register_structure_hook(decimal.Decimal, _structure_decimal)
+    conv.register_unstructure_hook(datetime.date, lambda d: d.isoformat())
+    conv.register_structure_hook(datetime.date, _structure_date)
 
     for union in (Part, StreamEvent):
         members = {m.__attrs_attrs__.type.default: m for m in union.__args__}
@@ -60,6 +63,12 @@ def _structure_decimal(value: Any, _: Any) -> decimal.Decimal:
     if not result.is_finite():
         raise ValueError(f"not a finite decimal number: {value!r}")
     return result
+
+
+def _structure_date(value: Any, _: Any) -> datetime.date:
+    if not isinstance(value, str):
+        raise ValueError(f"a date is written as an ISO string (2025-01-31), not {type(value).__name__}")
+    return datetime.date.fromisoformat(value)
 
 
 def _structure_secret(value: Any, _: Any) -> Any:

@@ -27,7 +27,7 @@ from modelplex.errors import ConfigurationError
 if TYPE_CHECKING:
     import anyio
 
-    from modelplex._catalog import ModelInfo
+    from modelplex._catalog.records import ModelInfo
     from modelplex._chains import Chain
     from modelplex._codec import ToolCodec
     from modelplex._embeddings import EmbedResponse

@@ -45,7 +45,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
-    from modelplex._catalog import ModelInfo
+    from modelplex._catalog.records import ModelInfo
     from modelplex._codec import ToolCodec
     from modelplex._embeddings import EmbedRequest, EmbedResponse
     from modelplex._events import StreamEvent

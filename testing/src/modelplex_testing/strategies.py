@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import string
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Final, Literal, TypeVar
 
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ from modelplex import (
     ChatOptions,
     ChatRequest,
     ChatResponse,
+    Cost,
     EmbedRequest,
     EmbedResponse,
     Finished,
@@ -41,6 +43,7 @@ from modelplex import (
     PluginFailure,
     PluginRecord,
     Prices,
+    PriceTier,
     ProviderInfo,
     ProviderSettings,
     ProviderWarning,
@@ -67,6 +70,7 @@ from modelplex import (
     UsageReported,
     WarningRaised,
 )
+from modelplex._catalog.records import TIERS
 from modelplex._tools import TOOL_NAME
 
 __all__ = [
@@ -533,10 +537,30 @@ def embed_responses() -> st.SearchStrategy[EmbedResponse]:
     return st.integers(min_value=1, max_value=8).flatmap(of_width)
 
 
-def prices() -> st.SearchStrategy[Prices]:
-    price = _optional(_finite_floats(0.0, 1000.0))
-    return st.builds(Prices, input=price, cache_read=price, cache_write=price, output=price,
+def _money() -> st.SearchStrategy[Decimal]:
+    return st.decimals(min_value=0, max_value=10**4, places=6, allow_nan=False, allow_infinity=False)
+
+
+def price_tiers() -> st.SearchStrategy[PriceTier]:
+    price = _optional(_money())
+    return st.builds(PriceTier, above=st.integers(min_value=1, max_value=10**7), input=price,
+                     cache_read=price, cache_write=price, cache_write_1h=price, output=price,
                      reasoning=price)
+
+
+def prices() -> st.SearchStrategy[Prices]:
+    price = _optional(_money())
+    return st.builds(Prices, input=price, cache_read=price, cache_write=price, cache_write_1h=price,
+                     output=price, reasoning=price, tiers=st.lists(price_tiers(), max_size=2).map(tuple),
+                     effective=_optional(st.dates()), source=_optional(_small_texts(30)))
+
+
+def costs() -> st.SearchStrategy[Cost]:
+    amount = _optional(_money())
+    return st.builds(Cost, input=amount, cache_read=amount, cache_write=amount, cache_write_1h=amount,
+                     output=amount, reasoning=amount,
+                     status=st.sampled_from(("exact", "estimated", "unknown")),
+                     price_version=_optional(_small_texts(20)), reported=amount, partial=st.booleans())
 
 
 def capabilities() -> st.SearchStrategy[Capabilities]:
@@ -547,9 +571,15 @@ def capabilities() -> st.SearchStrategy[Capabilities]:
 
 def model_infos() -> st.SearchStrategy[ModelInfo]:
     tokens = _optional(st.integers(min_value=1, max_value=10**7))
+    modalities = _optional(st.lists(st.sampled_from(("text", "image", "audio", "pdf", "embedding")),
+                                    max_size=3, unique=True).map(tuple))
     return st.builds(ModelInfo, id=_model_ids(), provider=_provider_names(),
-                     name=_optional(_small_texts(30)), context_window=tokens, max_output=tokens,
-                     prices=prices(), capabilities=capabilities(), local=st.booleans())
+                     name=_optional(_small_texts(30)), tier=_optional(st.sampled_from(TIERS)),
+                     context_window=tokens, max_input=tokens, max_output=tokens,
+                     input_modalities=modalities, output_modalities=modalities,
+                     prices=prices(), capabilities=capabilities(), local=st.booleans(),
+                     retention=_optional(_small_texts(30)),
+                     aliases=st.lists(_model_ids(), max_size=2).map(tuple))
 
 
 def provider_infos() -> st.SearchStrategy[ProviderInfo]:
@@ -614,6 +644,8 @@ PUBLIC_TYPES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     ModelInfo: model_infos(),
     Origin: origins(),
     Prices: prices(),
+    PriceTier: price_tiers(),
+    Cost: costs(),
     ProviderInfo: provider_infos(),
     ProviderSettings: provider_settings(),
     ProviderWarning: provider_warnings(),

@@ -16,7 +16,7 @@ from modelplex._translate import translate
 from modelplex.errors import ModelplexError, RequestTimeoutError, UnsupportedFeatureError
 
 if TYPE_CHECKING:
-    from modelplex._catalog import ModelInfo
+    from modelplex._catalog.records import ModelInfo
     from modelplex._client import AsyncClient
 
 

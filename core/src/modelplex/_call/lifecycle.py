@@ -15,6 +15,7 @@ import anyio
 import attrs
 
 # Imported, not only named for type checkers: the public classes' annotations are resolved at runtime.
+from modelplex._catalog.cost import Cost
 from modelplex._embeddings import EmbedRequest
 from modelplex._logging import log
 from modelplex._options import ChatRequest
@@ -64,7 +65,9 @@ class CallOutcome:
     had not counted yet). Times are in seconds:
     ``duration`` the whole call, ``time_to_first_token`` until a stream's first content event.
     ``trace`` is the routing trace (``None`` for ``list_models`` and calls refused before routing);
-    ``response`` the :class:`~modelplex.ChatResponse`, :class:`~modelplex.EmbedResponse` or model list.
+    ``response`` the :class:`~modelplex.ChatResponse`, :class:`~modelplex.EmbedResponse` or model list;
+    ``cost`` what ``usage`` cost (:class:`~modelplex.Cost`, ``partial`` for a cut stream), ``None`` where
+    there was no usage.
     """
 
     status: CallStatus
@@ -77,6 +80,7 @@ class CallOutcome:
     time_to_first_token: float | None = None
     trace: RoutingTrace | None = None
     response: Any = None
+    cost: Cost | None = None
 
 
 class CallReservation(Protocol):

@@ -36,7 +36,7 @@ from modelplex._validate import (
 from modelplex.errors import ModelplexError
 
 if TYPE_CHECKING:
-    from modelplex._catalog import ModelInfo
+    from modelplex._catalog.records import ModelInfo
     from modelplex._client import AsyncClient
     from modelplex._embeddings import EmbedResponse
     from modelplex._messages import Message

@@ -21,7 +21,7 @@ from modelplex.errors import ModelplexError
 from modelplex.toolkit.loopback import is_loopback
 
 if TYPE_CHECKING:
-    from modelplex._catalog import ModelInfo
+    from modelplex._catalog.records import ModelInfo
     from modelplex._routing.router import Router
     from modelplex._trace import TraceBuilder
 
