@@ -13,6 +13,9 @@ The config file is TOML, at ``$MODELPLEX_CONFIG`` or ``<user config dir>/modelpl
     max_response_bytes = 268435456     # a whole reply, decoded (default 128 MiB)
     max_event_bytes = 33554432         # one event or line of a stream (default 16 MiB)
 
+    [models."openai/gpt-4o"]           # over the catalog: see modelplex._catalog.overrides
+    prices = { input = "2.50", output = "10" }
+
 API keys, and the values of headers whose name says they carry a credential (``Authorization``,
 ``X-Api-Key``, ``X-Auth-Token``, ``Cookie``...) or that ``secret_headers`` names, are secrets from the
 moment the file is read: no error, log line or repr shows them.
@@ -110,6 +113,10 @@ def load_config(path: Path | None) -> dict[str, Any]:
         raise ConfigurationError(f"config file {path}: [providers.NAME] sections must be tables")
     for name, table in providers.items():
         _hide_secrets(name, table)
+    if "models" in data:  # [models."provider/model"] overrides, checked now: a typo fails here, named
+        from modelplex._catalog.overrides import parse_overrides
+
+        data["models"] = parse_overrides(data["models"], path)
     readable = path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
     if readable and any("api_key" in v for v in providers.values()):
         warnings.warn(f"config file {path} holds an API key but others can read it; run: chmod 600 {path}",
