@@ -1,0 +1,59 @@
+"""The ``store`` plugin (entry point ``store = "modelplex_store.plugin:PLUGIN"``): a plugin of the call
+lifecycle alone, owning no provider name. Importing it imports no database driver; the recorder is built,
+from the configuration, on the first call heard.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from modelplex.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from modelplex import CallInfo, CallOutcome
+    from modelplex_store.recorder import Recorder
+
+
+class StorePlugin:
+    """Records every call through a :class:`~modelplex_store.recorder.Recorder` made from the
+    configuration (``[store]`` in the config file, ``MODELPLEX_STORE_URL``, ``MODELPLEX_STORE``) on the
+    first call, or through the one given; adds the store's commands (``modelplex logs``, ``usage``,
+    ``store``) to the command line."""
+
+    def __init__(self, recorder: Recorder | None = None) -> None:
+        self._recorder = recorder
+        self._lock = threading.Lock()
+
+    @hookimpl
+    def modelplex_register_commands(self, cli: Any) -> None:
+        """Add the store's commands to ``cli``, when the command module is there."""
+        try:
+            from modelplex_store.cli import register
+        except ModuleNotFoundError as exc:
+            if exc.name != "modelplex_store.cli":  # a broken import inside it must show
+                raise
+            return  # not written yet
+        register(cli)
+
+    @property
+    def recorder(self) -> Recorder:
+        """The recorder, built from the configuration on first use."""
+        recorder = self._recorder
+        if recorder is None:
+            with self._lock:
+                if self._recorder is None:
+                    from modelplex_store.recorder import Recorder
+
+                    self._recorder = Recorder.from_config()
+                recorder = self._recorder
+        return recorder
+
+    @hookimpl
+    def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> Awaitable[None] | None:
+        """Queue the call's row; the awaitable completes once it is committed (or spooled)."""
+        return self.recorder.record(call, outcome)
+
+
+PLUGIN = StorePlugin()

@@ -1,0 +1,220 @@
+"""The store's schema, defined once: every table, column and index with the version that added it, and the
+DDL for SQLite and PostgreSQL rendered from that one definition (the migrations apply it step by step).
+
+Conventions, the same on both databases:
+
+* Times are INTEGER microseconds since the Unix epoch, UTC (``started_at``, ``ended_at``,
+  ``bucket_start``), durations INTEGER microseconds (``duration_us``, ``ttft_us``, ``waited_us``).
+* Money is INTEGER **nano-dollars** (``cost_nanos``: 1e-9 USD). Not micro-dollars: one token of a cheap
+  model costs a few dozen nano-dollars, which micro-dollars would round to 0 and sums would lose. ``NULL``
+  is an unknown cost, never 0.
+* Booleans are INTEGER 0/1; JSON is TEXT.
+* ``calls`` holds one row per call and, for a call that made more than one attempt (a chain falling
+  through, a retry), one row per attempt (``kind = 'attempt'``, ``parent_id`` the call's id). Attempt rows
+  carry no usage or cost (the call's row has them) and are left out of the rollups.
+* ``rollups`` are kept per hour and per day (``grain``) x provider x model x status x caller (``''`` for
+  none; a refused call has no provider or model and counts under ``''``), updated in the transaction that
+  inserts the rows: they always equal a recomputation from the call rows (``kind != 'attempt'``).
+  Latency and time to first token are counted in the fixed buckets of :data:`LATENCY_EDGES_MS`, so that
+  percentiles come from the rollups (column ``lat_NN`` / ``ttft_NN`` counts values ``v`` in milliseconds
+  with ``LATENCY_EDGES_MS[NN-1] < v <= LATENCY_EDGES_MS[NN]``, the last bucket everything above).
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Literal
+
+import attrs
+
+Dialect = Literal["sqlite", "postgresql"]
+ColumnType = Literal["text", "int", "real"]
+
+#: The schema version this code writes; :func:`modelplex_store.migrations.migrate` brings a database here.
+VERSION = 1
+
+_TYPES: dict[Dialect, dict[ColumnType, str]] = {
+    "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL"},
+    "postgresql": {"text": "TEXT", "int": "BIGINT", "real": "DOUBLE PRECISION"},
+}
+
+
+@attrs.frozen(kw_only=True)
+class Column:
+    """A column: its type, whether it may be NULL, its default (an SQL literal), the version adding it."""
+
+    name: str
+    type: ColumnType
+    null: bool = True
+    default: str | None = None
+    since: int = 1
+
+    def ddl(self, dialect: Dialect) -> str:
+        """The column's definition in ``dialect``."""
+        text = f"{self.name} {_TYPES[dialect][self.type]}"
+        if not self.null:
+            text += " NOT NULL"
+        if self.default is not None:
+            text += f" DEFAULT {self.default}"
+        return text
+
+
+@attrs.frozen(kw_only=True)
+class Index:
+    """An index on ``table``'s ``columns``, added by version ``since``."""
+
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    since: int = 1
+
+    def ddl(self) -> str:
+        """The same on both dialects."""
+        return f"CREATE INDEX IF NOT EXISTS {self.name} ON {self.table} ({', '.join(self.columns)})"
+
+
+@attrs.frozen(kw_only=True)
+class Table:
+    """A table, its columns in order, its primary key and the version that created it."""
+
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    since: int = 1
+
+    def at(self, version: int) -> tuple[Column, ...]:
+        """The columns the table has at schema ``version``."""
+        return tuple(c for c in self.columns if c.since <= version)
+
+    def create(self, dialect: Dialect, version: int) -> str:
+        """``CREATE TABLE`` for the table as it is at ``version``."""
+        body = [c.ddl(dialect) for c in self.at(version)]
+        body.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(body) + "\n)"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The current columns' names, in order."""
+        return tuple(c.name for c in self.columns)
+
+
+def _ints(*names: str, since: int = 1) -> tuple[Column, ...]:
+    return tuple(Column(name=n, type="int", null=False, default="0", since=since) for n in names)
+
+
+TOKEN_BUCKETS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
+
+#: Upper edges (milliseconds) of the latency and time-to-first-token buckets: 1, 1.5, 2, 3, 5, 7 per
+#: decade from 1 ms to 700 s (each about 1.4x the one before: a percentile read from them is within
+#: about 20% of the true one), then one bucket for everything longer.
+LATENCY_EDGES_MS: tuple[float, ...] = tuple(m * 10.0 ** d for d in range(6) for m in (1, 1.5, 2, 3, 5, 7))
+#: Number of histogram buckets: one per edge, plus the overflow.
+HISTOGRAM_BUCKETS = len(LATENCY_EDGES_MS) + 1
+LATENCY_COLUMNS = tuple(f"lat_{i:02d}" for i in range(HISTOGRAM_BUCKETS))
+TTFT_COLUMNS = tuple(f"ttft_{i:02d}" for i in range(HISTOGRAM_BUCKETS))
+
+
+def histogram_bucket(micros: int) -> int:
+    """The bucket (index into :data:`LATENCY_COLUMNS`) of a duration given in microseconds."""
+    return bisect.bisect_left(LATENCY_EDGES_MS, micros / 1000.0)
+
+
+CALLS = Table(
+    name="calls",
+    primary_key=("id",),
+    columns=(
+        Column(name="id", type="text", null=False),  # UUIDv7: time-ordered
+        Column(name="parent_id", type="text"),  # an attempt's call
+        Column(name="kind", type="text", null=False),  # chat, stream, embed, list_models, attempt
+        Column(name="started_at", type="int", null=False),
+        Column(name="ended_at", type="int", null=False),
+        Column(name="provider", type="text"),  # who answered (for an attempt: who was tried)
+        Column(name="requested", type="text", null=False),  # the address asked for
+        Column(name="model", type="text"),  # the resolved model, without the provider
+        Column(name="chain", type="text"),  # the chain's name, for a chain/... address
+        Column(name="route", type="text"),  # the routing trace, compact; NULL for one direct attempt
+        Column(name="caller", type="text"),
+        Column(name="user_id", type="text"),
+        Column(name="agent", type="text"),
+        Column(name="conversation_id", type="text"),
+        Column(name="message_id", type="text"),
+        Column(name="tags", type="text"),  # JSON of the tags not given a column above; NULL for none
+        Column(name="status", type="text", null=False),  # ok, error, cancelled
+        Column(name="error_class", type="text"),
+        Column(name="status_code", type="int"),  # the HTTP status of a failed call or attempt
+        Column(name="finish_reason", type="text"),
+        Column(name="stream", type="int", null=False, default="0"),
+        Column(name="partial", type="int", null=False, default="0"),
+        *_ints(*TOKEN_BUCKETS),
+        Column(name="usage_estimated", type="int", null=False, default="0"),
+        Column(name="cost_nanos", type="int"),  # NULL: unknown, never 0
+        Column(name="cost_status", type="text"),  # exact, estimated, unknown; NULL for an attempt
+        Column(name="price_version", type="text"),
+        Column(name="reported_cost_nanos", type="int"),  # what the provider said it charged
+        Column(name="duration_us", type="int", null=False),
+        Column(name="ttft_us", type="int"),
+        Column(name="waited_us", type="int"),  # an attempt's wait before it (back-off, Retry-After)
+    ),
+)
+
+CALL_CONTENTS = Table(
+    name="call_contents",
+    primary_key=("call_id",),
+    columns=(
+        Column(name="call_id", type="text", null=False),
+        Column(name="request", type="text"),  # JSON
+        Column(name="response", type="text"),  # JSON
+    ),
+)
+
+ROLLUP_KEY = ("grain", "bucket_start", "provider", "model", "status", "caller")
+#: What a rollup sums; every one is a plain count or sum, added by an upsert.
+ROLLUP_SUMS = ("calls", "errors", *TOKEN_BUCKETS, "estimated_calls", "priced_calls", "cost_nanos",
+               "unpriced_calls", "duration_us", "ttft_calls", "ttft_us", *LATENCY_COLUMNS, *TTFT_COLUMNS)
+
+ROLLUPS = Table(
+    name="rollups",
+    primary_key=ROLLUP_KEY,
+    columns=(
+        Column(name="grain", type="text", null=False),  # hour, day
+        Column(name="bucket_start", type="int", null=False),
+        Column(name="provider", type="text", null=False),
+        Column(name="model", type="text", null=False),
+        Column(name="status", type="text", null=False),
+        Column(name="caller", type="text", null=False),
+        *_ints(*ROLLUP_SUMS),
+    ),
+)
+
+SCHEMA_MIGRATIONS = Table(
+    name="schema_migrations",
+    primary_key=("version",),
+    columns=(
+        Column(name="version", type="int", null=False),
+        Column(name="applied_at", type="int", null=False),  # microseconds since the epoch
+    ),
+)
+
+TABLES = (SCHEMA_MIGRATIONS, CALLS, CALL_CONTENTS, ROLLUPS)
+
+INDEXES = (
+    Index(name="calls_started", table="calls", columns=("started_at",)),
+    Index(name="calls_model", table="calls", columns=("provider", "model", "started_at")),
+    Index(name="calls_caller", table="calls", columns=("caller", "started_at")),
+    Index(name="calls_conversation", table="calls", columns=("conversation_id", "started_at")),
+    Index(name="calls_status", table="calls", columns=("status", "started_at")),
+    Index(name="calls_parent", table="calls", columns=("parent_id",)),
+    Index(name="rollups_bucket", table="rollups", columns=("grain", "bucket_start")),
+)
+
+
+def ddl(version: int, dialect: Dialect) -> list[str]:
+    """The statements that take a database at ``version - 1`` to ``version``: the tables created by that
+    version, the columns it added to older tables, its indexes."""
+    statements = [t.create(dialect, version) for t in TABLES if t.since == version]
+    for table in TABLES:
+        if table.since < version:
+            statements += [f"ALTER TABLE {table.name} ADD COLUMN {c.ddl(dialect)}"
+                           for c in table.columns if c.since == version]
+    statements += [i.ddl() for i in INDEXES if i.since == version]
+    return statements
