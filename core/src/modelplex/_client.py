@@ -176,11 +176,18 @@ class AsyncClient:
     async def list_models(self, provider: str | None = None) -> list[ModelInfo]:
         """The models of ``provider``; without one, of every loaded provider that lists them.
 
+        What the provider lists, each model merged with the bundled catalog and the config file's
+        ``[models."provider/model"]`` overrides: the listing's facts win over the catalog's where it
+        says anything, overrides win over both, and ``ModelInfo.sources`` says where each fact came
+        from. A listed model the catalog does not know keeps unknown (``None``) prices and capabilities.
+
         Naming a provider raises its error. Listing them all skips (and logs) a provider that fails, so
         one provider being down does not hide the others' models.
         """
         if provider is not None:
-            return await self._calls.list_models(provider)
+            from modelplex._catalog.merge import listed
+
+            return listed(self, provider, await self._calls.list_models(provider))
         out: list[ModelInfo] = []
         for name in self.registry.names:
             if "modelplex_list_models" in self.registry.records[name].hooks:
