@@ -83,6 +83,11 @@ class ProviderInfo:
 
     ``aliases`` are other names that reach this plugin in ``plugin = "..."`` and in addresses (a name
     it was once known by, or one a shared config already uses), so a rename breaks no config.
+
+    ``catalog`` names the plugin's model catalog, a package resource ``"package:file"``
+    (``"modelplex_acme:models.json"``): what it knows of its models' limits, capabilities, tier and
+    prices. Only the name is given here; the file is read on the catalog's first use, never at
+    registration (its format: :mod:`modelplex._catalog.data`).
     """
 
     spec_version: int
@@ -96,6 +101,7 @@ class ProviderInfo:
     aliases: tuple[str, ...] = ()
     option_ranges: Mapping[str, tuple[float, float]] = attrs.field(factory=dict, validator=_check_ranges)
     option_limits: Mapping[str, float] = attrs.field(factory=dict, validator=_check_limits)
+    catalog: str | None = None
 
 
 @attrs.frozen(kw_only=True, repr=False)

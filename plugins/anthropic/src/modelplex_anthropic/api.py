@@ -53,4 +53,5 @@ def info() -> ProviderInfo:
                                     "thinking, prompt caching, images)",
                         api_key_env=API_KEY_ENV, base_url_env=BASE_URL_ENV,
                         default_base_url=DEFAULT_BASE_URL,
-                        option_ranges={"temperature": (0, 1)}, option_limits={"max_tokens": 128_000})
+                        option_ranges={"temperature": (0, 1)}, option_limits={"max_tokens": 128_000},
+                        catalog="modelplex_anthropic:models.json")

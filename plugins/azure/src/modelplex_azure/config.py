@@ -194,6 +194,7 @@ def route_profile(route: str, api_version: str | None) -> Profile:
 
 CONFIG = CompatConfig(
     name="Azure OpenAI",
+    catalog="modelplex_azure:models.json",
     description="Azure OpenAI: deployments (api-version), the /openai/v1 route and Azure AI Foundry "
                 "models; chat, tools, structured output, embeddings; content-filter results",
     url=azure_url,

@@ -15,6 +15,7 @@ DEFAULT_BASE_URL = "https://api.deepseek.com"
 
 CONFIG = CompatConfig(
     name="DeepSeek",
+    catalog="modelplex_deepseek:models.json",
     description="DeepSeek: chat with reasoning (thinking mode), tools, JSON mode",
     default_base_url=DEFAULT_BASE_URL,
     api_key_env=("DEEPSEEK_API_KEY",),

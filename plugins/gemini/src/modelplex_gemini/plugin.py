@@ -38,7 +38,8 @@ def modelplex_provider_info() -> ProviderInfo:
                     "output, images, embeddings",
         api_key_env=("GEMINI_API_KEY", "GOOGLE_API_KEY"), base_url_env=("GEMINI_BASE_URL",),
         option_env={"api_version": ("GEMINI_API_VERSION",)}, default_base_url=DEFAULT_BASE_URL,
-        option_ranges={"temperature": (0, 2)}, option_limits={"max_tokens": 65_536})
+        option_ranges={"temperature": (0, 2)}, option_limits={"max_tokens": 65_536},
+        catalog="modelplex_gemini:models.json")
 
 
 @hookimpl

@@ -13,6 +13,7 @@ DEFAULT_BASE_URL = "https://api.groq.com/openai/v1"
 
 CONFIG = CompatConfig(
     name="Groq",
+    catalog="modelplex_groq:models.json",
     description="Groq: fast chat, reasoning models, tools, JSON output",
     default_base_url=DEFAULT_BASE_URL,
     api_key_env=("GROQ_API_KEY",),

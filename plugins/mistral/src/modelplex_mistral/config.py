@@ -13,6 +13,7 @@ DEFAULT_BASE_URL = "https://api.mistral.ai/v1"
 
 CONFIG = CompatConfig(
     name="Mistral",
+    catalog="modelplex_mistral:models.json",
     description="Mistral: chat with thinking, tools, JSON output, embeddings",
     default_base_url=DEFAULT_BASE_URL,
     api_key_env=("MISTRAL_API_KEY",),

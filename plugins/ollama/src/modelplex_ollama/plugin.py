@@ -43,6 +43,7 @@ def modelplex_provider_info() -> ProviderInfo:
         default_base_url=DEFAULT_BASE_URL,
         requires_api_key=False,
         local=True,
+        catalog="modelplex_ollama:models.json",
     )
 
 

@@ -56,6 +56,7 @@ class CompatConfig:
         reach this plugin.
     :param option_ranges: :attr:`ProviderInfo.option_ranges <modelplex.ProviderInfo.option_ranges>`.
     :param option_limits: :attr:`ProviderInfo.option_limits <modelplex.ProviderInfo.option_limits>`.
+    :param catalog: :attr:`ProviderInfo.catalog <modelplex.ProviderInfo.catalog>`.
     """
 
     name: str
@@ -73,6 +74,7 @@ class CompatConfig:
     description: str = ""
     option_ranges: Mapping[str, tuple[float, float]] = attrs.field(factory=dict)
     option_limits: Mapping[str, float] = attrs.field(factory=dict)
+    catalog: str | None = None
 
     def auth_headers(self, ctx: ProviderContext) -> dict[str, str]:
         """The headers that carry the key, or none when this server takes no key."""

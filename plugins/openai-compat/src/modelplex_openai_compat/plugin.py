@@ -173,4 +173,5 @@ def provider_info(config: CompatConfig) -> ProviderInfo:
                         api_key_env=config.api_key_env, base_url_env=config.base_url_env,
                         option_env=config.option_env, default_base_url=config.default_base_url,
                         requires_api_key=config.requires_api_key, local=config.local, aliases=config.aliases,
-                        option_ranges=config.option_ranges, option_limits=config.option_limits)
+                        option_ranges=config.option_ranges, option_limits=config.option_limits,
+                        catalog=config.catalog)

@@ -8,6 +8,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 CONFIG = CompatConfig(
     name="OpenAI",
+    catalog="modelplex_openai:models.json",
     description="OpenAI: chat (Responses API, or Chat Completions), tools, structured output, "
                 "images, embeddings",
     default_base_url=DEFAULT_BASE_URL,

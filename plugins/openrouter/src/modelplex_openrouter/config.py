@@ -13,6 +13,7 @@ DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 
 CONFIG = CompatConfig(
     name="OpenRouter",
+    catalog="modelplex_openrouter:models.json",
     description="OpenRouter: one key for many providers' models, with reasoning and routing",
     default_base_url=DEFAULT_BASE_URL,
     api_key_env=("OPENROUTER_API_KEY",),

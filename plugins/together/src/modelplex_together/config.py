@@ -8,6 +8,7 @@ DEFAULT_BASE_URL = "https://api.together.xyz/v1"
 
 CONFIG = CompatConfig(
     name="Together AI",
+    catalog="modelplex_together:models.json",
     description="Together AI: open models, reasoning split from <think> tags, tools, JSON output, "
                 "embeddings",
     default_base_url=DEFAULT_BASE_URL,

@@ -13,6 +13,7 @@ DEFAULT_BASE_URL = "https://api.x.ai/v1"
 
 CONFIG = CompatConfig(
     name="xAI",
+    catalog="modelplex_xai:models.json",
     description="xAI: Grok chat with reasoning, tools, JSON output",
     default_base_url=DEFAULT_BASE_URL,
     api_key_env=("XAI_API_KEY",),
