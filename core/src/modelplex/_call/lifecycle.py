@@ -7,6 +7,7 @@ and the call path skips all of this.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
@@ -17,6 +18,7 @@ import attrs
 # Imported, not only named for type checkers: the public classes' annotations are resolved at runtime.
 from modelplex._catalog.cost import Cost
 from modelplex._embeddings import EmbedRequest
+from modelplex._estimate import request_tokens, text_tokens
 from modelplex._logging import log
 from modelplex._options import ChatRequest
 from modelplex._responses import Usage
@@ -47,10 +49,19 @@ class CallInfo:
     provider: str
     model: str | None
     request: ChatRequest | EmbedRequest | None = None
-    estimated_tokens: int = 0
     tags: Mapping[str, str] = attrs.field(factory=dict)
     caller: str | None = None
     started: float = 0.0
+
+    @functools.cached_property
+    def estimated_tokens(self) -> int:
+        """Worked out when first read: most observers never ask, and every call would pay for it."""
+        request = self.request
+        if isinstance(request, ChatRequest):
+            return request_tokens(request.messages, request.options)
+        if isinstance(request, EmbedRequest):
+            return text_tokens(request.inputs)
+        return 0
 
 
 @attrs.frozen(kw_only=True)

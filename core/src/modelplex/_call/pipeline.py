@@ -19,8 +19,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelplex._call.attempt import listing
+from modelplex._call.costs import cancelled_cost, costs
 from modelplex._call.lifecycle import CallInfo, CallKind, CallOutcome, Lifecycle
-from modelplex._estimate import prompt_tokens, request_tokens, text_tokens
+from modelplex._estimate import prompt_tokens, text_tokens
 from modelplex._options import ChatOptions, ChatRequest
 from modelplex._responses import Usage
 from modelplex._routing.address import split_model
@@ -149,7 +150,9 @@ class Calls:
                                                     trace=getattr(error, "trace", None)), held, report=True)
             raise
         except BaseException:  # cancelled: the prompt may have reached the provider, and be billed
-            await lifecycle.close(call, CallOutcome(status="cancelled", usage=sent(kind, request),
+            usage = sent(kind, request)
+            await lifecycle.close(call, CallOutcome(status="cancelled", usage=usage,
+                                                    cost=cancelled_cost(self.client, address, usage),
                                                     partial=kind != "list_models",
                                                     duration=time.monotonic() - started), held, report=True)
             raise
@@ -158,7 +161,7 @@ class Calls:
         done = lifecycle.report(call, CallOutcome(status="ok", provider=provider, model=model,
                                                   usage=getattr(result, "usage", None),
                                                   duration=time.monotonic() - started, trace=trace,
-                                                  response=result), held)
+                                                  response=result, cost=getattr(result, "cost", None)), held)
         if done is not None:
             await done
         return result
@@ -182,7 +185,7 @@ class Calls:
             request = ChatRequest(model=model, messages=msgs, options=opts)
             observer = Observer(lifecycle, call_info("stream", address, request, tags, caller))
         return ChatStream(lambda: router.stream(route, address, msgs, opts, self.check), provider, model,
-                          observer)
+                          observer, costs(self.client))
 
 
 def sent(kind: CallKind, request: Any) -> Usage | None:
@@ -197,15 +200,7 @@ def sent(kind: CallKind, request: Any) -> Usage | None:
 
 def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str] | None,
               caller: str | None) -> CallInfo:
-    """What the lifecycle hooks see of a call, its tokens estimated."""
-    if kind in ("chat", "stream"):
-        tokens = request_tokens(request.messages, request.options)
-    elif kind == "embed":
-        tokens = text_tokens(request.inputs)
-    else:
-        tokens = 0
+    """What the lifecycle hooks see of a call (its tokens estimated when first read)."""
     provider, _, model = address.partition("/")
     return CallInfo(kind=kind, address=address, provider=provider, model=model or None, request=request,
-                    estimated_tokens=tokens, tags=dict(tags) if tags else _NO_TAGS, caller=caller,
-                    started=time.time())
-
+                    tags=dict(tags) if tags else _NO_TAGS, caller=caller, started=time.time())
