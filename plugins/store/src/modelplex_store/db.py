@@ -38,11 +38,11 @@ def dialect_of(url: str) -> Dialect:
 
 
 def sqlite_path(url: str) -> Path:
-    """The file of a ``sqlite:///path`` URL (``sqlite:////abs`` works too) or of a plain path."""
+    """The file of a ``sqlite:///relative/path`` or ``sqlite:////absolute/path`` URL (SQLAlchemy's
+    spelling), or of a plain path."""
     for prefix in ("sqlite:///", "sqlite://"):
         if url.startswith(prefix):
-            rest = url[len(prefix):]
-            return Path(rest if rest.startswith("/") or prefix == "sqlite://" else "/" + rest)
+            return Path(url[len(prefix):])
     return Path(url)
 
 

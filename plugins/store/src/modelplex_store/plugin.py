@@ -29,13 +29,15 @@ class StorePlugin:
     @hookimpl
     def modelplex_register_commands(self, cli: Any) -> None:
         """Add the store's commands to ``cli``, when the command module is there."""
+        import importlib
+
         try:
-            from modelplex_store.cli import register
+            commands = importlib.import_module("modelplex_store.cli")
         except ModuleNotFoundError as exc:
             if exc.name != "modelplex_store.cli":  # a broken import inside it must show
                 raise
             return  # not written yet
-        register(cli)
+        commands.register(cli)
 
     @property
     def recorder(self) -> Recorder:

@@ -1,0 +1,99 @@
+"""Where the store is and whether it records: ``[store]`` in the config file, then the environment.
+
+::
+
+    [store]
+    url = "postgresql://user@db/modelplex"   # default: <data dir>/logs.db, a SQLite file
+    enabled = true                           # false: record nothing
+    content = false                          # true: keep prompts and replies, in call_contents
+    spool_max_rows = 100000                  # rows kept locally while the database is down
+
+``MODELPLEX_STORE_URL`` wins over ``url``; ``MODELPLEX_STORE=off`` (or ``0``, ``false``, ``no``) over
+``enabled``. The data directory (the default SQLite file, the spool) is ``MODELPLEX_DATA_DIR``, else the
+user data directory (``$XDG_DATA_HOME/modelplex``, ``~/.local/share/modelplex`` on Linux).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from modelplex._secret import scrub_url
+from modelplex.errors import ConfigurationError
+
+URL_ENV = "MODELPLEX_STORE_URL"
+SWITCH_ENV = "MODELPLEX_STORE"
+DATA_DIR_ENV = "MODELPLEX_DATA_DIR"
+OFF = frozenset({"off", "0", "false", "no"})
+#: Rows the spool keeps while the database is down before it starts counting losses.
+DEFAULT_SPOOL_MAX_ROWS = 100_000
+
+
+def data_dir(env: Mapping[str, str]) -> Path:
+    """The directory of the default SQLite file and of the spool."""
+    if env.get(DATA_DIR_ENV):
+        return Path(env[DATA_DIR_ENV])
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("modelplex", appauthor=False))
+
+
+@attrs.frozen(kw_only=True)
+class StoreConfig:
+    """The store's settings, resolved. ``url`` is a ``postgresql://`` URL, a ``sqlite:///`` URL or a
+    path; its repr hides a password."""
+
+    url: str = attrs.field(repr=scrub_url)
+    data_dir: Path
+    enabled: bool = True
+    content: bool = False
+    spool_max_rows: int = DEFAULT_SPOOL_MAX_ROWS
+
+    @property
+    def spool_path(self) -> Path:
+        """The spool of this store's URL: one file per database, shared by the processes of this
+        machine, so that a process started after a crash delivers what an earlier one spooled."""
+        digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
+        return self.data_dir / "spool" / f"{digest}.db"
+
+
+def _flag(table: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"[store] {key!r} must be true or false, got {value!r}")
+    return value
+
+
+def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
+    """The store's settings from the config file's contents and the environment."""
+    table = config.get("store", {})
+    if not isinstance(table, Mapping):
+        raise ConfigurationError("[store] must be a table")
+    unknown = set(table) - {"url", "enabled", "content", "spool_max_rows"}
+    if unknown:
+        raise ConfigurationError(f"[store]: unknown setting(s) {sorted(unknown)}; known: url, enabled, "
+                                 "content, spool_max_rows")
+    directory = data_dir(env)
+    url = env.get(URL_ENV) or table.get("url") or str(directory / "logs.db")
+    if not isinstance(url, str):
+        raise ConfigurationError("[store] 'url' must be a string")
+    limit = table.get("spool_max_rows", DEFAULT_SPOOL_MAX_ROWS)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ConfigurationError(f"[store] 'spool_max_rows' must be a whole number >= 0, got {limit!r}")
+    enabled = _flag(table, "enabled", True) and env.get(SWITCH_ENV, "").strip().lower() not in OFF
+    return StoreConfig(url=url, data_dir=directory, enabled=enabled, content=_flag(table, "content", False),
+                       spool_max_rows=limit)
+
+
+def from_environment(env: Mapping[str, str] | None = None) -> StoreConfig:
+    """The store's settings as a process sees them: the default config file (``MODELPLEX_CONFIG``)
+    and ``env`` (by default ``os.environ``)."""
+    from modelplex._config import default_config_path, load_config
+
+    env = os.environ if env is None else env
+    return resolve(load_config(default_config_path(env)), env)

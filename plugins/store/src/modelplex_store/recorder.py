@@ -1,0 +1,96 @@
+"""The recorder: what the ``modelplex_after_call`` hook does with a call.
+
+It queues the call for the store's writer thread and returns an awaitable that completes once the call's
+row is committed (or, the store being down, spooled), so the call returns to its caller only then; the
+event loop never waits on a disk. Nothing is built on the event loop but that awaitable: the rows are
+made in the writer thread.
+
+One writer per store URL and process, shared by every client and event loop of the process (made again
+in a forked child, whose parent's thread did not follow it).
+
+A call is left out with the tag ``store=off`` (``tags={"store": "off"}``); tags never reach a provider.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+from modelplex._logging import log
+from modelplex_store.config import StoreConfig, from_environment
+from modelplex_store.rows import OFF_TAG
+from modelplex_store.wake import Waiter
+from modelplex_store.writer import StoreStats, Writer
+
+_writers: dict[tuple[int, str, bool], Writer] = {}
+_writers_lock = threading.Lock()
+
+
+def _writer(config: StoreConfig) -> Writer:
+    key = (os.getpid(), config.url, config.content)
+    writer = _writers.get(key)
+    if writer is None:
+        with _writers_lock:
+            writer = _writers.get(key)
+            if writer is None:
+                writer = _writers[key] = Writer(config)
+    return writer
+
+
+class Recorder:
+    """Records calls into the store that ``config`` names (or nowhere, when it is disabled)."""
+
+    __slots__ = ("config",)
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+
+    def __repr__(self) -> str:
+        return f"Recorder({self.config!r})"
+
+    @classmethod
+    def from_config(cls, env: Mapping[str, str] | None = None) -> Recorder:
+        """The recorder the environment and the config file describe. A config that cannot be read turns
+        recording off, with an error logged and a warning: a usage log never fails a call."""
+        try:
+            return cls(from_environment(env))
+        except Exception as exc:
+            import warnings
+
+            message = f"modelplex-store: recording is off: {type(exc).__name__}: {exc}"
+            log("error", "store_config_invalid", error=message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+            from pathlib import Path
+
+            return cls(StoreConfig(url="", data_dir=Path(), enabled=False))
+
+    def record(self, call: Any, outcome: Any) -> Awaitable[None] | None:
+        """Queue ``call``'s row; the awaitable completes once it is written. ``None`` when the store is
+        off or the call asked not to be recorded."""
+        if not self.config.enabled or call.tags.get(OFF_TAG) == "off":
+            return None
+        waiter = Waiter()
+        _writer(self.config).submit(call, outcome, waiter)
+        return waiter
+
+    def stats(self) -> StoreStats:
+        """This process's counters for the store: recorded, spooled, lost, pending."""
+        if not self.config.enabled:
+            return StoreStats()
+        return _writer(self.config).stats()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every call queued so far is written; false if ``timeout`` passed first."""
+        if not self.config.enabled:
+            return True
+        return _writer(self.config).flush(timeout)
+
+    def close(self) -> None:
+        """Write what is queued and stop this store's writer (a later call starts a new one)."""
+        key = (os.getpid(), self.config.url, self.config.content)
+        with _writers_lock:
+            writer = _writers.pop(key, None)
+        if writer is not None:
+            writer.close()

@@ -1,0 +1,87 @@
+"""The rollups a batch of inserted call rows adds: per hour and per day x provider x model x status x
+caller, summed in memory and added to the table by one upsert per key, in the transaction that inserted
+the rows. Keys are upserted in sorted order, so that two processes' transactions lock rollup rows in
+the same order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from modelplex_store.db import Database
+from modelplex_store.schema import (
+    CALLS,
+    LATENCY_COLUMNS,
+    ROLLUP_KEY,
+    ROLLUP_SUMS,
+    TOKEN_BUCKETS,
+    TTFT_COLUMNS,
+    histogram_bucket,
+)
+
+GRAINS = (("hour", 3_600_000_000), ("day", 86_400_000_000))
+Key = tuple[str, int, str, str, str, str]
+
+_C = {name: i for i, name in enumerate(CALLS.names)}
+_S = {name: i for i, name in enumerate(ROLLUP_SUMS)}
+_TOKENS = tuple((_S[b], _C[b]) for b in TOKEN_BUCKETS)
+_LAT = _S[LATENCY_COLUMNS[0]]
+_TTFT = _S[TTFT_COLUMNS[0]]
+
+# Names come from schema.py, values always go in parameters.
+_UPSERT = (f"INSERT INTO rollups ({', '.join((*ROLLUP_KEY, *ROLLUP_SUMS))}) "  # noqa: S608
+           f"VALUES ({', '.join('?' * (len(ROLLUP_KEY) + len(ROLLUP_SUMS)))}) "
+           f"ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET "
+           + ", ".join(f"{c} = rollups.{c} + excluded.{c}" for c in ROLLUP_SUMS))
+
+
+def _sums(row: tuple[Any, ...]) -> list[int]:
+    sums = [0] * len(ROLLUP_SUMS)
+    sums[_S["calls"]] = 1
+    sums[_S["errors"]] = int(row[_C["status"]] == "error")
+    for s, c in _TOKENS:
+        sums[s] = row[c]
+    sums[_S["estimated_calls"]] = row[_C["usage_estimated"]]
+    cost = row[_C["cost_nanos"]]
+    if cost is None:
+        sums[_S["unpriced_calls"]] = 1
+    else:
+        sums[_S["priced_calls"]] = 1
+        sums[_S["cost_nanos"]] = cost
+    duration = row[_C["duration_us"]]
+    sums[_S["duration_us"]] = duration
+    sums[_LAT + histogram_bucket(duration)] = 1
+    ttft = row[_C["ttft_us"]]
+    if ttft is not None:
+        sums[_S["ttft_calls"]] = 1
+        sums[_S["ttft_us"]] = ttft
+        sums[_TTFT + histogram_bucket(ttft)] = 1
+    return sums
+
+
+def deltas(rows: Iterable[tuple[Any, ...]]) -> dict[Key, list[int]]:
+    """What ``rows`` (``calls`` rows; attempts are skipped) add to each rollup, by key."""
+    out: dict[Key, list[int]] = {}
+    for row in rows:
+        if row[_C["kind"]] == "attempt":
+            continue
+        sums = _sums(row)
+        started = row[_C["started_at"]]
+        for grain, width in GRAINS:
+            key: Key = (grain, started - started % width, row[_C["provider"]] or "", row[_C["model"]] or "",
+                        row[_C["status"]], row[_C["caller"]] or "")
+            total = out.get(key)
+            if total is None:
+                out[key] = list(sums)
+            else:
+                for i, value in enumerate(sums):
+                    total[i] += value
+    return out
+
+
+def add(db: Database, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Add what ``rows`` count to the rollups (inside the caller's transaction)."""
+    changes = deltas(rows)
+    if changes:
+        db.executemany(_UPSERT, [(*key, *changes[key]) for key in sorted(changes)])

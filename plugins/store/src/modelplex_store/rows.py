@@ -1,0 +1,239 @@
+"""A call as rows: what the ``modelplex_after_call`` hook heard, turned into the ``calls`` row of the call,
+the rows of its attempts (when it made more than one) and, if asked, its ``call_contents`` row.
+
+Rows are plain tuples in :data:`~modelplex_store.schema.CALLS` column order (what the drivers take, and
+what the spool writes as JSON). Only what the call itself says goes in: no price table, no model facts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import attrs
+
+from modelplex._secret import scrub
+from modelplex_store.schema import CALLS
+
+Row = tuple[Any, ...]
+_INDEX = {name: i for i, name in enumerate(CALLS.names)}
+_WIDTH = len(CALLS.names)
+
+#: Tags given a column of their own (``user`` and ``user_id`` both fill ``user_id``...).
+TAG_COLUMNS = {"user": "user_id", "user_id": "user_id", "agent": "agent",
+               "conversation": "conversation_id", "conversation_id": "conversation_id",
+               "message": "message_id", "message_id": "message_id"}
+#: The tag that keeps one call out of the store: ``tags={"store": "off"}``.
+OFF_TAG = "store"
+
+
+@attrs.frozen(kw_only=True)
+class Record:
+    """The rows of one call: ``calls`` (the call's first, then its attempts') and ``content`` (``call_id,
+    request, response``) when bodies are kept."""
+
+    calls: tuple[Row, ...]
+    content: tuple[str, str | None, str | None] | None = None
+
+    @property
+    def id(self) -> str:
+        """The call's id."""
+        return str(self.calls[0][0])
+
+    def to_json(self) -> str:
+        """The record as one JSON text (the spool's format)."""
+        return json.dumps({"calls": self.calls, "content": self.content}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Record:
+        """The record :meth:`to_json` wrote."""
+        data = json.loads(text)
+        content = data.get("content")
+        return cls(calls=tuple(tuple(r) for r in data["calls"]),
+                   content=None if content is None else (content[0], content[1], content[2]))
+
+
+def uuid7(unix_micros: int) -> str:
+    """A UUID version 7 (RFC 9562) for a moment given in microseconds: ids sort by time."""
+    value = (unix_micros // 1000 & (1 << 48) - 1) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC variant
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _micros(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1_000_000)
+
+
+def _nanos(dollars: Decimal | None) -> int | None:
+    return None if dollars is None else int((dollars * 1_000_000_000).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _split(address: str) -> tuple[str | None, str | None]:
+    provider, _, model = address.partition("/")
+    return (provider, model) if model else (None, address or None)
+
+
+def route_text(trace: Any) -> str:
+    """The routing trace in one line: skips as ``-model(reason)``, attempts in order as ``model ok`` or
+    ``model ErrorClass/status``, joined by ``" > "``. No error message: those may quote a request."""
+    parts = [f"-{s.model}({s.reason})" for s in trace.skipped]
+    for a in trace.attempts:
+        if a.error is None:
+            parts.append(f"{a.model} ok")
+        else:
+            parts.append(f"{a.model} {a.error_type or 'error'}"
+                         + (f"/{a.status_code}" if a.status_code is not None else ""))
+    return scrub(" > ".join(parts))
+
+
+def _routed(call: Any, trace: Any) -> bool:
+    return trace is not None and (call.provider == "chain" or len(trace.attempts) > 1 or bool(trace.skipped))
+
+
+def _tags(tags: Mapping[str, str], row: list[Any]) -> None:
+    rest = {}
+    for key, value in tags.items():
+        column = TAG_COLUMNS.get(key)
+        if column is not None:
+            row[_INDEX[column]] = scrub(str(value))
+        elif key != OFF_TAG:
+            rest[key] = value
+    if rest:
+        row[_INDEX["tags"]] = scrub(json.dumps(rest, sort_keys=True, separators=(",", ":")))
+
+
+def _who(call: Any, outcome: Any) -> tuple[str | None, str | None]:
+    """The model that answered; for a call that failed, the last one tried (so that a model's errors
+    count against it), or the address's own."""
+    if outcome.provider is not None or outcome.model is not None:
+        return outcome.provider, outcome.model
+    trace = outcome.trace
+    if trace is not None and trace.attempts:
+        return _split(trace.attempts[-1].model)
+    if call.kind == "list_models":
+        return call.provider, None
+    if call.provider == "chain":
+        return None, None
+    return call.provider, call.model
+
+
+def _cost(row: list[Any], outcome: Any, usage: Any) -> None:
+    # The outcome's cost; a response's own where an outcome has none (a plugin built it so).
+    cost = outcome.cost if outcome.cost is not None else getattr(outcome.response, "cost", None)
+    if cost is not None:
+        row[_INDEX["cost_nanos"]] = _nanos(cost.total)
+        row[_INDEX["cost_status"]] = cost.status
+        row[_INDEX["price_version"]] = cost.price_version
+        reported = cost.reported
+    else:
+        # No tokens counted (a model listing, a failure before any answer): nothing to pay, known.
+        # Tokens without a cost: a price the engine did not know, so unknown, never 0.
+        nothing = usage is None or (usage.total == 0 and not outcome.partial)
+        row[_INDEX["cost_nanos"]] = 0 if nothing else None
+        row[_INDEX["cost_status"]] = "exact" if nothing else "unknown"
+        reported = None
+    if reported is None and usage is not None:
+        reported = usage.reported_cost
+    row[_INDEX["reported_cost_nanos"]] = _nanos(reported)
+
+
+def call_row(call: Any, outcome: Any, call_id: str, started: int) -> list[Any]:
+    """The ``calls`` row of the call itself."""
+    row: list[Any] = [None] * _WIDTH
+    duration = _micros(outcome.duration) or 0
+    provider, model = _who(call, outcome)
+    usage = outcome.usage
+    error = outcome.error
+    finish = getattr(outcome.response, "finish_reason", None)
+    trace = outcome.trace
+    row[_INDEX["id"]] = call_id
+    row[_INDEX["kind"]] = call.kind
+    row[_INDEX["started_at"]] = started
+    row[_INDEX["ended_at"]] = started + duration
+    row[_INDEX["provider"]] = provider
+    row[_INDEX["requested"]] = call.address
+    row[_INDEX["model"]] = model
+    row[_INDEX["chain"]] = call.model if call.provider == "chain" else None
+    row[_INDEX["route"]] = route_text(trace) if _routed(call, trace) else None
+    row[_INDEX["caller"]] = call.caller
+    _tags(call.tags, row)
+    row[_INDEX["status"]] = outcome.status
+    row[_INDEX["error_class"]] = None if error is None else type(error).__name__
+    code = getattr(error, "status_code", None)
+    row[_INDEX["status_code"]] = code if isinstance(code, int) else None
+    row[_INDEX["finish_reason"]] = None if finish is None else str(getattr(finish, "value", finish))
+    row[_INDEX["stream"]] = int(call.kind == "stream")
+    row[_INDEX["partial"]] = int(outcome.partial)
+    for bucket in ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning"):
+        row[_INDEX[bucket]] = 0 if usage is None else getattr(usage, bucket)
+    row[_INDEX["usage_estimated"]] = int(usage is not None and usage.estimated)
+    _cost(row, outcome, usage)
+    row[_INDEX["duration_us"]] = duration
+    row[_INDEX["ttft_us"]] = _micros(outcome.time_to_first_token)
+    return row
+
+
+def attempt_rows(trace: Any, call_id: str, started: int) -> list[Row]:
+    """One row per attempt of a call that made more than one: who was tried, when, for how long, and how
+    it ended. Usage and cost stay on the call's row."""
+    if trace is None or len(trace.attempts) < 2:
+        return []
+    rows: list[Row] = []
+    at = started
+    for attempt in trace.attempts:
+        waited = _micros(attempt.waited) or 0
+        duration = _micros(attempt.duration) or 0
+        at += waited
+        row: list[Any] = [None] * _WIDTH
+        provider, model = _split(attempt.model)
+        row[_INDEX["id"]] = uuid7(at)
+        row[_INDEX["parent_id"]] = call_id
+        row[_INDEX["kind"]] = "attempt"
+        row[_INDEX["started_at"]] = at
+        row[_INDEX["ended_at"]] = at + duration
+        row[_INDEX["provider"]] = provider
+        row[_INDEX["requested"]] = attempt.model
+        row[_INDEX["model"]] = model
+        row[_INDEX["status"]] = "ok" if attempt.error is None else "error"
+        row[_INDEX["error_class"]] = attempt.error_type
+        row[_INDEX["status_code"]] = attempt.status_code
+        for bucket in ("stream", "partial", "input", "cache_read", "cache_write", "cache_write_1h", "output",
+                       "reasoning", "usage_estimated"):
+            row[_INDEX[bucket]] = 0
+        row[_INDEX["duration_us"]] = duration
+        row[_INDEX["waited_us"]] = waited
+        rows.append(tuple(row))
+        at += duration
+    return rows
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    from modelplex._serde import unstructure
+
+    data = unstructure(value)
+    if isinstance(data, dict):
+        data.pop("raw", None)  # the provider's own reply: kept in the response, not twice here
+        data.pop("trace", None)  # in calls.route
+    return scrub(json.dumps(data, default=str, separators=(",", ":")))
+
+
+def record(call: Any, outcome: Any, *, content: bool = False, now: float | None = None) -> Record:
+    """The rows of one call. ``now`` (``time.time()``) stands in for the start of a call that does not
+    say when it started."""
+    duration = _micros(outcome.duration) or 0
+    if call.started:
+        started = round(call.started * 1_000_000)
+    else:
+        started = round((time.time() if now is None else now) * 1_000_000) - duration
+    call_id = uuid7(started)
+    rows = (tuple(call_row(call, outcome, call_id, started)), *attempt_rows(outcome.trace, call_id, started))
+    body = (call_id, _json(call.request), _json(outcome.response)) if content else None
+    return Record(calls=rows, content=body)

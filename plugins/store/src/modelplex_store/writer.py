@@ -1,0 +1,239 @@
+"""The writer: one thread per store and process, with its own connection, committing in groups.
+
+Calls hand it what they heard and a :class:`~modelplex_store.wake.Waiter`; it takes everything queued
+since its last commit, turns it into rows, writes them and their rollups in one transaction, commits,
+and only then wakes the calls: a call whose response reached its caller has its row committed. While
+one group commits the next one gathers, so the cost of a commit is shared by every call in flight.
+
+When the store cannot be written, a group goes to the spool instead (and the calls are woken once it is
+there, durable); the writer tries the store again after a pause that grows to :data:`MAX_RETRY` and,
+once it answers, delivers the spool before new groups. What the spool cannot hold is lost, counted in
+:attr:`Writer.lost` and reported as an error, never silently.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import threading
+import time
+import warnings
+from typing import Any
+
+import attrs
+
+from modelplex._logging import log
+from modelplex._secret import scrub, scrub_url
+from modelplex_store.config import StoreConfig
+from modelplex_store.db import Database, connect
+from modelplex_store.deliver import deliver
+from modelplex_store.migrations import migrate
+from modelplex_store.rows import Record, record
+from modelplex_store.spool import Spool
+from modelplex_store.wake import Waiter, wake_all
+
+#: The most calls one transaction takes (a long queue is written in several).
+MAX_GROUP = 2000
+#: Records delivered from the spool per transaction.
+DRAIN_GROUP = 500
+#: The first pause before trying a store that failed again, and the longest.
+FIRST_RETRY, MAX_RETRY = 0.5, 30.0
+
+
+@attrs.frozen(kw_only=True)
+class StoreStats:
+    """What one process's recorder did so far: calls ``recorded`` in the store (directly or from the
+    spool), ``spooled`` (written to the spool while the store was unavailable), ``lost`` (neither:
+    the spool was full or could not be written), ``pending`` (queued or waiting in the spool now) and
+    the store's last error (scrubbed), if it is failing."""
+
+    recorded: int = 0
+    spooled: int = 0
+    lost: int = 0
+    pending: int = 0
+    last_error: str | None = None
+
+
+class Writer:
+    """The writing thread of one store (see the module's docstring)."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        self._queue: collections.deque[tuple[Any, Any, Waiter | None]] = collections.deque()
+        self._ready = threading.Condition(threading.Lock())
+        self._db: Database | None = None
+        self._spool = Spool(config.spool_path, config.spool_max_rows)
+        self._spool_waiting = True  # a spool left by an earlier process is looked at first
+        self._retry_at = 0.0
+        self._pause = FIRST_RETRY
+        self._stopping = False
+        self._busy = False
+        self.recorded = self.spooled = self.lost = 0
+        self.last_error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="modelplex-store-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    # -- the calls' side ---------------------------------------------------------------------------
+    def submit(self, call: Any, outcome: Any, waiter: Waiter | None) -> None:
+        """Queue one call; ``waiter`` is woken once its row is committed or spooled."""
+        with self._ready:
+            self._queue.append((call, outcome, waiter))
+            if len(self._queue) == 1:
+                self._ready.notify()
+
+    def stats(self) -> StoreStats:
+        """The counters, now."""
+        with self._ready:
+            queued = len(self._queue) + int(self._busy)
+        try:
+            waiting = self._spool.count() if self._spool_waiting else 0
+        except Exception:  # the spool file is unreadable: its count is unknown, not a failure here
+            waiting = 0
+        return StoreStats(recorded=self.recorded, spooled=self.spooled, lost=self.lost,
+                          pending=queued + waiting, last_error=self.last_error)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is written (to the store or the spool)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._ready:
+                if not self._queue and not self._busy:
+                    return True
+            time.sleep(0.002)
+        return False
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, stop the thread, close the connections."""
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+        atexit.unregister(self.close)
+
+    # -- the thread --------------------------------------------------------------------------------
+    def _take(self) -> list[tuple[Any, Any, Waiter | None]] | None:
+        with self._ready:
+            while not self._queue and not self._stopping:
+                # With a spool to deliver, wake up to retry the store even when no call comes.
+                self._ready.wait(self._pause if self._spool_waiting else None)
+                if self._spool_waiting and not self._queue:
+                    return []
+            if not self._queue:
+                return None  # stopping, and nothing left
+            count = min(len(self._queue), MAX_GROUP)
+            group = [self._queue.popleft() for _ in range(count)]
+            self._busy = True
+            return group
+
+    def _run(self) -> None:
+        try:
+            while True:
+                group = self._take()
+                if group is None:
+                    break
+                try:
+                    if self._spool_waiting:
+                        self._drain()
+                    if group:
+                        self._write(group)
+                finally:
+                    with self._ready:
+                        self._busy = False
+        finally:
+            if self._db is not None:
+                self._db.close()
+            self._spool.close()
+
+    def _build(self, group: list[tuple[Any, Any, Waiter | None]]) -> list[Record]:
+        records = []
+        for call, outcome, _ in group:
+            try:
+                records.append(record(call, outcome, content=self.config.content))
+            except Exception as exc:  # a call the row builder cannot read: lost, and said so
+                self._lose(1, f"row of a {getattr(call, 'kind', '?')} call failed: "
+                              f"{type(exc).__name__}: {exc}")
+        return records
+
+    def _write(self, group: list[tuple[Any, Any, Waiter | None]]) -> None:
+        try:
+            records = self._build(group)
+            if records and not self._to_store(records):
+                self._to_spool(records)
+        finally:
+            wake_all(w for _, _, w in group if w is not None)
+
+    def _store(self) -> Database | None:
+        """The store's connection, opened (and migrated) if it is not, unless it failed moments ago."""
+        if self._db is None and time.monotonic() >= self._retry_at:
+            try:
+                db = connect(self.config.url)
+                try:
+                    migrate(db)
+                except BaseException:
+                    db.close()
+                    raise
+                self._db = db
+            except Exception as exc:
+                self._failed(exc)
+        return self._db
+
+    def _to_store(self, records: list[Record]) -> bool:
+        db = self._store()
+        if db is None:
+            return False
+        try:
+            self.recorded += deliver(db, records)
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        if self.last_error is not None:
+            self.last_error = None
+            self._pause = FIRST_RETRY
+        return True
+
+    def _failed(self, exc: BaseException) -> None:
+        """The store failed: drop the connection, try again after a growing pause."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        first = self.last_error is None
+        self.last_error = scrub_url(scrub(f"{type(exc).__name__}: {exc}"))
+        self._retry_at = time.monotonic() + self._pause
+        self._pause = min(self._pause * 2, MAX_RETRY)
+        if first:
+            log("warning", "store_unavailable", store=scrub_url(self.config.url), error=self.last_error)
+
+    def _to_spool(self, records: list[Record]) -> None:
+        try:
+            lost = self._spool.put(records)
+        except Exception as exc:
+            self._lose(len(records), f"the spool {self._spool.path} failed: {type(exc).__name__}: {exc}")
+            return
+        self._spool_waiting = True
+        self.spooled += len(records) - lost
+        if lost:
+            self._lose(lost, f"the spool is full ({self._spool.max_rows} rows)")
+
+    def _lose(self, count: int, why: str) -> None:
+        self.lost += count
+        message = scrub_url(scrub(f"modelplex-store: {count} call row(s) lost ({self.lost} in all): {why}; "
+                                  f"store {self.config.url}: {self.last_error or 'reachable'}"))
+        log("error", "store_rows_lost", count=count, lost=self.lost, reason=message)
+        warnings.warn(message, RuntimeWarning, stacklevel=1)
+
+    def _drain(self) -> None:
+        """Deliver the spool, oldest first, while the store takes it."""
+        while self._store() is not None:
+            try:
+                waiting = self._spool.peek(DRAIN_GROUP)
+            except Exception as exc:
+                self.last_error = scrub(f"the spool cannot be read: {type(exc).__name__}: {exc}")
+                return
+            if not waiting:
+                self._spool_waiting = False
+                return
+            if not self._to_store([r for _, r in waiting]):
+                return
+            self._spool.remove([seq for seq, _ in waiting])
