@@ -45,7 +45,7 @@ class Rates:
 
     def __init__(self, prices: Prices | None, version: str | None) -> None:
         # Prices that price nothing (a live model the catalog does not know) are no prices at all.
-        if prices is not None and not any(_given(prices)):
+        if prices is not None and not prices.tiers and all(p is None for p in _given(prices)):
             prices = None
         self.version = version if prices is not None else None
         if prices is None:
