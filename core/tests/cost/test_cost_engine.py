@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from modelplex_testing import strategies as mst
 
 import modelplex
 from modelplex import Cost, ModelInfo, Prices, PriceTier, Usage
 from modelplex._catalog.cost import BUCKETS
 from modelplex._catalog.pricing import Rates, catalog_version, price, rates_of, version_of
+from modelplex_testing import strategies as mst
 
 SONNET = Prices(input="3", cache_read="0.30", cache_write="3.75", cache_write_1h="6", output="15",
                 tiers=[PriceTier(above=200_000, input="6", cache_read="0.60", cache_write="7.50",
@@ -140,7 +140,8 @@ def test_reasoning_is_billed_at_the_output_price_unless_priced_apart() -> None:
 
 def test_one_hour_cache_writes_are_billed_at_the_cache_write_price_unless_priced_apart() -> None:
     usage = Usage(cache_write=1_000, cache_write_1h=2_000)
-    assert price(usage, Prices(input="3", output="15", cache_write="3.75")).cache_write_1h == Decimal("0.0075")
+    five_minutes_only = Prices(input="3", output="15", cache_write="3.75")
+    assert price(usage, five_minutes_only).cache_write_1h == Decimal("0.0075")
     assert price(usage, Prices(input="3", output="15", cache_write="3.75",
                                cache_write_1h="6")).cache_write_1h == Decimal("0.012")
     unknown = price(usage, Prices(input="3", output="15"))
@@ -149,7 +150,7 @@ def test_one_hour_cache_writes_are_billed_at_the_cache_write_price_unless_priced
 
 def test_a_bucket_without_tokens_costs_nothing_even_at_an_unknown_price() -> None:
     cost = price(Usage(input=1_000_000, output=1_000_000), Prices(input="1", output="2"))
-    assert (cost.cache_read, cost.cache_write, cost.reasoning) == (0, 0, 0)
+    assert (cost.cache_read, cost.cache_write, cost.reasoning) == (Decimal(0),) * 3
     assert cost.total == 3 and cost.status == "exact"
 
 
@@ -179,7 +180,8 @@ def test_a_local_model_is_free_because_its_prices_say_zero() -> None:
 
 
 def test_the_reported_charge_is_kept_beside_ours() -> None:
-    cost = price(Usage(input=1_000, output=100, reported_cost=Decimal("0.0042")), Prices(input="1", output="2"))
+    usage = Usage(input=1_000, output=100, reported_cost=Decimal("0.0042"))
+    cost = price(usage, Prices(input="1", output="2"))
     assert cost.reported == Decimal("0.0042") and cost.total == Decimal("0.0012")
 
 
