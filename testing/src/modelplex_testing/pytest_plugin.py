@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,13 @@ import pytest
 
 import modelplex
 from modelplex_testing._clients import fake_client
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep what a test run's clients record (the modelplex-store usage log, when installed) out of the
+    user's data directory: a fresh temporary one, unless the run names its own."""
+    if not os.environ.get("MODELPLEX_DATA_DIR"):
+        os.environ["MODELPLEX_DATA_DIR"] = tempfile.mkdtemp(prefix="modelplex-test-data-")
 
 
 @pytest.fixture
