@@ -30,5 +30,6 @@ def test_import_and_a_client_with_its_plugins_discovered_read_no_catalog() -> No
 def test_the_first_look_up_reads_the_catalog() -> None:
     # The assertion above could not fail if these modules loaded elsewhere: here they do load.
     code = ("import modelplex; from modelplex._plugins import Registry; "
-            "from modelplex._catalog.lookup import catalog; catalog(Registry(env={})).get('openai', 'gpt-4o')")
+            "from modelplex._catalog.lookup import catalog; "
+            "catalog(Registry(env={})).get('openai', 'gpt-4o')")
     assert _loaded(code) == list(CATALOG_MODULES)

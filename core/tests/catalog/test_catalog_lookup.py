@@ -170,5 +170,6 @@ def test_a_broken_third_party_file_warns_naming_it_and_the_others_still_answer(p
 
 def test_a_catalog_named_but_missing_is_one_warning_not_an_error(packages: Path) -> None:
     registry = Registry({"ghost": _Plugin("mp_cat_absent_package:models.json")}, autoload=False, env={})
-    with pytest.warns(CatalogDataWarning, match="plugin 'ghost', mp_cat_absent_package:models.json: cannot be read"):
+    said = "plugin 'ghost', mp_cat_absent_package:models.json: cannot be read"
+    with pytest.warns(CatalogDataWarning, match=said):
         assert catalog(registry).get("ghost", "m") is None
