@@ -28,7 +28,8 @@ def test_every_first_party_plugin_loads_without_failure() -> None:
     assert "fake" in declared
     registry = Registry(env={})
     assert registry.failures == {}
-    assert {name: registry.records[name].distribution for name in declared} == declared
+    loaded = {**registry.records, **registry.lifecycle_plugins}  # providers and lifecycle plugins (store)
+    assert {name: loaded[name].distribution for name in declared} == declared
 
 
 def test_every_first_party_plugin_speaks_the_current_contract() -> None:
