@@ -74,7 +74,7 @@ def modelplex_register_commands(cli):
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Never read the user's config file; no plugin lists or fake script from the outer env."""
-    monkeypatch.setenv("MODELPLEX_CONFIG", str(tmp_path / "absent" / "config.toml"))
+    monkeypatch.setenv("MODELPLEX_CONFIG", os.devnull)  # an empty config; a named absent file is an error
     for name in ("MODELPLEX_PLUGINS", "MODELPLEX_DISABLE_PLUGINS", "MODELPLEX_FAKE_SCRIPT"):
         monkeypatch.delenv(name, raising=False)
 
@@ -548,7 +548,7 @@ def test_verbose_log_lines_never_show_a_secret() -> None:
 
 # -- the installed script --------------------------------------------------------------------------
 def test_script_plugins(tmp_path: Path) -> None:
-    proc = run_script(["plugins", "--json"], {"MODELPLEX_CONFIG": str(tmp_path / "none.toml")})
+    proc = run_script(["plugins", "--json"], {"MODELPLEX_CONFIG": os.devnull})
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     fake = next(p for p in data["plugins"] if p["provider"] == "fake")
@@ -557,7 +557,7 @@ def test_script_plugins(tmp_path: Path) -> None:
 
 def test_script_chat_json(tmp_path: Path) -> None:
     proc = run_script(["chat", "-m", "fake/echo", "--json", "hi"],
-                      {"MODELPLEX_CONFIG": str(tmp_path / "none.toml")})
+                      {"MODELPLEX_CONFIG": os.devnull})
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) == CHAT_KEYS
@@ -568,7 +568,7 @@ def test_script_chat_json(tmp_path: Path) -> None:
 def test_script_errors_without_traceback(tmp_path: Path) -> None:
     path = write_json(tmp_path / "script.json",
                       [{"error": {"status": 429, "message": "slow down", "retry_after": 2}}])
-    env = {"MODELPLEX_CONFIG": str(tmp_path / "none.toml"), "MODELPLEX_FAKE_SCRIPT": path}
+    env = {"MODELPLEX_CONFIG": os.devnull, "MODELPLEX_FAKE_SCRIPT": path}
     proc = run_script(["chat", "-m", "fake/echo"], env, stdin="hi\n")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

@@ -79,7 +79,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _cli(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
-    env["MODELPLEX_CONFIG"] = str(venv / "absent.toml")
+    env["MODELPLEX_CONFIG"] = os.devnull
     return _run(venv / "venv" / "bin" / "modelplex", *args, env=env)
 
 
@@ -90,7 +90,7 @@ def test_core_alone_starts_without_anything_heavy(venv: Path) -> None:
             "heavy = ('httpx', 'aiohttp', 'anyio', 'structlog', 'logging', 'email', 'importlib.metadata'); "
             "print(sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
-    env["MODELPLEX_CONFIG"] = str(venv / "absent.toml")
+    env["MODELPLEX_CONFIG"] = os.devnull
     done = _run(venv / "venv" / "bin" / "python", "-c", code, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

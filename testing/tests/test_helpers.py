@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -34,11 +35,14 @@ def test_serving_stops_every_server_started_last_first_even_on_failure() -> None
     assert log == ["start a", "start b", "stop b", "stop a"]
 
 
-def test_cli_env_keeps_no_key_of_the_developer_and_names_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_env_keeps_no_key_of_the_developer_and_names_the_config(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
     monkeypatch.setenv("ACME_API_KEY", "sk-developer-own")
     monkeypatch.setenv("MODELPLEX_PLUGINS", "acme")
     monkeypatch.setenv("MODELPLEX_CONFIG", "/home/dev/.config/modelplex/config.toml")
-    env = cli_env("/tmp/absent.toml", drop=("ACME_",), ACME_BASE_URL="http://127.0.0.1:1")
+    absent = tmp_path / "absent" / "config.toml"
+    env = cli_env(absent, drop=("ACME_",), ACME_BASE_URL="http://127.0.0.1:1")
     assert "ACME_API_KEY" not in env and "MODELPLEX_PLUGINS" not in env
-    assert env["MODELPLEX_CONFIG"] == "/tmp/absent.toml" and env["ACME_BASE_URL"] == "http://127.0.0.1:1"
+    assert env["MODELPLEX_CONFIG"] == str(absent) and env["ACME_BASE_URL"] == "http://127.0.0.1:1"
+    assert absent.read_text() == ""  # made empty: a named config file that is absent is an error
     assert env["PATH"] == os.environ["PATH"]

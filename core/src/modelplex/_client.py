@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from modelplex._config import Settings, default_config_path, environ, load_config
+from modelplex._config import Settings, config_source, environ, load_config
 from modelplex._logging import log
 from modelplex._messages import Message
 from modelplex._options import ChatOptions
@@ -84,13 +84,7 @@ class AsyncClient:
     @functools.cached_property
     def config(self) -> dict[str, Any]:
         """The config file's contents (empty without one)."""
-        if self._config_file is False:
-            path = None
-        elif self._config_file in (None, True):
-            path = default_config_path(self._env)
-        else:
-            path = Path(str(self._config_file))
-        return load_config(path)
+        return load_config(*config_source(self._config_file, self._env))
 
     @functools.cached_property
     def settings(self) -> Settings:

@@ -98,16 +98,42 @@ def default_config_path(env: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_config_dir("modelplex")) / "config.toml"
 
 
-def load_config(path: Path | None) -> dict[str, Any]:
-    """Read the config file; a missing file is an empty config, a malformed one a clear error."""
-    if path is None or not path.is_file():
+def config_source(config_file: str | Path | bool | None,
+                  env: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """The config file a client reads (``None``: none) and the setting that named it (``None``: the default
+    location, which may be absent): ``config_file`` as a client's argument, then ``$MODELPLEX_CONFIG``."""
+    if config_file is False:
+        return None, None
+    if config_file not in (None, True):
+        return Path(str(config_file)), "Client(config_file=...)"
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]), f"${CONFIG_ENV}"
+    return default_config_path(env), None
+
+
+def load_config(path: Path | None, named_by: str | None = None) -> dict[str, Any]:
+    """Read the config file; a malformed one is a clear error. An absent file is an empty config at the
+    default location, and an error when a setting (``named_by``) named it: a typo there must not pass
+    in silence for a config with no providers."""
+    from modelplex._logging import log
+
+    if path is None:
         return Config()
+    if not path.exists():
+        if named_by is not None:
+            raise ConfigurationError(f"config file {path} does not exist (named by {named_by}); create "
+                                     f"it, or name another")
+        log("debug", "config_absent", path=str(path))
+        return Config()
+    log("debug", "config_read", path=str(path), named_by=named_by or "the default location")
     import tomllib  # only when there is a file to read
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"config file {path}: {exc}") from None
+    except OSError as exc:  # a directory, or no permission to read
+        raise ConfigurationError(f"config file {path}: cannot read it: {exc.strerror or exc}") from None
     providers = data.get("providers", {})
     if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
         raise ConfigurationError(f"config file {path}: [providers.NAME] sections must be tables")

@@ -18,8 +18,13 @@ def modelplex_command() -> str:
 def cli_env(config: Path | str, *, drop: tuple[str, ...] = (), **values: str) -> dict[str, str]:
     """This process's environment without any ``MODELPLEX_*`` variable or one starting with a prefix
     in ``drop`` (the provider's own, so that a developer's keys never reach a test), the config file
-    ``config`` (a path that need not exist), then ``values``."""
+    ``config`` (made, empty, where it does not exist: a named config file that is absent is an error),
+    then ``values``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPLEX_", *drop))}
+    path = Path(config)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
     env["MODELPLEX_CONFIG"] = str(config)
     env.update(values)
     return env

@@ -23,8 +23,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def modelplex_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No user config file and no plugin lists from the environment; returns the (absent) config path."""
+    """No user config file and no plugin lists from the environment; returns the config path, an empty
+    file (a named config file that is absent is an error)."""
     config = tmp_path / "modelplex-config.toml"
+    config.touch()
     monkeypatch.setenv("MODELPLEX_CONFIG", str(config))
     for name in ("MODELPLEX_PLUGINS", "MODELPLEX_DISABLE_PLUGINS", "MODELPLEX_FAKE_SCRIPT"):
         monkeypatch.delenv(name, raising=False)
