@@ -49,6 +49,8 @@ GEMINI_IN = ["text", "image", "audio", "video", "pdf"]
 CHAT = {"chat": True, "streaming": True}
 TOOLS = {**CHAT, "tools": True, "parallel_tool_calls": True}
 STRUCTURED = {**TOOLS, "json_schema": True}
+GPT5: dict[str, Any] = {"inp": TEXT_IMAGE, "outp": TEXT,
+                        "caps": {**TOOLS, "vision": True, "reasoning": True}}
 EMBED = {"chat": False, "streaming": False, "tools": False, "embeddings": True}
 
 
@@ -121,12 +123,12 @@ PLUGINS: dict[str, Plugin] = {
           aliases=["gpt-5-mini-2025-08-07"]),
         M("gpt-5-nano", "fast", "GPT-5 nano", 400_000, max_input=272_000, out=128_000, inp=TEXT_IMAGE,
           outp=TEXT, caps=_c(STRUCTURED, vision=True, reasoning=True), aliases=["gpt-5-nano-2025-08-07"]),
-        M("gpt-5.1", "flagship", caps=_c(CHAT, reasoning=True)),
-        M("gpt-5.2", "flagship", caps=_c(CHAT, reasoning=True)),
-        M("gpt-5.4", "flagship", caps=_c(CHAT, reasoning=True)),
-        M("gpt-5.4-mini", "standard", caps=_c(CHAT, reasoning=True)),
-        M("gpt-5.4-nano", "fast", caps=_c(CHAT, reasoning=True)),
-        M("gpt-5.5", "flagship", caps=_c(CHAT, reasoning=True)),
+        M("gpt-5.1", "flagship", **GPT5),
+        M("gpt-5.2", "flagship", **GPT5),
+        M("gpt-5.4", "flagship", **GPT5),
+        M("gpt-5.4-mini", "standard", **GPT5),
+        M("gpt-5.4-nano", "fast", **GPT5),
+        M("gpt-5.5", "flagship", **GPT5),
         M("gpt-oss-120b", "standard", "gpt-oss-120b", 131_072, inp=TEXT, outp=TEXT,
           caps=_c(TOOLS, reasoning=True)),
         M("text-embedding-3-small", None, "text-embedding-3-small", 8_191, inp=TEXT, outp=["embedding"],
@@ -357,6 +359,28 @@ PLUGINS["ollama"] = Plugin(None, "https://ollama.com/library", "runs on this mac
 ], local=True)
 
 
+# The files list models newest and best first, for the built-in chains take a tier's first entry that
+# chats (``_known_models``); the lists above are grouped by family, so the order is set here.
+ORDER: dict[str, list[str]] = {
+    "openai": ["gpt-5.5", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.2", "gpt-5.1", "gpt-5",
+               "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o3", "o4-mini",
+               "o3-mini", "o1", "gpt-4o", "gpt-4o-mini", "gpt-4o-2024-05-13", "gpt-oss-120b"],
+    "anthropic": ["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-5",
+                  "claude-sonnet-5", "claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6",
+                  "claude-sonnet-4-6", "claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929",
+                  "claude-haiku-4-5-20251001"],
+    "gemini": ["gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash", "gemini-3.1-flash-lite",
+               "gemini-3-flash-preview", "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"],
+    "deepseek": ["deepseek-v4-pro", "deepseek-v4-flash"],
+    "xai": ["grok-4.7", "grok-4.3", "grok-4-1-fast-reasoning", "grok-4-1-fast-non-reasoning"],
+}
+
+
+def _ordered(name: str, models: list[M]) -> list[M]:
+    first = ORDER.get(name, [])
+    return sorted(models, key=lambda m: first.index(m.id) if m.id in first else len(first))
+
+
 def _genai() -> Any:
     """genai-prices' providers, by id; its update module's HTTP client is not needed for the data."""
     sys.modules.setdefault("httpx2", types.ModuleType("httpx2"))
@@ -440,7 +464,7 @@ def build(name: str, plugin: Plugin, as_of: datetime.date) -> tuple[dict[str, An
     models: dict[str, Any] = {}
     by_id, everything = _genai() if plugin.genai is not None else ({}, [])
     provider = by_id.get(plugin.genai) if plugin.genai is not None else None
-    for spec in plugin.models:
+    for spec in _ordered(name, plugin.models):
         found = None
         if provider is not None:
             found = provider.find_model(spec.genai or spec.id, all_providers=everything)

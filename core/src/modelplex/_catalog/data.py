@@ -18,7 +18,8 @@ The file is JSON, one per plugin, named by :attr:`ProviderInfo.catalog <modelple
 Prices are strings (read as ``Decimal``), in the unit the header's ``units`` states, which must be
 exactly :data:`UNITS`: a file priced per token, or per thousand, is refused whole rather than read a
 thousand or a million times off. ``source``, ``retention`` and ``local`` at the top are every entry's
-defaults; an entry's own win. A key left out is unknown, never zero or false.
+defaults; an entry's own win. A key left out is unknown, never zero or false. Models are listed
+newest and best first: the built-in chains take the first of a tier that chats.
 
 A file is a third party's as often as ours: an entry that does not parse is skipped with a
 :class:`CatalogDataWarning` naming the plugin, the file, the model and the field, and the rest of the
