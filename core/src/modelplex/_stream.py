@@ -17,7 +17,9 @@ from modelplex._trace import RoutingTrace
 from modelplex.errors import ModelplexError, StreamInterruptedError
 
 if TYPE_CHECKING:
+    from modelplex._call.costs import Costs
     from modelplex._call.lifecycle import CallInfo, CallStatus, Lifecycle
+    from modelplex._catalog.cost import Cost
 
 __all__ = ["Accumulator", "ChatStream", "Observer", "RoutedEvents", "parse_arguments"]
 
@@ -81,7 +83,7 @@ class Observer:
         if response is not None and exc is None:
             outcome = CallOutcome(status="ok", provider=response.provider, model=response.model,
                                   usage=response.usage, duration=duration, time_to_first_token=ttft,
-                                  trace=trace, response=response)
+                                  trace=trace, response=response, cost=response.cost)
         else:
             error = getattr(events, "error", None)
             if error is None and isinstance(exc, ModelplexError):
@@ -91,9 +93,10 @@ class Observer:
                 outcome = CallOutcome(status=status, error=error, duration=duration,
                                       trace=getattr(error, "trace", None))
             else:
+                usage = stream._acc.seen(events.usage, self.call)
                 outcome = CallOutcome(status=status, error=error, provider=events.provider,
-                                      model=events.model, usage=stream._acc.seen(events.usage, self.call),
-                                      partial=True, duration=duration, time_to_first_token=ttft,
+                                      model=events.model, usage=usage, partial=True, duration=duration,
+                                      time_to_first_token=ttft, cost=stream._priced(usage, partial=True),
                                       trace=trace if trace is not None else getattr(error, "trace", None))
         await self.lifecycle.close(self.call, outcome, self.held, report=True)
 
@@ -105,16 +108,19 @@ class ChatStream:
     :attr:`response` holds the assembled :class:`ChatResponse`. A stream that ends before the provider
     said it was finished raises :class:`StreamInterruptedError` after the events already delivered.
     :attr:`trace` holds the routing trace once the stream has ended (also on ``response.trace`` and,
-    after a failure, on the error's ``trace``).
+    after a failure, on the error's ``trace``). :attr:`cost` is what it cost: ``response.cost`` once it
+    has ended, else (cut, cancelled, left early) the cost of the usage seen so far, marked partial.
     """
 
     def __init__(self, opener: Callable[[], AbstractAsyncContextManager[RoutedEvents]], provider: str,
-                 model: str, observer: Observer | None = None) -> None:
+                 model: str, observer: Observer | None = None, costs: Costs | None = None) -> None:
         self._opener = opener
         self._cm: AbstractAsyncContextManager[RoutedEvents] | None = None
         self._events: RoutedEvents | None = None
         self._acc = Accumulator(provider, model)
         self._observer = observer
+        self._costs = costs
+        self._call = None if observer is None else observer.call
         self._done = False
         self._observing = False
         self.response: ChatResponse | None = None
@@ -138,6 +144,27 @@ class ChatStream:
         """How the stream was routed: set once it has ended (or failed, or was left early)."""
         events = self._events
         return None if events is None else events.trace
+
+    @property
+    def cost(self) -> Cost | None:
+        """What the stream cost: ``response.cost`` once it has ended; before that, or when it was cut,
+        cancelled or left early, what the usage seen so far cost (``partial``; a usage the provider has
+        not counted yet is priced as unknown, never as zero). ``None`` before it opened."""
+        if self.response is not None:
+            return self.response.cost
+        events = self._events
+        if events is None:
+            return None
+        usage = events.usage or self._acc.usage
+        if usage is None:  # not counted yet: estimated from the request where the lifecycle kept it
+            usage = Usage(estimated=True) if self._call is None else self._acc.seen(None, self._call)
+        return self._priced(usage, partial=True)
+
+    def _priced(self, usage: Usage, partial: bool) -> Cost | None:
+        """``usage`` of the model that answers, priced; ``None`` for a stream made without pricing."""
+        if self._costs is None:
+            return None
+        return self._costs.cost(self._acc.provider, self._acc.model, usage, partial)
 
     async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
                         tb: TracebackType | None) -> None:
@@ -168,7 +195,8 @@ class ChatStream:
                                          provider=self._acc.provider, model=self._acc.model)
         response = self._acc.response()
         trace = self.trace
-        self.response = response if trace is None else attrs.evolve(response, trace=trace)
+        response = response if trace is None else attrs.evolve(response, trace=trace)
+        self.response = response if self._costs is None else self._costs.attach(response)
 
     async def text_stream(self) -> AsyncIterator[str]:
         """Only the text, as it arrives."""

@@ -27,6 +27,7 @@ from modelplex.errors import ConfigurationError
 if TYPE_CHECKING:
     import anyio
 
+    from modelplex._catalog.cost import Cost
     from modelplex._catalog.records import ModelInfo
     from modelplex._chains import Chain
     from modelplex._codec import ToolCodec
@@ -204,6 +205,11 @@ class SyncChatStream:
     def response(self) -> ChatResponse | None:
         """The assembled response, once every event has been read."""
         return self._stream.response
+
+    @property
+    def cost(self) -> Cost | None:
+        """What the stream cost (:attr:`ChatStream.cost`): partial if it was cut or left early."""
+        return self._stream.cost
 
     @property
     def trace(self) -> RoutingTrace | None:

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from modelplex._client import AsyncClient
 
 
+_PRICED = frozenset({"modelplex_chat", "modelplex_embed"})
+
+
 def translated(exc: BaseException, provider: str, model: str | None, plugin: str, *,
                sent: bool = True) -> ModelplexError:
     """What the caller sees of ``exc``, raised by ``plugin`` serving ``provider``/``model``; ``sent``
@@ -54,11 +57,17 @@ async def invoke(client: AsyncClient, provider: str, model: str | None, hook: st
     """``await`` what ``hook`` returns; anything raised on the way is translated, here and only here."""
     marker = attempt_started()
     try:
-        return await start(client, provider, model, hook, **kwargs)
+        result = await start(client, provider, model, hook, **kwargs)
     except Exception as exc:
         error = translated(exc, provider, model, plugin_of(client, provider), sent=marker[0])
         if error is exc:
             raise
+    else:
+        if hook in _PRICED:  # a routed attempt's response: priced as the direct branch prices its own
+            from modelplex._call.costs import costs
+
+            return costs(client).attach(result)
+        return result
     # Raised outside the except clause: inside it, Python would link the raw exception (and the key
     # it may hold) back as __context__. translate() already set __cause__ to its scrubbed summary.
     raise error

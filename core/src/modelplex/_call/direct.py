@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modelplex._call.attempt import translated, unsupported
+from modelplex._call.costs import Costs, costs
 from modelplex._call.deadline import Deadlines, bounded, ours
 from modelplex._sent import attempt_started
 from modelplex._trace import RouteAttempt, RoutingTrace, direct_trace
@@ -36,8 +37,8 @@ _monotonic = time.monotonic
 class Direct:
     """Calls to one ``provider/model`` address, bound to its provider's context."""
 
-    __slots__ = ("_candidates", "_deadlines", "_impls", "_router", "_why", "address", "ctx", "info", "model",
-                 "provider", "timeout")
+    __slots__ = ("_candidates", "_costs", "_deadlines", "_impls", "_router", "_why", "address", "ctx", "info",
+                 "model", "provider", "timeout")
 
     def __init__(self, router: Router, address: str, provider: str, model: str) -> None:
         self._router = router
@@ -54,6 +55,7 @@ class Direct:
         self._impls: dict[str, Implementation | None] = {}
         self._candidates = (address,)
         self._deadlines: Deadlines | None = None
+        self._costs: Costs | None = None
 
     async def call(self, hook: str, warnings: Sequence[ProviderWarning] = (), **kwargs: Any) -> Any:
         """``hook`` on the owning plugin within the time allowed, the trace (and ``warnings``, the
@@ -103,8 +105,13 @@ class Direct:
         if self._router.has_failures:
             await self._router.succeeded(address)
         if warnings:
-            return attrs.evolve(result, warnings=(*warnings, *result.warnings), trace=trace)
-        return with_trace(result, trace)
+            result = attrs.evolve(result, warnings=(*warnings, *result.warnings), trace=trace)
+        else:
+            result = with_trace(result, trace)
+        priced = self._costs
+        if priced is None:
+            priced = self._costs = costs(self._router.client)
+        return priced.attach(result)
 
     def _start(self, hook: str, kwargs: dict[str, Any]) -> Any:
         """What the owning plugin's hook returns (its work starts when it is awaited)."""
