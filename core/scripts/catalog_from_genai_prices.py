@@ -49,6 +49,8 @@ GEMINI_IN = ["text", "image", "audio", "video", "pdf"]
 CHAT = {"chat": True, "streaming": True}
 TOOLS = {**CHAT, "tools": True, "parallel_tool_calls": True}
 STRUCTURED = {**TOOLS, "json_schema": True}
+DEEPSEEK_2025 = {"input": "0.56", "cache_read": "0.07", "output": "1.68", "effective": "2025-09-05",
+                 "source": "https://api-docs.deepseek.com/quick_start/pricing"}
 GPT5: dict[str, Any] = {"inp": TEXT_IMAGE, "outp": TEXT,
                         "caps": {**TOOLS, "vision": True, "reasoning": True}}
 EMBED = {"chat": False, "streaming": False, "tools": False, "embeddings": True}
@@ -69,7 +71,8 @@ class M:
     caps: Mapping[str, bool] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
     genai: str | None = None
-    prices: Mapping[str, Any] | None = None  # given by hand (local models)
+    prices: Mapping[str, Any] | None = None  # given by hand, with their effective date and source
+    note: str | None = None
 
 
 @dataclass
@@ -139,8 +142,8 @@ PLUGINS: dict[str, Plugin] = {
           caps=EMBED),
     ]),
     "anthropic": Plugin("anthropic", "https://www.anthropic.com/pricing#api", ANTHROPIC_RETENTION, [
-        M("claude-opus-4-6", "flagship", "Claude Opus 4.6", inp=TEXT_IMAGE_PDF, outp=TEXT,
-          caps=_c(TOOLS, vision=True, reasoning=True), aliases=["claude-opus-4.6"]),
+        M("claude-opus-4-6", "flagship", "Claude Opus 4.6", 1_000_000, out=128_000, inp=TEXT_IMAGE_PDF,
+          outp=TEXT, caps=_c(TOOLS, vision=True, reasoning=True), aliases=["claude-opus-4.6"]),
         M("claude-sonnet-4-6", "standard", "Claude Sonnet 4.6", inp=TEXT_IMAGE_PDF, outp=TEXT,
           caps=_c(TOOLS, vision=True, reasoning=True), aliases=["claude-sonnet-4.6"]),
         M("claude-opus-4-5-20251101", "flagship", "Claude Opus 4.5", 200_000, out=64_000,
@@ -167,10 +170,18 @@ PLUGINS: dict[str, Plugin] = {
           outp=TEXT, caps=_c(TOOLS, vision=True, reasoning=False), aliases=["claude-3-5-haiku-latest"]),
         M("claude-opus-4-7", "flagship", inp=TEXT_IMAGE_PDF, outp=TEXT, caps=_c(TOOLS, vision=True)),
         M("claude-opus-4-8", "flagship", inp=TEXT_IMAGE_PDF, outp=TEXT, caps=_c(TOOLS, vision=True)),
-        M("claude-opus-5", "flagship", inp=TEXT_IMAGE_PDF, outp=TEXT, caps=_c(TOOLS, vision=True)),
-        M("claude-opus-5-5", "flagship", inp=TEXT_IMAGE_PDF, outp=TEXT, caps=_c(TOOLS, vision=True)),
-        M("claude-sonnet-5", "standard", inp=TEXT_IMAGE_PDF, outp=TEXT, caps=_c(TOOLS, vision=True)),
-        M("claude-sonnet-5-5", "standard", inp=TEXT_IMAGE_PDF, outp=TEXT, caps=_c(TOOLS, vision=True)),
+        M("claude-opus-5", "flagship", "Claude Opus 5", 1_000_000, out=128_000, inp=TEXT_IMAGE_PDF,
+          outp=TEXT, caps=_c(TOOLS, vision=True, reasoning=True)),
+        M("claude-opus-5-5", "flagship", "Claude Opus 5.5", 1_000_000, out=128_000, inp=TEXT_IMAGE_PDF,
+          outp=TEXT, caps=_c(TOOLS, vision=True, reasoning=True)),
+        M("claude-fable-5-2", "flagship", "Claude Fable 5.2", 1_000_000, out=128_000, inp=TEXT_IMAGE_PDF,
+          outp=TEXT, caps=_c(TOOLS, vision=True, reasoning=True)),
+        M("claude-fable-5-1", "flagship", "Claude Fable 5.1", 1_000_000, out=128_000, inp=TEXT_IMAGE_PDF,
+          outp=TEXT, caps=_c(TOOLS, vision=True, reasoning=True)),
+        M("claude-sonnet-5", "standard", "Claude Sonnet 5", 1_000_000, out=128_000, inp=TEXT_IMAGE_PDF,
+          outp=TEXT, caps=_c(TOOLS, vision=True, reasoning=True)),
+        M("claude-sonnet-5-5", "standard", "Claude Sonnet 5.5", 1_000_000, out=128_000,
+          inp=TEXT_IMAGE_PDF, outp=TEXT, caps=_c(TOOLS, vision=True, reasoning=True)),
         M("claude-haiku-5-5", "fast", inp=TEXT_IMAGE_PDF, outp=TEXT, caps=_c(TOOLS, vision=True)),
     ]),
     "gemini": Plugin("google", "https://ai.google.dev/gemini-api/docs/pricing",
@@ -197,12 +208,19 @@ PLUGINS: dict[str, Plugin] = {
     ]),
     "deepseek": Plugin("deepseek", "https://api-docs.deepseek.com/quick_start/pricing",
                        "Processed and stored in the People's Republic of China (DeepSeek's privacy policy)", [
-        M("deepseek-chat", "standard", "DeepSeek V3 (chat)", inp=TEXT, outp=TEXT,
-          caps=_c(TOOLS, json_schema=False, vision=False, reasoning=False)),
-        M("deepseek-reasoner", "standard", "DeepSeek R1 (reasoner)", inp=TEXT, outp=TEXT,
-          caps=_c(CHAT, vision=False, reasoning=True)),
-        M("deepseek-v4-pro", "flagship", inp=TEXT, outp=TEXT, caps=CHAT),
-        M("deepseek-v4-flash", "fast", inp=TEXT, outp=TEXT, caps=CHAT),
+        M("deepseek-v4-pro", "flagship", "DeepSeek V4 Pro", inp=TEXT, outp=TEXT,
+          caps=_c(TOOLS, reasoning=True)),
+        M("deepseek-v4-flash", "fast", "DeepSeek V4 Flash", inp=TEXT, outp=TEXT,
+          caps=_c(TOOLS, reasoning=True)),
+        # genai-prices 0.2.3 still has the 2025 night-discount prices for these two; DeepSeek's own
+        # page priced both alike from 2025-09-05 and retired the names on 2026-07-24 (then aliases of
+        # deepseek-v4-flash). Kept for configs and logs that name them.
+        M("deepseek-chat", "standard", "DeepSeek V3 (chat)", 128_000, out=8_192, inp=TEXT, outp=TEXT,
+          caps=_c(TOOLS, json_schema=False, vision=False, reasoning=False), prices=DEEPSEEK_2025,
+          note="retired by DeepSeek on 2026-07-24"),
+        M("deepseek-reasoner", "standard", "DeepSeek R1 (reasoner)", 128_000, out=65_536, inp=TEXT,
+          outp=TEXT, caps=_c(CHAT, tools=False, vision=False, reasoning=True), prices=DEEPSEEK_2025,
+          note="retired by DeepSeek on 2026-07-24"),
     ]),
     "groq": Plugin("groq", "https://groq.com/pricing",
                    "Inputs and outputs are not retained by default beyond processing (Groq's data policy)", [
@@ -327,8 +345,8 @@ PLUGINS: dict[str, Plugin] = {
     ]),
 }
 
-_ZERO = {"input": "0", "output": "0"}
 OLLAMA_SOURCE = "runs on this machine: no charge per token"
+_ZERO = {"input": "0", "output": "0", "source": OLLAMA_SOURCE}
 # Context lengths as the Ollama library lists each model's default tag (https://ollama.com/library).
 PLUGINS["ollama"] = Plugin(None, "https://ollama.com/library", "runs on this machine: nothing leaves it", [
     M("llama3.3", "local", "Llama 3.3 70B", 131_072, inp=TEXT, outp=TEXT, caps=_c(TOOLS, vision=False),
@@ -353,9 +371,9 @@ PLUGINS["ollama"] = Plugin(None, "https://ollama.com/library", "runs on this mac
     M("llava", "local", "LLaVA 7B", inp=TEXT_IMAGE, outp=TEXT, caps=_c(CHAT, vision=True),
       prices=_ZERO),
     M("nomic-embed-text", None, "nomic-embed-text", 2_048, inp=TEXT, outp=["embedding"], caps=EMBED,
-      prices={"input": "0"}),
+      prices={"input": "0", "source": OLLAMA_SOURCE}),
     M("mxbai-embed-large", None, "mxbai-embed-large", 512, inp=TEXT, outp=["embedding"], caps=EMBED,
-      prices={"input": "0"}),
+      prices={"input": "0", "source": OLLAMA_SOURCE}),
 ], local=True)
 
 
@@ -365,8 +383,9 @@ ORDER: dict[str, list[str]] = {
     "openai": ["gpt-5.5", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.2", "gpt-5.1", "gpt-5",
                "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o3", "o4-mini",
                "o3-mini", "o1", "gpt-4o", "gpt-4o-mini", "gpt-4o-2024-05-13", "gpt-oss-120b"],
-    "anthropic": ["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-5",
-                  "claude-sonnet-5", "claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6",
+    "anthropic": ["claude-opus-5-5", "claude-fable-5-2", "claude-fable-5-1", "claude-sonnet-5-5",
+                  "claude-haiku-5-5", "claude-opus-5", "claude-sonnet-5", "claude-opus-4-8",
+                  "claude-opus-4-7", "claude-opus-4-6",
                   "claude-sonnet-4-6", "claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929",
                   "claude-haiku-4-5-20251001"],
     "gemini": ["gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash", "gemini-3.1-flash-lite",
@@ -444,8 +463,10 @@ def _entry(spec: M, plugin: Plugin, found: Any, as_of: datetime.date) -> dict[st
                        ("aliases", spec.aliases or None)):
         if value is not None:
             entry[key] = value
+    if spec.note is not None:
+        entry["note"] = spec.note
     if spec.prices is not None:
-        entry["prices"] = {**spec.prices, "effective": as_of.isoformat(), "source": OLLAMA_SOURCE}
+        entry["prices"] = {"effective": as_of.isoformat(), **spec.prices}
     elif found is not None:
         prices, effective = _prices(found, as_of)
         # A tier at or above the window can never apply (Sonnet 4.5's 200k tier once its 1M beta ended).
