@@ -263,25 +263,7 @@ def test_an_unknown_chain_names_the_known_ones() -> None:
         c.chat("chain/nope", "hi")
 
 
-def test_builtin_chains_hold_the_installed_providers_and_skip_the_unconfigured() -> None:
-    openai, anthropic = KeyPlugin(), KeyPlugin()
-    with Client(plugins={"openai": openai, "anthropic": anthropic}, autoload=False, config_file=False,
-                env={"KEYP_API_KEY": SECRET}, providers={"anthropic": {"api_key_env": "NOT_SET_HERE"}}) as c:
-        response = c.chat("chain/fast", "hi")
-        chains = c.chains()
-    assert response.trace is not None
-    # gemini and groq are not installed here: not candidates at all
-    assert response.trace.candidates == ("openai/gpt-4o-mini", "anthropic/claude-haiku-4-5")
-    assert response.provider == "openai" and response.model == "gpt-4o-mini"
-    assert [e.model for e in chains["fast"].entries][:2] == ["openai/gpt-4o-mini",
-                                                             "anthropic/claude-haiku-4-5"]
-
-    with Client(plugins={"openai": openai, "anthropic": anthropic}, autoload=False, config_file=False,
-                env={}, providers={"anthropic": {"api_key": SECRET}}) as c:
-        response = c.chat("chain/fast", "hi")
-    assert response.provider == "anthropic"
-    assert [(s.model, s.reason) for s in response.trace.skipped] == [  # type: ignore[union-attr]
-        ("openai/gpt-4o-mini", "provider not configured: no API key (set KEYP_API_KEY)")]
+# The built-in chains come from the catalog's tiers: core/tests/models/test_models_chains.py.
 
 
 def test_the_local_chain_lists_the_models_of_local_servers() -> None:

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from modelplex._call.attempt import listing
+from modelplex._catalog.merge import model_info as merged_info
 from modelplex._chains import Chain, ChainEntry
 from modelplex._cooldown import describe
-from modelplex._known_models import KNOWN_MODELS, LOCAL_CHAIN, merge
+from modelplex._known_models import LOCAL_CHAIN, chats
 from modelplex._options import ChatOptions
 from modelplex._retry import RoutingPolicy
 from modelplex._routing.address import split_model
@@ -91,9 +92,10 @@ async def local_candidates(router: Router, trace: TraceBuilder) -> list[Candidat
             except ModelplexError as exc:
                 skips.append((f"{name}/*", f"its model list could not be read: {describe(exc)}"))
                 continue
+            # What the catalog knows completes the listing: Ollama's /api/tags alone does not say
+            # that nomic-embed-text makes embeddings and cannot chat.
             found += [Candidate(m.address, name, m.id) for m in models
-                      if m.capabilities.chat is not False
-                      and not (m.capabilities.embeddings and not m.capabilities.chat)]
+                      if chats(merged_info(client, name, m.id) or m)]
         router.local = (now, found, skips)
     for model, reason in router.local[2]:
         trace.skip(model, reason)
@@ -101,10 +103,8 @@ async def local_candidates(router: Router, trace: TraceBuilder) -> list[Candidat
 
 
 def model_info(router: Router, candidate: Candidate) -> ModelInfo | None:
-    """What is known of a candidate: its provider's listing (if read), else the bundled table."""
-    plugin = router.client.settings.plugin_for(candidate.provider)
-    return merge(router.client.learned.get(candidate.address),
-                 KNOWN_MODELS.get(f"{plugin}/{candidate.model}"))
+    """What is known of a candidate: the catalog, its provider's listing (if read), the overrides."""
+    return merged_info(router.client, candidate.provider, candidate.model)
 
 
 def static_reason(router: Router, c: Candidate, kind: str, options: ChatOptions | None,

@@ -21,7 +21,7 @@ from modelplex._call.direct import Direct
 from modelplex._chains import CHAIN_PROVIDER, Chain
 from modelplex._cooldown import CoolDownStore, MemoryCoolDownStore, counts, describe, retry_after
 from modelplex._estimate import prompt_tokens, request_tokens, text_tokens
-from modelplex._known_models import BUILTIN_CHAINS, LOCAL_CHAIN
+from modelplex._known_models import BUILTIN_CHAINS, LOCAL_CHAIN, builtin_models
 from modelplex._options import ChatOptions, ChatRequest
 from modelplex._ratelimit import MemoryLimitStore, RateLimiter
 from modelplex._retry import RoutingPolicy
@@ -118,7 +118,7 @@ class Router:
         if name == LOCAL_CHAIN:
             return Chain(name=name, entries=()), True
         if name in BUILTIN_CHAINS:
-            return Chain.of(name, BUILTIN_CHAINS[name]), True
+            return Chain.of(name, builtin_models(self.client, name)), True
         known = sorted({*self.config.chains, *BUILTIN_CHAINS, LOCAL_CHAIN})
         raise UnknownModelError(f"unknown chain {name!r} (known: {', '.join(known)}); define it under "
                                 f"[chains.{name}] in the config file or with chains={{...}}",
