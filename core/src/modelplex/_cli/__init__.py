@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from modelplex._cli.chat import chat
+from modelplex._cli.embed import embed
 from modelplex._cli.health import health
 from modelplex._cli.inputs import InputError
 from modelplex._cli.models import models
@@ -100,6 +101,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 cli.add_command(plugins)
 cli.add_command(models)
 cli.add_command(chat)
+cli.add_command(embed)
 cli.add_command(health)
 
 
