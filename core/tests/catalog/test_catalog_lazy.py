@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-CATALOG_MODULES = ("modelplex._catalog.data", "modelplex._catalog.lookup", "importlib.resources")
+CATALOG_MODULES = ("modelplex._catalog.data", "modelplex._catalog.lookup")
 
 
 def _loaded(code: str) -> list[str]:
