@@ -27,7 +27,7 @@ ACME = {
     "gpt-4o-2024-05-13": {"prices": {"input": "5", "output": "15", "effective": "2024-05-13"}},
     "claude-sonnet-4-5-20250929": {"name": "Claude Sonnet 4.5", "aliases": ["claude-sonnet-4-5"]},
     "gemini-2.0-flash": {"name": "Gemini 2.0 Flash"},
-    "llama3.3": {"name": "Llama 3.3"},
+    "llama3.3": {"name": "Llama 3.3", "local": True},
 }
 
 
@@ -89,7 +89,8 @@ def test_a_model_id_resolves_to_its_entry_and_says_how(packages: Path, model: st
 
 
 @pytest.mark.parametrize("model", ["gpt-5", "gpt-4", "gpt-4o-mini", "gpt-4o-20", "llama3.3-70b",
-                                   "GPT-4O", ":70b", "gpt-4o-2024-11-20-extra"])
+                                   "GPT-4O", ":70b", "gpt-4o-2024-11-20-extra",
+                                   "gpt-4o:free", "gpt-4o:extended"])  # a remote model's variant
 def test_a_model_the_catalog_does_not_know_is_none_never_a_neighbours_entry(packages: Path,
                                                                              model: str) -> None:
     cat = catalog(_registry(packages, acme=_file(ACME)))

@@ -16,7 +16,8 @@ How a model id finds its entry, first match wins (``Catalog.resolve`` says which
     ``-001``) finds an entry by id or alias: ``gpt-4o-2024-11-20`` finds ``gpt-4o`` when it has no
     entry of its own. A snapshot with its own entry (``gpt-4o-2024-05-13``, priced apart) finds that.
 ``tag``
-    the id less an Ollama tag (``llama3.3:70b``, ``qwen2.5:latest``) finds an entry.
+    the id less an Ollama tag (``llama3.3:70b``, ``qwen2.5:latest``) finds a local model's entry (a
+    remote provider's ``:free`` or ``:extended`` is another product, at another price: unknown).
 ``deployment``
     the provider's configured ``deployments`` table (Azure's ``{my-gpt4o = "gpt-4o"}``) names the
     model a user-named deployment serves, and that model is looked up by the rules above.
@@ -215,7 +216,9 @@ def _by_name(table: _Table, model: str) -> Resolution | None:
     name, sep, _tag = model.rpartition(":")
     if sep and name and "/" not in _tag:
         found = table.by_name.get(name)
-        if found is not None:
+        # Only a local model's tags are sizes and quantizations of one free model; a remote
+        # provider's ":free" or ":extended" is another product at another price.
+        if found is not None and found[0].local:
             return found[0], "tag"
     match = _SNAPSHOT.match(model)
     if match is not None:
