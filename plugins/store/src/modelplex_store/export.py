@@ -1,0 +1,111 @@
+"""Every recorded call as CSV or JSON lines, for an audit, streamed: memory stays bounded whatever the
+number of rows.
+
+SQLite hands rows over as the cursor steps through them; PostgreSQL through a server-side cursor
+(``DECLARE ... CURSOR``), :data:`BATCH` rows at a time, never the whole result. Rows come oldest first
+(``started_at``, then ``id``), attempts of routed calls included (``kind = 'attempt'``, ``parent_id``
+their call). The columns are the ``calls`` table's, with times as ISO 8601 UTC (``started_at``,
+``ended_at``) and money as exact decimal dollars (``cost_usd``, ``reported_cost_usd``; empty or
+``null`` when unknown, never 0); durations stay integer microseconds. Bodies are not exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
+
+from modelplex_store.db import Database
+from modelplex_store.queries import dollars, money_text
+from modelplex_store.schema import CALLS
+from modelplex_store.when import iso
+
+ExportFormat = Literal["csv", "jsonl"]
+FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl")
+#: Rows fetched, formatted and handed on at a time.
+BATCH = 1000
+_RENAMED = {"cost_nanos": "cost_usd", "reported_cost_nanos": "reported_cost_usd"}
+_TIMES = frozenset({"started_at", "ended_at"})
+_MONEY = frozenset(_RENAMED)
+_BOOLS = frozenset({"stream", "partial", "usage_estimated"})
+
+
+def header(names: Sequence[str]) -> list[str]:
+    """The exported names of the ``calls`` columns ``names``."""
+    return [_RENAMED.get(n, n) for n in names]
+
+
+def _converters(names: Sequence[str], jsonl: bool) -> list[Callable[[Any], Any] | None]:
+    out: list[Callable[[Any], Any] | None] = []
+    for name in names:
+        if name in _TIMES:
+            out.append(iso)
+        elif name in _MONEY:
+            out.append((lambda v: money_text(dollars(v))) if jsonl
+                       else (lambda v: money_text(dollars(v)) or ""))
+        elif jsonl and name in _BOOLS:
+            out.append(bool)
+        elif jsonl and name == "tags":
+            out.append(lambda v: json.loads(v) if v else {})
+        else:
+            out.append(None)
+    return out
+
+
+def _rows(db: Database, sql: str, params: Sequence[Any]) -> Iterator[Sequence[Sequence[Any]]]:
+    """``sql``'s rows, :data:`BATCH` at a time, never all at once."""
+    if db.dialect == "sqlite":
+        cursor = db.execute(sql, params)
+        try:
+            while batch := cursor.fetchmany(BATCH):
+                yield batch
+        finally:
+            cursor.close()
+        return
+    # A server-side cursor lives in a transaction; it is read-only, so nothing is held but a snapshot.
+    with db.conn.transaction(), db.conn.cursor(name="modelplex_export") as cursor:
+        cursor.itersize = BATCH
+        cursor.execute(db.sql(sql), params)
+        while batch := cursor.fetchmany(BATCH):
+            yield batch
+
+
+def export(db: Database, fmt: ExportFormat = "csv", *, since: int | None = None,
+           until: int | None = None) -> Iterator[str]:
+    """The calls started in ``[since, until)`` (microseconds since the epoch; ``None``: no bound) as
+    text chunks of CSV (a header line first) or JSON lines, each chunk up to :data:`BATCH` rows."""
+    if fmt not in FORMATS:
+        raise ValueError(f"export format {fmt!r}: give csv or jsonl")
+    names = CALLS.names
+    where, params = [], []
+    if since is not None:
+        where.append("started_at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("started_at < ?")
+        params.append(until)
+    sql = f"SELECT {', '.join(names)} FROM calls"  # noqa: S608 - names from schema.py
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY started_at, id"
+    jsonl = fmt == "jsonl"
+    convert = _converters(names, jsonl)
+    exported = header(names)
+    if not jsonl:
+        yield _csv([exported])
+    for batch in _rows(db, sql, params):
+        rows = [[value if f is None else f(value) for f, value in zip(convert, row, strict=True)]
+                for row in batch]
+        if jsonl:
+            yield "".join(json.dumps(dict(zip(exported, r, strict=True)), ensure_ascii=False,
+                                     separators=(",", ":")) + "\n" for r in rows)
+        else:
+            yield _csv(rows)
+
+
+def _csv(rows: Sequence[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
