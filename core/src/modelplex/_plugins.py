@@ -286,9 +286,9 @@ class Registry:
             error = PluginConflictError if failure.kind == "conflict" else PluginLoadError
             raise error(f"provider {name!r} is not available: {failure.reason}", plugin=name,
                         distribution=failure.distribution)
-        import difflib  # only for this message
+        from modelplex._suggest import close_names  # only for this message
 
-        close = difflib.get_close_matches(name, list(self.records), n=1)
+        close = close_names(name, self.records, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else (
             f"; install the plugin, for example: pip install modelplex-{name}")
         raise UnknownProviderError(name, tuple(sorted(self.records)), hint)
