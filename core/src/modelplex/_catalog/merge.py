@@ -11,7 +11,7 @@ The cost engine prices with :func:`model_info`, so a price override is what a ca
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -133,14 +133,12 @@ def _local(override: ModelOverride | None, live: ModelInfo | None, catalog: Mode
 
 # -- the client's view: catalog, what listings said, the config file's overrides ---------------------
 def _parts(source: AsyncClient | Client | Registry) -> tuple[Registry, AsyncClient | None]:
-    from modelplex._plugins import Registry
-
-    if isinstance(source, Registry):
-        return source, None
-    from modelplex._sync import Client
-
-    client = source.async_client if isinstance(source, Client) else source
-    return client.registry, client
+    # Told apart by their attributes, not by importing _plugins and _sync: the call path prices with
+    # model_info, and those modules import the call path back.
+    registry = getattr(source, "registry", None)
+    if registry is None:  # a Registry itself
+        return cast("Registry", source), None
+    return registry, cast("AsyncClient", getattr(source, "async_client", source))
 
 
 def overrides_of(client: AsyncClient | None) -> Overrides:
