@@ -44,7 +44,9 @@ def test_an_entry_is_read_with_every_fact_and_prices_as_decimals() -> None:
                                  effective=datetime.date(2025, 9, 29), source="https://acme.example/pricing")
     assert info.prices.reasoning is None
     assert (info.retention, info.local, info.aliases) == ("30 days", False, ("acme-large",))
-    assert info.sources["prices"] == "catalog"
+    assert set(info.sources) == {"name", "tier", "context_window", "max_output", "input_modalities",
+                                 "output_modalities", "prices", "capabilities", "retention", "aliases"}
+    assert set(info.sources.values()) == {"catalog"}
 
 
 def test_an_entry_left_bare_is_unknown_in_every_field_not_zero_or_false() -> None:
@@ -53,6 +55,7 @@ def test_an_entry_left_bare_is_unknown_in_every_field_not_zero_or_false() -> Non
     assert not info.prices.known
     assert info.capabilities == Capabilities()
     assert info.context_window is None and info.tier is None
+    assert info.sources == {"retention": "catalog"}  # from the file's header; nothing else said
 
 
 @pytest.mark.parametrize(("entry", "field"), [

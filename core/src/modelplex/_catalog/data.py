@@ -188,7 +188,7 @@ def _entry(plugin: str, model_id: str, entry: Any, defaults: Mapping[str, Any]) 
     local = entry.get("local", defaults.get("local"))
     if local is not None and not isinstance(local, bool):
         raise _Bad("local", f"must be true or false, got {local!r}")
-    return ModelInfo(
+    info = ModelInfo(
         id=model_id, provider=plugin, name=_text(entry, "name"), tier=tier,
         context_window=_count(entry, "context_window"), max_input=_count(entry, "max_input"),
         max_output=_count(entry, "max_output"),
@@ -196,9 +196,15 @@ def _entry(plugin: str, model_id: str, entry: Any, defaults: Mapping[str, Any]) 
         prices=_prices(entry.get("prices"), defaults.get("source")),
         capabilities=_capabilities(entry.get("capabilities")), local=bool(local),
         retention=_text(entry, "retention") or _default_text(defaults, "retention"),
-        aliases=_names(entry.get("aliases")),
-        sources=dict.fromkeys(("name", "tier", "context_window", "max_input", "max_output", "prices",
-                               "capabilities"), "catalog"))
+        aliases=_names(entry.get("aliases")))
+    # Only what the file says is the catalog's: an unknown field has no source to show.
+    said = [f.name for f in attrs.fields(ModelInfo)
+            if f.name not in ("id", "provider", "sources") and getattr(info, f.name) not in (None, (), False)]
+    if entry.get("prices") is None:
+        said.remove("prices")
+    if entry.get("capabilities") is None:
+        said.remove("capabilities")
+    return attrs.evolve(info, sources=dict.fromkeys(said, "catalog"))
 
 
 def _text(entry: Mapping[str, Any], key: str) -> str | None:
