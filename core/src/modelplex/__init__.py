@@ -12,6 +12,7 @@ TYPE_CHECKING = False  # not typing's: importing typing would cost this import 4
 if TYPE_CHECKING:
     from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
     from modelplex._catalog.cost import Cost
+    from modelplex._catalog.estimate import Estimate
     from modelplex._catalog.records import Capabilities, ModelInfo, Prices, PriceTier
     from modelplex._chains import Chain, ChainEntry
     from modelplex._client import AsyncClient
@@ -76,6 +77,7 @@ _WHERE = {
     "Cost": "_catalog.cost",
     "EmbedRequest": "_embeddings",
     "EmbedResponse": "_embeddings",
+    "Estimate": "_catalog.estimate",
     "ExceptionSummary": "_translate",
     "FinishReason": "_responses",
     "Finished": "_events",
@@ -143,6 +145,7 @@ __all__ = [
     "Cost",
     "EmbedRequest",
     "EmbedResponse",
+    "Estimate",
     "ExceptionSummary",
     "FinishReason",
     "Finished",

@@ -19,6 +19,7 @@ from modelplex.errors import ConfigurationError, ModelplexError
 
 if TYPE_CHECKING:  # the classes of results load with the first call that makes one, not at import
     from modelplex._call.pipeline import Calls
+    from modelplex._catalog.estimate import Estimate
     from modelplex._catalog.records import ModelInfo
     from modelplex._chains import Chain
     from modelplex._codec import ToolCodec
@@ -146,6 +147,17 @@ class AsyncClient:
         ``tags`` and ``caller``: as for :meth:`chat`.
         """
         return self._calls.stream(model, messages, system, options, kwargs, tags, caller)
+
+    async def estimate(self, model: str, messages: str | Message | Sequence[Message], *,
+                       system: str | None = None, options: ChatOptions | None = None,
+                       **kwargs: Any) -> Estimate:
+        """What a :meth:`chat` with these arguments will cost at most, before it is made: the input
+        tokens (exact where the model's tokenizer is installed, else an upper-leaning estimate), the
+        most output (``max_tokens``, else the model's maximum), and the worst-case cost; a chain's
+        names each candidate's. Nothing is sent: no provider, no network. See :class:`Estimate`."""
+        from modelplex._catalog.estimate import estimate_call
+
+        return estimate_call(self, model, messages, system, options, kwargs)
 
     async def embed(self, model: str, inputs: str | Sequence[str], *, dimensions: int | None = None,
                     task_type: str | None = None, tags: Mapping[str, str] | None = None,

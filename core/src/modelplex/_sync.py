@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import anyio
 
     from modelplex._catalog.cost import Cost
+    from modelplex._catalog.estimate import Estimate
     from modelplex._catalog.records import ModelInfo
     from modelplex._chains import Chain
     from modelplex._codec import ToolCodec
@@ -404,6 +405,14 @@ class Client:
             raise closed_error()
         return SyncChatStream(self, self._async.stream(model, messages, system=system, options=options,
                                                        tags=tags, caller=caller, **kwargs))
+
+    def estimate(self, model: str, messages: str | Message | Sequence[Message], *,
+                 system: str | None = None, options: ChatOptions | None = None,
+                 **kwargs: Any) -> Estimate:
+        """See :meth:`AsyncClient.estimate` (nothing is sent, so no event loop is needed)."""
+        from modelplex._catalog.estimate import estimate_call
+
+        return estimate_call(self._async, model, messages, system, options, kwargs)
 
     def embed(self, model: str, inputs: str | Sequence[str], *, dimensions: int | None = None,
               task_type: str | None = None, tags: Mapping[str, str] | None = None,

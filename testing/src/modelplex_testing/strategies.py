@@ -32,6 +32,7 @@ from modelplex import (
     Cost,
     EmbedRequest,
     EmbedResponse,
+    Estimate,
     Finished,
     FinishReason,
     HealthStatus,
@@ -563,6 +564,17 @@ def costs() -> st.SearchStrategy[Cost]:
                      price_version=_optional(_small_texts(20)), reported=amount, partial=st.booleans())
 
 
+def estimates() -> st.SearchStrategy[Estimate]:
+    """Estimates of one model, and of a chain holding up to two of them."""
+    tokens = st.integers(min_value=0, max_value=10**7)
+    one = st.builds(Estimate, model=_model_ids(), input_tokens=tokens, estimated=st.booleans(),
+                    output_tokens=_optional(tokens), cost=costs(), tokenizer=_optional(_small_texts(12)),
+                    output_from=st.sampled_from(("max_tokens", "catalog", "unknown")))
+    return st.one_of(one, st.builds(Estimate, model=_model_ids(), input_tokens=tokens,
+                                    estimated=st.booleans(), output_tokens=_optional(tokens), cost=costs(),
+                                    candidates=st.lists(one, max_size=2).map(tuple)))
+
+
 def capabilities() -> st.SearchStrategy[Capabilities]:
     flag = _optional(st.booleans())
     return st.builds(Capabilities, chat=flag, streaming=flag, tools=flag, parallel_tool_calls=flag,
@@ -646,6 +658,7 @@ PUBLIC_TYPES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     Prices: prices(),
     PriceTier: price_tiers(),
     Cost: costs(),
+    Estimate: estimates(),
     ProviderInfo: provider_infos(),
     ProviderSettings: provider_settings(),
     ProviderWarning: provider_warnings(),

@@ -1,0 +1,298 @@
+"""What a call will cost at most, before it is made: ``client.estimate(model, messages, **options)``.
+
+The worst case is what a budget reserves, so every rule here leans up, never down:
+
+* **input tokens** are counted by the model's own tokenizer where one is public and installed
+  (OpenAI's models, with ``modelplex[tokenizers]``; :mod:`._catalog.tokenizers`): a request of text
+  messages alone is then exact, counted as Chat Completions frames it (4 tokens a message, its role
+  among them, and 3 that open the reply; gpt-5 models report one token fewer). Tools, tool calls and
+  results, images and a JSON Schema add tokens that the provider frames in ways it does not publish:
+  those are counted with a margin and the count is marked ``estimated``.
+* Every other model (Claude, Gemini: their providers publish no offline tokenizer; the open-weight
+  families served by Groq, Mistral, DeepSeek, Ollama...) gets the **upper-leaning character rule**: a
+  token per 3 UTF-8 bytes (a third more than the 4 characters a token of English in both the GPT and
+  Claude tokenizers; as many tokens as characters for CJK text, where a character is 3 bytes), 8 a
+  message, 128 a request (the system prompts some servers add: Llama's date header, gpt-oss's), and
+  1 024 for tool definitions (the tool-use system prompts: Anthropic's is 300-550 tokens, Llama 4's
+  on Groq about 650), plus their schemas at the same 3 bytes a token. Checked against every recorded
+  exchange whose provider reported its prompt tokens (``tests/test_estimate_recorded.py``). Text
+  that tokenizes worse than 3 bytes a token (long random identifiers, base64) can exceed it.
+* **output tokens**: ``max_tokens``, else the model's maximum output from the catalog, else unknown
+  (and so the cost's output bucket and total are unknown). The worst case prices all of it at the
+  dearer of the output and reasoning prices.
+* **cost**: the usage above priced by the cost engine (:mod:`._catalog.pricing`), long-context tiers
+  included (the input's tier applies to the whole request). With ``prompt_cache`` asked for, the input
+  is priced at the dearest cache-write price, as a first call writes it all. A model without a known
+  price is ``unknown``, never 0.
+* a **chain** (``chain/NAME``) names each candidate's estimate; its own figures are the worst of them.
+
+No network, ever: the catalog and the tokenizer files are read from the installed packages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from modelplex._catalog.cost import Cost
+from modelplex._messages import ImagePart, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from modelplex._tuples import as_tuple
+
+if TYPE_CHECKING:
+    from modelplex._catalog.records import ModelInfo, Prices
+    from modelplex._chains import ChainEntry
+    from modelplex._client import AsyncClient
+    from modelplex._options import ChatOptions
+
+OutputSource = Literal["max_tokens", "catalog", "unknown"]
+
+# The upper-leaning character rule (see the module's docstring for where each number comes from).
+BYTES_PER_TOKEN = 3
+MESSAGE_TOKENS = 8
+REQUEST_TOKENS = 128
+TOOLS_TOKENS = 1024
+# Per image, whatever its size: Anthropic's largest is about 1 600 tokens, gpt-4o's 1 105, Gemini's 258
+# a tile. (gpt-4o-mini bills an image as some 30 times gpt-4o's tokens: not covered.)
+IMAGE_TOKENS = 1600
+# Frames around a tool call, a tool result and a JSON Schema reply format, beyond their text.
+PART_TOKENS = 8
+SCHEMA_TOKENS = 64
+# With a tokenizer: Chat Completions' frame, and what tool definitions add beyond their JSON (the
+# Responses API adds some 200 tokens to gpt-4o's prompt when tools are given).
+OPENAI_MESSAGE_TOKENS = 4
+OPENAI_REPLY_TOKENS = 3
+OPENAI_TOOLS_TOKENS = 256
+
+
+def _candidates(value: Sequence[Estimate]) -> tuple[Estimate, ...]:
+    return as_tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Estimate:
+    """The most a call to ``model`` will cost, before it is made (see :meth:`AsyncClient.estimate`).
+
+    ``input_tokens``: the request's input. ``estimated`` is false when the model's own tokenizer
+    counted it exactly (``tokenizer`` names it), true for the upper-leaning character rule or a
+    request with parts the provider frames unpublished (tools, images). ``output_tokens``: the most the
+    reply may take (``output_from``: the call's ``max_tokens``, the catalog's maximum output, or
+    ``unknown``: ``None``). ``cost``: that usage priced, the worst case a budget reserves: its
+    ``total`` is ``None`` (status ``unknown``) when a price or the output bound is unknown, never 0.
+
+    For a chain (``chain/NAME``), ``candidates`` holds each model's estimate in the chain's order and
+    the other fields are the worst over them (the largest count, the dearest cost; unknown if any is).
+    """
+
+    model: str
+    input_tokens: int
+    estimated: bool
+    output_tokens: int | None
+    cost: Cost
+    tokenizer: str | None = None
+    output_from: OutputSource = "unknown"
+    candidates: tuple[Estimate, ...] = attrs.field(default=(), converter=_candidates)
+
+
+@attrs.frozen(kw_only=True)
+class _Rule:
+    """How one family's input tokens are counted."""
+
+    count: Callable[[str], int]
+    per_message: int
+    per_request: int
+    tools: int
+    exact: bool
+    tokenizer: str | None = None
+
+
+def _upper(text: str) -> int:
+    return -(-len(text.encode("utf-8", "surrogatepass")) // BYTES_PER_TOKEN)
+
+
+UPPER = _Rule(count=_upper, per_message=MESSAGE_TOKENS, per_request=REQUEST_TOKENS, tools=TOOLS_TOKENS,
+              exact=False)
+
+
+def _json(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def rule_for(plugin: str, model: str) -> _Rule:
+    """The tokenizer rule of ``model`` (its id in the catalog) served by ``plugin``, else :data:`UPPER`."""
+    from modelplex._catalog.tokenizers import encoder, encoding_name
+
+    name = encoding_name(plugin, model)
+    enc = encoder(name) if name is not None else None
+    if enc is None:
+        return UPPER
+    encode = enc.encode_ordinary
+    return _Rule(count=lambda text: len(encode(text)), per_message=OPENAI_MESSAGE_TOKENS,
+                 per_request=OPENAI_REPLY_TOKENS, tools=OPENAI_TOOLS_TOKENS, exact=True, tokenizer=name)
+
+
+def input_tokens(messages: Sequence[Message], options: ChatOptions, rule: _Rule) -> tuple[int, bool]:
+    """The input tokens of a request by ``rule``, and whether that count is exact."""
+    count = rule.count
+    exact = rule.exact
+    tokens = rule.per_request + rule.per_message * len(messages)
+    for message in messages:
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                tokens += count(part.text)
+                continue
+            exact = False
+            if isinstance(part, ReasoningPart):
+                tokens += count(part.text) + count(part.redacted_data or "")
+            elif isinstance(part, ToolCallPart):
+                arguments = part.raw_arguments if part.raw_arguments is not None else _json(part.arguments)
+                tokens += PART_TOKENS + count(part.name) + count(arguments)
+            elif isinstance(part, ToolResultPart):
+                tokens += PART_TOKENS + count(part.content) + count(part.name or "")
+            elif isinstance(part, ImagePart):
+                tokens += IMAGE_TOKENS
+    if options.tools:
+        exact = False
+        tokens += rule.tools + sum(count(_json({"name": t.name, "description": t.description,
+                                                "parameters": t.parameters})) for t in options.tools)
+    fmt = options.response_format
+    if fmt is not None and fmt.type != "text":
+        exact = False
+        tokens += SCHEMA_TOKENS + (count(_json(fmt.schema)) if fmt.schema is not None else 0)
+    return tokens, exact
+
+
+def _dearest(prices: Prices, names: Sequence[str]) -> str:
+    """The bucket among ``names`` with the highest known price (the first one when none is known)."""
+    best, best_price = names[0], None
+    for name in names:
+        value: Decimal | None = getattr(prices, name)
+        if value is not None and (best_price is None or value > best_price):
+            best, best_price = name, value
+    return best
+
+
+def worst_cost(info: ModelInfo | None, tokens_in: int, tokens_out: int | None,
+               options: ChatOptions) -> Cost:
+    """The cost of ``tokens_in`` and ``tokens_out`` at the dearest buckets they may be billed in."""
+    from modelplex._catalog.pricing import price, version_of
+    from modelplex._responses import Usage
+
+    prices = info.prices if info is not None else None
+    in_bucket, out_bucket = "input", "output"
+    if prices is not None:
+        if options.prompt_cache:
+            in_bucket = _dearest(prices, ("input", "cache_write", "cache_write_1h"))
+        out_bucket = _dearest(prices, ("output", "reasoning"))
+    usage = Usage(**{in_bucket: tokens_in, out_bucket: tokens_out or 0}, estimated=True)
+    cost = price(usage, prices, price_version=version_of(info) if info is not None else None)
+    if tokens_out is None:
+        cost = attrs.evolve(cost, output=None, status="unknown")
+    return cost
+
+
+def _output(options: ChatOptions, info: ModelInfo | None) -> tuple[int | None, OutputSource]:
+    if options.max_tokens is not None:
+        return options.max_tokens, "max_tokens"
+    if info is not None and info.max_output is not None:
+        return info.max_output, "catalog"
+    return None, "unknown"
+
+
+def estimate_model(client: AsyncClient, address: str, messages: Sequence[Message],
+                   options: ChatOptions) -> Estimate:
+    """The worst case of one ``provider/model``."""
+    from modelplex._catalog.merge import model_info
+    from modelplex._routing.address import split_model
+
+    provider, model = split_model(address)
+    info = model_info(client, provider, model)
+    plugin = client.settings.plugin_for(provider)
+    rule = rule_for(plugin, info.id if info is not None else model)
+    tokens_in, exact = input_tokens(messages, options, rule)
+    tokens_out, source = _output(options, info)
+    return Estimate(model=address, input_tokens=tokens_in, estimated=not exact, output_tokens=tokens_out,
+                    cost=worst_cost(info, tokens_in, tokens_out, options),
+                    tokenizer=rule.tokenizer if exact else None, output_from=source)
+
+
+def _worst(costs: Sequence[Cost]) -> Cost:
+    if not costs:
+        return Cost(status="unknown")
+    unknown = [c for c in costs if c.total is None]
+    if unknown:
+        return unknown[0]
+    return max(costs, key=lambda c: c.total or Decimal(0))
+
+
+def _chain_entries(client: AsyncClient, name: str) -> list[tuple[str, ChainEntry | None]]:
+    """The models ``chain/name`` may go to, as the router finds them, without asking any provider:
+    a configured chain's entries; a built-in one's of installed plugins; ``local``'s from the listing
+    the router last read (none before a call has read it)."""
+    from modelplex._chains import CHAIN_PROVIDER, Chain
+    from modelplex._known_models import BUILTIN_CHAINS, LOCAL_CHAIN
+    from modelplex._routing.address import split_model
+    from modelplex.errors import UnknownModelError
+
+    chains: Mapping[str, Chain] = client.routing.chains
+    if name in chains:
+        return [(e.model, e) for e in chains[name].entries]
+    if name == LOCAL_CHAIN:
+        router: Any = client.__dict__.get("router")
+        found = router.local[1] if router is not None and router.local is not None else []
+        return [(c.address, None) for c in found]
+    if name in BUILTIN_CHAINS:
+        records = client.registry.records
+        out: list[tuple[str, ChainEntry | None]] = []
+        for address in BUILTIN_CHAINS[name]:
+            if client.settings.plugin_for(split_model(address)[0]) in records:
+                out.append((address, None))
+        return out
+    known = sorted({*chains, *BUILTIN_CHAINS, LOCAL_CHAIN})
+    raise UnknownModelError(f"unknown chain {name!r} (known: {', '.join(known)}); define it under "
+                            f"[chains.{name}] in the config file or with chains={{...}}",
+                            provider=CHAIN_PROVIDER, model=name)
+
+
+def estimate(client: AsyncClient, address: str, messages: Sequence[Message],
+             options: ChatOptions) -> Estimate:
+    """The worst case of a call to ``address`` (``provider/model`` or ``chain/NAME``)."""
+    from modelplex._chains import CHAIN_PROVIDER
+    from modelplex._routing.address import split_model
+
+    provider, name = split_model(address)
+    if provider != CHAIN_PROVIDER:
+        return estimate_model(client, address, messages, options)
+    found = [estimate_model(client, model, messages, entry.apply(options) if entry else options)
+             for model, entry in _chain_entries(client, name)]
+    if not found:
+        tokens_in, _ = input_tokens(messages, options, UPPER)
+        return Estimate(model=address, input_tokens=tokens_in, estimated=True, output_tokens=None,
+                        cost=Cost(status="unknown"))
+    outputs = [e.output_tokens for e in found]
+    sources = {e.output_from for e in found}
+    source: OutputSource = "unknown" if "unknown" in sources else "max_tokens" if sources == {
+        "max_tokens"} else "catalog"
+    return Estimate(model=address, input_tokens=max(e.input_tokens for e in found),
+                    estimated=any(e.estimated for e in found),
+                    output_tokens=None if None in outputs else max(o for o in outputs if o is not None),
+                    cost=_worst([e.cost for e in found]),
+                    output_from=source, candidates=found)
+
+
+def estimate_call(client: AsyncClient, model: object, messages: str | Message | Sequence[Message],
+                  system: str | None, options: ChatOptions | None, kwargs: Mapping[str, Any]) -> Estimate:
+    """``client.estimate``'s arguments checked as ``client.chat`` checks them, then :func:`estimate`."""
+    from modelplex._validate import build_options, check_address, check_chat, messages_from
+
+    address = check_address(model)
+    msgs = messages_from(messages, system)
+    opts = build_options(options, kwargs)
+    check_chat(msgs, opts)
+    return estimate(client, address, msgs, opts)
