@@ -109,11 +109,15 @@ def _tags(tags: Mapping[str, str], row: list[Any]) -> None:
 
 
 def _who(call: Any, outcome: Any) -> tuple[str | None, str | None]:
-    """The model that answered; for a call that failed, the last one tried (so that a model's errors
-    count against it), or the address's own."""
+    """The model that answered, as the routing trace names it (the core's outcome names a whole
+    call's by its trace, a stream's by the model its events reported: the trace keeps the streamed and
+    whole rows of one exchange the same); for a call that failed, the last one tried (so that a
+    model's errors count against it), or the address's own."""
+    trace = outcome.trace
+    if trace is not None and trace.answered_by:
+        return _split(trace.answered_by)
     if outcome.provider is not None or outcome.model is not None:
         return outcome.provider, outcome.model
-    trace = outcome.trace
     if trace is not None and trace.attempts:
         return _split(trace.attempts[-1].model)
     if call.kind == "list_models":

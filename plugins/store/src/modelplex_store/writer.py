@@ -44,13 +44,15 @@ FIRST_RETRY, MAX_RETRY = 0.5, 30.0
 class StoreStats:
     """What one process's recorder did so far: calls ``recorded`` in the store (directly or from the
     spool), ``spooled`` (written to the spool while the store was unavailable), ``lost`` (neither:
-    the spool was full or could not be written), ``pending`` (queued or waiting in the spool now) and
-    the store's last error (scrubbed), if it is failing."""
+    the spool was full or could not be written), ``pending`` (queued or waiting in the spool now),
+    ``groups`` (transactions that wrote them: fewer than calls when calls end together) and the store's
+    last error (scrubbed), if it is failing."""
 
     recorded: int = 0
     spooled: int = 0
     lost: int = 0
     pending: int = 0
+    groups: int = 0
     last_error: str | None = None
 
 
@@ -68,7 +70,7 @@ class Writer:
         self._pause = FIRST_RETRY
         self._stopping = False
         self._busy = False
-        self.recorded = self.spooled = self.lost = 0
+        self.recorded = self.spooled = self.lost = self.groups = 0
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._run, name="modelplex-store-writer", daemon=True)
         self._thread.start()
@@ -91,7 +93,7 @@ class Writer:
         except Exception:  # the spool file is unreadable: its count is unknown, not a failure here
             waiting = 0
         return StoreStats(recorded=self.recorded, spooled=self.spooled, lost=self.lost,
-                          pending=queued + waiting, last_error=self.last_error)
+                          pending=queued + waiting, groups=self.groups, last_error=self.last_error)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is written (to the store or the spool)."""
@@ -185,6 +187,7 @@ class Writer:
             return False
         try:
             self.recorded += deliver(db, records)
+            self.groups += 1
         except Exception as exc:
             self._failed(exc)
             return False
