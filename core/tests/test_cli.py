@@ -20,7 +20,7 @@ from modelplex._cli import cli
 from modelplex._cli.inputs import InputError, read_prompt
 
 CHAT_KEYS = {"provider", "model", "text", "reasoning", "tool_calls", "usage", "finish_reason",
-             "warnings"}
+             "warnings", "cost"}
 WEATHER_TOOL = {
     "name": "weather",
     "description": "The weather in a city",
@@ -392,6 +392,10 @@ def test_chat_json_has_exactly_the_documented_shape(script: Callable[..., Path])
                   "reasoning": 5, "reported_cost": None},
         "finish_reason": "tool_calls",
         "warnings": [{"code": "scripted", "message": "seed is not supported", "field": None}],
+        # No catalog prices fake/thinker: every bucket with tokens is unknown, never 0 (see cost/).
+        "cost": {"input": None, "cache_read": None, "cache_write": None, "cache_write_1h": "0",
+                 "output": None, "reasoning": None, "total": None, "status": "unknown", "price_version": None,
+                 "reported": None, "partial": False, "currency": "USD"},
     }
     for extra in ([], ["--no-stream"]):
         result = run(["chat", "-m", "fake/thinker", "--json", *extra, "weather?"])

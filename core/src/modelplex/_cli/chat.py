@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @click.option("--system", metavar="TEXT", help="A system prompt.")
 @click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print the whole reply as one JSON object (text, reasoning, tool calls, usage).")
+              help="Print the whole reply as one JSON object (text, reasoning, tool calls, usage, cost).")
 @click.option("--tools", "tools_file", metavar="FILE",
               help="A JSON list of tools: objects with name, description and parameters.")
 @click.option("-o", "--option", "option_pairs", multiple=True, metavar="KEY=VALUE",

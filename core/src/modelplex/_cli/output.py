@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from modelplex import ChatResponse, ProviderWarning, StreamEvent, ToolCallPart
+    from decimal import Decimal
+
+    from modelplex import ChatResponse, Cost, ProviderWarning, StreamEvent, ToolCallPart
 
 REASONING_PREFIX = "[reasoning] "
 _QUIET_FINISH = frozenset({"stop", "tool_calls"})
@@ -70,7 +72,24 @@ def response_json(response: ChatResponse) -> dict[str, Any]:
         "finish_reason": response.finish_reason.value,
         "warnings": [{"code": w.code, "message": w.message, "field": w.field}
                      for w in response.warnings],
+        "cost": cost_json(response.cost),
     }
+
+
+def cost_json(cost: Cost | None) -> dict[str, Any] | None:
+    """A cost as ``--json`` shows it: US dollars per bucket and in total as strings (a JSON number would
+    be read back as a float), ``null`` where unknown."""
+    if cost is None:
+        return None
+    from modelplex._catalog.cost import BUCKETS
+
+    def money(value: Decimal | None) -> str | None:
+        # Fixed-point: str() writes a tenth of a micro-dollar as 1E-7.
+        return None if value is None else format(value, "f")
+
+    return {**{name: money(getattr(cost, name)) for name in BUCKETS}, "total": money(cost.total),
+            "status": cost.status, "price_version": cost.price_version, "reported": money(cost.reported),
+            "partial": cost.partial, "currency": cost.currency}
 
 
 def format_tool_call(call: ToolCallPart) -> str:
