@@ -10,9 +10,11 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelplex._catalog.merge import merge
+import modelplex
+from modelplex._catalog.merge import merge, model_info
 from modelplex._catalog.overrides import ModelOverride
 from modelplex._catalog.records import TIERS, Capabilities, ModelInfo, Prices, PriceTier
+from modelplex_testing import fake
 from modelplex_testing.strategies import capabilities, model_infos, prices
 
 SCALARS = ("name", "tier", "context_window", "max_input", "max_output", "input_modalities",
@@ -114,3 +116,12 @@ def test_aliases_gathered_from_every_place_without_the_id() -> None:
     info = merge(catalog, None, override, provider="p", model="c-1")
     assert info is not None and info.aliases == ("c", "c-1-2025", "mine")
     assert info.sources["aliases"] == "override"
+
+
+def test_a_listing_read_after_a_lookup_is_seen_by_the_next() -> None:
+    # Lookups are kept per client; a listing read since must not be hidden by what was kept.
+    with modelplex.Client(config_file=False, env={}, autoload=False, plugins={"fake": fake}) as client:
+        assert model_info(client, "fake", "echo") is None  # no catalog entry, nothing listed yet
+        client.list_models("fake")
+        info = model_info(client, "fake", "echo")
+        assert info is not None and info.context_window == 8192 and info.sources["context_window"] == "live"

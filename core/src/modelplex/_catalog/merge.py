@@ -10,6 +10,7 @@ The cost engine prices with :func:`model_info`, so a price override is what a ca
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -28,6 +29,10 @@ _SCALARS = ("name", "tier", "context_window", "max_input", "max_output", "input_
             "output_modalities", "retention")
 _BUCKETS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
 _CAPABILITIES = tuple(a.name for a in attrs.fields(Capabilities))
+_MEMO_LIMIT = 4096  # names resolved per client; they come from calls, so bounded in practice
+# (the names asked for in client.learned, the listing entry used, the answer) by (provider, model)
+_Kept = tuple[tuple[str, ...], "ModelInfo | None", "Resolved | None"]
+_MEMO: weakref.WeakKeyDictionary[object, dict[tuple[str, str], _Kept]] = weakref.WeakKeyDictionary()
 
 
 @attrs.frozen(kw_only=True)
@@ -35,9 +40,10 @@ class Resolved:
     """A model as ``modelplex models show`` explains it: the merged facts and how its name was found.
 
     ``how`` is ``exact``, ``alias`` (another name of the model: ``target`` is the name it stands for),
-    ``dated snapshot`` (a dated id, priced and limited as its model's entry) or ``unknown`` (no catalog
-    entry and no override: only what the provider's listing said). ``via`` is where the name was
-    resolved (``catalog`` or ``override``), ``None`` for ``unknown``.
+    one of the catalog's other rules (``dated snapshot``, ``tag``, ``deployment``: see
+    :mod:`modelplex._catalog.lookup`; ``target`` is the entry found) or ``unknown`` (no catalog entry and
+    no override: only what the provider's listing said). ``via`` is where the name was resolved
+    (``catalog`` or ``override``), ``None`` for ``unknown``.
     """
 
     info: ModelInfo
@@ -160,8 +166,35 @@ def catalog_of(registry: Registry, client: AsyncClient | None) -> Catalog:
 
 def resolve(source: AsyncClient | Client | Registry, provider: str, model: str) -> Resolved | None:
     """What is known of ``provider/model`` and how the name was resolved: an override's alias first,
-    then the catalog's own resolution (exact, alias, dated snapshot); ``None`` when nothing is known."""
+    then the catalog's own resolution (exact, alias, dated snapshot); ``None`` when nothing is known.
+
+    Kept per client (or registry) and name: the catalog and the overrides do not change in a client's
+    life, and a listing read since is seen by comparing the one entry of ``client.learned`` it used."""
     registry, client = _parts(source)
+    memo = _MEMO.get(client if client is not None else registry)
+    if memo is None:
+        memo = _MEMO.setdefault(client if client is not None else registry, {})
+    kept = memo.get((provider, model))
+    if kept is not None and (client is None or _live(client, kept[0]) is kept[1]):
+        return kept[2]
+    asked, live, found = _resolve(registry, client, provider, model)
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[(provider, model)] = (asked, live, found)
+    return found
+
+
+def _live(client: AsyncClient, addresses: tuple[str, ...]) -> ModelInfo | None:
+    learned = client.learned
+    for address in addresses:
+        found = learned.get(address)
+        if found is not None:
+            return found
+    return None
+
+
+def _resolve(registry: Registry, client: AsyncClient | None, provider: str, model: str
+             ) -> tuple[tuple[str, ...], ModelInfo | None, Resolved | None]:
     overrides = overrides_of(client)
     found = overrides.find(provider, model)
     override = found[0] if found is not None else None
@@ -183,13 +216,12 @@ def resolve(source: AsyncClient | Client | Registry, provider: str, model: str) 
     if override is None:
         # An override may be written under another name of the model than the one asked for.
         override = next((f[0] for n in names if (f := overrides.find(provider, n)) is not None), None)
-    live = None
-    if client is not None:
-        # A dated snapshot is a model of its own in a listing: only an alias shares the entry's facts.
-        asked = [model, catalog.id] if catalog is not None and how == "alias" else [model]
-        live = next((x for n in asked if (x := client.learned.get(f"{provider}/{n}")) is not None), None)
+    # A dated snapshot is a model of its own in a listing: only an alias shares the entry's facts.
+    asked = tuple(f"{provider}/{n}" for n in ([model, catalog.id] if catalog is not None and how == "alias"
+                                             else [model]))
+    live = _live(client, asked) if client is not None else None
     info = merge(catalog, live, override, provider=provider, model=model)
-    return None if info is None else Resolved(info=info, how=how, via=via, target=target)
+    return asked, live, None if info is None else Resolved(info=info, how=how, via=via, target=target)
 
 
 def model_info(source: AsyncClient | Client | Registry, provider: str, model: str) -> ModelInfo | None:

@@ -9,8 +9,6 @@ are added with unknown prices and capabilities.
 
 from __future__ import annotations
 
-import concurrent.futures
-import difflib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -81,6 +79,8 @@ class _Providers:
 def _ask(client: modelplex.Client, providers: Sequence[str], timeout: float
          ) -> tuple[dict[str, list[modelplex.ModelInfo]], dict[str, str]]:
     """Every provider's listing at once, each within ``timeout`` seconds: what answered, what failed."""
+    import concurrent.futures  # it imports logging: only when a listing is asked for
+
     from modelplex import ModelplexError
 
     answered: dict[str, list[modelplex.ModelInfo]] = {}
@@ -267,6 +267,8 @@ def show(ctx: click.Context, address: str, live: bool, timeout: float, as_json: 
         _note({}, failed)
     found = resolve(client, provider, model)
     if found is None:
+        import difflib
+
         near = difflib.get_close_matches(address, _addresses(everyone), n=3, cutoff=0.75)
         hint = f"; did you mean {' or '.join(near)}?" if near else ""
         click.echo(f"error: unknown model {address!r}: neither the catalog, nor an override"
