@@ -132,8 +132,6 @@ PLUGINS: dict[str, Plugin] = {
         M("gpt-5.4-mini", "standard", **GPT5),
         M("gpt-5.4-nano", "fast", **GPT5),
         M("gpt-5.5", "flagship", **GPT5),
-        M("gpt-oss-120b", "standard", "gpt-oss-120b", 131_072, inp=TEXT, outp=TEXT,
-          caps=_c(TOOLS, reasoning=True)),
         M("text-embedding-3-small", None, "text-embedding-3-small", 8_191, inp=TEXT, outp=["embedding"],
           caps=EMBED),
         M("text-embedding-3-large", None, "text-embedding-3-large", 8_191, inp=TEXT, outp=["embedding"],
@@ -382,7 +380,7 @@ PLUGINS["ollama"] = Plugin(None, "https://ollama.com/library", "runs on this mac
 ORDER: dict[str, list[str]] = {
     "openai": ["gpt-5.5", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.2", "gpt-5.1", "gpt-5",
                "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o3", "o4-mini",
-               "o3-mini", "o1", "gpt-4o", "gpt-4o-mini", "gpt-4o-2024-05-13", "gpt-oss-120b"],
+               "o3-mini", "o1", "gpt-4o", "gpt-4o-mini", "gpt-4o-2024-05-13"],
     "anthropic": ["claude-opus-5-5", "claude-fable-5-2", "claude-fable-5-1", "claude-sonnet-5-5",
                   "claude-haiku-5-5", "claude-opus-5", "claude-sonnet-5", "claude-opus-4-8",
                   "claude-opus-4-7", "claude-opus-4-6",
