@@ -202,6 +202,9 @@ def run(subjects: list[str], formats: list[str], config: Config,
         results["imports"]["modelplex+providers"] = import_ms(DISCOVERY, config.import_runs, bare, cpu,
                                                               {"MODELPLEX_DISABLE_PLUGINS": "fake"})
         log(f"import modelplex + providers + client: {results['imports']['modelplex+providers']:.0f} ms")
+    if "modelplex" in subjects:
+        results["estimate"] = estimate_figures(config, cpu)
+        log(f"estimate: {results['estimate']}")
     server = Server(pinned)
     rounds: dict[tuple[str, str, str], list[dict[str, Any] | str]] = {}
     try:
@@ -229,6 +232,28 @@ def run(subjects: list[str], formats: list[str], config: Config,
     for (name, fmt, what), got in rounds.items():
         results["calls"].setdefault(f"{name}/{fmt}", {})[what] = best(what, got)
     return results
+
+
+# One model with an offline tokenizer (loaded by the first estimate), one without.
+ESTIMATE_MODELS = ("openai/gpt-4o", "anthropic/claude-sonnet-4-5")
+
+
+def estimate_figures(config: Config, cpu: int | None) -> dict[str, Any]:
+    """``client.estimate`` (issue 13) by ``bench/estimate.py``, a fresh process a run: the first
+    estimate's median over the runs, the warm one's best."""
+    out: dict[str, Any] = {}
+    for model in ESTIMATE_MODELS:
+        runs = []
+        for _ in range(config.import_runs):
+            done = subprocess.run([sys.executable, str(HERE / "estimate.py"), model, "--warm",
+                                   "20" if config.tiny else "2000"], capture_output=True, text=True,
+                                  check=True, env=env(), cwd=ROOT, preexec_fn=on_cpu(cpu),
+                                  timeout=config.timeout)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        out[model] = {"first_ms": statistics.median(r["first_ms"] for r in runs),
+                      "warm_us": min(r["warm_us"] for r in runs), "exact": runs[0]["exact"],
+                      "firsts_ms": [r["first_ms"] for r in runs]}
+    return out
 
 
 # -- the report -----------------------------------------------------------------------------------------
@@ -369,6 +394,18 @@ def report(results: dict[str, Any]) -> str:
                                        "a client"}.get(name, f"`{IMPORTS.get(name)}`")
         lines.append(f"| {what} | {_n(ms)} |")
     lines.append("")
+
+    if results.get("estimate"):
+        lines += ["## Estimate", "",
+                  "`client.estimate` of a system and a 1 KB user message (`bench/estimate.py`): "
+                  "the first of a fresh process, after import and a client (the plugin's catalog read, the "
+                  "tokenizer loaded where there is one; median of the runs), and a warm one (median per "
+                  "call, best run).", "", "| model | input count | first (ms) | warm (µs) |",
+                  "| --- | --- | ---: | ---: |"]
+        for model, fig in results["estimate"].items():
+            how = "exact (tokenizer)" if fig["exact"] else "estimated (character rule)"
+            lines.append(f"| `{model}` | {how} | {_n(fig['first_ms'])} | {_n(fig['warm_us'], 1)} |")
+        lines.append("")
 
     lines += ["## Calls", "", "| client | format | " + " | ".join(f[0] for f in FIGURES) + " |",
               "| --- | --- | " + " | ".join("---:" for _ in FIGURES) + " |"]

