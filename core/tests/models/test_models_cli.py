@@ -186,12 +186,13 @@ def test_an_unknown_provider_is_one_error() -> None:
 
 
 def _facts(result: Result) -> dict[str, tuple[str, str]]:
+    """``show``'s table as fact -> (value, source); a fact nobody gave has the source ``-``."""
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("FACT"))
     out = {}
     for line in lines[start + 1:]:
-        cells = [c.strip() for c in line.split("  ") if c.strip()]
-        out[cells[0]] = (cells[1] if len(cells) > 1 else "", cells[2] if len(cells) > 2 else "")
+        fact, source, value = (c.strip() for c in line.split("  ") if c.strip())
+        out[fact] = (value, source)
     return out
 
 
@@ -207,9 +208,10 @@ def test_show_tells_where_each_fact_came_from(server: ScriptedServer) -> None:
     assert facts["context window"] == ("100000", "live")
     assert facts["max output"] == ("16000", "catalog")
     assert facts["can vision"] == ("yes", "live")
-    assert facts["can reasoning"] == ("?", "")
+    assert facts["can reasoning"] == ("?", "-")
     assert facts["price input $/M"] == ("0.15", "catalog")
-    assert facts["price reasoning $/M"] == ("0.6 (as output)", "")
+    assert facts["price reasoning $/M"] == ("0.6 (as output)", "-")
+    assert facts["aliases"] == ("mini", "override")
 
 
 @pytest.mark.usefixtures("acme")
@@ -225,6 +227,8 @@ def test_show_says_how_the_name_was_resolved(address: str, how: dict[str, Any]) 
     data = json.loads(result.stdout)
     assert data["resolution"] == how
     assert data["name"] == "Acme Large" and data["prices"]["output"] == "15"
+    # The model's other names, the catalog entry's own id among them when asked by another name.
+    assert data["aliases"] == [n for n in ("acme-large-2025-06-01", "acme-large") if f"acme/{n}" != address]
     text = run(["models", "show", address]).stdout
     assert f"{address}  (Acme Large)" in text and "flagship" in text
 

@@ -58,7 +58,7 @@ def merge(catalog: ModelInfo | None, live: ModelInfo | None, override: ModelOver
 
     The result is addressed ``provider/model`` with ``provider`` the configured name; its ``id`` is the
     live listing's, else ``model`` (the name asked for, which may be an alias or a dated snapshot of the
-    catalog entry's). Aliases are gathered from all three.
+    catalog entry's). Aliases are the other names of the model in all three, the entry's id among them.
     """
     if catalog is None and live is None and override is None:
         return None
@@ -77,7 +77,9 @@ def merge(catalog: ModelInfo | None, live: ModelInfo | None, override: ModelOver
     ident = live.id if live is not None else model
     aliases: list[str] = []
     for layer, source in reversed(layers):
-        for alias in layer.aliases:
+        # A layer's own name is another name of the model when it was found by an alias of it.
+        own = layer.model if source == "override" else layer.id
+        for alias in (own, *layer.aliases):
             if alias != ident and alias not in aliases:
                 aliases.append(alias)
                 sources["aliases"] = source

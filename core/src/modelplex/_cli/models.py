@@ -321,7 +321,8 @@ def _explain(found: Resolved, address: str, problem: str | None) -> None:
     if prices.effective is not None or prices.source is not None:
         rows.append(["prices from", f"{prices.source or '?'}, effective {prices.effective or '?'}",
                      src.get("prices", "")])
-    echo_table(["FACT", "VALUE", "SOURCE"], rows)
+    # The source before the value: a long value (a retention note) then pushes no column out.
+    echo_table(["FACT", "SOURCE", "VALUE"], [[fact, source or "-", value] for fact, value, source in rows])
 
 
 def _bucket(prices: modelplex.Prices, bucket: str) -> str:
