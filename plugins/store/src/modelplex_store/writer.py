@@ -143,6 +143,7 @@ class Writer:
                 finally:
                     with self._ready:
                         self._busy = False
+                    wake_all(w for _, _, w in group if w is not None)
         finally:
             if self._db is not None:
                 self._db.close()
@@ -163,8 +164,8 @@ class Writer:
             records = self._build(group)
             if records and not self._to_store(records):
                 self._to_spool(records)
-        finally:
-            wake_all(w for _, _, w in group if w is not None)
+        except Exception as exc:  # a fault of ours: the calls go on (they are woken), their rows are lost
+            self._lose(len(group), f"the writer failed: {type(exc).__name__}: {exc}")
 
     def _store(self) -> Database | None:
         """The store's connection, opened (and migrated) if it is not, unless it failed moments ago."""
@@ -227,16 +228,18 @@ class Writer:
         warnings.warn(message, RuntimeWarning, stacklevel=1)
 
     def _drain(self) -> None:
-        """Deliver the spool, oldest first, while the store takes it."""
+        """Deliver the spool, oldest first, while the store takes it. A record delivered but not yet
+        removed when this fails is delivered again later, which the store ignores."""
         while self._store() is not None:
             try:
                 waiting = self._spool.peek(DRAIN_GROUP)
+                if not waiting:
+                    self._spool_waiting = False
+                    return
+                if not self._to_store([r for _, r in waiting]):
+                    return
+                self._spool.remove([seq for seq, _ in waiting])
             except Exception as exc:
-                self.last_error = scrub(f"the spool cannot be read: {type(exc).__name__}: {exc}")
+                self.last_error = scrub(f"the spool {self._spool.path}: {type(exc).__name__}: {exc}")
+                log("error", "store_spool_failed", error=self.last_error)
                 return
-            if not waiting:
-                self._spool_waiting = False
-                return
-            if not self._to_store([r for _, r in waiting]):
-                return
-            self._spool.remove([seq for seq, _ in waiting])

@@ -1,0 +1,166 @@
+"""Writes never fail a call (issue 14, item 2): while the store cannot be written, rows wait in the local
+spool and are delivered once it is back, each exactly once; past the spool's bound the loss is counted,
+logged as an error and warned about, never silent."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+import structlog
+from exchange import recorder, rollups, rows
+from modelplex_store import db as store_db
+from modelplex_store.deliver import deliver
+from modelplex_store.migrations import migrate
+from modelplex_store.recorder import Recorder
+from modelplex_store.rows import Record, record
+from modelplex_store.spool import Spool
+from modelplex_store.testing import find_postgres, postgres_server
+
+from modelplex import CallInfo, CallOutcome, Usage
+
+
+def call(n: int) -> tuple[CallInfo, CallOutcome]:
+    """The ``n``-th call of a test: a chat of ``openai/gpt-4o`` that used ``n`` input tokens."""
+    info = CallInfo(kind="chat", address="openai/gpt-4o", provider="openai", model="gpt-4o",
+                    started=time.time(), caller="svc", tags={"conversation": f"c{n}"})
+    return info, CallOutcome(status="ok", provider="openai", model="gpt-4o", usage=Usage(input=n, output=1),
+                             duration=0.01)
+
+
+async def record_calls(rec: Recorder, count: int) -> None:
+    """Record ``count`` calls as a client does: each awaits its row being written."""
+    for n in range(1, count + 1):
+        done = rec.record(*call(n))
+        assert done is not None
+        await done
+
+
+def wait_delivered(rec: Recorder, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stats = rec.stats()
+        if stats.recorded >= count and stats.pending == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not delivered in {timeout}s: {rec.stats()}")
+
+
+def inputs(url: str) -> list[int]:
+    return sorted(r["input"] for r in rows(url))
+
+
+@pytest.fixture
+def blocked(tmp_path: Path) -> tuple[str, Path]:
+    """A SQLite store that cannot be opened (its directory is a file) until that file is removed."""
+    blocker = tmp_path / "db-dir"
+    blocker.write_text("not a directory")
+    return f"sqlite:///{blocker / 'store.db'}", blocker
+
+
+def test_rows_wait_in_the_spool_while_sqlite_is_unavailable_and_arrive_once(
+        blocked: tuple[str, Path], tmp_path: Path) -> None:
+    url, blocker = blocked
+    rec = recorder(url, tmp_path / "data")
+    try:
+        asyncio.run(record_calls(rec, 5))  # every call returns: nothing failed it
+        stats = rec.stats()
+        assert (stats.spooled, stats.recorded, stats.lost, stats.pending) == (5, 0, 0, 5)
+        assert stats.last_error is not None and "store.db" in stats.last_error
+        blocker.unlink()  # the store is back
+        wait_delivered(rec, 5)
+    finally:
+        rec.close()
+    assert inputs(url) == [1, 2, 3, 4, 5]
+    assert Spool(rec.config.spool_path, 10).count() == 0
+    hour = [v for k, v in rollups(url).items() if k[0] == "hour"]
+    assert sum(v["calls"] for v in hour) == 5 and sum(v["input"] for v in hour) == 15
+
+
+def test_rows_spooled_while_postgresql_is_down_arrive_once_it_is_back(tmp_path: Path) -> None:
+    if find_postgres() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres_server() as server:
+        url = server.database("spooled")
+        rec = recorder(url, tmp_path / "data")
+        try:
+            asyncio.run(record_calls(rec, 2))  # the store up: written
+            server.stop("immediate")
+            asyncio.run(record_calls(rec, 3))  # down: spooled, the calls go on
+            assert rec.stats().spooled == 3
+            server.start()
+            wait_delivered(rec, 5)
+        finally:
+            rec.close()
+        assert inputs(url) == [1, 1, 2, 2, 3]
+        assert sum(v["calls"] for k, v in rollups(url).items() if k[0] == "day") == 5
+
+
+def test_a_record_delivered_twice_is_stored_once(store_url: str) -> None:
+    """A crash after the store's commit and before the spool's delete delivers the same records again."""
+    records = [record(*call(n)) for n in (1, 2, 3)]
+    db = store_db.connect(store_url)
+    try:
+        migrate(db)
+        assert deliver(db, records) == 3
+        before = rollups(store_url)
+        assert deliver(db, [*records, record(*call(4))]) == 1  # three again and a new one
+    finally:
+        db.close()
+    assert inputs(store_url) == [1, 2, 3, 4]
+    for grain in ("hour", "day"):  # the rollups counted the new call alone
+        old = [v for k, v in before.items() if k[0] == grain]
+        new = [v for k, v in rollups(store_url).items() if k[0] == grain]
+        assert (sum(v["calls"] for v in old), sum(v["input"] for v in old)) == (3, 6)
+        assert (sum(v["calls"] for v in new), sum(v["input"] for v in new)) == (4, 10)
+
+
+def test_a_spool_left_by_a_crashed_process_is_delivered_by_the_next(store_url: str, tmp_path: Path) -> None:
+    rec = recorder(store_url, tmp_path / "data")
+    records = [record(*call(n)) for n in (1, 2)]
+    spool = Spool(rec.config.spool_path, 10)
+    assert spool.put(records) == 0
+    db = store_db.connect(store_url)
+    try:
+        migrate(db)
+        deliver(db, records[:1])  # the first had reached the store before the crash
+    finally:
+        db.close()
+        spool.close()
+    try:
+        wait_delivered(rec, 1)  # a new writer delivers the spool at start, the first one skipped
+        assert rec.stats().recorded == 1
+    finally:
+        rec.close()
+    assert inputs(store_url) == [1, 2]
+    assert sum(v["calls"] for k, v in rollups(store_url).items() if k[0] == "hour") == 2
+
+
+def test_past_the_spool_bound_losses_are_counted_logged_and_warned(
+        blocked: tuple[str, Path], tmp_path: Path) -> None:
+    url, _ = blocked
+    rec = recorder(url, tmp_path / "data", spool_max_rows=3)
+    try:
+        with structlog.testing.capture_logs() as logs, pytest.warns(RuntimeWarning, match="lost") as warned:
+            asyncio.run(record_calls(rec, 5))
+        stats = rec.stats()
+    finally:
+        rec.close()
+    assert (stats.spooled, stats.lost) == (3, 2)
+    assert ["(1 in all)" in str(w.message) for w in warned] == [True, False]
+    assert "(2 in all)" in str(warned[1].message)
+    lost = [e for e in logs if e["event"] == "store_rows_lost"]
+    assert [(e["log_level"], e["lost"]) for e in lost] == [("error", 1), ("error", 2)]  # one by one
+
+
+def test_spooled_records_read_back_as_written(tmp_path: Path) -> None:
+    records = [record(*call(1), content=True), record(*call(2))]
+    spool = Spool(tmp_path / "spool.db", 10)
+    try:
+        spool.put(records)
+        assert [r for _, r in spool.peek(10)] == records
+    finally:
+        spool.close()
+    assert isinstance(records[0], Record) and records[0].content is not None
