@@ -208,13 +208,15 @@ INDEXES = (
 )
 
 
-def ddl(version: int, dialect: Dialect) -> list[str]:
+def ddl(version: int, dialect: Dialect, tables: tuple[Table, ...] = TABLES,
+        indexes: tuple[Index, ...] = INDEXES) -> list[str]:
     """The statements that take a database at ``version - 1`` to ``version``: the tables created by that
-    version, the columns it added to older tables, its indexes."""
-    statements = [t.create(dialect, version) for t in TABLES if t.since == version]
-    for table in TABLES:
+    version, the columns it added to older tables, its indexes (of ``tables`` and ``indexes``, by
+    default the store's)."""
+    statements = [t.create(dialect, version) for t in tables if t.since == version]
+    for table in tables:
         if table.since < version:
             statements += [f"ALTER TABLE {table.name} ADD COLUMN {c.ddl(dialect)}"
                            for c in table.columns if c.since == version]
-    statements += [i.ddl() for i in INDEXES if i.since == version]
+    statements += [i.ddl() for i in indexes if i.since == version]
     return statements
