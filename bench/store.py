@@ -1,0 +1,488 @@
+"""The usage store (modelplex-store) measured on SQLite and a real PostgreSQL, side by side, for issue 14.
+
+    python bench/store.py                     # everything; prints a Markdown section (nox -s bench adds it)
+    python bench/store.py --tiny              # a few calls and rows: proves the code runs, nothing more
+    python bench/store.py --rows 200000 --out store.md --json store.json
+
+What it measures, each in a fresh process:
+
+- **Recording's cost per call**: 2,000 calls at 100 in flight against the local server
+  (``bench/server.py``), each call timed, with recording off, into SQLite and into PostgreSQL; median and
+  p99 per call and calls per second. Rounds go through the three in turn; each figure is the best of
+  its rounds. Target: recording adds under 5% to a call.
+- **Rows per second one process sustains**: the recorder alone (no HTTP), 20,000 calls handed to it at
+  once, until the last is committed.
+- **At one million rows** (seeded in bulk through the schema: the rows, then their rollups through the
+  store's own rollup code): a 30-day summary per model, a 24-hour summary per caller, a filtered ``logs``
+  query (one model's errors of the last week) and a text search, through ``modelplex_store.open``;
+  the median of five runs after one. Target: summaries under 200 ms.
+- **Export** of every row as JSON lines and CSV: peak RSS of the exporting process, and its time.
+  Target: under 100 MB.
+
+PostgreSQL is a throwaway cluster (``modelplex_store.testing.postgres_server``) with ``fsync`` on, as a
+real server would run; SQLite is in WAL mode with ``synchronous=NORMAL`` (the store's setting: a commit
+survives the process being killed, not a power loss). The bench server and the clients are pinned to
+different cores where there are two; PostgreSQL is not pinned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+SERVER_CPU, CLIENT_CPU = 0, 1
+MODES = ("off", "sqlite", "postgresql")
+API_KEY = "sk-bench-0000000000000000"
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def rss_mib() -> float:
+    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- the measured processes ----------------------------------------------------------------------------
+async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> dict[str, Any]:
+    """Time each of ``calls`` chat calls, ``in_flight`` at once; the store is what the environment says."""
+    from modelplex_store.plugin import PLUGIN
+
+    import modelplex
+
+    providers = {"openai": {"api_key": API_KEY, "base_url": f"{server}/v1", "api": "chat_completions"}}
+    limiter = asyncio.Semaphore(in_flight)
+    times: list[float] = []
+    clock = time.perf_counter
+
+    async def one(client: modelplex.AsyncClient, timed: bool) -> None:
+        async with limiter:
+            start = clock()
+            response = await client.chat("openai/bench-1", "Hi")
+            if timed:
+                times.append(clock() - start)
+        assert response.text == "Hello", response.text
+
+    async with modelplex.AsyncClient(providers=providers, config_file=False, env={}) as client:
+        await asyncio.gather(*(one(client, False) for _ in range(warmup)))
+        started = clock()
+        await asyncio.gather(*(one(client, True) for _ in range(calls)))
+        wall = clock() - started
+    stats = PLUGIN.recorder.stats()
+    return {"median_us": statistics.median(times) * 1e6, "p99_us": percentile(times, 0.99) * 1e6,
+            "rps": calls / wall, "recorded": stats.recorded, "spooled": stats.spooled, "lost": stats.lost}
+
+
+async def rows_child(url: str, rows: int, data_dir: str) -> dict[str, Any]:
+    """Hand ``rows`` calls to a recorder at once and time until the last is committed."""
+    from modelplex_store.config import StoreConfig
+    from modelplex_store.recorder import Recorder
+
+    from modelplex import CallInfo, CallOutcome, ChatRequest, Usage
+
+    recorder = Recorder(StoreConfig(url=url, data_dir=Path(data_dir)))
+    request = ChatRequest(model="bench-1", messages=())
+    usage = Usage(input=120, output=30)
+
+    def call(i: int) -> tuple[CallInfo, CallOutcome]:
+        info = CallInfo(kind="chat", address="openai/bench-1", provider="openai", model="bench-1",
+                        request=request, tags={"message_id": f"m{i}"}, caller="bench", started=time.time())
+        return info, CallOutcome(status="ok", provider="openai", model="bench-1", usage=usage,
+                                 duration=0.0012)
+
+    warm = recorder.record(*call(-1))  # opens and migrates the store, untimed
+    if warm is not None:
+        await warm
+    made = [call(i) for i in range(rows)]
+    started = time.perf_counter()
+    waiters = [recorder.record(info, outcome) for info, outcome in made]
+    await asyncio.gather(*(w for w in waiters if w is not None))
+    seconds = time.perf_counter() - started
+    stats = recorder.stats()
+    recorder.close()
+    return {"rows_per_s": rows / seconds, "seconds": seconds, "recorded": stats.recorded,
+            "lost": stats.lost, "spooled": stats.spooled}
+
+
+def export_child(url: str, fmt: str) -> dict[str, Any]:
+    """Export every row to /dev/null; peak RSS before and after."""
+    import modelplex_store
+
+    with modelplex_store.open(url, migrate=False) as store:
+        before = rss_mib()
+        started = time.perf_counter()
+        size = lines = 0
+        with open(os.devnull, "w", encoding="utf-8") as sink:
+            for chunk in store.export(fmt):  # type: ignore[arg-type]
+                sink.write(chunk)
+                size += len(chunk)
+                lines += chunk.count("\n")
+        seconds = time.perf_counter() - started
+    return {"peak_rss_mib": rss_mib(), "rss_before_mib": before, "seconds": seconds,
+            "mib_written": size / 2**20, "lines": lines}
+
+
+# -- seeding -------------------------------------------------------------------------------------------
+PROVIDERS = {"openai": ("gpt-4o", "gpt-4o-mini", "o3-mini"), "anthropic": ("claude-sonnet-4", "claude-haiku"),
+             "gemini": ("gemini-2.5-flash", "gemini-2.5-pro"), "groq": ("llama-3.3-70b", "qwen-32b"),
+             "local": ("llama3.2", "mistral-small", "phi4")}
+MODELS = [(p, m) for p, ms in PROVIDERS.items() for m in ms]
+CALLERS = [f"service-{i}" for i in range(20)]
+SPAN_DAYS = 60
+HOUR_US = 3_600_000_000
+
+
+def seeded_rows(count: int, now_us: int, seed: int = 14) -> Iterator[tuple[Any, ...]]:
+    """``count`` plausible call rows over the last :data:`SPAN_DAYS` days, oldest first, in
+    ``calls`` column order: a dozen models (one unpriced, local), 20 callers (a few busy), 5% errors,
+    1% cancelled, a quarter streamed."""
+    from modelplex_store.rows import uuid7
+    from modelplex_store.schema import CALLS
+
+    rng = random.Random(seed)
+    names = CALLS.names
+    start = now_us - SPAN_DAYS * 24 * HOUR_US
+    step = SPAN_DAYS * 24 * HOUR_US / count
+    caller_weights = [1 / (i + 1) for i in range(len(CALLERS))]
+    for i in range(count):
+        started = start + int(i * step)
+        provider, model = MODELS[rng.randrange(len(MODELS))]
+        kind = rng.choices(("chat", "stream", "embed"), (70, 25, 5))[0]
+        roll = rng.random()
+        status = "error" if roll < 0.05 else "cancelled" if roll < 0.06 else "ok"
+        duration = int(rng.lognormvariate(13.3, 0.8))  # median about 600 ms
+        input_tokens = int(rng.lognormvariate(6.5, 1.0))
+        output = 0 if status == "error" or kind == "embed" else int(rng.lognormvariate(5, 1.0))
+        priced = provider != "local" and status != "error"
+        row = dict.fromkeys(names)
+        row.update(
+            id=uuid7(started), kind=kind, started_at=started, ended_at=started + duration,
+            provider=provider, requested=f"{provider}/{model}", model=model,
+            caller=rng.choices(CALLERS, caller_weights)[0], user_id=f"user{rng.randrange(500)}",
+            conversation_id=f"conv{i // 6}", message_id=f"msg{i}",
+            tags='{"team": "search"}' if i % 10 == 0 else None, status=status,
+            error_class=rng.choice(("RateLimitError", "ServerError")) if status == "error" else None,
+            status_code=rng.choice((429, 500)) if status == "error" else None,
+            finish_reason="stop" if status == "ok" and kind != "embed" else None,
+            stream=int(kind == "stream"), partial=int(status == "cancelled" and kind == "stream"),
+            input=input_tokens, cache_read=input_tokens // 3 if i % 4 == 0 else 0, cache_write=0,
+            cache_write_1h=0, output=output, reasoning=output // 2 if model == "o3-mini" else 0,
+            usage_estimated=0, cost_nanos=(input_tokens * 150 + output * 600) if priced else None,
+            cost_status="exact" if priced else "unknown", price_version="2026-11-01" if priced else None,
+            duration_us=duration,
+            ttft_us=duration // 4 if kind == "stream" and status != "error" else None)
+        yield tuple(row[n] for n in names)
+
+
+def seed(url: str, count: int, log: Callable[[str], None]) -> float:
+    """Fill the empty store at ``url`` with ``count`` rows and their rollups; returns the seconds taken."""
+    from modelplex_store import rollups
+    from modelplex_store.db import connect
+    from modelplex_store.migrations import migrate
+    from modelplex_store.schema import CALLS
+
+    started = time.perf_counter()
+    db = connect(url)
+    try:
+        migrate(db)
+        columns = ", ".join(CALLS.names)
+        chunk: list[tuple[Any, ...]] = []
+        done = 0
+
+        def flush() -> None:
+            with db.transaction():
+                if db.dialect == "sqlite":
+                    marks = ", ".join("?" * len(CALLS.names))
+                    db.conn.executemany(f"INSERT INTO calls ({columns}) VALUES ({marks})", chunk)  # noqa: S608
+                else:
+                    copy_sql = f"COPY calls ({columns}) FROM STDIN"
+                    with db.conn.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                        for row in chunk:
+                            copy.write_row(row)
+                rollups.add(db, chunk)
+
+        for row in seeded_rows(count, time.time_ns() // 1000):
+            chunk.append(row)
+            if len(chunk) == 50_000:
+                flush()
+                done += len(chunk)
+                chunk = []
+                log(f"  seeded {done:,} rows")
+        if chunk:
+            flush()
+        db.execute("ANALYZE")
+    finally:
+        db.close()
+    return time.perf_counter() - started
+
+
+# -- the queries ---------------------------------------------------------------------------------------
+QUERIES: dict[str, Callable[[Any], Any]] = {
+    "usage by model, last 30 days": lambda s: s.usage(by="model", since="30d"),
+    "usage by caller, last 24 hours": lambda s: s.usage(by="caller", since="24h"),
+    "usage by day, last 30 days": lambda s: s.usage(by="day", since="30d"),
+    "logs: one model's errors, last 7 days, 50 rows": lambda s: s.logs(50, model="openai/gpt-4o",
+                                                                          status="error", since="7d"),
+    "logs: 50 most recent of one caller": lambda s: s.logs(50, caller="service-7"),
+    "logs: text search (`--search RateLimit`), 50 rows": lambda s: s.logs(50, search="ratelimit"),
+}
+
+
+def time_queries(url: str, runs: int) -> dict[str, dict[str, float]]:
+    """Each query's median and slowest time (ms) over ``runs`` runs, after one untimed run."""
+    import modelplex_store
+
+    out = {}
+    with modelplex_store.open(url, migrate=False) as store:
+        for name, query in QUERIES.items():
+            result = query(store)
+            size = len(result.rows) if hasattr(result, "rows") else len(result)
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                query(store)
+                times.append((time.perf_counter() - started) * 1000)
+            out[name] = {"median_ms": statistics.median(times), "max_ms": max(times), "rows": size}
+    return out
+
+
+# -- the runner ----------------------------------------------------------------------------------------
+def child(args: list[str], env: dict[str, str], cpu: int | None, timeout: float) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT,
+                          preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:1])} failed: {done.stderr.strip()[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def base_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
+    env.update(MODELPLEX_CONFIG=os.devnull, MODELPLEX_DATA_DIR=str(data_dir), PYTHONDONTWRITEBYTECODE="",
+               MODELPLEX_DISABLE_PLUGINS="fake")
+    return env
+
+
+PARTS = ("recording", "rows", "million")
+
+
+def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flight: int, warmup: int,
+              urls: dict[str, str], work: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """The calls with recording off, into SQLite and into PostgreSQL, in turn, ``rounds`` times."""
+    from run import Server  # bench/run.py: the local LLM server
+
+    server = Server(pinned)
+    per_mode: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
+    try:
+        for n in range(rounds):
+            for mode in MODES:
+                env = base_env(work / f"data-{mode}")
+                if mode == "off":
+                    env["MODELPLEX_STORE"] = "off"
+                else:
+                    env["MODELPLEX_STORE_URL"] = urls[mode]
+                got = child(["calls", "--server", server.url, "--calls", str(calls), "--in-flight",
+                             str(in_flight), "--warmup", str(warmup)], env, cpu, 300)
+                expected = 0 if mode == "off" else calls + warmup
+                if got["recorded"] != expected:
+                    raise RuntimeError(f"{mode}: {got['recorded']} calls recorded of {expected}: {got}")
+                per_mode[mode].append(got)
+                log(f"round {n + 1}: calls, store {mode}: median {got['median_us']:.0f} µs, "
+                    f"p99 {got['p99_us']:.0f} µs, {got['rps']:.0f} calls/s")
+    finally:
+        server.stop()
+    return {mode: {"median_us": min(g["median_us"] for g in got), "p99_us": min(g["p99_us"] for g in got),
+                   "rps": max(g["rps"] for g in got), "rounds_median_us": [g["median_us"] for g in got],
+                   "rounds_p99_us": [g["p99_us"] for g in got], "rounds_rps": [g["rps"] for g in got]}
+            for mode, got in per_mode.items()}
+
+
+def million(*, url: str, mode: str, rows: int, tiny: bool, cpu: int | None, work: Path,
+            log: Callable[[str], None]) -> dict[str, Any]:
+    """Seed ``rows`` rows at ``url``, time the queries, measure the exports."""
+    log(f"seeding {rows:,} rows into {mode}")
+    out: dict[str, Any] = {"seed_s": seed(url, rows, log)}
+    log(f"  {out['seed_s']:.0f} s")
+    out["queries"] = time_queries(url, 1 if tiny else 5)
+    for name, figure in out["queries"].items():
+        log(f"{mode}: {name}: {figure['median_ms']:.1f} ms ({figure['rows']} rows)")
+    out["export"] = {}
+    for fmt in ("jsonl", "csv"):
+        got = child(["export", "--url", url, "--format", fmt], base_env(work / "export"), cpu, 900)
+        if got["lines"] < rows:
+            raise RuntimeError(f"{mode} {fmt} export wrote {got['lines']} lines for {rows} rows")
+        out["export"][fmt] = got
+        log(f"{mode}: export {fmt}: peak RSS {got['peak_rss_mib']:.1f} MiB, {got['seconds']:.1f} s")
+    return out
+
+
+def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
+                parts: Sequence[str] = PARTS) -> dict[str, Any]:
+    """Every figure of ``parts``, as a dict (see :func:`report`)."""
+    from modelplex_store.testing import find_postgres, postgres_server
+    from run import machine  # bench/run.py
+
+    rounds = 1 if tiny else 5
+    calls, in_flight, warmup = (50, 10, 10) if tiny else (2000, 100, 200)
+    recorder_rows = 500 if tiny else 20_000
+    pinned = (hasattr(os, "sched_getaffinity") and {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0))
+    cpu = CLIENT_CPU if pinned else None
+    results: dict[str, Any] = {"machine": machine(), "pinned": pinned, "rounds": rounds, "tiny": tiny,
+                               "calls": calls, "in_flight": in_flight, "seeded_rows": rows}
+    if find_postgres() is None:
+        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql): the store bench "
+                         "measures both databases")
+    with tempfile.TemporaryDirectory(prefix="modelplex-store-bench-") as tmp, \
+            postgres_server(fsync=True) as pg:
+        work = Path(tmp)
+        if "recording" in parts:
+            urls = {"sqlite": f"sqlite:///{work / 'calls.db'}", "postgresql": pg.database("calls")}
+            results["recording"] = recording(pinned=pinned, cpu=cpu, rounds=rounds, calls=calls,
+                                             in_flight=in_flight, warmup=warmup, urls=urls, work=work,
+                                             log=log)
+        if "rows" in parts:
+            results["rows_per_s"] = {}
+            for mode in ("sqlite", "postgresql"):
+                url = f"sqlite:///{work / 'rows.db'}" if mode == "sqlite" else pg.database("rows")
+                got = child(["rows", "--url", url, "--rows", str(recorder_rows), "--data-dir",
+                             str(work / f"rows-{mode}")], base_env(work / f"rows-{mode}"), cpu, 600)
+                if got["recorded"] != recorder_rows + 1:
+                    raise RuntimeError(f"{mode}: the recorder wrote {got['recorded']} of {recorder_rows + 1}")
+                results["rows_per_s"][mode] = got
+                log(f"recorder alone, {mode}: {got['rows_per_s']:,.0f} rows/s")
+        if "million" in parts:
+            results["million"] = {}
+            for mode in ("sqlite", "postgresql"):
+                url = f"sqlite:///{work / 'million.db'}" if mode == "sqlite" else pg.database("million")
+                results["million"][mode] = million(url=url, mode=mode, rows=rows, tiny=tiny, cpu=cpu,
+                                                   work=work, log=log)
+    return results
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def report(results: dict[str, Any]) -> str:
+    """The Markdown section, with the figures of the parts measured."""
+    lines = ["## Usage store (issue 14)", "",
+             f"`python bench/store.py`: {results['calls']:,} calls at {results['in_flight']} in flight "
+             "against the local server, recording off, into SQLite (WAL, `synchronous=NORMAL`) and into "
+             "PostgreSQL (a local cluster, `fsync` on), each figure the best of "
+             f"{results['rounds']} rounds that go through the three in turn; the recorder alone; then "
+             f"{results['seeded_rows']:,} seeded rows per database. Machine: {results['machine']}.", ""]
+    if results.get("tiny"):
+        lines += ["**A tiny run: these figures prove the code runs and mean nothing.**", ""]
+    targets = []
+    rec = results.get("recording")
+    if rec:
+        off = rec["off"]["median_us"]
+        lines += ["| recording | median per call, µs | p99 per call, µs | calls/s | median vs off |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for mode in MODES:
+            figure = rec[mode]
+            lines.append(f"| {mode} | {figure['median_us']:,.0f} | {figure['p99_us']:,.0f} "
+                         f"| {figure['rps']:,.0f} | {figure['median_us'] / off - 1:+.1%} |")
+        lines.append("")
+        worst = max(rec[m]["median_us"] / off - 1 for m in ("sqlite", "postgresql"))
+        targets.append((f"recording adds < 5% to a call at {results['in_flight']} in flight (median)",
+                        f"worst {worst:+.1%}", worst < 0.05))
+    if results.get("rows_per_s"):
+        lines += ["| the recorder alone (no HTTP) | rows/s one process sustains |", "| --- | ---: |"]
+        for mode, got in results["rows_per_s"].items():
+            lines.append(f"| {mode} | {got['rows_per_s']:,.0f} |")
+        lines.append("")
+    big = results.get("million")
+    if big:
+        modes = list(big)
+        lines += [f"Queries over {results['seeded_rows']:,} rows (median of runs after one; ms):", "",
+                  "| query | " + " | ".join(modes) + " |", "| --- |" + " ---: |" * len(modes)]
+        for name in QUERIES:
+            cells = [f"{big[m]['queries'][name]['median_ms']:,.1f}" for m in modes]
+            lines.append(f"| {name} | {' | '.join(cells)} |")
+        lines += ["", "| export of every row | peak RSS, MiB | seconds | seeding took, s |",
+                  "| --- | ---: | ---: | ---: |"]
+        for mode in modes:
+            for fmt, got in big[mode]["export"].items():
+                lines.append(f"| {mode} {fmt} | {got['peak_rss_mib']:.1f} | {got['seconds']:.1f} "
+                             f"| {big[mode]['seed_s']:.0f} |")
+        lines.append("")
+        summaries = [big[m]["queries"][q]["median_ms"] for m in modes for q in QUERIES
+                     if q.startswith("usage")]
+        peak = max(g["peak_rss_mib"] for m in modes for g in big[m]["export"].values())
+        targets += [("summaries < 200 ms", f"slowest {max(summaries):,.1f} ms", max(summaries) < 200),
+                    ("export < 100 MB (peak RSS of the whole process)", f"{peak:.1f} MiB",
+                     peak * 2**20 < 100e6)]
+    if targets:
+        lines += ["| target | figures | met |", "| --- | --- | --- |"]
+        lines += [f"| {name} | {shown} | {_yes(ok)} |" for name, shown, ok in targets]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("calls", "rows", "export"):
+        parser = argparse.ArgumentParser()
+        parser.add_argument("what")
+        parser.add_argument("--server")
+        parser.add_argument("--calls", type=int, default=2000)
+        parser.add_argument("--in-flight", type=int, default=100)
+        parser.add_argument("--warmup", type=int, default=200)
+        parser.add_argument("--url")
+        parser.add_argument("--rows", type=int, default=20000)
+        parser.add_argument("--data-dir")
+        parser.add_argument("--format", default="jsonl")
+        args = parser.parse_args(argv)
+        if args.what == "calls":
+            result = asyncio.run(calls_child(args.server, args.calls, args.in_flight, args.warmup))
+        elif args.what == "rows":
+            result = asyncio.run(rows_child(args.url, args.rows, args.data_dir))
+        else:
+            result = export_child(args.url, args.format)
+        print(json.dumps(result))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--tiny", action="store_true", help="a few calls and rows (for the test)")
+    parser.add_argument("--rows", type=int, default=None, help="rows to seed (default 1,000,000)")
+    parser.add_argument("--out", default=None, help="write the Markdown section here too")
+    parser.add_argument("--json", default=None, help="write the raw figures here")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"some of {', '.join(PARTS)}")
+    args = parser.parse_args(argv)
+    parts = [p for p in args.parts.split(",") if p]
+    if not set(parts) <= set(PARTS):
+        parser.error(f"parts are {', '.join(PARTS)}")
+    rows = args.rows or (2000 if args.tiny else 1_000_000)
+    started = time.monotonic()
+    results = measure_all(args.tiny, rows, lambda m: print(m, file=sys.stderr, flush=True), parts)
+    text = report(results)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(text)
+    print(f"\n(store bench took {time.monotonic() - started:.0f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
