@@ -93,7 +93,7 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
 def from_environment(env: Mapping[str, str] | None = None) -> StoreConfig:
     """The store's settings as a process sees them: the default config file (``MODELPLEX_CONFIG``)
     and ``env`` (by default ``os.environ``)."""
-    from modelplex._config import default_config_path, load_config
+    from modelplex._config import config_source, load_config
 
     env = os.environ if env is None else env
-    return resolve(load_config(default_config_path(env)), env)
+    return resolve(load_config(*config_source(None, env)), env)

@@ -1,0 +1,115 @@
+"""Where the store is and whether it records: ``[store]``, ``MODELPLEX_STORE_URL``, ``MODELPLEX_STORE``,
+the data directory; and the installed plugin, found through its entry point, recording by default into
+the data directory with no set-up, and off when told."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from modelplex_store.config import StoreConfig, data_dir, resolve
+from modelplex_store.recorder import Recorder
+
+from modelplex._plugins import Registry
+from modelplex.errors import ConfigurationError
+
+
+def test_the_default_store_is_a_sqlite_file_in_the_data_directory(tmp_path: Path) -> None:
+    config = resolve({}, {"MODELPLEX_DATA_DIR": str(tmp_path)})
+    assert config == StoreConfig(url=str(tmp_path / "logs.db"), data_dir=tmp_path, enabled=True,
+                                 content=False)
+    assert config.spool_path.parent == tmp_path / "spool"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG directories are Linux's")
+def test_the_data_directory_follows_xdg_without_an_override(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # platformdirs reads the process environment
+    assert data_dir({}) == tmp_path / "modelplex"
+    assert data_dir({"MODELPLEX_DATA_DIR": "/elsewhere"}) == Path("/elsewhere")
+
+
+def test_the_environment_wins_over_the_file(tmp_path: Path) -> None:
+    file = {"store": {"url": "postgresql://db/a", "content": True}}
+    env = {"MODELPLEX_DATA_DIR": str(tmp_path), "MODELPLEX_STORE_URL": "postgresql://db/b"}
+    config = resolve(file, env)
+    assert (config.url, config.content, config.enabled) == ("postgresql://db/b", True, True)
+    assert not resolve(file, {**env, "MODELPLEX_STORE": "off"}).enabled
+    assert not resolve({"store": {"enabled": False}}, env).enabled
+
+
+def test_the_url_s_password_is_not_in_the_repr(tmp_path: Path) -> None:
+    config = resolve({"store": {"url": "postgresql://app:hunter2-secret@db/log"}},
+                     {"MODELPLEX_DATA_DIR": "x"})
+    assert "hunter2-secret" not in repr(config) and "hunter2-secret" not in repr(Recorder(config))
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ({"enabled": "yes"}, "'enabled' must be true or false"),
+    ({"url": 5}, "'url' must be a string"),
+    ({"spool_max_rows": -1}, "'spool_max_rows' must be a whole number"),
+    ({"urll": "x"}, "unknown setting"),
+])
+def test_a_wrong_setting_is_a_clear_error(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        resolve({"store": table}, {"MODELPLEX_DATA_DIR": "x"})
+
+
+def test_a_config_that_cannot_be_read_turns_recording_off_loudly(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\nenabled = "maybe"\n')
+    with pytest.warns(RuntimeWarning, match="recording is off.*'enabled' must be true or false"):
+        recorder = Recorder.from_config({"MODELPLEX_CONFIG": str(config),
+                                         "MODELPLEX_DATA_DIR": str(tmp_path)})
+    assert not recorder.config.enabled
+
+
+def test_the_store_is_found_as_a_lifecycle_plugin() -> None:
+    registry = Registry(env={})
+    record = registry.lifecycle_plugins["store"]
+    assert (record.distribution, record.hooks) == ("modelplex-store", ("modelplex_after_call",))
+    assert "store" not in registry.records  # it owns no provider name
+
+
+CALL = """
+import json, modelplex
+with modelplex.Client() as client:
+    client.chat("fake/m", "hello", caller="cli-test")
+print(json.dumps("done"))
+"""
+
+
+def _run(tmp_path: Path, **env: str) -> None:
+    config = tmp_path / "config.toml"
+    if not config.exists():
+        config.write_text("")
+    environ = {"PATH": "/usr/bin:/bin", "MODELPLEX_DATA_DIR": str(tmp_path / "data"),
+               "MODELPLEX_CONFIG": str(tmp_path / "config.toml"), **env}
+    done = subprocess.run([sys.executable, "-c", CALL], capture_output=True, text=True, env=environ,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == "done"
+
+
+def test_installed_it_records_every_call_with_no_set_up(tmp_path: Path) -> None:
+    _run(tmp_path)
+    with sqlite3.connect(tmp_path / "data" / "logs.db") as db:
+        assert db.execute("SELECT provider, model, caller, status FROM calls").fetchall() == \
+            [("fake", "m", "cli-test", "ok")]
+
+
+def test_the_config_file_names_the_store(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(f'[store]\nurl = "{tmp_path / "mine.db"}"\n')
+    _run(tmp_path)
+    with sqlite3.connect(tmp_path / "mine.db") as db:
+        assert db.execute("SELECT count(*) FROM calls").fetchone() == (1,)
+    assert not (tmp_path / "data" / "logs.db").exists()
+
+
+def test_modelplex_store_off_records_nothing(tmp_path: Path) -> None:
+    _run(tmp_path, MODELPLEX_STORE="off")
+    assert not (tmp_path / "data").exists()
