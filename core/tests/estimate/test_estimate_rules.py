@@ -14,7 +14,7 @@ import pytest
 
 from modelplex import AsyncClient, Client, Cost, Estimate, Message, Tool
 from modelplex._catalog import tokenizers
-from modelplex._catalog.estimate import BYTES_PER_TOKEN, MESSAGE_TOKENS, REQUEST_TOKENS
+from modelplex._catalog.estimate import MESSAGE_TOKENS, REQUEST_TOKENS
 
 CONFIG = """
 [models."fake/priced"]
@@ -49,7 +49,8 @@ def client(tmp_path: Path) -> Iterator[Client]:
 
 
 def _char_rule(text: str) -> int:
-    return -(-len(text.encode()) // BYTES_PER_TOKEN) + MESSAGE_TOKENS + REQUEST_TOKENS
+    """The character rule's count of one message of lower-case ASCII letters: a token per 3."""
+    return -(-len(text) // 3) + MESSAGE_TOKENS + REQUEST_TOKENS
 
 
 def _dollars(tokens: int, per_million: str) -> Decimal:
@@ -88,9 +89,9 @@ def test_a_model_without_a_price_costs_unknown_never_zero(client: Client) -> Non
 
 
 def test_an_input_past_a_tier_prices_the_whole_request_at_the_tier(client: Client) -> None:
-    short = "x" * 3 * (200 - REQUEST_TOKENS - MESSAGE_TOKENS)  # exactly 200 tokens: the base prices
+    short = "ab " * (200 - REQUEST_TOKENS - MESSAGE_TOKENS)  # exactly 200 tokens: the base prices
     under = client.estimate("fake/priced", short, max_tokens=10)
-    over = client.estimate("fake/priced", short + "xxx", max_tokens=10)
+    over = client.estimate("fake/priced", short + "ab ", max_tokens=10)
     assert (under.input_tokens, over.input_tokens) == (200, 201)
     assert under.cost.total == _dollars(200, "2") + _dollars(10, "10")
     assert over.cost.total == _dollars(201, "4") + _dollars(10, "20")
