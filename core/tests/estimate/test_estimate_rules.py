@@ -222,3 +222,16 @@ def test_an_empty_chain_estimate_is_unknown(tmp_path: Path) -> None:
     with Client(config_file=False, env={}, autoload=False) as c:
         e = c.estimate("chain/local", "hi", max_tokens=3)  # no local listing read yet: no candidates
     assert e.candidates == () and e.cost == Cost(status="unknown") and e.estimated
+
+
+def test_an_image_counts_as_the_models_largest(client: Client) -> None:
+    from modelplex import ImagePart, TextPart
+    from modelplex._catalog.estimate import IMAGE_TOKENS
+
+    message = Message.user([TextPart(text="what is this?"), ImagePart(url="https://example.com/a.png")])
+    plain = client.estimate("fake/priced", [Message.user("what is this?")], max_tokens=1)
+    with_image = client.estimate("fake/priced", [message], max_tokens=1)
+    assert with_image.input_tokens - plain.input_tokens == IMAGE_TOKENS and with_image.estimated
+    # gpt-4o-mini counts an image in some 30 times gpt-4o's tokens (at a 30th of the price)
+    mini = client.estimate("openrouter/openai/gpt-4o-mini", [message], max_tokens=1)
+    assert mini.input_tokens - plain.input_tokens == 2833 + 5667 * 8

@@ -60,9 +60,13 @@ OutputSource = Literal["max_tokens", "catalog", "unknown"]
 MESSAGE_TOKENS = 8
 REQUEST_TOKENS = 128
 TOOLS_TOKENS = 1024
-# Per image, whatever its size: Anthropic's largest is about 1 600 tokens, gpt-4o's 1 105, Gemini's 258
-# a tile. (gpt-4o-mini bills an image as some 30 times gpt-4o's tokens: not covered.)
+# Per image, whatever its size: Anthropic's largest is about 1 600 tokens (1.15 megapixels / 750), gpt-4o's
+# 1 445 (85 + 170 a tile, 8 tiles at most), Gemini's 258 a 768-pixel tile (so 6 tiles). Some models count
+# an image in many more tokens at a lower price: their own bound, by model-name prefix (gpt-4o-mini:
+# 2 833 + 5 667 a tile; the patch-counted ones: 1 536 patches times the model's multiplier).
 IMAGE_TOKENS = 1600
+IMAGE_TOKENS_BY_MODEL: tuple[tuple[str, int], ...] = (
+    ("gpt-4o-mini", 2833 + 5667 * 8), ("gpt-4.1-nano", 3800), ("gpt-4.1-mini", 2500), ("o4-mini", 2700))
 # Frames around a tool call, a tool result and a JSON Schema reply format, beyond their text.
 PART_TOKENS = 8
 SCHEMA_TOKENS = 64
@@ -112,6 +116,7 @@ class _Rule:
     tools: int
     exact: bool
     tokenizer: str | None = None
+    image: int = IMAGE_TOKENS
 
 
 # Each ASCII byte as its class: a lower-case letter, an upper-case one, a digit, a base64 sign, else a space.
@@ -148,17 +153,25 @@ def _json(value: object) -> str:
         return str(value)
 
 
+def image_tokens(model: str) -> int:
+    """The most tokens one image may count as in a request to ``model`` (served under any provider)."""
+    name = model.rsplit("/", 1)[-1].lower()
+    return next((tokens for prefix, tokens in IMAGE_TOKENS_BY_MODEL if name.startswith(prefix)), IMAGE_TOKENS)
+
+
 def rule_for(plugin: str, model: str) -> _Rule:
     """The tokenizer rule of ``model`` (its id in the catalog) served by ``plugin``, else :data:`UPPER`."""
     from modelplex._catalog.tokenizers import encoder, encoding_name
 
     name = encoding_name(plugin, model)
     enc = encoder(name) if name is not None else None
+    image = image_tokens(model)
     if enc is None:
-        return UPPER
+        return UPPER if image == IMAGE_TOKENS else attrs.evolve(UPPER, image=image)
     encode = enc.encode_ordinary
     return _Rule(count=lambda text: len(encode(text)), per_message=OPENAI_MESSAGE_TOKENS,
-                 per_request=OPENAI_REPLY_TOKENS, tools=OPENAI_TOOLS_TOKENS, exact=True, tokenizer=name)
+                 per_request=OPENAI_REPLY_TOKENS, tools=OPENAI_TOOLS_TOKENS, exact=True, tokenizer=name,
+                 image=image)
 
 
 def input_tokens(messages: Sequence[Message], options: ChatOptions, rule: _Rule) -> tuple[int, bool]:
@@ -180,7 +193,7 @@ def input_tokens(messages: Sequence[Message], options: ChatOptions, rule: _Rule)
             elif isinstance(part, ToolResultPart):
                 tokens += PART_TOKENS + count(part.content) + count(part.name or "")
             elif isinstance(part, ImagePart):
-                tokens += IMAGE_TOKENS
+                tokens += rule.image
     if options.tools:
         exact = False
         tokens += rule.tools + sum(count(_json({"name": t.name, "description": t.description,
