@@ -47,13 +47,13 @@ _FIX = "check [store] url in the config file or MODELPLEX_STORE_URL, and that th
 
 
 @contextmanager
-def _opened() -> Iterator[Store]:
+def _opened(*, migrate: bool = True) -> Iterator[Store]:
     """The configured store, open; its failures as one line naming it (password masked) and the fix."""
     from modelplex_store.api import StoreUnavailable
     from modelplex_store.api import open as open_store
 
     try:
-        with open_store() as opened:
+        with open_store(migrate=migrate) as opened:
             yield opened
     except StoreUnavailable as exc:
         raise click.ClickException(f"{exc}; {_FIX}") from None
@@ -209,7 +209,7 @@ def path() -> None:
 @store.command()
 def migrate() -> None:
     """Bring the store's schema up to date (the commands do so on first use too)."""
-    with _opened() as opened:
+    with _opened(migrate=False) as opened:
         before, after = opened.migrate()
     click.echo(f"schema version {after}" + ("" if before == after else f" (was {before})"))
 
