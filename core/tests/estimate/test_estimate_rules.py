@@ -235,3 +235,12 @@ def test_an_image_counts_as_the_models_largest(client: Client) -> None:
     # gpt-4o-mini counts an image in some 30 times gpt-4o's tokens (at a 30th of the price)
     mini = client.estimate("openrouter/openai/gpt-4o-mini", [message], max_tokens=1)
     assert mini.input_tokens - plain.input_tokens == 2833 + 5667 * 8
+
+
+def test_a_builtin_chain_names_only_the_installed_providers_models() -> None:
+    from modelplex._known_models import BUILTIN_CHAINS
+    from modelplex_testing import fake_plugin
+
+    with Client(config_file=False, env={}, autoload=False, plugins={"groq": fake_plugin}) as c:
+        e = c.estimate("chain/fast", "hi", max_tokens=3)
+    assert [x.model for x in e.candidates] == [m for m in BUILTIN_CHAINS["fast"] if m.startswith("groq/")]

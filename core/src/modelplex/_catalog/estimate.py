@@ -268,33 +268,23 @@ def _worst(costs: Sequence[Cost]) -> Cost:
     return max(costs, key=lambda c: c.total or Decimal(0))
 
 
-def _chain_entries(client: AsyncClient, name: str) -> list[tuple[str, ChainEntry | None]]:
-    """The models ``chain/name`` may go to, as the router finds them, without asking any provider:
+def _chain_entries(client: AsyncClient, address: str) -> list[tuple[str, ChainEntry | None]]:
+    """The models ``chain/NAME`` may go to, as the router finds them, without asking any provider:
     a configured chain's entries; a built-in one's of installed plugins; ``local``'s from the listing
-    the router last read (none before a call has read it)."""
-    from modelplex._chains import CHAIN_PROVIDER, Chain
-    from modelplex._known_models import BUILTIN_CHAINS, LOCAL_CHAIN
+    the router last read (none before a call has read it). An unknown chain raises as a call would."""
+    from modelplex._known_models import LOCAL_CHAIN
     from modelplex._routing.address import split_model
-    from modelplex.errors import UnknownModelError
 
-    chains: Mapping[str, Chain] = client.routing.chains
-    if name in chains:
-        return [(e.model, e) for e in chains[name].entries]
-    if name == LOCAL_CHAIN:
-        router: Any = client.__dict__.get("router")
-        found = router.local[1] if router is not None and router.local is not None else []
-        return [(c.address, None) for c in found]
-    if name in BUILTIN_CHAINS:
-        records = client.registry.records
-        out: list[tuple[str, ChainEntry | None]] = []
-        for address in BUILTIN_CHAINS[name]:
-            if client.settings.plugin_for(split_model(address)[0]) in records:
-                out.append((address, None))
-        return out
-    known = sorted({*chains, *BUILTIN_CHAINS, LOCAL_CHAIN})
-    raise UnknownModelError(f"unknown chain {name!r} (known: {', '.join(known)}); define it under "
-                            f"[chains.{name}] in the config file or with chains={{...}}",
-                            provider=CHAIN_PROVIDER, model=name)
+    router = client.router
+    route = router.route(address)
+    assert route is not None and route.chain is not None  # a chain address always routes
+    if not route.builtin:
+        return [(e.model, e) for e in route.chain.entries]
+    if route.chain.name == LOCAL_CHAIN:
+        return [(c.address, None) for c in (router.local[1] if router.local is not None else [])]
+    records = client.registry.records
+    return [(e.model, None) for e in route.chain.entries
+            if client.settings.plugin_for(split_model(e.model)[0]) in records]
 
 
 def estimate(client: AsyncClient, address: str, messages: Sequence[Message],
@@ -303,11 +293,10 @@ def estimate(client: AsyncClient, address: str, messages: Sequence[Message],
     from modelplex._chains import CHAIN_PROVIDER
     from modelplex._routing.address import split_model
 
-    provider, name = split_model(address)
-    if provider != CHAIN_PROVIDER:
+    if split_model(address)[0] != CHAIN_PROVIDER:
         return estimate_model(client, address, messages, options)
     found = [estimate_model(client, model, messages, entry.apply(options) if entry else options)
-             for model, entry in _chain_entries(client, name)]
+             for model, entry in _chain_entries(client, address)]
     if not found:
         tokens_in, _ = input_tokens(messages, options, UPPER)
         return Estimate(model=address, input_tokens=tokens_in, estimated=True, output_tokens=None,
