@@ -37,7 +37,7 @@ TRANSPORT = "modelplex-http"
 # Environment for every measured process: no network for LiteLLM's model map, no telemetry.
 QUIET_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False",
              "OPENAI_API_KEY": "sk-bench-0000000000000000", "PYTHONDONTWRITEBYTECODE": "",
-             "MODELPLEX_CONFIG": os.devnull}
+             "MODELPLEX_CONFIG": os.devnull, "MODELPLEX_STORE": "off"}  # the store: bench/store.py
 
 
 class Config:
@@ -464,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--json", default=None, help="also write the raw figures here")
+    parser.add_argument("--store", choices=("auto", "yes", "no"), default="auto",
+                        help="the usage store's figures (bench/store.py); auto: when it is installed")
     args = parser.parse_args(argv)
     asked = [s for s in args.subjects.split(",") if s]
     unknown = [s for s in asked if s not in SUBJECTS]
@@ -480,6 +482,12 @@ def main(argv: list[str] | None = None) -> int:
     results = run(subjects, formats, Config(args.tiny), lambda m: print(m, file=sys.stderr, flush=True))
     results["tiny"] = args.tiny
     text = report(results)
+    if args.store != "no":
+        import store
+
+        results["store"], section = store.section(args.tiny, args.store == "yes",
+                                                  lambda m: print(m, file=sys.stderr, flush=True))
+        text += "\n" + section
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text + "\n", encoding="utf-8")
     if args.json:

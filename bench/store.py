@@ -7,9 +7,12 @@
 What it measures, each in a fresh process:
 
 - **Recording's cost per call**: 2,000 calls at 100 in flight against the local server
-  (``bench/server.py``), each call timed, with recording off, into SQLite and into PostgreSQL; median and
-  p99 per call and calls per second. Rounds go through the three in turn; each figure is the best of
-  its rounds. Target: recording adds under 5% to a call.
+  (``bench/server.py``), each call timed, with recording off, into SQLite and into PostgreSQL (as the
+  store commits, and again with the recorder's sessions at ``synchronous_commit = off``, see
+  :data:`DATABASE_OF`); median and p99 per call and calls per second. Rounds go through the modes in
+  turn; each figure is the best of its rounds. Target: recording adds under 5% to a call. The local
+  server answers at once, so the client's CPU is what limits it: the figure is recording's CPU cost
+  per call against the cheapest call there is, the worst case for the ratio.
 - **Rows per second one process sustains**: the recorder alone (no HTTP), 20,000 calls handed to it at
   once, until the last is committed.
 - **At one million rows** (seeded in bulk through the schema: the rows, then their rollups through the
@@ -47,7 +50,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 SERVER_CPU, CLIENT_CPU = 0, 1
-MODES = ("off", "sqlite", "postgresql")
+MODES = ("off", "sqlite", "postgresql", "postgresql-async")
+#: The store URL each mode records into (``postgresql-async``: the same database, the recorder's sessions
+#: with ``synchronous_commit = off``, set through libpq's ``PGOPTIONS``: a commit no longer waits for the
+#: server's WAL flush, so it survives the client being killed, not a crash of the server).
+DATABASE_OF = {"sqlite": "sqlite", "postgresql": "postgresql", "postgresql-async": "postgresql"}
 API_KEY = "sk-bench-0000000000000000"
 
 
@@ -299,7 +306,9 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flig
                 if mode == "off":
                     env["MODELPLEX_STORE"] = "off"
                 else:
-                    env["MODELPLEX_STORE_URL"] = urls[mode]
+                    env["MODELPLEX_STORE_URL"] = urls[DATABASE_OF[mode]]
+                if mode == "postgresql-async":
+                    env["PGOPTIONS"] = "-c synchronous_commit=off"
                 got = child(["calls", "--server", server.url, "--calls", str(calls), "--in-flight",
                              str(in_flight), "--warmup", str(warmup)], env, cpu, 300)
                 expected = 0 if mode == "off" else calls + warmup
@@ -403,9 +412,10 @@ def report(results: dict[str, Any]) -> str:
             lines.append(f"| {mode} | {figure['median_us']:,.0f} | {figure['p99_us']:,.0f} "
                          f"| {figure['rps']:,.0f} | {figure['median_us'] / off - 1:+.1%} |")
         lines.append("")
-        worst = max(rec[m]["median_us"] / off - 1 for m in ("sqlite", "postgresql"))
-        targets.append((f"recording adds < 5% to a call at {results['in_flight']} in flight (median)",
-                        f"worst {worst:+.1%}", worst < 0.05))
+        for mode in MODES[1:]:
+            added = rec[mode]["median_us"] / off - 1
+            targets.append((f"recording ({mode}) adds < 5% to a call at {results['in_flight']} in flight "
+                            "(median)", f"{added:+.1%}", added < 0.05))
     if results.get("rows_per_s"):
         lines += ["| the recorder alone (no HTTP) | rows/s one process sustains |", "| --- | ---: |"]
         for mode, got in results["rows_per_s"].items():
@@ -437,6 +447,34 @@ def report(results: dict[str, Any]) -> str:
         lines += [f"| {name} | {shown} | {_yes(ok)} |" for name, shown, ok in targets]
         lines.append("")
     return "\n".join(lines)
+
+
+def missing() -> str | None:
+    """Why the store cannot be measured here, or ``None``."""
+    import importlib.util
+
+    if importlib.util.find_spec("modelplex_store") is None:
+        return "modelplex-store is not installed"
+    if importlib.util.find_spec("psycopg") is None:
+        return "psycopg is not installed (pip install 'modelplex-store[postgresql]')"
+    from modelplex_store.testing import find_postgres
+
+    if find_postgres() is None:
+        return "PostgreSQL is not installed (apt-get install postgresql)"
+    return None
+
+
+def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
+    """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
+    (an error instead when ``required``)."""
+    why = missing()
+    if why is not None:
+        if required:
+            raise SystemExit(f"the store bench cannot run: {why}")
+        log(f"skipped the store bench: {why}")
+        return None, f"## Usage store (issue 14)\n\nNot measured: {why}.\n"
+    results = measure_all(tiny, 2000 if tiny else 1_000_000, log)
+    return results, report(results)
 
 
 def main(argv: list[str] | None = None) -> int:
