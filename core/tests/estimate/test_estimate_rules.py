@@ -244,3 +244,13 @@ def test_a_builtin_chain_names_only_the_installed_providers_models() -> None:
     with Client(config_file=False, env={}, autoload=False, plugins={"groq": fake_plugin}) as c:
         e = c.estimate("chain/fast", "hi", max_tokens=3)
     assert [x.model for x in e.candidates] == [m for m in BUILTIN_CHAINS["fast"] if m.startswith("groq/")]
+
+
+def test_a_tokenizer_count_with_tools_names_the_tokenizer_and_is_marked_estimated() -> None:
+    tool = Tool(name="weather", description="The weather in a city",
+                parameters={"type": "object", "properties": {"city": {"type": "string"}}})
+    with Client(config_file=False, env={}, autoload=False) as c:
+        e = c.estimate("openai/gpt-4o", "Weather in Oslo?", max_tokens=5, tools=[tool])
+        plain = c.estimate("openai/gpt-4o", "Weather in Oslo?", max_tokens=5)
+    assert (e.tokenizer, e.estimated) == ("o200k_base", True)
+    assert (plain.tokenizer, plain.estimated) == ("o200k_base", False)

@@ -85,12 +85,14 @@ def _candidates(value: Sequence[Estimate]) -> tuple[Estimate, ...]:
 class Estimate:
     """The most a call to ``model`` will cost, before it is made (see :meth:`AsyncClient.estimate`).
 
-    ``input_tokens``: the request's input. ``estimated`` is false when the model's own tokenizer
-    counted it exactly (``tokenizer`` names it), true for the upper-leaning character rule or a
-    request with parts the provider frames unpublished (tools, images). ``output_tokens``: the most the
-    reply may take (``output_from``: the call's ``max_tokens``, the catalog's maximum output, or
-    ``unknown``: ``None``). ``cost``: that usage priced, the worst case a budget reserves: its
-    ``total`` is ``None`` (status ``unknown``) when a price or the output bound is unknown, never 0.
+    ``input_tokens``: the request's input. ``tokenizer`` names the model's own tokenizer when it
+    counted the text (``None``: the upper-leaning character rule, as for every Claude and Gemini
+    model). ``estimated`` is false when the count is exact: a tokenizer's, of a request of text alone;
+    true for the character rule or a request with parts the provider frames unpublished (tools,
+    images). ``output_tokens``: the most the reply may take (``output_from``: the call's
+    ``max_tokens``, the catalog's maximum output, or ``unknown``: ``None``). ``cost``: that usage
+    priced, the worst case a budget reserves: its ``total`` is ``None`` (status ``unknown``) when a
+    price or the output bound is unknown, never 0.
 
     For a chain (``chain/NAME``), ``candidates`` holds each model's estimate in the chain's order and
     the other fields are the worst over them (the largest count, the dearest cost; unknown if any is).
@@ -256,7 +258,7 @@ def estimate_model(client: AsyncClient, address: str, messages: Sequence[Message
     tokens_out, source = _output(options, info)
     return Estimate(model=address, input_tokens=tokens_in, estimated=not exact, output_tokens=tokens_out,
                     cost=worst_cost(info, tokens_in, tokens_out, options),
-                    tokenizer=rule.tokenizer if exact else None, output_from=source)
+                    tokenizer=rule.tokenizer, output_from=source)
 
 
 def _worst(costs: Sequence[Cost]) -> Cost:
