@@ -75,6 +75,7 @@ def modelplex_register_commands(cli):
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Never read the user's config file; no plugin lists or fake script from the outer env."""
     monkeypatch.setenv("MODELPLEX_CONFIG", os.devnull)  # an empty config; a named absent file is an error
+    monkeypatch.setenv("MODELPLEX_STATE_DIR", str(tmp_path / "state"))  # no last used model from another test
     for name in ("MODELPLEX_PLUGINS", "MODELPLEX_DISABLE_PLUGINS", "MODELPLEX_FAKE_SCRIPT"):
         monkeypatch.delenv(name, raising=False)
 

@@ -89,7 +89,10 @@ class AsyncClient:
 
     @functools.cached_property
     def settings(self) -> Settings:
-        return Settings(self._providers_arg, self._env, self.config)
+        from modelplex._keys.lookup import KeyLookup  # the key store: read no user file without a config
+
+        keys = None if self._config_file is False else KeyLookup(self._env)
+        return Settings(self._providers_arg, self._env, self.config, keys=keys)
 
     @functools.cached_property
     def routing(self) -> RoutingConfig:

@@ -1,4 +1,5 @@
-"""Provider settings, resolved in order: explicit arguments, then environment variables, then the config file.
+"""Provider settings, resolved in order: explicit arguments, then environment variables, then the config file
+(and for an API key last of all the key store of ``modelplex keys set``: see :mod:`modelplex._keys`).
 
 The config file is TOML, at ``$MODELPLEX_CONFIG`` or ``<user config dir>/modelplex/config.toml``::
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 import os
 import stat
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ from modelplex.errors import ConfigurationError
 CONFIG_ENV = "MODELPLEX_CONFIG"
 _KNOWN_KEYS = frozenset({"plugin", "api_key", "api_key_env", "base_url", "headers", "secret_headers",
                          "connect_timeout", "read_timeout", "call_timeout", "transport",
-                         "max_response_bytes", "max_event_bytes"})
+                         "max_response_bytes", "max_event_bytes", "enabled", "default_model"})
 
 
 class Config(dict[str, Any]):
@@ -170,7 +171,9 @@ class Settings:
     """Everything the client knows about providers before any plugin is asked."""
 
     def __init__(self, explicit: Mapping[str, Mapping[str, Any]] | None, env: Mapping[str, str],
-                 config: Mapping[str, Any]) -> None:
+                 config: Mapping[str, Any], keys: Callable[[str], Secret | None] | None = None) -> None:
+        #: The key store (``modelplex keys set``), the last source of a key: see modelplex._keys.
+        self.keys = keys
         self.explicit = {k: dict(v) for k, v in (explicit or {}).items()}
         self.env = env
         self.file = {k: dict(v) for k, v in config.get("providers", {}).items()}
@@ -197,6 +200,9 @@ class Settings:
         """``name``'s settings; ``plugin`` is the name the registry knows its plugin by (where the
         config named it by an alias), by default the configured one."""
         explicit, file = self.explicit.get(name, {}), self.file.get(name, {})
+        if file.get("enabled") is False and explicit.get("enabled") is not True:
+            raise ConfigurationError(f"provider {name!r} is disabled (enabled = false in the config file); "
+                                     f"enable it with: modelplex providers add {name} --enable")
 
         def pick(key: str) -> Any:
             return explicit[key] if key in explicit else file.get(key)
@@ -208,6 +214,8 @@ class Settings:
             api_key = next((self.env[e] for e in key_envs if self.env.get(e)), None)
         if api_key is None:
             api_key = file.get("api_key")
+        if api_key is None and self.keys is not None:
+            api_key = self.keys(name)
         if api_key is not None and not isinstance(api_key, str | Secret):
             raise ConfigurationError(f"provider {name!r}: 'api_key' must be a string")
         base_url = explicit.get("base_url") or next(

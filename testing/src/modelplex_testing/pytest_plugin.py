@@ -15,10 +15,16 @@ from modelplex_testing._clients import fake_client
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Keep what a test run's clients record (the modelplex-store usage log, when installed) out of the
-    user's data directory: a fresh temporary one, unless the run names its own."""
+    """Keep what a test run's clients record (the modelplex-store usage log, when installed), the last
+    model ``modelplex chat`` used and the stored keys out of the user's directories: fresh temporary
+    ones, unless the run names its own."""
     if not os.environ.get("MODELPLEX_DATA_DIR"):
         os.environ["MODELPLEX_DATA_DIR"] = tempfile.mkdtemp(prefix="modelplex-test-data-")
+    if not os.environ.get("MODELPLEX_STATE_DIR"):  # the last model `modelplex chat` used, likewise
+        os.environ["MODELPLEX_STATE_DIR"] = tempfile.mkdtemp(prefix="modelplex-test-state-")
+    if not os.environ.get("MODELPLEX_KEYS_FILE"):  # a developer's stored keys (modelplex keys set) stay out
+        os.environ["MODELPLEX_KEYS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="modelplex-test-keys-"),
+                                                         "keys.json")
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from modelplex._aliases import expand
 from modelplex._call.attempt import listing
 from modelplex._call.costs import cancelled_cost, costs
 from modelplex._call.lifecycle import CallInfo, CallKind, CallOutcome, Lifecycle
@@ -76,6 +77,8 @@ class Calls:
              caller: str | None) -> Awaitable[ChatResponse]:
         """The call, resolved and validated (errors raised here, before anything is sent), as an
         awaitable for the client to await: no coroutine of its own between the two (the hot path)."""
+        if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
+            address = expand(self.client, address)
         address = check_address(address)
         router = self.client.router
         route = router.route(address)
@@ -104,6 +107,8 @@ class Calls:
         """As :meth:`chat`, for an embedding."""
         from modelplex._embeddings import EmbedRequest
 
+        if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
+            address = expand(self.client, address)
         address = check_address(address)
         router = self.client.router
         route = router.route(address)
@@ -172,6 +177,8 @@ class Calls:
                caller: str | None) -> ChatStream:
         from modelplex._stream import ChatStream, Observer
 
+        if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
+            address = expand(self.client, address)
         address = check_address(address)
         router = self.client.router
         route = router.route(address)

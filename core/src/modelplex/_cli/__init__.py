@@ -12,13 +12,17 @@ from typing import Any
 
 import click
 
+from modelplex._cli.aliases import aliases
 from modelplex._cli.chat import chat
 from modelplex._cli.embed import embed
 from modelplex._cli.health import health
 from modelplex._cli.inputs import InputError
+from modelplex._cli.keys import keys
 from modelplex._cli.models import models
+from modelplex._cli.models_default import default as models_default
 from modelplex._cli.output import error_message
 from modelplex._cli.plugins import plugins
+from modelplex._cli.providers import providers
 from modelplex._cli.state import get_state
 from modelplex._cli.verbose import enable_verbose
 
@@ -103,6 +107,10 @@ cli.add_command(models)
 cli.add_command(chat)
 cli.add_command(embed)
 cli.add_command(health)
+cli.add_command(keys)
+cli.add_command(providers)
+cli.add_command(aliases)
+models.add_command(models_default)
 
 
 def main() -> None:

@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option("-m", "--model", required=True, metavar="PROVIDER/MODEL",
-              help="The model to ask, as provider/model (see 'modelplex models'), or a fallback chain "
-                   "as chain/NAME (chain/fast, chain/flagship, chain/local or one configured).")
+@click.option("-m", "--model", metavar="PROVIDER/MODEL",
+              help="The model to ask, as provider/model (see 'modelplex models'), a fallback chain "
+                   "as chain/NAME (chain/fast, chain/flagship, chain/local or one configured), or an "
+                   "alias. Default: 'modelplex models default', else the model the last chat used.")
 @click.option("--system", metavar="TEXT", help="A system prompt.")
 @click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
 @click.option("--json", "as_json", is_flag=True,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
                    "\"trace\" with --json.")
 @click.argument("prompt", required=False)
 @click.pass_context
-def chat(ctx: click.Context, model: str, system: str | None, no_stream: bool, as_json: bool,
+def chat(ctx: click.Context, model: str | None, system: str | None, no_stream: bool, as_json: bool,
          tools_file: str | None, option_pairs: tuple[str, ...], show_trace: bool, prompt: str | None) -> None:
     """Send PROMPT (or standard input) to a model and print the reply.
 
@@ -44,11 +45,14 @@ def chat(ctx: click.Context, model: str, system: str | None, no_stream: bool, as
     text = read_prompt(prompt)
     kwargs: dict[str, Any] = {**options, "tools": tools, "extra": extra}
 
+    from modelplex._cli.last_used import remember_used
+    from modelplex._cli.models_default import chat_model
     from modelplex._logging import log
 
+    client = get_state(ctx).client
+    model = chat_model(client, model)
     log("debug", "cli_chat", model=model, stream=not no_stream, options=sorted(options),
         extra=sorted(extra), tools=[t.name for t in tools])
-    client = get_state(ctx).client
     try:
         if no_stream:
             response = client.chat(model, text, system=system, **kwargs)
@@ -62,6 +66,7 @@ def chat(ctx: click.Context, model: str, system: str | None, no_stream: bool, as
         if show_trace and getattr(exc, "trace", None) is not None:
             echo_trace(exc.trace)  # type: ignore[attr-defined]
         raise
+    remember_used(model)
     if as_json:
         data = response_json(response)
         if show_trace:

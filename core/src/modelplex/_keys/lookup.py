@@ -1,0 +1,34 @@
+"""The key store as one more source of a provider's key, read by :class:`~modelplex._config.Settings`.
+
+Light on purpose: a client reads it only for a provider whose key no argument, environment variable or
+config file gave, and then reads the file once; the keyring is imported only for a key kept there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from modelplex._secret import Secret
+
+
+class KeyLookup:
+    """``lookup(provider)``: the key stored for ``provider`` (``None``: none), the file read on first use."""
+
+    __slots__ = ("_entries", "_env")
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._entries: dict[str, dict[str, Any]] | None = None
+
+    def __repr__(self) -> str:
+        return "KeyLookup()"
+
+    def __call__(self, provider: str) -> Secret | None:
+        from modelplex._keys.file import keys_path, read_entries
+        from modelplex._keys.store import _key_of
+
+        if self._entries is None:
+            self._entries = read_entries(keys_path(self._env))
+        entry = self._entries.get(provider)
+        return None if entry is None else _key_of(provider, entry)
