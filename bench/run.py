@@ -205,6 +205,8 @@ def run(subjects: list[str], formats: list[str], config: Config,
     if "modelplex" in subjects:
         results["estimate"] = estimate_figures(config, cpu)
         log(f"estimate: {results['estimate']}")
+        results["cost"] = cost_figures(config, cpu)
+        log(f"cost: {results['cost']}")
     server = Server(pinned)
     rounds: dict[tuple[str, str, str], list[dict[str, Any] | str]] = {}
     try:
@@ -253,6 +255,27 @@ def estimate_figures(config: Config, cpu: int | None) -> dict[str, Any]:
         out[model] = {"first_ms": statistics.median(r["first_ms"] for r in runs),
                       "warm_us": min(r["warm_us"] for r in runs), "exact": runs[0]["exact"],
                       "firsts_ms": [r["first_ms"] for r in runs]}
+    return out
+
+
+# One model priced from two buckets, one from three (the first price of a process reads the catalog).
+COST_MODELS = ("openai/gpt-4o-mini", "anthropic/claude-sonnet-4-5")
+
+
+def cost_figures(config: Config, cpu: int | None) -> dict[str, Any]:
+    """Pricing a response (issue 13) by ``bench/cost.py``, a fresh process a run: the first price's
+    median over the runs, a later one's best."""
+    out: dict[str, Any] = {}
+    for model in COST_MODELS:
+        runs = []
+        for _ in range(config.import_runs):
+            done = subprocess.run([sys.executable, str(HERE / "cost.py"), model, "--warm",
+                                   "200" if config.tiny else "20000"], capture_output=True, text=True,
+                                  check=True, env=env(), cwd=ROOT, preexec_fn=on_cpu(cpu),
+                                  timeout=config.timeout)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        out[model] = {"first_ms": statistics.median(r["first_ms"] for r in runs),
+                      "warm_us": min(r["warm_us"] for r in runs), "firsts_ms": [r["first_ms"] for r in runs]}
     return out
 
 
@@ -405,6 +428,18 @@ def report(results: dict[str, Any]) -> str:
         for model, fig in results["estimate"].items():
             how = "exact (tokenizer)" if fig["exact"] else "estimated (character rule)"
             lines.append(f"| `{model}` | {how} | {_n(fig['first_ms'])} | {_n(fig['warm_us'], 1)} |")
+        lines.append("")
+
+    if results.get("cost"):
+        lines += ["## Cost", "",
+                  "Pricing a response (`bench/cost.py`): the first of a fresh process, after import, a "
+                  "client and plugin discovery (the catalog read, the model's entry merged with overrides; "
+                  "median of the runs), and each later one of that model, what every call pays as the client "
+                  "hands its response over (per response, best run).", "",
+                  "| model | first (ms) | each call (µs) |",
+                  "| --- | ---: | ---: |"]
+        for model, fig in results["cost"].items():
+            lines.append(f"| `{model}` | {_n(fig['first_ms'])} | {_n(fig['warm_us'], 1)} |")
         lines.append("")
 
     lines += ["## Calls", "", "| client | format | " + " | ".join(f[0] for f in FIGURES) + " |",
