@@ -24,8 +24,9 @@ import attrs
 
 from modelplex._logging import log
 from modelplex._secret import scrub, scrub_url
+from modelplex_store.checkpoint import Checkpointer
 from modelplex_store.config import StoreConfig
-from modelplex_store.db import Database, connect
+from modelplex_store.db import Database, connect, sqlite_path
 from modelplex_store.deliver import deliver
 from modelplex_store.migrations import migrate
 from modelplex_store.rows import Record, record
@@ -64,6 +65,7 @@ class Writer:
         self._queue: collections.deque[tuple[Any, Any, Waiter | None]] = collections.deque()
         self._ready = threading.Condition(threading.Lock())
         self._db: Database | None = None
+        self._checkpointer: Checkpointer | None = None
         self._spool = Spool(config.spool_path, config.spool_max_rows)
         self._spool_waiting = True  # a spool left by an earlier process is looked at first
         self._retry_at = 0.0
@@ -147,6 +149,8 @@ class Writer:
         finally:
             if self._db is not None:
                 self._db.close()
+            if self._checkpointer is not None:
+                self._checkpointer.close()
             self._spool.close()
 
     def _build(self, group: list[tuple[Any, Any, Waiter | None]]) -> list[Record]:
@@ -174,6 +178,10 @@ class Writer:
                 db = connect(self.config.url)
                 try:
                     migrate(db)
+                    if db.dialect == "sqlite":  # checkpoints happen in their own thread, not in a commit
+                        db.execute("PRAGMA wal_autocheckpoint=0")
+                        if self._checkpointer is None:
+                            self._checkpointer = Checkpointer(sqlite_path(self.config.url))
                 except BaseException:
                     db.close()
                     raise
@@ -189,6 +197,8 @@ class Writer:
         try:
             self.recorded += deliver(db, records)
             self.groups += 1
+            if self._checkpointer is not None:
+                self._checkpointer.committed()
         except Exception as exc:
             self._failed(exc)
             return False
