@@ -254,3 +254,18 @@ def test_show_needs_an_address() -> None:
     result = run(["models", "show", "gpt-4o"])
     assert result.exit_code == 2
     assert "write provider/model" in one_line(result.stderr, "error: ")
+
+
+@pytest.mark.usefixtures("acme")
+def test_show_a_model_only_its_listing_knows(server: ScriptedServer) -> None:
+    env = {"ACME_API_KEY": "k", "ACME_BASE_URL": server.url}
+    result = run(["models", "show", "acme/acme-new", "--live"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "  resolved as only its provider's listing\n" in result.stdout
+    facts = _facts(result)
+    assert facts["tier"] == ("?", "-") and facts["price input $/M"] == ("?", "-")
+    assert facts["can tools"] == ("?", "-")
+    # Without --live nothing has been listed in this process: the name is unknown.
+    offline = run(["models", "show", "acme/acme-new"], env=env)
+    assert offline.exit_code == 1
+    one_line(offline.stderr, "error: unknown model 'acme/acme-new'")
