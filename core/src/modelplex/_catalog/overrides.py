@@ -5,7 +5,7 @@ and the provider's listing::
     tier = "flagship"
     context_window = 128000
     max_output = 16384
-    aliases = ["4o"]                          # openai/4o now names this model
+    aliases = ["gpt-4o-latest"]               # another name the provider uses for this model
     capabilities = { vision = true, reasoning = false }
     prices = { input = "2.50", output = "10", source = "our contract", effective = 2025-01-01 }
 
@@ -13,6 +13,10 @@ and the provider's listing::
     tier = "local"
     local = true
     prices = { input = 0, output = 0 }
+
+``aliases`` are other names of the model as its provider knows them (in replies and listings): a
+lookup by one of them (pricing a reply, ``modelplex models show``) finds this table and the catalog entry.
+A request is sent with the name it was given; an alias is not rewritten into the model's id.
 
 Prices are US dollars per **million** tokens, written as strings (or whole numbers) so that they stay
 exact; a price below $0.001 per million is refused as a per-token price typed by mistake. Long-context
