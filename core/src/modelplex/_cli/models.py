@@ -173,7 +173,9 @@ def _count(value: int | None) -> str:
 @click.option("--live", is_flag=True, help="Also ask the configured providers for their model lists.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=LIVE_TIMEOUT,
               show_default=True, metavar="SECONDS", help="With --live: how long to wait for the lists.")
-@click.option("--json", "as_json", is_flag=True, help="Print the full records as a JSON list.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the full records as a JSON list (money as strings), each with its 'address', "
+                   "'configured' and 'listed' (by the provider; null without --live).")
 @click.pass_context
 def models(ctx: click.Context, provider: str | None, capabilities: tuple[str, ...], tier: str | None,
            max_price: Decimal | None, min_context: int | None, local: bool, search: str | None,
