@@ -113,3 +113,23 @@ def test_the_config_file_names_the_store(tmp_path: Path) -> None:
 def test_modelplex_store_off_records_nothing(tmp_path: Path) -> None:
     _run(tmp_path, MODELPLEX_STORE="off")
     assert not (tmp_path / "data").exists()
+
+
+STATS = """
+import json, modelplex, modelplex_store
+with modelplex.Client() as client:
+    client.chat("fake/m", "hello")
+    client.chat("fake/m", "hello", tags={"store": "off"})
+s = modelplex_store.stats()
+print(json.dumps([s.recorded, s.lost, s.pending]))
+"""
+
+
+def test_the_installed_recorder_s_counters_are_readable_from_the_api(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("")
+    environ = {"PATH": "/usr/bin:/bin", "MODELPLEX_DATA_DIR": str(tmp_path / "data"),
+               "MODELPLEX_CONFIG": str(tmp_path / "config.toml")}
+    done = subprocess.run([sys.executable, "-c", STATS], capture_output=True, text=True, env=environ,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [1, 0, 0]

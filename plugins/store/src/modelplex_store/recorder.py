@@ -94,3 +94,11 @@ class Recorder:
             writer = _writers.pop(key, None)
         if writer is not None:
             writer.close()
+
+
+def stats() -> StoreStats:
+    """This process's counters of the installed store plugin (``modelplex_store.stats()``): calls
+    recorded, spooled while the store was down, lost past the spool's bound, pending."""
+    from modelplex_store.plugin import PLUGIN
+
+    return PLUGIN.recorder.stats()
