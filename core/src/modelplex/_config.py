@@ -50,9 +50,14 @@ _KNOWN_KEYS = frozenset({"plugin", "api_key", "api_key_env", "base_url", "header
 
 class Config(dict[str, Any]):
     """The config file's contents, a plain dict whose repr shows no secret: API keys are
-    :class:`~modelplex.Secret` objects, values under credential-like names and URL passwords are masked."""
+    :class:`~modelplex.Secret` objects, values under credential-like names and URL passwords are masked.
+    ``path`` is the file it was read from (``None``: none was)."""
 
-    __slots__ = ()
+    __slots__ = ("path",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None, path: Path | None = None) -> None:
+        super().__init__(data or {})
+        self.path = path
 
     def __repr__(self) -> str:
         return scrub_url(repr(_masked(dict(self))))
@@ -148,7 +153,7 @@ def load_config(path: Path | None, named_by: str | None = None) -> dict[str, Any
     if readable and any("api_key" in v for v in providers.values()):
         warnings.warn(f"config file {path} holds an API key but others can read it; run: chmod 600 {path}",
                       stacklevel=3)
-    return Config(data)
+    return Config(data, path)
 
 
 def _float(name: str, key: str, value: Any) -> float:
@@ -177,6 +182,7 @@ class Settings:
         self.explicit = {k: dict(v) for k, v in (explicit or {}).items()}
         self.env = env
         self.file = {k: dict(v) for k, v in config.get("providers", {}).items()}
+        self.file_path: Path | None = getattr(config, "path", None)
 
     def __repr__(self) -> str:
         # The names only: the tables hold keys, and ``env`` the whole environment.
@@ -218,9 +224,8 @@ class Settings:
             api_key = self.keys(name)
         if api_key is not None and not isinstance(api_key, str | Secret):
             raise ConfigurationError(f"provider {name!r}: 'api_key' must be a string")
-        base_url = explicit.get("base_url") or next(
-            (self.env[e] for e in info.base_url_env if self.env.get(e)), None
-        ) or file.get("base_url") or info.default_base_url
+        owner = plugin if plugin is not None else self.plugin_for(name)
+        base_url, base_url_source = self._base_url(name, owner, info, explicit, file)
         headers = pick("headers") or {}
         if not isinstance(headers, Mapping):
             raise ConfigurationError(f"provider {name!r}: 'headers' must be a table of strings")
@@ -236,7 +241,7 @@ class Settings:
         whole = pick("call_timeout")
         return ProviderSettings(
             name=name,
-            plugin=plugin if plugin is not None else self.plugin_for(name),
+            plugin=owner,
             api_key=Secret(api_key) if isinstance(api_key, str) else api_key,
             api_key_env=key_envs,
             base_url=str(base_url).rstrip("/") if base_url else None,
@@ -250,7 +255,24 @@ class Settings:
             max_event_bytes=_size(name, "max_event_bytes", pick("max_event_bytes"), DEFAULT_MAX_EVENT_BYTES),
             options=options,
             transport=pick("transport") or transport,
+            base_url_source=base_url_source,
         )
+
+    def _base_url(self, name: str, plugin: str, info: ProviderInfo, explicit: Mapping[str, Any],
+                  file: Mapping[str, Any]) -> tuple[Any, str | None]:
+        """The base URL, and the setting that chose it: the client's argument, an environment variable,
+        the config file, then the plugin's default."""
+        if explicit.get("base_url"):
+            return explicit["base_url"], "the client's providers= argument"
+        variable = next((e for e in info.base_url_env if self.env.get(e)), None)
+        if variable is not None:
+            return self.env[variable], variable
+        if file.get("base_url"):
+            where = f"config file {self.file_path}" if self.file_path is not None else "the config file"
+            return file["base_url"], f"[providers.{name}] in {where}"
+        if info.default_base_url:
+            return info.default_base_url, f"the {plugin} plugin's default"
+        return None, None
 
 
 def environ() -> Mapping[str, str]:

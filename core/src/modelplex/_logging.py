@@ -7,6 +7,7 @@ configured structlog (or the ``modelplex`` command asked for it with ``-v``); ev
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -46,6 +47,8 @@ def enable(on: bool = True) -> None:
 
 
 def log(level: str, event: str, **fields: Any) -> None:
+    if not _forced and "structlog" not in sys.modules:  # not configured, and importing it costs ms
+        return
     import structlog
 
     if not (_forced or structlog.is_configured()):

@@ -112,6 +112,8 @@ class ProviderSettings:
     ``transport`` replaces the HTTP transport (``httpx.MockTransport`` in tests).
     Timeouts, in seconds: ``connect_timeout`` to connect, ``read_timeout`` between two reads,
     ``call_timeout`` for the whole of one call (for a stream: until its first event).
+    ``base_url_source`` says which setting chose ``base_url`` (``"OPENAI_BASE_URL"``, ``"[providers.x] in
+    config file /path"``, ``"the x plugin's default"``), named by an error when it cannot be reached.
     Sizes, in decoded bytes: ``max_response_bytes`` for a reply read whole (128 MiB),
     ``max_event_bytes`` for one event or line of a stream (16 MiB); past them the call fails with a
     :class:`~modelplex.errors.ResponseParseError` rather than hold what a hostile server sends.
@@ -135,6 +137,7 @@ class ProviderSettings:
     secret_headers: tuple[str, ...] = attrs.field(default=(), converter=_lower_names)
     options: Mapping[str, JSON] = attrs.field(factory=dict)
     transport: Any = attrs.field(default=None, repr=False, eq=False)
+    base_url_source: str | None = attrs.field(default=None, eq=False)
 
     def __attrs_post_init__(self) -> None:
         for name, value in self.headers.items():

@@ -67,13 +67,15 @@ class ExceptionSummary(Exception):
 
 
 def translate(exc: BaseException, provider: str, model: str | None, plugin: str, *,
-              sent: bool = True) -> ModelplexError:
+              sent: bool = True, origin: str | None = None) -> ModelplexError:
     """The Modelplex error for ``exc``, with no secret anywhere along its chain.
 
     A :class:`ModelplexError` is itself, cleaned in place. An httpx (or aiohttp) timeout becomes a
     :class:`RequestTimeoutError`, any other transport failure a :class:`TransportError`, anything else a
     :class:`ResponseParseError` naming the plugin, or a :class:`RequestBuildError` when the attempt had
-    not ``sent`` its request yet; an exception group of one exception is that exception.
+    not ``sent`` its request yet; an exception group of one exception is that exception. A failure to
+    connect names the address, the cause in plain words and ``origin``, the setting that chose the
+    base URL (:attr:`~modelplex.ProviderSettings.base_url_source`).
 
     Raise the result *outside* the ``except`` clause that caught ``exc``: inside it, Python links ``exc``
     back as the new error's ``__context__``, and the raw exception would be reachable again.
@@ -83,7 +85,7 @@ def translate(exc: BaseException, provider: str, model: str | None, plugin: str,
     if isinstance(leaf, ModelplexError):
         err = leaf
     else:
-        err = _typed(leaf, provider, model, plugin, sent)
+        err = _typed(leaf, provider, model, plugin, sent, origin)
         err.__cause__ = exc
         err.__suppress_context__ = True
     _Cleaner().error(err, 0)
@@ -97,7 +99,8 @@ def _only_member(exc: BaseException) -> BaseException:
     return exc
 
 
-def _typed(exc: BaseException, provider: str, model: str | None, plugin: str, sent: bool) -> ModelplexError:
+def _typed(exc: BaseException, provider: str, model: str | None, plugin: str, sent: bool,
+           origin: str | None) -> ModelplexError:
     # Neither library is imported for this: an exception of theirs means they are loaded already.
     httpx: Any = sys.modules.get("httpx")
     aiohttp: Any = sys.modules.get("aiohttp")
@@ -106,6 +109,9 @@ def _typed(exc: BaseException, provider: str, model: str | None, plugin: str, se
             aiohttp is not None and isinstance(exc, aiohttp.ServerTimeoutError)):
         return RequestTimeoutError(f"timed out talking to the provider ({detail})", provider=provider,
                                    model=model)
+    if (httpx is not None and isinstance(exc, httpx.ConnectError)) or (
+            aiohttp is not None and isinstance(exc, aiohttp.ClientConnectorError)):
+        return TransportError(_cannot_connect(exc, origin), provider=provider, model=model)
     if (httpx is not None and isinstance(exc, httpx.TransportError)) or (
             aiohttp is not None and isinstance(exc, aiohttp.ClientError)):
         return TransportError(f"connection failed: {detail}", provider=provider, model=model)
@@ -124,6 +130,76 @@ def _detail(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     url = _url(exc)
     return f"{text} ({url})" if url and url.split(" ")[-1] not in text else text
+
+
+def _cannot_connect(exc: BaseException, origin: str | None) -> str:
+    """``"cannot connect to host:port: connection refused (POST http://..., base_url from X)"``: one
+    plain cause, not the two libraries' exception names and aiohttp's ``ssl:default``."""
+    url = _url(exc)
+    address = _address(exc, url)
+    where = ", ".join(part for part in (url, f"base_url from {origin}" if origin else None) if part)
+    text = f"cannot connect to {address}: {_plain_cause(exc)}" if address else \
+        f"cannot connect: {_plain_cause(exc)}"
+    return scrub_url(f"{text} ({where})" if where else text)
+
+
+def _address(exc: BaseException, url: str | None) -> str | None:
+    """``host:port`` of the connection that failed, from the request's URL or aiohttp's error."""
+    if url is not None:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url.split(" ")[-1])
+            port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        except ValueError:
+            return None
+        if parts.hostname:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            return f"{host}:{port}" if port else host
+    name, number = getattr(exc, "host", None), getattr(exc, "port", None)
+    return f"{name}:{number}" if isinstance(name, str) and number else None
+
+
+def _plain_cause(exc: BaseException) -> str:
+    """What went wrong under a connect error, in words: the operating system's error found along its
+    chain (aiohttp keeps it as ``os_error``), else the innermost message."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    innermost = exc
+    while todo and len(seen) < _MAX_DEPTH:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        innermost = current
+        os_error = getattr(current, "os_error", None)
+        if isinstance(os_error, OSError):
+            return _os_cause(os_error)
+        if isinstance(current, OSError) and type(current).__module__ in ("builtins", "socket", "ssl"):
+            return _os_cause(current)
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return _message(innermost) or type(innermost).__name__
+
+
+def _os_cause(err: OSError) -> str:
+    import errno
+    import os
+    import socket
+
+    ssl: Any = sys.modules.get("ssl")  # a TLS failure means it is loaded
+    if ssl is not None and isinstance(err, ssl.SSLCertVerificationError):
+        return f"the server's TLS certificate could not be verified ({err.verify_message})"
+    if ssl is not None and isinstance(err, ssl.SSLError):
+        return f"the TLS handshake failed ({err.reason or err})"
+    if isinstance(err, socket.gaierror):
+        return "the host name could not be resolved"
+    if isinstance(err, ConnectionRefusedError) or err.errno == errno.ECONNREFUSED:
+        return "connection refused"
+    if isinstance(err, TimeoutError):
+        return "the connection timed out"
+    if err.errno:
+        return os.strerror(err.errno).lower()
+    return _message(err) or type(err).__name__
 
 
 def _message(exc: BaseException) -> str:

@@ -24,10 +24,19 @@ _PRICED = frozenset({"modelplex_chat", "modelplex_embed"})
 
 
 def translated(exc: BaseException, provider: str, model: str | None, plugin: str, *,
-               sent: bool = True) -> ModelplexError:
+               sent: bool = True, origin: str | None = None) -> ModelplexError:
     """What the caller sees of ``exc``, raised by ``plugin`` serving ``provider``/``model``; ``sent``
-    says whether the attempt had put its request on the wire (see :mod:`modelplex._sent`)."""
-    return translate(exc, provider, model, plugin, sent=sent)
+    says whether the attempt had put its request on the wire (see :mod:`modelplex._sent`), ``origin``
+    which setting chose the provider's base URL (named when it cannot be reached)."""
+    return translate(exc, provider, model, plugin, sent=sent, origin=origin)
+
+
+def origin_of(client: AsyncClient, provider: str) -> str | None:
+    """The setting that chose ``provider``'s base URL (see ``ProviderSettings.base_url_source``)."""
+    try:
+        return client.context(provider).settings.base_url_source
+    except ModelplexError:
+        return None
 
 
 def plugin_of(client: AsyncClient, provider: str) -> str:
@@ -59,7 +68,8 @@ async def invoke(client: AsyncClient, provider: str, model: str | None, hook: st
     try:
         result = await start(client, provider, model, hook, **kwargs)
     except Exception as exc:
-        error = translated(exc, provider, model, plugin_of(client, provider), sent=marker[0])
+        error = translated(exc, provider, model, plugin_of(client, provider), sent=marker[0],
+                           origin=origin_of(client, provider))
         if error is exc:
             raise
     else:

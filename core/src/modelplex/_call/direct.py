@@ -90,7 +90,8 @@ class Direct:
                 finally:
                     deadlines.end(entry)
         except Exception as exc:  # the plugin's errors and the deadline's, translated once here
-            error = translated(exc, self.provider, self.model, self.ctx.settings.plugin, sent=marker[0])
+            error = translated(exc, self.provider, self.model, self.ctx.settings.plugin, sent=marker[0],
+                               origin=self.ctx.settings.base_url_source)
             await self._failed(error, started)
             if error is exc:
                 raise

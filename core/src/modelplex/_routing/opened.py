@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from modelplex._call.attempt import plugin_of, start, translated
+from modelplex._call.attempt import origin_of, plugin_of, start, translated
 from modelplex._events import (
     Finished,
     ReasoningDelta,
@@ -61,7 +61,8 @@ class Opened:
     def translated(self, exc: BaseException, *, sent: bool = True) -> ModelplexError:
         """What the caller sees of ``exc``, raised by the candidate's plugin."""
         c = self.candidate
-        return translated(exc, c.provider, c.model, plugin_of(self.client, c.provider), sent=sent)
+        return translated(exc, c.provider, c.model, plugin_of(self.client, c.provider), sent=sent,
+                          origin=origin_of(self.client, c.provider))
 
     async def open(self, request: ChatRequest, *, until_content: bool,
                    warnings: Sequence[ProviderWarning] = ()) -> Opened:
