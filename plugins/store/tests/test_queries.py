@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -324,6 +325,7 @@ def test_path_is_the_sqlite_file_or_the_url_without_its_password(tmp_path: Path)
 
 def test_open_without_a_url_opens_the_configured_store(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELPLEX_CONFIG", os.devnull)  # an empty config file
     with modelplex_store.open() as store:  # MODELPLEX_DATA_DIR is the test's (conftest)
         assert store.path() == str(tmp_path / "modelplex-data" / "logs.db")
     monkeypatch.setenv("MODELPLEX_STORE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from modelplex_store.db import Database
 from modelplex_store.queries import dollars, money_text
 from modelplex_store.schema import CALLS
-from modelplex_store.when import iso
+from modelplex_store.when import DAY, iso
 
 ExportFormat = Literal["csv", "jsonl"]
 FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl")
@@ -37,20 +37,52 @@ def header(names: Sequence[str]) -> list[str]:
     return [_RENAMED.get(n, n) for n in names]
 
 
-def _converters(names: Sequence[str], jsonl: bool) -> list[Callable[[Any], Any] | None]:
-    out: list[Callable[[Any], Any] | None] = []
-    for name in names:
+_DAYS: dict[int, str] = {}  # a day's number -> its ISO date: made once per day, not per row
+
+
+def stamp(micros: int | None) -> str | None:
+    """:func:`~modelplex_store.when.iso`, the same text, for many values: the date's text is made once
+    per day, the time of day by arithmetic (a third of the export's time went to datetimes)."""
+    if micros is None:
+        return None
+    day, rest = divmod(micros, DAY)
+    date = _DAYS.get(day)
+    if date is None:
+        if len(_DAYS) > 4096:
+            _DAYS.clear()
+        date = _DAYS[day] = (iso(day * DAY) or "")[:10]
+    seconds, fraction = divmod(rest, 1_000_000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if fraction:
+        return f"{date}T{hours:02d}:{minutes:02d}:{seconds:02d}.{fraction:06d}Z"
+    return f"{date}T{hours:02d}:{minutes:02d}:{seconds:02d}Z"
+
+
+def _json_money(value: int | None) -> str | None:
+    return money_text(dollars(value))
+
+
+def _csv_money(value: int | None) -> str:
+    return money_text(dollars(value)) or ""
+
+
+def _tags(value: str | None) -> Any:
+    return json.loads(value) if value else {}
+
+
+def _converters(names: Sequence[str], jsonl: bool) -> list[tuple[int, Callable[[Any], Any]]]:
+    """The columns whose values change on the way out, with what changes them."""
+    out: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, name in enumerate(names):
         if name in _TIMES:
-            out.append(iso)
+            out.append((index, stamp))
         elif name in _MONEY:
-            out.append((lambda v: money_text(dollars(v))) if jsonl
-                       else (lambda v: money_text(dollars(v)) or ""))
+            out.append((index, _json_money if jsonl else _csv_money))
         elif jsonl and name in _BOOLS:
-            out.append(bool)
+            out.append((index, bool))
         elif jsonl and name == "tags":
-            out.append(lambda v: json.loads(v) if v else {})
-        else:
-            out.append(None)
+            out.append((index, _tags))
     return out
 
 
@@ -96,8 +128,12 @@ def export(db: Database, fmt: ExportFormat = "csv", *, since: int | None = None,
     if not jsonl:
         yield _csv([exported])
     for batch in _rows(db, sql, params):
-        rows = [[value if f is None else f(value) for f, value in zip(convert, row, strict=True)]
-                for row in batch]
+        rows = []
+        for row in batch:
+            values = list(row)
+            for index, change in convert:
+                values[index] = change(values[index])
+            rows.append(values)
         if jsonl:
             yield "".join(json.dumps(dict(zip(exported, r, strict=True)), ensure_ascii=False,
                                      separators=(",", ":")) + "\n" for r in rows)

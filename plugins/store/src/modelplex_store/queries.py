@@ -172,13 +172,23 @@ def _like(text: str) -> str:
 _SEARCHED = ("provider", "model", "requested", "chain", "error_class", "tags")
 
 
-def _model_filter(model: str) -> tuple[str, list[Any]]:
+def _model_filter(db: Database, model: str, attempts: bool) -> tuple[str, list[Any]]:
     provider, slash, name = model.partition("/")
-    if not slash:
-        return "model = ?", [model]
-    if provider == "chain":
+    if slash and provider == "chain":
         return "chain = ?", [name]
-    return "provider = ? AND model = ?", [provider, name]
+    if slash:
+        return "provider = ? AND model = ?", [provider, name]
+    if attempts:  # an attempt's provider may be one no call was answered by: no rollup names it
+        return "model = ?", [model]
+    # A name alone: the providers that served it, from the day rollups (a few rows), so that the
+    # (provider, model, started_at) index finds the calls rather than a walk through every call.
+    found = db.execute("SELECT DISTINCT provider FROM rollups WHERE grain = 'day' AND model = ?",
+                       (model,)).fetchall()
+    providers = sorted(str(r[0]) for r in found)
+    if not providers or "" in providers:  # none (pruned, or never served), or calls without a provider
+        return "model = ?", [model]
+    marks = ", ".join("?" * len(providers))
+    return f"provider IN ({marks}) AND model = ?", [*providers, model]
 
 
 def logs(db: Database, n: int = 20, *, model: str | None = None, provider: str | None = None,
@@ -198,7 +208,7 @@ def logs(db: Database, n: int = 20, *, model: str | None = None, provider: str |
     where: list[str] = [] if attempts else ["parent_id IS NULL"]
     params: list[Any] = []
     if model is not None:
-        clause, values = _model_filter(model)
+        clause, values = _model_filter(db, model, attempts)
         where.append(clause)
         params += values
     for column, value in (("provider", provider), ("status", status), ("conversation_id", conversation),
