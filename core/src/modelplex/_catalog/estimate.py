@@ -49,7 +49,7 @@ from modelplex._messages import ImagePart, Message, ReasoningPart, TextPart, Too
 from modelplex._tuples import as_tuple
 
 if TYPE_CHECKING:
-    from modelplex._catalog.records import ModelInfo, Prices
+    from modelplex._catalog.records import ModelInfo
     from modelplex._chains import ChainEntry
     from modelplex._client import AsyncClient
     from modelplex._options import ChatOptions
@@ -207,33 +207,28 @@ def input_tokens(messages: Sequence[Message], options: ChatOptions, rule: _Rule)
     return tokens, exact
 
 
-def _dearest(prices: Prices, names: Sequence[str]) -> str:
-    """The bucket among ``names`` with the highest known price (the first one when none is known)."""
-    best, best_price = names[0], None
-    for name in names:
-        value: Decimal | None = getattr(prices, name)
-        if value is not None and (best_price is None or value > best_price):
-            best, best_price = name, value
-    return best
-
-
 def worst_cost(info: ModelInfo | None, tokens_in: int, tokens_out: int | None,
                options: ChatOptions) -> Cost:
-    """The cost of ``tokens_in`` and ``tokens_out`` at the dearest buckets they may be billed in."""
-    from modelplex._catalog.pricing import price, version_of
+    """The cost of ``tokens_in`` and ``tokens_out`` in the dearest buckets they may be billed in: the
+    input as input (or, with ``prompt_cache``, as a priced cache write), the output as output or as
+    reasoning, each pairing priced (so a long-context tier that re-prices one bucket and not the
+    other is taken into account) and the dearest kept; unknown if any is."""
+    from modelplex._catalog.pricing import Rates, version_of
     from modelplex._responses import Usage
 
     prices = info.prices if info is not None else None
-    in_bucket, out_bucket = "input", "output"
+    rates = Rates(prices, version_of(info) if info is not None else None)
+    ins, outs = ["input"], ["output"]
     if prices is not None:
         if options.prompt_cache:
-            in_bucket = _dearest(prices, ("input", "cache_write", "cache_write_1h"))
-        out_bucket = _dearest(prices, ("output", "reasoning"))
-    usage = Usage(**{in_bucket: tokens_in, out_bucket: tokens_out or 0}, estimated=True)
-    cost = price(usage, prices, price_version=version_of(info) if info is not None else None)
+            ins += [b for b in ("cache_write", "cache_write_1h") if getattr(prices, b) is not None]
+        if prices.reasoning is not None:
+            outs.append("reasoning")
+    worst = _worst([rates.cost(Usage(**{i: tokens_in, o: tokens_out or 0}, estimated=True))
+                    for i in ins for o in outs])
     if tokens_out is None:
-        cost = attrs.evolve(cost, output=None, status="unknown")
-    return cost
+        worst = attrs.evolve(worst, output=None, status="unknown")
+    return worst
 
 
 def _output(options: ChatOptions, info: ModelInfo | None) -> tuple[int | None, OutputSource]:
@@ -262,6 +257,7 @@ def estimate_model(client: AsyncClient, address: str, messages: Sequence[Message
 
 
 def _worst(costs: Sequence[Cost]) -> Cost:
+    """The dearest of ``costs``; the first unknown one if any is (a budget cannot bound it)."""
     if not costs:
         return Cost(status="unknown")
     unknown = [c for c in costs if c.total is None]
