@@ -54,7 +54,10 @@ def editing(path: Path) -> Iterator[Any]:
         raise ConfigurationError(f"config file {path}: {exc}; fix it by hand first") from None
     yield doc
     after = tomlkit.dumps(doc)
+    if after and not after.endswith("\n"):
+        after += "\n"  # a new file's last table comes without one
     if after != before:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _check(after, path)
         _replace(target, after)
 
@@ -73,7 +76,6 @@ def _check(text: str, path: Path) -> None:
 
 
 def _replace(target: Path, text: str) -> None:
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:

@@ -168,7 +168,7 @@ def _explain(exc: Exception, name: str, described: dict[str, Any]) -> str:
     """What failed, with the setting to change: the key's source for a refused key."""
     from modelplex.errors import AuthenticationError, MissingCredentialsError
 
-    message = error_message(exc)
+    message = error_message(exc).removeprefix(f"{name}: ")  # the line names the provider once
     if isinstance(exc, MissingCredentialsError):
         return f"no API key; store one with: modelplex keys set {name}"
     if isinstance(exc, AuthenticationError):
