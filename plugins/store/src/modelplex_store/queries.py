@@ -165,7 +165,7 @@ def call_record(names: Sequence[str], row: Sequence[Any]) -> CallRecord:
 
 def _like(text: str) -> str:
     """``text`` as a LIKE pattern matching it anywhere, its own ``%``, ``_`` and ``\\`` taken literally."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
@@ -224,9 +224,11 @@ def logs(db: Database, n: int = 20, *, model: str | None = None, provider: str |
         params.append(until)
     if search:
         pattern = _like(search)
-        found = [f"lower({c}) LIKE ? ESCAPE '\\'" for c in _SEARCHED]
-        found.append("EXISTS (SELECT 1 FROM call_contents WHERE call_contents.call_id = calls.id AND "
-                     "(lower(request) LIKE ? ESCAPE '\\' OR lower(response) LIKE ? ESCAPE '\\'))")
+        # Both ignore case: SQLite's LIKE does for ASCII (and lower() would not do more without ICU).
+        like = "LIKE" if db.dialect == "sqlite" else "ILIKE"
+        found = [f"{c} {like} ? ESCAPE '\\'" for c in _SEARCHED]
+        found.append("EXISTS (SELECT 1 FROM call_contents WHERE call_contents.call_id = calls.id AND "  # noqa: S608
+                     f"(request {like} ? ESCAPE '\\' OR response {like} ? ESCAPE '\\'))")
         where.append("(" + " OR ".join(found) + ")")
         params += [pattern] * (len(_SEARCHED) + 2)
     sql = f"SELECT {_COLUMNS} FROM calls"  # noqa: S608 - names from schema.py, values in parameters
