@@ -20,7 +20,7 @@ _CREATE = ("CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY AUTOINCREM
 
 
 class Spool:
-    """A spool file, opened on first use. Used by one thread (the writer's)."""
+    """A spool file, opened on first use. Used by one thread (the writer's), but for :meth:`count`."""
 
     __slots__ = ("_conn", "max_rows", "path")
 
@@ -71,10 +71,16 @@ class Spool:
         conn.execute("COMMIT")
 
     def count(self) -> int:
-        """How many records wait."""
-        if self._conn is None and not self.path.exists():
+        """How many records wait. Any thread may ask: this reads through a connection of its own."""
+        if not self.path.exists():
             return 0
-        return int(self._open().execute("SELECT count(*) FROM spool").fetchone()[0])
+        conn = sqlite3.connect(self.path, timeout=5.0)
+        try:
+            return int(conn.execute("SELECT count(*) FROM spool").fetchone()[0])
+        except sqlite3.OperationalError:  # the file is there, its table not yet
+            return 0
+        finally:
+            conn.close()
 
     def close(self) -> None:
         """Close the file (it is opened again on next use)."""
