@@ -219,3 +219,16 @@ def test_a_streamed_reply_that_never_counted_is_unknown_not_free(tmp_path: Path)
         response = run(write_config(tmp_path, server.url), read)
     cost = response.cost
     assert cost is not None and cost.status in ("estimated", "unknown") and cost.total != 0
+
+
+def test_import_and_a_client_load_no_pricing_until_a_call() -> None:
+    """The engine and the catalog load with the first call, never with ``import modelplex``."""
+    import subprocess
+    import sys
+
+    script = ("import sys, modelplex; modelplex.Client(config_file=False).close(); "
+              "ends = ('.pricing', '.costs', '.lookup', '.merge'); "
+              "print(sorted(m for m in sys.modules if m.endswith(ends)))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.strip() == "[]"
