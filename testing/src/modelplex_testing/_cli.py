@@ -19,12 +19,14 @@ def cli_env(config: Path | str, *, drop: tuple[str, ...] = (), **values: str) ->
     """This process's environment without any ``MODELPLEX_*`` variable or one starting with a prefix
     in ``drop`` (the provider's own, so that a developer's keys never reach a test), the config file
     ``config`` (made, empty, where it does not exist: a named config file that is absent is an error),
-    then ``values``."""
+    a cache directory beside it (what one command learns about a server, the next reads: a test's
+    own, not the developer's), then ``values``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPLEX_", *drop))}
     path = Path(config)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
     env["MODELPLEX_CONFIG"] = str(config)
+    env["MODELPLEX_CACHE_DIR"] = str(path.parent / "modelplex-cache")
     env.update(values)
     return env

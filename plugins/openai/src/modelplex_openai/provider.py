@@ -82,9 +82,9 @@ class OpenAIProvider(CompatProvider):
         else:
             missing = route.may_fall_back(ctx, status, response.content)
         if missing:
-            route.remember_fallback(ctx)
+            fallback = route.remember_fallback(ctx)
             result = await super().chat(ctx, request)
-            return attrs.evolve(result, warnings=(route.FALLBACK, *result.warnings))
+            return attrs.evolve(result, warnings=(fallback, *result.warnings))
         if status >= 400:
             raise self.error(ctx, request.model, response)
         if not is_object(data):
@@ -121,6 +121,6 @@ class OpenAIProvider(CompatProvider):
                 yield _events([WarningRaised(warning=w) for w in warnings],
                               response_events(result))
                 return
-        route.remember_fallback(ctx)
+        fallback = route.remember_fallback(ctx)
         async with super().chat_stream(ctx, request) as events:
-            yield _after(route.FALLBACK, events)
+            yield _after(fallback, events)

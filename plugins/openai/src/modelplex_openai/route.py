@@ -1,6 +1,8 @@
 """Which API a chat goes to: the Responses API (preferred), or Chat Completions for a server that
 has no ``/responses`` (older proxies and gateways speaking OpenAI's wire). The choice made for a base
-URL is remembered in ``ctx.state`` for the client's life.
+URL is remembered in ``ctx.state`` for the client's life, and across processes in a small cache file
+(:mod:`modelplex_openai.route_cache`), so that a server without ``/responses`` is tried once, not once
+per command.
 
 Set ``api = "responses"`` or ``api = "chat_completions"`` under ``[providers.openai]`` to choose;
 the default, ``"auto"``, tries the Responses API and falls back once, with a warning.
@@ -16,6 +18,7 @@ from modelplex_openai_compat import base_url, error_details, parse_body
 
 from modelplex import ProviderContext, ProviderWarning
 from modelplex.errors import ConfigurationError
+from modelplex_openai import route_cache
 
 RESPONSES, CHAT_COMPLETIONS, AUTO = "responses", "chat_completions", "auto"
 _STATE = "modelplex_openai.routes"
@@ -24,10 +27,15 @@ _UNKNOWN_ROUTE = re.compile(
     r"|unexpected endpoint|not found: /|cannot post|404 page not found|unknown endpoint",
     re.IGNORECASE)
 
+_SKIP = "Set api = \"chat_completions\" under [providers.NAME] to skip the check."
 FALLBACK = ProviderWarning(
     code="api-fallback", field="api",
-    message="this server has no Responses API; Chat Completions was used instead (and will be for "
-            "this base URL from now on). Set api = \"chat_completions\" to skip the first try.")
+    message="this server has no Responses API; Chat Completions was used instead, and will be for this "
+            f"base URL by every process for a week (remembered in modelplex's cache directory). {_SKIP}")
+FALLBACK_HERE = ProviderWarning(
+    code="api-fallback", field="api",
+    message="this server has no Responses API; Chat Completions was used instead, and will be for this "
+            f"base URL by this client. {_SKIP}")
 
 
 def configured(ctx: ProviderContext) -> str:
@@ -43,11 +51,22 @@ def route(ctx: ProviderContext) -> str:
     choice = configured(ctx)
     if choice != AUTO:
         return choice
-    return str(ctx.state.get(_STATE, {}).get(base_url(ctx), RESPONSES))
+    routes: dict[str, str] = ctx.state.setdefault(_STATE, {})
+    base = base_url(ctx)
+    api = routes.get(base)
+    if api is None:  # first use in this client: what another process learned, read once
+        api = routes[base] = route_cache.recall(ctx, base) or RESPONSES
+    return api
 
 
-def remember_fallback(ctx: ProviderContext) -> None:
-    ctx.state.setdefault(_STATE, {})[base_url(ctx)] = CHAT_COMPLETIONS
+def remember_fallback(ctx: ProviderContext) -> ProviderWarning:
+    """Use Chat Completions at this base URL from now on; the warning that says so, once."""
+    base = base_url(ctx)
+    ctx.state.setdefault(_STATE, {})[base] = CHAT_COMPLETIONS
+    if not route_cache.remembers(ctx, base):
+        return FALLBACK_HERE
+    route_cache.remember(ctx, base, CHAT_COMPLETIONS)
+    return FALLBACK
 
 
 def is_missing_route(status: int, body: bytes) -> bool:
