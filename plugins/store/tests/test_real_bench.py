@@ -1,0 +1,40 @@
+"""The store's benchmark code works: a tiny run of ``bench/store.py`` measures every part on SQLite and a
+real PostgreSQL and writes its report. Nothing here asserts on a timing, which only ``nox -s bench``
+measures; the counts are checked (every call recorded, every row exported) by the bench itself, and
+here again from its figures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from modelplex_store.testing import find_postgres
+
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "store.py"
+
+
+@pytest.mark.skipif(find_postgres() is None, reason="PostgreSQL is not installed (apt-get install "
+                                                     "postgresql)")
+@pytest.mark.skipif(not BENCH.exists(), reason="not in the Modelplex repository (bench/store.py is absent)")
+def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path) -> None:
+    out, figures = tmp_path / "store.md", tmp_path / "store.json"
+    done = subprocess.run([sys.executable, str(BENCH), "--tiny", "--out", str(out), "--json", str(figures)],
+                          capture_output=True, text=True, timeout=300, cwd=BENCH.parents[1])
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(figures.read_text())
+    recording = results["recording"]
+    assert set(recording) == {"off", "sqlite", "postgresql", "postgresql-async"}
+    assert all(r["median_us"] > 0 and r["rps"] > 0 for r in recording.values())
+    assert {m: r["recorded"] for m, r in results["rows_per_s"].items()} == {"sqlite": 501, "postgresql": 501}
+    for mode in ("sqlite", "postgresql"):
+        big = results["million"][mode]
+        assert all(q["rows"] > 0 for name, q in big["queries"].items() if name.startswith("usage")), big
+        assert {fmt: e["lines"] for fmt, e in big["export"].items()} == {"jsonl": 2000, "csv": 2001}
+    report = out.read_text()
+    assert report.strip() == done.stdout.strip()
+    assert report.startswith("## Usage store (issue 14)")
+    assert "A tiny run" in report
