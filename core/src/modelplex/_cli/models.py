@@ -185,6 +185,7 @@ def models(ctx: click.Context, provider: str | None, capabilities: tuple[str, ..
 
     Models of providers that are not configured (no API key) are listed too, marked so. With --live the
     configured providers are asked as well; one that cannot be reached is one note on stderr.
+    STATUS is 'ready', 'no key', or with --live 'listed' / 'not listed' by the provider.
     'modelplex models show ADDRESS' tells where each fact came from.
     """
     if ctx.invoked_subcommand is not None:
