@@ -6,13 +6,13 @@
 
 What it measures, each in a fresh process:
 
-- **Recording's cost per call**: 2,000 calls at 100 in flight against the local server
-  (``bench/server.py``), each call timed, with recording off, into SQLite and into PostgreSQL (as the
-  store commits, and again with the recorder's sessions at ``synchronous_commit = off``, see
-  :data:`DATABASE_OF`); median and p99 per call and calls per second. Rounds go through the modes in
-  turn; each figure is the best of its rounds. Target: recording adds under 5% to a call. The local
-  server answers at once, so the client's CPU is what limits it: the figure is recording's CPU cost
-  per call against the cheapest call there is, the worst case for the ratio.
+- **Recording's cost per call**: batches of 2,000 calls at 100 in flight against the local server
+  (``bench/server.py``), each call timed, recorded and not recorded (the ``store=off`` tag) in turn in
+  one process (ABBA), into SQLite, into PostgreSQL as the store commits, and into PostgreSQL with the
+  recorder's sessions at ``synchronous_commit = off`` (see :data:`DATABASE_OF`); median and p99 per call
+  and calls per second. Each database's figure is the median of its rounds. Target: recording adds under
+  5% to a call. The local server answers at once, so the client's CPU is what limits it: the figure is
+  recording's cost against the cheapest call there is, the worst case for the ratio.
 - **Rows per second one process sustains**: the recorder alone (no HTTP), 20,000 calls handed to it at
   once, until the last is committed.
 - **At one million rows** (seeded in bulk through the schema: the rows, then their rollups through the
@@ -50,7 +50,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 SERVER_CPU, CLIENT_CPU = 0, 1
-MODES = ("off", "sqlite", "postgresql", "postgresql-async")
+MODES = ("sqlite", "postgresql", "postgresql-async")
 #: The store URL each mode records into (``postgresql-async``: the same database, the recorder's sessions
 #: with ``synchronous_commit = off``, set through libpq's ``PGOPTIONS``: a commit no longer waits for the
 #: server's WAL flush, so it survives the client being killed, not a crash of the server).
@@ -69,33 +69,52 @@ def rss_mib() -> float:
 
 
 # -- the measured processes ----------------------------------------------------------------------------
+#: The order of a process's batches, recorded (``on``) or not (``off``): ABBA, so that neither side is
+#: always the one that runs first, or later in the process's life.
+BATCHES = ("off", "on", "on", "off", "off", "on")
+
+
+def _figures(times: list[float], wall: float) -> dict[str, float]:
+    return {"median_us": statistics.median(times) * 1e6, "p99_us": percentile(times, 0.99) * 1e6,
+            "rps": len(times) / wall}
+
+
 async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> dict[str, Any]:
-    """Time each of ``calls`` chat calls, ``in_flight`` at once; the store is what the environment says."""
+    """Batches of ``calls`` chat calls, ``in_flight`` at once, each call timed, recorded into the store the
+    environment names and not recorded (the ``store=off`` tag) in turn (:data:`BATCHES`): one process,
+    so that the difference is recording's and not two processes' (their medians differ by more)."""
     from modelplex_store.plugin import PLUGIN
 
     import modelplex
 
     providers = {"openai": {"api_key": API_KEY, "base_url": f"{server}/v1", "api": "chat_completions"}}
     limiter = asyncio.Semaphore(in_flight)
-    times: list[float] = []
     clock = time.perf_counter
+    off = {"store": "off"}
 
-    async def one(client: modelplex.AsyncClient, timed: bool) -> None:
+    async def one(client: modelplex.AsyncClient, record: bool, times: list[float]) -> None:
         async with limiter:
             start = clock()
-            response = await client.chat("openai/bench-1", "Hi")
-            if timed:
-                times.append(clock() - start)
+            response = await client.chat("openai/bench-1", "Hi", tags=None if record else off)
+            times.append(clock() - start)
         assert response.text == "Hello", response.text
 
-    async with modelplex.AsyncClient(providers=providers, config_file=False, env={}) as client:
-        await asyncio.gather(*(one(client, False) for _ in range(warmup)))
+    async def batch(client: modelplex.AsyncClient, record: bool, count: int) -> tuple[list[float], float]:
+        times: list[float] = []
         started = clock()
-        await asyncio.gather(*(one(client, True) for _ in range(calls)))
-        wall = clock() - started
+        await asyncio.gather(*(one(client, record, times) for _ in range(count)))
+        return times, clock() - started
+
+    async with modelplex.AsyncClient(providers=providers, config_file=False, env={}) as client:
+        for record in (True, False):  # warm: the store opened and migrated, the connections made
+            await batch(client, record, warmup)
+        measured: dict[str, tuple[list[float], float]] = {"on": ([], 0.0), "off": ([], 0.0)}
+        for side in BATCHES:
+            times, wall = await batch(client, side == "on", calls)
+            measured[side] = (measured[side][0] + times, measured[side][1] + wall)
     stats = PLUGIN.recorder.stats()
-    return {"median_us": statistics.median(times) * 1e6, "p99_us": percentile(times, 0.99) * 1e6,
-            "rps": calls / wall, "recorded": stats.recorded, "spooled": stats.spooled, "lost": stats.lost}
+    return {"on": _figures(*measured["on"]), "off": _figures(*measured["off"]), "recorded": stats.recorded,
+            "spooled": stats.spooled, "lost": stats.lost}
 
 
 async def rows_child(url: str, rows: int, data_dir: str) -> dict[str, Any]:
@@ -297,7 +316,8 @@ PARTS = ("recording", "rows", "million")
 
 def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flight: int, warmup: int,
               urls: dict[str, str], work: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    """The calls with recording off, into SQLite and into PostgreSQL, in turn, ``rounds`` times."""
+    """Each mode's process (:func:`calls_child`), the modes in turn, ``rounds`` times; per mode, the
+    round whose on/off ratio of medians is the median of the rounds'."""
     from run import Server  # bench/run.py: the local LLM server
 
     server = Server(pinned)
@@ -306,26 +326,27 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flig
         for n in range(rounds):
             for mode in MODES:
                 env = base_env(work / f"data-{mode}")
-                if mode == "off":
-                    env["MODELPLEX_STORE"] = "off"
-                else:
-                    env["MODELPLEX_STORE_URL"] = urls[DATABASE_OF[mode]]
+                env["MODELPLEX_STORE_URL"] = urls[DATABASE_OF[mode]]
                 if mode == "postgresql-async":
                     env["PGOPTIONS"] = "-c synchronous_commit=off"
                 got = child(["calls", "--server", server.url, "--calls", str(calls), "--in-flight",
-                             str(in_flight), "--warmup", str(warmup)], env, cpu, 300)
-                expected = 0 if mode == "off" else calls + warmup
-                if got["recorded"] != expected:
+                             str(in_flight), "--warmup", str(warmup)], env, cpu, 600)
+                expected = warmup + calls * BATCHES.count("on")
+                if got["recorded"] != expected or got["lost"]:
                     raise RuntimeError(f"{mode}: {got['recorded']} calls recorded of {expected}: {got}")
+                got["added"] = got["on"]["median_us"] / got["off"]["median_us"] - 1
                 per_mode[mode].append(got)
-                log(f"round {n + 1}: calls, store {mode}: median {got['median_us']:.0f} µs, "
-                    f"p99 {got['p99_us']:.0f} µs, {got['rps']:.0f} calls/s")
+                on, off = got["on"], got["off"]
+                log(f"round {n + 1}: {mode}: median {on['median_us']:.0f} µs recorded, "
+                    f"{off['median_us']:.0f} µs not ({got['added']:+.1%}); p99 {on['p99_us']:.0f} "
+                    f"/ {off['p99_us']:.0f} µs; {on['rps']:.0f} / {off['rps']:.0f} calls/s")
     finally:
         server.stop()
-    return {mode: {"median_us": min(g["median_us"] for g in got), "p99_us": min(g["p99_us"] for g in got),
-                   "rps": max(g["rps"] for g in got), "rounds_median_us": [g["median_us"] for g in got],
-                   "rounds_p99_us": [g["p99_us"] for g in got], "rounds_rps": [g["rps"] for g in got]}
-            for mode, got in per_mode.items()}
+    out = {}
+    for mode, got in per_mode.items():
+        ranked = sorted(got, key=lambda g: g["added"])
+        out[mode] = {**ranked[len(ranked) // 2], "rounds_added": [g["added"] for g in got]}
+    return out
 
 
 def million(*, url: str, mode: str, rows: int, tiny: bool, cpu: int | None, work: Path,
@@ -397,28 +418,30 @@ def _yes(ok: bool) -> str:
 def report(results: dict[str, Any]) -> str:
     """The Markdown section, with the figures of the parts measured."""
     lines = ["## Usage store (issue 14)", "",
-             f"`python bench/store.py`: {results['calls']:,} calls at {results['in_flight']} in flight "
-             "against the local server, recording off, into SQLite (WAL, `synchronous=NORMAL`) and into "
-             "PostgreSQL (a local cluster, `fsync` on), each figure the best of "
-             f"{results['rounds']} rounds that go through the three in turn; the recorder alone; then "
+             f"`python bench/store.py`: batches of {results['calls']:,} calls at {results['in_flight']} in "
+             "flight against the local server, recorded and not in turn in one process, into SQLite (WAL, "
+             "`synchronous=NORMAL`) and into PostgreSQL (a local cluster, `fsync` on; and with the "
+             "recorder's `synchronous_commit` off), each figure from the median of "
+             f"{results['rounds']} rounds that go through the databases in turn; the recorder alone; then "
              f"{results['seeded_rows']:,} seeded rows per database. Machine: {results['machine']}.", ""]
     if results.get("tiny"):
         lines += ["**A tiny run: these figures prove the code runs and mean nothing.**", ""]
     targets = []
     rec = results.get("recording")
     if rec:
-        off = rec["off"]["median_us"]
-        lines += ["| recording | median per call, µs | p99 per call, µs | calls/s | median vs off |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
+        lines += ["| recording into | median per call, µs: recorded / not | p99, µs: recorded / not "
+                  "| calls/s: recorded / not | median added | rounds |",
+                  "| --- | ---: | ---: | ---: | ---: | --- |"]
         for mode in MODES:
-            figure = rec[mode]
-            lines.append(f"| {mode} | {figure['median_us']:,.0f} | {figure['p99_us']:,.0f} "
-                         f"| {figure['rps']:,.0f} | {figure['median_us'] / off - 1:+.1%} |")
-        lines.append("")
-        for mode in MODES[1:]:
-            added = rec[mode]["median_us"] / off - 1
+            got = rec[mode]
+            on, off = got["on"], got["off"]
+            rounds = ", ".join(f"{a:+.0%}" for a in got["rounds_added"])
+            lines.append(f"| {mode} | {on['median_us']:,.0f} / {off['median_us']:,.0f} "
+                         f"| {on['p99_us']:,.0f} / {off['p99_us']:,.0f} "
+                         f"| {on['rps']:,.0f} / {off['rps']:,.0f} | {got['added']:+.1%} | {rounds} |")
             targets.append((f"recording ({mode}) adds < 5% to a call at {results['in_flight']} in flight "
-                            "(median)", f"{added:+.1%}", added < 0.05))
+                            "(median)", f"{got['added']:+.1%}", got["added"] < 0.05))
+        lines.append("")
     if results.get("rows_per_s"):
         lines += ["| the recorder alone (no HTTP) | rows/s one process sustains |", "| --- | ---: |"]
         for mode, got in results["rows_per_s"].items():
