@@ -150,6 +150,22 @@ def test_usage_by_provider_day_and_caller(seeded: str, by: str, keys: dict[str |
     assert {r["key"]: r["calls"] for r in json.loads(result.stdout)["rows"]} == keys
 
 
+def test_usage_of_one_caller_provider_or_model(seeded: str) -> None:
+    def keys(*args: str) -> dict[str | None, int]:
+        result = run(seeded, "usage", *args, "--json")
+        assert result.exit_code == 0, result.output
+        return {r["key"]: r["calls"] for r in json.loads(result.stdout)["rows"]}
+
+    assert keys("--by", "model", "--caller", "alice") == {"openai/gpt-4o": 1}
+    assert keys("--by", "day", "--model", "openai/gpt-4o") == {"2026-11-09": 1, "2026-11-10": 1}
+    assert keys("--by", "caller", "--provider", "groq") == {"bob": 1}
+
+
+def test_a_window_that_ends_before_it_starts_is_one_line(seeded: str) -> None:
+    result = run(seeded, "usage", "--since", "2026-11-10", "--until", "2026-11-09")
+    one_error_line(result, "ends", "before it starts")
+
+
 def test_usage_table_counts_unpriced_calls_apart(seeded: str) -> None:
     result = run(seeded, "usage", "--since", "2026-11-10")
 

@@ -186,6 +186,22 @@ def test_usage_by_provider_day_and_caller(store: Store, store_url: str) -> None:
         store.usage(by="week")  # type: ignore[arg-type]
 
 
+def test_usage_of_one_provider_model_or_caller(store: Store, store_url: str) -> None:
+    put(store_url, [call(at=NOON, provider="openai", model="gpt-4o", caller="alice"),
+                    call(at=NOON + 1, provider="azure", model="gpt-4o", caller="alice"),
+                    call(at=NOON + 2, provider="openai", model="gpt-4o-mini", caller="bob")])
+
+    def calls(**only: str) -> dict[str | None, int]:
+        return {r.key: r.calls for r in store.usage(by="day", **only).rows}
+
+    assert calls(caller="alice") == {"2026-11-10": 2}
+    assert calls(model="gpt-4o") == {"2026-11-10": 2}
+    assert calls(model="openai/gpt-4o") == {"2026-11-10": 1}
+    assert calls(provider="openai") == {"2026-11-10": 2}
+    assert calls(provider="openai", caller="bob") == {"2026-11-10": 1}
+    assert calls(caller="carol") == {}
+
+
 def test_usage_windows_are_whole_hours_from_day_and_hour_rollups(store: Store, store_url: str) -> None:
     # A call every 30 minutes over three days: the window from 2026-11-09 22:10 to 2026-11-11 01:50
     # covers the whole day of the 10th (day grain), 22:00-24:00 of the 9th and 00:00-02:00 of the 11th

@@ -137,7 +137,8 @@ def _fresh(url: str) -> Database:
     return db
 
 
-def _check(url: str, groups: list[list[Record]], window: tuple[float, float], by: str) -> None:
+def _check(url: str, groups: list[list[Record]], window: tuple[float, float], by: str,
+           caller: str | None = None) -> None:
     db = _fresh(url)
     try:
         for group in groups:
@@ -149,9 +150,10 @@ def _check(url: str, groups: list[list[Record]], window: tuple[float, float], by
 
         # usage() over a window reads what the rows of its whole hours give.
         since, until = round((NOON + window[0]) * 1e6), round((NOON + window[1]) * 1e6)
-        report = usage(db, by=by, since=since, until=until)  # type: ignore[arg-type]
+        report = usage(db, by=by, since=since, until=until, caller=caller)  # type: ignore[arg-type]
         assert report.since is not None and report.until is not None
-        inside = [r for r in rows if report.since <= r["started_at"] < report.until]
+        inside = [r for r in rows if report.since <= r["started_at"] < report.until
+                  and r["kind"] != "attempt" and (caller is None or r["caller"] == caller)]
         total: dict[str, int] = {}
         for row in inside:
             _add(total, _sums(row))
@@ -181,15 +183,19 @@ _windows = st.tuples(st.floats(-2.5 * DAY_S, 2.5 * DAY_S), st.floats(0.001, 5 * 
     lambda w: (w[0], w[0] + w[1]))
 
 
+_callers = st.sampled_from([None, None, "alice"])
+
+
 @PROFILE
-@given(groups=deliveries(), window=_windows, by=st.sampled_from(USAGE_BY))
+@given(groups=deliveries(), window=_windows, by=st.sampled_from(USAGE_BY), caller=_callers)
 def test_rollups_equal_the_rows_on_sqlite(sqlite_store: str, groups: list[list[Record]],
-                                          window: tuple[float, float], by: str) -> None:
-    _check(sqlite_store, groups, window, by)
+                                          window: tuple[float, float], by: str, caller: str | None) -> None:
+    _check(sqlite_store, groups, window, by, caller)
 
 
 @settings(PROFILE, max_examples=25)
-@given(groups=deliveries(), window=_windows, by=st.sampled_from(USAGE_BY))
+@given(groups=deliveries(), window=_windows, by=st.sampled_from(USAGE_BY), caller=_callers)
 def test_rollups_equal_the_rows_on_postgresql(pg_url: str, groups: list[list[Record]],
-                                              window: tuple[float, float], by: str) -> None:
-    _check(pg_url, groups, window, by)
+                                              window: tuple[float, float], by: str,
+                                              caller: str | None) -> None:
+    _check(pg_url, groups, window, by, caller)

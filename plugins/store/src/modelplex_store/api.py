@@ -121,16 +121,18 @@ class Store:
                         since=_micros(since, now), until=_micros(until, now), conversation=conversation,
                         search=search, caller=caller, attempts=attempts)
 
-    def usage(self, *, by: UsageBy = "model", since: When | None = None,
-              until: When | None = None) -> UsageReport:
+    def usage(self, *, by: UsageBy = "model", since: When | None = None, until: When | None = None,
+              provider: str | None = None, model: str | None = None,
+              caller: str | None = None) -> UsageReport:
         """Calls, errors, tokens, cost (unpriced calls apart) and p50/p95 latency and time to first token
-        per model, provider, day or caller, from the rollups, on whole hours: see
-        :func:`modelplex_store.queries.usage`."""
+        per model, provider, day or caller, from the rollups, on whole hours; only the calls of
+        ``provider``, ``model`` and ``caller`` where given: see :func:`modelplex_store.queries.usage`."""
         from modelplex_store.queries import usage
 
         now = now_micros()
         with _reading(self._db.url, "summing the usage"):
-            return usage(self._db, by=by, since=_micros(since, now), until=_micros(until, now))
+            return usage(self._db, by=by, since=_micros(since, now), until=_micros(until, now),
+                         provider=provider, model=model, caller=caller)
 
     def export(self, fmt: ExportFormat = "csv", *, since: When | None = None,
                until: When | None = None) -> Iterator[str]:

@@ -139,16 +139,21 @@ def _log_row(record: CallRecord) -> list[str]:
               show_default=True, help="What each row sums.")
 @click.option("--since", help=f"From then: {_SINCE_HELP}; rounded down to its hour (default: the start).")
 @click.option("--until", help="Until then (same forms); rounded up to its hour (default: now).")
+@click.option("--provider", help="Only this provider's calls.")
+@click.option("--model", help="Only this model's calls: NAME or PROVIDER/NAME.")
+@click.option("--caller", help="Only this caller's calls.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def usage(ctx: click.Context, by: str, since: str | None, until: str | None, as_json: bool) -> None:
+def usage(ctx: click.Context, by: str, since: str | None, until: str | None, provider: str | None,
+          model: str | None, caller: str | None, as_json: bool) -> None:
     """Calls, errors, tokens per bucket, cost (calls at an unknown price counted apart) and p50/p95
     latency and time to first token, per model, provider, day or caller, from the rollups."""
     if ctx.invoked_subcommand is not None:
         return
     start, end = _when(since, "--since"), _when(until, "--until")
     with _opened() as opened:
-        report = opened.usage(by=by, since=start, until=end)  # type: ignore[arg-type]
+        report = opened.usage(by=by, since=start, until=end,  # type: ignore[arg-type]
+                              provider=provider, model=model, caller=caller)
     if as_json:
         _echo_json(report.to_json())
         return

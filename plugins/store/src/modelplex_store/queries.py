@@ -358,12 +358,15 @@ def _key(by: UsageBy, values: Sequence[Any]) -> str | None:
     return values[0] or None
 
 
-def _read(db: Database, by: UsageBy, pieces: Iterable[tuple[str, int | None, int | None]]
-          ) -> dict[str | None, list[int]]:
+def _read(db: Database, by: UsageBy, pieces: Iterable[tuple[str, int | None, int | None]],
+          only: Sequence[tuple[str, str]]) -> dict[str | None, list[int]]:
     keys = _KEYS[by]
     totals: dict[str | None, list[int]] = {}
     for grain, start, end in pieces:
         where, params = ["grain = ?"], [grain]  # type: list[str], list[Any]
+        for column, wanted in only:
+            where.append(f"{column} = ?")
+            params.append(wanted)
         if start is not None:
             where.append("bucket_start >= ?")
             params.append(start)
@@ -403,15 +406,22 @@ def _row(key: str | None, sums: Sequence[int]) -> UsageRow:
         latency_histogram=latency, ttft_histogram=ttft)
 
 
-def usage(db: Database, *, by: UsageBy = "model", since: int | None = None,
-          until: int | None = None) -> UsageReport:
+def usage(db: Database, *, by: UsageBy = "model", since: int | None = None, until: int | None = None,
+          provider: str | None = None, model: str | None = None, caller: str | None = None) -> UsageReport:
     """Calls, errors, tokens per bucket, cost and latency percentiles per ``by`` (model, provider, day
     or caller) from ``since`` to ``until`` (microseconds since the epoch; ``None``: no bound), read
-    from the rollups on whole hours (see the module's docstring)."""
+    from the rollups on whole hours (see the module's docstring); only the calls of ``provider``,
+    ``model`` (a name, or ``provider/name``) and ``caller`` where given."""
     if by not in USAGE_BY:
         raise ValueError(f"usage by {by!r}: give one of {', '.join(USAGE_BY)}")
+    only: list[tuple[str, str]] = []
+    if model is not None and "/" in model:
+        provider_of, _, model = model.partition("/")
+        only.append(("provider", provider_of))
+    only += [(column, value) for column, value in (("provider", provider), ("model", model),
+                                                   ("caller", caller)) if value is not None]
     start, end, pieces = windows(since, until)
-    totals = _read(db, by, pieces)
+    totals = _read(db, by, pieces, only)
     rows = [_row(key, sums) for key, sums in totals.items()]
     if by == "day":
         rows.sort(key=lambda r: r.key or "")
