@@ -307,8 +307,8 @@ def test_a_log_line_for_a_failed_call_shows_no_header_token(echo: Any) -> None:
     finally:
         structlog.reset_defaults()
         mlog.enable(False)
-    assert [line["event"] for line in lines] == ["list_models_failed"]
-    assert "HTTP 401" in str(lines[0]["error"])
+    assert [line["event"] for line in lines] == ["http", "list_models_failed"]  # the request, then why
+    assert lines[0]["status"] == 401 and "HTTP 401" in str(lines[1]["error"])
     assert find_secrets(lines, SECRETS) == []
 
 

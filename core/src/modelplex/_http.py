@@ -25,6 +25,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Mapping
 from json import dumps as _json_dumps
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -33,6 +34,7 @@ from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from modelplex._bounds import EXTENSION, UNKNOWN, Bounds
 from modelplex._inflate import ACCEPT_ENCODING, ENCODED_HEADERS, bounded, codings, inflate_whole
+from modelplex._logging import enabled as logging_enabled
 from modelplex._sent import mark_sent
 
 if TYPE_CHECKING:
@@ -87,6 +89,19 @@ def _skip_cookie_work(client: httpx.AsyncClient) -> None:
     cookies = getattr(client, "_cookies", None)
     if type(cookies) is httpx.Cookies:  # as httpx builds it; left alone should that ever change
         client._cookies = _Cookies(cookies.jar)
+
+
+def _logged(method: str, url: object, started: float, status: int | None = None,
+            error: BaseException | None = None) -> None:
+    """One line for ``-v`` (or an application's structlog): a request's method, URL (less its
+    secrets, as every log line), status or failure, and how long until its answer began."""
+    from modelplex._logging import log
+
+    ms = round((perf_counter() - started) * 1000, 1)
+    if error is None:
+        log("info", "http", method=method, url=str(url), status=status, ms=ms)
+    else:
+        log("info", "http_failed", method=method, url=str(url), error=error, ms=ms)
 
 
 # -- the aiohttp transport, with httpx's exceptions as httpx would raise them ---------------------------
@@ -161,7 +176,16 @@ class _Marking(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         mark_sent()
-        response = await self.inner.handle_async_request(request)
+        watch = logging_enabled()
+        started = perf_counter() if watch else 0.0
+        try:
+            response = await self.inner.handle_async_request(request)
+        except Exception as exc:
+            if watch:
+                _logged(request.method, request.url, started, error=exc)
+            raise
+        if watch:
+            _logged(request.method, request.url, started, response.status_code)
         return bounded(response.status_code, response.headers, response.stream, request,
                        dict(response.extensions), self.bounds)
 
@@ -190,6 +214,8 @@ class Transport(AiohttpTransport):
             data = request.stream
             request.headers.pop("transfer-encoding", None)  # aiohttp frames the body itself
         proxy = self.proxy
+        watch = logging_enabled()
+        started = perf_counter() if watch else 0.0
         try:
             response = await session.request(
                 request.method, str(request.url), headers=request.headers.multi_items(), data=data,
@@ -200,7 +226,12 @@ class Transport(AiohttpTransport):
                 proxy_headers=proxy.headers if proxy else None,
             ).__aenter__()
         except _FAILURES as exc:
-            raise _mapped(exc, request) from exc
+            mapped = _mapped(exc, request)
+            if watch:
+                _logged(request.method, request.url, started, error=mapped)
+            raise mapped from exc
+        if watch:
+            _logged(request.method, request.url, started, response.status)
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
@@ -227,6 +258,8 @@ class Transport(AiohttpTransport):
         mark_sent()
         bounds = self.bounds
         limit = bounds.max_response_bytes
+        watch = logging_enabled()
+        started = perf_counter() if watch else 0.0
         try:
             async with session.request(method, url, headers=headers, data=body, allow_redirects=False,
                                        auto_decompress=False, compress=False,
@@ -242,7 +275,12 @@ class Transport(AiohttpTransport):
                 else:  # aiohttp reads no more than the declared length
                     content = await response.read()
         except _FAILURES as exc:
-            raise _mapped(exc, request) from exc
+            mapped = _mapped(exc, request)
+            if watch:
+                _logged(method, url, started, error=mapped)
+            raise mapped from exc
+        if watch:
+            _logged(method, url, started, response.status)
         raw_headers: Any = response.raw_headers
         if names:
             content = inflate_whole(bytes(content), names, bounds)

@@ -46,6 +46,14 @@ def enable(on: bool = True) -> None:
     _forced = on
 
 
+def enabled() -> bool:
+    """Whether :func:`log` writes anything: cheap enough to ask on every request."""
+    if _forced:
+        return True
+    structlog: Any = sys.modules.get("structlog")
+    return structlog is not None and bool(structlog.is_configured())
+
+
 def log(level: str, event: str, **fields: Any) -> None:
     if not _forced and "structlog" not in sys.modules:  # not configured, and importing it costs ms
         return

@@ -10,6 +10,8 @@ import time
 
 import attrs
 
+from modelplex._logging import enabled as logging_enabled
+from modelplex._logging import log
 from modelplex._secret import scrub
 from modelplex._tuples import as_tuple
 
@@ -86,16 +88,28 @@ class TraceBuilder:
 
     def skip(self, model: str, reason: str) -> None:
         self.skipped.append(RouteSkip(model=model, reason=scrub(reason)))
+        if logging_enabled():
+            log("info", "route_skip", address=self.address, model=model, reason=reason)
 
     def attempt(self, model: str, duration: float, *, waited: float = 0.0,
                 error: BaseException | None = None) -> None:
         if error is None:
             self.attempts.append(RouteAttempt(model=model, duration=duration, waited=waited))
-            return
-        message = getattr(error, "message", None) or str(error) or type(error).__name__
-        self.attempts.append(RouteAttempt(model=model, duration=duration, waited=waited,
-                                          error=scrub(message), error_type=type(error).__name__,
-                                          status_code=getattr(error, "status_code", None)))
+        else:
+            message = getattr(error, "message", None) or str(error) or type(error).__name__
+            self.attempts.append(RouteAttempt(model=model, duration=duration, waited=waited,
+                                              error=scrub(message), error_type=type(error).__name__,
+                                              status_code=getattr(error, "status_code", None)))
+        if logging_enabled():
+            self._log(self.attempts[-1])
+
+    def _log(self, attempt: RouteAttempt) -> None:
+        """``-v``'s line for an attempt: the first, a retry of the model before it, or a fallback."""
+        before = self.attempts[-2].model if len(self.attempts) > 1 else None
+        kind = "first" if before is None else "retry" if before == attempt.model else "fallback"
+        outcome = "answered" if attempt.error is None else f"failed: {attempt.error}"
+        log("info", "route_attempt", address=self.address, model=attempt.model, kind=kind,
+            outcome=outcome, ms=round(attempt.duration * 1000, 1), waited_ms=round(attempt.waited * 1000, 1))
 
     def build(self, answered_by: str | None) -> RoutingTrace:
         return RoutingTrace(address=self.address, candidates=tuple(self.candidates),

@@ -92,7 +92,9 @@ class ModelplexGroup(click.Group):
 
 
 @click.group(cls=ModelplexGroup)
-@click.option("-v", "--verbose", is_flag=True, help="Log what Modelplex does to stderr.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log to stderr the config file read, each request (method, URL, status, time), "
+                   "retries and fallbacks; never a secret.")
 @click.version_option(package_name="modelplex", prog_name="modelplex")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
