@@ -105,7 +105,10 @@ def _count(value: int) -> str:
 def logs(limit: int, model: str | None, provider: str | None, status: str | None, since: str | None,
          until: str | None, conversation: str | None, caller: str | None, search: str | None,
          as_json: bool) -> None:
-    """The most recent calls in the usage log: when, which model, how it ended, tokens, cost, latency."""
+    """Recent calls from the usage log.
+
+    Newest first: when, which model, how it ended, tokens, cost, latency and time to first token.
+    """
     start, end = _when(since, "--since"), _when(until, "--until")
     with _opened() as opened:
         records = opened.logs(limit, model=model, provider=provider, status=status, since=start,
@@ -146,8 +149,11 @@ def _log_row(record: CallRecord) -> list[str]:
 @click.pass_context
 def usage(ctx: click.Context, by: str, since: str | None, until: str | None, provider: str | None,
           model: str | None, caller: str | None, as_json: bool) -> None:
-    """Calls, errors, tokens per bucket, cost (calls at an unknown price counted apart) and p50/p95
-    latency and time to first token, per model, provider, day or caller, from the rollups."""
+    """Usage per model, provider, day or caller.
+
+    Calls, errors, tokens per bucket, cost (calls at an unknown price counted apart, never as $0),
+    p50/p95 latency and time to first token, read from the hourly and daily rollups.
+    """
     if ctx.invoked_subcommand is not None:
         return
     start, end = _when(since, "--since"), _when(until, "--until")
