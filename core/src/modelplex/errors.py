@@ -105,14 +105,14 @@ class ConfigurationError(ModelplexError):
 
 class MissingCredentialsError(ConfigurationError):
     """A provider that needs an API key has none. Raised on the first call to ``provider``, before
-    anything is sent; set the key as the message says (``api_key=``, an environment variable it names,
-    or the config file)."""
+    anything is sent; set the key as the message says (``modelplex keys set``, an environment variable
+    it names, or ``api_key=``)."""
 
     def __init__(self, provider: str, env_vars: tuple[str, ...] = ()) -> None:
         self.provider = provider
-        where = f" or set {' or '.join(env_vars)}" if env_vars else ""
-        super().__init__(f"{provider}: no API key configured: pass api_key=...{where}, "
-                         f"or add it to the config file under [providers.{provider}]")
+        where = f", set {' or '.join(env_vars)}" if env_vars else ""
+        super().__init__(f"{provider}: no API key configured: store one with 'modelplex keys set {provider}'"
+                         f"{where}, or pass api_key=...")
 
 
 class UnknownProviderError(ConfigurationError, LookupError):
