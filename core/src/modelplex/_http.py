@@ -292,6 +292,33 @@ class Transport(AiohttpTransport):
                               request=request, extensions=extensions)
 
 
+def close_now(client: httpx.AsyncClient) -> bool:
+    """Close ``client``'s aiohttp connections without awaiting, as a finaliser must: whether nothing is
+    left open. Only on the thread that runs (or last ran) the session's event loop, while that loop is
+    not closed; otherwise ``False``, and the connections are left for the interpreter to reclaim."""
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    done = True
+    for transport in transports:
+        session = getattr(transport, "client", None)
+        if not isinstance(session, aiohttp.ClientSession) or session.closed:
+            continue
+        loop = session.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop.is_closed() or (running is not loop and loop.is_running()):
+            done = False
+            continue
+        try:
+            # The synchronous half of the connector's close: its transports are aborted, the waiters it
+            # returns (a TLS goodbye) are not awaited. A private method: should it go, we warn instead.
+            session.connector._close(abort_ssl=True)  # type: ignore[union-attr]
+        except Exception:
+            done = False
+    return done
+
+
 async def _read_within(content: aiohttp.StreamReader, bounds: Bounds) -> bytearray:
     """A body of undeclared length, read until its end or until it passes the provider's limit."""
     body = bytearray()

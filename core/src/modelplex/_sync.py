@@ -14,6 +14,7 @@ import contextlib
 import queue
 import sys
 import threading
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -55,6 +56,20 @@ def closed_error() -> ConfigurationError:
     """What a call to a closed client raises, and what calls and streams cut by ``close()`` end with:
     the same error the asynchronous client raises once closed."""
     return ConfigurationError("this client is closed")
+
+
+# Clients whose loop runs; closed at exit by _close_forgotten if nobody closed them.
+_RUNNING: weakref.WeakSet[Client] = weakref.WeakSet()
+_EXIT_HOOK: list[bool] = []
+
+
+def _close_forgotten() -> None:
+    """At interpreter exit, close the clients nobody closed, while their loop can still run: a client
+    kept in a global until then was otherwise torn down with the interpreter, and aiohttp warned
+    ``ResourceWarning: Unclosed client session`` for each of its connections."""
+    for client in list(_RUNNING):
+        with contextlib.suppress(Exception):  # one client's failure must not keep the others open
+            client.close()
 
 
 class _LoopThread:
@@ -347,6 +362,12 @@ class Client:
                 raise closed_error()
             if self._loop is None:
                 self._loop = _LoopThread()
+                _RUNNING.add(self)
+                if not _EXIT_HOOK:
+                    import atexit
+
+                    atexit.register(_close_forgotten)
+                    _EXIT_HOOK.append(True)
             if stream is not None:
                 self._streams.add(stream)
             return self._loop, self._loop.submit(self._guarded(fn, args, kwargs))
@@ -443,6 +464,7 @@ class Client:
         with self._lock:
             first, self._closed = not self._closed, True
             loop, streams = self._loop, list(self._streams)
+        _RUNNING.discard(self)
         if loop is None:
             return
         if first:
