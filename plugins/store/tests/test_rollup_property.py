@@ -26,7 +26,7 @@ from seeding import DAY_S, HOUR_S, NOON, call, records
 from modelplex import CallInfo, CallOutcome, Usage
 
 HOUR_US, DAY_US = 3_600_000_000, 86_400_000_000
-PROFILE = settings(max_examples=60, deadline=None,
+PROFILE = settings(max_examples=100, deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # Times around NOON over four days, with a liking for the edges of hours and days.
@@ -52,18 +52,26 @@ def calls(draw: st.DrawFn) -> tuple[CallInfo, CallOutcome]:
                 caller=draw(st.sampled_from([None, "alice", "bob"])), kind=kind)
 
 
+def _spooled(record: Record) -> Record:
+    """``record`` as the spool gives it back: written as JSON, read again."""
+    return Record.from_json(record.to_json())
+
+
 @st.composite
 def deliveries(draw: st.DrawFn) -> list[list[Record]]:
-    """The made records in groups, some groups holding records already delivered once."""
+    """The made records in groups, some straight from the writer, some through the spool's JSON, and
+    some groups holding records already delivered once, replayed from the spool."""
     made = records(draw(st.lists(calls(), min_size=1, max_size=40)))
     groups: list[list[Record]] = []
     rest = list(made)
     while rest:
         size = draw(st.integers(1, max(1, len(rest))))
         group, rest = rest[:size], rest[size:]
+        if draw(st.booleans()):
+            group = [_spooled(r) for r in group]
         delivered = [r for g in groups for r in g]
         if delivered:
-            group += draw(st.lists(st.sampled_from(delivered), max_size=3))
+            group += [_spooled(r) for r in draw(st.lists(st.sampled_from(delivered), max_size=3))]
         groups.append(group)
     return groups
 
@@ -193,7 +201,7 @@ def test_rollups_equal_the_rows_on_sqlite(sqlite_store: str, groups: list[list[R
     _check(sqlite_store, groups, window, by, caller)
 
 
-@settings(PROFILE, max_examples=25)
+@settings(PROFILE, max_examples=40)
 @given(groups=deliveries(), window=_windows, by=st.sampled_from(USAGE_BY), caller=_callers)
 def test_rollups_equal_the_rows_on_postgresql(pg_url: str, groups: list[list[Record]],
                                               window: tuple[float, float], by: str,
