@@ -4,6 +4,7 @@ recorder on a store URL, the rows as dicts, and one recorded exchange in its str
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from modelplex_store.recorder import Recorder
 from modelplex_store.schema import CALLS, ROLLUP_KEY, ROLLUP_SUMS
 
 import modelplex
+from modelplex import CallInfo, CallOutcome, Usage
 from modelplex_testing import Reply, load_recordings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "groq" / "tests" / "fixtures" / "groq"
@@ -102,3 +104,19 @@ def closing(rec: Recorder) -> Iterator[Recorder]:
         yield rec
     finally:
         rec.close()
+
+
+def call(n: int) -> tuple[CallInfo, CallOutcome]:
+    """The ``n``-th call of a test: a chat of ``openai/gpt-4o`` that used ``n`` input tokens."""
+    info = CallInfo(kind="chat", address="openai/gpt-4o", provider="openai", model="gpt-4o",
+                    started=time.time(), caller="svc", tags={"conversation": f"c{n}"})
+    return info, CallOutcome(status="ok", provider="openai", model="gpt-4o", usage=Usage(input=n, output=1),
+                             duration=0.01)
+
+
+async def record_calls(rec: Recorder, count: int) -> None:
+    """Record ``count`` calls as a client does: each awaits its row being written."""
+    for n in range(1, count + 1):
+        done = rec.record(*call(n))
+        assert done is not None
+        await done

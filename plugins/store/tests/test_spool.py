@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import structlog
-from exchange import recorder, rollups, rows
+from exchange import call, record_calls, recorder, rollups, rows
 from modelplex_store import db as store_db
 from modelplex_store.deliver import deliver
 from modelplex_store.migrations import migrate
@@ -18,24 +18,6 @@ from modelplex_store.recorder import Recorder
 from modelplex_store.rows import Record, record
 from modelplex_store.spool import Spool
 from modelplex_store.testing import find_postgres, postgres_server
-
-from modelplex import CallInfo, CallOutcome, Usage
-
-
-def call(n: int) -> tuple[CallInfo, CallOutcome]:
-    """The ``n``-th call of a test: a chat of ``openai/gpt-4o`` that used ``n`` input tokens."""
-    info = CallInfo(kind="chat", address="openai/gpt-4o", provider="openai", model="gpt-4o",
-                    started=time.time(), caller="svc", tags={"conversation": f"c{n}"})
-    return info, CallOutcome(status="ok", provider="openai", model="gpt-4o", usage=Usage(input=n, output=1),
-                             duration=0.01)
-
-
-async def record_calls(rec: Recorder, count: int) -> None:
-    """Record ``count`` calls as a client does: each awaits its row being written."""
-    for n in range(1, count + 1):
-        done = rec.record(*call(n))
-        assert done is not None
-        await done
 
 
 def wait_delivered(rec: Recorder, count: int, timeout: float = 30.0) -> None:
