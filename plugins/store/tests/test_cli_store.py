@@ -65,6 +65,7 @@ def test_logs_prints_the_recent_calls_newest_first(seeded: str) -> None:
     assert "error: ServerError" in lines[2]
     assert "unknown" in lines[1]  # an unpriced call's cost: unknown, not $0
     assert "$0.0025" in lines[3]
+    assert "$0.000000001" in lines[4]  # a cheap call's cost shown exactly, not rounded to $0
 
 
 def test_logs_json_has_every_field_and_exact_money(seeded: str) -> None:

@@ -10,14 +10,15 @@ change, with exit code 1. Importing this module opens nothing and imports no dat
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from modelplex_store.api import Store
     from modelplex_store.queries import CallRecord, UsageReport, UsageRow
 
@@ -71,10 +72,14 @@ def _echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: fr
         click.echo("  ".join(cells).rstrip())
 
 
-def _money(value: Any, unpriced: int = 0) -> str:
+def _money(value: Decimal | None, unpriced: int = 0) -> str:
+    """An exact amount (to the nano-dollar: a cheap call's cost is not rounded to $0), the calls at an
+    unknown price beside it."""
+    from modelplex_store.queries import money_text
+
     if value is None:
         return "unknown" if unpriced else "-"
-    text = f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
+    text = f"${money_text(value)}"
     return f"{text} +{unpriced} unpriced" if unpriced else text
 
 
@@ -250,9 +255,4 @@ def _iso_text(micros: int) -> str:
     from modelplex_store.when import iso
 
     return iso(micros) or ""
-
-
-def main(argv: Sequence[str] | None = None) -> Any:  # pragma: no cover - a convenience entry
-    group = click.Group("modelplex", commands={"logs": logs, "usage": usage, "store": store})
-    return group.main(args=list(argv) if argv is not None else sys.argv[1:])
 
