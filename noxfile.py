@@ -77,8 +77,9 @@ def tests(session: nox.Session, package: str) -> None:
     else:
         _sync(session, "--package", _distribution(directory), "--group", "test")
     session.chdir(directory)
-    # pytest's exit code 5 (nothing collected) fails the session like any other failure.
-    session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
+    # pytest's exit code 5 (nothing collected) fails the session like any other failure. -rs: each
+    # skipped test says why (a program such as redis-server missing), not only how many were skipped.
+    session.run("pytest", "-p", "no:cacheprovider", "-rs", *session.posargs)
 
 
 @nox.session
