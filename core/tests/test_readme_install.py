@@ -55,8 +55,8 @@ def test_the_install_line_gives_a_working_openai_provider(tmp_path: Path) -> Non
                           capture_output=True, text=True, timeout=300, check=False)
     assert made.returncode == 0, made.stderr
     python = tmp_path / "venv" / "bin" / "python"
-    installed = subprocess.run([uv, "pip", "install", "--quiet", "--python", python, *install_line()], cwd=ROOT,
-                               capture_output=True, text=True, timeout=600, check=False)
+    installed = subprocess.run([uv, "pip", "install", "--quiet", "--python", python, *install_line()],
+                               cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert installed.returncode == 0, installed.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
     env["MODELPLEX_CONFIG"] = os.devnull
