@@ -5,6 +5,7 @@ logged as an error and warned about, never silent."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -146,3 +147,20 @@ def test_spooled_records_read_back_as_written(tmp_path: Path) -> None:
     finally:
         spool.close()
     assert isinstance(records[0], Record) and records[0].content is not None
+
+
+def test_a_postgresql_server_that_never_answers_holds_a_call_seconds_not_forever(tmp_path: Path) -> None:
+    """A server that accepts the connection and then says nothing (a hung host): the call waits for the
+    connect timeout, then its row is spooled."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, never accepts nor answers
+        url = f"postgresql://u@127.0.0.1:{silent.getsockname()[1]}/db"
+        rec = recorder(url, tmp_path / "data")
+        try:
+            started = time.monotonic()
+            asyncio.run(record_calls(rec, 1))
+            waited = time.monotonic() - started
+            stats = rec.stats()
+        finally:
+            rec.close()
+    assert waited < store_db.CONNECT_TIMEOUT + 5
+    assert (stats.spooled, stats.lost) == (1, 0) and "timeout" in (stats.last_error or "").lower()

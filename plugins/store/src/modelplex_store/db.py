@@ -26,6 +26,8 @@ from modelplex_store.schema import Dialect
 BUSY_TIMEOUT = 30.0
 #: How long a PostgreSQL connection attempt may take: a database that is down is found out quickly.
 CONNECT_TIMEOUT = 5
+#: How long data sent to PostgreSQL may stay unacknowledged before the connection counts as lost.
+LOST_AFTER_MS = 10_000
 
 
 class StoreUnavailable(Exception):
@@ -117,7 +119,11 @@ def connect(url: str) -> Database:
             return Database(url, dialect, open_sqlite(sqlite_path(url)))
         import psycopg
 
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        # A server that vanishes (a dead host, a cut network) is found out in seconds, not after the
+        # operating system's two hours of silence: the writer then spools instead of holding calls.
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                               keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+                               tcp_user_timeout=LOST_AFTER_MS)
         return Database(url, dialect, conn)
     except ImportError as exc:
         raise StoreUnavailable("a postgresql:// store needs psycopg: "
