@@ -9,7 +9,8 @@ The moment a call returns to this caller, the process writes one line to stdout,
 
     ok <message_id>          a response reached the caller
     error <message_id> <E>   the call failed with Modelplex error E (failed calls are recorded too)
-    done <calls> <seconds>   all calls ended and the client (and with it the store) closed
+    done <calls> <seconds> recorded=<n> spooled=<n> lost=<n>
+                             all calls ended and the client closed; the store's counters in this process
 
 So whatever a parent reads before it kills this process with SIGKILL is a set of calls whose outcome had
 reached their caller: each must have its row.
@@ -49,7 +50,7 @@ def _say(line: str) -> None:
 
 
 async def run(config: Path, model: str, calls: int, in_flight: int, prefix: str, stream_every: int,
-              first: int) -> None:
+              first: int, hold: float = 0.0) -> None:
     """Make the calls (see the module docstring), then close the client and say ``done``."""
     started = time.monotonic()
     limiter = anyio.Semaphore(in_flight)
@@ -70,11 +71,17 @@ async def run(config: Path, model: str, calls: int, in_flight: int, prefix: str,
                 _say(f"error {message_id} {type(exc).__name__}")
             else:
                 _say(f"ok {message_id}")
+            if hold:  # a floor under the load's duration, whatever the machine's speed
+                await anyio.sleep(hold)
 
     async with modelplex.AsyncClient(config_file=config, env={}) as client, anyio.create_task_group() as tg:
         for i in range(first, first + calls):
             tg.start_soon(one, client, i)
-    _say(f"done {calls} {time.monotonic() - started:.3f}")
+    from modelplex_store.plugin import PLUGIN
+
+    stats = PLUGIN.recorder.stats()
+    _say(f"done {calls} {time.monotonic() - started:.3f} recorded={stats.recorded} spooled={stats.spooled} "
+         f"lost={stats.lost}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,9 +94,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prefix", default="load")
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--stream-every", type=int, default=4, help="every Nth call streams (0: none)")
+    parser.add_argument("--hold", type=float, default=0.0,
+                        help="seconds a slot stays taken after its call (at most IN_FLIGHT/HOLD calls/s)")
     args = parser.parse_args(argv)
     anyio.run(run, args.config, args.model, args.calls, args.in_flight, args.prefix, args.stream_every,
-              args.first)
+              args.first, args.hold)
 
 
 # -- the parent's side -----------------------------------------------------------------------------------
@@ -105,13 +114,14 @@ def write_config(path: Path, base_url: str, store_url: str, *, store: str = "") 
 
 
 def launch(config: Path, data_dir: Path, *, calls: int, prefix: str, in_flight: int = 100, first: int = 0,
-           stream_every: int = 4) -> subprocess.Popen[bytes]:
+           stream_every: int = 4, hold: float = 0.0) -> subprocess.Popen[bytes]:
     """Start a load generator process with its own data directory (its spool lives there)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
     env.update(MODELPLEX_CONFIG=str(config), MODELPLEX_DATA_DIR=str(data_dir))
     return subprocess.Popen(
         [sys.executable, str(HERE), str(config), "--calls", str(calls), "--prefix", prefix,
-         "--in-flight", str(in_flight), "--first", str(first), "--stream-every", str(stream_every)],
+         "--in-flight", str(in_flight), "--first", str(first), "--stream-every", str(stream_every),
+         "--hold", str(hold)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
@@ -124,6 +134,7 @@ class Seen:
     done: bool
     returncode: int
     stderr: str
+    stats: dict[str, int] = attrs.field(factory=dict)  # the store's counters, from the "done" line
 
     @property
     def reached(self) -> frozenset[str]:
@@ -148,6 +159,7 @@ def collect(process: subprocess.Popen[bytes], *, after: int | None = None,
     ok: list[str] = []
     errors: list[str] = []
     done = False
+    stats: dict[str, int] = {}
     try:
         if after == 0 and then is not None:
             then()
@@ -159,6 +171,7 @@ def collect(process: subprocess.Popen[bytes], *, after: int | None = None,
                 errors.append(rest.split(" ")[0])
             elif word == "done":
                 done = True
+                stats = {k: int(v) for k, _, v in (f.partition("=") for f in rest.split()[2:])}
             if after and then is not None and word in ("ok", "error") and len(ok) + len(errors) == after:
                 then()
         stderr = process.stderr.read().decode(errors="replace")
@@ -170,7 +183,7 @@ def collect(process: subprocess.Popen[bytes], *, after: int | None = None,
     if timed_out.is_set():
         raise AssertionError(f"the load generator ran past {timeout} s: {stderr[-2000:]}")
     return Seen(ok=tuple(ok), errors=tuple(errors), done=done, returncode=process.returncode,
-                stderr=stderr)
+                stderr=stderr, stats=stats)
 
 
 def killer(process: subprocess.Popen[bytes], pause: float = 0.0) -> Callable[[], None]:

@@ -31,4 +31,5 @@ def test_four_processes_writing_to_one_store_lose_nothing_and_duplicate_nothing(
         rows = stored(store_url, f"p{i}")
         assert set(rows) == run.reached, (i, len(rows), len(run.reached))
         assert max(rows.values()) == 1, [m for m, n in rows.items() if n > 1][:5]
+        assert run.stats == {"recorded": CALLS, "spooled": 0, "lost": 0}, run.stats
     assert rollup_gaps(store_url) == {}

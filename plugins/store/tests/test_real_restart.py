@@ -25,7 +25,10 @@ from modelplex_store.testing import PostgresServer, StopMode
 from modelplex_testing.faults import FaultServer
 
 CALLS = 5000
-IN_FLIGHT = 20  # a slower load (some 6 s), so that the database is back well before it ends
+IN_FLIGHT = 20
+# Each slot held 20 ms after its call: at most 1,000 calls a second, so that on any machine the load goes
+# on for seconds after the database is back (the writer tries it again after pauses growing from 0.5 s).
+HOLD = 0.02
 DOWN_AFTER = 300  # outcomes reached before the database goes away
 DOWN_FOR = 1.0  # seconds
 
@@ -61,7 +64,7 @@ def test_postgresql_stopped_mid_load_and_restarted_every_row_arrives_once(
 
     with FaultServer(["local"]) as server:
         config = write_config(tmp_path / "config.toml", server.url("local"), url)
-        process = launch(config, tmp_path / "data", calls=CALLS, prefix="r", in_flight=IN_FLIGHT)
+        process = launch(config, tmp_path / "data", calls=CALLS, prefix="r", in_flight=IN_FLIGHT, hold=HOLD)
         try:
             seen = collect(process, after=DOWN_AFTER, then=outage)
         finally:
@@ -70,6 +73,8 @@ def test_postgresql_stopped_mid_load_and_restarted_every_row_arrives_once(
                 time.sleep(0.1)
     assert postgres.running()
     check_exactly_once(url, "r", seen)
+    assert seen.stats["spooled"] > 0, seen.stats  # the outage was met mid-load
+    assert seen.stats["recorded"] == CALLS and seen.stats["lost"] == 0, seen.stats  # ...and got over in it
     assert spooled(tmp_path / "data") == 0
 
 
@@ -89,6 +94,8 @@ def test_rows_of_a_process_that_ended_while_postgresql_was_down_are_delivered_on
         late = collect(launch(config, data, calls=10, prefix="late"))
     check_exactly_once(url, "early", early, 500)
     check_exactly_once(url, "late", late, 10)
+    assert (early.stats["spooled"], early.stats["recorded"]) == (500, 0), early.stats
+    assert late.stats["recorded"] == 510, late.stats  # its own 10 and the 500 it found in the spool
 
 
 @pytest.mark.slow
@@ -109,8 +116,9 @@ def test_sqlite_write_lock_held_by_another_process_mid_load_every_row_arrives_on
     holder = threading.Thread(target=hold_the_lock)
     with FaultServer(["local"]) as server:
         config = write_config(tmp_path / "config.toml", server.url("local"), url)
-        process = launch(config, tmp_path / "data", calls=CALLS, prefix="l", in_flight=IN_FLIGHT)
+        process = launch(config, tmp_path / "data", calls=CALLS, prefix="l", in_flight=IN_FLIGHT, hold=HOLD)
         seen = collect(process, after=DOWN_AFTER, then=holder.start)
         holder.join()
     assert held.is_set()
     check_exactly_once(url, "l", seen)
+    assert seen.stats["lost"] == 0, seen.stats
