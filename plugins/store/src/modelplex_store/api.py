@@ -28,8 +28,11 @@ from collections.abc import Iterator
 from types import TracebackType
 
 from modelplex._secret import scrub, scrub_url
-from modelplex_store.db import Database, StoreUnavailable, connect, sqlite_path
-from modelplex_store.export import ExportFormat
+from modelplex_store import queries
+from modelplex_store.db import Database, StoreUnavailable, connect, dialect_of, sqlite_path
+from modelplex_store.export import FORMATS, ExportFormat, export_calls
+from modelplex_store.migrations import current_version
+from modelplex_store.migrations import migrate as migrate_db
 from modelplex_store.queries import CallRecord, UsageBy, UsageReport
 from modelplex_store.when import When, now_micros, to_micros
 
@@ -47,8 +50,6 @@ def configured_url() -> str:
 def location(url: str) -> str:
     """Where ``url`` points, for people: a SQLite file's absolute path, a PostgreSQL URL with its
     password masked."""
-    from modelplex_store.db import dialect_of
-
     if dialect_of(url) == "sqlite":
         return str(sqlite_path(url).expanduser().resolve())
     return scrub_url(url)
@@ -113,11 +114,9 @@ class Store:
              attempts: bool = False) -> list[CallRecord]:
         """The ``n`` most recent calls matching every filter given, newest first: see
         :func:`modelplex_store.queries.logs`."""
-        from modelplex_store.queries import logs
-
         now = now_micros()
         with _reading(self._db.url, "reading the calls"):
-            return logs(self._db, n, model=model, provider=provider, status=status,
+            return queries.logs(self._db, n, model=model, provider=provider, status=status,
                         since=_micros(since, now), until=_micros(until, now), conversation=conversation,
                         search=search, caller=caller, attempts=attempts)
 
@@ -127,23 +126,19 @@ class Store:
         """Calls, errors, tokens, cost (unpriced calls apart) and p50/p95 latency and time to first token
         per model, provider, day or caller, from the rollups, on whole hours; only the calls of
         ``provider``, ``model`` and ``caller`` where given: see :func:`modelplex_store.queries.usage`."""
-        from modelplex_store.queries import usage
-
         now = now_micros()
         with _reading(self._db.url, "summing the usage"):
-            return usage(self._db, by=by, since=_micros(since, now), until=_micros(until, now),
+            return queries.usage(self._db, by=by, since=_micros(since, now), until=_micros(until, now),
                          provider=provider, model=model, caller=caller)
 
     def export(self, fmt: ExportFormat = "csv", *, since: When | None = None,
                until: When | None = None) -> Iterator[str]:
         """Every call started in the window, oldest first, as chunks of CSV or JSON-lines text,
         streamed with bounded memory: see :mod:`modelplex_store.export`."""
-        from modelplex_store.export import FORMATS, export
-
         if fmt not in FORMATS:  # said now, not at the first chunk
             raise ValueError(f"export format {fmt!r}: give csv or jsonl")
         now = now_micros()
-        return self._chunks(export(self._db, fmt, since=_micros(since, now), until=_micros(until, now)))
+        return self._chunks(export_calls(self._db, fmt, since=_micros(since, now), until=_micros(until, now)))
 
     def _chunks(self, chunks: Iterator[str]) -> Iterator[str]:
         with _reading(self._db.url, "exporting the calls"):
@@ -175,18 +170,14 @@ class Store:
 
     def version(self) -> int:
         """The database's schema version (0: empty)."""
-        from modelplex_store.migrations import current_version
-
         with _reading(self._db.url, "reading the schema version"):
             return current_version(self._db)
 
     def migrate(self) -> tuple[int, int]:
         """Bring the schema up to date; returns the version before and after."""
-        from modelplex_store.migrations import current_version, migrate
-
         with _reading(self._db.url, "migrating"):
             before = current_version(self._db)
-            migrate(self._db)
+            migrate_db(self._db)
             return before, current_version(self._db)
 
 

@@ -104,8 +104,8 @@ def _rows(db: Database, sql: str, params: Sequence[Any]) -> Iterator[Sequence[Se
             yield batch
 
 
-def export(db: Database, fmt: ExportFormat = "csv", *, since: int | None = None,
-           until: int | None = None) -> Iterator[str]:
+def export_calls(db: Database, fmt: ExportFormat = "csv", *, since: int | None = None,
+                 until: int | None = None) -> Iterator[str]:
     """The calls started in ``[since, until)`` (microseconds since the epoch; ``None``: no bound) as
     text chunks of CSV (a header line first) or JSON lines, each chunk up to :data:`BATCH` rows."""
     if fmt not in FORMATS:
