@@ -9,6 +9,7 @@ The FaultServer answers a prompt of ``n`` characters with ``prompt_tokens = max(
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,20 @@ from typing import Any
 import pytest
 
 import modelplex
-from modelplex import CallInfo, CallOutcome, Cost
+from modelplex import (
+    CallInfo,
+    CallOutcome,
+    ChatRequest,
+    ChatResponse,
+    Cost,
+    ModelInfo,
+    Prices,
+    ProviderContext,
+    ProviderInfo,
+    Usage,
+)
 from modelplex.errors import ModelplexError
-from modelplex.hookspecs import hookimpl
+from modelplex.hookspecs import SPEC_VERSION, hookimpl
 from modelplex_testing import Reply, ScriptedServer
 from modelplex_testing.compat_server import chunk
 from modelplex_testing.faults import FaultServer
@@ -219,6 +231,44 @@ def test_a_streamed_reply_that_never_counted_is_unknown_not_free(tmp_path: Path)
         response = run(write_config(tmp_path, server.url), read)
     cost = response.cost
     assert cost is not None and cost.status in ("estimated", "unknown") and cost.total != 0
+
+
+class Listing:
+    """A provider whose model list prices its one model (input 1, output 2 per million tokens)."""
+
+    @hookimpl
+    def modelplex_provider_info(self) -> ProviderInfo:
+        return ProviderInfo(spec_version=SPEC_VERSION, requires_api_key=False)
+
+    @hookimpl
+    def modelplex_chat(self, ctx: ProviderContext, request: ChatRequest) -> Awaitable[ChatResponse]:
+        async def answer() -> ChatResponse:
+            return ChatResponse(provider=ctx.name, model=request.model, usage=Usage(input=1000, output=100))
+        return answer()
+
+    @hookimpl
+    def modelplex_list_models(self, ctx: ProviderContext) -> Awaitable[list[ModelInfo]]:
+        async def listed() -> list[ModelInfo]:
+            return [ModelInfo(provider=ctx.name, id="m", prices=Prices(input="1", output="2"))]
+        return listed()
+
+
+def test_a_listing_that_prices_a_model_prices_its_next_calls() -> None:
+    """Prices are kept per model for the client's life, except that a listing read later is heard."""
+    async def go(c: modelplex.AsyncClient) -> tuple[Cost | None, Cost | None]:
+        before = (await c.chat("p/m", "hi")).cost
+        await c.list_models("p")
+        return before, (await c.chat("p/m", "hi")).cost
+
+    async def main() -> tuple[Cost | None, Cost | None]:
+        async with modelplex.AsyncClient(plugins={"p": Listing()}, autoload=False, config_file=False,
+                                         env={}) as client:
+            return await go(client)
+
+    before, after = asyncio.run(main())
+    assert before is not None and before.status == "unknown" and before.total is None
+    # 1,000 x 1 + 100 x 2 = 1,200 per 10^6
+    assert after is not None and after.total == Decimal("0.0012") and after.price_version == "live"
 
 
 def test_import_and_a_client_load_no_pricing_until_a_call() -> None:

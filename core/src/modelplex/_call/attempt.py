@@ -95,4 +95,7 @@ async def listing(client: AsyncClient, provider: str, limit: float | None = None
 
     models = list(await bounded(invoke(client, provider, None, "modelplex_list_models"), seconds, timed_out))
     client.learned.update((m.address, m) for m in models)
+    from modelplex._call.costs import costs
+
+    costs(client).forget(provider)  # what the listing said may price the provider's models
     return models

@@ -43,8 +43,9 @@ def costs(client: AsyncClient) -> Costs:
 class Costs:
     """The pricing of one client's calls.
 
-    Prices are looked up once per ``provider``/``model`` for the client's life: the catalog, merged
-    with the user's overrides, does not change while it runs. A model nobody prices is priced as
+    Prices are looked up once per ``provider``/``model``: the catalog and the user's overrides do not
+    change while the client runs; what a provider's listing says (merged over the catalog) does, so a
+    listing forgets that provider's prices (:meth:`forget`). A model nobody prices is priced as
     unknown, never as zero and never at another model's prices. A chain's name is no model: ``chain``
     addresses are unknown too (a chain's response is priced by the model that answered).
     """
@@ -63,6 +64,11 @@ class Costs:
         if rates is None:
             rates = self._rates[key] = self._look_up(provider, model)
         return rates
+
+    def forget(self, provider: str) -> None:
+        """Look ``provider``'s prices up again on next use (its listing was just read)."""
+        for key in [k for k in self._rates if k[0] == provider]:
+            del self._rates[key]
 
     def _look_up(self, provider: str, model: str) -> Rates:
         client = self._client()
