@@ -66,6 +66,8 @@ class Writer:
         self._ready = threading.Condition(threading.Lock())
         self._db: Database | None = None
         self._checkpointer: Checkpointer | None = None
+        self._fresh: Database | None = None  # opened by the probe, not yet taken by the writer
+        self._probe: threading.Thread | None = None
         self._spool = Spool(config.spool_path, config.spool_max_rows)
         self._spool_waiting = True  # a spool left by an earlier process is looked at first
         self._retry_at = 0.0
@@ -172,23 +174,46 @@ class Writer:
             self._lose(len(group), f"the writer failed: {type(exc).__name__}: {exc}")
 
     def _store(self) -> Database | None:
-        """The store's connection, opened (and migrated) if it is not, unless it failed moments ago."""
-        if self._db is None and time.monotonic() >= self._retry_at:
-            try:
-                db = connect(self.config.url)
-                try:
-                    migrate(db)
-                    if db.dialect == "sqlite":  # checkpoints happen in their own thread, not in a commit
-                        db.execute("PRAGMA wal_autocheckpoint=0")
-                        if self._checkpointer is None:
-                            self._checkpointer = Checkpointer(sqlite_path(self.config.url))
-                except BaseException:
-                    db.close()
-                    raise
-                self._db = db
-            except Exception as exc:
-                self._failed(exc)
+        """The store's connection. The first is opened (and the store migrated) here; once the store has
+        failed, a probe thread opens the next, after a growing pause, while groups go to the spool: a
+        server that hangs holds the calls of one group for the connect timeout, not of every retry."""
+        if self._db is None:
+            with self._ready:  # the probe hands its connection over under this lock
+                fresh, self._fresh = self._fresh, None
+            if fresh is not None:
+                self._db = fresh
+            elif self.last_error is None:
+                self._db = self._open()
+            elif self._probe is None and time.monotonic() >= self._retry_at:
+                self._probe = threading.Thread(target=self._reconnect, name="modelplex-store-probe",
+                                               daemon=True)
+                self._probe.start()
         return self._db
+
+    def _open(self) -> Database | None:
+        try:
+            db = connect(self.config.url)
+            try:
+                migrate(db)
+                if db.dialect == "sqlite":  # checkpoints happen in their own thread, not in a commit
+                    db.execute("PRAGMA wal_autocheckpoint=0")
+                    if self._checkpointer is None:
+                        self._checkpointer = Checkpointer(sqlite_path(self.config.url))
+            except BaseException:
+                db.close()
+                raise
+        except Exception as exc:
+            self._failed(exc)
+            return None
+        return db
+
+    def _reconnect(self) -> None:
+        """The probe: try the store once; hand a connection over and wake the writer to drain the spool."""
+        db = self._open()
+        with self._ready:
+            self._fresh = db
+            self._probe = None
+            self._ready.notify()
 
     def _to_store(self, records: list[Record]) -> bool:
         db = self._store()
