@@ -259,7 +259,8 @@ def test_bad_routing_config_is_a_clear_error(tmp_path: Path, text: str, message:
 
 
 def test_an_unknown_chain_names_the_known_ones() -> None:
-    with client({}) as c, pytest.raises(UnknownModelError, match=r"unknown chain 'nope' \(known: fast"):
+    with client({}) as c, pytest.raises(UnknownModelError, match=r"unknown chain 'nope' \(known: economy, "
+                                                        r"fast, flagship, local, premium, standard\)"):
         c.chat("chain/nope", "hi")
 
 

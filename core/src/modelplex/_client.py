@@ -130,28 +130,29 @@ class AsyncClient:
         return Calls(self)
 
     # -- the API ---------------------------------------------------------------------------------
-    async def chat(self, model: str, messages: str | Message | Sequence[Message], *,
-                   system: str | None = None, options: ChatOptions | None = None,
+    async def chat(self, model: str | None = None, messages: str | Message | Sequence[Message] | None = None,
+                   *, system: str | None = None, options: ChatOptions | None = None,
                    tags: Mapping[str, str] | None = None, caller: str | None = None,
-                   **kwargs: Any) -> ChatResponse:
+                   agent: str | None = None, task: str | None = None, **kwargs: Any) -> ChatResponse:
         """Ask ``model`` (``provider/model``, or ``chain/NAME``) for one reply. Keyword options: see
         :class:`ChatOptions`. ``response.trace`` tells how the call was routed.
 
         ``tags`` and ``caller`` are for the plugins of the call lifecycle (a usage log, budgets): who
-        made the call and what for. They are never sent to the provider.
+        made the call and what for. They are never sent to the provider. ``agent``, ``task``: a profile,
+        a task route (the call's arguments win), ``chat("hi", agent="coder")``; see :mod:`modelplex._agents`.
         """
-        return await self._calls.chat(model, messages, system, options, kwargs, tags, caller)
+        return await self._calls.chat(model, messages, system, options, kwargs, tags, caller, agent, task)
 
-    def stream(self, model: str, messages: str | Message | Sequence[Message], *,
-               system: str | None = None, options: ChatOptions | None = None,
+    def stream(self, model: str | None = None, messages: str | Message | Sequence[Message] | None = None,
+               *, system: str | None = None, options: ChatOptions | None = None,
                tags: Mapping[str, str] | None = None, caller: str | None = None,
-               **kwargs: Any) -> ChatStream:
+               agent: str | None = None, task: str | None = None, **kwargs: Any) -> ChatStream:
         """``async with client.stream("provider/model", "...") as s: async for event in s: ...``
 
         A chain (``chain/NAME``) falls back to its next model only before the first content event.
-        ``tags`` and ``caller``: as for :meth:`chat`.
+        ``tags``, ``caller``, ``agent`` and ``task``: as for :meth:`chat`.
         """
-        return self._calls.stream(model, messages, system, options, kwargs, tags, caller)
+        return self._calls.stream(model, messages, system, options, kwargs, tags, caller, agent, task)
 
     async def estimate(self, model: str, messages: str | Message | Sequence[Message], *,
                        system: str | None = None, options: ChatOptions | None = None,

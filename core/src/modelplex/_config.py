@@ -149,6 +149,10 @@ def load_config(path: Path | None, named_by: str | None = None) -> dict[str, Any
         from modelplex._catalog.overrides import parse_overrides
 
         data["models"] = parse_overrides(data["models"], path)
+    if "agents" in data or (isinstance(data.get("routing"), dict) and "tasks" in data["routing"]):
+        from modelplex._agents.config import parse_config  # [agents.NAME], [routing.tasks]: checked now
+
+        parse_config(data, path)
     readable = path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
     if readable and any("api_key" in v for v in providers.values()):
         warnings.warn(f"config file {path} holds an API key but others can read it; run: chmod 600 {path}",

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from modelplex._catalog.records import ModelInfo
     from modelplex._client import AsyncClient
 
-BUILTIN_CHAINS: dict[str, Tier] = {"flagship": "flagship", "fast": "fast"}
+BUILTIN_CHAINS: dict[str, Tier] = {"flagship": "flagship", "fast": "fast",
+                                   # the cost tiers, built by modelplex._agents.tiers
+                                   "premium": "flagship", "standard": "standard", "economy": "fast"}
 LOCAL_CHAIN = "local"
 # The order a built-in chain tries providers in: the most used first, a router of others last.
 PROVIDER_ORDER = ("openai", "anthropic", "gemini", "deepseek", "mistral", "xai", "groq", "together",
@@ -39,6 +41,10 @@ def builtin_models(client: AsyncClient, name: str) -> tuple[str, ...]:
     """The addresses of built-in chain ``name`` (``flagship`` or ``fast``) for ``client``'s plugins."""
     from modelplex._catalog.merge import known
 
+    if name in ("premium", "standard", "economy"):
+        from modelplex._agents.tiers import tier_models
+
+        return tier_models(client, name)
     tier = BUILTIN_CHAINS[name]
     installed = [n for n in client.registry.names if n not in _LEFT_OUT]
     rank = {n: i for i, n in enumerate(PROVIDER_ORDER)}

@@ -104,7 +104,9 @@ def load_routing(file: Mapping[str, Any], *, chains: Mapping[str, Any] | None = 
     policy = RoutingPolicy()
     given = False
     if "routing" in file:
-        policy, given = parse_policy(file["routing"]), True
+        table = _table("[routing]", file["routing"])
+        if set(table) != {"tasks"}:  # [routing.tasks] alone (modelplex._agents) sets no policy
+            policy, given = parse_policy({k: v for k, v in table.items() if k != "tasks"}), True
     if routing is not None:
         policy = routing if isinstance(routing, RoutingPolicy) else parse_policy(routing, policy)
         given = True

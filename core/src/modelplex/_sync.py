@@ -409,23 +409,25 @@ class Client:
             self._streams.discard(stream)
 
     # -- the API -----------------------------------------------------------------------------------------
-    def chat(self, model: str, messages: str | Message | Sequence[Message], *, system: str | None = None,
-             options: ChatOptions | None = None, tags: Mapping[str, str] | None = None,
-             caller: str | None = None, **kwargs: Any) -> ChatResponse:
+    def chat(self, model: str | None = None, messages: str | Message | Sequence[Message] | None = None, *,
+             system: str | None = None, options: ChatOptions | None = None,
+             tags: Mapping[str, str] | None = None, caller: str | None = None, agent: str | None = None,
+             task: str | None = None, **kwargs: Any) -> ChatResponse:
         """See :meth:`AsyncClient.chat`."""
         return self._run(self._async.chat, model, messages, system=system, options=options, tags=tags,
-                         caller=caller, **kwargs)
+                         caller=caller, agent=agent, task=task, **kwargs)
 
-    def stream(self, model: str, messages: str | Message | Sequence[Message], *,
+    def stream(self, model: str | None = None, messages: str | Message | Sequence[Message] | None = None, *,
                system: str | None = None, options: ChatOptions | None = None,
-               tags: Mapping[str, str] | None = None, caller: str | None = None,
-               **kwargs: Any) -> SyncChatStream:
+               tags: Mapping[str, str] | None = None, caller: str | None = None, agent: str | None = None,
+               task: str | None = None, **kwargs: Any) -> SyncChatStream:
         """``with client.stream("provider/model", "...") as s: for event in s: ...``; see
         :meth:`AsyncClient.stream` and :class:`SyncChatStream`."""
         if self._closed:
             raise closed_error()
         return SyncChatStream(self, self._async.stream(model, messages, system=system, options=options,
-                                                       tags=tags, caller=caller, **kwargs))
+                                                       tags=tags, caller=caller, agent=agent, task=task,
+                                                       **kwargs))
 
     def estimate(self, model: str, messages: str | Message | Sequence[Message], *,
                  system: str | None = None, options: ChatOptions | None = None,

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
                    "as chain/NAME (chain/fast, chain/flagship, chain/local or one configured), or an "
                    "alias. Default: 'modelplex models default', else the model the last chat used.")
 @click.option("--system", metavar="TEXT", help="A system prompt.")
+@click.option("--agent", metavar="NAME",
+              help="Use the [agents.NAME] profile of the config file: its model, system prompt, options "
+                   "and tags; -m, --system and -o win over it.")
+@click.option("--task", metavar="TASK",
+              help="Use the model [routing.tasks] routes TASK to (built in: reasoning, coding, "
+                   "summarization, local); -m wins over it.")
 @click.option("--no-stream", is_flag=True, help="Wait for the whole reply instead of streaming it.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the whole reply as one JSON object (text, reasoning, tool calls, usage, cost).")
@@ -33,8 +39,9 @@ if TYPE_CHECKING:
                    "\"trace\" with --json.")
 @click.argument("prompt", required=False)
 @click.pass_context
-def chat(ctx: click.Context, model: str | None, system: str | None, no_stream: bool, as_json: bool,
-         tools_file: str | None, option_pairs: tuple[str, ...], show_trace: bool, prompt: str | None) -> None:
+def chat(ctx: click.Context, model: str | None, system: str | None, agent: str | None, task: str | None,
+         no_stream: bool, as_json: bool, tools_file: str | None, option_pairs: tuple[str, ...],
+         show_trace: bool, prompt: str | None) -> None:
     """Send PROMPT (or standard input) to a model and print the reply.
 
     The answer goes to stdout as it arrives; reasoning, warnings and notes go to stderr.
@@ -43,14 +50,15 @@ def chat(ctx: click.Context, model: str | None, system: str | None, no_stream: b
     tools = load_tools(tools_file) if tools_file is not None else []
     check_tool_choice(options, tools)
     text = read_prompt(prompt)
-    kwargs: dict[str, Any] = {**options, "tools": tools, "extra": extra}
+    kwargs: dict[str, Any] = {**options, "tools": tools, "extra": extra, "agent": agent, "task": task}
 
     from modelplex._cli.last_used import remember_used
     from modelplex._cli.models_default import chat_model
     from modelplex._logging import log
 
     client = get_state(ctx).client
-    model = chat_model(client, model)
+    if agent is None and task is None:  # else the agent or the task names the model
+        model = chat_model(client, model)
     log("debug", "cli_chat", model=model, stream=not no_stream, options=sorted(options),
         extra=sorted(extra), tools=[t.name for t in tools])
     try:
@@ -66,7 +74,8 @@ def chat(ctx: click.Context, model: str | None, system: str | None, no_stream: b
         if show_trace and getattr(exc, "trace", None) is not None:
             echo_trace(exc.trace)  # type: ignore[attr-defined]
         raise
-    remember_used(model)
+    if model is not None:  # not an agent's or a task's model: that is theirs, not a default for plain chats
+        remember_used(model)
     if as_json:
         data = response_json(response)
         if show_trace:
@@ -83,7 +92,7 @@ def echo_trace(trace: modelplex.RoutingTrace) -> None:
         click.echo(line, err=True)
 
 
-def _stream(client: modelplex.Client, model: str, text: str, system: str | None,
+def _stream(client: modelplex.Client, model: str | None, text: str, system: str | None,
             kwargs: dict[str, Any], printer: ReplyPrinter | None) -> modelplex.ChatResponse:
     """Stream the reply, shown through ``printer`` if given; on a break, what came stays shown."""
     try:
