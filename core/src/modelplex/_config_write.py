@@ -69,7 +69,11 @@ def _check(text: str, path: Path) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(text)
-        load_config(candidate, named_by="the edit")
+        try:
+            load_config(candidate, named_by="the edit")
+        except ConfigurationError as exc:
+            problem = exc.message.replace(str(candidate), str(path))
+            raise ConfigurationError(f"not saved, the edit would break the config: {problem}") from None
     finally:
         with contextlib.suppress(OSError):
             candidate.unlink()

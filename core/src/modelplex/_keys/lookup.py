@@ -29,6 +29,10 @@ class KeyLookup:
         from modelplex._keys.store import _key_of
 
         if self._entries is None:
-            self._entries = read_entries(keys_path(self._env))
+            from modelplex._logging import log
+
+            path = keys_path(self._env)
+            self._entries = read_entries(path)
+            log("debug", "key_store_read", path=str(path), providers=sorted(self._entries))
         entry = self._entries.get(provider)
         return None if entry is None else _key_of(provider, entry)
