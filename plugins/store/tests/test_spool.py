@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import structlog
 from exchange import call, record_calls, recorder, rollups, rows
 from modelplex_store import db as store_db
+from modelplex_store import wake
 from modelplex_store.deliver import deliver
 from modelplex_store.migrations import migrate
 from modelplex_store.recorder import Recorder
@@ -167,3 +169,28 @@ def test_a_postgresql_server_that_never_answers_holds_a_call_seconds_not_forever
             rec.close()
     assert first < store_db.CONNECT_TIMEOUT + 5 and then < 1.0
     assert (stats.spooled, stats.lost) == (4, 0) and "timeout" in (stats.last_error or "").lower()
+
+
+def test_a_store_that_stalls_holds_a_call_at_most_the_limit_and_its_row_follows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holds SQLite's write lock: the writer waits for it (as it should, the lock is
+    usually brief), the call returns after the limit, counted late, and its row is written once the
+    lock is released."""
+    monkeypatch.setattr(wake, "LIMIT", 0.5)
+    url = str(tmp_path / "store.db")
+    rec = recorder(url, tmp_path / "data")
+    try:
+        asyncio.run(record_calls(rec, 1))  # the store made and migrated
+        holder = sqlite3.connect(url, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, taken away
+        started = time.monotonic()
+        asyncio.run(record_calls(rec, 1))
+        waited = time.monotonic() - started
+        late_then = rec.stats().late
+        holder.execute("ROLLBACK")
+        holder.close()
+        assert rec.flush()
+    finally:
+        rec.close()
+    assert 0.4 < waited < 3.0 and late_then >= 1
+    assert inputs(url) == [1, 1]

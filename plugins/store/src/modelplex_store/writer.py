@@ -31,7 +31,7 @@ from modelplex_store.deliver import deliver
 from modelplex_store.migrations import migrate
 from modelplex_store.rows import Record, record
 from modelplex_store.spool import Spool
-from modelplex_store.wake import Waiter, wake_all
+from modelplex_store.wake import Waiter, late, wake_all
 
 #: The most calls one transaction takes (a long queue is written in several).
 MAX_GROUP = 2000
@@ -46,14 +46,16 @@ class StoreStats:
     """What one process's recorder did so far: calls ``recorded`` in the store (directly or from the
     spool), ``spooled`` (written to the spool while the store was unavailable), ``lost`` (neither:
     the spool was full or could not be written), ``pending`` (queued or waiting in the spool now),
-    ``groups`` (transactions that wrote them: fewer than calls when calls end together) and the store's
-    last error (scrubbed), if it is failing."""
+    ``groups`` (transactions that wrote them: fewer than calls when calls end together), ``late`` (calls
+    of the process that stopped waiting for their rows after :data:`~modelplex_store.wake.LIMIT`) and
+    the store's last error (scrubbed), if it is failing."""
 
     recorded: int = 0
     spooled: int = 0
     lost: int = 0
     pending: int = 0
     groups: int = 0
+    late: int = 0
     last_error: str | None = None
 
 
@@ -97,7 +99,8 @@ class Writer:
         except Exception:  # the spool file is unreadable: its count is unknown, not a failure here
             waiting = 0
         return StoreStats(recorded=self.recorded, spooled=self.spooled, lost=self.lost,
-                          pending=queued + waiting, groups=self.groups, last_error=self.last_error)
+                          pending=queued + waiting, groups=self.groups, late=late(),
+                          last_error=self.last_error)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is written (to the store or the spool)."""
