@@ -117,6 +117,16 @@ def test_a_key_on_the_command_line_is_refused_and_not_echoed(home: Path) -> None
     assert not (home / "keys.json").exists()
 
 
+@pytest.mark.parametrize("key", [KEY, "sk-proj-AKeyWhereTheNameGoes0123456789",
+                                 "Xq7Lm2Pz9Rt4Vb8Nc3Kd6Wf1Hj5Gs0Ya"])  # shapeless, as Mistral's are
+def test_a_key_given_as_the_provider_name_is_refused_and_not_echoed(home: Path, key: str) -> None:
+    result = run(["keys", "set", key])
+    assert result.exit_code == 2
+    assert "PROVIDER looks like a key" in result.stderr
+    assert key not in result.output and key[4:-4] not in result.output
+    assert not (home / "keys.json").exists()
+
+
 def test_an_unknown_provider_is_refused_with_a_close_name(home: Path) -> None:
     result = run(["keys", "set", "graq"], input=KEY)
     assert result.exit_code == 1

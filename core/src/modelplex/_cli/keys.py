@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import modelplex
     from modelplex._keys import StoredKey
 
+_LONGEST_NAME = 24
 _ARGV_REFUSED = ("a key on the command line stays in your shell's history and shows in the process list; "
                  "type it at the prompt, or pipe it: printf %s \"$KEY\" | modelplex keys set {provider}")
 
@@ -37,11 +38,17 @@ def keys() -> None:
 def set_key(ctx: click.Context, provider: str, key_on_argv: str | None, store: str) -> None:
     """Store the API key of PROVIDER, read from a hidden prompt or standard input."""
     from modelplex._keys import KeyStore
-    from modelplex._secret import remember
+    from modelplex._secret import remember, scrub
 
     if key_on_argv is not None:
         remember(key_on_argv)  # the refusal must not leak it through a log line either
         raise click.UsageError(_ARGV_REFUSED.format(provider=provider))
+    # 'keys set sk-...': the key where the name goes, never to be echoed. No provider's name is that long,
+    # and many keys (Mistral's, Together's) have no shape to tell them by.
+    if scrub(provider) != provider or len(provider) >= _LONGEST_NAME:
+        remember(provider)
+        raise click.UsageError("PROVIDER looks like a key: give the provider's name (openai, anthropic...); "
+                               + _ARGV_REFUSED.format(provider="NAME"))
     client = get_state(ctx).client
     check_known(client, provider)
     if sys.stdin.isatty():
