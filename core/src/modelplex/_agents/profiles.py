@@ -62,7 +62,7 @@ def _text(place: str, key: str, value: Any) -> str:
 def _unknown(place: str, keys: list[str], known: frozenset[str]) -> ConfigurationError:
     key = keys[0]
     near = close_names(key, known)
-    hint = f"; did you mean {' or '.join(near)}?" if near else ""
+    hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
     return ConfigurationError(f"{place}: unknown key {key!r}{hint} (an agent takes "
                               f"{', '.join(sorted(_PROFILE_KEYS))} and the chat options "
                               f"{', '.join(sorted(_OPTION_NAMES - _NOT_IN_PROFILE))})")
