@@ -14,8 +14,18 @@ config file, then this store. A client built with ``config_file=False`` reads no
 
 from __future__ import annotations
 
-from modelplex._keys.file import KEYS_FILE_ENV, keys_path
-from modelplex._keys.lookup import KeyLookup
-from modelplex._keys.store import KeyStore, StoredKey
+from modelplex._lazy import lazy_exports
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from modelplex._keys.file import KEYS_FILE_ENV, keys_path
+    from modelplex._keys.lookup import KeyLookup
+    from modelplex._keys.store import KeyStore, StoredKey
+
+# Loaded on first use: a client reads the package for its first provider without a key, and should pay
+# for the file's reader alone, not for the store's writer.
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "KEYS_FILE_ENV": "file", "keys_path": "file", "KeyLookup": "lookup", "KeyStore": "store",
+    "StoredKey": "store"})
 
 __all__ = ["KEYS_FILE_ENV", "KeyLookup", "KeyStore", "StoredKey", "keys_path"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import stat
 import warnings
 from collections.abc import Iterator, Mapping
@@ -63,7 +62,8 @@ def write_entries(path: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
     """Replace the file's entries, atomically, the new file 0600 from its creation."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     body = json.dumps({"version": _VERSION, "providers": entries}, indent=2, sort_keys=True) + "\n"
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    # os.urandom, not secrets: that one imports hashlib and OpenSSL (3 ms), for a name nobody guesses at.
+    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(temporary, flags, _PRIVATE)
     try:

@@ -26,7 +26,6 @@ class KeyLookup:
 
     def __call__(self, provider: str) -> Secret | None:
         from modelplex._keys.file import keys_path, read_entries
-        from modelplex._keys.store import _key_of
 
         if self._entries is None:
             from modelplex._logging import log
@@ -35,4 +34,8 @@ class KeyLookup:
             self._entries = read_entries(path)
             log("debug", "key_store_read", path=str(path), providers=sorted(self._entries))
         entry = self._entries.get(provider)
-        return None if entry is None else _key_of(provider, entry)
+        if entry is None:
+            return None
+        from modelplex._keys.store import key_of  # only for a provider that has a stored key
+
+        return key_of(provider, entry)

@@ -100,7 +100,7 @@ class KeyStore:
     def get(self, provider: str) -> Secret | None:
         """``provider``'s stored key (``None``: none stored)."""
         entry = read_entries(self.path).get(provider)
-        return None if entry is None else _key_of(provider, entry)
+        return None if entry is None else key_of(provider, entry)
 
     def remove(self, provider: str) -> StoredKey | None:
         """Forget ``provider``'s key, from wherever it is kept; what was removed (``None``: nothing)."""
@@ -136,7 +136,8 @@ class KeyStore:
                          ending=ending(key) if isinstance(key, str) and read else None)
 
 
-def _key_of(provider: str, entry: Mapping[str, object]) -> Secret | None:
+def key_of(provider: str, entry: Mapping[str, object]) -> Secret | None:
+    """The key an entry of the key file stands for: its own, or the keyring's."""
     if entry.get("keyring"):
         value = system.get(provider)
         return Secret(value) if value else None
