@@ -151,3 +151,28 @@ def test_an_empty_key_stores_nothing(home: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr == "error: groq: the key is empty\n"
     assert not (home / "keys.json").exists()
+
+
+def test_a_keyring_that_went_away_leaves_list_working(home: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "keys"))
+    try:
+        from memory_keyring import STORE_ENV, FileBackedKeyring
+    finally:
+        sys.path.pop(0)
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "keyring.json"))
+    keyring.set_keyring(FileBackedKeyring())
+    stored = run(["keys", "set", "groq"], input=KEY)
+    assert "stored in keyring (" in stored.stdout
+    assert KEY not in (home / "keys.json").read_text()
+    keyring.set_keyring(fail.Keyring())  # a locked wallet, another session
+    listed = run(["keys", "list"])
+    assert listed.exit_code == 0
+    assert listed.stdout.splitlines()[1:] == ["groq      keyring (not available now)  ?    yes"]
+    providers = json.loads(run(["providers", "list", "--json"]).stdout)
+    assert {r["name"]: r["key_from"] for r in providers}["groq"] == "the key store (not readable now)"
+    call = run(["chat", "-m", "groq/llama-3.1-8b-instant", "hi"])
+    assert call.exit_code == 1
+    assert "keys set groq --store file" in call.stderr

@@ -128,4 +128,4 @@ def _shadowed_by(client: modelplex.Client, provider: str) -> str | None:
     except ModelplexError:
         return None
     source = key_source(inner.settings, provider, info)
-    return None if source in (None, "the key store") else source
+    return None if source is None or source.startswith("the key store") else source

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from modelplex.errors import ModelplexError
+
 if TYPE_CHECKING:
     from modelplex._config import Settings
     from modelplex._provider import ProviderInfo
@@ -22,6 +24,10 @@ def key_source(settings: Settings, name: str, info: ProviderInfo) -> str | None:
     if file.get("api_key") is not None:
         where = f"config file {settings.file_path}" if settings.file_path is not None else "the config file"
         return f"api_key in [providers.{name}] of {where}"
-    if settings.keys is not None and settings.keys(name) is not None:
-        return "the key store"
-    return None
+    if settings.keys is None:
+        return None
+    try:
+        stored = settings.keys(name)
+    except ModelplexError:  # kept in a keyring that cannot be read now: the call will say why
+        return "the key store (not readable now)"
+    return "the key store" if stored is not None else None
