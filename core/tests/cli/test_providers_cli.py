@@ -8,6 +8,7 @@ import json
 import os
 import re
 import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -188,3 +189,19 @@ def test_rm_removes_the_section_and_leaves_the_rest(home: Path) -> None:
     missing = run(["providers", "rm", "groq"])
     assert missing.exit_code == 1
     assert missing.stderr == f"error: the config file {home / 'config.toml'} has no [providers.groq]\n"
+
+
+def test_a_server_that_never_answers_fails_within_the_timeout(home: Path) -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        run(["providers", "add", "groq", "--base-url", f"http://127.0.0.1:{port}/v1"])
+        run(["keys", "set", "groq"], input=KEY)
+        started = time.monotonic()
+        result = run(["providers", "test", "groq", "--timeout", "0.5"])
+        took = time.monotonic() - started
+    assert result.exit_code == 1
+    assert re.match(r"error: groq: failed after 0\.\d\ds: no model list within 0\.5s", result.stderr), \
+        result.stderr
+    assert took < 5

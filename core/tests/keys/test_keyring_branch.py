@@ -108,3 +108,14 @@ def test_a_key_that_cannot_be_one_is_refused_without_being_shown(env: dict[str, 
         KeyStore(env).set("openai", bad)
     assert bad.strip() == "" or bad not in caught.value.message
     assert not Path(env["MODELPLEX_KEYS_FILE"]).exists()
+
+
+def test_without_the_keyring_package_the_key_goes_to_the_file(env: dict[str, str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "keyring", None)  # modelplex installed without [keyring]
+    stored = KeyStore(env).set("anthropic", KEY)
+    assert stored.where == "file"
+    with pytest.raises(ConfigurationError, match="install modelplex\\[keyring\\]"):
+        KeyStore(env).set("anthropic", KEY, "keyring")
