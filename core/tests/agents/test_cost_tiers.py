@@ -141,8 +141,9 @@ def test_tasks_and_agents_call_through_the_tiers(plugins: dict[str, Keyed], tmp_
     path.write_text('[agents.bulk]\nmodel = "tier/economy"\n[routing.tasks]\nhard = "tier/premium"\n')
     env = {"OPENAI_KEY": "k-0123456789", "ANTHROPIC_KEY": "k-0123456789"}
     with modelplex.Client(plugins=plugins, autoload=False, config_file=path, env=env) as client:
-        answered = [client.chat("hi", **call) for call in
-                    ({"task": "summarization"}, {"agent": "bulk"}, {"task": "hard"}, {"task": "coding"})]
+        calls: list[dict[str, Any]] = [{"task": "summarization"}, {"agent": "bulk"}, {"task": "hard"},
+                                       {"task": "coding"}]
+        answered = [client.chat("hi", **call) for call in calls]
     # summarization and coding are built-in routes: tier/economy and tier/premium
     assert [(r.provider, r.model) for r in answered] == [("openai", "o-cheap"), ("openai", "o-cheap"),
                                                         ("openai", "o-big"), ("openai", "o-big")]
