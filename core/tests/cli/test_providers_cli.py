@@ -76,9 +76,15 @@ def test_add_keeps_the_owners_comments_and_order(home: Path) -> None:
     assert "enabled = false" in (home / "config.toml").read_text()
 
 
-def test_a_new_config_file_is_made_private(home: Path) -> None:
-    assert run(["providers", "add", "groq", "--base-url", "http://127.0.0.1:9/v1"]).exit_code == 0
+def test_a_new_config_file_is_made_private_and_the_next_step_named(home: Path) -> None:
+    added = run(["providers", "add", "groq", "--base-url", "http://127.0.0.1:9/v1"])
+    assert added.exit_code == 0
     assert oct((home / "config.toml").stat().st_mode & 0o777) == oct(0o600)
+    assert added.stderr == "note: groq has no API key yet: store one with: modelplex keys set groq\n"
+    run(["keys", "set", "groq"], input=KEY)
+    assert run(["providers", "add", "groq", "--enable"]).stderr == ""
+    keyless = run(["providers", "add", "lmstudio", "--plugin", "openai-like"])
+    assert keyless.stderr == ""  # its plugin needs no key
 
 
 def test_list_shows_settings_and_where_the_key_comes_from_never_the_key(home: Path) -> None:

@@ -100,6 +100,25 @@ def add(ctx: click.Context, name: str, plugin: str | None, base_url: str | None,
             inline.update(merged)
             section["headers"] = inline
     click.echo(f"{name}: saved in [providers.{name}] of {path}")
+    _hint_key(name, api_key_env)
+
+
+def _hint_key(name: str, api_key_env: str | None) -> None:
+    """After ``add``, the next step when the provider needs a key it has not got."""
+    import modelplex
+    from modelplex._keys.sources import key_source
+
+    with modelplex.Client() as fresh:  # the file just written, read as the next call will
+        inner = fresh.async_client
+        try:
+            info = inner.registry.owner(inner.settings.plugin_for(name)).info
+            missing = info.requires_api_key and key_source(inner.settings, name, info) is None
+        except modelplex.ModelplexError:
+            return
+    if missing:
+        where = f"set ${api_key_env}, or " if api_key_env else ""
+        click.echo(f"note: {name} has no API key yet: {where}store one with: modelplex keys set {name}",
+                   err=True)
 
 
 @providers.command("rm")
