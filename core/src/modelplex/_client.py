@@ -137,9 +137,8 @@ class AsyncClient:
         """Ask ``model`` (``provider/model``, or ``chain/NAME``) for one reply. Keyword options: see
         :class:`ChatOptions`. ``response.trace`` tells how the call was routed.
 
-        ``tags`` and ``caller`` are for the plugins of the call lifecycle (a usage log, budgets): who
-        made the call and what for. They are never sent to the provider. ``agent``, ``task``: a profile,
-        a task route (the call's arguments win), ``chat("hi", agent="coder")``; see :mod:`modelplex._agents`.
+        ``tags`` and ``caller`` (who made the call, what for) are for the call lifecycle's plugins (a usage
+        log, budgets), never sent. ``agent``/``task``: a profile/task route; see :mod:`modelplex._agents`.
         """
         return await self._calls.chat(model, messages, system, options, kwargs, tags, caller, agent, task)
 
