@@ -430,22 +430,24 @@ def report(results: dict[str, Any]) -> str:
     rec = results.get("recording")
     if rec:
         lines += ["| recording into | median per call, µs: recorded / not | p99, µs: recorded / not "
-                  "| calls/s: recorded / not | median added | rounds |",
-                  "| --- | ---: | ---: | ---: | ---: | --- |"]
+                  "| calls/s: recorded / not | median added | of rounds | added, µs |",
+                  "| --- | ---: | ---: | ---: | ---: | --- | ---: |"]
         for mode in MODES:
             got = rec[mode]
             on, off = got["on"], got["off"]
             rounds = ", ".join(f"{a:+.0%}" for a in got["rounds_added"])
             lines.append(f"| {mode} | {on['median_us']:,.0f} / {off['median_us']:,.0f} "
                          f"| {on['p99_us']:,.0f} / {off['p99_us']:,.0f} "
-                         f"| {on['rps']:,.0f} / {off['rps']:,.0f} | {got['added']:+.1%} | {rounds} |")
+                         f"| {on['rps']:,.0f} / {off['rps']:,.0f} | {got['added']:+.1%} | {rounds} "
+                         f"| {on['median_us'] - off['median_us']:+,.0f} |")
             targets.append((f"recording ({mode}) adds < 5% to a call at {results['in_flight']} in flight "
                             "(median)", f"{got['added']:+.1%}", got["added"] < 0.05))
         lines.append("")
     if results.get("rows_per_s"):
-        lines += ["| the recorder alone (no HTTP) | rows/s one process sustains |", "| --- | ---: |"]
+        lines += ["| the recorder alone (no HTTP) | rows/s one process sustains | µs a row |",
+                  "| --- | ---: | ---: |"]
         for mode, got in results["rows_per_s"].items():
-            lines.append(f"| {mode} | {got['rows_per_s']:,.0f} |")
+            lines.append(f"| {mode} | {got['rows_per_s']:,.0f} | {1e6 / got['rows_per_s']:,.0f} |")
         lines.append("")
     big = results.get("million")
     if big:
