@@ -10,6 +10,7 @@ from modelplex._lazy import lazy_exports
 
 TYPE_CHECKING = False  # not typing's: importing typing would cost this import 4 ms
 if TYPE_CHECKING:
+    from modelplex._call.admission import AttemptInfo
     from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
     from modelplex._catalog.cost import Cost
     from modelplex._catalog.estimate import Estimate
@@ -63,6 +64,7 @@ __version__ = "0.1.0"
 # Where each public name lives: its module, and the name there where it differs.
 _WHERE = {
     "AsyncClient": "_client",
+    "AttemptInfo": "_call.admission",
     "CallInfo": "_call.lifecycle",
     "CallOutcome": "_call.lifecycle",
     "CallReservation": "_call.lifecycle",
@@ -131,6 +133,7 @@ _WHERE = {
 
 __all__ = [
     "AsyncClient",
+    "AttemptInfo",
     "CallInfo",
     "CallOutcome",
     "CallReservation",

@@ -27,6 +27,9 @@
     - RequestBuildError              the plugin failed building the request: nothing was sent
     - UnsupportedFeatureError        asked of a provider that cannot do it
     - RoutingError                   no model of a chain could answer (trace, retry_after)
+  + PolicyDenied                     the governance policy forbids the call (rule, where)
+    - AdmissionRefused               no candidate admitted: every one refused (also a BudgetExceeded)
+  + BudgetExceeded                   a budget leaves no room for the call (scope, limit, spent, resets)
   + ToolError (ValueError)
     - ToolSchemaError                a tool definition a provider cannot take
     - ToolArgumentsError             tool-call arguments that are not a JSON object
@@ -44,12 +47,16 @@ from typing import TYPE_CHECKING
 from modelplex._secret import scrub
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from modelplex._trace import RoutingTrace
 
 __all__ = [
     "APIStatusError",
+    "AdmissionRefused",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceeded",
     "ConfigurationError",
     "ContextLengthExceededError",
     "InvalidRequestError",
@@ -62,6 +69,7 @@ __all__ = [
     "PluginError",
     "PluginIncompatibleError",
     "PluginLoadError",
+    "PolicyDenied",
     "ProviderError",
     "RateLimitError",
     "RequestBuildError",
@@ -309,6 +317,83 @@ class RequestBuildError(ProviderError):
 class UnsupportedFeatureError(ProviderError):
     """Asked of a provider that cannot do it (embeddings from a chat-only provider, a stream from one
     that does not stream). Raised before sending; pick a provider that can, or drop the feature."""
+
+
+class PolicyDenied(ModelplexError):
+    """The governance policy forbids this call (or this candidate of a chain): nothing was sent.
+
+    ``rule`` names the rule that decided (its ``name``, else ``rule N``, counted from 1 in the
+    policy's order) and ``where`` the file and line it was written at (``policy.toml:12``), when it
+    came from a file. ``provider`` and ``model`` are the candidate refused. ``trace`` is the call's
+    routing trace when the refusal ended the call. Not retried: a chain skips the candidate (the
+    trace says which rule) and never falls back into a forbidden model.
+    """
+
+    #: How the call that raised this went, set when the refusal ends a call.
+    trace: RoutingTrace | None = None
+
+    def __init__(self, message: str, *, rule: str | None = None, where: str | None = None,
+                 provider: str | None = None, model: str | None = None) -> None:
+        self.rule = rule
+        self.where = where
+        self.provider = provider
+        self.model = model
+        super().__init__(message)
+
+
+class BudgetExceeded(ModelplexError):
+    """A budget leaves no room for this call's worst-case cost (or cannot be checked, under a hard
+    budget whose counter store is down): nothing was sent.
+
+    ``scope`` names the budget (``agent:triage``, ``model:openai/*``), ``limit``, ``spent`` and
+    ``reserved`` are its dollars (:class:`~decimal.Decimal`), ``resets_at`` when its window ends
+    (``time.time()`` seconds; ``None`` for a total). ``provider`` and ``model`` are the candidate
+    refused; ``trace`` is the call's routing trace when the refusal ended the call. A chain moves on
+    to a candidate that fits.
+    """
+
+    #: How the call that raised this went, set when the refusal ends a call.
+    trace: RoutingTrace | None = None
+
+    def __init__(self, message: str, *, scope: str | None = None, limit: Decimal | None = None,
+                 spent: Decimal | None = None, reserved: Decimal | None = None,
+                 resets_at: float | None = None, provider: str | None = None,
+                 model: str | None = None) -> None:
+        self.scope = scope
+        self.limit = limit
+        self.spent = spent
+        self.reserved = reserved
+        self.resets_at = resets_at
+        self.provider = provider
+        self.model = model
+        super().__init__(message)
+
+
+class AdmissionRefused(PolicyDenied, BudgetExceeded):
+    """No candidate of a chain was admitted: each was refused (by the policy or a budget) or skipped,
+    and none was tried. Also raised by an admitter that refuses for a reason of its own.
+
+    It is both a :class:`PolicyDenied` and a :class:`BudgetExceeded`, so that either ``except`` catches
+    a call refused before anything was sent; ``refusals`` holds each candidate's own refusal (typed,
+    with its rule or budget) in the chain's order, and ``trace`` the skips with their reasons.
+    """
+
+    def __init__(self, message: str, *, refusals: tuple[ModelplexError, ...] = (),
+                 provider: str | None = None, model: str | None = None,
+                 trace: RoutingTrace | None = None) -> None:
+        first = refusals[0] if refusals else None
+        self.refusals = refusals
+        self.rule = getattr(first, "rule", None)
+        self.where = getattr(first, "where", None)
+        self.scope = getattr(first, "scope", None)
+        self.limit = getattr(first, "limit", None)
+        self.spent = getattr(first, "spent", None)
+        self.reserved = getattr(first, "reserved", None)
+        self.resets_at = getattr(first, "resets_at", None)
+        self.provider = provider
+        self.model = model
+        self.trace = trace
+        ModelplexError.__init__(self, message)
 
 
 class ToolError(ModelplexError, ValueError):

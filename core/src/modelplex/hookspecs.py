@@ -27,8 +27,8 @@ Rules the core enforces:
   way) to check the provider name in your hooks.
 * Raise errors from :mod:`modelplex.errors`. Anything else escaping a hook or what it returns is wrapped
   by the core into a :class:`~modelplex.errors.ResponseParseError` naming your plugin.
-* A plugin of the call lifecycle alone (a usage log, budgets, OpenTelemetry) implements only
-  :func:`modelplex_before_call` and/or :func:`modelplex_after_call`, and no
+* A plugin of the call lifecycle alone (a usage log, budgets, a policy, OpenTelemetry) implements only
+  :func:`modelplex_before_call`, :func:`modelplex_before_attempt` and/or :func:`modelplex_after_call`, and no
   :func:`modelplex_provider_info`: it is registered the same ways (an entry point, or
   ``AsyncClient(plugins={"usage": plugin})``) and owns no provider name.
 * :data:`SPEC_VERSION` changes only when this contract changes incompatibly. Depend on the core with a
@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from modelplex._call.admission import AttemptInfo
     from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
     from modelplex._catalog.records import ModelInfo
     from modelplex._codec import ToolCodec
@@ -152,7 +153,7 @@ def modelplex_register_commands(cli: Any) -> None:
 
 
 # -- the call lifecycle ------------------------------------------------------------------------------
-# Unlike the provider hooks, these two are called on every plugin that implements them, each on its
+# Unlike the provider hooks, these three are called on every plugin that implements them, each on its
 # own: pluggy's order (``tryfirst`` implementations first, then the most recently registered first,
 # ``trylast`` ones last). One raising does not keep the others from being called.
 
@@ -190,4 +191,49 @@ def modelplex_after_call(call: CallInfo, outcome: CallOutcome) -> Awaitable[None
         duration and a stream's time to first token, the routing trace, the response.
     :returns: ``None``, or an awaitable (it is awaited before the call returns to its caller, and
         shielded from the call's cancellation: keep it short). What it raises is logged and ignored.
+    """
+
+
+@hookspec
+def modelplex_before_attempt(call: CallInfo, attempt: AttemptInfo
+                             ) -> Awaitable[CallReservation | None] | CallReservation | None:
+    """Admit one candidate model of a call, or refuse it, before anything is sent to it: the place for
+    budgets and policies, which must act per model (a chain skips a model it may not afford or use and
+    moves on; it never falls back into a forbidden one).
+
+    Called on every plugin that implements it, in the order above, before each attempt of a chat, a
+    stream or an embedding: the one model of a ``provider/model`` call, each model of a chain in turn
+    as it comes to be tried, and again before each retry of the same model (the reservation of the
+    attempt before was settled or released when it ended, so a retry must fit again; ``attempt.retry``
+    says it is one). A model the chain skipped for another reason (not configured, cooling down, no
+    tools) is never asked about. Model listings have no attempts. A client whose plugins do not
+    implement this hook pays nothing for it.
+
+    :param call: the :class:`~modelplex.CallInfo` of the whole call (the address asked for, ``tags``,
+        ``caller``; the same object ``modelplex_before_call`` and ``modelplex_after_call`` see).
+    :param attempt: an :class:`~modelplex.AttemptInfo`: the candidate's ``provider``, ``model`` and
+        ``address``, ``number`` (1 for the call's first attempt) and ``retry``; its merged
+        :class:`~modelplex.ModelInfo` (``info``: tier, capabilities, ``local``, prices; ``None`` if
+        nothing is known of it) and its worst-case :class:`~modelplex.Estimate` (``estimate``: the
+        input tokens, the most output, ``estimate.cost``, whose ``total`` is ``None`` when a price
+        or the output bound is unknown). Both are worked out when first read, once per attempt.
+    :returns: ``None``; or a reservation (``settle(outcome)`` and/or ``release(outcome)``, see
+        :class:`~modelplex.CallReservation`) held for this attempt alone: settled, exactly once, with
+        the attempt's :class:`~modelplex.CallOutcome` when it answered (``usage``, ``cost``), or was cancelled
+        or its stream cut or left early (``partial`` usage and cost: what was used, or for a request
+        cancelled before its answer, its input, estimated); released when the attempt failed
+        (``outcome.error``) or a later admitter refused it. The attempt's outcome is that attempt's
+        alone: ``trace`` is ``None``, ``provider`` and ``model`` are the candidate's. Or an awaitable
+        resolving to either.
+    :raises ModelplexError: to refuse this candidate, typically :class:`~modelplex.errors.PolicyDenied`
+        (naming the rule) or :class:`~modelplex.errors.BudgetExceeded` (naming the budget); a budget
+        whose counter store cannot be reached raises one too, to fail closed. Nothing is sent to the
+        candidate; the reservations of the admitters before are released; the routing trace records
+        a skip of the candidate with the error's message, and the call moves on to the next
+        candidate. When none is left: a call to one model fails with the refusal itself (its
+        ``trace`` set); a chain whose every candidate was refused or skipped, none tried, fails
+        with :class:`~modelplex.errors.AdmissionRefused` (``refusals``: each one); a chain where some
+        model was tried and failed fails with :class:`~modelplex.errors.RoutingError`, whose message
+        and trace name the refusals among the skips. Any other exception is logged and the
+        attempt goes on.
     """

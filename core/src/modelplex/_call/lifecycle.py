@@ -1,7 +1,8 @@
-"""The call lifecycle: what the ``modelplex_before_call`` and ``modelplex_after_call`` hooks receive,
-and the calling of them (see :mod:`modelplex.hookspecs` for the contract).
+"""The call lifecycle: what the ``modelplex_before_call``, ``modelplex_before_attempt`` and
+``modelplex_after_call`` hooks receive, and the calling of them (see :mod:`modelplex.hookspecs` for the
+contract; :mod:`modelplex._call.admission` for the per-attempt half).
 
-A client whose plugins implement neither hook pays nothing for them: :attr:`Lifecycle.active` is false
+A client whose plugins implement none of them pays nothing for them: :attr:`Lifecycle.active` is false
 and the call path skips all of this.
 """
 
@@ -109,24 +110,28 @@ class CallReservation(Protocol):
 Hook = tuple[str, Callable[..., Any]]
 
 
-def _bound(function: Callable[..., Any], argnames: tuple[str, ...], after: bool) -> Callable[..., Any]:
-    """``function`` called as ``f(call, outcome)`` whatever subset of those arguments it takes (pluggy
-    lets an implementation take fewer), worked out once rather than on every call."""
-    if argnames == ("call",) and not after:
+def _bound(function: Callable[..., Any], argnames: tuple[str, ...], second: str | None) -> Callable[..., Any]:
+    """``function`` called as ``f(call)`` (``second`` ``None``, a before_call hook) or ``f(call, x)``
+    (``second`` names ``x``: ``outcome`` or ``attempt``), whatever subset of those arguments it takes
+    (pluggy lets an implementation take fewer), worked out once rather than on every call."""
+    if argnames == ("call",) and second is None:
         return function  # a before_call hook is called as f(call): nothing to adapt
     if argnames == ("call",):
-        return lambda call, outcome=None: function(call)
-    if argnames == ("call", "outcome"):
+        return lambda call, other=None: function(call)
+    if second is not None and argnames == ("call", second):
         return function
-    return lambda call, outcome=None: function(**{n: {"call": call, "outcome": outcome}[n] for n in argnames})
+    return lambda call, other=None: function(**{n: {"call": call, second or "": other}[n] for n in argnames})
+
+
+_SECOND = {"modelplex_before_call": None, "modelplex_before_attempt": "attempt",
+           "modelplex_after_call": "outcome"}
 
 
 def _hooks(pm: Any, name: str) -> tuple[Hook, ...]:
     """``name``'s implementations in the order pluggy calls them (tryfirst ones, then the latest
     registered first, trylast ones last), each with its plugin's name."""
     impls = getattr(pm.hook, name).get_hookimpls()
-    after = name == "modelplex_after_call"
-    return tuple((impl.plugin_name, _bound(impl.function, tuple(impl.argnames), after))
+    return tuple((impl.plugin_name, _bound(impl.function, tuple(impl.argnames), _SECOND[name]))
                  for impl in reversed(impls))
 
 
@@ -145,34 +150,44 @@ class Lifecycle:
     """The lifecycle hooks of one registry's plugins, called without pluggy's dispatch (each on its
     own, so that one observer's failure does not keep the others from hearing)."""
 
-    __slots__ = ("active", "after", "before")
+    __slots__ = ("active", "after", "attempt", "before")
 
     def __init__(self, pm: Any) -> None:
         self.before = _hooks(pm, "modelplex_before_call")
+        self.attempt = _hooks(pm, "modelplex_before_attempt")
         self.after = _hooks(pm, "modelplex_after_call")
-        self.active = bool(self.before or self.after)
+        self.active = bool(self.before or self.attempt or self.after)
 
-    async def admit(self, call: CallInfo) -> list[tuple[str, Any]]:
-        """Every admitter's reservation, in order. A refusal (a :class:`ModelplexError`) releases what
-        the earlier admitters reserved and is raised; any other failure is logged and the call goes on."""
+    async def admit(self, call: CallInfo, attempt: Any = None) -> list[tuple[str, Any]]:
+        """Every admitter's reservation, in order: ``modelplex_before_call``'s, or with ``attempt`` (an
+        :class:`~modelplex.AttemptInfo`) ``modelplex_before_attempt``'s. A refusal (a
+        :class:`ModelplexError`) releases what the earlier admitters reserved and is raised; any other
+        failure is logged and the call goes on. Cancelled while admitting: what was reserved is
+        released before the cancellation goes on."""
         held: list[tuple[str, Any]] = []
-        for plugin, function in self.before:
-            try:
-                reservation = function(call)
-                if reservation is not None and inspect.isawaitable(reservation):
-                    reservation = await reservation
-            except ModelplexError as exc:
-                from modelplex._call.attempt import translated
+        hook = "modelplex_before_call" if attempt is None else "modelplex_before_attempt"
+        who = (call.provider, call.model) if attempt is None else (attempt.provider, attempt.model)
+        try:
+            for plugin, function in self.before if attempt is None else self.attempt:
+                try:
+                    reservation = function(call) if attempt is None else function(call, attempt)
+                    if reservation is not None and inspect.isawaitable(reservation):
+                        reservation = await reservation
+                except ModelplexError as exc:
+                    from modelplex._call.attempt import translated
 
-                refusal = translated(exc, call.provider, call.model, plugin)
-                break
-            except Exception as exc:
-                _failed(plugin, "modelplex_before_call", exc)
-                continue
-            if reservation is not None:
-                held.append((plugin, reservation))
-        else:
-            return held
+                    refusal = translated(exc, who[0], who[1], plugin)
+                    break
+                except Exception as exc:
+                    _failed(plugin, hook, exc)
+                    continue
+                if reservation is not None:
+                    held.append((plugin, reservation))
+            else:
+                return held
+        except BaseException:  # cancelled between two admitters: give back what the first ones took
+            await self.close(call, CallOutcome(status="cancelled"), held)
+            raise
         await self.close(call, CallOutcome(status="error", error=refusal), held)
         raise refusal  # outside the except clause, as translate() asks
 

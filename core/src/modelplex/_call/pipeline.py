@@ -6,6 +6,8 @@
    (whose warnings go on the response, or open a stream as ``WarningRaised`` events);
 3. admit: the lifecycle's ``modelplex_before_call`` (skipped when no plugin implements it);
 4. attempt(s): :class:`~modelplex._call.direct.Direct` (one attempt) or the router's attempt loop,
+   which asks ``modelplex_before_attempt`` before each attempt (:mod:`._call.admission`; a direct call
+   takes the loop, as one candidate, only when some plugin implements that hook),
    every exception from a plugin translated once at the plugin boundary (:mod:`._call.attempt`), every
    attempt and wait bounded by one deadline mechanism (:mod:`._call.deadline`);
 5. trace: set on the response, or on the error;
@@ -38,9 +40,11 @@ from modelplex._validate import (
 from modelplex.errors import ModelplexError
 
 if TYPE_CHECKING:
+    from modelplex._call.admission import Admission
     from modelplex._catalog.records import ModelInfo
     from modelplex._client import AsyncClient
     from modelplex._embeddings import EmbedResponse
+    from modelplex._messages import Message
     from modelplex._responses import ChatResponse, ProviderWarning
     from modelplex._stream import ChatStream
 
@@ -71,18 +75,11 @@ class Calls:
         return check_for_provider(request, provider=c.provider, info=record.info)
 
     # -- chat, embed, list_models ----------------------------------------------------------------------
-    def chat(self, address: Any, messages: Any, system: str | None, options: ChatOptions | None,
-             kwargs: Mapping[str, Any], tags: Mapping[str, str] | None, caller: str | None,
-             agent: str | None = None, task: str | None = None) -> Awaitable[ChatResponse]:
+    def chat(self, address: Any, messages: str | Message | Sequence[Message], system: str | None,
+             options: ChatOptions | None, kwargs: Mapping[str, Any], tags: Mapping[str, str] | None,
+             caller: str | None) -> Awaitable[ChatResponse]:
         """The call, resolved and validated (errors raised here, before anything is sent), as an
-        awaitable for the client to await: no coroutine of its own between the two (the hot path).
-        ``agent`` and ``task`` are applied first (:mod:`modelplex._agents`); ``messages`` (``None`` when
-        the client was given none) is checked by ``messages_from``."""
-        if agent is not None or task is not None:
-            from modelplex._agents.resolve import profiled
-
-            address, messages, system, options, kwargs, tags = profiled(
-                self.client, address, messages, system, options, kwargs, tags, agent, task)
+        awaitable for the client to await: no coroutine of its own between the two (the hot path)."""
         if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
             address = expand(self.client, address)
         address = check_address(address)
@@ -92,19 +89,25 @@ class Calls:
         opts = build_options(options, kwargs)
         check_chat(msgs, opts)
         lifecycle = self.client.registry.lifecycle
-        make: Callable[[], Awaitable[ChatResponse]]
+        make: Callable[[CallInfo | None], Awaitable[ChatResponse]]
         if route is None:
             direct = router.direct(address)
             request = ChatRequest(model=direct.model, messages=msgs, options=opts)
             warnings = check_for_provider(request, provider=direct.provider, info=direct.info)
             if not lifecycle.active:  # the fast path: nothing to admit or report
                 return direct.call("modelplex_chat", warnings, request=request)
-            make = lambda: direct.call("modelplex_chat", warnings, request=request)  # noqa: E731
+            if lifecycle.attempt:  # each attempt admitted: the attempt loop, with one candidate
+                route = router.one(address)
+            else:
+                make = lambda call: direct.call("modelplex_chat", warnings, request=request)  # noqa: E731
         else:
-            make = lambda: router.chat(route, msgs, opts, self.check)  # noqa: E731
             if not lifecycle.active:
-                return make()
+                return router.chat(route, msgs, opts, self.check)
             request = ChatRequest(model=split_model(address)[1], messages=msgs, options=opts)
+        if route is not None:
+            routed = route
+            make = lambda call: router.chat(routed, msgs, opts, self.check,  # noqa: E731
+                                            self._admission(call, "chat", msgs, opts))
         return self._observed(lifecycle, "chat", address, request, tags, caller, make)
 
     def embed(self, address: Any, inputs: str | Sequence[str], dimensions: int | None,
@@ -122,15 +125,17 @@ class Calls:
         request = EmbedRequest(model=model, inputs=(inputs,) if isinstance(inputs, str) else inputs,
                                dimensions=dimensions, task_type=task_type, extra=extra)
         check_embed(request)
-        make: Callable[[], Awaitable[EmbedResponse]]
-        if route is None:
-            direct = router.direct(address)
-            make = lambda: direct.call("modelplex_embed", request=request)  # noqa: E731
-        else:
-            make = lambda: router.embed(route, request)  # noqa: E731
+        make: Callable[[CallInfo | None], Awaitable[EmbedResponse]]
         lifecycle = self.client.registry.lifecycle
+        if route is None and not (lifecycle.active and lifecycle.attempt):
+            direct = router.direct(address)
+            make = lambda call: direct.call("modelplex_embed", request=request)  # noqa: E731
+        else:
+            routed = route or router.one(address)
+            make = lambda call: router.embed(routed, request,  # noqa: E731
+                                             self._admission(call, "embed", request.inputs, None))
         if not lifecycle.active:
-            return make()
+            return make(None)
         return self._observed(lifecycle, "embed", address, request, tags, caller, make)
 
     async def list_models(self, provider: str, tags: Mapping[str, str] | None = None,
@@ -139,12 +144,23 @@ class Calls:
         if not lifecycle.active:
             return await listing(self.client, provider)
         return await self._observed(lifecycle, "list_models", provider, None, tags, caller,
-                                    lambda: listing(self.client, provider))
+                                    lambda call: listing(self.client, provider))
+
+    def _admission(self, call: CallInfo | None, kind: str, payload: Any,
+                   options: ChatOptions | None) -> Admission | None:
+        """What the attempt loop asks before each attempt of ``call``; ``None`` when no plugin
+        implements ``modelplex_before_attempt`` (or no lifecycle is active: ``call`` is ``None``)."""
+        lifecycle = self.client.registry.lifecycle
+        if call is None or not lifecycle.attempt:
+            return None
+        from modelplex._call.admission import Admission
+
+        return Admission(self.client, lifecycle, call, kind, payload, options)
 
     async def _observed(self, lifecycle: Lifecycle, kind: CallKind, address: str, request: Any,
                         tags: Mapping[str, str] | None, caller: str | None,
-                        make: Callable[[], Awaitable[T]]) -> T:
-        """``make()`` admitted first and reported after, whatever its end."""
+                        make: Callable[[CallInfo], Awaitable[T]]) -> T:
+        """``make(call)`` admitted first and reported after, whatever its end."""
         call = call_info(kind, address, request, tags, caller)
         started = time.monotonic()
         try:
@@ -153,7 +169,7 @@ class Calls:
             await lifecycle.close(call, CallOutcome(status="error", error=refusal), (), report=True)
             raise
         try:
-            result = await make()
+            result = await make(call)
         except Exception as exc:
             error = exc if isinstance(exc, ModelplexError) else None
             await lifecycle.close(call, CallOutcome(status="error", error=error,
@@ -178,17 +194,11 @@ class Calls:
         return result
 
     # -- stream ----------------------------------------------------------------------------------------
-    def stream(self, address: Any, messages: Any, system: str | None, options: ChatOptions | None,
-               kwargs: Mapping[str, Any], tags: Mapping[str, str] | None, caller: str | None,
-               agent: str | None = None, task: str | None = None) -> ChatStream:
-        """As :meth:`chat`, a stream."""
+    def stream(self, address: Any, messages: str | Message | Sequence[Message], system: str | None,
+               options: ChatOptions | None, kwargs: Mapping[str, Any], tags: Mapping[str, str] | None,
+               caller: str | None) -> ChatStream:
         from modelplex._stream import ChatStream, Observer
 
-        if agent is not None or task is not None:
-            from modelplex._agents.resolve import profiled
-
-            address, messages, system, options, kwargs, tags = profiled(
-                self.client, address, messages, system, options, kwargs, tags, agent, task)
         if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
             address = expand(self.client, address)
         address = check_address(address)
@@ -200,11 +210,13 @@ class Calls:
         check_chat(msgs, opts)
         lifecycle = self.client.registry.lifecycle
         observer = None
+        admission = None
         if lifecycle.active:
             request = ChatRequest(model=model, messages=msgs, options=opts)
             observer = Observer(lifecycle, call_info("stream", address, request, tags, caller))
-        return ChatStream(lambda: router.stream(route, address, msgs, opts, self.check), provider, model,
-                          observer, costs(self.client))
+            admission = self._admission(observer.call, "stream", msgs, opts)
+        return ChatStream(lambda: router.stream(route, address, msgs, opts, self.check, admission), provider,
+                          model, observer, costs(self.client))
 
 
 def sent(kind: CallKind, request: Any) -> Usage | None:

@@ -1,6 +1,8 @@
 """The attempt loop of a routed call: each eligible candidate in turn, retried after a back-off on a
 retryable error (a 429 moves on at once), rate limits reserved before each attempt and settled after,
-every attempt bounded by the call timeout and the whole by the routing deadline."""
+every attempt admitted by ``modelplex_before_attempt`` (a refused candidate is skipped) and its
+reservations settled or released after it, every attempt bounded by the call timeout and the whole by
+the routing deadline."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from modelplex._routing.address import split_model
 from modelplex._routing.candidates import Candidate, Route, candidates, eligible
 from modelplex._trace import TraceBuilder
 from modelplex.errors import (
+    AdmissionRefused,
     LocalRateLimitError,
     ModelplexError,
     ProviderError,
@@ -27,6 +30,7 @@ from modelplex.errors import (
 )
 
 if TYPE_CHECKING:
+    from modelplex._call.admission import Admission, Held
     from modelplex._ratelimit import Reservation
     from modelplex._routing.router import Router
 
@@ -45,6 +49,8 @@ class Outcome(Generic[T]):
     waited: float
     started: float
     deadline: float  # time.monotonic() at which the whole call must end
+    held: Held = ()  # the admitters' reservations for this attempt (a stream's, settled at its end)
+    admission: Admission | None = None
 
 
 def call_timeout(router: Router, c: Candidate) -> float:
@@ -62,11 +68,12 @@ def deadline_passed(c: Candidate, seconds: float) -> RequestTimeoutError:
 async def run(router: Router, route: Route, kind: str, options: object,
               tokens: Callable[[Candidate], int], reserve: int,
               attempt: Callable[[Candidate], Awaitable[T]],
-              tokens_of: Callable[[T], int] | None) -> Outcome[T]:
+              tokens_of: Callable[[T], int] | None, admission: Admission | None = None) -> Outcome[T]:
     """Try ``route``'s candidates until one answers; the exhausted error (with its trace) otherwise.
 
-    ``tokens_of`` settles the reservation with the result's usage and records the success; ``None``
-    leaves both to the caller (a stream, whose usage is known only at its end).
+    ``tokens_of`` settles the reservations with the result's usage and records the success; ``None``
+    leaves both to the caller (a stream, whose usage is known only at its end). ``admission`` (when a
+    plugin implements ``modelplex_before_attempt``) is asked before each attempt, retries included.
     """
     trace = TraceBuilder(route.address)
     policy = route.policy
@@ -78,6 +85,7 @@ async def run(router: Router, route: Route, kind: str, options: object,
         raise exhausted(route, trace, [], soonest)
     tries: dict[str, int] = {}
     errors: list[ModelplexError] = []
+    refusals: list[ModelplexError] = []
     waited = 0.0
     limiter = router.limiter
     while pool:
@@ -102,6 +110,18 @@ async def run(router: Router, route: Route, kind: str, options: object,
                 break
             index = got
         c = pool[index]
+        held: Held = ()
+        if admission is not None:
+            try:
+                held = await admission.admit(c)
+            except ModelplexError as refusal:  # this candidate may not be used: nothing is sent to it
+                if reservation is not None:
+                    await settle(router, reservation, 0)
+                trace.skip(c.address, refusal.message)
+                refusals.append(refusal)
+                pool.pop(index)
+                waited = 0.0
+                continue
         started = time.monotonic()
         try:
             limit = call_timeout(router, c)
@@ -120,6 +140,9 @@ async def run(router: Router, route: Route, kind: str, options: object,
             duration = time.monotonic() - started
             if reservation is not None:
                 await settle(router, reservation, 0)
+            if held:
+                assert admission is not None
+                await admission.failed(held, c, exc, started)
             if not isinstance(exc, ModelplexError):
                 raise  # cancelled, or interrupted: not a failure of the model
             trace.attempt(c.address, duration, waited=waited, error=exc)
@@ -139,10 +162,31 @@ async def run(router: Router, route: Route, kind: str, options: object,
         if tokens_of is not None:
             if reservation is not None:  # a provider that counted nothing keeps the estimate
                 await settle(router, reservation, tokens_of(result) or reservation.tokens)
+            if held:
+                assert admission is not None
+                await admission.answered(held, c, result, started)
             trace.attempt(c.address, time.monotonic() - started, waited=waited)
             await router.succeeded(c.address)
-        return Outcome(result, c, reservation, trace, waited, started, deadline)
-    raise exhausted(route, trace, errors, soonest)
+        return Outcome(result, c, reservation, trace, waited, started, deadline, held, admission)
+    if refusals and not errors:
+        raise refused(route, trace, refusals)
+    raise exhausted(route, trace, errors, soonest)  # a refused retry is in the trace; the failure is raised
+
+
+def refused(route: Route, trace: TraceBuilder, refusals: Sequence[ModelplexError]) -> ModelplexError:
+    """The error of a call whose candidates were all refused or skipped, none tried: for one model, its
+    refusal itself; for a chain, an :class:`AdmissionRefused` holding each refusal."""
+    built = trace.build(None)
+    if route.chain is None:
+        error = refusals[-1]
+    else:
+        parts = [f"{s.model} skipped: {s.reason}" for s in built.skipped]
+        provider, model = split_model(route.address)
+        message = "no model was admitted: " + "; ".join(parts)
+        error = AdmissionRefused(message[:4000], refusals=tuple(refusals), provider=provider, model=model)
+        error.__cause__ = refusals[-1]
+    error.trace = built  # type: ignore[attr-defined]
+    return error
 
 
 async def settle(router: Router, reservation: Reservation, tokens: int) -> None:

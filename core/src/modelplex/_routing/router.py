@@ -35,6 +35,7 @@ from modelplex.errors import UnknownModelError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from modelplex._call.admission import Admission
     from modelplex._client import AsyncClient
     from modelplex._embeddings import EmbedRequest, EmbedResponse
     from modelplex._messages import Message
@@ -146,9 +147,16 @@ class Router:
             await self.cooldowns.success(key)
 
     # -- routed calls --------------------------------------------------------------------------------
+    def one(self, address: str) -> Route:
+        """The route of ``address`` (``provider/model``) called alone: one attempt within the configured
+        policy's deadline, as the direct branch makes it (for a stream, or an attempt to admit)."""
+        return Route(address=address, policy=attrs.evolve(self.config.policy, retries=0))
+
     async def chat(self, route: Route, messages: tuple[Message, ...], options: ChatOptions,
-                   check: Callable[[ChatRequest, Candidate], Sequence[ProviderWarning]]) -> ChatResponse:
-        """One reply from the first of ``route``'s candidates that gives one."""
+                   check: Callable[[ChatRequest, Candidate], Sequence[ProviderWarning]],
+                   admission: Admission | None = None) -> ChatResponse:
+        """One reply from the first of ``route``'s candidates that gives one (and that ``admission``,
+        if given, admits)."""
         base = prompt_tokens(messages)
 
         def tokens(c: Candidate) -> int:
@@ -164,11 +172,13 @@ class Router:
             return response
 
         outcome = await run(self, route, "chat", options, tokens, request_tokens(messages, options), attempt,
-                            lambda r: r.usage.total)
+                            lambda r: r.usage.total, admission)
         return attrs.evolve(outcome.result, trace=outcome.trace.build(outcome.candidate.address))
 
-    async def embed(self, route: Route, request: EmbedRequest) -> EmbedResponse:
-        """The vectors from the first of ``route``'s candidates that gives them."""
+    async def embed(self, route: Route, request: EmbedRequest,
+                    admission: Admission | None = None) -> EmbedResponse:
+        """The vectors from the first of ``route``'s candidates that gives them (and that ``admission``,
+        if given, admits)."""
         size = text_tokens(request.inputs)
 
         async def attempt(c: Candidate) -> EmbedResponse:
@@ -177,22 +187,22 @@ class Router:
             return response
 
         outcome = await run(self, route, "embed", None, lambda c: size, size, attempt,
-                            lambda r: r.usage.total)
+                            lambda r: r.usage.total, admission)
         return attrs.evolve(outcome.result, trace=outcome.trace.build(outcome.candidate.address))
 
     def stream(self, route: Route | None, address: str, messages: tuple[Message, ...], options: ChatOptions,
                check: Callable[[ChatRequest, Candidate], Sequence[ProviderWarning]],
-               ) -> AbstractAsyncContextManager[Events]:
+               admission: Admission | None = None) -> AbstractAsyncContextManager[Events]:
         """The stream of the first candidate that starts one (``route`` ``None``: ``address`` alone, one
-        attempt within the configured policy's deadline)."""
+        attempt within the configured policy's deadline) and that ``admission``, if given, admits."""
         if route is None:
-            route = Route(address=address, policy=attrs.evolve(self.config.policy, retries=0))
-        return self._stream(route, messages, options, check)
+            route = self.one(address)
+        return self._stream(route, messages, options, check, admission)
 
     @asynccontextmanager
     async def _stream(self, route: Route, messages: tuple[Message, ...], options: ChatOptions,
                       check: Callable[[ChatRequest, Candidate], Sequence[ProviderWarning]],
-                      ) -> AsyncIterator[Events]:
+                      admission: Admission | None) -> AsyncIterator[Events]:
         base = prompt_tokens(messages)
 
         def tokens(c: Candidate) -> int:
@@ -206,7 +216,7 @@ class Router:
             return opened
 
         outcome: Outcome[Opened] = await run(self, route, "stream", options, tokens,
-                                             request_tokens(messages, options), attempt, None)
+                                             request_tokens(messages, options), attempt, None, admission)
         events = Events(self, outcome, route.policy)
         try:
             yield events

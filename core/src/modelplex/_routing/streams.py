@@ -20,6 +20,7 @@ from modelplex._stream import RoutedEvents
 from modelplex.errors import ModelplexError, ProviderError, RequestTimeoutError
 
 if TYPE_CHECKING:
+    from modelplex._call.lifecycle import CallStatus
     from modelplex._responses import Usage
     from modelplex._retry import RoutingPolicy
     from modelplex._routing.attempts import Outcome
@@ -173,4 +174,11 @@ class Events(RoutedEvents):
 
             used = self.usage.total if self.usage is not None else reservation.tokens
             await settle(self._router, reservation, used)
+        o = self._outcome
+        if o.held:  # the admitters' reservations for this attempt: settled with what it used
+            assert o.admission is not None
+            held, o.held = o.held, ()
+            status: CallStatus = "ok" if self._finished and self.error is None else \
+                "error" if self.error is not None else "cancelled"
+            await o.admission.ended(held, o.candidate, status, self.error, self.usage, o.started)
 
