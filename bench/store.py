@@ -342,10 +342,10 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flig
                     f"/ {off['p99_us']:.0f} µs; {on['rps']:.0f} / {off['rps']:.0f} calls/s")
     finally:
         server.stop()
-    out = {}
-    for mode, got in per_mode.items():
-        ranked = sorted(got, key=lambda g: g["added"])
-        out[mode] = {**ranked[len(ranked) // 2], "rounds_added": [g["added"] for g in got]}
+    out: dict[str, Any] = {}
+    for mode, rounds_got in per_mode.items():
+        ranked = sorted(rounds_got, key=lambda g: float(g["added"]))
+        out[mode] = {**ranked[len(ranked) // 2], "rounds_added": [g["added"] for g in rounds_got]}
     return out
 
 
