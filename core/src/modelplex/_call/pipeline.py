@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from modelplex._catalog.records import ModelInfo
     from modelplex._client import AsyncClient
     from modelplex._embeddings import EmbedResponse
-    from modelplex._messages import Message
     from modelplex._responses import ChatResponse, ProviderWarning
     from modelplex._stream import ChatStream
 
@@ -75,11 +74,18 @@ class Calls:
         return check_for_provider(request, provider=c.provider, info=record.info)
 
     # -- chat, embed, list_models ----------------------------------------------------------------------
-    def chat(self, address: Any, messages: str | Message | Sequence[Message], system: str | None,
-             options: ChatOptions | None, kwargs: Mapping[str, Any], tags: Mapping[str, str] | None,
-             caller: str | None) -> Awaitable[ChatResponse]:
+    def chat(self, address: Any, messages: Any, system: str | None, options: ChatOptions | None,
+             kwargs: Mapping[str, Any], tags: Mapping[str, str] | None, caller: str | None,
+             agent: str | None = None, task: str | None = None) -> Awaitable[ChatResponse]:
         """The call, resolved and validated (errors raised here, before anything is sent), as an
-        awaitable for the client to await: no coroutine of its own between the two (the hot path)."""
+        awaitable for the client to await: no coroutine of its own between the two (the hot path).
+        ``agent`` and ``task`` are applied first (:mod:`modelplex._agents`); ``messages`` (``None`` when
+        the client was given none) is checked by ``messages_from``."""
+        if agent is not None or task is not None:
+            from modelplex._agents.resolve import profiled
+
+            address, messages, system, options, kwargs, tags = profiled(
+                self.client, address, messages, system, options, kwargs, tags, agent, task)
         if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
             address = expand(self.client, address)
         address = check_address(address)
@@ -194,11 +200,17 @@ class Calls:
         return result
 
     # -- stream ----------------------------------------------------------------------------------------
-    def stream(self, address: Any, messages: str | Message | Sequence[Message], system: str | None,
-               options: ChatOptions | None, kwargs: Mapping[str, Any], tags: Mapping[str, str] | None,
-               caller: str | None) -> ChatStream:
+    def stream(self, address: Any, messages: Any, system: str | None, options: ChatOptions | None,
+               kwargs: Mapping[str, Any], tags: Mapping[str, str] | None, caller: str | None,
+               agent: str | None = None, task: str | None = None) -> ChatStream:
+        """As :meth:`chat`, a stream."""
         from modelplex._stream import ChatStream, Observer
 
+        if agent is not None or task is not None:
+            from modelplex._agents.resolve import profiled
+
+            address, messages, system, options, kwargs, tags = profiled(
+                self.client, address, messages, system, options, kwargs, tags, agent, task)
         if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
             address = expand(self.client, address)
         address = check_address(address)
