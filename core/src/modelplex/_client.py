@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -225,21 +224,10 @@ class AsyncClient:
             await router.aclose()
 
     def __del__(self) -> None:
-        # A client nobody closed: its connections are closed here while its event loop can still do it
-        # (a client that was a coroutine's local); else a warning that says what to do, before aiohttp's
-        # own, which name only its session and connector.
-        if getattr(self, "_closed", True) or not getattr(self, "_contexts", None):
-            return
-        transport: Any = sys.modules.get("modelplex._http")  # loaded if any connection was made
-        if transport is None:
-            return
-        left = sorted(name for name, ctx in self._contexts.items()
-                      if ctx._http is not None and not transport.close_now(ctx._http))
-        if left:
-            warnings.warn(f"a modelplex.AsyncClient (providers {', '.join(left)}) was not closed before "
-                          "its event loop ended, so its connections could not be: use 'async with "
-                          "AsyncClient(...) as client:', or 'await client.aclose()' before the loop ends",
-                          ResourceWarning, source=self, stacklevel=1)
+        # A client nobody closed (see modelplex._http.forgotten); _http is loaded if it connected at all.
+        transport: Any = sys.modules.get("modelplex._http")
+        if transport is not None and not getattr(self, "_closed", True) and getattr(self, "_contexts", None):
+            transport.forgotten(self, self._contexts)
 
     def __repr__(self) -> str:
         # Provider names only (settings hold keys), and nothing loaded or read to show them.

@@ -292,6 +292,21 @@ class Transport(AiohttpTransport):
                               request=request, extensions=extensions)
 
 
+def forgotten(client: object, contexts: Mapping[str, Any]) -> None:
+    """An ``AsyncClient`` collected unclosed: its connections are closed here while its event loop can
+    still do it (a client that was a coroutine's local); else a warning that says what to do, before
+    aiohttp's own, which name only its session and connector."""
+    left = sorted(name for name, ctx in contexts.items()
+                  if ctx._http is not None and not close_now(ctx._http))
+    if left:
+        import warnings
+
+        warnings.warn(f"a modelplex.AsyncClient (providers {', '.join(left)}) was not closed before its "
+                      "event loop ended, so its connections could not be: use 'async with "
+                      "AsyncClient(...) as client:', or 'await client.aclose()' before the loop ends",
+                      ResourceWarning, source=client, stacklevel=1)
+
+
 def close_now(client: httpx.AsyncClient) -> bool:
     """Close ``client``'s aiohttp connections without awaiting, as a finaliser must: whether nothing is
     left open. Only on the thread that runs (or last ran) the session's event loop, while that loop is
