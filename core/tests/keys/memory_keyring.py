@@ -18,7 +18,7 @@ STORE_ENV = "TEST_KEYRING_FILE"
 class FileBackedKeyring(KeyringBackend):
     """Entries in the JSON file named by ``$TEST_KEYRING_FILE``."""
 
-    priority = 1  # type: ignore[assignment]  # a classproperty in the base; a number suffices
+    priority = 1  # a classproperty in the base; a number suffices
 
     @staticmethod
     def _path() -> Path:
