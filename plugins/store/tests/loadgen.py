@@ -106,10 +106,11 @@ HERE = Path(__file__).resolve()
 
 
 def write_config(path: Path, base_url: str, store_url: str, *, store: str = "") -> Path:
-    """A config file with the provider ``local`` (``openai-like``) at ``base_url`` and the store at
-    ``store_url`` (``store``: more lines of its ``[store]`` table)."""
-    path.write_text(f'[providers.local]\nplugin = "openai-like"\nbase_url = "{base_url}"\n\n'
-                    f'[store]\nurl = "{store_url}"\n{store}\n', encoding="utf-8")
+    """A config file with the provider ``local`` at ``base_url`` and the store at ``store_url``
+    (``store``: more lines of its ``[store]`` table). The provider is the groq plugin (OpenAI's wire
+    format, which the loopback servers speak): the store's test environment installs it."""
+    path.write_text(f'[providers.local]\nplugin = "groq"\napi_key = "gsk-loopback-0000"\n'
+                    f'base_url = "{base_url}"\n\n[store]\nurl = "{store_url}"\n{store}\n', encoding="utf-8")
     return path
 
 
