@@ -1,0 +1,206 @@
+"""The budget admitter: before each candidate of a call is tried (``modelplex_before_attempt``), its
+worst-case cost is reserved against every budget in scope at once, or the candidate is refused with
+:class:`~modelplex.errors.BudgetExceeded` (a chain then moves on to the next candidate; the routing trace
+says why). The reservation is settled to the attempt's actual cost when it ends (what a cancelled or cut
+attempt used included) or released when it failed; one a killed process left expires with its lease.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from modelplex._logging import log
+from modelplex.errors import BudgetExceeded
+from modelplex_store.budgets import audit
+from modelplex_store.budgets.alerts import BudgetAlert, fire
+from modelplex_store.budgets.errors import BudgetUnavailable
+from modelplex_store.budgets.ledger import Counter, Ledger, LedgerUnavailable
+from modelplex_store.budgets.model import Budget
+from modelplex_store.budgets.windows import bounds
+
+#: How long a reservation holds when its process does not settle it (killed): then it stops counting.
+DEFAULT_LEASE = 600.0
+_NANO = Decimal(1_000_000_000)
+
+
+def nanos_up(dollars: Decimal) -> int:
+    """Dollars as nano-dollars, rounded up (a reservation never under-counts)."""
+    return math.ceil(dollars * _NANO)
+
+
+def nanos_down(dollars: Decimal) -> int:
+    """Dollars as nano-dollars, rounded down (a limit never grows)."""
+    return math.floor(dollars * _NANO)
+
+
+def _dollars(nanos: int) -> Decimal:
+    return (Decimal(nanos) / _NANO).normalize()
+
+
+def _when(micros: int | None) -> str:
+    if micros is None:
+        return "never (no window)"
+    return dt.datetime.fromtimestamp(micros / 1e6, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Admitter:
+    """Reserves, settles and releases candidates' worst cases for ``budgets`` in ``ledger``, with ``clock``
+    (``time.time``; a test injects its own) computing windows and leases."""
+
+    def __init__(self, budgets: Iterable[Budget], ledger: Ledger, *, lease: float = DEFAULT_LEASE,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.budgets = tuple(budgets)
+        self.ledger = ledger
+        self.lease = lease
+        self.clock = clock
+
+    def scoped(self, call: Any, provider: str, model: str) -> list[tuple[Budget, str]]:
+        """The budgets that apply to ``provider/model`` for ``call``, each with its counter's subject."""
+        found = []
+        for budget in self.budgets:
+            subject = budget.subject(provider, model, call.tags, call.caller)
+            if subject is not None:
+                found.append((budget, subject))
+        return found
+
+    async def admit(self, call: Any, attempt: Any,
+                    scoped: Sequence[tuple[Budget, str]]) -> Reservation | None:
+        """Reserve ``attempt``'s worst case on every budget of ``scoped``, or refuse it."""
+        total = attempt.estimate.cost.total
+        now = self.clock()
+        address = attempt.address
+        counters: list[tuple[Budget, Counter]] = []
+        for budget, subject in scoped:
+            if total is None and budget.hard and budget.unknown_price == "deny":
+                self._deny(call, budget, subject, address, "unknown price")
+                raise BudgetExceeded(
+                    f"budget {budget.name!r} ({budget.scope}) refuses {address}: its price (or its output "
+                    f"bound) is unknown, so its worst case cannot be reserved (unknown_price = \"allow\" "
+                    f"lets it through, counted apart)", scope=str(budget.scope), limit=budget.limit,
+                    provider=attempt.provider, model=attempt.model)
+            if budget.window == "call":
+                if budget.hard and total is not None and total > budget.limit:
+                    self._deny(call, budget, subject, address, "per-call limit")
+                    raise BudgetExceeded(
+                        f"budget {budget.name!r} ({budget.scope}) allows ${budget.limit} per call; the worst "
+                        f"case of {address} is ${total}", scope=str(budget.scope), limit=budget.limit,
+                        spent=Decimal(0), reserved=Decimal(0), provider=attempt.provider, model=attempt.model)
+                continue
+            start, end = bounds(budget.window, now)
+            counters.append((budget, Counter(budget=budget.name, subject=subject, window_start=start,
+                                             window_end=end, limit=nanos_down(budget.limit), hard=budget.hard,
+                                             alerts=budget.alerts)))
+        amount = 0 if total is None else nanos_up(total)
+        if not counters:
+            return None
+        token = uuid.uuid4().hex
+        now_us = int(now * 1_000_000)
+        try:
+            short = await self.ledger.reserve(token, [c for _, c in counters], amount,
+                                              now_us + int(self.lease * 1_000_000), now_us)
+        except LedgerUnavailable as exc:
+            closed = [b for b, _ in counters if b.hard and b.on_unavailable == "deny"]
+            if closed:
+                budget = closed[0]
+                self._deny(call, budget, "", address, "ledger unavailable")
+                raise BudgetUnavailable(
+                    f"budget {budget.name!r} ({budget.scope}) cannot be checked, so {address} is refused "
+                    f"(on_unavailable = \"deny\"): {exc}", scope=str(budget.scope), limit=budget.limit,
+                    provider=attempt.provider, model=attempt.model) from None
+            for budget, counter in counters:
+                audit.note(call, {"budget": budget.name, "subject": counter.subject, "model": address,
+                                  "decision": "allowed", "reason": "ledger unavailable"})
+            log("warning", "budget_ledger_unavailable", error=str(exc), admitted=address)
+            return None
+        if short is not None:
+            budget = next(b for b, c in counters if c is short.counter)
+            self._deny(call, budget, short.counter.subject, address, "over limit")
+            subject = f" [{short.counter.subject}]" if short.counter.subject else ""
+            raise BudgetExceeded(
+                f"budget {budget.name!r} ({budget.scope}{subject}) has no room for {address}'s worst case "
+                f"${_dollars(amount)}: limit ${budget.limit}, spent ${_dollars(short.spent)}, reserved "
+                f"${_dollars(short.reserved)}; resets {_when(short.counter.window_end)}",
+                scope=str(budget.scope), limit=budget.limit, spent=_dollars(short.spent),
+                reserved=_dollars(short.reserved),
+                resets_at=None if short.counter.window_end is None else short.counter.window_end / 1e6,
+                provider=attempt.provider, model=attempt.model)
+        for budget, counter in counters:
+            audit.note(call, {"budget": budget.name, "subject": counter.subject, "model": address,
+                              "decision": "unpriced" if total is None else "reserved",
+                              "amount": str(_dollars(amount))})
+        return Reservation(self, call, token, counters, address, getattr(attempt, "_client", None))
+
+    @staticmethod
+    def _deny(call: Any, budget: Budget, subject: str, address: str, reason: str) -> None:
+        audit.note(call, {"budget": budget.name, "subject": subject, "model": address, "decision": "denied",
+                          "reason": reason})
+
+
+def _actual(outcome: Any) -> int | None:
+    """What an attempt cost in nano-dollars; ``None`` for tokens at an unknown price."""
+    cost = outcome.cost
+    if cost is not None:
+        return None if cost.total is None else nanos_up(cost.total)
+    usage = outcome.usage
+    return 0 if usage is None or usage.total == 0 else None
+
+
+class Reservation:
+    """One attempt's reservation on its counters: settled or released exactly once."""
+
+    __slots__ = ("_address", "_call", "_client", "_counters", "_done", "_owner", "_token")
+
+    def __init__(self, owner: Admitter, call: Any, token: str, counters: Sequence[tuple[Budget, Counter]],
+                 address: str, client: Any) -> None:
+        self._owner, self._call, self._token = owner, call, token
+        self._counters, self._address, self._client = counters, address, client
+        self._done = False
+
+    async def settle(self, outcome: Any) -> None:
+        """The attempt used ``outcome.cost``: the reservation becomes that spend; alerts fire."""
+        if self._done:
+            return
+        self._done = True
+        actual = _actual(outcome)
+        owner = self._owner
+        try:
+            crossed = await owner.ledger.settle(self._token, [c for _, c in self._counters], actual,
+                                                int(owner.clock() * 1_000_000))
+        except LedgerUnavailable as exc:
+            # The reservation stays counted until its lease ends; the spend cannot be recorded.
+            log("error", "budget_settle_failed", error=str(exc), model=self._address)
+            return
+        for budget, counter in self._counters:
+            audit.note(self._call, {"budget": budget.name, "subject": counter.subject, "model": self._address,
+                                    "decision": "settled",
+                                    "amount": None if actual is None else str(_dollars(actual))})
+        budgets = {b.name: b for b, _ in self._counters}
+        registry = getattr(self._client, "registry", None)
+        for hit in crossed:
+            budget = budgets[hit.counter.budget]
+            c = hit.counter
+            fire(BudgetAlert(budget=budget.name, scope=str(budget.scope), subject=c.subject,
+                             threshold=hit.threshold, limit=budget.limit, spent=_dollars(hit.spent),
+                             window_start=c.window_start / 1e6,
+                             resets_at=None if c.window_end is None else c.window_end / 1e6, hard=budget.hard,
+                             at=owner.clock()), registry)
+
+    async def release(self, outcome: Any) -> None:
+        """The attempt failed: the reservation is given back."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            await self._owner.ledger.release(self._token, [c for _, c in self._counters])
+        except LedgerUnavailable as exc:
+            log("warning", "budget_release_failed", error=str(exc), model=self._address)
+            return
+        for budget, counter in self._counters:
+            audit.note(self._call, {"budget": budget.name, "subject": counter.subject, "model": self._address,
+                                    "decision": "released"})
