@@ -237,3 +237,20 @@ def modelplex_before_attempt(call: CallInfo, attempt: AttemptInfo
         and trace name the refusals among the skips. Any other exception is logged and the
         attempt goes on.
     """
+
+
+@hookspec
+def modelplex_budget_alert(alert: Any) -> None:
+    """Hear that a budget crossed one of its alert thresholds (by default 50%, 80% and 100% of its limit).
+
+    Called on every plugin that implements it (a dashboard, a notifier), once per budget, counter and
+    window across every process sharing the budget's ledger: the process that recorded the crossing
+    first calls it, the others do not. Keep it short and free of I/O (queue the notification).
+
+    :param alert: a :class:`modelplex_store.budgets.BudgetAlert`: ``budget`` (its name), ``scope``,
+        ``subject`` (the agent, caller... of a per-value budget, else ``""``), ``threshold`` (percent),
+        ``limit`` and ``spent`` (:class:`~decimal.Decimal` dollars), ``window_start`` and ``resets_at``
+        (``time.time()`` seconds; ``None``: never), ``hard`` (false: a soft budget, never enforced), ``at``.
+        Its type lives with the ledger that fires it (the store); take it as any object with these fields.
+    :returns: nothing; what it raises is logged and ignored.
+    """
