@@ -1,4 +1,4 @@
-"""A client process under load, for the store's kill, restart and many-process tests (and the bench).
+"""A client process under load, for the store's kill, restart and many-process tests.
 
     python loadgen.py CONFIG --calls 2000 --in-flight 100 --prefix run7 [--stream-every 4]
 
