@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the classes of results load with the first call that makes 
     from modelplex._catalog.records import ModelInfo
     from modelplex._chains import Chain
     from modelplex._codec import ToolCodec
+    from modelplex._conversation import AsyncConversation
     from modelplex._embeddings import EmbedResponse
     from modelplex._health import HealthStatus
     from modelplex._ratelimit import RateLimits
@@ -210,17 +211,20 @@ class AsyncClient:
     def tool_codec(self, provider: str) -> ToolCodec:
         """The codec that translates canonical tools to and from ``provider``'s wire format."""
         from modelplex._call.attempt import start
-
         codec: ToolCodec = start(self, provider, None, "modelplex_tool_codec")
         return codec
+
+    def conversation(self, id: str | None = None, **fields: Any) -> AsyncConversation:
+        """A new conversation (``model``, ``system``, ``title``, ``options``) or the stored one ``id``."""
+        from modelplex._conversation import AsyncConversation, open_conversation
+        return AsyncConversation(self, *open_conversation(self, id, **fields))
 
     async def aclose(self) -> None:
         self._closed = True
         contexts, self._contexts = list(self._contexts.values()), {}
         for ctx in contexts:
             await ctx.aclose()
-        router = self.__dict__.get("router")
-        if router is not None:
+        if (router := self.__dict__.get("router")) is not None:
             await router.aclose()
 
     def __del__(self) -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from modelplex._catalog.records import ModelInfo
     from modelplex._chains import Chain
     from modelplex._codec import ToolCodec
+    from modelplex._conversation import Conversation
     from modelplex._embeddings import EmbedResponse
     from modelplex._health import HealthStatus
     from modelplex._messages import Message
@@ -461,6 +462,13 @@ class Client:
         return self._async.tool_codec(provider)
 
     # -- closing -----------------------------------------------------------------------------------------
+    def conversation(self, id: str | None = None, **fields: Any) -> Conversation:
+        """A new conversation (``model``, ``system``, ``title``, ``options``) or the stored one ``id``: see
+        :mod:`modelplex._conversation`. Without ``modelplex-store`` a new one lives in memory only."""
+        from modelplex._conversation import Conversation, open_conversation
+
+        return Conversation(self, *open_conversation(self._async, id, **fields))
+
     def close(self) -> None:
         """End what is in flight, close every connection and stop the client's thread (see the class)."""
         with self._lock:

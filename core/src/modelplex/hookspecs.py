@@ -37,7 +37,7 @@ Rules the core enforces:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +149,19 @@ def modelplex_register_commands(cli: Any) -> None:
     """Add commands to the ``modelplex`` command line. ``cli`` is the ``click.Group``.
 
     Unlike the provider hooks, this one is called on every loaded plugin.
+    """
+
+
+@hookspec(firstresult=True)
+def modelplex_conversation_store(config: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    """Give the store that keeps conversations (``client.conversation()``, ``modelplex chat -c``), for a
+    client whose config file holds ``config`` and whose environment is ``env``; ``None`` to leave it to
+    another plugin. The usage store (``modelplex-store``) implements it; without any, conversations live
+    in memory and cannot be continued.
+
+    :returns: an object with the methods of :class:`modelplex._conversation.ConversationStore` (``save``,
+        ``append``, ``load``, ``latest``, ``list``, ``delete``; synchronous), or ``None``.
+    Stops at first non-None result.
     """
 
 

@@ -53,6 +53,13 @@ class StorePlugin:
         return recorder
 
     @hookimpl
+    def modelplex_conversation_store(self, config: Any, env: Any) -> Any:
+        """Keep conversations in this store's database (:mod:`modelplex_store.conversations`)."""
+        from modelplex_store.conversations import for_config
+
+        return for_config(config, env)
+
+    @hookimpl
     def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> Awaitable[None] | None:
         """Queue the call's row; the awaitable completes once it is committed (or spooled)."""
         return self.recorder.record(call, outcome)

@@ -31,7 +31,7 @@ Dialect = Literal["sqlite", "postgresql"]
 ColumnType = Literal["text", "int", "real"]
 
 #: The schema version this code writes; :func:`modelplex_store.migrations.migrate` brings a database here.
-VERSION = 1
+VERSION = 2
 
 _TYPES: dict[Dialect, dict[ColumnType, str]] = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL"},
@@ -195,7 +195,50 @@ SCHEMA_MIGRATIONS = Table(
     ),
 )
 
-TABLES = (SCHEMA_MIGRATIONS, CALLS, CALL_CONTENTS, ROLLUPS)
+# Conversations (modelplex_store.conversations): a conversation's current model, system prompt, default
+# options (JSON) and ``head``, the last message of its active branch; each message's role, parts (JSON of
+# modelplex.unstructure), the provider, address asked for and resolved model that produced it, its usage
+# and cost (JSON, and cost_nanos), and ``call_id``, the calls row of that call. Branches: a message's
+# ``parent_id`` is the one before it; messages sharing a parent are siblings, numbered by ``sibling``.
+CONVERSATIONS = Table(
+    name="conversations",
+    since=2,
+    primary_key=("id",),
+    columns=(
+        Column(name="id", type="text", null=False, since=2),
+        Column(name="title", type="text", since=2),
+        Column(name="model", type="text", since=2),  # the address later messages go to
+        Column(name="system", type="text", since=2),
+        Column(name="options", type="text", since=2),  # JSON of the default chat options
+        Column(name="head", type="text", since=2),  # NULL: no message yet
+        Column(name="created_at", type="int", null=False, since=2),
+        Column(name="updated_at", type="int", null=False, since=2),
+    ),
+)
+
+MESSAGES = Table(
+    name="messages",
+    since=2,
+    primary_key=("id",),
+    columns=(
+        Column(name="id", type="text", null=False, since=2),
+        Column(name="conversation_id", type="text", null=False, since=2),
+        Column(name="parent_id", type="text", since=2),  # NULL: the first message
+        Column(name="sibling", type="int", null=False, default="0", since=2),
+        Column(name="role", type="text", null=False, since=2),
+        Column(name="parts", type="text", null=False, since=2),  # JSON
+        Column(name="provider", type="text", since=2),
+        Column(name="requested", type="text", since=2),
+        Column(name="model", type="text", since=2),
+        Column(name="usage", type="text", since=2),  # JSON; NULL for a message no model produced
+        Column(name="cost", type="text", since=2),  # JSON of modelplex.Cost
+        Column(name="cost_nanos", type="int", since=2),  # NULL: unknown, never 0
+        Column(name="call_id", type="text", since=2),  # calls.id of the call that produced it
+        Column(name="created_at", type="int", null=False, since=2),
+    ),
+)
+
+TABLES = (SCHEMA_MIGRATIONS, CALLS, CALL_CONTENTS, ROLLUPS, CONVERSATIONS, MESSAGES)
 
 INDEXES = (
     Index(name="calls_started", table="calls", columns=("started_at",)),
@@ -205,6 +248,9 @@ INDEXES = (
     Index(name="calls_status", table="calls", columns=("status", "started_at")),
     Index(name="calls_parent", table="calls", columns=("parent_id",)),
     Index(name="rollups_bucket", table="rollups", columns=("grain", "bucket_start")),
+    Index(name="messages_conversation", table="messages", columns=("conversation_id", "created_at"),
+          since=2),
+    Index(name="conversations_updated", table="conversations", columns=("updated_at",), since=2),
 )
 
 
