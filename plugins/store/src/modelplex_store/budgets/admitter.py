@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from modelplex._logging import log
+from modelplex._secret import scrub_url
 from modelplex.errors import BudgetExceeded
 from modelplex_store.budgets import audit
 from modelplex_store.budgets.alerts import BudgetAlert, fire
@@ -41,6 +42,10 @@ def nanos_down(dollars: Decimal) -> int:
 
 def _dollars(nanos: int) -> Decimal:
     return (Decimal(nanos) / _NANO).normalize()
+
+
+def _usd(amount: Decimal) -> str:
+    return f"${amount:f}"
 
 
 def _when(micros: int | None) -> str:
@@ -88,9 +93,10 @@ class Admitter:
                 if budget.hard and total is not None and total > budget.limit:
                     self._deny(call, budget, subject, address, "per-call limit")
                     raise BudgetExceeded(
-                        f"budget {budget.name!r} ({budget.scope}) allows ${budget.limit} per call; the worst "
-                        f"case of {address} is ${total}", scope=str(budget.scope), limit=budget.limit,
-                        spent=Decimal(0), reserved=Decimal(0), provider=attempt.provider, model=attempt.model)
+                        f"budget {budget.name!r} ({budget.scope}) allows {_usd(budget.limit)} per call; "
+                        f"the worst case of {address} is {_usd(total)}", scope=str(budget.scope),
+                        limit=budget.limit, spent=Decimal(0), reserved=Decimal(0), provider=attempt.provider,
+                        model=attempt.model)
                 continue
             start, end = bounds(budget.window, now)
             counters.append((budget, Counter(budget=budget.name, subject=subject, window_start=start,
@@ -104,7 +110,9 @@ class Admitter:
         try:
             short = await self.ledger.reserve(token, [c for _, c in counters], amount,
                                               now_us + int(self.lease * 1_000_000), now_us)
-        except LedgerUnavailable as exc:
+        except Exception as exc:  # whatever went wrong, the budget could not be checked: never fail open
+            if not isinstance(exc, LedgerUnavailable):
+                exc = LedgerUnavailable(scrub_url(f"{type(exc).__name__}: {exc}"))
             closed = [b for b, _ in counters if b.hard and b.on_unavailable == "deny"]
             if closed:
                 budget = closed[0]
@@ -124,8 +132,8 @@ class Admitter:
             subject = f" [{short.counter.subject}]" if short.counter.subject else ""
             raise BudgetExceeded(
                 f"budget {budget.name!r} ({budget.scope}{subject}) has no room for {address}'s worst case "
-                f"${_dollars(amount)}: limit ${budget.limit}, spent ${_dollars(short.spent)}, reserved "
-                f"${_dollars(short.reserved)}; resets {_when(short.counter.window_end)}",
+                f"{_usd(_dollars(amount))}: limit {_usd(budget.limit)}, spent {_usd(_dollars(short.spent))}, "
+                f"reserved {_usd(_dollars(short.reserved))}; resets {_when(short.counter.window_end)}",
                 scope=str(budget.scope), limit=budget.limit, spent=_dollars(short.spent),
                 reserved=_dollars(short.reserved),
                 resets_at=None if short.counter.window_end is None else short.counter.window_end / 1e6,
@@ -172,9 +180,10 @@ class Reservation:
         try:
             crossed = await owner.ledger.settle(self._token, [c for _, c in self._counters], actual,
                                                 int(owner.clock() * 1_000_000))
-        except LedgerUnavailable as exc:
+        except Exception as exc:
             # The reservation stays counted until its lease ends; the spend cannot be recorded.
-            log("error", "budget_settle_failed", error=str(exc), model=self._address)
+            log("error", "budget_settle_failed", error=scrub_url(f"{type(exc).__name__}: {exc}"),
+                model=self._address)
             return
         for budget, counter in self._counters:
             audit.note(self._call, {"budget": budget.name, "subject": counter.subject, "model": self._address,
@@ -198,8 +207,9 @@ class Reservation:
         self._done = True
         try:
             await self._owner.ledger.release(self._token, [c for _, c in self._counters])
-        except LedgerUnavailable as exc:
-            log("warning", "budget_release_failed", error=str(exc), model=self._address)
+        except Exception as exc:
+            log("warning", "budget_release_failed", error=scrub_url(f"{type(exc).__name__}: {exc}"),
+                model=self._address)
             return
         for budget, counter in self._counters:
             audit.note(self._call, {"budget": budget.name, "subject": counter.subject, "model": self._address,

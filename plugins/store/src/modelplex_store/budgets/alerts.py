@@ -42,8 +42,8 @@ class BudgetAlert:
     def text(self) -> str:
         """The alert in one line."""
         who = f" [{self.subject}]" if self.subject else ""
-        return (f"budget {self.budget!r} ({self.scope}{who}) reached {self.threshold}% of ${self.limit}: "
-                f"${self.spent} spent" + ("" if self.hard else " (soft: not enforced)"))
+        return (f"budget {self.budget!r} ({self.scope}{who}) reached {self.threshold}% of ${self.limit:f}: "
+                f"${self.spent:f} spent" + ("" if self.hard else " (soft: not enforced)"))
 
 
 def fire(alert: BudgetAlert, registry: Any) -> None:

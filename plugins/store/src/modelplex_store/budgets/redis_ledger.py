@@ -3,10 +3,10 @@
 
 Per counter ``<prefix>:bg:<budget>|<subject>|<window start>``: a hash (``spent``, ``reserved``, ``calls``,
 ``unpriced``), ``:r`` a sorted set of reservation tokens by expiry, ``:a`` the tokens' amounts, and
-``:al:<threshold>`` set (``SET NX``) by the one process that fires that alert. Keys of a windowed counter
-expire a week after the window ends. The clock is the caller's (microseconds), the same one that computes
-windows, so that a test's fake clock drives both. A single Redis server (the keys of one script are not
-declared for a cluster).
+``:al:<threshold>`` set (``SET NX``) by the one process that fires that alert. Keys of a windowed
+counter expire a week after the window ends. The clock is the caller's (microseconds), the same one that
+computes windows and key lifetimes, so that a test's fake clock drives all of them. A single Redis
+server (the keys of one script are not declared for a cluster).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 KEEP_MS = 7 * 86_400_000
 
 _PRUNE = """
+-- Times and amounts go to Redis as the caller's strings: a Lua number turns into text with 14
+-- digits, and a time in microseconds has 16.
 local function prune(h, z, a, now)
   local gone = redis.call('ZRANGEBYSCORE', z, '-inf', now)
   for _, t in ipairs(gone) do
@@ -32,15 +34,16 @@ local function prune(h, z, a, now)
   end
   if #gone > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now) end
 end
-local function keep(key, at)
-  if at > 0 then redis.call('PEXPIREAT', key, at) end
+local function keep(key, ttl)
+  if tonumber(ttl) > 0 then redis.call('PEXPIRE', key, ttl) end
 end
 """
 
-# KEYS: 3 per counter (h, z, a). ARGV: token, amount, expires, now, then per counter: limit, hard, keep_until
-# (ms, 0 for never). Returns {-1} when reserved, else {index, spent, reserved} of the first that did not fit.
+# KEYS: 3 per counter (h, z, a). ARGV: token, amount, expires, now, then per counter: limit, hard, ttl
+# (ms the keys are kept, 0 for ever). Returns {-1} when reserved, else {index, spent, reserved} of the
+# first counter it did not fit.
 _RESERVE = _PRUNE + """
-local token, amount, expires, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local token, amount, expires, now = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local n = #KEYS / 3
 for i = 0, n - 1 do
   local h, z, a = KEYS[3*i+1], KEYS[3*i+2], KEYS[3*i+3]
@@ -53,37 +56,37 @@ end
 for i = 0, n - 1 do
   local h, z, a = KEYS[3*i+1], KEYS[3*i+2], KEYS[3*i+3]
   redis.call('ZADD', z, expires, token)
-  redis.call('HSET', a, token, amount)
-  redis.call('HINCRBY', h, 'reserved', amount)
-  local at = tonumber(ARGV[7+3*i])
-  keep(h, at); keep(z, at); keep(a, at)
+  redis.call('HSET', a, token, ARGV[2])
+  redis.call('HINCRBY', h, 'reserved', ARGV[2])
+  local ttl = ARGV[7+3*i]
+  keep(h, ttl); keep(z, ttl); keep(a, ttl)
 end
 return {-1}
 """
 
-# KEYS as for reserve. ARGV: token, actual (-1: unknown price), now, then per counter: limit, keep_until,
+# KEYS as for reserve. ARGV: token, actual (-1: unknown price), now, then per counter: limit, ttl,
 # thresholds (comma-separated percentages). Returns {index, threshold, spent, ...} of the alerts fired.
 _SETTLE = _PRUNE + """
 local token, actual, now = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local fired = {}
 for i = 0, #KEYS / 3 - 1 do
   local h, z, a = KEYS[3*i+1], KEYS[3*i+2], KEYS[3*i+3]
-  local limit, at = tonumber(ARGV[4+3*i]), tonumber(ARGV[5+3*i])
+  local limit, ttl = tonumber(ARGV[4+3*i]), ARGV[5+3*i]
   if redis.call('ZREM', z, token) == 1 then
     redis.call('HINCRBY', h, 'reserved', -tonumber(redis.call('HGET', a, token) or '0'))
     redis.call('HDEL', a, token)
   end
-  if actual >= 0 then redis.call('HINCRBY', h, 'spent', actual)
+  if actual >= 0 then redis.call('HINCRBY', h, 'spent', ARGV[2])
   else redis.call('HINCRBY', h, 'unpriced', 1) end
   redis.call('HINCRBY', h, 'calls', 1)
-  keep(h, at)
+  keep(h, ttl)
   local spent = tonumber(redis.call('HGET', h, 'spent') or '0')
   for threshold in string.gmatch(ARGV[6+3*i], '[^,]+') do
     local t = tonumber(threshold)
     if spent * 100 >= t * limit then
       local key = h .. ':al:' .. threshold
       if redis.call('SET', key, now, 'NX') then
-        keep(key, at)
+        keep(key, ttl)
         table.insert(fired, i); table.insert(fired, t); table.insert(fired, spent)
       end
     end
@@ -112,12 +115,18 @@ class RedisLedger:
         self.url = url
         self.prefix = prefix
         self._client: redis.asyncio.Redis | None = None
+        self._loop: object = None
         self._scripts: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"RedisLedger({scrub_url(self.url)!r})"
 
     def _redis(self) -> redis.asyncio.Redis:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a connection serves the event loop that made it, no other
+            self._client, self._loop = None, loop
         if self._client is None:
             from modelplex._redis import connect
 
@@ -138,8 +147,9 @@ class RedisLedger:
         return keys
 
     @staticmethod
-    def _keep(c: Counter) -> int:
-        return 0 if c.window_end is None else c.window_end // 1000 + KEEP_MS
+    def _ttl(c: Counter, now: int) -> int:
+        # From the caller's clock, like the windows: a test's fake clock and the server's agree on nothing.
+        return 0 if c.window_end is None else max((c.window_end - now) // 1000, 0) + KEEP_MS
 
     async def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
         import redis.exceptions
@@ -156,7 +166,7 @@ class RedisLedger:
         """See :meth:`modelplex_store.budgets.ledger.Ledger.reserve`."""
         args: list[Any] = [token, amount, expires_at, now]
         for c in counters:
-            args += [c.limit, int(c.hard), self._keep(c)]
+            args += [c.limit, int(c.hard), self._ttl(c, now)]
         result = await self._script("reserve", self._keys(counters), args)
         index = int(result[0])
         if index < 0:
@@ -168,7 +178,7 @@ class RedisLedger:
         """See :meth:`modelplex_store.budgets.ledger.Ledger.settle`."""
         args: list[Any] = [token, -1 if actual is None else actual, now]
         for c in counters:
-            args += [c.limit, self._keep(c), ",".join(str(t) for t in c.alerts) or "0"]
+            args += [c.limit, self._ttl(c, now), ",".join(str(t) for t in c.alerts) or "0"]
         result = await self._script("settle", self._keys(counters), args)
         return [Crossed(counter=counters[int(result[i])], threshold=int(result[i + 1]),
                         spent=int(result[i + 2])) for i in range(0, len(result), 3)]
