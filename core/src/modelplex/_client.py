@@ -127,6 +127,10 @@ class AsyncClient:
     def _calls(self) -> Calls:
         from modelplex._call.pipeline import Calls
 
+        if "policy" in self.config:  # a governance policy admits each candidate (modelplex._policy)
+            from modelplex._policy.plugin import install
+
+            install(self)
         return Calls(self)
 
     # -- the API ---------------------------------------------------------------------------------

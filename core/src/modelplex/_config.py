@@ -153,6 +153,10 @@ def load_config(path: Path | None, named_by: str | None = None) -> dict[str, Any
         from modelplex._agents.config import parse_config  # [agents.NAME], [routing.tasks]: checked now
 
         parse_config(data, path)
+    if "policy" in data:  # [policy]: checked now, each problem with its file and line
+        from modelplex._policy.loading import load_policy
+
+        data["policy"] = load_policy(data["policy"], path)
     readable = path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
     if readable and any("api_key" in v for v in providers.values()):
         warnings.warn(f"config file {path} holds an API key but others can read it; run: chmod 600 {path}",

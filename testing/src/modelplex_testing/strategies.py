@@ -30,6 +30,7 @@ from modelplex import (
     ChatRequest,
     ChatResponse,
     Cost,
+    Decision,
     EmbedRequest,
     EmbedResponse,
     Estimate,
@@ -564,6 +565,14 @@ def costs() -> st.SearchStrategy[Cost]:
                      price_version=_optional(_small_texts(20)), reported=amount, partial=st.booleans())
 
 
+def decisions() -> st.SearchStrategy[Decision]:
+    """Admission decisions of a policy or a budget, as the usage log records them."""
+    return st.builds(Decision, by=st.sampled_from(("policy", "budget")),
+                     decision=st.sampled_from(("admitted", "denied", "would-deny", "reserved", "settled")),
+                     model=_model_ids(), name=_optional(_small_texts(20)), where=_optional(_small_texts(30)),
+                     reason=_optional(_small_texts(40)), amount=_optional(_money()))
+
+
 def estimates() -> st.SearchStrategy[Estimate]:
     """Estimates of one model, and of a chain holding up to two of them."""
     tokens = st.integers(min_value=0, max_value=10**7)
@@ -658,6 +667,7 @@ PUBLIC_TYPES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     Prices: prices(),
     PriceTier: price_tiers(),
     Cost: costs(),
+    Decision: decisions(),
     Estimate: estimates(),
     ProviderInfo: provider_infos(),
     ProviderSettings: provider_settings(),

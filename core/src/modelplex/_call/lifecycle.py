@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 import anyio
@@ -55,6 +56,13 @@ class CallInfo:
     started: float = 0.0
 
     @functools.cached_property
+    def decisions(self) -> list[Decision]:
+        """The admission decisions taken for this call so far, in order: admitters (the policy, budgets)
+        append a :class:`~modelplex.Decision` as they decide each candidate, and ``modelplex_after_call``
+        observers (the usage log) read them. Made when first read: a call nobody decides about has none."""
+        return []
+
+    @functools.cached_property
     def estimated_tokens(self) -> int:
         """Worked out when first read: most observers never ask, and every call would pay for it."""
         request = self.request
@@ -63,6 +71,26 @@ class CallInfo:
         if isinstance(request, EmbedRequest):
             return text_tokens(request.inputs)
         return 0
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    """One admission decision about one candidate of a call, for the audit trail (``call.decisions``).
+
+    ``by`` is the kind of admitter (``policy``, ``budget``); ``name`` what decided (the rule's label, the
+    budget's scope; ``None`` for a policy's default); ``model`` the candidate (``provider/model``);
+    ``decision`` what it decided: ``admitted``, ``denied``, ``would-deny`` (a dry run: admitted, but
+    recorded), or a budget's ``reserved``, ``settled``, ``released``. ``where`` is where the rule is
+    written (``file:line``), ``reason`` why, for people; ``amount`` dollars a budget reserved or settled.
+    """
+
+    by: str
+    decision: str
+    model: str
+    name: str | None = None
+    where: str | None = None
+    reason: str | None = None
+    amount: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)

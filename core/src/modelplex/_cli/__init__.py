@@ -22,6 +22,7 @@ from modelplex._cli.models import models
 from modelplex._cli.models_default import default as models_default
 from modelplex._cli.output import error_message
 from modelplex._cli.plugins import plugins
+from modelplex._cli.policy import policy
 from modelplex._cli.providers import providers
 from modelplex._cli.state import get_state
 from modelplex._cli.verbose import enable_verbose
@@ -112,6 +113,7 @@ cli.add_command(health)
 cli.add_command(keys)
 cli.add_command(providers)
 cli.add_command(aliases)
+cli.add_command(policy)
 models.add_command(models_default)
 
 
