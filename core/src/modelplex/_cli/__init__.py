@@ -14,6 +14,7 @@ import click
 
 from modelplex._cli.aliases import aliases
 from modelplex._cli.chat import chat
+from modelplex._cli.conversations import conversations
 from modelplex._cli.embed import embed
 from modelplex._cli.health import health
 from modelplex._cli.inputs import InputError
@@ -108,6 +109,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 cli.add_command(plugins)
 cli.add_command(models)
 cli.add_command(chat)
+cli.add_command(conversations)
 cli.add_command(embed)
 cli.add_command(health)
 cli.add_command(keys)
