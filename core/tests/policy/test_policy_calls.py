@@ -141,10 +141,21 @@ def test_a_chain_with_every_model_denied_fails_typed_naming_each_rule(tmp_path: 
 def test_dry_run_denies_nothing_and_records_what_it_would_have(tmp_path: Path) -> None:
     observer = Decisions()
     policy = PII.replace("[policy]\n", "[policy]\ndry_run = true\n")
-    with structlog.testing.capture_logs() as logs, FaultServer(["cloud"]) as server:
-        config = write_config(tmp_path, {"cloud": server.url("cloud")}, policy)
-        response = run(config, lambda c: c.chat("cloud/m1", PROMPT, tags={"pii": "1"}), observer)
-        assert len(server.requests("cloud")) == 1
+    logs: list[dict[str, Any]] = []
+
+    def sink(_: object, __: str, event: dict[str, Any]) -> dict[str, Any]:
+        logs.append(dict(event))
+        raise structlog.DropEvent
+
+    # configured, then reset: capture_logs() would leave structlog configured for the tests after this one
+    structlog.configure(processors=[sink])
+    try:
+        with FaultServer(["cloud"]) as server:
+            config = write_config(tmp_path, {"cloud": server.url("cloud")}, policy)
+            response = run(config, lambda c: c.chat("cloud/m1", PROMPT, tags={"pii": "1"}), observer)
+            assert len(server.requests("cloud")) == 1
+    finally:
+        structlog.reset_defaults()
     assert response.trace.skipped == ()
     [(decisions, _)] = observer.seen
     assert [(d.decision, d.name) for d in decisions] == [("would-deny", "'pii stays here'")]
