@@ -30,6 +30,9 @@ def register(cli: click.Group) -> None:
     cli.add_command(logs)
     cli.add_command(usage)
     cli.add_command(store)
+    from modelplex_store import cli_budgets
+
+    cli_budgets.register(cli)
 
 
 def _when(value: str | None, option: str) -> int | None:

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from modelplex._secret import scrub
+from modelplex_store.budgets.audit import taken
 from modelplex_store.schema import CALLS
 
 Row = tuple[Any, ...]
@@ -53,7 +54,8 @@ class Record:
         """The record :meth:`to_json` wrote."""
         data = json.loads(text)
         content = data.get("content")
-        return cls(calls=tuple(tuple(r) for r in data["calls"]),
+        # A row spooled by an older version lacks the columns added since: they are NULL.
+        return cls(calls=tuple(tuple(r) + (None,) * (_WIDTH - len(r)) for r in data["calls"]),
                    content=None if content is None else (content[0], content[1], content[2]))
 
 
@@ -180,6 +182,9 @@ def call_row(call: Any, outcome: Any, call_id: str, started: int) -> list[Any]:
     _cost(row, outcome, usage)
     row[_INDEX["duration_us"]] = duration
     row[_INDEX["ttft_us"]] = _micros(outcome.time_to_first_token)
+    admission, denied_by = taken(call)  # the budgets' decisions: see modelplex_store.budgets.audit
+    row[_INDEX["admission"]] = admission
+    row[_INDEX["denied_by"]] = None if outcome.status == "ok" else denied_by
     return row
 
 

@@ -31,7 +31,7 @@ Dialect = Literal["sqlite", "postgresql"]
 ColumnType = Literal["text", "int", "real"]
 
 #: The schema version this code writes; :func:`modelplex_store.migrations.migrate` brings a database here.
-VERSION = 2
+VERSION = 3
 
 _TYPES: dict[Dialect, dict[ColumnType, str]] = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL"},
@@ -154,6 +154,10 @@ CALLS = Table(
         Column(name="duration_us", type="int", null=False),
         Column(name="ttft_us", type="int"),
         Column(name="waited_us", type="int"),  # an attempt's wait before it (back-off, Retry-After)
+        # The admission decisions (budgets: reserved, denied, settled...), JSON; the budget or rule that
+        # refused the call, when one did. See modelplex_store.budgets.audit.
+        Column(name="admission", type="text", since=3),
+        Column(name="denied_by", type="text", since=3),
     ),
 )
 
@@ -238,7 +242,66 @@ MESSAGES = Table(
     ),
 )
 
-TABLES = (SCHEMA_MIGRATIONS, CALLS, CALL_CONTENTS, ROLLUPS, CONVERSATIONS, MESSAGES)
+# The budget ledger (modelplex_store.budgets.sql): a row per budget, counter (subject: '' or the tag,
+# caller or run value) and window; the unexpired reservations of attempts in flight; each alert threshold
+# fired, once per window (the primary key decides which process fires); budget changes, who and when.
+BUDGET_COUNTERS = Table(
+    name="budget_counters",
+    since=3,
+    primary_key=("budget", "subject", "window_start"),
+    columns=(
+        Column(name="budget", type="text", null=False, since=3),
+        Column(name="subject", type="text", null=False, since=3),
+        Column(name="window_start", type="int", null=False, since=3),
+        Column(name="window_end", type="int", since=3),  # NULL: never resets
+        *_ints("spent_nanos", "calls", "unpriced_calls", since=3),
+    ),
+)
+
+BUDGET_RESERVATIONS = Table(
+    name="budget_reservations",
+    since=3,
+    primary_key=("token", "budget", "subject"),
+    columns=(
+        Column(name="token", type="text", null=False, since=3),
+        Column(name="budget", type="text", null=False, since=3),
+        Column(name="subject", type="text", null=False, since=3),
+        Column(name="window_start", type="int", null=False, since=3),
+        Column(name="amount_nanos", type="int", null=False, since=3),
+        Column(name="expires_at", type="int", null=False, since=3),
+    ),
+)
+
+BUDGET_ALERTS = Table(
+    name="budget_alerts",
+    since=3,
+    primary_key=("budget", "subject", "window_start", "threshold"),
+    columns=(
+        Column(name="budget", type="text", null=False, since=3),
+        Column(name="subject", type="text", null=False, since=3),
+        Column(name="window_start", type="int", null=False, since=3),
+        Column(name="threshold", type="int", null=False, since=3),
+        Column(name="fired_at", type="int", null=False, since=3),
+        Column(name="spent_nanos", type="int", null=False, since=3),
+    ),
+)
+
+BUDGET_CHANGES = Table(
+    name="budget_changes",
+    since=3,
+    primary_key=("id",),
+    columns=(
+        Column(name="id", type="text", null=False, since=3),  # UUIDv7
+        Column(name="at", type="int", null=False, since=3),
+        Column(name="who", type="text", null=False, since=3),
+        Column(name="budget", type="text", null=False, since=3),
+        Column(name="before_json", type="text", since=3),  # NULL for a budget created
+        Column(name="after_json", type="text", since=3),  # NULL for a budget removed
+    ),
+)
+
+TABLES = (SCHEMA_MIGRATIONS, CALLS, CALL_CONTENTS, ROLLUPS, CONVERSATIONS, MESSAGES, BUDGET_COUNTERS,
+          BUDGET_RESERVATIONS, BUDGET_ALERTS, BUDGET_CHANGES)
 
 INDEXES = (
     Index(name="calls_started", table="calls", columns=("started_at",)),
@@ -251,6 +314,8 @@ INDEXES = (
     Index(name="messages_conversation", table="messages", columns=("conversation_id", "created_at"),
           since=2),
     Index(name="conversations_updated", table="conversations", columns=("updated_at",), since=2),
+    Index(name="budget_reservations_counter", table="budget_reservations",
+          columns=("budget", "subject", "window_start"), since=3),
 )
 
 
