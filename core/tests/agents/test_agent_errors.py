@@ -85,7 +85,9 @@ def test_an_unknown_task_names_the_tasks(config: Config, server: ScriptedServer)
     ("smal", UnknownModelError, "'smal' is neither provider/model, chain/NAME, tier/NAME nor an alias; did "
                                 "you mean 'small'? (aliases: small)"),
     # Groq's catalog has no flagship model: with only Groq configured, the premium tier is empty.
-    ("tier/premium", ConfigurationError, "chain 'premium' has no model for this setup"),
+    ("tier/premium", ConfigurationError, "cost tier 'premium' has no model here: no installed provider with "
+                                         "a key has a chat model of the catalog tier 'flagship'; set a key "
+                                         "with 'modelplex keys set PROVIDER', or route to a model"),
 ])
 def test_an_agent_pointing_at_nothing_servable_is_a_typed_error(config: Config, server: ScriptedServer,
                                                                  model: str, error: type[Exception],

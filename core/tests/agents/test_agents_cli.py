@@ -3,6 +3,7 @@ model, system prompt and options sent; ``-m``, ``--system`` and ``-o`` winning; 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -81,3 +82,32 @@ def test_an_unknown_agent_or_task_is_one_line_naming_what_there_is(config: Confi
     assert task.exit_code == 1
     assert "unknown task 'quik'; did you mean 'quick'? (tasks: coding, local, quick, " in task.stderr
     assert streamer.requests == []
+
+
+def test_agents_lists_each_profile_and_task_with_what_it_resolves_to(config: Config,
+                                                                      streamer: ScriptedServer) -> None:
+    config(CONFIG + '[agents.triage]\ntask = "summarization"\ndescription = "sorts tickets"\n'
+                    '[agents.typo]\nmodel = "groq/llama-3.3-70b-versatil"\nbudget = "ops"\n')
+    result = run(["agents", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert listed["agents"] == [
+        {"name": "coder", "route": "groq/llama-3.3-70b-versatile", "budget": None, "description": None,
+         "resolves_to": {"address": "groq/llama-3.3-70b-versatile"}},
+        {"name": "triage", "route": "task summarization", "budget": None, "description": "sorts tickets",
+         "resolves_to": {"address": "chain/economy", "models": ["groq/llama-3.1-8b-instant"]}},
+        {"name": "typo", "route": "groq/llama-3.3-70b-versatil", "budget": "ops", "description": None,
+         "resolves_to": {"error": "the catalog knows no model groq/llama-3.3-70b-versatil; did you mean "
+                                  "groq/llama-3.3-70b-versatile? (see 'modelplex models groq', or declare it "
+                                  "under [models.\"groq/llama-3.3-70b-versatil\"])"}},
+    ]
+    tasks = {t["name"]: (t["source"], t["route"]) for t in listed["tasks"]}
+    assert tasks == {"coding": ("built-in", "tier/premium"), "local": ("built-in", "chain/local"),
+                     "quick": ("config", "groq/llama-3.1-8b-instant"),
+                     "reasoning": ("built-in", "tier/premium"), "summarization": ("built-in", "tier/economy")}
+    table = run(["agents"]).stdout.splitlines()
+    assert table[0].split() == ["AGENT", "ROUTE", "RESOLVES", "TO", "DESCRIPTION"]
+    assert table[2].split() == ["triage", "task", "summarization", "chain/economy",
+                                "(groq/llama-3.1-8b-instant)", "sorts", "tickets"]
+    assert table[3].startswith("typo ") and "unavailable: the catalog knows no model" in table[3]
+    assert streamer.requests == []  # listing sends nothing

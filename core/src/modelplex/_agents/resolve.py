@@ -124,9 +124,14 @@ def _check_chain(client: AsyncClient, address: str, name: str, place: str) -> st
                                 provider="chain", model=name)
     route = router.route(address)
     if name != LOCAL_CHAIN and route is not None and route.chain is not None and not route.chain.entries:
-        raise ConfigurationError(f"{place}: chain {name!r} has no model for this setup (no installed and "
-                                 f"configured provider has a model of that tier and price: set a key with "
-                                 f"'modelplex keys set PROVIDER', or route to a model)")
+        if name in COST_TIERS and name not in router.config.chains:
+            priced = " with known prices" if name == "economy" else ""
+            raise ConfigurationError(f"{place}: cost tier {name!r} has no model here: no installed provider "
+                                     f"with a key has a chat model of the catalog tier {COST_TIERS[name]!r}"
+                                     f"{priced}; set a key with 'modelplex keys set PROVIDER', or route to "
+                                     f"a model")
+        raise ConfigurationError(f"{place}: chain {name!r} has no model here: no installed provider has a "
+                                 f"chat model of its catalog tier; install one, or route to a model")
     return address
 
 

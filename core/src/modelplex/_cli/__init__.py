@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from modelplex._cli.agents import agents
 from modelplex._cli.aliases import aliases
 from modelplex._cli.chat import chat
 from modelplex._cli.conversations import conversations
@@ -115,6 +116,7 @@ cli.add_command(health)
 cli.add_command(keys)
 cli.add_command(providers)
 cli.add_command(aliases)
+cli.add_command(agents)
 cli.add_command(policy)
 models.add_command(models_default)
 
