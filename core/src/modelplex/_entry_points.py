@@ -68,8 +68,10 @@ def _needs_importlib_metadata() -> bool:
     # dist-info directories a directory listing cannot see.
     from importlib.machinery import PathFinder
 
+    # The importlib_metadata backport's finder (installed by importing it, as keyring does) looks where
+    # the path finder looks, and is no reason to leave the fast path.
     if any(getattr(finder, "find_distributions", None) is not None and finder is not PathFinder
-           for finder in sys.meta_path):
+           and type(finder).__module__ != "importlib_metadata" for finder in sys.meta_path):
         return True
     return any(entry and os.path.isfile(entry) for entry in sys.path)
 

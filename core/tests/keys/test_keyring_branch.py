@@ -5,6 +5,7 @@ machine's real state: keyring's fail backend), the 0600 file."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,3 +120,15 @@ def test_without_the_keyring_package_the_key_goes_to_the_file(env: dict[str, str
     assert stored.where == "file"
     with pytest.raises(ConfigurationError, match="install modelplex\\[keyring\\]"):
         KeyStore(env).set("anthropic", KEY, "keyring")
+
+
+def test_importing_keyring_leaves_plugin_discovery_on_its_fast_path() -> None:
+    """keyring imports the importlib_metadata backport, which adds its own finder to sys.meta_path: plugin
+    discovery must keep reading entry_points.txt itself (a foreign finder would send it through
+    importlib.metadata, slower, and failing on a distribution whose metadata is not UTF-8)."""
+    import importlib_metadata  # what keyring imports, whether or not keyring was imported already
+
+    from modelplex._entry_points import _needs_importlib_metadata
+
+    assert any(type(f).__module__ == importlib_metadata.__name__ for f in sys.meta_path)
+    assert not _needs_importlib_metadata()
