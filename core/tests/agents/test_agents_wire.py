@@ -12,16 +12,16 @@ import pytest
 
 import modelplex
 from modelplex import CallInfo, CallOutcome
-from modelplex.errors import ProviderError
+from modelplex.errors import ServerError
 from modelplex.hookspecs import hookimpl
 from modelplex_testing import Reply, ScriptedServer, serving
 
-from .conftest import wire_env
+from .conftest import Connect
 
 Config = Callable[[str], Path]
 CODER = '''
 [agents.coder]
-model = "groq/llama-3.3-70b-versatile"
+model = "acme/big-1"
 system = "You are a careful senior engineer."
 temperature = 0.2
 max_tokens = 300
@@ -35,7 +35,7 @@ description = "writes code"
 task = "quick"
 
 [routing.tasks]
-quick = "groq/llama-3.1-8b-instant"
+quick = "acme/small-1"
 '''
 
 
@@ -50,51 +50,48 @@ class Seen:
         self.calls.append(call)
 
 
-def test_an_agent_sends_its_model_system_prompt_and_options(config: Config, server: ScriptedServer) -> None:
+def test_an_agent_sends_its_model_system_prompt_and_options(config: Config, connect: Connect,
+                                                            server: ScriptedServer) -> None:
     config(CODER)
-    with modelplex.Client(env=wire_env(server)) as client:
-        response = client.chat("Write a sort.", agent="coder")
+    response = connect(server).chat("Write a sort.", agent="coder")
     assert response.text == "ok"
-    body = server.requests[-1].json
-    assert body["model"] == "llama-3.3-70b-versatile"
-    assert body["messages"] == [{"role": "system", "content": "You are a careful senior engineer."},
-                                {"role": "user", "content": "Write a sort."}]
-    assert body["temperature"] == 0.2
-    assert body["max_completion_tokens"] == 300
-    assert body["stop"] == ["END"]
-    assert (body["service_tier"], body["user"]) == ("flex", "agent")
+    assert server.requests[-1].json == {
+        "model": "big-1", "stream": False,
+        "messages": [{"role": "system", "content": "You are a careful senior engineer."},
+                     {"role": "user", "content": "Write a sort."}],
+        "temperature": 0.2, "max_tokens": 300, "stop": ["END"], "service_tier": "flex", "user": "agent"}
 
 
-def test_the_calls_own_arguments_win_over_the_profile(config: Config, server: ScriptedServer) -> None:
+def test_the_calls_own_arguments_win_over_the_profile(config: Config, connect: Connect,
+                                                      server: ScriptedServer) -> None:
     config(CODER)
-    with modelplex.Client(env=wire_env(server)) as client:
-        client.chat("groq/llama-3.1-8b-instant", "hi", agent="coder", system="Be brief.", temperature=0.9,
-                    extra={"user": "caller"})
+    connect(server).chat("acme/small-1", "hi", agent="coder", system="Be brief.", temperature=0.9,
+                         extra={"user": "caller"})
     body = server.requests[-1].json
-    assert body["model"] == "llama-3.1-8b-instant"
+    assert body["model"] == "small-1"
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
     assert body["temperature"] == 0.9
-    assert body["max_completion_tokens"] == 300  # not given by the call: the agent's
+    assert (body["max_tokens"], body["stop"]) == (300, ["END"])  # not given by the call: the agent's
     assert (body["service_tier"], body["user"]) == ("flex", "caller")  # extra merged, the call's key wins
 
 
-def test_an_options_object_wins_field_by_field(config: Config, server: ScriptedServer) -> None:
+def test_an_options_object_wins_field_by_field(config: Config, connect: Connect,
+                                               server: ScriptedServer) -> None:
     config(CODER)
-    with modelplex.Client(env=wire_env(server)) as client:
-        client.chat(messages="hi", agent="coder", options=modelplex.ChatOptions(max_tokens=5))
+    connect(server).chat(messages="hi", agent="coder", options=modelplex.ChatOptions(max_tokens=5))
     body = server.requests[-1].json
-    assert (body["max_completion_tokens"], body["temperature"]) == (5, 0.2)
+    assert (body["max_tokens"], body["temperature"]) == (5, 0.2)
 
 
-def test_the_agent_its_tags_and_budget_reach_the_call_lifecycle(config: Config,
+def test_the_agent_its_tags_and_budget_reach_the_call_lifecycle(config: Config, connect: Connect,
                                                                 server: ScriptedServer) -> None:
     config(CODER)
     seen = Seen()
-    with modelplex.Client(env=wire_env(server), plugins={"seen": seen}) as client:
-        client.chat("hi", agent="coder", caller="ci-bot")
-        client.chat("hi", agent="coder", tags={"team": "search", "ticket": "T-1"})
-        client.chat("hi", agent="triage")
-        client.chat("hi", task="quick")
+    client = connect(server, plugins={"seen": seen})
+    client.chat("hi", agent="coder", caller="ci-bot")
+    client.chat("hi", agent="coder", tags={"team": "search", "ticket": "T-1"})
+    client.chat("hi", agent="triage")
+    client.chat("hi", task="quick")
     assert [dict(c.tags) for c in seen.calls] == [
         {"team": "platform", "agent": "coder", "budget": "engineering"},
         {"team": "search", "agent": "coder", "budget": "engineering", "ticket": "T-1"},
@@ -102,60 +99,56 @@ def test_the_agent_its_tags_and_budget_reach_the_call_lifecycle(config: Config,
         {"task": "quick"},
     ]
     assert seen.calls[0].caller == "ci-bot"
-    assert [c.address for c in seen.calls] == ["groq/llama-3.3-70b-versatile", "groq/llama-3.3-70b-versatile",
-                                               "groq/llama-3.1-8b-instant", "groq/llama-3.1-8b-instant"]
+    assert [c.address for c in seen.calls] == ["acme/big-1", "acme/big-1", "acme/small-1", "acme/small-1"]
 
 
 @pytest.mark.parametrize(("call", "model"), [
-    ({"task": "quick"}, "llama-3.1-8b-instant"),
-    ({"agent": "triage"}, "llama-3.1-8b-instant"),  # an agent that names a task
-    ({"agent": "coder", "task": "quick"}, "llama-3.1-8b-instant"),  # the call's task over the agent's model
-    ({"model": "groq/qwen/qwen3-32b", "task": "quick"}, "qwen/qwen3-32b"),  # the call's model over all
+    ({"task": "quick"}, "small-1"),
+    ({"agent": "triage"}, "small-1"),  # an agent that names a task
+    ({"agent": "coder", "task": "quick"}, "small-1"),  # the call's task over the agent's model
+    ({"model": "acme/mid-1", "task": "quick"}, "mid-1"),  # the call's model over all
 ])
-def test_a_task_routes_to_its_model_and_the_call_decides_first(config: Config, server: ScriptedServer,
-                                                               call: dict[str, Any], model: str) -> None:
+def test_a_task_routes_to_its_model_and_the_call_decides_first(config: Config, connect: Connect,
+                                                               server: ScriptedServer, call: dict[str, Any],
+                                                               model: str) -> None:
     config(CODER)
-    with modelplex.Client(env=wire_env(server)) as client:
-        client.chat(messages="hi", **call)
+    connect(server).chat(messages="hi", **call)
     assert server.requests[-1].json["model"] == model
 
 
-def test_an_agent_may_name_an_alias(config: Config, server: ScriptedServer) -> None:
-    config('[aliases]\nsmall = "groq/llama-3.1-8b-instant"\n[agents.helper]\nmodel = "small"\n')
-    with modelplex.Client(env=wire_env(server)) as client:
-        client.chat("hi", agent="helper")
-    assert server.requests[-1].json["model"] == "llama-3.1-8b-instant"
+def test_an_agent_may_name_an_alias(config: Config, connect: Connect, server: ScriptedServer) -> None:
+    config('[aliases]\nsmall = "acme/small-1"\n[agents.helper]\nmodel = "small"\n')
+    connect(server).chat("hi", agent="helper")
+    assert server.requests[-1].json["model"] == "small-1"
 
 
-def test_a_stream_takes_the_agent_too(config: Config, streamer: ScriptedServer) -> None:
+def test_a_stream_takes_the_agent_too(config: Config, connect: Connect, server: ScriptedServer) -> None:
     config(CODER)
-    with modelplex.Client(env=wire_env(streamer)) as client, client.stream("hi", agent="coder") as stream:
+    with connect(server).stream("hi", agent="coder") as stream:
         text = "".join(e.text for e in stream if isinstance(e, modelplex.TextDelta))
     assert text == "ok"
-    body = streamer.requests[-1].json
-    assert (body["model"], body["stream"], body["temperature"]) == ("llama-3.3-70b-versatile", True, 0.2)
+    body = server.requests[-1].json
+    assert (body["model"], body["stream"], body["temperature"]) == ("big-1", True, 0.2)
     assert body["messages"][0]["content"] == "You are a careful senior engineer."
 
 
-def test_the_economy_tier_calls_the_cheapest_priced_fast_model_on_the_wire(config: Config,
-                                                                            server: ScriptedServer) -> None:
-    from modelplex._catalog.merge import known
-
-    config('[routing.tasks]\nbulk = "tier/economy"\n')
-    with modelplex.Client(env=wire_env(server)) as client:
-        client.chat("hi", task="bulk")
-        price = {m.id: m.prices.input + m.prices.output for m in known(client.async_client, "groq")
-                 if m.tier == "fast" and m.prices.input is not None and m.prices.output is not None}
-    assert len(price) > 1  # else nothing is chosen between
-    assert server.requests[-1].json["model"] == min(price, key=lambda m: price[m])
+@pytest.mark.parametrize(("route", "model"), [("tier/economy", "small-2"), ("tier/standard", "mid-1"),
+                                              ("tier/premium", "big-1"), ("chain/economy", "small-2")])
+def test_a_cost_tier_calls_its_model_on_the_wire(config: Config, connect: Connect, server: ScriptedServer,
+                                                 route: str, model: str) -> None:
+    # economy: the cheapest priced fast model (small-x has no price; small-2 costs 0.10 to small-1's 0.30);
+    # standard and premium: the first of the tier that calls tools, in catalog order
+    config(f'[routing.tasks]\nbulk = "{route}"\n')
+    connect(server).chat("hi", task="bulk")
+    assert server.requests[-1].json["model"] == model
 
 
-def test_routing_tasks_alone_is_not_a_retry_policy(config: Config) -> None:
+def test_routing_tasks_alone_is_not_a_retry_policy(config: Config, connect: Connect) -> None:
     # [routing] with a policy key makes plain calls retry; [routing.tasks] alone must not (and, before
     # tasks existed, 'tasks' was refused as an unknown [routing] key).
-    config('[routing.tasks]\nquick = "groq/llama-3.1-8b-instant"\n')
-    with serving(lambda: ScriptedServer([Reply.json({"error": {"message": "boom"}}, status=500)])) as start:
+    config('[routing.tasks]\nquick = "acme/small-1"\n')
+    with serving(lambda: ScriptedServer([Reply.json({"error": "boom"}, status=500)])) as start:
         failing = start()
-        with modelplex.Client(env=wire_env(failing)) as client, pytest.raises(ProviderError):
-            client.chat("groq/llama-3.1-8b-instant", "hi")
+        with pytest.raises(ServerError):
+            connect(failing).chat("acme/small-1", "hi")
     assert len(failing.requests) == 1
