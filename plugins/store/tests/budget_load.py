@@ -6,7 +6,9 @@ The process opens one client (the groq plugin at the spec's loopback ``base_url`
 :class:`~modelplex_store.budgets.BudgetPlugin` on the spec's ledger, the usage store when the spec names
 one, and a listener of ``modelplex_budget_alert``), says ``ready``, then reads commands on stdin::
 
-    go <first> <n>      make calls first..first+n-1 at once (at most ``in_flight`` in flight)
+    go <first> <n>      make calls first..first+n-1 at once (at most ``in_flight`` in flight, each
+                        slot then kept ``hold`` seconds), while reading further commands
+    stop                the calls of the batches not started yet are not made
     (end of input)      close the client and say ``done``
 
 and writes one line per event on stdout, unbuffered (a SIGKILL loses no line already written)::
@@ -100,9 +102,14 @@ async def _run(spec: dict[str, Any]) -> None:
     timeout = spec.get("timeout")
     tags = spec.get("tags", {})
 
+    hold = spec.get("hold", 0.0)
+    stopping = asyncio.Event()
+
     async def one(client: modelplex.AsyncClient, i: int) -> None:
         prompt = f"{spec.get('prompt', PROMPT)} #{i}" if spec.get("distinct") else spec.get("prompt", PROMPT)
         async with limiter:
+            if stopping.is_set():
+                return
             try:
                 call = client.chat(spec.get("model", "groq/cheap"), prompt,
                                    max_tokens=spec.get("max_tokens", MAX), tags=tags)
@@ -113,6 +120,12 @@ async def _run(spec: dict[str, Any]) -> None:
                 _say(f"error {i} {type(exc).__name__}")
             else:
                 _say(f"ok {i}")
+            if hold:  # a slot stays taken a while: the calls spread over time
+                await asyncio.sleep(hold)
+
+    async def batch(client: modelplex.AsyncClient, first: int, n: int) -> None:
+        await asyncio.gather(*(one(client, i) for i in range(first, first + n)))
+        _say(f"batch {first}")
 
     loop = asyncio.get_running_loop()
     async with modelplex.AsyncClient(plugins=plugins, autoload=False, config_file=Path(spec["config"]),
@@ -120,12 +133,14 @@ async def _run(spec: dict[str, Any]) -> None:
                                      providers={"groq": {"api_key": KEY, "base_url": spec["base_url"]}}
                                      ) as client:
         _say("ready")
+        running = []
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             word, *args = line.split()
             if word == "go":
-                first, n = int(args[0]), int(args[1])
-                await asyncio.gather(*(one(client, i) for i in range(first, first + n)))
-                _say(f"batch {first}")
+                running.append(asyncio.create_task(batch(client, int(args[0]), int(args[1]))))
+            elif word == "stop":
+                stopping.set()
+        await asyncio.gather(*running)
     await plugin.aclose()
     _say("done")
 
@@ -275,9 +290,14 @@ def run_batch(children: list[Child], per_child: int, first: int = 0, timeout: fl
 
 
 class RedisProcess:
-    """A redis-server on a free loopback port that a test can SIGKILL and start again on that port."""
+    """A redis-server on a free loopback port that a test can SIGKILL and start again on that port.
 
-    def __init__(self) -> None:
+    Without ``directory`` it persists nothing (a kill empties it); with one, it keeps an append-only file
+    there written before each command returns (``appendfsync always``), so that a kill loses no budget
+    counter: the setting a Redis budget ledger needs for a restart not to refill its budgets."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
@@ -293,9 +313,11 @@ class RedisProcess:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        """Start it (empty: no persistence) and wait until it answers PING."""
+        """Start it and wait until it answers PING."""
+        keep = ["--appendonly", "no"] if self.directory is None else [
+            "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always"]
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *keep,
              "--daemonize", "no", "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
@@ -310,7 +332,7 @@ class RedisProcess:
         raise RuntimeError(f"redis-server did not answer on port {self.port}")
 
     def kill(self) -> None:
-        """SIGKILL it (its data is gone with it: nothing is persisted)."""
+        """SIGKILL it."""
         if self.process is not None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
