@@ -10,7 +10,7 @@ suggested; nothing falls back to another model in silence.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from modelplex._client import AsyncClient
     from modelplex._messages import Message
 
-_CHECKED: weakref.WeakKeyDictionary[AsyncClient, dict[str, str]] = weakref.WeakKeyDictionary()
+# Addresses checked, by target (``provider/model``...) and by ("agent"|"task", name): a call made as an
+# agent or for a task pays for one dict lookup after the first.
+_CHECKED: weakref.WeakKeyDictionary[AsyncClient, dict[Any, str]] = weakref.WeakKeyDictionary()
 _OPTION_DEFAULTS: dict[str, Any] = attrs.asdict(ChatOptions(), recurse=False)
 
 Resolved = tuple[Any, Any, "str | None", ChatOptions | None, Mapping[str, Any], "Mapping[str, str] | None"]
@@ -83,10 +85,16 @@ def checked(client: AsyncClient, target: str, place: str) -> str:
     """``target`` (``provider/model``, ``chain/NAME``, ``tier/NAME`` or an alias) as the address to call,
     once known to be servable by something installed or configured; else a typed error that starts with
     ``place`` and names what is available."""
-    memo = _CHECKED.setdefault(client, {})
-    found = memo.get(target)
+    return _memo(client, target, lambda: _check(client, target, place))
+
+
+def _memo(client: AsyncClient, key: Any, check: Callable[[], str]) -> str:
+    memo = _CHECKED.get(client)
+    if memo is None:
+        memo = _CHECKED.setdefault(client, {})
+    found = memo.get(key)
     if found is None:
-        found = memo[target] = _check(client, target, place)
+        found = memo[key] = check()
     return found
 
 
@@ -159,6 +167,8 @@ def _check_model(client: AsyncClient, provider: str, model: str, place: str) -> 
 def merged(base: ChatOptions, options: ChatOptions | None, kwargs: Mapping[str, Any]) -> ChatOptions:
     """The agent's options with each the call sets over them (a value other than the option's default);
     ``extra`` tables merged, the call's keys winning."""
+    if options is None and not kwargs:
+        return base
     from modelplex._validate import build_options
 
     call = build_options(options, kwargs)
@@ -184,12 +194,15 @@ def profiled(client: AsyncClient, address: Any, messages: str | Message | Sequen
     named_task = task if task is not None else profile.task if profile is not None else None
     if address is None:
         if task is not None:
-            address = task_address(client, task, "")
+            address = _memo(client, ("task", task), lambda: task_address(client, task, ""))
         elif profile is not None and profile.model is not None:
-            address = checked(client, profile.model, f"agent {profile.name!r} (model = {profile.model!r} "
-                                                     f"in {_config_path(client)})")
+            model = profile.model
+            address = _memo(client, ("agent", profile.name), lambda: checked(
+                client, model, f"agent {profile.name!r} (model = {model!r} in {_config_path(client)})"))
         elif profile is not None and profile.task is not None:
-            address = task_address(client, profile.task, f"agent {profile.name!r}: ")
+            name, routed = profile.name, profile.task
+            address = _memo(client, ("agent", name),
+                            lambda: task_address(client, routed, f"agent {name!r}: "))
         else:
             assert profile is not None  # a task was given, or an agent
             raise ConfigurationError(f"agent {profile.name!r} names no model and no task: add model = "
