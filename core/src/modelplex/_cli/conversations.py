@@ -25,6 +25,7 @@ def for_chat(client: modelplex.Client, continue_: bool, cid: str | None, model: 
     """The conversation a chat goes on: the last one (``continue_``), ``cid``, or a new one with
     ``model`` (``None`` when no store is installed). ``model``/``system`` switch a continued one."""
     from modelplex._conversation import conversation_store, required_store
+    from modelplex.errors import ModelplexError
 
     if continue_ or cid:
         if continue_ and cid:
@@ -39,6 +40,8 @@ def for_chat(client: modelplex.Client, continue_: bool, cid: str | None, model: 
         if conversation_store(client.async_client) is None:
             return None
         return client.conversation(model=model, system=system)
+    except ModelplexError:  # the configuration is wrong: said, not hidden in a warning
+        raise
     except Exception as exc:  # a store that is down must not cost the chat itself
         from modelplex._cli.output import error_message
 
