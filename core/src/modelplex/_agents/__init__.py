@@ -27,6 +27,14 @@ value other than the option's default) replaces the agent's, and ``extra`` table
 keys winning. The call's ``tags`` win over the agent's, which win over the tags this module adds
 (``agent``, ``task``, ``budget``). A call naming neither ``agent`` nor ``task`` does not come here.
 
+The tags are what the call lifecycle sees: the usage log's ``agent`` column, a policy's ``agent`` match,
+a budget's ``scope = "agent:coder"``, or ``scope = "tag:budget=engineering"`` for the agents that name
+that budget. ``budget`` is only that tag: the budget itself is a ``[[budgets]]`` table.
+
+Tasks routed without configuration (:data:`~modelplex._agents.tasks.BUILTIN_TASKS`): ``reasoning`` and
+``coding`` to ``tier/premium``, ``summarization`` to ``tier/economy``, ``local`` to ``chain/local``.
+
 Cost tiers (:mod:`modelplex._agents.tiers`) are built-in chains: ``chain/premium``, ``chain/standard`` and
-``chain/economy``, written ``tier/NAME`` in the two tables above as well.
+``chain/economy``, written ``tier/NAME`` in the two tables above as well (in a call, ``chain/NAME``).
+``modelplex agents`` lists every agent and task with what it resolves to.
 """

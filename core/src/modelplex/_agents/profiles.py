@@ -19,7 +19,8 @@ _PROFILE_KEYS = frozenset({"model", "task", "system", "tags", "budget", "descrip
 # Options a profile cannot hold: raw bodies are a debugging switch of one call, not of an agent.
 _NOT_IN_PROFILE = frozenset({"include_raw"})
 KNOWN_KEYS = _PROFILE_KEYS | (_OPTION_NAMES - _NOT_IN_PROFILE)
-_NO_OPTIONS = ChatOptions()
+#: The options of a profile that sets none (one shared object: ``is`` tells such a profile apart).
+NO_OPTIONS = ChatOptions()
 
 
 @attrs.frozen(kw_only=True)
@@ -32,7 +33,7 @@ class Agent:
     model: str | None = None
     task: str | None = None
     system: str | None = None
-    options: ChatOptions = _NO_OPTIONS
+    options: ChatOptions = NO_OPTIONS
     tags: Mapping[str, str] = attrs.field(factory=dict)
     budget: str | None = None
     description: str | None = None
@@ -99,7 +100,7 @@ def parse_agent(name: str, value: Any, path: Path | None = None) -> Agent:
 
 def _options(place: str, raw: Mapping[str, Any]) -> ChatOptions:
     if not raw:
-        return _NO_OPTIONS
+        return NO_OPTIONS
     from modelplex._validate import build_options
 
     try:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from modelplex._agents.profiles import Agent
+from modelplex._agents.profiles import NO_OPTIONS, Agent
 from modelplex._agents.tasks import task_routes
 from modelplex._agents.tiers import COST_TIERS, TIER_PREFIX
 from modelplex._options import ChatOptions
@@ -214,9 +214,7 @@ def profiled(client: AsyncClient, address: Any, messages: str | Message | Sequen
         return address, messages, system, options, kwargs, all_tags
     if system is None:
         system = profile.system
-    if profile.options is not _NO_OPTIONS_SENTINEL:
+    if profile.options is not NO_OPTIONS:
         options, kwargs = merged(profile.options, options, kwargs), {}
     return address, messages, system, options, kwargs, all_tags
 
-
-_NO_OPTIONS_SENTINEL = Agent(name="-").options  # a profile without options shares this one object
