@@ -152,8 +152,9 @@ def test_200_concurrent_calls_against_50_worst_cases_serve_50_and_never_overspen
     assert len(denied) == 150 and {r["denied_by"] for r in denied} == {"daily"}
     assert {r["error_class"] for r in denied} == {"BudgetExceeded"}
     (ok, *_) = rows(store_url, "status = 'ok'")
-    decisions = [(d["budget"], d["decision"]) for d in json.loads(ok["admission"])]
-    assert decisions == [("daily", "reserved"), ("daily", "settled")] and ok["denied_by"] is None
+    decisions = [(d["by"], d["name"], d["decision"]) for d in json.loads(ok["admission"])]
+    assert decisions == [("budget", "daily", "reserved"), ("budget", "daily", "settled")]
+    assert ok["denied_by"] is None
     asyncio.run(ledger.aclose())
 
 
@@ -316,6 +317,13 @@ def test_a_chain_moves_on_to_a_cheaper_candidate_that_fits_with_the_budget_in_it
     assert row["route"].startswith("-groq/dear(")
     decisions = [(d["model"], d["decision"]) for d in json.loads(row["admission"])]
     assert decisions == [("groq/dear", "denied"), ("groq/cheap", "reserved"), ("groq/cheap", "settled")]
+    assert row["denied_by"] is None  # the call was served: the refusal was of one candidate
+    import modelplex_store
+
+    with modelplex_store.open(store_url) as store:  # usage export carries the decisions
+        lines = "".join(store.export("jsonl")).splitlines()
+    (exported,) = [e for e in map(json.loads, lines) if e["id"] == row["id"]]
+    assert exported["admission"] == row["admission"]
 
 
 def test_a_hard_budget_fails_closed_when_its_ledger_cannot_be_reached(

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from modelplex._secret import scrub
-from modelplex_store.budgets.audit import taken
+from modelplex_store.budgets.audit import columns
 from modelplex_store.schema import CALLS
 
 Row = tuple[Any, ...]
@@ -182,9 +182,8 @@ def call_row(call: Any, outcome: Any, call_id: str, started: int) -> list[Any]:
     _cost(row, outcome, usage)
     row[_INDEX["duration_us"]] = duration
     row[_INDEX["ttft_us"]] = _micros(outcome.time_to_first_token)
-    admission, denied_by = taken(call)  # the budgets' decisions: see modelplex_store.budgets.audit
-    row[_INDEX["admission"]] = admission
-    row[_INDEX["denied_by"]] = None if outcome.status == "ok" else denied_by
+    # The admitters' decisions (policy, budgets): see modelplex_store.budgets.audit.
+    row[_INDEX["admission"]], row[_INDEX["denied_by"]] = columns(call, outcome.status == "ok")
     return row
 
 

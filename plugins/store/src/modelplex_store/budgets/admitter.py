@@ -122,8 +122,8 @@ class Admitter:
                     f"(on_unavailable = \"deny\"): {exc}", scope=str(budget.scope), limit=budget.limit,
                     provider=attempt.provider, model=attempt.model) from None
             for budget, counter in counters:
-                audit.note(call, {"budget": budget.name, "subject": counter.subject, "model": address,
-                                  "decision": "allowed", "reason": "ledger unavailable"})
+                audit.note(call, "admitted", budget.name, address, subject=counter.subject,
+                           reason="the ledger cannot be reached; on_unavailable = allow")
             log("warning", "budget_ledger_unavailable", error=str(exc), admitted=address)
             return None
         if short is not None:
@@ -139,15 +139,14 @@ class Admitter:
                 resets_at=None if short.counter.window_end is None else short.counter.window_end / 1e6,
                 provider=attempt.provider, model=attempt.model)
         for budget, counter in counters:
-            audit.note(call, {"budget": budget.name, "subject": counter.subject, "model": address,
-                              "decision": "unpriced" if total is None else "reserved",
-                              "amount": str(_dollars(amount))})
+            audit.note(call, "reserved", budget.name, address, subject=counter.subject,
+                       amount=_dollars(amount),
+                       reason="unknown price: counted apart" if total is None else None)
         return Reservation(self, call, token, counters, address, getattr(attempt, "_client", None))
 
     @staticmethod
     def _deny(call: Any, budget: Budget, subject: str, address: str, reason: str) -> None:
-        audit.note(call, {"budget": budget.name, "subject": subject, "model": address, "decision": "denied",
-                          "reason": reason})
+        audit.note(call, "denied", budget.name, address, subject=subject, reason=reason)
 
 
 def _actual(outcome: Any) -> int | None:
@@ -186,9 +185,9 @@ class Reservation:
                 model=self._address)
             return
         for budget, counter in self._counters:
-            audit.note(self._call, {"budget": budget.name, "subject": counter.subject, "model": self._address,
-                                    "decision": "settled",
-                                    "amount": None if actual is None else str(_dollars(actual))})
+            audit.note(self._call, "settled", budget.name, self._address, subject=counter.subject,
+                       amount=None if actual is None else _dollars(actual),
+                       reason="unknown price: counted apart" if actual is None else None)
         budgets = {b.name: b for b, _ in self._counters}
         registry = getattr(self._client, "registry", None)
         for hit in crossed:
@@ -212,5 +211,4 @@ class Reservation:
                 model=self._address)
             return
         for budget, counter in self._counters:
-            audit.note(self._call, {"budget": budget.name, "subject": counter.subject, "model": self._address,
-                                    "decision": "released"})
+            audit.note(self._call, "released", budget.name, self._address, subject=counter.subject)

@@ -1,43 +1,40 @@
-"""The admission decisions of each call in flight, for its usage row (``calls.admission``, JSON, and
-``calls.denied_by``): what each budget decided for each candidate (``reserved``, ``denied``, ``settled``,
-``released``, ``allowed`` when the ledger was down under ``on_unavailable = "allow"``, ``unpriced`` when an
-unknown price was let through). Noted by the admitter as it decides, taken by the recorder when it writes
-the call's row; a call that is never recorded (the store off) leaves nothing behind: the notes go with it.
+"""The budgets' decisions in the call's audit trail (``call.decisions``, a :class:`~modelplex.Decision`
+each, beside the policy's), which the recorder writes into the call's usage row (``calls.admission``,
+JSON, and ``calls.denied_by``: see :func:`columns`): per candidate and budget, ``reserved`` (with the
+worst case), ``denied`` (over the limit, an unknown price, the ledger down), ``settled`` (with the actual
+cost; ``None`` for an unknown price), ``released``; ``admitted`` when the ledger was down and the budget
+says ``on_unavailable = "allow"``.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import weakref
+from decimal import Decimal
 from typing import Any
 
-_notes: dict[int, list[dict[str, Any]]] = {}
-_lock = threading.Lock()
+
+def note(call: Any, decision: str, budget: str, model: str, *, subject: str = "", reason: str | None = None,
+         amount: Decimal | None = None) -> None:
+    """Add a budget's decision to ``call.decisions`` (a call without that list is left alone)."""
+    decisions = getattr(call, "decisions", None)
+    if decisions is None:
+        return
+    from modelplex import Decision
+
+    name = f"{budget}[{subject}]" if subject else budget
+    decisions.append(Decision(by="budget", decision=decision, model=model, name=name, reason=reason,
+                              amount=amount))
 
 
-def note(call: Any, decision: dict[str, Any]) -> None:
-    """Add ``decision`` to ``call``'s (a :class:`~modelplex.CallInfo`)."""
-    key = id(call)
-    with _lock:
-        found = _notes.get(key)
-        if found is None:
-            found = _notes[key] = []
-            weakref.finalize(call, _drop, key)  # a call never recorded: its notes go with it
-        found.append(decision)
-
-
-def _drop(key: int) -> None:
-    with _lock:
-        _notes.pop(key, None)
-
-
-def taken(call: Any) -> tuple[str | None, str | None]:
-    """``call``'s decisions as the ``admission`` and ``denied_by`` columns (``None`` for none); they stay
-    until the call is gone (an attempt row and the call's own read the same)."""
-    with _lock:
-        found = list(_notes.get(id(call), ()))
-    if not found:
+def columns(call: Any, ok: bool) -> tuple[str | None, str | None]:
+    """The ``admission`` (every decision, JSON) and ``denied_by`` (what refused a call that failed: the
+    budgets and rules that denied, comma-separated) columns of ``call``'s row; ``None`` for none."""
+    decisions = getattr(call, "decisions", None)
+    if not decisions:
         return None, None
-    denied = [d["budget"] for d in found if d.get("decision") == "denied"]
-    return json.dumps(found, separators=(",", ":"), sort_keys=True), (",".join(dict.fromkeys(denied)) or None)
+    fields = ("by", "decision", "model", "name", "where", "reason", "amount")
+    data = [{k: f"{v:f}" if isinstance(v, Decimal) else v
+             for k in fields if (v := getattr(d, k, None)) is not None} for d in decisions]
+    denied = [str(d.name or d.by) for d in decisions if d.decision == "denied"]
+    denied_by = None if ok or not denied else ",".join(dict.fromkeys(denied))
+    return json.dumps(data, separators=(",", ":")), denied_by
