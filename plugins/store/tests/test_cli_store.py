@@ -215,8 +215,10 @@ def test_store_migrate_says_what_it_did(store_url: str) -> None:
     again = run(store_url, "store", "migrate")
 
     assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
-    assert first.stdout.strip() == "schema version 1 (was 0)"
-    assert again.stdout.strip() == "schema version 1"
+    from modelplex_store.schema import VERSION
+
+    assert first.stdout.strip() == f"schema version {VERSION} (was 0)"
+    assert again.stdout.strip() == f"schema version {VERSION}"
 
 
 def test_store_prune_and_vacuum(seeded: str) -> None:
