@@ -47,6 +47,11 @@ NO_STORE = ("conversations are kept by the usage store, which is not installed: 
 TITLE_LENGTH = 60
 
 
+def _now() -> float:
+    """``time.time()`` to the microsecond: what the store keeps, so that a message reads back equal."""
+    return round(time.time(), 6)
+
+
 def new_id() -> str:
     """A time-ordered id: 12 hex digits of milliseconds since the epoch, then 12 random ones
     (``os.urandom``: ``secrets`` would import OpenSSL for this)."""
@@ -58,7 +63,8 @@ class ConversationMessage:
     """One stored message: ``role``, ``parts``; ``parent_id`` (the message before it on its branch) and
     ``sibling`` (0 for the first child of that parent); for a reply, ``provider``, ``requested`` (the
     address asked for), ``model`` (the resolved model that answered), ``usage``, ``cost`` and ``call_id``
-    (the usage row, when the store recorded the call). ``created_at`` is ``time.time()``."""
+    (the usage row, when the store recorded the call). ``created_at`` is ``time.time()``, to the
+    microsecond."""
 
     id: str
     role: Role
@@ -92,7 +98,7 @@ class ConversationMessage:
 @attrs.frozen(kw_only=True)
 class ConversationRecord:
     """A conversation's own fields, as stored: ``model`` the address later messages go to, ``head`` the
-    last message of the active branch, times as ``time.time()``."""
+    last message of the active branch, times as ``time.time()``, to the microsecond."""
 
     id: str
     title: str | None = None
@@ -252,7 +258,7 @@ class _Conversation:
         raise ConfigurationError(f"conversation {self.id}: no message {message_id!r}")
 
     def _update(self, **changes: Any) -> None:
-        self._record = attrs.evolve(self._record, updated_at=time.time(), **changes)
+        self._record = attrs.evolve(self._record, updated_at=_now(), **changes)
         if self._store is not None:
             self._store.save(self._record)
 
@@ -266,7 +272,7 @@ class _Conversation:
         if content is not None:
             user = ConversationMessage(id=new_id(), role="user", parts=Message.user(content).parts,
                                        parent_id=parent, sibling=self._children(parent),
-                                       created_at=time.time())
+                                       created_at=_now())
             history.append(user.message)
         reply_id = new_id()
         tags = {**(kwargs.pop("tags", None) or {}), "conversation": self.id, "message": reply_id}
@@ -285,13 +291,13 @@ class _Conversation:
             id=exchange.reply_id, role="assistant", parts=response.parts, parent_id=exchange.parent,
             sibling=self._children(exchange.parent), provider=response.provider,
             requested=exchange.address or f"{response.provider}/{response.model}", model=response.model,
-            usage=response.usage, cost=response.cost, created_at=time.time())
+            usage=response.usage, cost=response.cost, created_at=_now())
         new = [m for m in (exchange.user, reply) if m is not None]
         title = self.title
         if title is None and exchange.user is not None and not any(m.role == "user" for m in self._all):
             title = " ".join(exchange.user.text.split())[:TITLE_LENGTH] or None
         model = self.model or exchange.address
-        record = attrs.evolve(self._record, head=reply.id, title=title, model=model, updated_at=time.time())
+        record = attrs.evolve(self._record, head=reply.id, title=title, model=model, updated_at=_now())
         return new, record
 
     def _keep(self, new: list[ConversationMessage], record: ConversationRecord) -> None:
@@ -471,7 +477,7 @@ def open_conversation(client: AsyncClient, id: str | None = None, *, model: str 
     ``id``; given fields override the stored ones (``model`` switches it)."""
     if id is None:
         store = conversation_store(client)
-        now = time.time()
+        now = _now()
         record = ConversationRecord(id=new_id(), title=title, model=model, system=system,
                                     options=dict(options or {}), created_at=now, updated_at=now)
         if store is not None:
@@ -482,6 +488,6 @@ def open_conversation(client: AsyncClient, id: str | None = None, *, model: str 
     changes: dict[str, Any] = {k: v for k, v in (("model", model), ("system", system), ("title", title),
                                                  ("options", options)) if v is not None}
     if changes:
-        record = attrs.evolve(record, updated_at=time.time(), **changes)
+        record = attrs.evolve(record, updated_at=_now(), **changes)
         store.save(record)
     return store, record, messages

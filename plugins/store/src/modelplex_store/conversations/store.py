@@ -111,8 +111,9 @@ class SqlConversations:
         return out
 
     def _full_id(self, db: Database, id: str) -> str:
-        rows = db.execute("SELECT id FROM conversations WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 3",
-                          (id, id.replace("%", "").replace("_", "") + "%")).fetchall()
+        # substr, not LIKE: an id's beginning is taken as it is, wildcards and all.
+        rows = db.execute("SELECT id FROM conversations WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 3",
+                          (len(id), id)).fetchall()
         exact = [r[0] for r in rows if r[0] == id]
         if exact:
             return str(exact[0])
