@@ -64,8 +64,17 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def rss_mib() -> float:
-    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set size so far, in MiB. On Linux, ``VmHWM`` of its own memory map:
+    ``ru_maxrss`` survives ``execve``, so a child started by a parent holding a million rows would
+    report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB elsewhere
 
 
 # -- the measured processes ----------------------------------------------------------------------------
@@ -74,9 +83,9 @@ def rss_mib() -> float:
 BATCHES = ("off", "on", "on", "off", "off", "on")
 
 
-def _figures(times: list[float], wall: float) -> dict[str, float]:
+def _figures(times: list[float], wall: float, cpu: float) -> dict[str, float]:
     return {"median_us": statistics.median(times) * 1e6, "p99_us": percentile(times, 0.99) * 1e6,
-            "rps": len(times) / wall}
+            "rps": len(times) / wall, "cpu_us": cpu / len(times) * 1e6}
 
 
 async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> dict[str, Any]:
@@ -101,19 +110,21 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> d
             times.append(clock() - start)
         assert response.text == "Hello", response.text
 
-    async def batch(client: modelplex.AsyncClient, record: bool, count: int) -> tuple[list[float], float]:
+    async def batch(client: modelplex.AsyncClient, record: bool,
+                    count: int) -> tuple[list[float], float, float]:
         times: list[float] = []
-        started = clock()
+        started, cpu = clock(), time.process_time()  # CPU: every thread's, the writer's too
         await asyncio.gather(*(one(client, record, times) for _ in range(count)))
-        return times, clock() - started
+        return times, clock() - started, time.process_time() - cpu
 
     async with modelplex.AsyncClient(providers=providers, config_file=False, env={}) as client:
         for record in (True, False):  # warm: the store opened and migrated, the connections made
             await batch(client, record, warmup)
-        measured: dict[str, tuple[list[float], float]] = {"on": ([], 0.0), "off": ([], 0.0)}
+        measured: dict[str, tuple[list[float], float, float]] = {"on": ([], 0.0, 0.0), "off": ([], 0.0, 0.0)}
         for side in BATCHES:
-            times, wall = await batch(client, side == "on", calls)
-            measured[side] = (measured[side][0] + times, measured[side][1] + wall)
+            times, wall, cpu = await batch(client, side == "on", calls)
+            before = measured[side]
+            measured[side] = (before[0] + times, before[1] + wall, before[2] + cpu)
     stats = PLUGIN.recorder.stats()
     return {"on": _figures(*measured["on"]), "off": _figures(*measured["off"]), "recorded": stats.recorded,
             "spooled": stats.spooled, "lost": stats.lost}
@@ -341,7 +352,8 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flig
                 on, off = got["on"], got["off"]
                 log(f"round {n + 1}: {mode}: median {on['median_us']:.0f} µs recorded, "
                     f"{off['median_us']:.0f} µs not ({got['added']:+.1%}); p99 {on['p99_us']:.0f} "
-                    f"/ {off['p99_us']:.0f} µs; {on['rps']:.0f} / {off['rps']:.0f} calls/s")
+                    f"/ {off['p99_us']:.0f} µs; {on['rps']:.0f} / {off['rps']:.0f} calls/s; CPU "
+                    f"{on['cpu_us']:.0f} / {off['cpu_us']:.0f} µs a call")
     finally:
         server.stop()
     out: dict[str, Any] = {}
@@ -432,8 +444,9 @@ def report(results: dict[str, Any]) -> str:
     rec = results.get("recording")
     if rec:
         lines += ["| recording into | median per call, µs: recorded / not | p99, µs: recorded / not "
-                  "| calls/s: recorded / not | median added | of rounds | added, µs |",
-                  "| --- | ---: | ---: | ---: | ---: | --- | ---: |"]
+                  "| calls/s: recorded / not | median added | of rounds | added, µs | CPU a call, µs: "
+                  "recorded / not |",
+                  "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
         for mode in MODES:
             got = rec[mode]
             on, off = got["on"], got["off"]
@@ -441,7 +454,8 @@ def report(results: dict[str, Any]) -> str:
             lines.append(f"| {mode} | {on['median_us']:,.0f} / {off['median_us']:,.0f} "
                          f"| {on['p99_us']:,.0f} / {off['p99_us']:,.0f} "
                          f"| {on['rps']:,.0f} / {off['rps']:,.0f} | {got['added']:+.1%} | {rounds} "
-                         f"| {on['median_us'] - off['median_us']:+,.0f} |")
+                         f"| {on['median_us'] - off['median_us']:+,.0f} "
+                         f"| {on['cpu_us']:,.0f} / {off['cpu_us']:,.0f} |")
             targets.append((f"recording ({mode}) adds < 5% to a call at {results['in_flight']} in flight "
                             "(median)", f"{got['added']:+.1%}", got["added"] < 0.05))
         lines.append("")
