@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from exchange import KEY
 from modelplex_groq.plugin import PLUGIN as GROQ
 from modelplex_store.budgets import Budget, BudgetAlert, BudgetPlugin, alerts
-from test_budgets import CONFIG, KEY, MAX, PROMPT, Clock, reply, worst
+from test_budgets import CONFIG, MAX, PROMPT, Clock, reply, worst
 
 import modelplex
 from modelplex.hookspecs import hookimpl
@@ -97,7 +98,7 @@ def test_a_hard_budget_at_its_limit_fires_100_percent_once_and_refuses_the_next_
         async with modelplex.AsyncClient(plugins={"groq": GROQ, "budgets": plugin, "notify": listener},
                                          autoload=False, config_file=config, env={},
                                          providers={"groq": {"api_key": KEY, "base_url": server.url}}) as c:
-            out = []
+            out: list[Any] = []
             for _ in range(3):
                 try:
                     out.append(await c.chat("groq/cheap", PROMPT, max_tokens=MAX))

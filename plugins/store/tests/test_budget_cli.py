@@ -84,7 +84,9 @@ def test_budgets_shows_limit_spent_reserved_window_reset_and_alerts_fired(store_
     asyncio.run(spend())
     result = run(store_url, "budgets", "--json")
     assert result.exit_code == 0, result.output
-    found: dict[str, Any] = {(b["name"], b.get("subject")): b for b in json.loads(result.output)}
+    assert end is not None and m_end is not None
+    listed = json.loads(result.output)
+    found: dict[tuple[str, str | None], Any] = {(b["name"], b.get("subject")): b for b in listed}
     d = found[("daily", "")]
     assert (d["limit"], d["spent"], d["reserved"], d["left"], d["calls"]) == ("1", "0.6", "0.1", "0.3", 1)
     assert d["alerts_fired"] == [50] and d["resets_at"] == end / 1e6 and d["window_start"] == start / 1e6

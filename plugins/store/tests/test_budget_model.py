@@ -15,12 +15,12 @@ from modelplex_store.budgets.windows import bounds
 from modelplex.errors import ConfigurationError
 
 
-def at(*args: int) -> float:
-    return dt.datetime(*args, tzinfo=dt.UTC).timestamp()
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC).timestamp()
 
 
-def micros(*args: int) -> int:
-    return int(at(*args)) * 1_000_000
+def micros(year: int, month: int, day: int, hour: int = 0) -> int:
+    return int(at(year, month, day, hour)) * 1_000_000
 
 
 def test_a_budgets_table_becomes_exact_budgets_with_the_defaults() -> None:
@@ -88,7 +88,7 @@ def test_a_run_budget_counts_per_run_and_an_exempt_caller_only_when_listed() -> 
     assert per_agent_run.subject("a", "b", {"run": "r-7", "agent": "x"}, None) == "x|r-7"
     admin = Budget(name="d", limit=1)
     assert admin.subject("a", "b", {}, "admin") == ""  # no exemption unless configured
-    assert Budget(name="d", limit=1, exempt=["admin"]).subject("a", "b", {}, "admin") is None
+    assert Budget(name="d", limit=1, exempt=("admin",)).subject("a", "b", {}, "admin") is None
 
 
 def test_windows_are_calendar_utc_from_the_clock() -> None:

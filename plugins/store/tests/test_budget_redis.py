@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from exchange import KEY
 from modelplex_groq.plugin import PLUGIN as GROQ
 from modelplex_store.budgets import Budget, BudgetPlugin, BudgetUnavailable
 from modelplex_store.budgets.admitter import nanos_up
 from modelplex_store.budgets.ledger import Counter
 from modelplex_store.budgets.redis_ledger import RedisLedger
 from modelplex_store.budgets.windows import bounds
-from test_budgets import CONFIG, KEY, MAX, PROMPT, Clock, reply, worst
+from test_budgets import CONFIG, MAX, PROMPT, Clock, reply, worst
 
 import modelplex
 from modelplex.errors import BudgetExceeded

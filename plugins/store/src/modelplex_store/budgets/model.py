@@ -18,7 +18,7 @@ value of the ``run`` tag, never reset; a call without one is outside), ``hour``,
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -108,6 +108,10 @@ def _scope(value: Scope | str) -> Scope:
     return Scope.parse(value) if isinstance(value, str) else value
 
 
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 def _thresholds(value: Any) -> tuple[int, ...]:
     if not isinstance(value, list | tuple) or not all(
             isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1000 for v in value):
@@ -135,7 +139,7 @@ class Budget:
     alerts: tuple[int, ...] = attrs.field(default=DEFAULT_ALERTS, converter=_thresholds)
     on_unavailable: OnUnavailable = "deny"
     unknown_price: OnUnavailable = "deny"
-    exempt: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    exempt: tuple[str, ...] = attrs.field(default=(), converter=_names)
 
     def __attrs_post_init__(self) -> None:
         if not self.name or "|" in self.name:
