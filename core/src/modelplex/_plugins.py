@@ -30,9 +30,10 @@ ALLOW_ENV = "MODELPLEX_PLUGINS"
 DENY_ENV = "MODELPLEX_DISABLE_PLUGINS"
 _PROVIDER_HOOKS = ("modelplex_chat", "modelplex_chat_stream", "modelplex_embed",
                    "modelplex_list_models", "modelplex_tool_codec")
-# A plugin implementing only these owns no provider name (modelplex_budget_alert: a notifier, a dashboard).
+# A plugin implementing only these owns no provider name (modelplex_budget_alert: a notifier, a dashboard;
+# modelplex_conversation_store: where conversations are kept).
 _LIFECYCLE_HOOKS = ("modelplex_before_call", "modelplex_before_attempt", "modelplex_after_call",
-                    "modelplex_budget_alert")
+                    "modelplex_budget_alert", "modelplex_conversation_store")
 
 
 @attrs.frozen(kw_only=True)
