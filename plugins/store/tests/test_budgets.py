@@ -211,6 +211,30 @@ def test_a_cancelled_call_settles_what_it_used(store_url: str, config: Path) -> 
     assert state.reserved == 0 and state.calls == 1 and state.spent > 0  # its input, estimated
 
 
+def test_a_cancelled_chat_settles_its_input_before_any_answer(store_url: str, config: Path) -> None:
+    from modelplex_testing import FaultServer
+
+    clock = Clock()
+    budgets = BudgetPlugin([Budget(name="d", limit="1", window="day")], ledger=store_url, clock=clock)
+    with FaultServer(["a"], script={"a": ["slow"]}, slow=5.0) as server:
+
+        async def main() -> None:
+            async with client(config, server.url("a"), budgets) as c:
+                task = asyncio.create_task(c.chat("groq/cheap", PROMPT, max_tokens=MAX))
+                while not server.requests("a"):  # noqa: ASYNC110 - the server's thread logs it
+                    await asyncio.sleep(0.01)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            await budgets.aclose()
+
+        asyncio.run(main())
+    tokens, _ = asyncio.run(worst(config, "groq/cheap"))
+    state = states(SqlLedger(store_url), "d", clock)
+    # its input, estimated, at $1/M: something, and no more than the worst case's input (no output)
+    assert (state.reserved, state.calls) == (0, 1) and 0 < state.spent <= tokens * 1000
+
+
 def test_a_killed_process_reservation_expires_and_a_restart_refills_nothing(
         store_url: str, config: Path, serve: Callable[..., ScriptedServer]) -> None:
     tokens, cost = asyncio.run(worst(config, "groq/cheap"))
