@@ -241,5 +241,5 @@ def test_a_conversation_switched_between_two_providers_is_stored_reloaded_and_co
         with modelplex_store.open(str(tmp_path / "logs.db")) as store:
             rows = {c.id: c for c in store.logs(10, conversation=cid)}
         assert {m.call_id for m in stored[1::2]} == set(rows)  # each reply linked to its usage row
-        assert [f"{rows[m.call_id].provider}/{rows[m.call_id].model}" for m in stored[1::2]] == [
+        assert [f"{rows[m.call_id or ''].provider}/{rows[m.call_id or ''].model}" for m in stored[1::2]] == [
             m.requested for m in stored[1::2]]

@@ -179,7 +179,8 @@ def test_a_failed_call_keeps_nothing_and_the_conversation_goes_on() -> None:
             conversation.send("first try")
         assert len(conversation.messages) == 0
         conversation.send("second try")
-    assert [m.text for m in conversation.messages] == ["second try", "ok"]
+    kept: tuple[ConversationMessage, ...] = conversation.messages
+    assert [m.text for m in kept] == ["second try", "ok"]
 
 
 def test_streams_keep_their_exchange_once_the_reply_came() -> None:

@@ -48,8 +48,9 @@ def record(id: str, **fields: Any) -> ConversationRecord:
 
 def reply(id: str, parent: str, *, sibling: int = 0, cost: Decimal | None = Decimal("0.0000123"),
           at: float = 1_800_000_001.0) -> ConversationMessage:
-    zero = {b: Decimal(0) for b in ("cache_read", "cache_write", "cache_write_1h", "output", "reasoning")}
-    priced = Cost(input=cost, status="exact" if cost is not None else "unknown", **zero)
+    zero = Decimal(0)
+    priced = Cost(input=cost, cache_read=zero, cache_write=zero, cache_write_1h=zero, output=zero,
+                  reasoning=zero, status="exact" if cost is not None else "unknown")
     return ConversationMessage(id=id, role="assistant", parts=(TextPart(text=f"reply {id}"),),
                                parent_id=parent, sibling=sibling, provider="anthropic",
                                requested="anthropic/claude-sonnet-4-0",
