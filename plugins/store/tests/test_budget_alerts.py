@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 from exchange import KEY
 from modelplex_groq.plugin import PLUGIN as GROQ
 from modelplex_store.budgets import Budget, BudgetAlert, BudgetPlugin, alerts
@@ -71,7 +72,11 @@ def test_each_threshold_fires_once_per_window_across_clients_sharing_the_ledger(
         for plugin in plugins:
             await plugin.aclose()
 
-    asyncio.run(day(14))  # 140%: a soft budget lets every call through
+    with structlog.testing.capture_logs() as logged:
+        asyncio.run(day(14))  # 140%: a soft budget lets every call through
+    events = [e for e in logged if e["event"] == "budget_alert"]
+    assert [(e["budget"], e["threshold"], e["log_level"]) for e in events] == \
+        [("daily", 50, "warning"), ("daily", 80, "warning"), ("daily", 100, "warning")]
     assert len(server.requests) == 14
     heard = sorted(listeners[0].heard + listeners[1].heard, key=lambda a: a.threshold)
     assert [a.threshold for a in heard] == [50, 80, 100]  # once each, by whichever client crossed it

@@ -179,6 +179,22 @@ def test_a_reservation_is_settled_to_the_actual_cost_and_released_on_failure(
     assert nanos_up(cost) > state.spent
 
 
+def test_a_retry_of_the_same_model_releases_then_reserves_again(
+        store_url: str, config: Path, serve: Callable[..., ScriptedServer], rec: Recorder) -> None:
+    server = serve(BUSY, reply("cheap", 10, 5))
+    plugin = BudgetPlugin([Budget(name="d", limit="1")], ledger=store_url, clock=Clock())
+
+    async def main() -> None:
+        async with client(config, server.url, plugin, rec, routing={"retries": 1, "backoff": 0.01}) as c:
+            await c.chat("groq/cheap", PROMPT, max_tokens=MAX)
+        await plugin.aclose()
+
+    asyncio.run(main())
+    (row,) = rows(store_url, "kind = 'chat'")
+    decisions = [d["decision"] for d in json.loads(row["admission"])]
+    assert decisions == ["reserved", "released", "reserved", "settled"]
+
+
 def test_a_cancelled_call_settles_what_it_used(store_url: str, config: Path) -> None:
     import time
 
