@@ -101,7 +101,7 @@ def test_windows_are_calendar_utc_from_the_clock() -> None:
 
 def test_the_ledger_is_the_store_by_default_or_redis_when_named() -> None:
     env = {"MODELPLEX_DATA_DIR": "/data"}
-    assert ledger_settings({}, env) == ("/data/logs.db", "modelplex", 600.0)
+    assert ledger_settings({}, env) == ("/data/logs.db", "modelplex", None)  # lease: from the deadline
     pg = {"store": {"url": "postgresql://db/x"}}
     assert ledger_settings(pg, env)[0] == "postgresql://db/x"
     shared = {"redis": "redis://r:6379/0", "redis_prefix": "app",

@@ -228,6 +228,8 @@ def test_a_cancelled_call_settles_what_it_used(store_url: str, config: Path) -> 
 
 
 def test_a_cancelled_chat_settles_its_input_before_any_answer(store_url: str, config: Path) -> None:
+    from modelplex_store.db import connect
+
     from modelplex_testing import FaultServer
 
     clock = Clock()
@@ -235,10 +237,14 @@ def test_a_cancelled_chat_settles_its_input_before_any_answer(store_url: str, co
     with FaultServer(["a"], script={"a": ["slow"]}, slow=5.0) as server:
 
         async def main() -> None:
-            async with client(config, server.url("a"), budgets) as c:
+            async with client(config, server.url("a"), budgets, routing={"deadline": 1200}) as c:
                 task = asyncio.create_task(c.chat("groq/cheap", PROMPT, max_tokens=MAX))
                 while not server.requests("a"):  # noqa: ASYNC110 - the server's thread logs it
                     await asyncio.sleep(0.01)
+                db = connect(store_url)
+                (expires,) = db.execute("SELECT expires_at FROM budget_reservations").fetchone()
+                db.close()
+                assert expires == int(clock() * 1e6) + 1260 * 10**6  # the call's deadline and a minute
                 task.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await task

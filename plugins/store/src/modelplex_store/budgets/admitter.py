@@ -25,8 +25,11 @@ from modelplex_store.budgets.ledger import Counter, Ledger, LedgerUnavailable
 from modelplex_store.budgets.model import Budget
 from modelplex_store.budgets.windows import bounds
 
-#: How long a reservation holds when its process does not settle it (killed): then it stops counting.
+#: How long a reservation holds when its process does not settle it (killed): then it stops counting. A
+#: call's own deadline (``[routing] deadline``) plus :data:`LEASE_MARGIN` when longer, so that a call
+#: still running never outlives its reservation.
 DEFAULT_LEASE = 600.0
+LEASE_MARGIN = 60.0
 _NANO = Decimal(1_000_000_000)
 
 
@@ -58,7 +61,7 @@ class Admitter:
     """Reserves, settles and releases candidates' worst cases for ``budgets`` in ``ledger``, with ``clock``
     (``time.time``; a test injects its own) computing windows and leases."""
 
-    def __init__(self, budgets: Iterable[Budget], ledger: Ledger, *, lease: float = DEFAULT_LEASE,
+    def __init__(self, budgets: Iterable[Budget], ledger: Ledger, *, lease: float | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.budgets = tuple(budgets)
         self.ledger = ledger
@@ -109,7 +112,7 @@ class Admitter:
         now_us = int(now * 1_000_000)
         try:
             short = await self.ledger.reserve(token, [c for _, c in counters], amount,
-                                              now_us + int(self.lease * 1_000_000), now_us)
+                                              now_us + int(self._lease(attempt) * 1_000_000), now_us)
         except Exception as exc:  # whatever went wrong, the budget could not be checked: never fail open
             if not isinstance(exc, LedgerUnavailable):
                 exc = LedgerUnavailable(scrub_url(f"{type(exc).__name__}: {exc}"))
@@ -143,6 +146,16 @@ class Admitter:
                        amount=_dollars(amount),
                        reason="unknown price: counted apart" if total is None else None)
         return Reservation(self, call, token, counters, address, getattr(attempt, "_client", None))
+
+    def _lease(self, attempt: Any) -> float:
+        """The lease configured, else the longer of the default and the client's deadline plus a margin."""
+        if self.lease is not None:
+            return self.lease
+        routing = getattr(getattr(attempt, "_client", None), "routing", None)
+        deadline = getattr(getattr(routing, "policy", None), "deadline", None)
+        if isinstance(deadline, int | float) and deadline > 0:
+            return max(DEFAULT_LEASE, deadline + LEASE_MARGIN)
+        return DEFAULT_LEASE
 
     @staticmethod
     def _deny(call: Any, budget: Budget, subject: str, address: str, reason: str) -> None:

@@ -8,8 +8,9 @@ given from Python::
 
 The ledger (``[budget_ledger]``) is the store's database by default (``url = "store"``: ``[store] url``
 or the default SQLite file); ``url = "redis"`` uses the routing's ``redis`` URL (and ``redis_prefix``);
-any ``redis://``, ``postgresql://`` or SQLite URL names its own. ``lease`` (seconds, default 600) is how
-long a reservation left by a killed process keeps counting.
+any ``redis://``, ``postgresql://`` or SQLite URL names its own. ``lease`` (seconds) is how long a
+reservation left by a killed process keeps counting: by default 600, or the routing deadline plus a
+minute when that is longer (a call still running never outlives its reservation).
 
 The entry point's object is worked out from the config file when plugins are discovered: with no
 ``[[budgets]]`` it is an idle plugin, so that a client without budgets does not take the per-attempt
@@ -26,7 +27,7 @@ from typing import Any
 
 from modelplex.errors import ConfigurationError
 from modelplex.hookspecs import hookimpl
-from modelplex_store.budgets.admitter import DEFAULT_LEASE, Admitter
+from modelplex_store.budgets.admitter import Admitter
 from modelplex_store.budgets.ledger import Ledger
 from modelplex_store.budgets.model import Budget, budgets_from
 
@@ -42,7 +43,7 @@ def ledger_for(url: str, prefix: str = "modelplex") -> Ledger:
     return SqlLedger(url)
 
 
-def ledger_settings(config: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, str, float]:
+def ledger_settings(config: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, str, float | None]:
     """The ledger's URL, Redis prefix and lease from ``[budget_ledger]`` (see the module docstring)."""
     table = config.get("budget_ledger", {})
     if not isinstance(table, Mapping):
@@ -50,8 +51,8 @@ def ledger_settings(config: Mapping[str, Any], env: Mapping[str, str]) -> tuple[
     unknown = set(table) - {"url", "lease"}
     if unknown:
         raise ConfigurationError(f"[budget_ledger]: unknown setting(s) {sorted(unknown)}; known: url, lease")
-    lease = table.get("lease", DEFAULT_LEASE)
-    if isinstance(lease, bool) or not isinstance(lease, int | float) or lease <= 0:
+    lease = table.get("lease")
+    if lease is not None and (isinstance(lease, bool) or not isinstance(lease, int | float) or lease <= 0):
         raise ConfigurationError(f"[budget_ledger] 'lease' must be seconds > 0, got {lease!r}")
     url = table.get("url", "store")
     prefix = config.get("redis_prefix", "modelplex")
@@ -65,7 +66,7 @@ def ledger_settings(config: Mapping[str, Any], env: Mapping[str, str]) -> tuple[
             raise ConfigurationError("[budget_ledger] url = \"redis\" needs the top-level 'redis' URL")
     if not isinstance(url, str) or not url:
         raise ConfigurationError("[budget_ledger] 'url' must be \"store\", \"redis\" or a URL")
-    return url, str(prefix), float(lease)
+    return url, str(prefix), None if lease is None else float(lease)
 
 
 class BudgetPlugin:
@@ -107,7 +108,8 @@ class BudgetPlugin:
         ledger = self._ledger if self._ledger is not None else url
         if isinstance(ledger, str):
             ledger = ledger_for(ledger, prefix)
-        return Admitter(budgets, ledger, lease=self._lease or lease, clock=self._clock)
+        lease = self._lease if self._lease is not None else lease
+        return Admitter(budgets, ledger, lease=lease, clock=self._clock)
 
     @hookimpl
     def modelplex_before_attempt(self, call: Any, attempt: Any) -> Any:
