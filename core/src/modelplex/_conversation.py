@@ -13,9 +13,12 @@ last reply and :meth:`AsyncConversation.edit` a sibling to a user message; the c
 is the last message of the branch the next message continues (:meth:`AsyncConversation.branch` moves it).
 
 Storage comes from a plugin (``modelplex-store``) through the ``modelplex_conversation_store`` hook, so
-the core imports no database. Without one, ``client.conversation()`` is kept in memory only (``saved``
-is false) and ``client.conversation(id)`` raises :class:`~modelplex.errors.ConfigurationError` saying
-what to install.
+the core imports no database. A new conversation is stored with its first exchange (a first call that
+fails leaves nothing behind); after that, each exchange and each change of its fields at once. Without
+a store, ``client.conversation()`` is kept in memory only (``saved`` is false) and
+``client.conversation(id)`` raises :class:`~modelplex.errors.ConfigurationError` saying what to install.
+The store is synchronous: an :class:`AsyncConversation` writes in a worker thread, but opening one by id
+(``client.conversation(id)``) reads it in the calling thread (milliseconds on SQLite).
 """
 
 from __future__ import annotations
@@ -259,7 +262,7 @@ class _Conversation:
 
     def _update(self, **changes: Any) -> None:
         self._record = attrs.evolve(self._record, updated_at=_now(), **changes)
-        if self._store is not None:
+        if self._store is not None and self._all:  # a new one is stored with its first exchange
             self._store.save(self._record)
 
     # -- one exchange: what is sent, and what is kept afterwards -----------------------------------------
@@ -480,9 +483,7 @@ def open_conversation(client: AsyncClient, id: str | None = None, *, model: str 
         now = _now()
         record = ConversationRecord(id=new_id(), title=title, model=model, system=system,
                                     options=dict(options or {}), created_at=now, updated_at=now)
-        if store is not None:
-            store.save(record)
-        return store, record, []
+        return store, record, []  # stored with its first exchange: a failed first call leaves nothing
     store = required_store(client)
     record, messages = store.load(id)
     changes: dict[str, Any] = {k: v for k, v in (("model", model), ("system", system), ("title", title),

@@ -170,15 +170,19 @@ def test_regenerate_and_edit_make_siblings_and_branch_moves_between_them() -> No
 
 
 def test_a_failed_call_keeps_nothing_and_the_conversation_goes_on() -> None:
-    seen = Observer()
-    with modelplex.Client(plugins={"a": fake, "observer": seen}, autoload=False, config_file=False, env={},
+    seen, store = Observer(), DictStore()
+    with modelplex.Client(plugins={"a": fake, "observer": seen, "store": store}, autoload=False,
+                          config_file=False, env={},
                           providers={"a": {"script": [{"error": {"status": 500}}, {"text": "ok"}]}},
                           routing={"retries": 0}) as c:
         conversation = c.conversation(model="a/m1")
         with pytest.raises(ServerError):
             conversation.send("first try")
         assert len(conversation.messages) == 0
+        conversation.model = "a/m2"
+        assert store.records == {} and store.saves == 0  # a first call that failed leaves nothing stored
         conversation.send("second try")
+        assert list(store.records) == [conversation.id] and store.records[conversation.id].model == "a/m2"
     kept: tuple[ConversationMessage, ...] = conversation.messages
     assert [m.text for m in kept] == ["second try", "ok"]
 

@@ -167,6 +167,8 @@ def _tools(path: str, kwargs: dict[str, Any]) -> None:
 def _save(conversation: Conversation, title: str) -> None:
     if not conversation.saved:
         raise click.ClickException("conversations are kept by the usage store: pip install modelplex-store")
+    if not conversation.messages:
+        raise click.ClickException("nothing to keep yet: a conversation is kept from its first exchange")
     if title:
         conversation.title = title
     click.echo(f"saved: conversation {conversation.id} ({conversation.title or 'untitled'}); continue it "

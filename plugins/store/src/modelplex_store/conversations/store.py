@@ -100,6 +100,7 @@ class SqlConversations:
 
         out = []
         with self._connection() as db, db.transaction():
+            db.execute(_SAVE, record_row(record))  # a new conversation comes with its first exchange
             for message in messages:
                 if message.call_id is None and message.role == "assistant":
                     found = db.execute(_CALL, (message.id,)).fetchone()
@@ -107,7 +108,6 @@ class SqlConversations:
                         message = attrs.evolve(message, call_id=found[0])
                 db.execute(_APPEND, message_row(conversation_id, message))
                 out.append(message)
-            db.execute(_SAVE, record_row(record))
         return out
 
     def _full_id(self, db: Database, id: str) -> str:
