@@ -211,3 +211,14 @@ def test_a_server_that_never_answers_fails_within_the_timeout(home: Path) -> Non
     assert re.match(r"error: groq: failed after 0\.\d\ds: no model list within 0\.5s", result.stderr), \
         result.stderr
     assert took < 5
+
+
+def test_a_misspelt_default_model_is_refused_unless_forced(home: Path) -> None:
+    typo = run(["providers", "add", "groq", "--default-model", "llama-3.1-8b-instnat"])
+    assert typo.exit_code == 1
+    assert "did you mean groq/llama-3.1-8b-instant?" in typo.stderr
+    assert not (home / "config.toml").exists()
+    forced = run(["providers", "add", "groq", "--default-model", "llama-3.1-8b-instnat", "--force"])
+    assert forced.exit_code == 0
+    assert run(["providers", "add", "lmstudio", "--plugin", "openai-like",  # a catalog-less server: any name
+                "--default-model", "qwen2.5-7b-instruct"]).exit_code == 0

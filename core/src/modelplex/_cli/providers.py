@@ -52,9 +52,10 @@ def list_providers(ctx: click.Context, as_json: bool) -> None:
                    "set'). Repeatable.")
 @click.option("--api-key-env", metavar="VARIABLE", help="Read the key from this environment variable.")
 @click.option("--enable/--disable", "enabled", default=None, help="Whether calls may use it.")
+@click.option("--force", is_flag=True, help="Save --default-model even if the catalog does not know it.")
 @click.pass_context
 def add(ctx: click.Context, name: str, plugin: str | None, base_url: str | None, default_model: str | None,
-        headers: tuple[str, ...], api_key_env: str | None, enabled: bool | None) -> None:
+        headers: tuple[str, ...], api_key_env: str | None, enabled: bool | None, force: bool) -> None:
     """Add provider NAME to the config file, or change the settings given of one there."""
     from modelplex._config_write import config_path, editing, table
     from modelplex._keys.store import check_provider
@@ -83,6 +84,10 @@ def add(ctx: click.Context, name: str, plugin: str | None, base_url: str | None,
         parsed[header.strip()] = value.strip()
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{base_url!r} is not an http:// or https:// URL", param_hint="--base-url")
+    if default_model is not None and not force and name in registry.names:
+        from modelplex._cli.models_default import check_address
+
+        check_address(get_state(ctx).client, f"{name}/{default_model}")  # a typo, with a close name
     path = config_path(inner.settings.env)
     with editing(path) as doc:
         section = table(doc, "providers", name)
