@@ -33,7 +33,9 @@ _SAVE = (f"INSERT INTO conversations ({', '.join(RECORD_COLUMNS)}) VALUES ({', '
          "system = excluded.system, options = excluded.options, head = excluded.head, "
          "updated_at = excluded.updated_at")
 _APPEND = f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
-_CALL = ("SELECT id FROM calls WHERE message_id = ? AND parent_id IS NULL ORDER BY started_at DESC LIMIT 1")
+# By conversation first: the calls_conversation index finds the few calls of one conversation.
+_CALL = ("SELECT id FROM calls WHERE conversation_id = ? AND message_id = ? AND parent_id IS NULL "
+         "ORDER BY started_at DESC LIMIT 1")
 
 # Messages, the sum of the replies' costs, and how many replies had an unknown one.
 _COUNTS = ("SELECT count(*), sum(cost_nanos), sum(CASE WHEN role = 'assistant' AND cost_nanos IS NULL "
@@ -103,7 +105,7 @@ class SqlConversations:
             db.execute(_SAVE, record_row(record))  # a new conversation comes with its first exchange
             for message in messages:
                 if message.call_id is None and message.role == "assistant":
-                    found = db.execute(_CALL, (message.id,)).fetchone()
+                    found = db.execute(_CALL, (conversation_id, message.id)).fetchone()
                     if found is not None:
                         message = attrs.evolve(message, call_id=found[0])
                 db.execute(_APPEND, message_row(conversation_id, message))
