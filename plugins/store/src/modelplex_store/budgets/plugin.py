@@ -23,13 +23,15 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelplex.errors import ConfigurationError
 from modelplex.hookspecs import hookimpl
-from modelplex_store.budgets.admitter import Admitter
-from modelplex_store.budgets.ledger import Ledger
-from modelplex_store.budgets.model import Budget, budgets_from
+
+if TYPE_CHECKING:  # imported when first used: discovery imports this module in every process
+    from modelplex_store.budgets.admitter import Admitter
+    from modelplex_store.budgets.ledger import Ledger
+    from modelplex_store.budgets.model import Budget
 
 
 def ledger_for(url: str, prefix: str = "modelplex") -> Ledger:
@@ -97,6 +99,9 @@ class BudgetPlugin:
         return admitter
 
     def _build(self) -> Admitter:
+        from modelplex_store.budgets.admitter import Admitter
+        from modelplex_store.budgets.model import budgets_from
+
         config: Mapping[str, Any] = {}
         env = os.environ if self._env is None else self._env
         if self._budgets is None or self._ledger is None:
