@@ -318,30 +318,23 @@ def test_an_admitter_that_breaks_is_logged_and_the_attempt_goes_on(tmp_path: Pat
     assert response.text.startswith("a:")
 
 
-def test_without_an_attempt_admitter_a_direct_call_keeps_the_direct_branch(tmp_path: Path) -> None:
-    class Observer:
-        @hookimpl
-        def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> None:
-            pass
+def test_a_direct_calls_attempt_is_settled_with_its_cost_and_a_failed_one_released(tmp_path: Path) -> None:
+    gate = Gate()
 
-    async def go(c: modelplex.AsyncClient) -> list[str]:
-        one = c.router.one
-        routed: list[str] = []
+    async def go(c: modelplex.AsyncClient) -> Any:
+        answered = await c.chat("a/m1", PROMPT)
+        with pytest.raises(ServerError):
+            await c.chat("a/m1", PROMPT)
+        return answered
 
-        def counted(address: str) -> Any:  # a spy: the router's own method, called through
-            routed.append(address)
-            return one(address)
-
-        c.router.one = counted  # type: ignore[method-assign]
-        await c.chat("a/m1", PROMPT)
-        assert routed == []  # an observer alone: the direct branch
-        c.registry.register("gate", Gate())
-        await c.chat("a/m1", PROMPT)
-        return routed
-
-    with FaultServer(["a"]) as server:
-        routed = run(write_config(tmp_path, server), go, ("observer", Observer()))
-    assert routed == ["a/m1"]  # with an attempt admitter: the attempt loop, one candidate
+    with FaultServer(["a"], script={"a": ["ok", "500"]}) as server:
+        response = run(write_config(tmp_path, server, NO_RETRY), go, ("gate", gate))
+        assert len(server.requests("a")) == 2
+    first, second = gate.tickets
+    assert first.released == [] and [o.cost for o in first.settled] == [response.cost]
+    assert first.settled[0].response is response and response.trace.attempts[0].model == "a/m1"
+    assert second.settled == [] and len(second.released) == 1
+    assert isinstance(second.released[0].error, ServerError)
 
 
 def test_an_embedding_attempt_is_admitted_with_an_input_only_estimate(tmp_path: Path) -> None:

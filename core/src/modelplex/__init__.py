@@ -11,7 +11,8 @@ from modelplex._lazy import lazy_exports
 TYPE_CHECKING = False  # not typing's: importing typing would cost this import 4 ms
 if TYPE_CHECKING:
     from modelplex._call.admission import AttemptInfo
-    from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation, Decision
+    from modelplex._call.decision import Decision
+    from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
     from modelplex._catalog.cost import Cost
     from modelplex._catalog.estimate import Estimate
     from modelplex._catalog.records import Capabilities, ModelInfo, Prices, PriceTier
@@ -66,7 +67,7 @@ _WHERE = {
     "AsyncClient": "_client",
     "AttemptInfo": "_call.admission",
     "CallInfo": "_call.lifecycle",
-    "Decision": "_call.lifecycle",
+    "Decision": "_call.decision",
     "CallOutcome": "_call.lifecycle",
     "CallReservation": "_call.lifecycle",
     "Capabilities": "_catalog.records",

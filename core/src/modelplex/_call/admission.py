@@ -2,30 +2,29 @@
 reservations it hands out settled or released with that attempt's outcome (the contract is in
 :mod:`modelplex.hookspecs`).
 
-The router's attempt loop (:mod:`modelplex._routing.attempts`) is the one place that calls it, for chats,
-streams and embeddings: a ``provider/model`` call takes that loop (one candidate, no retries unless a
-policy asks) instead of the direct branch when some plugin implements the hook. A client without such a
-plugin never builds an :class:`Admission`.
+The router's attempt loop (:mod:`modelplex._routing.attempts`) calls it for routed chats, streams and
+embeddings; :meth:`Admission.direct` wraps the direct branch's one attempt (a ``provider/model`` call
+with no routing) the same way. A client without such a plugin never builds an :class:`Admission`.
 """
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from modelplex._call.lifecycle import CallInfo, CallOutcome, CallStatus, Lifecycle
-from modelplex._catalog.estimate import Estimate
-from modelplex._catalog.records import ModelInfo
 
 if TYPE_CHECKING:
+    from modelplex._call.direct import Direct
+    from modelplex._catalog.estimate import Estimate
+    from modelplex._catalog.records import ModelInfo
     from modelplex._client import AsyncClient
     from modelplex._messages import Message
     from modelplex._options import ChatOptions
-    from modelplex._responses import Usage
+    from modelplex._responses import ProviderWarning, Usage
     from modelplex._routing.candidates import Candidate
     from modelplex.errors import ModelplexError
 
@@ -56,28 +55,39 @@ class AttemptInfo:
     _client: Any = attrs.field(alias="client", repr=False, eq=False)
     _request: tuple[Any, ...] = attrs.field(alias="request", repr=False, eq=False)
 
-    @functools.cached_property
+    # Worked out on first read, kept here: a plain property (not a cached_property, whose return type
+    # attrs would resolve, importing the estimator with the call path) over a dict that may change.
+    _memo: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+
+    @property
     def info(self) -> ModelInfo | None:
         """The candidate's merged :class:`~modelplex.ModelInfo` (``None``: nothing known of it)."""
-        from modelplex._catalog.merge import model_info
+        if "info" not in self._memo:
+            from modelplex._catalog.merge import model_info
 
-        return model_info(self._client, self.provider, self.model)
+            self._memo["info"] = model_info(self._client, self.provider, self.model)
+        info: ModelInfo | None = self._memo["info"]
+        return info
 
-    @functools.cached_property
+    @property
     def estimate(self) -> Estimate:
         """The worst case of this attempt (:meth:`~modelplex.AsyncClient.estimate`'s, for this model)."""
-        kind, payload, options = self._request
-        if kind == "embed":
-            return _embed_estimate(self, payload)
-        from modelplex._catalog.estimate import estimate_model
+        if "estimate" not in self._memo:
+            kind, payload, options = self._request
+            if kind == "embed":
+                self._memo["estimate"] = _embed_estimate(self, payload)
+            else:
+                from modelplex._catalog.estimate import estimate_model
 
-        return estimate_model(self._client, self.address, payload, options)
+                self._memo["estimate"] = estimate_model(self._client, self.address, payload, options)
+        estimate: Estimate = self._memo["estimate"]
+        return estimate
 
 
 def _embed_estimate(attempt: AttemptInfo, inputs: Sequence[str]) -> Estimate:
     """An embedding's worst case: its inputs counted by the model's rule (as a chat's text is, with no
     message frames), priced as input; nothing comes out."""
-    from modelplex._catalog.estimate import rule_for, worst_cost
+    from modelplex._catalog.estimate import Estimate, rule_for, worst_cost
     from modelplex._options import ChatOptions
 
     info = attempt.info
@@ -86,6 +96,23 @@ def _embed_estimate(attempt: AttemptInfo, inputs: Sequence[str]) -> Estimate:
     tokens = sum(rule.count(text) for text in inputs)
     return Estimate(model=attempt.address, input_tokens=tokens, estimated=not rule.exact, output_tokens=0,
                     cost=worst_cost(info, tokens, 0, ChatOptions()), tokenizer=rule.tokenizer)
+
+
+def admission(client: AsyncClient, call: CallInfo, kind: str, payload: Sequence[Message] | Sequence[str],
+              options: ChatOptions | None) -> Admission | None:
+    """What the attempt loop asks before each attempt of ``call``; ``None`` when no plugin implements
+    ``modelplex_before_attempt``."""
+    lifecycle = client.registry.lifecycle
+    return Admission(client, lifecycle, call, kind, payload, options) if lifecycle.attempt else None
+
+
+def admitted(client: AsyncClient, call: CallInfo, kind: str, payload: Sequence[Message] | Sequence[str],
+             options: ChatOptions | None, direct: Direct, warnings: Sequence[ProviderWarning] = (),
+             **kwargs: Any) -> Awaitable[Any]:
+    """``direct``'s one attempt (a chat or an embedding), admitted first."""
+    hook = "modelplex_embed" if kind == "embed" else "modelplex_chat"
+    return Admission(client, client.registry.lifecycle, call, kind, payload, options).direct(
+        direct, hook, warnings, **kwargs)
 
 
 class Admission:
@@ -109,6 +136,36 @@ class Admission:
         attempt = AttemptInfo(provider=c.provider, model=c.model, address=c.address, number=self._count,
                               retry=retry, client=self.client, request=(self.kind, self.payload, options))
         return await self.lifecycle.admit(self.call, attempt)
+
+    async def direct(self, direct: Direct, hook: str, warnings: Sequence[ProviderWarning] = (),
+                     **kwargs: Any) -> Any:
+        """A ``provider/model`` call without routing (the direct branch's one attempt), admitted first:
+        the attempt loop's rules for one candidate, without its cost (a trace builder, a deadline
+        scope and a copy of the response: some 50 µs a call). A refusal is raised with a trace that
+        records the skip."""
+        from modelplex._routing.candidates import Candidate
+        from modelplex._trace import TraceBuilder
+        from modelplex.errors import ModelplexError
+
+        c = Candidate(direct.address, direct.provider, direct.model)
+        try:
+            held = await self.admit(c)
+        except ModelplexError as refusal:
+            trace = TraceBuilder(direct.address)
+            trace.candidates.append(direct.address)
+            trace.skip(direct.address, refusal.message)
+            refusal.trace = trace.build(None)  # type: ignore[attr-defined]
+            raise
+        started = time.monotonic()
+        try:
+            result = await direct.call(hook, warnings, **kwargs)
+        except BaseException as exc:
+            if held:
+                await self.failed(held, c, exc, started)
+            raise
+        if held:
+            await self.answered(held, c, result, started)
+        return result
 
     async def answered(self, held: Held, c: Candidate, result: Any, started: float) -> None:
         """An attempt that answered: its reservations settled with its usage and cost."""

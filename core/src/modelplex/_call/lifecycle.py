@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 import anyio
 import attrs
 
 # Imported, not only named for type checkers: the public classes' annotations are resolved at runtime.
+from modelplex._call.decision import Decision
+from modelplex._call.hooks import Hook, lifecycle_hooks
 from modelplex._catalog.cost import Cost
 from modelplex._embeddings import EmbedRequest
 from modelplex._estimate import request_tokens, text_tokens
@@ -74,26 +75,6 @@ class CallInfo:
 
 
 @attrs.frozen(kw_only=True)
-class Decision:
-    """One admission decision about one candidate of a call, for the audit trail (``call.decisions``).
-
-    ``by`` is the kind of admitter (``policy``, ``budget``); ``name`` what decided (the rule's label, the
-    budget's scope; ``None`` for a policy's default); ``model`` the candidate (``provider/model``);
-    ``decision`` what it decided: ``admitted``, ``denied``, ``would-deny`` (a dry run: admitted, but
-    recorded), or a budget's ``reserved``, ``settled``, ``released``. ``where`` is where the rule is
-    written (``file:line``), ``reason`` why, for people; ``amount`` dollars a budget reserved or settled.
-    """
-
-    by: str
-    decision: str
-    model: str
-    name: str | None = None
-    where: str | None = None
-    reason: str | None = None
-    amount: Decimal | None = None
-
-
-@attrs.frozen(kw_only=True)
 class CallOutcome:
     """How a call ended, as ``modelplex_after_call`` and reservations see it.
 
@@ -135,34 +116,6 @@ class CallReservation(Protocol):
         """The call failed (``outcome.error``): give the reservation back."""
 
 
-Hook = tuple[str, Callable[..., Any]]
-
-
-def _bound(function: Callable[..., Any], argnames: tuple[str, ...], second: str | None) -> Callable[..., Any]:
-    """``function`` called as ``f(call)`` (``second`` ``None``, a before_call hook) or ``f(call, x)``
-    (``second`` names ``x``: ``outcome`` or ``attempt``), whatever subset of those arguments it takes
-    (pluggy lets an implementation take fewer), worked out once rather than on every call."""
-    if argnames == ("call",) and second is None:
-        return function  # a before_call hook is called as f(call): nothing to adapt
-    if argnames == ("call",):
-        return lambda call, other=None: function(call)
-    if second is not None and argnames == ("call", second):
-        return function
-    return lambda call, other=None: function(**{n: {"call": call, second or "": other}[n] for n in argnames})
-
-
-_SECOND = {"modelplex_before_call": None, "modelplex_before_attempt": "attempt",
-           "modelplex_after_call": "outcome"}
-
-
-def _hooks(pm: Any, name: str) -> tuple[Hook, ...]:
-    """``name``'s implementations in the order pluggy calls them (tryfirst ones, then the latest
-    registered first, trylast ones last), each with its plugin's name."""
-    impls = getattr(pm.hook, name).get_hookimpls()
-    return tuple((impl.plugin_name, _bound(impl.function, tuple(impl.argnames), _SECOND[name]))
-                 for impl in reversed(impls))
-
-
 async def _shielded(value: Awaitable[Any]) -> Any:
     """Await ``value`` even while the call is being cancelled (its outcome must still be heard)."""
     with anyio.CancelScope(shield=True):
@@ -181,9 +134,9 @@ class Lifecycle:
     __slots__ = ("active", "after", "attempt", "before")
 
     def __init__(self, pm: Any) -> None:
-        self.before = _hooks(pm, "modelplex_before_call")
-        self.attempt = _hooks(pm, "modelplex_before_attempt")
-        self.after = _hooks(pm, "modelplex_after_call")
+        self.before = lifecycle_hooks(pm, "modelplex_before_call")
+        self.attempt = lifecycle_hooks(pm, "modelplex_before_attempt")
+        self.after = lifecycle_hooks(pm, "modelplex_after_call")
         self.active = bool(self.before or self.attempt or self.after)
 
     async def admit(self, call: CallInfo, attempt: Any = None) -> list[tuple[str, Any]]:

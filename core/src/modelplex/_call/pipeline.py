@@ -6,8 +6,8 @@
    (whose warnings go on the response, or open a stream as ``WarningRaised`` events);
 3. admit: the lifecycle's ``modelplex_before_call`` (skipped when no plugin implements it);
 4. attempt(s): :class:`~modelplex._call.direct.Direct` (one attempt) or the router's attempt loop,
-   which asks ``modelplex_before_attempt`` before each attempt (:mod:`._call.admission`; a direct call
-   takes the loop, as one candidate, only when some plugin implements that hook),
+   each attempt admitted first by ``modelplex_before_attempt`` when some plugin implements it
+   (:mod:`._call.admission`),
    every exception from a plugin translated once at the plugin boundary (:mod:`._call.attempt`), every
    attempt and wait bounded by one deadline mechanism (:mod:`._call.deadline`);
 5. trace: set on the response, or on the error;
@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelplex._aliases import expand
+from modelplex._call.admission import admission, admitted
 from modelplex._call.attempt import listing
 from modelplex._call.costs import cancelled_cost, costs
 from modelplex._call.lifecycle import CallInfo, CallKind, CallOutcome, Lifecycle
@@ -40,7 +41,6 @@ from modelplex._validate import (
 from modelplex.errors import ModelplexError
 
 if TYPE_CHECKING:
-    from modelplex._call.admission import Admission
     from modelplex._catalog.records import ModelInfo
     from modelplex._client import AsyncClient
     from modelplex._embeddings import EmbedResponse
@@ -95,25 +95,24 @@ class Calls:
         opts = build_options(options, kwargs)
         check_chat(msgs, opts)
         lifecycle = self.client.registry.lifecycle
-        make: Callable[[CallInfo | None], Awaitable[ChatResponse]]
+        make: Callable[[CallInfo], Awaitable[ChatResponse]]
         if route is None:
             direct = router.direct(address)
             request = ChatRequest(model=direct.model, messages=msgs, options=opts)
             warnings = check_for_provider(request, provider=direct.provider, info=direct.info)
             if not lifecycle.active:  # the fast path: nothing to admit or report
                 return direct.call("modelplex_chat", warnings, request=request)
-            if lifecycle.attempt:  # each attempt admitted: the attempt loop, with one candidate
-                route = router.one(address)
+            if lifecycle.attempt:  # the one attempt admitted first
+                make = lambda call: admitted(self.client, call, "chat", msgs, opts,  # noqa: E731
+                                             direct, warnings, request=request)
             else:
                 make = lambda call: direct.call("modelplex_chat", warnings, request=request)  # noqa: E731
         else:
             if not lifecycle.active:
                 return router.chat(route, msgs, opts, self.check)
             request = ChatRequest(model=split_model(address)[1], messages=msgs, options=opts)
-        if route is not None:
-            routed = route
-            make = lambda call: router.chat(routed, msgs, opts, self.check,  # noqa: E731
-                                            self._admission(call, "chat", msgs, opts))
+            make = lambda call: router.chat(route, msgs, opts, self.check,  # noqa: E731
+                                            admission(self.client, call, "chat", msgs, opts))
         return self._observed(lifecycle, "chat", address, request, tags, caller, make)
 
     def embed(self, address: Any, inputs: str | Sequence[str], dimensions: int | None,
@@ -131,17 +130,23 @@ class Calls:
         request = EmbedRequest(model=model, inputs=(inputs,) if isinstance(inputs, str) else inputs,
                                dimensions=dimensions, task_type=task_type, extra=extra)
         check_embed(request)
-        make: Callable[[CallInfo | None], Awaitable[EmbedResponse]]
+        make: Callable[[CallInfo], Awaitable[EmbedResponse]]
         lifecycle = self.client.registry.lifecycle
-        if route is None and not (lifecycle.active and lifecycle.attempt):
+        if route is None:
             direct = router.direct(address)
-            make = lambda call: direct.call("modelplex_embed", request=request)  # noqa: E731
+            if not lifecycle.active:
+                return direct.call("modelplex_embed", request=request)
+            if lifecycle.attempt:  # the one attempt admitted first
+                make = lambda call: admitted(self.client, call, "embed", request.inputs,  # noqa: E731
+                                             None, direct, request=request)
+            else:
+                make = lambda call: direct.call("modelplex_embed", request=request)  # noqa: E731
         else:
-            routed = route or router.one(address)
-            make = lambda call: router.embed(routed, request,  # noqa: E731
-                                             self._admission(call, "embed", request.inputs, None))
-        if not lifecycle.active:
-            return make(None)
+            if not lifecycle.active:
+                return router.embed(route, request)
+            make = lambda call: router.embed(route, request,  # noqa: E731
+                                             admission(self.client, call, "embed", request.inputs,
+                                                       None))
         return self._observed(lifecycle, "embed", address, request, tags, caller, make)
 
     async def list_models(self, provider: str, tags: Mapping[str, str] | None = None,
@@ -151,17 +156,6 @@ class Calls:
             return await listing(self.client, provider)
         return await self._observed(lifecycle, "list_models", provider, None, tags, caller,
                                     lambda call: listing(self.client, provider))
-
-    def _admission(self, call: CallInfo | None, kind: str, payload: Any,
-                   options: ChatOptions | None) -> Admission | None:
-        """What the attempt loop asks before each attempt of ``call``; ``None`` when no plugin
-        implements ``modelplex_before_attempt`` (or no lifecycle is active: ``call`` is ``None``)."""
-        lifecycle = self.client.registry.lifecycle
-        if call is None or not lifecycle.attempt:
-            return None
-        from modelplex._call.admission import Admission
-
-        return Admission(self.client, lifecycle, call, kind, payload, options)
 
     async def _observed(self, lifecycle: Lifecycle, kind: CallKind, address: str, request: Any,
                         tags: Mapping[str, str] | None, caller: str | None,
@@ -222,12 +216,12 @@ class Calls:
         check_chat(msgs, opts)
         lifecycle = self.client.registry.lifecycle
         observer = None
-        admission = None
+        admits = None
         if lifecycle.active:
             request = ChatRequest(model=model, messages=msgs, options=opts)
             observer = Observer(lifecycle, call_info("stream", address, request, tags, caller))
-            admission = self._admission(observer.call, "stream", msgs, opts)
-        return ChatStream(lambda: router.stream(route, address, msgs, opts, self.check, admission), provider,
+            admits = admission(self.client, observer.call, "stream", msgs, opts)
+        return ChatStream(lambda: router.stream(route, address, msgs, opts, self.check, admits), provider,
                           model, observer, costs(self.client))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from modelplex._call.lifecycle import Decision
+from modelplex._call.decision import Decision
 from modelplex._logging import log
 from modelplex._policy.matching import Candidate, Request, decide
 from modelplex._policy.rules import Policy, Verdict
