@@ -1,6 +1,7 @@
 """The interactive chat in a real terminal (tmux): type a message, watch the reply stream in, switch the
-model with ``/model``, the next message goes to the new server with the whole history, ``/exit``; then
-``modelplex chat -c`` continues the conversation with its last model, from the store.
+model with ``/model``, set ``/system`` and ``/tools``, the next message goes to the new server with the
+whole history, ``/save`` titles it, ``/exit``; then ``modelplex chat -c`` continues the conversation with
+its last model and system prompt, from the store.
 
 The terminal is a tmux server of the test's own (``tmux -L <name>``), killed at the end; the two
 providers are loopback servers speaking Chat Completions, streaming their replies slowly enough to see
@@ -103,12 +104,23 @@ def test_interactive_chat_streams_switches_model_and_continues(
 
         term.type(f"/model {B}")
         term.wait(lambda s: f"next messages go to {B}" in s, "the switch")
+        term.type("/system Be terse.")
+        term.wait(lambda s: "system prompt: Be terse." in s, "the system prompt set")
+        tools = tmp_path / "tools.json"
+        tools.write_text('[{"name": "weather", "description": "Weather in a city", "parameters": '
+                         '{"type": "object", "properties": {"city": {"type": "string"}}}}]', encoding="utf-8")
+        term.type(f"/tools {tools}")
+        term.wait(lambda s: "tools offered: weather" in s, "the tools loaded")
         term.type("and now you")
         term.wait(lambda s: f"[{B} (" in s, "the second reply's label")
         assert "Streaming from B, reply B done." in term.screen()
         assert len(a.requests) == 1
-        assert [m["content"] for m in b.requests[-1].json["messages"]] == [
-            "hello there", "Streaming from A, reply A done.", "and now you"]
+        sent = b.requests[-1].json
+        assert [m["content"] for m in sent["messages"]] == [
+            "Be terse.", "hello there", "Streaming from A, reply A done.", "and now you"]
+        assert [t["function"]["name"] for t in sent["tools"]] == ["weather"]
+        term.type("/save Weather talk")
+        term.wait(lambda s: "(Weather talk); continue it with 'modelplex chat -c'" in s, "the save")
 
         term.type("/exit")
         term.wait(lambda s: s.rstrip().endswith("$"), "the shell's prompt after /exit")
@@ -118,8 +130,8 @@ def test_interactive_chat_streams_switches_model_and_continues(
         term.type("once more")
         term.wait(lambda s: s.count(f"[{B} (") == 2, "the continued conversation's reply")
         assert [m["content"] for m in b.requests[-1].json["messages"]] == [
-            "hello there", "Streaming from A, reply A done.", "and now you",
-            "Streaming from B, reply B done.", "once more"]
+            "Be terse.", "hello there", "Streaming from A, reply A done.", "and now you",
+            "Streaming from B, reply B done.", "once more"]  # the system prompt is the conversation's
         term.type("/exit")
         term.wait(lambda s: s.rstrip().endswith("$"), "the shell's prompt")
     finally:
@@ -127,4 +139,4 @@ def test_interactive_chat_streams_switches_model_and_continues(
     listed = subprocess.run([modelplex_command(), "conversations", "list"], env=env, capture_output=True,
                             text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
-    assert f"{B}  6 messages" in listed.stdout and "hello there" in listed.stdout
+    assert f"{B}  6 messages" in listed.stdout and listed.stdout.rstrip().endswith("Weather talk")
