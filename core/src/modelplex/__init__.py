@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from modelplex._chains import Chain, ChainEntry
     from modelplex._client import AsyncClient
     from modelplex._codec import ToolCodec
+    from modelplex._conversation import (
+        AsyncConversation,
+        Conversation,
+        ConversationMessage,
+        ConversationRecord,
+        ConversationStore,
+        ConversationSummary,
+    )
     from modelplex._embeddings import EmbedRequest, EmbedResponse
     from modelplex._events import (
         Finished,
@@ -65,6 +73,7 @@ __version__ = "0.1.0"
 # Where each public name lives: its module, and the name there where it differs.
 _WHERE = {
     "AsyncClient": "_client",
+    "AsyncConversation": "_conversation",
     "AttemptInfo": "_call.admission",
     "CallInfo": "_call.lifecycle",
     "Decision": "_call.decision",
@@ -78,6 +87,11 @@ _WHERE = {
     "ChatResponse": "_responses",
     "ChatStream": "_stream",
     "Client": "_sync",
+    "Conversation": "_conversation",
+    "ConversationMessage": "_conversation",
+    "ConversationRecord": "_conversation",
+    "ConversationStore": "_conversation",
+    "ConversationSummary": "_conversation",
     "Cost": "_catalog.cost",
     "EmbedRequest": "_embeddings",
     "EmbedResponse": "_embeddings",
@@ -135,6 +149,7 @@ _WHERE = {
 
 __all__ = [
     "AsyncClient",
+    "AsyncConversation",
     "AttemptInfo",
     "CallInfo",
     "CallOutcome",
@@ -147,6 +162,11 @@ __all__ = [
     "ChatResponse",
     "ChatStream",
     "Client",
+    "Conversation",
+    "ConversationMessage",
+    "ConversationRecord",
+    "ConversationStore",
+    "ConversationSummary",
     "Cost",
     "Decision",
     "EmbedRequest",
