@@ -149,7 +149,7 @@ class Router:
     # -- routed calls --------------------------------------------------------------------------------
     def one(self, address: str) -> Route:
         """The route of ``address`` (``provider/model``) called alone: one attempt within the configured
-        policy's deadline, as the direct branch makes it (for a stream, or an attempt to admit)."""
+        policy's deadline, as the direct branch makes it (a stream takes it)."""
         return Route(address=address, policy=attrs.evolve(self.config.policy, retries=0))
 
     async def chat(self, route: Route, messages: tuple[Message, ...], options: ChatOptions,
