@@ -45,8 +45,9 @@ if TYPE_CHECKING:
     from modelplex._sync import Client, SyncChatStream
 
 #: What to install when no plugin keeps conversations.
-NO_STORE = ("conversations are kept by the usage store, which is not installed: "
-            "pip install modelplex-store (or uv pip install -e plugins/store from a checkout)")
+NO_STORE = ("conversations are kept by the usage store, which is not installed or is turned off: "
+            "pip install modelplex-store (from a checkout: uv pip install -e plugins/store), or turn it "
+            "on ([store] enabled = true in the config file, MODELPLEX_STORE unset)")
 TITLE_LENGTH = 60
 
 

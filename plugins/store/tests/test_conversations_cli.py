@@ -88,12 +88,16 @@ def test_continue_needs_a_conversation_and_takes_one_way_of_naming_it(
     assert not servers[0].requests  # nothing was sent
 
 
-def test_without_the_store_chats_work_unsaved_and_continuing_says_what_to_install(
-        servers: tuple[ScriptedServer, ScriptedServer], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MODELPLEX_DISABLE_PLUGINS", "store")
+@pytest.mark.parametrize(("variable", "value"), [("MODELPLEX_DISABLE_PLUGINS", "store"),
+                                                  ("MODELPLEX_STORE", "off")], ids=["absent", "off"])
+def test_without_the_store_chats_work_unsaved_and_continuing_says_what_to_do(
+        servers: tuple[ScriptedServer, ScriptedServer], monkeypatch: pytest.MonkeyPatch, variable: str,
+        value: str, tmp_path: Path) -> None:
+    monkeypatch.setenv(variable, value)
     plain = run(["chat", "-m", A, "hi"])
     assert (plain.exit_code, plain.stdout) == (0, "from groq\n")
     for args in (["chat", "-c", "again"], ["conversations", "list"]):
         result = run(args)
         assert result.exit_code == 1
-        assert "pip install modelplex-store" in result.stderr
+        assert "pip install modelplex-store" in result.stderr and "[store] enabled = true" in result.stderr
+    assert not (tmp_path / "modelplex-data" / "logs.db").exists()  # nothing written anywhere

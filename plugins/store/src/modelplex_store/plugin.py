@@ -54,7 +54,8 @@ class StorePlugin:
 
     @hookimpl
     def modelplex_conversation_store(self, config: Any, env: Any) -> Any:
-        """Keep conversations in this store's database (:mod:`modelplex_store.conversations`)."""
+        """Keep conversations in this store's database (:mod:`modelplex_store.conversations`); none
+        when the store is turned off."""
         from modelplex_store.conversations import for_config
 
         return for_config(config, env)

@@ -45,12 +45,16 @@ _stores: dict[tuple[int, str], SqlConversations] = {}
 _stores_lock = threading.Lock()
 
 
-def for_config(config: Mapping[str, Any], env: Mapping[str, str]) -> SqlConversations:
+def for_config(config: Mapping[str, Any], env: Mapping[str, str]) -> SqlConversations | None:
     """The conversations of the store ``config`` (a config file's contents) and ``env`` name: the same
-    object for the same URL within a process."""
+    object for the same URL within a process. ``None`` when the store is turned off (``[store] enabled =
+    false``, ``MODELPLEX_STORE=off``): then nothing is written, conversations included."""
     from modelplex_store.config import resolve
 
-    url = resolve(config, env).url
+    settings = resolve(config, env)
+    if not settings.enabled:
+        return None
+    url = settings.url
     key = (os.getpid(), url)
     with _stores_lock:
         store = _stores.get(key)
