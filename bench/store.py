@@ -53,7 +53,9 @@ SERVER_CPU, CLIENT_CPU = 0, 1
 MODES = ("sqlite", "postgresql", "postgresql-async")
 #: The store URL each mode records into (``postgresql-async``: the same database, the recorder's sessions
 #: with ``synchronous_commit = off``, set through libpq's ``PGOPTIONS``: a commit no longer waits for the
-#: server's WAL flush, so it survives the client being killed, not a crash of the server).
+#: server's WAL flush, so it survives the client being killed, not a crash of the server: with it,
+#: ``test_real_restart``'s crash (``pg_ctl stop -m immediate``) loses some 20 rows of 5,000 calls that had
+#: returned to their caller. For comparison only: the store does not do this.)
 DATABASE_OF = {"sqlite": "sqlite", "postgresql": "postgresql", "postgresql-async": "postgresql"}
 API_KEY = "sk-bench-0000000000000000"
 
@@ -456,9 +458,14 @@ def report(results: dict[str, Any]) -> str:
                          f"| {on['rps']:,.0f} / {off['rps']:,.0f} | {got['added']:+.1%} | {rounds} "
                          f"| {on['median_us'] - off['median_us']:+,.0f} "
                          f"| {on['cpu_us']:,.0f} / {off['cpu_us']:,.0f} |")
-            targets.append((f"recording ({mode}) adds < 5% to a call at {results['in_flight']} in flight "
-                            "(median)", f"{got['added']:+.1%}", got["added"] < 0.05))
-        lines.append("")
+            if mode != "postgresql-async":
+                targets.append((f"recording ({mode}) adds < 5% to a call at {results['in_flight']} in "
+                                "flight (median)", f"{got['added']:+.1%}", got["added"] < 0.05))
+        lines += ["", "The local server answers at once, so these calls are as cheap as a call can be and "
+                  "the client's CPU is what limits them: the worst case for the ratio. `postgresql-async` "
+                  "(the recorder's sessions at `synchronous_commit = off`) is for comparison only: it "
+                  "loses the last commits when the server crashes (`test_real_restart` shows it), which "
+                  "the store must not.", ""]
     if results.get("rows_per_s"):
         lines += ["| the recorder alone (no HTTP) | rows/s one process sustains | µs a row |",
                   "| --- | ---: | ---: |"]
