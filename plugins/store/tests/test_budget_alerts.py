@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 import structlog.testing
 from exchange import KEY
 from modelplex_groq.plugin import PLUGIN as GROQ
@@ -72,8 +73,11 @@ def test_each_threshold_fires_once_per_window_across_clients_sharing_the_ledger(
         for plugin in plugins:
             await plugin.aclose()
 
-    with structlog.testing.capture_logs() as logged:
-        asyncio.run(day(14))  # 140%: a soft budget lets every call through
+    try:
+        with structlog.testing.capture_logs() as logged:
+            asyncio.run(day(14))  # 140%: a soft budget lets every call through
+    finally:
+        structlog.reset_defaults()  # capture_logs leaves structlog configured: later tests would log
     events = [e for e in logged if e["event"] == "budget_alert"]
     assert [(e["budget"], e["threshold"], e["log_level"]) for e in events] == \
         [("daily", 50, "warning"), ("daily", 80, "warning"), ("daily", 100, "warning")]
