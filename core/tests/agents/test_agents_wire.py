@@ -152,3 +152,13 @@ def test_routing_tasks_alone_is_not_a_retry_policy(config: Config, connect: Conn
         with pytest.raises(ServerError):
             connect(failing).chat("acme/small-1", "hi")
     assert len(failing.requests) == 1
+
+
+def test_the_agent_tag_is_the_profiles_name_unless_the_call_says_otherwise(config: Config, connect: Connect,
+                                                                         server: ScriptedServer) -> None:
+    config('[agents.coder]\nmodel = "acme/small-1"\ntags = { agent = "someone-else", team = "platform" }\n')
+    seen = Seen()
+    client = connect(server, plugins={"seen": seen})
+    client.chat("hi", agent="coder")
+    client.chat("hi", agent="coder", tags={"agent": "coder-v2"})
+    assert [c.tags["agent"] for c in seen.calls] == ["coder", "coder-v2"]

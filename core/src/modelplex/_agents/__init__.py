@@ -24,8 +24,9 @@ Precedence, for each part of a call: what the call names wins over the profile. 
 call's ``model``, else the route of the call's ``task``, else the agent's ``model``, else the route of the
 agent's ``task``. ``system=`` replaces the agent's system prompt; each chat option the call sets (any
 value other than the option's default) replaces the agent's, and ``extra`` tables are merged, the call's
-keys winning. The call's ``tags`` win over the agent's, which win over the tags this module adds
-(``agent``, ``task``, ``budget``). A call naming neither ``agent`` nor ``task`` does not come here.
+keys winning. The call's ``tags`` win over the tags this module adds (``agent``, ``task``, ``budget``),
+which win over the agent's own ``tags`` (so ``agent`` is always the profile's name unless the call says
+otherwise). A call naming neither ``agent`` nor ``task`` does not come here.
 
 The tags are what the call lifecycle sees: the usage log's ``agent`` column, a policy's ``agent`` match,
 a budget's ``scope = "agent:coder"``, or ``scope = "tag:budget=engineering"`` for the agents that name
