@@ -129,3 +129,28 @@ def test_a_stopped_redis_fails_a_hard_budget_closed(config: Path,
         assert not isinstance(asyncio.run(call()), BaseException)
     refused = asyncio.run(call())  # the same plugin, its server gone
     assert isinstance(refused, BudgetUnavailable) and len(server.requests) == 1
+
+
+def test_the_state_of_a_per_value_budget_in_redis_lists_each_value(redis_url: str) -> None:
+    from modelplex_store.budgets.status import statuses
+
+    clock = Clock()
+    budget = Budget(name="agents", limit="1", scope="agent:*", alerts=[50])
+    start, end = bounds("day", clock())
+
+    async def main() -> list[Any]:
+        ledger = RedisLedger(redis_url)
+        now = int(clock() * 1e6)
+        for agent, spent in (("triage", 600_000_000), ("coder", 100_000_000)):
+            counter = Counter(budget="agents", subject=agent, window_start=start, window_end=end, limit=10**9,
+                              alerts=(50,))
+            await ledger.reserve(agent, [counter], spent, now + 10**6, now)
+            await ledger.settle(agent, [counter], spent, now)
+        found = await statuses([budget], ledger, clock)
+        await ledger.aclose()
+        return found
+
+    found = {s.subject: s for s in asyncio.run(main())}
+    assert sorted(found) == ["coder", "triage"]
+    assert (str(found["triage"].spent), found["triage"].fired, found["coder"].fired) == ("0.6", (50,), ())
+    assert found["coder"].resets_at == end / 1e6 and found["coder"].reserved == 0
