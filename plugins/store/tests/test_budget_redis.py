@@ -153,4 +153,4 @@ def test_the_state_of_a_per_value_budget_in_redis_lists_each_value(redis_url: st
     found = {s.subject: s for s in asyncio.run(main())}
     assert sorted(found) == ["coder", "triage"]
     assert (str(found["triage"].spent), found["triage"].fired, found["coder"].fired) == ("0.6", (50,), ())
-    assert found["coder"].resets_at == end / 1e6 and found["coder"].reserved == 0
+    assert end is not None and found["coder"].resets_at == end / 1e6 and found["coder"].reserved == 0
