@@ -40,16 +40,19 @@ def run(connect: Connect, server: ScriptedServer) -> Run:
     return invoke
 
 
+@pytest.mark.parametrize("how", [[], ["--no-stream"], ["--json"]])
 def test_chat_with_an_agent_sends_its_model_system_prompt_and_options(config: Config, server: ScriptedServer,
-                                                                       run: Run) -> None:
+                                                                       run: Run, how: list[str]) -> None:
     config(CONFIG)
-    result = run(["chat", "--agent", "coder", "Write a sort."])
-    assert (result.exit_code, result.stdout.strip()) == (0, "ok"), result.output
+    result = run(["chat", *how, "--agent", "coder", "Write a sort."])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)["text"] if how == ["--json"] else result.stdout.strip()
+    assert shown == "ok"
     body = server.requests[-1].json
     assert body["model"] == "big-1"
     assert body["messages"] == [{"role": "system", "content": "You are a careful senior engineer."},
                                 {"role": "user", "content": "Write a sort."}]
-    assert (body["stream"], body["temperature"], body["max_tokens"]) == (True, 0.2, 300)
+    assert (body["stream"], body["temperature"], body["max_tokens"]) == (how != ["--no-stream"], 0.2, 300)
 
 
 def test_model_system_and_options_on_the_command_line_win(config: Config, server: ScriptedServer,
