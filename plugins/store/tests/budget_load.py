@@ -14,7 +14,8 @@ one, and a listener of ``modelplex_budget_alert``), says ``ready``, then reads c
 and writes one line per event on stdout, unbuffered (a SIGKILL loses no line already written)::
 
     ready
-    ok <i>                     call i got its response
+    ok <i>                     call i got its response (``ok <i> cancel-ignored``: its caller had
+                               cancelled it at its start, and it went on)
     error <i> <Class>          call i failed with that Modelplex error (BudgetExceeded, ServerError...)
     cancelled <i>              call i was cancelled by its caller (the spec's ``timeout`` ran out)
     alert <budget> <threshold> <window_start> <spent>    this process fired that alert
@@ -23,7 +24,9 @@ and writes one line per event on stdout, unbuffered (a SIGKILL loses no line alr
 
 The clock is ``time.time`` or, with ``clock_file``, the number that file holds (the parent moves it: one
 fake clock for every process). Call i's prompt is ``prompt`` or, with ``distinct``, ``prompt`` and i (a
-fault-injecting server then decides its fault by it).
+fault-injecting server then decides its fault by it). With ``timeout``, a call not answered by then is
+cancelled; with ``cancel_early`` N, every Nth call is cancelled by its caller as soon as it has started
+(before anything can be sent).
 
 The rest of the module is the parent's side: :func:`write_models`, :func:`worst`, :class:`Child`,
 :class:`RedisProcess` (a redis-server the test can SIGKILL and bring back on the same port) and
@@ -103,6 +106,7 @@ async def _run(spec: dict[str, Any]) -> None:
     tags = spec.get("tags", {})
 
     hold = spec.get("hold", 0.0)
+    early = spec.get("cancel_early", 0)
     stopping = asyncio.Event()
 
     async def one(client: modelplex.AsyncClient, i: int) -> None:
@@ -113,6 +117,17 @@ async def _run(spec: dict[str, Any]) -> None:
             try:
                 call = client.chat(spec.get("model", "groq/cheap"), prompt,
                                    max_tokens=spec.get("max_tokens", MAX), tags=tags)
+                if early and i % early == 0:  # cancelled by its caller before anything could be sent
+                    task = asyncio.ensure_future(call)
+                    await asyncio.sleep(0)
+                    task.cancel()
+                    try:
+                        await task
+                    except asyncio.CancelledError:
+                        _say(f"cancelled {i}")
+                    else:
+                        _say(f"ok {i} cancel-ignored")
+                    return
                 await (asyncio.wait_for(call, timeout) if timeout else call)
             except TimeoutError:
                 _say(f"cancelled {i}")
