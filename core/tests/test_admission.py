@@ -347,3 +347,35 @@ def test_an_embedding_attempt_is_admitted_with_an_input_only_estimate(tmp_path: 
     [attempt] = gate.asked
     assert attempt.estimate.output_tokens == 0 and attempt.estimate.input_tokens > 0
     assert attempt.estimate.cost.total is not None and attempt.estimate.cost.total > 0
+
+
+def test_a_stream_left_early_settles_its_attempt_once_with_what_it_used(tmp_path: Path) -> None:
+    gate = Gate()
+
+    async def go(c: modelplex.AsyncClient) -> None:
+        async with c.stream("a/m1", PROMPT) as stream:
+            async for _ in stream:
+                break
+
+    with FaultServer(["a"]) as server:
+        run(write_config(tmp_path, server), go, ("gate", gate))
+    [ticket] = gate.tickets
+    assert ticket.released == []
+    [outcome] = ticket.settled
+    assert outcome.status == "cancelled" and outcome.partial and outcome.error is None
+    assert outcome.usage is not None and outcome.usage.input > 0 and outcome.cost is not None
+
+
+def test_a_chain_stream_releases_the_model_that_failed_to_open_and_settles_the_next(tmp_path: Path) -> None:
+    gate = Gate()
+
+    async def go(c: modelplex.AsyncClient) -> Any:
+        async with c.stream("chain/pair", PROMPT) as stream:
+            return await stream.get_response()
+
+    with FaultServer(["a", "b"], script={"a": ["503"]}) as server:
+        response = run(write_config(tmp_path, server, NO_RETRY), go, ("gate", gate))
+    first, second = gate.tickets
+    assert (first.address, first.settled, len(first.released)) == ("a/m1", [], 1)
+    assert second.address == "b/m1" and second.released == []
+    assert [o.cost for o in second.settled] == [response.cost] and response.trace.answered_by == "b/m1"
