@@ -16,7 +16,7 @@ import pytest
 import structlog
 
 import modelplex
-from modelplex import CallInfo, CallOutcome, Decision
+from modelplex import AttemptInfo, CallInfo, CallOutcome, Decision
 from modelplex.errors import AdmissionRefused, PolicyDenied, RoutingError, TransportError
 from modelplex.hookspecs import hookimpl
 from modelplex_testing.faults import FaultServer
@@ -219,3 +219,24 @@ def test_without_a_policy_nothing_of_it_is_loaded(tmp_path: Path) -> None:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              timeout=60)
     assert out.stdout.strip() == "[] ()"
+
+
+def test_the_policy_decides_before_any_other_admitter_reserves(tmp_path: Path) -> None:
+    policy = '[policy]\n[[policy.rules]]\nname = "cheap only"\ndeny_models = ["expensive/*"]\n'
+    asked: list[str] = []
+
+    class Budget:
+        @hookimpl
+        def modelplex_before_attempt(self, call: CallInfo, attempt: AttemptInfo) -> None:
+            asked.append(attempt.address)
+
+    async def go(c: modelplex.AsyncClient) -> None:
+        await c.chat("chain/any", PROMPT)  # the policy is registered with the first call
+        c.registry.register("budget", Budget())  # registered last: pluggy would call it first
+        await c.chat("chain/any", PROMPT)
+
+    with FaultServer(["expensive", "cheap"]) as server:
+        config = write_config(tmp_path, {"expensive": server.url("expensive"), "cheap": server.url("cheap")},
+                              policy)
+        run(config, go)
+    assert asked == ["cheap/m1"]

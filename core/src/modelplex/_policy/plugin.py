@@ -51,9 +51,10 @@ class PolicyAdmitter:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
 
-    @hookimpl
+    @hookimpl(tryfirst=True)
     def modelplex_before_attempt(self, call: CallInfo, attempt: AttemptInfo) -> None:
-        """See :mod:`modelplex._policy`; a retry of the same model was decided already."""
+        """See :mod:`modelplex._policy`; a retry of the same model was decided already. First of the
+        admitters: a budget never reserves for a model the policy forbids."""
         if attempt.retry:
             return
         c = Candidate(attempt.address, attempt.provider, lambda: attempt.info, lambda: _cost(attempt))
