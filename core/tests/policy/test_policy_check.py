@@ -164,3 +164,10 @@ def test_explain_without_a_policy_says_everything_is_allowed(tmp_path: Path) -> 
     result = invoke("policy", "explain", "-m", "openai/gpt-4o", config=config)
     assert result.exit_code == 0
     assert result.output == "No policy is configured ([policy] in the config file): every model is allowed.\n"
+
+
+def test_a_config_file_without_a_policy_says_so(tmp_path: Path) -> None:
+    config = write(tmp_path / "config.toml", '[providers.openai]\nbase_url = "http://127.0.0.1:1/v1"\n')
+    result = invoke("policy", "check", str(config))
+    assert result.exit_code == 1
+    assert result.output == f"{config}: no policy here: neither a [policy] table nor [[rules]]\n"

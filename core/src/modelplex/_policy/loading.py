@@ -265,4 +265,6 @@ def check_file(path: Path) -> tuple[Policy | None, list[str]]:
     data, locator = read(path, "")
     if "policy" in data and not ({"rules", "default"} & set(data)):
         return collect(data["policy"], path)
+    if not _TOP_KEYS & set(data):  # a config file without a policy, say
+        return None, [f"{path}: no policy here: neither a [policy] table nor [[rules]]"]
     return parse(data, path, locator)
