@@ -31,7 +31,7 @@ Dialect = Literal["sqlite", "postgresql"]
 ColumnType = Literal["text", "int", "real"]
 
 #: The schema version this code writes; :func:`modelplex_store.migrations.migrate` brings a database here.
-VERSION = 3
+VERSION = 4
 
 _TYPES: dict[Dialect, dict[ColumnType, str]] = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL"},
@@ -300,8 +300,32 @@ BUDGET_CHANGES = Table(
     ),
 )
 
+# The gateway's virtual keys (modelplex_gateway.keys): only a key's SHA-256 (``hash``, hex) is kept, never
+# the key; its public ``id`` names it in lists, logs and usage rows. Scopes and tags are JSON; the budget is
+# dollars as text (exact) per ``budget_window``; times are microseconds, NULL for none.
+GATEWAY_KEYS = Table(
+    name="gateway_keys",
+    since=4,
+    primary_key=("hash",),
+    columns=(
+        Column(name="hash", type="text", null=False, since=4),
+        Column(name="id", type="text", null=False, since=4),
+        Column(name="name", type="text", since=4),
+        Column(name="scopes", type="text", since=4),  # JSON list; NULL: every model
+        Column(name="tags", type="text", since=4),  # JSON object
+        Column(name="admin", type="int", null=False, default="0", since=4),
+        Column(name="budget", type="text", since=4),  # dollars; NULL: none of its own
+        Column(name="budget_window", type="text", since=4),
+        Column(name="rpm", type="int", since=4),
+        Column(name="concurrency", type="int", since=4),
+        Column(name="created_at", type="int", null=False, since=4),
+        Column(name="expires_at", type="int", since=4),
+        Column(name="revoked_at", type="int", since=4),
+    ),
+)
+
 TABLES = (SCHEMA_MIGRATIONS, CALLS, CALL_CONTENTS, ROLLUPS, CONVERSATIONS, MESSAGES, BUDGET_COUNTERS,
-          BUDGET_RESERVATIONS, BUDGET_ALERTS, BUDGET_CHANGES)
+          BUDGET_RESERVATIONS, BUDGET_ALERTS, BUDGET_CHANGES, GATEWAY_KEYS)
 
 INDEXES = (
     Index(name="calls_started", table="calls", columns=("started_at",)),
@@ -316,6 +340,7 @@ INDEXES = (
     Index(name="conversations_updated", table="conversations", columns=("updated_at",), since=2),
     Index(name="budget_reservations_counter", table="budget_reservations",
           columns=("budget", "subject", "window_start"), since=3),
+    Index(name="gateway_keys_id", table="gateway_keys", columns=("id",), since=4),
 )
 
 
