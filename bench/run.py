@@ -501,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="also write the raw figures here")
     parser.add_argument("--store", choices=("auto", "yes", "no"), default="auto",
                         help="the usage store's figures (bench/store.py); auto: when it is installed")
+    parser.add_argument("--admission", choices=("auto", "yes", "no"), default="auto",
+                        help="budget admission's cost per call (bench/admission.py); auto: when it can run")
     args = parser.parse_args(argv)
     asked = [s for s in args.subjects.split(",") if s]
     unknown = [s for s in asked if s not in SUBJECTS]
@@ -522,6 +524,12 @@ def main(argv: list[str] | None = None) -> int:
 
         results["store"], section = store.section(args.tiny, args.store == "yes",
                                                   lambda m: print(m, file=sys.stderr, flush=True))
+        text += "\n" + section
+    if args.admission != "no":
+        import admission
+
+        results["admission"], section = admission.section(args.tiny, args.admission == "yes",
+                                                          lambda m: print(m, file=sys.stderr, flush=True))
         text += "\n" + section
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text + "\n", encoding="utf-8")
