@@ -43,10 +43,11 @@ async def measure(server: str, ledgers: dict[str, str], config: Path, calls: int
     """The child's work: per mode, the calls' times one at a time and calls per second at ``in_flight``."""
     from modelplex_groq.plugin import PLUGIN as GROQ
     from modelplex_store.budgets import Budget, BudgetPlugin
+    from modelplex_store.budgets.ledger import Counter
 
     import modelplex
 
-    budget = Budget(name="bench", limit="1000000", window="day")
+    budget = Budget(name="bench", limit="1000000", window="total")
     plugins: dict[str, BudgetPlugin | None] = {"none": None}
     plugins.update({mode: BudgetPlugin([budget], ledger=url) for mode, url in ledgers.items()})
     clients = {}
@@ -59,24 +60,26 @@ async def measure(server: str, ledgers: dict[str, str], config: Path, calls: int
     clock = time.perf_counter
     latency: dict[str, list[float]] = {m: [] for m in plugins}
     rates: dict[str, list[float]] = {m: [] for m in plugins}
+    made = dict.fromkeys(plugins, 0)
 
-    async def one(client: modelplex.AsyncClient, times: list[float] | None) -> None:
+    async def one(mode: str, times: list[float] | None) -> None:
         start = clock()
-        response = await client.chat("groq/bench-1", "Hi")
+        response = await clients[mode].chat("groq/bench-1", "Hi")
+        made[mode] += 1
         if times is not None:
             times.append(clock() - start)
         assert response.text == "Hello", response.text
 
     async def sequential(mode: str, n: int, keep: bool) -> None:
         for _ in range(n):
-            await one(clients[mode], latency[mode] if keep else None)
+            await one(mode, latency[mode] if keep else None)
 
     async def concurrent(mode: str, n: int) -> None:
         limiter = asyncio.Semaphore(in_flight)
 
         async def limited() -> None:
             async with limiter:
-                await one(clients[mode], None)
+                await one(mode, None)
 
         started = clock()
         await asyncio.gather(*(limited() for _ in range(n)))
@@ -94,13 +97,18 @@ async def measure(server: str, ledgers: dict[str, str], config: Path, calls: int
             await concurrent(mode, calls // rounds)
     for client in clients.values():
         await client.aclose()
-    for plugin in plugins.values():
-        if plugin is not None:
-            await plugin.aclose()
     out: dict[str, Any] = {}
+    everything = Counter(budget="bench", subject="", window_start=0, window_end=None, limit=0)
+    for mode, plugin in plugins.items():
+        counted = made[mode]  # no budget: nothing to count, every call made
+        if plugin is not None:  # the budget saw every call: admission was not skipped
+            (state,) = await plugin.admitter.ledger.states([everything], int(time.time() * 1e6))
+            counted = state.calls
+            await plugin.aclose()
+        out[mode] = {"made": made[mode], "counted": counted}
     for mode in plugins:
         times = sorted(latency[mode])
-        out[mode] = {"median_us": statistics.median(times) * 1e6,
+        out[mode] |= {"median_us": statistics.median(times) * 1e6,
                      "p99_us": times[min(len(times) - 1, int(len(times) * 0.99))] * 1e6,
                      "calls_per_s": statistics.median(rates[mode]), "calls": len(times)}
     return out
@@ -152,6 +160,9 @@ def measure_all(tiny: bool, log: Callable[[str], None]) -> dict[str, Any]:
         if done.returncode != 0:
             raise RuntimeError(f"the admission bench failed: {done.stderr.strip()[-2000:]}")
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        wrong = {m: f for m, f in result.items() if f["counted"] != f["made"]}
+        if wrong:
+            raise RuntimeError(f"a budget did not count every call: {wrong}")
         return result
     finally:
         if server.stdin is not None:
