@@ -71,7 +71,8 @@ def test_a_config_that_cannot_be_read_turns_recording_off_loudly(tmp_path: Path)
 def test_the_store_is_found_as_a_lifecycle_plugin() -> None:
     registry = Registry(env={})
     record = registry.lifecycle_plugins["store"]
-    assert (record.distribution, record.hooks) == ("modelplex-store", ("modelplex_after_call",))
+    assert (record.distribution, record.hooks) == ("modelplex-store", ("modelplex_after_call",
+                                                                       "modelplex_conversation_store"))
     assert "store" not in registry.records  # it owns no provider name
 
 
