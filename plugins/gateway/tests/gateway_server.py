@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 import uvicorn
 from modelplex_gateway.app import create_app
+from modelplex_gateway.auth import authenticate_local
 
 import modelplex
 from modelplex_testing import Recording
@@ -60,7 +61,8 @@ def served(make_client: Callable[[], modelplex.AsyncClient]) -> Iterator[Gateway
 
     async def main() -> None:
         client = make_client()
-        app = create_app(client)
+        # One user, no keys: the virtual keys have tests of their own.
+        app = create_app(client, authenticate=authenticate_local)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="on"))
         holder["server"], holder["app"] = server, app
