@@ -119,7 +119,7 @@ def test_a_file_that_is_not_toml_is_one_line_with_its_line(tmp_path: Path) -> No
     config = write(tmp_path / "config.toml", "[policy]\n[[policy.rules]\n")
     result = invoke("policy", "check", str(config))
     assert result.exit_code == 1
-    assert result.output.startswith(f"error: policy file {config}: ") and "line 2" in result.output
+    assert result.output.startswith(f"error: policy file {config}:2: ") and "line 2" in result.output
 
 
 def test_a_client_refuses_a_bad_policy_when_it_reads_the_config(tmp_path: Path) -> None:

@@ -214,7 +214,8 @@ def read(path: Path, prefix: str) -> tuple[Any, Locator]:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"policy file {path}: {exc}") from None
+        at = re.search(r"\(at line (\d+)", str(exc))  # tomllib says where, in its message only
+        raise ConfigurationError(f"policy file {path}{':' + at[1] if at else ''}: {exc}") from None
     except OSError as exc:
         raise ConfigurationError(f"policy file {path}: cannot read it: {exc.strerror or exc}") from None
     return data, Locator(text, prefix)
