@@ -61,6 +61,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_no_call_under_a_hard_budget_passes_while_its_store_is_down_and_calls_recover_after(
         outage: tuple[str, Callable[[], None], Callable[[], None]], tmp_path: Path) -> None:
     url, stop, start = outage
