@@ -23,18 +23,25 @@ The store is synchronous: an :class:`AsyncConversation` writes in a worker threa
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from modelplex._catalog.cost import Cost
+from modelplex._conversation_records import (
+    NO_STORE,
+    ConversationMessage,
+    ConversationRecord,
+    ConversationStore,
+    ConversationSummary,
+    active_path,
+    conversation_store,
+    new_id,
+    now,
+    required_store,
+)
 from modelplex._json import JSON
-from modelplex._messages import Message, Part, Role, TextPart
-from modelplex._responses import Usage
+from modelplex._messages import Message, Part
 from modelplex.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -44,137 +51,12 @@ if TYPE_CHECKING:
     from modelplex._stream import ChatStream
     from modelplex._sync import Client, SyncChatStream
 
-#: What to install when no plugin keeps conversations.
-NO_STORE = ("conversations are kept by the usage store, which is not installed or is turned off: "
-            "pip install modelplex-store (from a checkout: uv pip install -e plugins/store), or turn it "
-            "on ([store] enabled = true in the config file, MODELPLEX_STORE unset)")
+__all__ = ["NO_STORE", "AsyncConversation", "AsyncConversationStream", "Conversation", "ConversationMessage",
+           "ConversationRecord", "ConversationStore", "ConversationStream", "ConversationSummary",
+           "active_path", "conversation_store", "new_id", "open_conversation", "required_store"]
+
+#: How much of the first message makes an untitled conversation's title.
 TITLE_LENGTH = 60
-
-
-def _now() -> float:
-    """``time.time()`` to the microsecond: what the store keeps, so that a message reads back equal."""
-    return round(time.time(), 6)
-
-
-def new_id() -> str:
-    """A time-ordered id: 12 hex digits of milliseconds since the epoch, then 12 random ones
-    (``os.urandom``: ``secrets`` would import OpenSSL for this)."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(6).hex()}"
-
-
-@attrs.frozen(kw_only=True)
-class ConversationMessage:
-    """One stored message: ``role``, ``parts``; ``parent_id`` (the message before it on its branch) and
-    ``sibling`` (0 for the first child of that parent); for a reply, ``provider``, ``requested`` (the
-    address asked for), ``model`` (the resolved model that answered), ``usage``, ``cost`` and ``call_id``
-    (the usage row, when the store recorded the call). ``created_at`` is ``time.time()``, to the
-    microsecond."""
-
-    id: str
-    role: Role
-    parts: tuple[Part, ...]
-    parent_id: str | None = None
-    sibling: int = 0
-    provider: str | None = None
-    requested: str | None = None
-    model: str | None = None
-    usage: Usage | None = None
-    cost: Cost | None = None
-    call_id: str | None = None
-    created_at: float = 0.0
-
-    @property
-    def message(self) -> Message:
-        """The message as it is sent again."""
-        return Message(role=self.role, parts=self.parts)
-
-    @property
-    def text(self) -> str:
-        """The text parts, joined."""
-        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
-
-    @property
-    def label(self) -> str | None:
-        """``provider/model`` of the model that produced the message; ``None`` for a user's."""
-        return f"{self.provider}/{self.model}" if self.provider and self.model else None
-
-
-@attrs.frozen(kw_only=True)
-class ConversationRecord:
-    """A conversation's own fields, as stored: ``model`` the address later messages go to, ``head`` the
-    last message of the active branch, times as ``time.time()``, to the microsecond."""
-
-    id: str
-    title: str | None = None
-    model: str | None = None
-    system: str | None = None
-    options: Mapping[str, JSON] = attrs.field(factory=dict)
-    head: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-
-
-@attrs.frozen(kw_only=True)
-class ConversationSummary:
-    """A line of ``conversations list``: the record, its message count and its replies' total cost in
-    dollars (``None`` when some reply's price is unknown)."""
-
-    record: ConversationRecord
-    messages: int = 0
-    cost: Decimal | None = None
-
-
-class ConversationStore(Protocol):
-    """What a plugin's ``modelplex_conversation_store`` hook returns. Synchronous (the async
-    conversation runs it in a worker thread); ``id`` arguments take a unique prefix of an id too."""
-
-    def save(self, record: ConversationRecord) -> None:
-        """Create or update the conversation's own fields."""
-
-    def append(self, conversation_id: str, messages: Sequence[ConversationMessage],
-               record: ConversationRecord) -> list[ConversationMessage]:
-        """Add ``messages`` and save ``record`` in one transaction; returns them with ``call_id`` filled
-        from the usage rows tagged with their ids."""
-
-    def load(self, id: str) -> tuple[ConversationRecord, list[ConversationMessage]]:
-        """The conversation and every message of every branch, oldest first; raises
-        :class:`~modelplex.errors.ConfigurationError` naming ``id`` when there is none (or several)."""
-
-    def latest(self) -> str | None:
-        """The id of the conversation updated last, ``None`` when there is none."""
-
-    def list(self, limit: int = 20) -> list[ConversationSummary]:
-        """The conversations updated last, newest first."""
-
-    def delete(self, id: str) -> str:
-        """Delete the conversation and its messages (usage rows stay); returns the full id."""
-
-
-def conversation_store(client: AsyncClient) -> ConversationStore | None:
-    """The store a plugin provides for ``client``'s configuration, ``None`` when no plugin does."""
-    store: ConversationStore | None = client.registry.pm.hook.modelplex_conversation_store(
-        config=client.config, env=client._env)
-    return store
-
-
-def required_store(client: AsyncClient) -> ConversationStore:
-    """:func:`conversation_store`, or :class:`ConfigurationError` saying what to install."""
-    store = conversation_store(client)
-    if store is None:
-        raise ConfigurationError(NO_STORE)
-    return store
-
-
-def active_path(messages: Sequence[ConversationMessage], head: str | None) -> list[ConversationMessage]:
-    """The messages from the first to ``head``, following ``parent_id``."""
-    by_id = {m.id: m for m in messages}
-    path: list[ConversationMessage] = []
-    current = by_id.get(head) if head is not None else None
-    while current is not None:
-        path.append(current)
-        current = by_id.get(current.parent_id) if current.parent_id is not None else None
-    path.reverse()
-    return path
 
 
 class _Conversation:
@@ -262,7 +144,7 @@ class _Conversation:
         raise ConfigurationError(f"conversation {self.id}: no message {message_id!r}")
 
     def _update(self, **changes: Any) -> None:
-        self._record = attrs.evolve(self._record, updated_at=_now(), **changes)
+        self._record = attrs.evolve(self._record, updated_at=now(), **changes)
         if self._store is not None and self._all:  # a new one is stored with its first exchange
             self._store.save(self._record)
 
@@ -276,7 +158,7 @@ class _Conversation:
         if content is not None:
             user = ConversationMessage(id=new_id(), role="user", parts=Message.user(content).parts,
                                        parent_id=parent, sibling=self._children(parent),
-                                       created_at=_now())
+                                       created_at=now())
             history.append(user.message)
         reply_id = new_id()
         tags = {**(kwargs.pop("tags", None) or {}), "conversation": self.id, "message": reply_id}
@@ -295,13 +177,13 @@ class _Conversation:
             id=exchange.reply_id, role="assistant", parts=response.parts, parent_id=exchange.parent,
             sibling=self._children(exchange.parent), provider=response.provider,
             requested=exchange.address or f"{response.provider}/{response.model}", model=response.model,
-            usage=response.usage, cost=response.cost, created_at=_now())
+            usage=response.usage, cost=response.cost, created_at=now())
         new = [m for m in (exchange.user, reply) if m is not None]
         title = self.title
         if title is None and exchange.user is not None and not any(m.role == "user" for m in self._all):
             title = " ".join(exchange.user.text.split())[:TITLE_LENGTH] or None
         model = self.model or exchange.address
-        record = attrs.evolve(self._record, head=reply.id, title=title, model=model, updated_at=_now())
+        record = attrs.evolve(self._record, head=reply.id, title=title, model=model, updated_at=now())
         return new, record
 
     def _keep(self, new: list[ConversationMessage], record: ConversationRecord) -> None:
@@ -481,15 +363,15 @@ def open_conversation(client: AsyncClient, id: str | None = None, *, model: str 
     ``id``; given fields override the stored ones (``model`` switches it)."""
     if id is None:
         store = conversation_store(client)
-        now = _now()
+        moment = now()
         record = ConversationRecord(id=new_id(), title=title, model=model, system=system,
-                                    options=dict(options or {}), created_at=now, updated_at=now)
+                                    options=dict(options or {}), created_at=moment, updated_at=moment)
         return store, record, []  # stored with its first exchange: a failed first call leaves nothing
     store = required_store(client)
     record, messages = store.load(id)
     changes: dict[str, Any] = {k: v for k, v in (("model", model), ("system", system), ("title", title),
                                                  ("options", options)) if v is not None}
     if changes:
-        record = attrs.evolve(record, updated_at=_now(), **changes)
+        record = attrs.evolve(record, updated_at=now(), **changes)
         store.save(record)
     return store, record, messages
