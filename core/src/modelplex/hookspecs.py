@@ -159,7 +159,7 @@ def modelplex_conversation_store(config: Mapping[str, Any], env: Mapping[str, st
     another plugin. The usage store (``modelplex-store``) implements it; without any, conversations live
     in memory and cannot be continued.
 
-    :returns: an object with the methods of :class:`modelplex._conversation.ConversationStore` (``save``,
+    :returns: an object with the methods of :class:`~modelplex.ConversationStore` (``save``,
         ``append``, ``load``, ``latest``, ``list``, ``delete``; synchronous), or ``None``.
     Stops at first non-None result.
     """
