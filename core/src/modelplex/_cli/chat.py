@@ -59,7 +59,7 @@ def chat(ctx: click.Context, model: str | None, system: str | None, agent: str |
     tools = load_tools(tools_file) if tools_file is not None else []
     check_tool_choice(options, tools)
     kwargs: dict[str, Any] = {**options, "tools": tools, "extra": extra, "agent": agent, "task": task}
-    if prompt is None and sys.stdin is not None and sys.stdin.isatty():
+    if prompt is None and not as_json and sys.stdin is not None and sys.stdin.isatty():
         from modelplex._cli.chat_interactive import interactive
 
         interactive(get_state(ctx).client, model=model, system=system, kwargs=kwargs,
