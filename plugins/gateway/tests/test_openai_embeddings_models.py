@@ -16,7 +16,8 @@ VECTORS = [[0.25, -0.5, 0.125], [1.0, 0.0, -1.0]]
 
 def _embeddings() -> Reply:
     return Reply.json({"object": "list", "model": "text-embedding-3-small",
-                       "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(VECTORS)],
+                       "data": [{"object": "embedding", "index": i, "embedding": v}
+                                for i, v in enumerate(VECTORS)],
                        "usage": {"prompt_tokens": 6, "total_tokens": 6}})
 
 

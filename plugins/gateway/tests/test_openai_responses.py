@@ -26,13 +26,16 @@ def test_a_whole_response_with_instructions_and_a_function_call() -> None:
             served(openai_client(up)) as gw:
         response = sdk(gw.v1).responses.create(
             model="openai/gpt-4o", instructions="Be brief.", input="Capital of France?",
-            tools=[{"type": "function", "name": "capital", "parameters": {"type": "object"}, "strict": False}],
+            tools=[{"type": "function", "name": "capital", "parameters": {"type": "object"},
+                    "strict": False}],
             max_output_tokens=64)
     assert response.status == "completed"
     assert response.output_text == "Looking it up."
     calls = [item for item in response.output if item.type == "function_call"]
-    assert [(c.call_id, c.name, json.loads(c.arguments)) for c in calls] == [("call_9", "capital", {"c": "FR"})]
-    assert response.usage is not None and (response.usage.input_tokens, response.usage.output_tokens) == (11, 7)
+    assert [(c.call_id, c.name, json.loads(c.arguments)) for c in calls] == \
+        [("call_9", "capital", {"c": "FR"})]
+    assert response.usage is not None
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (11, 7)
     sent = up.requests[0].json
     assert sent["messages"] == [{"role": "system", "content": "Be brief."},
                                 {"role": "user", "content": "Capital of France?"}]
@@ -62,12 +65,13 @@ def test_a_stream_with_text_and_two_calls_follows_the_responses_grammar() -> Non
 def test_the_sdks_stream_helper_accumulates_a_recorded_openai_stream() -> None:
     rec = recording("openai", "openai_responses/07_stream_reasoning_text_and_function_call")
     model = f"openai/{rec.request_body['model']}"
-    with ScriptedServer([replayed(rec)]) as up, served(client_for(
-            {"openai": {"base_url": up.url, "api_key": UPSTREAM_KEY, "api": "responses"}})) as gw:
-        with sdk(gw.v1).responses.stream(model=model, input="Capital of PotatoLand?") as stream:
-            for _ in stream:
-                pass
-            final = stream.get_final_response()
+    settings = {"api_key": UPSTREAM_KEY, "api": "responses"}
+    with ScriptedServer([replayed(rec)]) as up, \
+            served(client_for({"openai": {"base_url": up.url, **settings}})) as gw, \
+            sdk(gw.v1).responses.stream(model=model, input="Capital of PotatoLand?") as stream:
+        for _ in stream:
+            pass
+        final = stream.get_final_response()
     assert final.status == "completed"
     assert final.output_text == "I\u2019ll check the capital lookup tool for \u201cPotatoLand.\u201d"
     calls = [o for o in final.output if o.type == "function_call"]
