@@ -101,3 +101,14 @@ def test_without_the_store_chats_work_unsaved_and_continuing_says_what_to_do(
         assert result.exit_code == 1
         assert "pip install modelplex-store" in result.stderr and "[store] enabled = true" in result.stderr
     assert not (tmp_path / "modelplex-data" / "logs.db").exists()  # nothing written anywhere
+
+
+def test_show_says_unknown_for_a_reply_at_an_unknown_price_never_zero(
+        servers: tuple[ScriptedServer, ScriptedServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    with ScriptedServer([streamed("priceless", "mystery-model")]) as server:
+        monkeypatch.setenv("GROQ_BASE_URL", server.url)
+        assert run(["chat", "-m", "groq/mystery-model", "hi"]).exit_code == 0
+    listed = run(["conversations", "list"]).stdout
+    assert "2 messages  unknown  hi" in listed
+    shown = run(["conversations", "show", listed.split()[0]]).stdout
+    assert "[groq/mystery-model (unknown)]" in shown
