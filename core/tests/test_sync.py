@@ -377,7 +377,7 @@ ASYNC_ONLY = {
     "context": "a provider's context lives on the event loop: client.async_client.context(name)",
 }
 # A synchronous method returns what its asynchronous twin returns, or the synchronous wrapper of it.
-SYNC_OF = {"ChatStream": "SyncChatStream"}
+SYNC_OF = {"ChatStream": "SyncChatStream", "AsyncConversation": "Conversation"}
 
 
 def public_methods(cls: type) -> dict[str, Callable[..., Any]]:
