@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
 from gateway_server import UPSTREAM_KEY, openai_client, openai_whole, served, sse_data
 
+import modelplex
 from modelplex_testing.compat_server import Reply, ScriptedServer, chunk, parallel_tool_calls
 
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
@@ -195,3 +197,20 @@ def test_the_upstream_key_never_reaches_the_caller() -> None:
     for text in (answer.text, str(answer.headers), metrics, providers):
         assert UPSTREAM_KEY not in text
         assert UPSTREAM_KEY[-12:] not in text
+
+
+def test_an_agent_is_addressed_as_agent_slash_name_with_its_model_system_and_options(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[agents.helper]\nmodel = "openai/gpt-4o"\nsystem = "You help."\ntemperature = 0.3\n')
+    with ScriptedServer([openai_whole("Glad to.")]) as up, served(lambda: modelplex.AsyncClient(
+            config_file=config, env={}, providers={"openai": {"base_url": up.url, "api_key": UPSTREAM_KEY,
+                                                              "api": "chat_completions"}})) as gw:
+        client = sdk(gw.v1)
+        reply = client.chat.completions.create(model="agent/helper", messages=HI)
+        listed = {m.id for m in client.models.list()}
+    assert reply.choices[0].message.content == "Glad to."
+    sent = up.requests[0].json
+    assert sent["model"] == "gpt-4o"
+    assert sent["messages"] == [{"role": "system", "content": "You help."}, {"role": "user", "content": "hi"}]
+    assert sent["temperature"] == 0.3
+    assert "agent/helper" in listed
