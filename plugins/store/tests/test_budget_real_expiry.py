@@ -7,10 +7,10 @@ What the peers fail: the best-known gateway's budgets reset on every deploy and 
 its spend logs (a spend is counted when the log is written, or not at all when a call is cut); nothing
 there holds a place for a call in flight, so nothing can leak or expire. Here three processes make 240
 calls against a fault-injecting loopback server (about a tenth answered 500, a tenth held past the
-caller's 3 s timeout, so cancelled), and a fourth process, whose 20 calls are all held upstream, is
+caller's 4 s timeout, so cancelled), and a fourth process, whose 20 calls are all held upstream, is
 SIGKILLed with their 20 worst cases reserved. Read with plain SQL or Redis commands: once the three are
 done, reserved is exactly the killed process's 20 worst cases (no cancelled or failed call left anything
-behind); after the lease (12 s, injected) and one more call, it is zero; spent equals the rows' costs.
+behind); after the lease (15 s, injected) and one more call, it is zero; spent equals the rows' costs.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from modelplex_store.budgets.admitter import nanos_up
 
 from modelplex_testing.faults import FaultServer
 
-LEASE = 12.0
+LEASE = 15.0
 HELD = 20  # the killed process's calls, all held upstream when it dies
 CALLS = 80  # each of the three others
 
@@ -80,7 +80,7 @@ def test_reserved_returns_to_zero_and_spent_equals_the_rows_after_cancels_failur
         spec = {"config": str(config), "ledger": ledger, "store": store, "lease": LEASE,
                 "budgets": [{"name": "all", "limit": "1000", "window": "total"}]}
         victim = Child({**spec, "base_url": server.url("hold")}, tmp_path / "victim", "victim")
-        busy = {**spec, "base_url": server.url("main"), "distinct": True, "timeout": 3.0, "in_flight": 20}
+        busy = {**spec, "base_url": server.url("main"), "distinct": True, "timeout": 4.0, "in_flight": 20}
         others = [Child({**busy, "prompt": f"process {i}"}, tmp_path / f"p{i}", f"p{i}") for i in range(3)]
         start_all([victim, *others])
         run_batch(others, 1, first=10_000)  # warmed up: no call is cut by its timeout while still starting

@@ -5,7 +5,7 @@ While it is down the loopback provider server receives not one request; once it 
 What the peers fail: the best-known gateway's newer reservation lets calls through when its counter store
 is down (it fails open, so an outage of the store is an unlimited budget). Here the ledger fails a hard
 budget closed by default (``on_unavailable = "deny"``): each call is refused with ``BudgetUnavailable``
-before anything is sent. The provider server's request count is read twice while the store is down, half a
+before anything is sent. The provider server's request count is read twice while the store is down, a
 second after it went (calls admitted just before it went have sent their requests by then) and at the end
 of the outage; the two counts must be equal. The spend counted before the outage is still there after it
 (redis-server keeps an append-only file, as a Redis ledger must for a restart not to refill its budgets).
@@ -25,7 +25,7 @@ from test_budget_real_concurrency import chat_requests, reply
 from modelplex_testing import ScriptedServer
 
 PROCESSES = 4
-GRACE = 0.5  # after the store went: calls admitted before it went have sent their requests
+GRACE = 1.0  # after the store went: calls admitted before it went have sent their requests
 DOWN = 2.0  # how long the store stays down after the grace
 
 
