@@ -214,3 +214,31 @@ def test_an_agent_is_addressed_as_agent_slash_name_with_its_model_system_and_opt
     assert sent["messages"] == [{"role": "system", "content": "You help."}, {"role": "user", "content": "hi"}]
     assert sent["temperature"] == 0.3
     assert "agent/helper" in listed
+
+
+def test_a_policy_refusal_is_a_403_the_sdk_is_told_not_to_retry(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[policy]\n[[policy.rules]]\nname = "no gpt-4o"\ndeny_models = ["openai/gpt-4o"]\n')
+    with ScriptedServer([openai_whole()]) as up, served(lambda: modelplex.AsyncClient(
+            config_file=config, env={}, providers={"openai": {"base_url": up.url, "api_key": UPSTREAM_KEY,
+                                                              "api": "chat_completions"}})) as gw:
+        # max_retries=2, the SDK's default: x-should-retry: false must stop it from asking again.
+        client = openai.OpenAI(base_url=gw.v1, api_key="x", max_retries=2)
+        with pytest.raises(openai.PermissionDeniedError) as caught:
+            client.chat.completions.create(model="openai/gpt-4o", messages=HI)
+        metrics = httpx.get(f"{gw.url}/metrics").text
+    assert up.requests == []
+    assert caught.value.response.headers["x-should-retry"] == "false"
+    assert "no gpt-4o" in caught.value.message
+    assert metrics.count('code="policy_denied"} 1') == 1  # one request: not retried
+
+
+def test_a_caller_hanging_up_mid_stream_stops_the_upstream_stream() -> None:
+    slow = Reply.stream([chunk(content=f"w{i} ") for i in range(40)] + [chunk(finish="stop")], delay=0.1)
+    with ScriptedServer([slow]) as up, served(openai_client(up)) as gw:
+        with httpx.stream("POST", f"{gw.v1}/chat/completions", json={
+                "model": "openai/gpt-4o", "messages": HI, "stream": True}) as r:
+            for line in r.iter_lines():
+                if '"content":"w1 "' in line:
+                    break  # leave after two words of forty
+        assert up.wait_disconnect(5), "the gateway kept reading a stream nobody reads"
