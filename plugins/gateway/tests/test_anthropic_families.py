@@ -1,0 +1,186 @@
+"""``/v1/messages`` in front of every provider family, on the wire: each family's recorded stream (and
+whole reply) replayed by a loopback server standing in for the provider, the gateway served by uvicorn.
+
+For every recorded stream: the raw server-sent events pass the grammar's state machine
+(:mod:`anthropic_grammar`), and the message they build says what the provider's own plugin makes of the
+same upstream bytes (text, thinking and its signatures, each tool call's id, name and arguments, the
+stop reason, usage); the official ``anthropic`` SDK's stream helper accepts the stream and its
+``get_final_message()`` says the same. Whole replies are compared the same way, through the SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import httpx
+import pytest
+from anthropic_grammar import Grammar, Result, parse_sse
+from anthropic_wire import FAMILIES, Family, installed
+from gateway_server import replayed, served
+from modelplex_gateway.anthropic_messages import unpack_signature
+
+import modelplex
+from modelplex_testing.compat_server import ScriptedServer
+
+HEADERS = {"anthropic-version": "2023-06-01", "anthropic-beta": "interleaved-thinking-2025-05-14",
+           "x-api-key": "sk-gateway-key-not-checked-locally"}
+PROMPT = "The weather in Oslo and Paris?"
+MESSAGES: list[anthropic.types.MessageParam] = [{"role": "user", "content": PROMPT}]
+ASK: dict[str, Any] = {"max_tokens": 1024, "messages": MESSAGES}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The usage log and config file in a temporary directory, never the user's."""
+    path = tmp_path_factory.mktemp("anthropic-families")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELPLEX_DATA_DIR", str(path / "data"))
+        (path / "config.toml").write_text("")
+        patch.setenv("MODELPLEX_CONFIG", str(path / "config.toml"))
+        yield
+
+
+def _cases(kind: str) -> list[Any]:
+    out: list[Any] = []
+    for family in FAMILIES:
+        names = family.streams if kind == "stream" else (family.whole,)
+        marks = [] if family.plugin in installed() else [
+            pytest.mark.skip(reason=f"modelplex-{family.plugin} is not installed")]
+        out.extend(pytest.param(family, name, id=f"{family.name}-{name}", marks=marks) for name in names)
+    return out
+
+
+@contextlib.contextmanager
+def _behind_gateway(family: Family, name: str) -> Iterator[tuple[str, ScriptedServer]]:
+    with ScriptedServer([replayed(family.rec(name))]) as upstream, served(family.client(upstream)) as gateway:
+        yield gateway.url, upstream
+
+
+def _canonical(family: Family, name: str, stream: bool) -> modelplex.ChatResponse:
+    """What the provider's own plugin makes of the recording, straight from the client library."""
+    rec = family.rec(name)
+
+    async def run() -> modelplex.ChatResponse:
+        with ScriptedServer([replayed(rec)]) as upstream:
+            async with family.client(upstream)() as client:
+                if not stream:
+                    return await client.chat(family.model(rec), "hi", max_tokens=1024)
+                async with client.stream(family.model(rec), "hi", max_tokens=1024) as events:
+                    return await events.get_response()
+
+    return asyncio.run(run())
+
+
+def _expected_stop(response: modelplex.ChatResponse) -> str:
+    if response.tool_calls:
+        return "tool_use"
+    return "max_tokens" if response.finish_reason == modelplex.FinishReason.LENGTH else "end_turn"
+
+
+def _same_content(blocks: list[dict[str, Any]], response: modelplex.ChatResponse) -> None:
+    """Anthropic blocks (as dicts) say what ``response`` holds: text, thinking, signatures, tool calls."""
+    assert "".join(b["text"] for b in blocks if b["type"] == "text") == response.text
+    assert "".join(b["thinking"] for b in blocks if b["type"] == "thinking") == response.reasoning
+    # Each reasoning part's artefacts (signature, encrypted content) come back whole from its block.
+    artefacts = [(p.signature, p.redacted_data) for p in response.parts
+                 if isinstance(p, modelplex.ReasoningPart) and (p.signature or p.redacted_data)]
+    assert [unpack_signature(b["signature"]) if b["type"] == "thinking" else (None, b["data"])
+            for b in blocks if b["type"] == "redacted_thinking" or b["signature"]] == artefacts
+    assert [(b["id"], b["name"], b["input"]) for b in blocks if b["type"] == "tool_use"] == [
+        (c.id, c.name, dict(c.arguments)) for c in response.tool_calls]
+    assert response.text or response.tool_calls  # the recording says something to compare
+
+
+def _blocks(result: Result) -> list[dict[str, Any]]:
+    return [{"type": b.type, "text": b.text, "thinking": b.text, "signature": b.signature, "id": b.id,
+             "name": b.name, "input": b.input, "data": b.data} for b in result.blocks]
+
+
+@pytest.mark.parametrize(("family", "name"), _cases("stream"))
+def test_each_familys_stream_keeps_the_grammar_and_says_what_its_plugin_says(family: Family,
+                                                                            name: str) -> None:
+    expected = _canonical(family, name, stream=True)
+    with _behind_gateway(family, name) as (url, upstream):
+        ask = {**ASK, "model": family.model(family.rec(name)), "stream": True}
+        reply = httpx.post(f"{url}/v1/messages", json=ask, headers=HEADERS, timeout=30)
+        assert reply.status_code == 200, reply.text
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        assert float(reply.headers["x-modelplex-overhead-ms"]) >= 0
+        events = parse_sse(reply.text)
+        result = Grammar().feed_all(events)
+        assert upstream.requests, "the upstream was called"
+    assert [n for n, _ in events].count("message_start") == 1
+    assert result.pings >= 1 and result.error is None
+    assert result.start["model"] == f"{family.plugin}/{expected.model}"
+    assert result.stop_reason == _expected_stop(expected)
+    _same_content(_blocks(result), expected)
+    # The final usage is the provider's count, input included, in Anthropic's buckets.
+    usage = expected.usage
+    assert result.usage["output_tokens"] == usage.total_output
+    assert result.usage["input_tokens"] == usage.input
+    assert result.usage["cache_read_input_tokens"] == usage.cache_read
+    # message_start's input: the provider's count where it said it before its first content, else the
+    # request's estimate; a count either way, never zero (the grammar checks it), and said which.
+    start_input = result.start["usage"]["input_tokens"]
+    if reply.headers["x-modelplex-input-estimated"] == "false":
+        assert start_input == usage.input
+    else:
+        assert start_input > 0
+
+
+@pytest.mark.parametrize(("family", "name"), _cases("stream"))
+def test_the_sdks_stream_helper_accepts_each_familys_stream(family: Family, name: str) -> None:
+    expected = _canonical(family, name, stream=True)
+    with _behind_gateway(family, name) as (url, _):
+        sdk = anthropic.Anthropic(base_url=url, api_key="sk-gateway-key", max_retries=0)
+        with sdk.messages.stream(model=family.model(family.rec(name)), max_tokens=1024, messages=MESSAGES,
+                                 thinking={"type": "enabled", "budget_tokens": 512}) as stream:
+            texts = list(stream.text_stream)
+            final = stream.get_final_message()
+    assert "".join(texts) == expected.text
+    blocks = [b.model_dump() for b in final.content]
+    for block in blocks:
+        block.setdefault("text", "")
+        block.setdefault("thinking", "")
+        block.setdefault("signature", "")
+    _same_content(blocks, expected)
+    assert final.stop_reason == _expected_stop(expected)
+    assert final.usage.output_tokens == expected.usage.total_output
+    assert final.usage.input_tokens == expected.usage.input  # message_delta's count won over the start's
+    assert final.id.startswith("msg_")
+
+
+@pytest.mark.parametrize(("family", "name"), _cases("whole"))
+def test_a_whole_reply_of_each_family_through_the_sdk(family: Family, name: str) -> None:
+    expected = _canonical(family, name, stream=False)
+    with _behind_gateway(family, name) as (url, upstream):
+        sdk = anthropic.Anthropic(base_url=url, api_key="sk-gateway-key", max_retries=0)
+        model = family.model(family.rec(name))
+        message = sdk.messages.create(model=model, max_tokens=1024, messages=MESSAGES)
+        raw = sdk.messages.with_raw_response.create(model=model, max_tokens=1024, messages=MESSAGES)
+    assert raw.headers["request-id"].startswith("req_")
+    assert float(raw.headers["x-modelplex-overhead-ms"]) >= 0
+    blocks = [b.model_dump() for b in message.content]
+    for block in blocks:
+        block.setdefault("text", "")
+        block.setdefault("thinking", "")
+        block.setdefault("signature", "")
+    _same_content(blocks, expected)
+    assert message.stop_reason == _expected_stop(expected)
+    assert message.model == f"{family.plugin}/{expected.model}"
+    assert message.usage.input_tokens == expected.usage.input
+    assert message.usage.output_tokens == expected.usage.total_output
+    assert upstream.requests[0].json  # the provider was asked, in its own format
+
+
+def test_every_installed_provider_family_is_covered() -> None:
+    """A provider plugin of a new wire format must join FAMILIES, not be left out in silence."""
+    families = {f.plugin for f in FAMILIES}
+    # Chat Completions like openai and deepseek, the kit's fake, and plugins that are no provider.
+    wire_cousins = {"groq", "mistral", "together", "xai", "openrouter", "azure", "openai-like", "fake",
+                    "store", "gateway"}
+    assert installed() - families - wire_cousins == set()
