@@ -115,6 +115,9 @@ def create_app(client: modelplex.AsyncClient | None = None, config: GatewayConfi
         metrics.request(route, scope.get("method", ""), status, overhead, total)
 
     app.add_middleware(Overhead, observe=observe)
+    keys = _optional("modelplex_gateway.keys")
+    if keys is not None and hasattr(keys, "install"):
+        keys.install(app)  # settles keys' request limits when each response has ended
     return app
 
 

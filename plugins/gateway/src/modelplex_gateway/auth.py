@@ -9,6 +9,7 @@ and ``tags`` to the client, so budgets, policies and the usage log see the key.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 
@@ -46,16 +47,17 @@ class Principal:
         scopes = self.scopes
         if scopes is None or address in scopes:
             return True
-        head = address.split("/", 1)[0]
-        return f"{head}/*" in scopes or "*" in scopes
+        # Scopes are globs (a virtual key's ``openai/gpt-4o*``); ``provider/*`` and ``*`` among them.
+        return any(fnmatch.fnmatchcase(address, scope) for scope in scopes)
 
     def call_tags(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The tags a call made for this principal carries: its own, then ``extra``'s."""
-        tags = dict(self.tags)
+        """The tags a call made for this principal carries: ``extra``'s (the request's), then its own."""
+        # The principal's own tags win over the request's: a caller naming another key or team in its
+        # request's tags must not escape the budgets scoped on its key's tags.
+        tags = dict(extra or {})
+        tags.update(self.tags)
         if self.key_id is not None:
             tags["gateway_key"] = self.key_id
-        if extra:
-            tags.update(extra)
         return tags
 
 
