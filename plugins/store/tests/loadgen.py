@@ -105,24 +105,31 @@ def main(argv: list[str] | None = None) -> None:
 HERE = Path(__file__).resolve()
 
 
-def write_config(path: Path, base_url: str, store_url: str, *, store: str = "") -> Path:
+def write_config(path: Path, base_url: str, store_url: str, *, store: str = "",
+                 backup_url: str | None = None) -> Path:
     """A config file with the provider ``local`` at ``base_url`` and the store at ``store_url``
     (``store``: more lines of its ``[store]`` table). The provider is the groq plugin (OpenAI's wire
-    format, which the loopback servers speak): the store's test environment installs it."""
-    path.write_text(f'[providers.local]\nplugin = "groq"\napi_key = "gsk-loopback-0000"\n'
-                    f'base_url = "{base_url}"\n\n[store]\nurl = "{store_url}"\n{store}\n', encoding="utf-8")
+    format, which the loopback servers speak): the store's test environment installs it. With
+    ``backup_url``, a second provider ``backup`` there and the chain ``chain/load`` (``local/m1``, then
+    ``backup/m1``): a call that fails on the first is tried on the second, and has attempt rows."""
+    text = [f'[providers.local]\nplugin = "groq"\napi_key = "gsk-loopback-0000"\nbase_url = "{base_url}"\n']
+    if backup_url is not None:
+        text += [f'[providers.backup]\nplugin = "groq"\napi_key = "gsk-loopback-0000"\n'
+                 f'base_url = "{backup_url}"\n', '[chains.load]\nmodels = ["local/m1", "backup/m1"]\n']
+    text.append(f'[store]\nurl = "{store_url}"\n{store}\n')
+    path.write_text("\n".join(text), encoding="utf-8")
     return path
 
 
 def launch(config: Path, data_dir: Path, *, calls: int, prefix: str, in_flight: int = 100, first: int = 0,
-           stream_every: int = 4, hold: float = 0.0) -> subprocess.Popen[bytes]:
+           stream_every: int = 4, hold: float = 0.0, model: str = "local/m1") -> subprocess.Popen[bytes]:
     """Start a load generator process with its own data directory (its spool lives there)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
     env.update(MODELPLEX_CONFIG=str(config), MODELPLEX_DATA_DIR=str(data_dir))
     return subprocess.Popen(
         [sys.executable, str(HERE), str(config), "--calls", str(calls), "--prefix", prefix,
          "--in-flight", str(in_flight), "--first", str(first), "--stream-every", str(stream_every),
-         "--hold", str(hold)],
+         "--hold", str(hold), "--model", model],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
@@ -222,6 +229,15 @@ def stored(url: str, prefix: str) -> Counter[str]:
     rows = _all(url, "SELECT message_id, COUNT(*) FROM calls WHERE parent_id IS NULL AND kind <> 'attempt' "
                      "AND message_id LIKE ? GROUP BY message_id", (f"{prefix}-%",))
     return Counter({str(m): int(n) for m, n in rows})
+
+
+def attempt_rows(url: str) -> int:
+    """How many attempt rows the store holds, each with the call it belongs to (none is an orphan:
+    a call and its attempts are written in one transaction)."""
+    orphans = _all(url, "SELECT COUNT(*) FROM calls a WHERE a.kind = 'attempt' AND NOT EXISTS "
+                        "(SELECT 1 FROM calls c WHERE c.id = a.parent_id)")[0][0]
+    assert orphans == 0, f"{orphans} attempt rows without their call"
+    return int(_all(url, "SELECT COUNT(*) FROM calls WHERE kind = 'attempt'")[0][0])
 
 
 def rollup_gaps(url: str) -> dict[str, tuple[int, int]]:

@@ -1,12 +1,15 @@
 """SIGKILL at random points of a 2,000-call load, twenty times, on a real SQLite file and a real PostgreSQL
 server: afterwards every call whose outcome had reached its caller has its row, none has two, and no row
 belongs to a call that was never made; the rollups still equal the rows (a row and its rollup updates
-commit together or not at all).
+commit together or not at all), and no attempt row is without its call.
 
-The kill point is the k-th outcome read from the load generator (k uniform over the load), plus a pause
-of up to 5 ms so that it lands anywhere in a group commit; two of the twenty kills land during start-up
-(opening and migrating the store). The twenty runs share one database, as a machine's log would.
-The seed is printed; ``STORE_KILL_SEED=<n>`` replays a run.
+The calls go through a chain of two loopback providers, and one request in twenty meets a fault (a 500
+or 503, a reset connection, a body that is not JSON): a call whose first provider failed has attempt
+rows beside its own, one that failed on both is recorded as failed, and all are killed mid-way like the
+rest. The kill point is the k-th outcome read from the load generator (k uniform over the load), plus a
+pause of up to 5 ms so that it lands anywhere in a group commit; two of the twenty kills land during
+start-up (opening and migrating the store). The twenty runs share one database, as a machine's log
+would. The seed is printed; ``STORE_KILL_SEED=<n>`` replays a run.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import time
 from pathlib import Path
 
 import pytest
-from loadgen import collect, killer, launch, rollup_gaps, stored, write_config
+from loadgen import attempt_rows, collect, killer, launch, rollup_gaps, stored, write_config
 
 from modelplex_testing.faults import FaultServer
 
 KILLS = 20
 CALLS = 2000
 STARTUP_KILLS = (3, 11)  # runs killed during start-up rather than after the k-th outcome
+FAULTS = {"500": 1.0, "503": 1.0, "reset": 1.0, "malformed": 1.0}
 
 
 @pytest.mark.slow
@@ -34,12 +38,13 @@ def test_sigkill_at_random_points_loses_no_row_whose_response_reached_the_caller
     rng = random.Random(seed)
     print(f"\nSTORE_KILL_SEED={seed}")
     started = time.monotonic()
-    reached = rows_total = 0
-    with FaultServer(["local"]) as server:
-        config = write_config(tmp_path / "config.toml", server.url("local"), store_url)
+    reached = rows_total = failed = 0
+    with FaultServer(["local", "backup"], seed=seed, fault_rate=0.05, faults=FAULTS) as server:
+        config = write_config(tmp_path / "config.toml", server.url("local"), store_url,
+                              backup_url=server.url("backup"))
         for run in range(KILLS):
             prefix = f"k{run}"
-            process = launch(config, tmp_path / "data", calls=CALLS, prefix=prefix)
+            process = launch(config, tmp_path / "data", calls=CALLS, prefix=prefix, model="chain/load")
             if run in STARTUP_KILLS:
                 seen = collect(process, after=0, then=killer(process, rng.uniform(0.05, 0.6)))
             else:
@@ -52,8 +57,11 @@ def test_sigkill_at_random_points_loses_no_row_whose_response_reached_the_caller
             assert not rows or max(rows.values()) == 1, f"run {run}: duplicates"
             assert set(rows) <= {f"{prefix}-{i}" for i in range(CALLS)}
             reached += len(seen.reached)
+            failed += len(seen.errors)
             rows_total += len(rows)
     assert rollup_gaps(store_url) == {}
-    print(f"{KILLS} kills: {reached} outcomes reached their callers, {rows_total} rows "
-          f"({rows_total - reached} more: committed, the process killed before it said so); "
-          f"{time.monotonic() - started:.1f} s")
+    attempts = attempt_rows(store_url)
+    assert attempts, "no call fell through to the backup: the faults were not met"
+    print(f"{KILLS} kills: {reached} outcomes reached their callers ({failed} errors), {rows_total} rows "
+          f"({rows_total - reached} more: committed, the process killed before it said so), "
+          f"{attempts} attempt rows; {time.monotonic() - started:.1f} s")
