@@ -54,8 +54,8 @@ class Gateway:
 
 
 @contextlib.contextmanager
-def served(make_client: Callable[[], modelplex.AsyncClient]) -> Iterator[Gateway]:
-    """The gateway in front of ``make_client()``, served until the block ends."""
+def served(make_client: Callable[[], modelplex.AsyncClient], host: str = "127.0.0.1") -> Iterator[Gateway]:
+    """The gateway in front of ``make_client()``, served on ``host`` until the block ends."""
     port = free_port()
     holder: dict[str, Any] = {}
 
@@ -63,7 +63,7 @@ def served(make_client: Callable[[], modelplex.AsyncClient]) -> Iterator[Gateway
         client = make_client()
         # One user, no keys: the virtual keys have tests of their own.
         app = create_app(client, authenticate=authenticate_local)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                                lifespan="on"))
         holder["server"], holder["app"] = server, app
         try:

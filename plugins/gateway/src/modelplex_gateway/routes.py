@@ -21,7 +21,7 @@ async def health(request: Request) -> Response:
 
 async def ready(request: Request) -> Response:
     """Readiness: the client library loads its configuration and plugins (no provider is called); 503
-    with the reason otherwise, and while shutting down."""
+    with the reason otherwise, or when the application marks itself not ready (``app.state.ready``)."""
     from modelplex import ModelplexError
 
     if not request.app.state.ready:
