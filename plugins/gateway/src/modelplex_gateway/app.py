@@ -63,7 +63,7 @@ def _routes() -> list[BaseRoute]:
     from modelplex_gateway import openai_api, routes
 
     out: list[BaseRoute] = [*routes.routes(), *openai_api.routes()]
-    for name in ("modelplex_gateway.anthropic_api", "modelplex_gateway.keys"):
+    for name in ("modelplex_gateway.anthropic_api", "modelplex_gateway.keys", "modelplex_gateway.ui"):
         module = _optional(name)
         if module is not None and hasattr(module, "routes"):
             out.extend(module.routes())

@@ -13,8 +13,11 @@ from modelplex_gateway.config import DEFAULT_HOST, DEFAULT_PORT, GatewayConfig
 
 def register(cli: click.Group) -> None:
     """Add ``serve`` and ``gateway`` to ``cli`` (the ``modelplex`` group)."""
+    from modelplex_gateway.ui.command import ui
+
     cli.add_command(serve)
     cli.add_command(gateway)
+    cli.add_command(ui)
     try:
         keys = importlib.import_module("modelplex_gateway.keys.cli")
     except ModuleNotFoundError as exc:

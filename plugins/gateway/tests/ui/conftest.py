@@ -1,0 +1,85 @@
+"""Fixtures of the dashboard's browser tests (shared by every tab's tests).
+
+- ``world`` (session): :mod:`dashboard_world`, a gateway with loopback upstreams and one million seeded
+  usage rows;
+- ``browser`` (session): Debian's chromium driven by Playwright (which cannot download browsers here);
+  the tests skip, saying why, only when ``/usr/bin/chromium`` is absent;
+- ``page``: a fresh browser context and page, every response body it received kept in
+  ``page.bodies`` (the key-leak tests search them);
+- ``screenshot(page, name)``: writes ``docs/screenshots/<name>.png`` (viewport only: small files).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # dashboard_world, gateway_server
+
+from dashboard_world import ROOT, World, build_world  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The dashboard's world (see :mod:`dashboard_world`), built once per session."""
+    with build_world(tmp_path_factory.mktemp("dashboard")) as made:
+        yield made
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Chromium under Playwright, for the session."""
+    if not CHROMIUM.exists():
+        pytest.skip("the dashboard's browser tests need Debian's chromium at /usr/bin/chromium "
+                    "(apt-get install chromium; .ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, world: World) -> Iterator[Any]:
+    """A new page in a new context (its own cookies); ``page.bodies`` holds every response's body."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=world.url)
+    made = context.new_page()
+    bodies: list[tuple[str, bytes]] = []
+
+    def keep(response: Any) -> None:
+        try:
+            bodies.append((response.url, response.body()))
+        except Exception:  # a redirect or an aborted request has no body to read
+            bodies.append((response.url, b""))
+
+    made.on("response", keep)
+    made.bodies = bodies
+    try:
+        yield made
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], Path]:
+    """``screenshot(page, name)``: the page's viewport as ``docs/screenshots/<name>.png``."""
+    def take(page: Any, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=False)
+        return path
+
+    return take
