@@ -242,3 +242,14 @@ def test_a_caller_hanging_up_mid_stream_stops_the_upstream_stream() -> None:
                 if '"content":"w1 "' in line:
                     break  # leave after two words of forty
         assert up.wait_disconnect(5), "the gateway kept reading a stream nobody reads"
+
+
+def test_an_image_in_a_user_message_reaches_the_upstream() -> None:
+    pixel = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQ"
+             "GAhKmMIQAAAABJRU5ErkJggg==")
+    with ScriptedServer([openai_whole("A dot.")]) as up, served(openai_client(up)) as gw:
+        sdk(gw.v1).chat.completions.create(model="openai/gpt-4o", messages=[{"role": "user", "content": [
+            {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": pixel}}]}])
+    parts = up.requests[0].json["messages"][0]["content"]
+    assert parts[0] == {"type": "text", "text": "What is this?"}
+    assert parts[1]["type"] == "image_url" and parts[1]["image_url"]["url"] == pixel

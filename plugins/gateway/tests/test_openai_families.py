@@ -135,3 +135,23 @@ def test_a_streamed_tool_call_of_each_family(family: Family) -> None:
     assert [calls[i]["id"] for i in sorted(calls)] == [c.id for c in expected.tool_calls]
     sent = up.requests[-1].body.decode()
     assert all(c.name in sent for c in expected.tool_calls)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=IDS)
+def test_each_family_behind_the_responses_api_through_the_sdks_stream_helper(family: Family) -> None:
+    rec = family.rec(family.tools)
+    expected = direct(family, rec, stream=True)
+    tools: Any = [{"type": "function", "name": c.name, "parameters": {"type": "object"}, "strict": False}
+                  for c in expected.tool_calls]
+    with ScriptedServer([replayed(rec)]) as up, served(client_for(family.providers(up))) as gw, \
+            sdk(gw.v1).responses.stream(model=family.model(rec), input="use the tool", tools=tools) as stream:
+        for _ in stream:
+            pass
+        final = stream.get_final_response()
+    assert final.status == "completed"
+    assert final.output_text == expected.text
+    calls = [o for o in final.output if o.type == "function_call"]
+    assert [(c.call_id, c.name, json.loads(c.arguments)) for c in calls] == \
+        [(c.id, c.name, dict(c.arguments)) for c in expected.tool_calls]
+    assert final.usage is not None and final.usage.output_tokens == expected.usage.total_output
+    assert "use the tool" in up.requests[-1].body.decode()
