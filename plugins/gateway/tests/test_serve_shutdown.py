@@ -78,3 +78,29 @@ def _up(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_workers_serve_from_several_processes_and_stop_together(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    port = free_port()
+    env = cli_env(config, MODELPLEX_DATA_DIR=str(tmp_path / "data"))
+    server = subprocess.Popen([modelplex_command(), "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pids: set[str] = set()
+    try:
+        assert wait_for(lambda: _up(port), 30), "the gateway did not start"
+
+        def two_workers() -> bool:  # a connection per request: the kernel spreads them over the workers
+            first = httpx.get(f"http://127.0.0.1:{port}/metrics").text.splitlines()[0]
+            pids.add(first)
+            return len(pids) == 2
+
+        assert wait_for(two_workers, 20), f"one worker answered every request: {pids}"
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        _, err = server.communicate()
+    assert code in (0, -signal.SIGTERM), err.decode()
+    assert b"Traceback" not in err, err.decode()
