@@ -35,7 +35,7 @@ from modelplex_store.budgets.admitter import nanos_up
 
 import modelplex
 from modelplex_testing._cli import cli_env, modelplex_command
-from modelplex_testing.compat_server import ScriptedServer
+from modelplex_testing.compat_server import Reply, ScriptedServer, chunk
 
 HI: Any = [{"role": "user", "content": "hi"}]
 MAX = 100
@@ -68,9 +68,10 @@ class Keyed:
         return f"{self.url}/v1"
 
 
-def write_config(path: Path, upstream: ScriptedServer, store: Path, *, window: float = 60) -> Path:
+def write_config(path: Path, upstream: ScriptedServer, store: Path, *, window: float = 60,
+                 redis: str | None = None) -> Path:
     """A config file: the upstream as ``openai`` (Chat Completions), the store (keys, budget ledger)."""
-    path.write_text(f"""
+    path.write_text(("" if redis is None else f'redis = "{redis}"\n') + f"""
 [store]
 url = "{store}"
 
@@ -88,10 +89,10 @@ api = "chat_completions"
 
 @contextlib.contextmanager
 def keyed(tmp_path: Path, upstream: ScriptedServer, *, admin: str | None = None,
-          window: float = 60) -> Iterator[Keyed]:
+          window: float = 60, redis: str | None = None) -> Iterator[Keyed]:
     """The gateway with virtual keys in ``tmp_path``'s store, under uvicorn in a thread."""
     store = tmp_path / "store.db"
-    config = write_config(tmp_path / "modelplex.toml", upstream, store, window=window)
+    config = write_config(tmp_path / "modelplex.toml", upstream, store, window=window, redis=redis)
     port = free_port()
     holder: dict[str, Any] = {}
 
@@ -288,6 +289,44 @@ def test_over_its_rate_limit_a_key_gets_a_429_with_retry_after_and_room_comes_ba
         time.sleep(1.1)  # one window after the requests ended
         assert httpx.post(f"{gw.v1}/chat/completions", headers=headers, json=body).status_code == 200
     assert chat_requests(up) == 4
+
+
+def test_a_streamed_reply_holds_its_keys_concurrency_slot_until_its_last_event(tmp_path: Path) -> None:
+    slow = Reply.stream([chunk(content="a"), chunk(content="b"), chunk(content="c"), chunk(finish="stop")],
+                        delay=0.3)
+    with ScriptedServer([slow, openai_whole("after")]) as up, keyed(tmp_path, up) as gw:
+        key, _ = make_key(gw.store, concurrency=1)
+        headers = {"authorization": f"Bearer {key}"}
+        body: dict[str, Any] = {"model": "openai/gpt-4o", "messages": HI}
+        with httpx.stream("POST", f"{gw.v1}/chat/completions", headers=headers,
+                          json={**body, "stream": True}) as streamed:
+            assert streamed.status_code == 200
+            lines = streamed.iter_lines()
+            assert any(line.startswith("data: ") for line in lines)  # the stream is under way
+            during = httpx.post(f"{gw.v1}/chat/completions", headers=headers, json=body)
+            assert during.status_code == 429
+            assert during.json()["error"]["code"] == "rate_limit_exceeded"
+            rest = list(lines)
+        assert rest[-1] == "data: [DONE]" or "data: [DONE]" in rest
+        # The slot is given back once the stream has ended, not when its head was sent.
+        assert wait_for(lambda: httpx.post(f"{gw.v1}/chat/completions", headers=headers,
+                                           json=body).status_code == 200, 2)
+
+
+def test_with_its_limit_counters_unreachable_a_limited_key_is_refused_not_let_through(tmp_path: Path) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with ScriptedServer([openai_whole("hello")]) as up, keyed(tmp_path, up, redis=closed) as gw:
+        limited, _ = make_key(gw.store, rpm=100)
+        unlimited, _ = make_key(gw.store)
+        body = {"model": "openai/gpt-4o", "messages": HI}
+        refused = httpx.post(f"{gw.v1}/chat/completions", headers={"authorization": f"Bearer {limited}"},
+                             json=body)
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "limits_unavailable"
+        assert "redis" not in refused.text.lower()
+        assert httpx.post(f"{gw.v1}/chat/completions", headers={"authorization": f"Bearer {unlimited}"},
+                          json=body).status_code == 200
+    assert chat_requests(up) == 1
 
 
 # -- finding: the admin key, and the administrative routes for it alone ---------------------------------

@@ -84,7 +84,8 @@ def authenticator(client: modelplex.AsyncClient,
         url, prefix, lease = ledger_settings(config, environ)
         return Admitter((), ledger_for(url, prefix), lease=lease)
 
-    client.registry.register("gateway-keys", KeyBudgets(made.known, admitter))
+    # Named for this authenticator: a client serving two applications (tests do) keeps one per app.
+    client.registry.register(f"gateway-keys-{id(made):x}", KeyBudgets(made.known, admitter))
     return made
 
 

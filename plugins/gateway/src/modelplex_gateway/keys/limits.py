@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from modelplex.errors import ConfigurationError
 from modelplex_gateway.errors import GatewayError
 
 if TYPE_CHECKING:
@@ -42,7 +43,13 @@ class KeyLimits:
         bucket = (Bucket(f"key:{record.id}", RateLimits(rpm=record.rpm, concurrency=record.concurrency,
                                                           window=self.window)),)
         token = uuid.uuid4().hex
-        wait = await self.store.reserve(bucket, token, 0, self.lease)
+        try:
+            wait = await self.store.reserve(bucket, token, 0, self.lease)
+        except ConfigurationError:
+            # The shared counters cannot be reached: refuse (a limit unchecked is a limit not held),
+            # retryable, without the store's error text.
+            raise GatewayError(503, "overloaded_error", "the gateway cannot check this key's limits now; "
+                               "try again", code="limits_unavailable", retry_after=1.0) from None
         if wait is not None:
             # Retrying after retry-after can succeed, so the SDKs' own retry is left to them.
             raise GatewayError(429, "rate_limit_error",
