@@ -1,0 +1,80 @@
+"""The stream writer (:class:`~modelplex_gateway.anthropic_stream.MessageStream`) fed typed events in the
+orders no installed upstream sends on the wire today, each output run through the grammar's state
+machine: a usage counted before the first content (a plugin may report it there), Anthropic's redacted
+thinking, a signature alone, a tool call whose arguments come whole at its end (no deltas), a call that
+ends before it starts, and text arriving while parallel calls are still open.
+"""
+
+from __future__ import annotations
+
+from anthropic_grammar import Grammar, Result, parse_sse
+from modelplex_gateway.anthropic_stream import MessageStream
+
+from modelplex import (
+    Finished,
+    FinishReason,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnded,
+    ToolCallPart,
+    ToolCallStarted,
+    Usage,
+    UsageReported,
+)
+
+FINAL = Usage(input=40, cache_read=10, output=5, reasoning=3)
+
+
+def _write(events: list[StreamEvent], early: Usage | None = None, estimate: int = 99) -> Result:
+    writer = MessageStream(message_id="msg_test", model="prov/model")
+    out = writer.start(early, estimate)
+    for event in events:
+        out += writer.event(event)
+    out += writer.finish(FINAL)
+    return Grammar().feed_all(parse_sse(out.decode()))
+
+
+def test_a_usage_counted_before_the_content_is_message_starts() -> None:
+    early = Usage(input=40, cache_read=10, cache_write=2)
+    result = _write([UsageReported(usage=early), TextDelta(text="Hi"), Finished(reason=FinishReason.STOP)],
+                    early=early)
+    usage = result.start["usage"]
+    counted = (usage["input_tokens"], usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"])
+    assert counted == (40, 10, 2)
+    assert result.usage["output_tokens"] == 8  # output and reasoning: Anthropic counts thinking as output
+
+
+def test_without_an_early_count_message_start_carries_the_estimate() -> None:
+    result = _write([TextDelta(text="Hi"), Finished(reason=FinishReason.STOP)], estimate=123)
+    assert result.start["usage"]["input_tokens"] == 123
+
+
+def test_redacted_thinking_and_a_lone_signature_are_blocks_of_their_own() -> None:
+    result = _write([ReasoningDelta(text="pondering"), ReasoningDelta(signature="sig-1"),
+                     ReasoningDelta(redacted_data="ENCRYPTED"), ReasoningDelta(signature="sig-2"),
+                     TextDelta(text="Answer."), Finished(reason=FinishReason.STOP)])
+    assert [(b.type, b.text, b.signature, b.data) for b in result.blocks] == [
+        ("thinking", "pondering", "sig-1", ""), ("redacted_thinking", "", "", "ENCRYPTED"),
+        ("thinking", "", "sig-2", ""), ("text", "Answer.", "", "")]
+
+
+def test_arguments_given_whole_at_the_end_are_one_input_json_delta() -> None:
+    call = ToolCallPart(id="c1", name="weather", arguments={"city": "Oslo"})
+    unstarted = ToolCallPart(id="c2", name="time", arguments={"tz": "CET"})
+    result = _write([ToolCallStarted(index=0, id="c1", name="weather"), ToolCallEnded(index=0, call=call),
+                     ToolCallEnded(index=1, call=unstarted), Finished(reason=FinishReason.STOP)])
+    assert [(b.name, b.input) for b in result.blocks] == [("weather", {"city": "Oslo"}),
+                                                          ("time", {"tz": "CET"})]
+    assert result.stop_reason == "tool_use"  # a provider that says "stop" after calling tools
+
+
+def test_text_while_parallel_calls_are_open_closes_them_first() -> None:
+    result = _write([ToolCallStarted(index=0, id="a", name="one"),
+                     ToolCallStarted(index=1, id="b", name="two"),
+                     ToolCallDelta(index=1, arguments='{"x":'), ToolCallDelta(index=0, arguments='{"y":1}'),
+                     ToolCallDelta(index=1, arguments="2}"), TextDelta(text="Done."),
+                     Finished(reason=FinishReason.TOOL_CALLS)])
+    assert [(b.type, b.input or b.text) for b in result.blocks] == [
+        ("tool_use", {"y": 1}), ("tool_use", {"x": 2}), ("text", "Done.")]
