@@ -1,7 +1,7 @@
-"""From one process to a fleet (issue 17, item 5, "to prove"): two ``modelplex serve`` processes sharing a
-real PostgreSQL (keys, the usage log, the budget ledger) and a real ``redis-server`` (keys' request
-limits, the routing's limits and cool-downs), in front of one loopback upstream that counts what reaches
-it.
+"""From one process to a fleet (issue 17, item 5, "to prove"): two ``modelplex serve`` instances (one of
+them with ``--workers 2``: three processes) sharing a real PostgreSQL (keys, the usage log, the budget
+ledger) and a real ``redis-server`` (keys' request limits, the routing's limits and cool-downs), in front
+of one loopback upstream that counts what reaches it.
 
 - 200 concurrent requests, half on each gateway, against one key whose budget fits exactly 50 worst
   cases (each upstream reply uses exactly its worst case): 50 reach the upstream, not one more;
@@ -109,12 +109,12 @@ api = "chat_completions"
 
 
 @contextlib.contextmanager
-def _gateway(config: Path, directory: Path) -> Iterator[str]:
+def _gateway(config: Path, directory: Path, workers: int = 1) -> Iterator[str]:
     port = free_port()
     env = cli_env(config, MODELPLEX_GATEWAY_ADMIN_KEY=ADMIN, MODELPLEX_DATA_DIR=str(directory / "data"))
     log = (directory / f"gateway-{port}.log").open("wb")
-    process = subprocess.Popen([modelplex_command(), "serve", "--port", str(port)], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen([modelplex_command(), "serve", "--port", str(port), "--workers", str(workers)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -147,7 +147,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         with TimedServer([openai_whole("ok", finish="length", usage=usage)]) as upstream:
             config = _config(directory / "modelplex.toml", upstream=upstream.url, store=store,
                              redis=redis.url)
-            with _gateway(config, directory) as a, _gateway(config, directory) as b:
+            # One plain process, and one of two worker processes (--workers 2): three in all.
+            with _gateway(config, directory) as a, _gateway(config, directory, workers=2) as b:
                 yield Fleet(urls=(a, b), upstream=upstream, store=store)
 
 

@@ -122,7 +122,10 @@ class KeyAuthenticator:
             return False
         import anyio
 
-        configured = await anyio.to_thread.run_sync(self.store.any_key)
+        try:
+            configured = await anyio.to_thread.run_sync(self.store.any_key)
+        except Exception:
+            raise _unavailable() from None
         self._configured = (now, configured)
         return configured
 
