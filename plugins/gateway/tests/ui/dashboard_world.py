@@ -6,6 +6,8 @@ provider's format, and the gateway serving ``/ui`` under a real uvicorn on 127.0
   file (the test connection succeeds);
 - ``anthropic``: a server refusing every key with Anthropic's 401 (the test connection fails, with a
   readable reason);
+- ``deepseek``: an OpenAI-compatible server over capacity (503) on every request: calls to it fail and
+  leave failures, a cool-down and a last error in the serving client's health;
 - a configured chain ``fast``, an alias and an agent; ``gemini`` installed but not configured.
 """
 
@@ -29,6 +31,7 @@ ROOT = HERE.parents[3]
 #: The stored key of the ``openai`` upstream: the tests look for it, whole, in every page and response.
 OPENAI_KEY = "sk-dashboard-openai-0123456789abcdefWXYZ"
 ANTHROPIC_KEY = "sk-ant-dashboard-refused-0123456789LMNO"
+DEEPSEEK_KEY = "sk-dashboard-deepseek-0123456789HIJK"
 #: Usage rows seeded in the store (``MODELPLEX_UI_ROWS`` lowers it for a quick local run).
 ROWS = int(os.environ.get("MODELPLEX_UI_ROWS", "1000000"))
 
@@ -41,6 +44,7 @@ CHAT = {"id": "chatcmpl-ui", "object": "chat.completion", "model": "gpt-4o-mini"
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the loopback."},
                      "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 12, "completion_tokens": 6, "total_tokens": 18}}
+OVERLOADED = {"error": {"message": "the service is over capacity", "type": "server_error", "code": None}}
 REFUSED = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
 
 
@@ -56,6 +60,7 @@ class World:
     store_url: str
     openai: ScriptedServer
     anthropic: ScriptedServer
+    deepseek: ScriptedServer
     app: Any
 
     @property
@@ -64,7 +69,7 @@ class World:
         return f"{self.url}/ui"
 
 
-def config_text(openai: ScriptedServer, anthropic: ScriptedServer) -> str:
+def config_text(openai: ScriptedServer, anthropic: ScriptedServer, deepseek: ScriptedServer) -> str:
     """The seeded config file."""
     return f"""\
 # The dashboard tests' config: written by dashboard_world.py
@@ -75,6 +80,9 @@ api = "chat_completions"
 
 [providers.anthropic]
 base_url = "http://127.0.0.1:{anthropic.port}"
+
+[providers.deepseek]
+base_url = "{deepseek.url}"
 
 [aliases]
 quick = "openai/gpt-4o-mini"
@@ -116,8 +124,9 @@ def build_world(base: Path) -> Iterator[World]:
         openai = stack.enter_context(ScriptedServer([Reply.json(CHAT)],
                                                     routes={"/v1/models": Reply.json(OPENAI_MODELS)}))
         anthropic = stack.enter_context(ScriptedServer([Reply.json(REFUSED, status=401)]))
+        deepseek = stack.enter_context(ScriptedServer([Reply.json(OVERLOADED, status=503)]))
         config = base / "config.toml"
-        config.write_text(config_text(openai, anthropic), encoding="utf-8")
+        config.write_text(config_text(openai, anthropic, deepseek), encoding="utf-8")
         keys = base / "keys.json"
         store_url = f"sqlite:///{base / 'usage.db'}"
         env = {"MODELPLEX_CONFIG": str(config), "MODELPLEX_KEYS_FILE": str(keys),
@@ -126,6 +135,7 @@ def build_world(base: Path) -> Iterator[World]:
         store = KeyStore(env)
         store.set("openai", OPENAI_KEY, "file")
         store.set("anthropic", ANTHROPIC_KEY, "file")
+        store.set("deepseek", DEEPSEEK_KEY, "file")
         started = time.perf_counter()
         seed_store(store_url, ROWS)
         print(f"\nseeded {ROWS:,} usage rows in {time.perf_counter() - started:.1f}s")
@@ -136,7 +146,7 @@ def build_world(base: Path) -> Iterator[World]:
         stack.callback(_restore, saved)
         gateway = stack.enter_context(served(lambda: modelplex.AsyncClient(env=dict(env))))
         yield World(url=gateway.url, env=env, config=config, keys=keys, store_url=store_url, openai=openai,
-                    anthropic=anthropic, app=gateway.app)
+                    anthropic=anthropic, deepseek=deepseek, app=gateway.app)
 
 
 def _restore(saved: Mapping[str, str | None]) -> None:

@@ -10,10 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from modelplex_gateway.ui.provider_rows import error_age
 from modelplex_gateway.ui.security import csrf_token
 from modelplex_gateway.ui.tabs import TABS
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["error_age"] = error_age
 
 
 def root(request: Request) -> str:
