@@ -27,3 +27,15 @@ def mark_sent() -> None:
     marker = _SENT.get()
     if marker is not None:
         marker[0] = True
+
+
+def no_attempt() -> None:
+    """Forget the last attempt's marker: a call, or the admission of its next attempt, starts here."""
+    _SENT.set(None)
+
+
+def attempt_under_way() -> bool:
+    """Whether an attempt has started calling its plugin in this context since :func:`no_attempt`: its
+    request may have reached the provider (a plugin that does not send through the core's transport
+    marks nothing, so a started attempt counts as sent)."""
+    return _SENT.get() is not None

@@ -41,11 +41,6 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
             yield redis.url, sqlite
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "found by this test, not fixed here: (1) core's pipeline (_call/pipeline.py, _observed) records a call "
-    "cancelled before any attempt was sent with its input's estimated cost, which the ledger rightly never "
-    "counted, so the rows' costs exceed spent; (2) on Redis, redis-py 8.1.0 swallows a cancellation that "
-    "lands on a command's first suspension (the ledger's reserve): the call goes on and is sent"))
 def test_calls_cancelled_at_their_start_leave_nothing_reserved_and_rows_equal_spent(
         stores: tuple[str, str], tmp_path: Path) -> None:
     ledger, store = stores

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modelplex._call.lifecycle import CallInfo, CallOutcome, CallStatus, Lifecycle
+from modelplex._sent import attempt_under_way, no_attempt
 
 if TYPE_CHECKING:
     from modelplex._call.direct import Direct
@@ -130,6 +131,7 @@ class Admission:
     async def admit(self, c: Candidate) -> Held:
         """The reservations every admitter holds for an attempt of ``c``; a refusal is raised (what the
         admitters before it reserved already released)."""
+        no_attempt()  # cancelled while admitting: the attempt before's marker must not count as this one's
         self._count += 1
         retry, self._last = self._last == c.address, c.address
         options = c.options(self.options) if self.options is not None else None
@@ -174,8 +176,9 @@ class Admission:
             duration=time.monotonic() - started, response=result, cost=getattr(result, "cost", None)), held)
 
     async def failed(self, held: Held, c: Candidate, exc: BaseException, started: float) -> None:
-        """An attempt that failed (released) or was cancelled (settled with its input, estimated: the
-        request may have reached the provider and be billed, as the call's own reservations are)."""
+        """An attempt that failed (released) or was cancelled: settled with its input, estimated, once its
+        plugin was called (the request may have reached the provider and be billed, as the call's own
+        reservations are), else released (nothing was sent)."""
         from modelplex._call.costs import cancelled_cost
         from modelplex.errors import ModelplexError
 
@@ -183,6 +186,8 @@ class Admission:
         if isinstance(exc, ModelplexError):
             outcome = CallOutcome(status="error", error=exc, provider=c.provider, model=c.model,
                                   duration=duration)
+        elif not attempt_under_way():
+            outcome = CallOutcome(status="cancelled", provider=c.provider, model=c.model, duration=duration)
         else:
             usage = self._sent(c)
             outcome = CallOutcome(status="cancelled", provider=c.provider, model=c.model, usage=usage,

@@ -30,6 +30,7 @@ from modelplex._options import ChatOptions, ChatRequest
 from modelplex._responses import Usage
 from modelplex._routing.address import split_model
 from modelplex._routing.candidates import Candidate
+from modelplex._sent import attempt_under_way, no_attempt
 from modelplex._validate import (
     build_options,
     check_address,
@@ -163,6 +164,7 @@ class Calls:
         """``make(call)`` admitted first and reported after, whatever its end."""
         call = call_info(kind, address, request, tags, caller)
         started = time.monotonic()
+        no_attempt()  # an earlier call's marker in this context says nothing of this one
         try:
             held = await lifecycle.admit(call) if lifecycle.before else ()
         except ModelplexError as refusal:
@@ -176,11 +178,13 @@ class Calls:
                                                     duration=time.monotonic() - started,
                                                     trace=getattr(error, "trace", None)), held, report=True)
             raise
-        except BaseException:  # cancelled: the prompt may have reached the provider, and be billed
-            usage = sent(kind, request)
+        except BaseException:
+            # Cancelled: once an attempt is under way its prompt may have reached the provider, and be
+            # billed; before that (waiting for admission, a budget's reservation) nothing was used.
+            usage = sent(kind, request) if attempt_under_way() else None
             await lifecycle.close(call, CallOutcome(status="cancelled", usage=usage,
                                                     cost=cancelled_cost(self.client, address, usage),
-                                                    partial=kind != "list_models",
+                                                    partial=usage is not None,
                                                     duration=time.monotonic() - started), held, report=True)
             raise
         trace = getattr(result, "trace", None)

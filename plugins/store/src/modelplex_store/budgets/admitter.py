@@ -7,6 +7,7 @@ attempt used included) or released when it failed; one a killed process left exp
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import time
@@ -15,13 +16,16 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import anyio
+import anyio.lowlevel
+
 from modelplex._logging import log
 from modelplex._secret import scrub_url
 from modelplex.errors import BudgetExceeded
 from modelplex_store.budgets import audit
 from modelplex_store.budgets.alerts import BudgetAlert, fire
 from modelplex_store.budgets.errors import BudgetUnavailable
-from modelplex_store.budgets.ledger import Counter, Ledger, LedgerUnavailable
+from modelplex_store.budgets.ledger import Counter, Ledger, LedgerUnavailable, Shortfall
 from modelplex_store.budgets.model import Budget
 from modelplex_store.budgets.windows import bounds
 
@@ -111,8 +115,8 @@ class Admitter:
         token = uuid.uuid4().hex
         now_us = int(now * 1_000_000)
         try:
-            short = await self.ledger.reserve(token, [c for _, c in counters], amount,
-                                              now_us + int(self._lease(attempt) * 1_000_000), now_us)
+            short = await self._reserve(token, [c for _, c in counters], amount,
+                                        now_us + int(self._lease(attempt) * 1_000_000), now_us)
         except Exception as exc:  # whatever went wrong, the budget could not be checked: never fail open
             if not isinstance(exc, LedgerUnavailable):
                 exc = LedgerUnavailable(scrub_url(f"{type(exc).__name__}: {exc}"))
@@ -147,6 +151,37 @@ class Admitter:
                        reason="unknown price: counted apart" if total is None else None)
         return Reservation(self, call, token, counters, address, getattr(attempt, "_client", None))
 
+    async def _reserve(self, token: str, counters: list[Counter], amount: int, expires_at: int,
+                       now: int) -> Shortfall | None:
+        """The ledger's reservation, given back when the call is cancelled on the way: the reservation
+        may be taken all the same (by the SQL ledger's worker thread, which runs on; by Redis, which got
+        the script), and nothing else would give it back before its lease ends."""
+        task = _asyncio_task()
+        cancels = 0 if task is None else task.cancelling()
+        try:
+            short = await self.ledger.reserve(token, counters, amount, expires_at, now)
+            if task is None:  # trio: a worker thread is waited for, its cancellation raised only now
+                await anyio.lowlevel.checkpoint_if_cancelled()
+        except Exception:
+            raise
+        except BaseException:  # cancelled (asyncio, trio) or interrupted
+            await self._give_back(token, counters)
+            raise
+        if task is not None and task.cancelling() > cancels:
+            # A cancellation came and was swallowed on the way (redis-py 8.1.0 does, on a command's
+            # first wait): the call must not go on as if its caller had not cancelled it.
+            await self._give_back(token, counters)
+            raise asyncio.CancelledError
+        return short
+
+    async def _give_back(self, token: str, counters: list[Counter]) -> None:
+        """Release ``token`` (a no-op where it was not reserved), whatever cancels the call meanwhile."""
+        try:
+            with anyio.CancelScope(shield=True):
+                await self.ledger.release(token, counters)
+        except Exception as exc:  # the reservation then stops counting when its lease ends
+            log("warning", "budget_release_failed", error=scrub_url(f"{type(exc).__name__}: {exc}"))
+
     def _lease(self, attempt: Any) -> float:
         """The lease configured, else the longer of the default and the client's deadline plus a margin."""
         if self.lease is not None:
@@ -160,6 +195,14 @@ class Admitter:
     @staticmethod
     def _deny(call: Any, budget: Budget, subject: str, address: str, reason: str) -> None:
         audit.note(call, "denied", budget.name, address, subject=subject, reason=reason)
+
+
+def _asyncio_task() -> asyncio.Task[Any] | None:
+    """The asyncio task running, ``None`` under trio."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
 
 
 def _actual(outcome: Any) -> int | None:

@@ -8,13 +8,19 @@ each other), and a reservation's check and insert happen under those locks. In R
 statement then sees every reservation committed before the lock was granted.
 
 The driver is synchronous: each operation runs in a worker thread on one connection per ledger (a lock
-keeps it to one thread at a time), so the event loop never waits on a disk or a socket.
+keeps it to one thread at a time), so the event loop never waits on a disk or a socket. Under asyncio
+that is the ledger's own one thread, which takes the operations in the order they were asked for: a
+worker thread cannot be stopped, so a reservation whose caller was cancelled goes on (it may be waiting
+for the database's lock) and commits; the release that the admitter then asks for runs after it, and
+finds it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -60,6 +66,7 @@ class SqlLedger:
         self.url = url
         self._db: Database | None = None
         self._lock = threading.Lock()
+        self._thread: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"SqlLedger({scrub_url(self.url)!r})"
@@ -88,7 +95,14 @@ class SqlLedger:
                                                   f"{type(exc).__name__}: {exc}")) from None
 
     async def _call(self, work: Callable[[Database], T]) -> T:
-        return await anyio.to_thread.run_sync(self._run, work)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # trio: a cancelled caller waits for anyio's worker thread to finish
+            return await anyio.to_thread.run_sync(self._run, work)
+        thread = self._thread
+        if thread is None:
+            thread = self._thread = ThreadPoolExecutor(1, thread_name_prefix="modelplex-budget-ledger")
+        return await loop.run_in_executor(thread, self._run, work)
 
     @staticmethod
     def _lock_counter(db: Database, c: Counter) -> int:
@@ -170,7 +184,10 @@ class SqlLedger:
         return self._run(work)
 
     async def aclose(self) -> None:
-        """Close the connection."""
+        """Close the connection (and let the ledger's thread end)."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
         with self._lock:
             if self._db is not None:
                 self._db.close()
