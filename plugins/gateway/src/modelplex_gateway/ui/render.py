@@ -3,6 +3,7 @@ message or a provider's reply is text, never markup), each page inside the frame
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,14 @@ from modelplex_gateway.ui.tabs import TABS
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["error_age"] = error_age
+
+
+def price(value: Decimal | None) -> str:
+    """A price in plain digits (``60``, not ``6E+1``); ``?`` when unknown, never zero."""
+    return "?" if value is None else f"{value.normalize():f}"
+
+
+TEMPLATES.env.filters["price"] = price
 
 
 def root(request: Request) -> str:

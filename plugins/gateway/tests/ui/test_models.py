@@ -1,0 +1,105 @@
+"""The Models tab in a browser: the catalog grouped by provider with unconfigured providers' models
+disabled; filters that narrow it; live listings merged in; the default model and aliases saved."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+from dashboard_world import World
+
+
+def addresses(page: Any) -> list[str]:
+    """The addresses of the models shown."""
+    found: list[str] = page.locator("tr.model").evaluate_all("els => els.map(e => e.dataset.address)")
+    return found
+
+
+def wait_count_change(page: Any, before: str) -> str:
+    """The model count once the table has been swapped after a filter changed."""
+    page.wait_for_function(f"document.querySelector('#models-table .count').textContent !== '{before}'")
+    count: str = page.locator("#models-table .count").inner_text()
+    return count
+
+
+def test_the_catalog_is_grouped_by_provider_and_unconfigured_ones_are_disabled(page: Any, world: World,
+                                                                                screenshot: Any) -> None:
+    page.goto("/ui/models")
+    groups = page.locator("h2.group").evaluate_all("els => els.map(e => e.dataset.provider)")
+    assert {"openai", "anthropic", "gemini"} <= set(groups) and groups == sorted(groups)
+    openai = page.locator('tr.model[data-address="openai/gpt-4o-mini"]')
+    assert openai.get_attribute("aria-disabled") is None
+    assert openai.locator("button.set-default").is_enabled()
+    gemini = page.locator('tr.model[data-address^="gemini/"]').first
+    assert gemini.get_attribute("aria-disabled") == "true"
+    assert gemini.locator("button").is_disabled()
+    assert "no API key" in page.locator('h2.group[data-provider="gemini"]').inner_text()
+    screenshot(page, "models")
+    openai.locator("summary").click()
+    detail = openai.locator(".model-detail").inner_text()
+    assert "input 0.15 (catalog)" in detail and "output 0.6 (catalog)" in detail  # prices and sources
+    assert "price list:" in detail and "limits: context" in detail
+    ollama = page.locator('tr.model[data-address^="ollama/"]').first
+    assert "local: nothing leaves this machine" in ollama.inner_text()
+    assert "6E+1" not in page.content()  # prices in plain digits
+
+
+def test_filters_narrow_the_catalog(page: Any, world: World, screenshot: Any) -> None:
+    page.goto("/ui/models")
+    everything = page.locator("#models-table .count").inner_text()
+    page.fill("#filters input[name=search]", "gpt-4o")
+    searched = wait_count_change(page, everything)
+    assert 0 < int(searched) < int(everything)
+    assert all("gpt-4o" in a for a in addresses(page))
+    page.check('#filters input[name=capability][value="vision"]')
+    page.select_option("#filters select[name=provider]", "openai")
+    narrowed = wait_count_change(page, searched)
+    assert 0 < int(narrowed) < int(searched)
+    assert all(a.startswith("openai/") for a in addresses(page))
+    assert "provider=openai" in page.url and "capability=vision" in page.url  # the filters are in the URL
+    page.reload()  # and so survive a reload
+    assert page.locator("#models-table .count").inner_text() == narrowed
+    page.goto("/ui/models?local=on")
+    local = addresses(page)
+    assert local and all(a.startswith("ollama/") for a in local)
+    page.goto("/ui/models?min_context=1000000&max_price=5")
+    for row in page.locator("tr.model").all():
+        assert int(row.locator("td").nth(2).inner_text()) >= 1_000_000
+    screenshot(page, "models-filtered")
+
+
+def test_live_listings_are_merged_into_the_catalog(page: Any, world: World) -> None:
+    page.goto("/ui/models?provider=openai")
+    assert "openai/ft:gpt-4o-mini:acme:support" not in addresses(page)
+    page.click("button.refresh")
+    page.locator("#models-table .live-note").wait_for()
+    assert "openai/ft:gpt-4o-mini:acme:support" in addresses(page)  # only the listing knows it
+    listed = page.locator('tr.model[data-address="openai/gpt-4o-mini"] .badge.ok').inner_text()
+    assert listed == "live"
+    assert any(r.path.endswith("/models") for r in world.openai.requests)
+
+
+def test_the_default_model_and_aliases_are_saved_in_the_config(page: Any, world: World) -> None:
+    page.goto("/ui/models?provider=openai&search=gpt-4o")
+    page.locator('tr.model[data-address="openai/gpt-4o"] button.set-default').click()
+    page.wait_for_function("document.querySelector('.default-model').textContent === 'openai/gpt-4o'")
+    assert tomllib.loads(world.config.read_text())["default_model"] == "openai/gpt-4o"
+    form = page.locator("form.alias-form")
+    form.locator("input[name=name]").fill("smart")
+    form.locator("input[name=address]").fill("openai/gpt-4oo")
+    form.locator("button").click()
+    problem = page.locator("#models-settings p.problem")
+    problem.wait_for()
+    assert "openai/gpt-4o" in problem.inner_text()  # the close name is suggested
+    form = page.locator("form.alias-form")
+    form.locator("input[name=name]").fill("smart")
+    form.locator("input[name=address]").fill("chain/fast")
+    form.locator("button").click()
+    page.locator('span.alias[data-alias="smart"]').wait_for()
+    page.reload()
+    assert page.locator(".default-model").inner_text() == "openai/gpt-4o"
+    assert "smart → chain/fast" in page.locator('span.alias[data-alias="smart"]').inner_text()
+    assert tomllib.loads(world.config.read_text())["aliases"]["smart"] == "chain/fast"
+    page.locator('span.alias[data-alias="smart"] button').click()
+    page.wait_for_function("!document.querySelector('span.alias[data-alias=smart]')")
+    assert "smart" not in tomllib.loads(world.config.read_text())["aliases"]
