@@ -23,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -119,8 +120,10 @@ async def count_tokens(request: Request) -> Response:
 
 
 class _Opened:
-    """A stream opened for a request: its events pulled one task at a time, so that a wait can be cut
-    short for a ``ping`` or a client that hung up without cancelling the upstream's iterator mid-step."""
+    """A stream opened for a request. Up to its first content its events are pulled in a task each, so
+    that a long wait can be cut short (the response then begins, with a ``ping``) without cancelling the
+    upstream's iterator mid-step; after that they are read in the request's own task (:meth:`next`): a
+    task per event would cost some 10 us of CPU an event, and pings come from a timer instead."""
 
     def __init__(self, request: Request, call: MessagesCall, stream: ChatStream, timer: Timer) -> None:
         self.request, self.call, self.stream, self.timer = request, call, stream, timer
@@ -139,18 +142,32 @@ class _Opened:
         except StopAsyncIteration:
             return _END
 
-    async def pull(self, also: asyncio.Future[Any] | None = None) -> Any:
-        """The next event, ``_END``, or ``None`` when :data:`PING_SECONDS` passed (or ``also`` finished)
-        first; the step in flight is kept for the next pull."""
+    async def pull(self) -> Any:
+        """The next event, ``_END``, or ``None`` when :data:`PING_SECONDS` passed first; the step in
+        flight is kept for :meth:`next`."""
         if self.pending is None:
             self.pending = asyncio.ensure_future(self._step())
-        waits: set[asyncio.Future[Any]] = {self.pending} if also is None else {self.pending, also}
         with self.timer.waiting():
-            await asyncio.wait(waits, timeout=PING_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((self.pending,), timeout=PING_SECONDS)
         if not self.pending.done():
             return None
         task, self.pending = self.pending, None
         return task.result()
+
+    async def next(self) -> Any:
+        """The next event or ``_END``, read in the calling task (a step left in flight by :meth:`pull`
+        first)."""
+        timer = self.timer
+        started = time.perf_counter()
+        try:
+            if self.pending is not None:
+                task, self.pending = self.pending, None
+                return await task
+            return await anext(self.events)
+        except StopAsyncIteration:
+            return _END
+        finally:
+            timer.upstream += time.perf_counter() - started
 
     async def preface(self) -> None:
         """Pull events up to the first content (or the end, or a ping's wait), holding them: a failure
@@ -204,7 +221,8 @@ class _Opened:
 
 class _EventStream(Response):
     """The server-sent events of one opened stream, written as they come; the upstream is closed (and
-    the call reported) when the stream ends, fails, or the client hangs up."""
+    the call reported) when the stream ends, fails, or the client hangs up (a watcher of the connection
+    cancels the request's reading, so the upstream stops too)."""
 
     media_type = "text/event-stream"
 
@@ -213,29 +231,31 @@ class _EventStream(Response):
         self.status_code = 200
         self.background = None
         estimated = opened.early is None or opened.early.estimated
-        self.init_headers({**headers, "cache-control": "no-cache",
+        self.init_headers({**headers, "cache-control": "no-cache", "x-accel-buffering": "no",
                            "x-modelplex-input-estimated": "true" if estimated else "false"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         opened = self.opened
-        hung_up = asyncio.ensure_future(_disconnected(receive))
         error: BaseException | None = None
         try:
-            error = await self._run(send, hung_up)
+            async with anyio.create_task_group() as group:
+                group.start_soon(_watch, receive, group.cancel_scope)
+                try:
+                    error = await self._run(send)
+                finally:
+                    group.cancel_scope.cancel()
         except BaseException as exc:
             error = exc
             raise
         finally:
-            hung_up.cancel()
             if error is None and opened.stream.response is None:  # the client hung up
                 error = asyncio.CancelledError("the client hung up")
             with anyio.CancelScope(shield=True):  # the usage row is written even when cancelled
                 await opened.close(error)
 
-    async def _run(self, send: Send, hung_up: asyncio.Future[Any]) -> Exception | None:
+    async def _run(self, send: Send) -> Exception | None:
         """Write the stream; the failure written as an ``error`` event, if any."""
         opened = self.opened
-        body: Callable[[bytes], Awaitable[None]] = _sender(send)
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         early = opened.early
         writer = MessageStream(message_id=message_id(None), model=_model(opened))
@@ -247,46 +267,76 @@ class _EventStream(Response):
                 ended = True
             else:
                 chunks.append(writer.event(event))
-        await body(b"".join(chunks))
+        pinger = _Pinger(send)
         try:
+            await pinger.body(b"".join(chunks))
             while not ended:
-                event = await opened.pull(hung_up)
-                if hung_up.done():
-                    return None
-                if event is None:
-                    await body(PING)
-                elif event is _END:
+                event = await opened.next()
+                if event is _END:
                     ended = True
                 else:
                     out = writer.event(event)
                     if out:
-                        await body(out)
+                        await pinger.body(out)
         except Exception as exc:  # after the first byte, a failure is an error event
-            error = from_exception(exc)
-            await body(MessageStream.error(error))
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            pinger.stop()
+            await send({"type": "http.response.body", "body": MessageStream.error(from_exception(exc)),
+                        "more_body": False})
             return exc
+        finally:
+            pinger.stop()
         response = opened.stream.response
-        await body(writer.finish(response.usage if response is not None else None))
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await send({"type": "http.response.body", "more_body": False,
+                    "body": writer.finish(response.usage if response is not None else None)})
         return None
+
+
+class _Pinger:
+    """Writes the body, and a ``ping`` whenever nothing was written for :data:`PING_SECONDS`: one timer
+    re-armed from the time of the last write, so an event costs only the note of that time."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.loop = asyncio.get_running_loop()
+        self.last = self.loop.time()
+        self.done = False
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.handle = self.loop.call_later(PING_SECONDS, self._check)
+
+    async def body(self, chunk: bytes) -> None:
+        self.last = self.loop.time()
+        await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    def _check(self) -> None:
+        if self.done:
+            return
+        idle = self.loop.time() - self.last
+        if idle >= PING_SECONDS:
+            task = asyncio.ensure_future(self._ping())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            idle = 0.0
+        self.handle = self.loop.call_later(PING_SECONDS - idle, self._check)
+
+    async def _ping(self) -> None:
+        if not self.done:
+            await self.body(PING)
+
+    def stop(self) -> None:
+        """No ping from now on (the response is about to end)."""
+        self.done = True
+        self.handle.cancel()
 
 
 def _model(opened: _Opened) -> str:
     return f"{opened.provider}/{opened.answered}" if opened.provider else opened.call.asked
 
 
-def _sender(send: Send) -> Callable[[bytes], Awaitable[None]]:
-    async def body(chunk: bytes) -> None:
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-
-    return body
-
-
-async def _disconnected(receive: Receive) -> None:
+async def _watch(receive: Receive, scope: anyio.CancelScope) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
+            scope.cancel()
             return
 
 
