@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modelplex._call.lifecycle import CallInfo, CallOutcome, CallStatus, Lifecycle
-from modelplex._sent import attempt_under_way, no_attempt
+from modelplex._sent import no_attempt
 
 if TYPE_CHECKING:
     from modelplex._call.direct import Direct
@@ -176,9 +176,10 @@ class Admission:
             duration=time.monotonic() - started, response=result, cost=getattr(result, "cost", None)), held)
 
     async def failed(self, held: Held, c: Candidate, exc: BaseException, started: float) -> None:
-        """An attempt that failed (released) or was cancelled: settled with its input, estimated, once its
-        plugin was called (the request may have reached the provider and be billed, as the call's own
-        reservations are), else released (nothing was sent)."""
+        """An attempt that failed (released) or was cancelled (settled with its input, estimated: the
+        request may have reached the provider and be billed, as the call's own reservations are). An
+        attempt gets here only once its plugin was called: cancelled while it was being admitted, the
+        admitters gave back what they held (:meth:`Lifecycle.admit`)."""
         from modelplex._call.costs import cancelled_cost
         from modelplex.errors import ModelplexError
 
@@ -186,8 +187,6 @@ class Admission:
         if isinstance(exc, ModelplexError):
             outcome = CallOutcome(status="error", error=exc, provider=c.provider, model=c.model,
                                   duration=duration)
-        elif not attempt_under_way():
-            outcome = CallOutcome(status="cancelled", provider=c.provider, model=c.model, duration=duration)
         else:
             usage = self._sent(c)
             outcome = CallOutcome(status="cancelled", provider=c.provider, model=c.model, usage=usage,
