@@ -49,10 +49,16 @@ BIN = Path(sys.executable).parent
 LOAD_CPU, PROXY_CPU = 0, 1  # the load generator and the local server on one core, the proxy on the other
 #: The upstream's key, and LiteLLM's master key (it refuses to start without one, or with a weak one).
 API_KEY = "sk-" + secrets.token_hex(32)
-SUBJECTS = ("direct", "gateway", "litellm")
-TITLES = {"direct": "direct (no proxy)", "gateway": "Modelplex gateway", "litellm": "LiteLLM proxy"}
+SUBJECTS = ("direct", "gateway", "gateway-key", "gateway-nolog", "litellm")
+TITLES = {"direct": "direct (no proxy)", "gateway": "Modelplex gateway (no keys: local use)",
+          "gateway-key": "Modelplex gateway, a virtual key",
+          "gateway-nolog": "Modelplex gateway, usage log off",
+          "litellm": "LiteLLM proxy (master key)"}
+#: The gateway's subjects with the usage log on: the ones the targets are for.
+LOGGED = ("gateway", "gateway-key")
 #: What each subject is asked for: the model name as that subject addresses the local server's model.
-MODELS = {"direct": "bench", "gateway": "openai/bench", "litellm": "bench"}
+MODELS = {"direct": "bench", "gateway": "openai/bench", "gateway-key": "openai/bench",
+          "gateway-nolog": "openai/bench", "litellm": "bench"}
 QUIET = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False", "LITELLM_LOG": "ERROR",
          "PYTHONDONTWRITEBYTECODE": ""}
 
@@ -145,7 +151,8 @@ class Proxy:
         self.workdir = workdir / name
         self.workdir.mkdir()
         environment = {**os.environ, **QUIET}
-        if name == "gateway":
+        self.key = API_KEY
+        if name.startswith("gateway"):
             config = self.workdir / "modelplex.toml"
             config.write_text(f'[providers.openai]\nbase_url = "{upstream_url}/v1"\napi_key = "{API_KEY}"\n'
                               'api = "chat_completions"\n', encoding="utf-8")
@@ -153,6 +160,13 @@ class Proxy:
             environment.pop("MODELPLEX_STORE", None)
             environment.pop("MODELPLEX_STORE_URL", None)
             environment.update(MODELPLEX_CONFIG=str(config), MODELPLEX_DATA_DIR=str(self.workdir / "data"))
+            if name == "gateway-nolog":
+                environment["MODELPLEX_STORE"] = "off"
+            if name == "gateway-key":
+                made = subprocess.run([str(BIN / "modelplex"), "gateway", "keys", "create", "--name", "bench",
+                                       "--json"], env=environment, capture_output=True, text=True, check=True,
+                                      timeout=120)
+                self.key = json.loads(made.stdout.strip().splitlines()[-1])["key"]
             cmd = [str(BIN / "modelplex"), "serve", "--port", str(self.port)]
             ready = f"{self.url}/health"
         else:
@@ -243,10 +257,10 @@ async def load(url: str, model: str, key: str, calls: int, concurrency: int, war
     return out
 
 
-def run_load(url: str, model: str, calls: int, concurrency: int, warmup: int,
-             timeout: float) -> dict[str, Any]:
+def run_load(url: str, model: str, calls: int, concurrency: int, warmup: int, timeout: float,
+             key: str = API_KEY) -> dict[str, Any]:
     """:func:`load` in a fresh process on the load core."""
-    spec = json.dumps({"url": url, "model": model, "key": API_KEY, "calls": calls,
+    spec = json.dumps({"url": url, "model": model, "key": key, "calls": calls,
                        "concurrency": concurrency, "warmup": warmup})
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--load", spec],
                           capture_output=True, text=True, timeout=timeout, preexec_fn=on_cpu(LOAD_CPU),
@@ -260,31 +274,31 @@ def run_load(url: str, model: str, calls: int, concurrency: int, warmup: int,
 
 
 # -- profiling -----------------------------------------------------------------------------------------
-def profile(proxy: Proxy, plan: Plan, out: Path, log: Callable[[str], None]) -> str:
-    """py-spy's samples of the gateway through one throughput run: where its time goes, as text."""
+def profile(proxy: Proxy, plan: Plan, out: Path, log: Callable[[str], None]) -> tuple[str, int]:
+    """py-spy's samples of the gateway through one throughput run (threads holding the GIL only: where
+    its CPU goes, not where its threads wait), as text; and the requests that run made."""
     raw = out.with_suffix(".folded")
-    seconds = max(5, int(plan.calls / 400) + 5)
-    spy = subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(proxy.proc.pid), "--rate", "250",
-                            "--duration", str(seconds), "--format", "raw", "--output", str(raw),
-                            "--nonblocking"],
+    spy = subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(proxy.proc.pid), "--rate", "500",
+                            "--gil", "--format", "raw", "--output", str(raw), "--nonblocking"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(1.0)
-    log("profiling the gateway under load")
-    with contextlib.suppress(RuntimeError):
-        while spy.poll() is None:
-            run_load(f"{proxy.url}/v1/chat/completions", MODELS["gateway"], plan.calls, plan.concurrency, 0,
-                     plan.timeout)
-    output = spy.communicate()[0]
-    if spy.returncode != 0 or not raw.exists():
-        return f"py-spy failed: {output.strip()[-300:]}"
+    log(f"profiling {TITLES[proxy.name]} under load")
+    try:
+        run_load(f"{proxy.url}/v1/chat/completions", MODELS[proxy.name], plan.calls, plan.concurrency, 0,
+                 plan.timeout, proxy.key)
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its samples out on SIGINT
+        output = spy.communicate(timeout=120)[0]
+    if not raw.exists():
+        return f"py-spy failed: {output.strip()[-300:]}", plan.calls
     text = summarize(raw.read_text())
     out.write_text(text, encoding="utf-8")
-    return text
+    return text, plan.calls
 
 
 def summarize(folded: str) -> str:
-    """Self and inclusive sample shares by function, and inclusive by top-level package, of py-spy's
-    folded stacks (``frame;frame;... count`` a line)."""
+    """Shares of py-spy's folded stacks (``frame;frame;... count`` a line): self samples by package and
+    by function, inclusive samples by function."""
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     packages: Counter[str] = Counter()
@@ -297,31 +311,25 @@ def summarize(folded: str) -> str:
         total += n
         frames = stack.split(";")
         own[frames[-1]] += n
+        packages[_package(frames[-1])] += n
         for frame in set(frames):
             inclusive[frame] += n
-        for package in {_package(f) for f in frames}:
-            packages[package] += n
     if not total:
         return "no samples"
-    lines = [f"{total} samples", "", "self %  function"]
-    lines += [f"{100 * n / total:6.1f}  {f}" for f, n in own.most_common(25)]
-    lines += ["", "incl %  package"]
-    lines += [f"{100 * n / total:6.1f}  {p}" for p, n in packages.most_common(25)]
+    lines = [f"{total} samples of the threads holding the GIL", "", "self %  package"]
+    lines += [f"{100 * n / total:6.1f}  {p}" for p, n in packages.most_common(20)]
+    lines += ["", "self %  function"]
+    lines += [f"{100 * n / total:6.1f}  {f}" for f, n in own.most_common(30)]
     lines += ["", "incl %  function"]
-    lines += [f"{100 * n / total:6.1f}  {f}" for f, n in inclusive.most_common(40)]
+    lines += [f"{100 * n / total:6.1f}  {f}" for f, n in inclusive.most_common(60)]
     return "\n".join(lines) + "\n"
 
 
 def _package(frame: str) -> str:
-    # py-spy's frame: "function (path/to/module.py:line)"
+    # py-spy names a frame "function (path/module.py:line)", the path relative to its sys.path entry.
     path = frame.rpartition("(")[2].rstrip(")").rsplit(":", 1)[0]
-    parts = Path(path).parts
-    for marker in ("site-packages", "src", "lib"):
-        if marker in parts:
-            rest = parts[parts.index(marker) + 1:]
-            if rest:
-                return rest[0].removesuffix(".py")
-    return parts[-1] if parts else frame
+    first = Path(path).parts[0] if Path(path).parts else path
+    return first.removesuffix(".py") or frame
 
 
 # -- the run -------------------------------------------------------------------------------------------
@@ -355,29 +363,32 @@ def measure_all(plan: Plan, subjects: list[str], profile_to: Path | None,
                     log(f"starting {TITLES[name]}")
                     proxies[name] = Proxy(name, up, Path(tmp))
             base = {name: proxies[name].url if name in proxies else up for name in subjects}
+            log(f"started; measuring {plan.rounds} rounds")
             for n in range(plan.rounds):
                 for name in subjects:
                     url = f"{base[name]}/v1/chat/completions"
                     figures = results["subjects"].setdefault(name, {"throughput": [], "sequential": []})
                     calls = plan.calls // 5 if name == "litellm" else plan.calls
-                    got = run_load(url, MODELS[name], calls, plan.concurrency, plan.warmup, plan.timeout)
+                    key = proxies[name].key if name in proxies else API_KEY
+                    got = run_load(url, MODELS[name], calls, plan.concurrency, plan.warmup, plan.timeout, key)
                     figures["throughput"].append(got)
                     log(f"round {n + 1}: {name} at {plan.concurrency} in flight: {got}")
-                    got = run_load(url, MODELS[name], plan.sequential, 1, plan.warmup // 10, plan.timeout)
+                    got = run_load(url, MODELS[name], plan.sequential, 1, plan.warmup // 10, plan.timeout,
+                                   key)
                     figures["sequential"].append(got)
                     log(f"round {n + 1}: {name} one at a time: {got}")
                     served[name] += calls + plan.warmup + plan.sequential + plan.warmup // 10
             if profile_to is not None and "gateway" in proxies:
-                results["profile"] = profile(proxies["gateway"], plan, profile_to, log)
+                results["profile"], made = profile(proxies["gateway"], plan, profile_to, log)
+                served["gateway"] += made
         finally:
             for proxy in proxies.values():
                 proxy.close()
-        if "gateway" in proxies:
-            # Every request the gateway answered has its row: the usage log was on, and kept up.
-            rows = proxies["gateway"].usage_rows()
-            results["gateway_usage_rows"] = rows
-            results["gateway_requests_timed_and_warmup"] = served["gateway"]
-            log(f"gateway usage rows: {rows} (requests outside profiling: {served['gateway']})")
+        # Every request a gateway with the usage log on answered has its row (counted once it has shut
+        # down, which waits for the log): the log was on, and kept up.
+        results["usage_rows"] = {name: {"rows": proxies[name].usage_rows(), "requests": served[name]}
+                                 for name in LOGGED if name in proxies}
+        log(f"usage rows: {results['usage_rows']}")
     return results
 
 
@@ -403,6 +414,10 @@ def summary(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
             mine, floor = fig.get(f"{q}_ms"), direct.get(f"{q}_ms")
             fig[f"added_{q}_ms"] = None if mine is None or floor is None else mine - floor
     return out
+
+
+def _count(rows: int | None) -> str:
+    return "no" if rows is None else f"{rows:,}"
 
 
 def _n(value: float | None, digits: int = 2) -> str:
@@ -442,23 +457,25 @@ def report(results: dict[str, Any]) -> str:
                      f"| {_n(f['load_p50_ms'])} / {_n(f['load_p99_ms'])} "
                      f"| {_n(f['p50_ms'])} / {_n(f['p99_ms'])} | {added} | {header} |")
     lines.append("")
-    rows, requests = results.get("gateway_usage_rows"), results.get("gateway_requests_timed_and_warmup")
-    if requests:
-        lines += [f"The gateway's usage log holds {rows if rows is not None else 'no'} call rows for the "
-                  f"{requests:,} requests of the measured runs and their warm-ups"
-                  + (" and of the profiling run" if results.get("profile") else "") + ".", ""]
-    gw, ll = fig.get("gateway", {}), fig.get("litellm", {})
-    lines += ["| target | figures | met |", "| --- | --- | --- |"]
+    for name, counted in results.get("usage_rows", {}).items():
+        lines.append(f"- {TITLES[name]}: its usage log holds {_count(counted['rows'])} call rows for the "
+                     f"{counted['requests']:,} requests it answered (measured, warm-ups"
+                     + (", profiling" if name == "gateway" and results.get("profile") else "") + ").")
+    lines += ["", "| target | figures | met |", "| --- | --- | --- |"]
 
     def target(name: str, shown: str, ok: bool | None) -> None:
         lines.append(f"| {name} | {shown} | {'-' if ok is None else ('yes' if ok else '**no**')} |")
 
-    rps, peer = gw.get("rps"), ll.get("rps")
-    target("gateway throughput ≥ 10 x LiteLLM's proxy", f"{_n(rps, 0)} vs {_n(peer, 0)} req/s"
-           + (f" ({rps / peer:.1f}x)" if rps and peer else ""),
-           None if not rps or not peer else rps >= 10 * peer)
-    p99 = gw.get("added_p99_ms")
-    target("gateway added p99 < 3 ms (usage log on)", f"{_n(p99)} ms", None if p99 is None else p99 < 3)
+    peer = fig.get("litellm", {}).get("rps")
+    for name in LOGGED:
+        if name not in fig:
+            continue
+        rps, p99 = fig[name].get("rps"), fig[name].get("added_p99_ms")
+        target(f"{TITLES[name]}: throughput ≥ 10 x LiteLLM's proxy",
+               f"{_n(rps, 0)} vs {_n(peer, 0)} req/s" + (f" ({rps / peer:.1f}x)" if rps and peer else ""),
+               None if not rps or not peer else rps >= 10 * peer)
+        target(f"{TITLES[name]}: added p99 < 3 ms, usage log on", f"{_n(p99)} ms",
+               None if p99 is None else p99 < 3)
     lines.append("")
     return "\n".join(lines)
 
@@ -517,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(report(results))
     if results.get("profile"):
-        print(results["profile"])
+        print(results["profile"], file=sys.stderr)
     return 0
 
 
