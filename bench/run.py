@@ -4,6 +4,7 @@ measured in a fresh process. Writes a Markdown report (``docs/benchmarks.md`` by
     python bench/run.py                      # everything (nox -s bench)
     python bench/run.py --tiny --out x.md    # a few calls of each kind: proves the code works, nothing more
     python bench/run.py --subjects modelplex,httpx-aiohttp --formats openai
+    python bench/run.py --gateway yes        # the gateway beside LiteLLM's proxy too (bench/gateway.py)
 
 The server runs on one core and the clients on the other where the machine has two or more
 (``os.sched_setaffinity``). Subjects whose library is not installed are left out, and said so.
@@ -503,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the usage store's figures (bench/store.py); auto: when it is installed")
     parser.add_argument("--admission", choices=("auto", "yes", "no"), default="auto",
                         help="budget admission's cost per call (bench/admission.py); auto: when it can run")
+    parser.add_argument("--gateway", choices=("auto", "yes", "no"), default="auto",
+                        help="the gateway beside LiteLLM's proxy (bench/gateway.py); auto: when it can run")
     args = parser.parse_args(argv)
     asked = [s for s in args.subjects.split(",") if s]
     unknown = [s for s in asked if s not in SUBJECTS]
@@ -530,6 +533,12 @@ def main(argv: list[str] | None = None) -> int:
 
         results["admission"], section = admission.section(args.tiny, args.admission == "yes",
                                                           lambda m: print(m, file=sys.stderr, flush=True))
+        text += "\n" + section
+    if args.gateway != "no":
+        import gateway
+
+        results["gateway"], section = gateway.section(args.tiny, args.gateway == "yes",
+                                                      lambda m: print(m, file=sys.stderr, flush=True))
         text += "\n" + section
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text + "\n", encoding="utf-8")
