@@ -25,7 +25,8 @@ import httpx
 import modelplex_gateway.anthropic_api as anthropic_api
 import pytest
 from anthropic_grammar import Grammar, Result, parse_sse
-from gateway_server import openai_client, served
+from anthropic_wire import FAMILIES, installed
+from gateway_server import openai_client, replayed, served
 
 import modelplex
 from modelplex_testing.compat_server import Reply, ScriptedServer, chunk, parallel_tool_calls
@@ -131,3 +132,20 @@ def test_a_client_that_hangs_up_closes_the_upstreams_stream() -> None:
         started = time.monotonic()
         assert upstream.wait_disconnect(5.0)
         assert time.monotonic() - started < 5.0
+
+
+@pytest.mark.skipif("groq" not in installed(), reason="modelplex-groq is not installed")
+def test_a_recorded_upstream_error_event_after_reasoning_is_an_error_event() -> None:
+    groq = next(f for f in FAMILIES if f.plugin == "groq")
+    rec = groq.rec("groq/06_stream_error_event_tool_use_failed")
+    with ScriptedServer([replayed(rec)]) as upstream, served(groq.client(upstream)) as gateway:
+        body = {"model": groq.model(rec), "max_tokens": 256, "stream": True,
+                "messages": [{"role": "user", "content": "Call the tool."}]}
+        reply = httpx.post(f"{gateway.url}/v1/messages", json=body, timeout=30)
+    assert reply.status_code == 200  # the reasoning had begun: the failure can only be an event now
+    events = parse_sse(reply.text)
+    result = Grammar().feed_all(events)
+    thinking = "".join(d["delta"].get("thinking", "") for n, d in events if n == "content_block_delta")
+    assert thinking.startswith("We need")  # the thinking block was under way, and is left open
+    assert result.error is not None and result.error["type"] == "invalid_request_error"
+    assert result.stop_reason is None  # no message_delta after an error
