@@ -59,8 +59,20 @@ def for_config(config: Mapping[str, Any], env: Mapping[str, str]) -> SqlConversa
     with _stores_lock:
         store = _stores.get(key)
         if store is None:
+            if not _stores:
+                import atexit
+
+                atexit.register(_close_all)
             store = _stores[key] = SqlConversations(url)
         return store
+
+
+def _close_all() -> None:
+    """Close this process's connections at exit (psycopg warns about one merely collected)."""
+    with _stores_lock:
+        stores = list(_stores.values())
+    for store in stores:
+        store.close()
 
 
 class SqlConversations:
