@@ -8,7 +8,8 @@ provider's format, and the gateway serving ``/ui`` under a real uvicorn on 127.0
   readable reason);
 - ``deepseek``: an OpenAI-compatible server over capacity (503) on every request: calls to it fail and
   leave failures, a cool-down and a last error in the serving client's health;
-- a configured chain ``fast``, an alias and an agent; ``gemini`` installed but not configured.
+- configured chains ``fast`` and ``backup``, an alias, an agent, a task rule and a policy rule keeping
+  requests tagged ``pii`` off ``anthropic``; ``gemini`` installed but not configured.
 """
 
 from __future__ import annotations
@@ -90,12 +91,24 @@ quick = "openai/gpt-4o-mini"
 [chains.fast]
 models = ["openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "openai/gpt-4o"]
 
+[chains.backup]
+models = ["openai/gpt-4o", "deepseek/deepseek-chat", "openai/text-embedding-3-small",
+          {{model = "anthropic/claude-haiku-4-5", temperature = 0.2}}]
+
 [agents.support]
 model = "chain/fast"
 system = "You answer support questions."
 
-[tasks]
+[routing.tasks]
 summarise = "openai/gpt-4o-mini"
+
+[policy]
+default = "allow"
+
+[[policy.rules]]
+name = "pii stays off anthropic"
+match = {{ tags = ["pii"] }}
+deny_providers = ["anthropic"]
 """
 
 
