@@ -7,6 +7,10 @@ Per counter ``<prefix>:bg:<budget>|<subject>|<window start>``: a hash (``spent``
 counter expire a week after the window ends. The clock is the caller's (microseconds), the same one that
 computes windows and key lifetimes, so that a test's fake clock drives all of them. A single Redis
 server (the keys of one script are not declared for a cluster).
+
+The server must persist what it holds: one without persistence that restarts comes back empty and
+refills every budget. ``appendonly yes`` with ``appendfsync always`` loses nothing to a crash;
+``everysec`` may lose the last second or two of spends (that much room is given again).
 """
 
 from __future__ import annotations
