@@ -80,3 +80,27 @@ def test_without_keys_only_this_machine_is_served(host: str) -> None:
     with TestClient(app, client=(host, 50000), follow_redirects=False) as http:
         assert http.get("/ui/providers").status_code == 303  # to the login form
         assert http.post("/ui/providers/openai/key", headers={"hx-request": "true"}).status_code == 401
+
+
+def test_every_tab_answers_in_under_a_second_with_a_million_usage_rows(page: Any, world: World) -> None:
+    # The world's store holds ROWS seeded usage rows (a million unless MODELPLEX_UI_ROWS lowers it).
+    import time
+
+    import httpx
+
+    slowest: dict[str, float] = {}
+    with httpx.Client(base_url=world.url, timeout=30) as http:
+        for slug in ("providers", "models", "chains", "usage", "conversations", "ollama"):
+            http.get(f"/ui/{slug}")  # once first: the first request of a process imports the tab's code
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                answer = http.get(f"/ui/{slug}")
+                times.append(time.perf_counter() - started)
+                assert answer.status_code in (200, 404)  # 404: a tab whose module is not installed
+            slowest[slug] = max(times)
+            page.goto(f"/ui/{slug}")
+            loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+            slowest[f"{slug} in the browser"] = loaded / 1000
+    print("\nslowest of three, seconds:", {k: round(v, 3) for k, v in slowest.items()})
+    assert max(slowest.values()) < 1.0, slowest
