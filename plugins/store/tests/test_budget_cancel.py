@@ -4,7 +4,9 @@ first wait), and the call raises it, sends nothing, holds no reservation and is 
 nothing. B2's proofs under load, with many processes, are ``test_budget_real_cancel*``.
 
 What this catches: redis-py 8.1.0 swallows a cancellation on a command's first wait, so the call went
-on and was sent; and a reservation committed after its call was cancelled was never given back.
+on and was sent; a reservation committed after its call was cancelled was never given back; and under
+trio, whose cancellation waits for the SQL ledger's worker thread and is raised at the next checkpoint,
+the call went on to its attempt and was counted as if its prompt had been sent.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trio
 from exchange import recorder, rows
 from modelplex_store.budgets import Budget, BudgetPlugin
 from modelplex_store.budgets.ledger import Counter
+from test_budget_real_cancel_reserving import locked
 from test_budgets import CONFIG, MAX, PROMPT, client, reply
 
 from modelplex_testing import ScriptedServer
@@ -72,3 +76,38 @@ def test_calls_cancelled_on_their_reservation_send_nothing_hold_nothing_and_cost
     found = rows(store, "parent_id IS NULL AND kind <> 'attempt'")
     assert sorted(r["status"] for r in found) == ["cancelled"] * CANCELLED + ["ok"]
     assert sum(r["cost_nanos"] or 0 for r in found) == spent > 0
+
+
+def test_under_trio_a_call_cancelled_while_reserving_is_not_counted_and_holds_nothing(
+        store_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG)
+    plugin = BudgetPlugin([Budget(name="all", limit="1000", window="total")], ledger=store_url)
+    with ScriptedServer([reply("cheap", 10, MAX)]) as server:
+
+        async def main() -> tuple[bool, int, int, int]:
+            async with client(config, server.url, plugin) as c:
+                await c.chat("groq/cheap", PROMPT, max_tokens=MAX)  # the counter's row exists
+                [before] = await plugin.admitter.ledger.states([ALL], 0)
+                scope = trio.CancelScope()
+
+                async def call() -> None:
+                    with scope:
+                        await c.chat("groq/cheap", PROMPT, max_tokens=MAX)
+
+                with locked(store_url) as let_go:
+                    async with trio.open_nursery() as nursery:
+                        nursery.start_soon(call)
+                        await trio.sleep(0.5)  # it waits for the lock, inside its reservation
+                        scope.cancel()
+                        await trio.sleep(0.2)
+                        let_go()  # the worker thread reserves; the call's cancellation is raised now
+                [after] = await plugin.admitter.ledger.states([ALL], 0)
+            await plugin.aclose()
+            return scope.cancelled_caught, before.spent, after.spent, after.reserved
+
+        cancelled, before, after, reserved = trio.run(main)
+        sent = len(server.requests)
+    assert cancelled
+    assert sent == 1
+    assert (after, reserved) == (before, 0)
