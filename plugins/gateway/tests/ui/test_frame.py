@@ -104,3 +104,28 @@ def test_every_tab_answers_in_under_a_second_with_a_million_usage_rows(page: Any
             slowest[f"{slug} in the browser"] = loaded / 1000
     print("\nslowest of three, seconds:", {k: round(v, 3) for k, v in slowest.items()})
     assert max(slowest.values()) < 1.0, slowest
+
+
+def test_modelplex_ui_serves_this_machine_on_a_free_port_and_prints_its_url(world: World) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    command = Path(sys.executable).with_name("modelplex")
+    env = {**os.environ, **world.env}
+    with subprocess.Popen([str(command), "ui"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as served:
+        try:
+            assert served.stdout is not None
+            line = served.stdout.readline()
+            found = re.search(r"http://127\.0\.0\.1:(\d+)/ui/", line)
+            assert found is not None, line
+            answer = httpx.get(f"{found[0]}providers", timeout=30)
+            assert answer.status_code == 200 and 'data-provider="openai"' in answer.text
+            assert int(found[1]) != 0
+        finally:
+            served.terminate()
+            served.wait(15)
