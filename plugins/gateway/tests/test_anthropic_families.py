@@ -85,13 +85,16 @@ def _same_content(blocks: list[dict[str, Any]], response: modelplex.ChatResponse
     """Anthropic blocks (as dicts) say what ``response`` holds: text, thinking, signatures, tool calls."""
     assert "".join(b["text"] for b in blocks if b["type"] == "text") == response.text
     assert "".join(b["thinking"] for b in blocks if b["type"] == "thinking") == response.reasoning
-    # Each reasoning part's artefacts (signature, encrypted content) come back whole from its block.
-    artefacts = [(p.signature, p.redacted_data) for p in response.parts
+    # Each reasoning part's artefacts (signature, encrypted content) come back whole from its block, and
+    # each call's thought signature from the empty thinking block that follows the call.
+    unpacked = [unpack_signature(b["signature"]) if b["type"] == "thinking" else (None, b["data"], None)
+                for b in blocks if b["type"] == "redacted_thinking" or b["signature"]]
+    artefacts = [(p.signature, p.redacted_data, None) for p in response.parts
                  if isinstance(p, modelplex.ReasoningPart) and (p.signature or p.redacted_data)]
-    assert [unpack_signature(b["signature"]) if b["type"] == "thinking" else (None, b["data"])
-            for b in blocks if b["type"] == "redacted_thinking" or b["signature"]] == artefacts
-    assert [(b["id"], b["name"], b["input"]) for b in blocks if b["type"] == "tool_use"] == [
-        (c.id, c.name, dict(c.arguments)) for c in response.tool_calls]
+    assert [u for u in unpacked if u[2] is None] == artefacts
+    signed = {call: signature for signature, _, call in unpacked if call is not None}
+    calls = [(b["id"], b["name"], b["input"], signed.get(b["id"])) for b in blocks if b["type"] == "tool_use"]
+    assert calls == [(c.id, c.name, dict(c.arguments), c.signature) for c in response.tool_calls]
     assert response.text or response.tool_calls  # the recording says something to compare
 
 

@@ -147,6 +147,29 @@ def test_openais_reasoning_item_goes_out_and_back_in_a_thinking_blocks_signature
         (reasoning["id"], reasoning["encrypted_content"])]
 
 
+def test_geminis_thought_signature_on_a_call_goes_out_and_back_with_that_call() -> None:
+    family = next(f for f in FAMILIES if f.plugin == "gemini")
+    rec = family.rec("04_gemini3_function_calls_thought_signature")
+    recorded = [p for p in rec.response["body"]["candidates"][0]["content"]["parts"] if "functionCall" in p]
+    model = family.model(rec)
+    with _gateway(family.client, replayed(rec)) as (url, upstream):
+        sdk = anthropic.Anthropic(base_url=url, api_key="sk-gateway", max_retries=0)
+        first = sdk.messages.create(model=model, max_tokens=500, tools=[WEATHER],
+                                    messages=[{"role": "user", "content": "Weather in three cities?"}])
+        calls = [b for b in first.content if b.type == "tool_use"]
+        results: list[anthropic.types.ToolResultBlockParam] = [
+            {"type": "tool_result", "tool_use_id": c.id, "content": "Sunny"} for c in calls]
+        sdk.messages.create(model=model, max_tokens=500, tools=[WEATHER],
+                            messages=[{"role": "user", "content": "Weather in three cities?"},
+                                      {"role": "assistant", "content": first.content},
+                                      {"role": "user", "content": results}])
+        second = upstream.requests[1].json
+    assert len(calls) == len(recorded) == 3
+    sent = [p for c in second["contents"] for p in c["parts"] if "functionCall" in p]
+    assert [p.get("thoughtSignature") for p in sent] == [p.get("thoughtSignature") for p in recorded]
+    assert sent[0]["thoughtSignature"] not in ("", "skip_thought_signature_validator")
+
+
 def _estimate(make: Callable[[], modelplex.AsyncClient], model: str, **kwargs: Any) -> modelplex.Estimate:
     async def run() -> modelplex.Estimate:
         async with make() as client:

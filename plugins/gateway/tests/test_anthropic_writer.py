@@ -2,12 +2,14 @@
 orders no installed upstream sends on the wire today, each output run through the grammar's state
 machine: a usage counted before the first content (a plugin may report it there), Anthropic's redacted
 thinking, a signature alone, a tool call whose arguments come whole at its end (no deltas), a call that
-ends before it starts, and text arriving while parallel calls are still open.
+ends before it starts, text arriving while parallel calls are still open, and a call's thought signature
+while another call waits for its block.
 """
 
 from __future__ import annotations
 
 from anthropic_grammar import Grammar, Result, parse_sse
+from modelplex_gateway.anthropic_messages import unpack_signature
 from modelplex_gateway.anthropic_stream import MessageStream
 
 from modelplex import (
@@ -78,3 +80,16 @@ def test_text_while_parallel_calls_are_open_closes_them_first() -> None:
                      Finished(reason=FinishReason.TOOL_CALLS)])
     assert [(b.type, b.input or b.text) for b in result.blocks] == [
         ("tool_use", {"y": 1}), ("tool_use", {"x": 2}), ("text", "Done.")]
+
+
+def test_a_calls_thought_signature_follows_it_and_waiting_calls_stay_whole() -> None:
+    signed = ToolCallPart(id="a", name="one", arguments={"y": 1}, signature="gemini-sig")
+    result = _write([ToolCallStarted(index=0, id="a", name="one"),
+                     ToolCallStarted(index=1, id="b", name="two"),
+                     ToolCallDelta(index=1, arguments='{"x":'), ToolCallDelta(index=0, arguments='{"y":1}'),
+                     ToolCallEnded(index=0, call=signed), ToolCallDelta(index=1, arguments="2}"),
+                     ToolCallEnded(index=1, call=ToolCallPart(id="b", name="two", arguments={"x": 2})),
+                     Finished(reason=FinishReason.TOOL_CALLS)])
+    assert [(b.type, b.input) for b in result.blocks] == [
+        ("tool_use", {"y": 1}), ("thinking", None), ("tool_use", {"x": 2})]
+    assert unpack_signature(result.blocks[1].signature) == ("gemini-sig", None, "a")

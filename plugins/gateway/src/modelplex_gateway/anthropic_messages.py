@@ -49,9 +49,9 @@ _STOP = {FinishReason.STOP: "end_turn", FinishReason.LENGTH: "max_tokens",
          FinishReason.TOOL_CALLS: "tool_use", FinishReason.CONTENT_FILTER: "refusal",
          FinishReason.ERROR: "end_turn", FinishReason.OTHER: "end_turn"}
 _SEPARATE_ADDRESSES = ("chain/", "agent/", "task/")
-# A thinking block's signature that carries another provider's reasoning artefacts (OpenAI's reasoning item:
-# its id and encrypted content), which Anthropic's format has no two fields for; opaque to the client, as
-# every signature is, and read back here when the client sends the block again.
+# A thinking block's signature that carries another provider's artefacts Anthropic's format has no field
+# for (OpenAI's reasoning item: its id and encrypted content; Gemini's thought signature on a function
+# call); opaque to the client, as every signature is, and read back here when the client sends it again.
 _PACKED = "modelplex.1."
 
 
@@ -160,7 +160,7 @@ class _Reader:
                                 name=_str(block.get("name"), f"{field}.name"),
                                 arguments=dict(_object(arguments, f"{field}.input")))
         if kind == "thinking" and role == "assistant":
-            signature, data = unpack_signature(block.get("signature") or None)
+            signature, data, _ = unpack_signature(block.get("signature") or None)
             return ReasoningPart(text=_str(block.get("thinking", ""), f"{field}.thinking"),
                                  signature=signature, redacted_data=data, origin=self.origin)
         if kind == "redacted_thinking" and role == "assistant":
@@ -178,7 +178,12 @@ class _Reader:
         if isinstance(content, str):
             return [Message(role=role, parts=(TextPart(text=content),))]
         blocks = _list(content, f"{field}.content")
-        parts = [self.block(b, f"{field}.content[{i}]", role) for i, b in enumerate(blocks)]
+        calls = _call_signatures(blocks) if role == "assistant" else {}
+        parts = [self.block(b, f"{field}.content[{i}]", role) for i, b in enumerate(blocks)
+                 if not (calls and _is_call_signature(b))]
+        if calls:  # each call's thought signature back on it, for the model that made it
+            parts = [attrs.evolve(p, signature=calls[p.id], origin=self.origin)
+                     if isinstance(p, ToolCallPart) and p.id in calls else p for p in parts]
         # Tool results are messages of their own in the canonical form, ahead of the user's other content.
         out = [Message.tool(p.tool_call_id, p.content, is_error=p.is_error)
                for p in parts if isinstance(p, ToolResultPart)]
@@ -322,6 +327,28 @@ def usage_body(usage: Usage | None, *, input_tokens: int = 0) -> dict[str, Any]:
             "output_tokens": usage.total_output}
 
 
+def _is_call_signature(block: Any) -> bool:
+    return (isinstance(block, Mapping) and block.get("type") == "thinking"
+            and unpack_signature(block.get("signature") or None)[2] is not None)
+
+
+def _call_signatures(blocks: Sequence[Any]) -> dict[str, str]:
+    out = {}
+    for block in blocks:
+        if _is_call_signature(block):
+            signature, _, call = unpack_signature(block["signature"])
+            if call is not None and signature is not None:
+                out[call] = signature
+    return out
+
+
+def pack_call_signature(call_id: str, signature: str) -> str:
+    """The signature of the empty thinking block written after a tool call that carries a thought
+    signature (Gemini's), naming the call it belongs to."""
+    packed = json.dumps({"call": call_id, "signature": signature}, separators=(",", ":")).encode()
+    return _PACKED + base64.urlsafe_b64encode(packed).decode("ascii")
+
+
 def pack_signature(signature: str | None, data: str | None) -> str:
     """The signature of a thinking block for a reasoning part's ``signature`` and ``redacted_data``: the
     signature itself when there is no data (Anthropic's, Gemini's), else both packed (OpenAI's reasoning
@@ -332,14 +359,15 @@ def pack_signature(signature: str | None, data: str | None) -> str:
     return _PACKED + base64.urlsafe_b64encode(packed).decode("ascii")
 
 
-def unpack_signature(signature: str | None) -> tuple[str | None, str | None]:
-    """``(signature, redacted_data)`` of a thinking block's signature (see :func:`pack_signature`)."""
+def unpack_signature(signature: str | None) -> tuple[str | None, str | None, str | None]:
+    """``(signature, redacted_data, call_id)`` of a thinking block's signature: as it is when it is not
+    packed; see :func:`pack_signature` and :func:`pack_call_signature`."""
     if not signature or not signature.startswith(_PACKED):
-        return signature, None
+        return signature, None, None
     try:
         packed = json.loads(base64.urlsafe_b64decode(signature[len(_PACKED):]))
-        return packed.get("signature"), packed["data"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        return packed.get("signature"), packed.get("data"), packed.get("call")
+    except (ValueError, TypeError, AttributeError, binascii.Error):
         raise invalid("a thinking block's signature was altered", "signature") from None
 
 
@@ -364,6 +392,9 @@ def content_blocks(parts: Sequence[Part]) -> list[dict[str, Any]]:
                 except ValueError:
                     arguments = {}
             out.append({"type": "tool_use", "id": part.id, "name": part.name, "input": arguments})
+            if part.signature is not None:
+                out.append({"type": "thinking", "thinking": "",
+                            "signature": pack_call_signature(part.id, part.signature)})
     return out
 
 

@@ -15,7 +15,8 @@ Claude client expects::
   ``input_json_delta`` in a ``tool_use`` block; a ``redacted_thinking`` block has none. Reasoning that
   carries another provider's artefacts (OpenAI's reasoning item id and encrypted content) goes out as a
   thinking block whose signature packs them (:func:`~modelplex_gateway.anthropic_messages.pack_signature`),
-  read back when the client sends the block again;
+  read back when the client sends the block again; a thought signature on a tool call (Gemini's) follows
+  the call's block as an empty thinking block whose signature names the call;
 - parallel tool calls whose argument pieces interleave (OpenAI-format streams send them by ``index``)
   are written one block after another: the pieces of a call not yet open are held and written when its
   block opens. A call whose arguments came whole (Gemini, Ollama) gets them as one ``input_json_delta``;
@@ -40,7 +41,7 @@ from modelplex import (
     Usage,
     UsageReported,
 )
-from modelplex_gateway.anthropic_messages import pack_signature, stop_reason, usage_body
+from modelplex_gateway.anthropic_messages import pack_call_signature, pack_signature, stop_reason, usage_body
 from modelplex_gateway.errors import GatewayError
 
 PING = b'event: ping\ndata: {"type":"ping"}\n\n'
@@ -157,6 +158,10 @@ class MessageStream:
 
     def _begin(self, block: dict[str, Any], kind: str) -> None:
         self._close()
+        self._start(block, kind)
+
+    def _start(self, block: dict[str, Any], kind: str) -> None:
+        """Open ``block`` (no block is open)."""
         self._out.append(sse("content_block_start", {"type": "content_block_start", "index": self._index,
                                                      "content_block": block}))
         self._open = kind
@@ -236,7 +241,7 @@ class MessageStream:
     def _open_next(self) -> None:
         index = self._waiting.pop(0)
         call = self._calls[index]
-        self._begin({"type": "tool_use", "id": call.id, "name": call.name, "input": {}}, "tool")
+        self._start({"type": "tool_use", "id": call.id, "name": call.name, "input": {}}, "tool")
         self._open_call = index
         if call.held:
             call.sent = True
@@ -251,3 +256,9 @@ class MessageStream:
             if arguments:
                 self._delta({"type": "input_json_delta", "partial_json": arguments})
         self._stop()
+        if call is not None and call.ended is not None and call.ended.signature is not None:
+            # A thought signature on the call (Gemini's): an empty thinking block right after it.
+            self._start({"type": "thinking", "thinking": "", "signature": ""}, "thinking")
+            self._delta({"type": "signature_delta",
+                         "signature": pack_call_signature(call.ended.id, call.ended.signature)})
+            self._stop()
