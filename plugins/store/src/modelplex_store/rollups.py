@@ -41,16 +41,22 @@ _PRICED, _COST, _UNPRICED = _S["priced_calls"], _S["cost_nanos"], _S["unpriced_c
 _DURATION, _TTFT_CALLS, _TTFT_US = _S["duration_us"], _S["ttft_calls"], _S["ttft_us"]
 
 
+_KIND, _STARTED, _PROVIDER, _MODEL = _C["kind"], _C["started_at"], _C["provider"], _C["model"]
+_STATUS, _CALLER, _ROW_DURATION, _ROW_TTFT = _C["status"], _C["caller"], _C["duration_us"], _C["ttft_us"]
+_USAGE_ESTIMATED, _ROW_COST = _C["usage_estimated"], _C["cost_nanos"]
+_HOUR, _DAY = (span for _, span in GRAINS)
+
+
 def _sums(row: tuple[Any, ...]) -> list[tuple[int, int]]:
     """What one call row adds, as (index into ROLLUP_SUMS, amount) pairs: a dozen, not the ~90 sums."""
-    duration = row[_C["duration_us"]]
-    sums = [(_CALLS, 1), (_ERRORS, int(row[_C["status"]] == "error")),
-            (_ESTIMATED, row[_C["usage_estimated"]]), (_DURATION, duration),
+    duration = row[_ROW_DURATION]
+    sums = [(_CALLS, 1), (_ERRORS, int(row[_STATUS] == "error")),
+            (_ESTIMATED, row[_USAGE_ESTIMATED]), (_DURATION, duration),
             (_LAT + histogram_bucket(duration), 1)]
     sums += [(s, row[c]) for s, c in _TOKENS]
-    cost = row[_C["cost_nanos"]]
+    cost = row[_ROW_COST]
     sums += [(_UNPRICED, 1)] if cost is None else [(_PRICED, 1), (_COST, cost)]
-    ttft = row[_C["ttft_us"]]
+    ttft = row[_ROW_TTFT]
     if ttft is not None:
         sums += [(_TTFT_CALLS, 1), (_TTFT_US, ttft), (_TTFT + histogram_bucket(ttft), 1)]
     return sums
@@ -58,21 +64,34 @@ def _sums(row: tuple[Any, ...]) -> list[tuple[int, int]]:
 
 def deltas(rows: Iterable[tuple[Any, ...]]) -> dict[Key, list[int]]:
     """What ``rows`` (``calls`` rows; attempts are skipped) add to each rollup, by key."""
+    # Rows are first grouped by their hour's key (a group's calls mostly share one), then each group's
+    # sums are added once to its hour and once to its day: the per-row work is one tuple and a lookup.
+    by_hour: dict[Key, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        if row[_KIND] == "attempt":
+            continue
+        started = row[_STARTED]
+        key: Key = ("hour", started - started % _HOUR, row[_PROVIDER] or "", row[_MODEL] or "",
+                    row[_STATUS], row[_CALLER] or "")
+        same = by_hour.get(key)
+        if same is None:
+            by_hour[key] = [row]
+        else:
+            same.append(row)
     out: dict[Key, list[int]] = {}
     width = len(ROLLUP_SUMS)
-    for row in rows:
-        if row[_C["kind"]] == "attempt":
-            continue
-        sums = _sums(row)
-        started = row[_C["started_at"]]
-        for grain, span in GRAINS:
-            key: Key = (grain, started - started % span, row[_C["provider"]] or "", row[_C["model"]] or "",
-                        row[_C["status"]], row[_C["caller"]] or "")
-            total = out.get(key)
-            if total is None:
-                total = out[key] = [0] * width
-            for index, amount in sums:
+    for hour, same in by_hour.items():
+        total = [0] * width
+        for row in same:
+            for index, amount in _sums(row):
                 total[index] += amount
+        day: Key = ("day", hour[1] - hour[1] % _DAY, *hour[2:])
+        out[hour] = total
+        have = out.get(day)
+        if have is None:
+            out[day] = list(total)
+        else:
+            out[day] = [a + b for a, b in zip(have, total, strict=True)]
     return out
 
 
