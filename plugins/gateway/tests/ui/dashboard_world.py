@@ -9,7 +9,8 @@ provider's format, and the gateway serving ``/ui`` under a real uvicorn on 127.0
 - ``deepseek``: an OpenAI-compatible server over capacity (503) on every request: calls to it fail and
   leave failures, a cool-down and a last error in the serving client's health;
 - configured chains ``fast`` and ``backup``, an alias, an agent, a task rule and a policy rule keeping
-  requests tagged ``pii`` off ``anthropic``; ``gemini`` installed but not configured.
+  requests tagged ``pii`` off ``anthropic``, a hard budget ``capped`` over requests tagged
+  ``spend=capped``; ``gemini`` installed but not configured.
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ system = "You answer support questions."
 
 [routing.tasks]
 summarise = "openai/gpt-4o-mini"
+
+[[budgets]]
+name = "capped"
+limit = "0.01"
+window = "day"
+scope = "tag:spend=capped"
 
 [policy]
 default = "allow"

@@ -118,3 +118,42 @@ def test_each_candidate_says_why_it_would_be_used_or_skipped(page: Any, world: W
     form.locator("button").click()
     page.wait_for_function("document.querySelector('tr.verdict').dataset.model === 'gemini/gemini-2.5-flash'")
     assert verdicts(page)["gemini/gemini-2.5-flash"][1] == "configuration"
+
+
+def test_a_spent_hard_budget_skips_the_candidates_it_covers(page: Any, world: World) -> None:
+    import asyncio
+    import concurrent.futures
+    import time
+
+    from modelplex_store.budgets.ledger import Counter
+    from modelplex_store.budgets.plugin import ledger_for
+    from modelplex_store.budgets.windows import bounds
+
+    # The budget 'capped' ($0.01 a day over requests tagged spend=capped) spent whole in the store's
+    # ledger, as calls settle it (amounts in billionths of a dollar).
+    start, end = bounds("day", time.time())
+    counter = Counter(budget="capped", subject="", window_start=start, window_end=end, limit=10_000_000)
+
+    async def spend() -> None:
+        ledger = ledger_for(world.store_url)
+        try:
+            now = int(time.time() * 1_000_000)
+            assert await ledger.reserve("ui-test", [counter], 10_000_000, now + 60_000_000, now) is None
+            await ledger.settle("ui-test", [counter], 10_000_000, now)
+        finally:
+            await ledger.aclose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's loop holds this thread
+        pool.submit(asyncio.run, spend()).result()
+    page.goto("/ui/chains")
+    form = page.locator("#explain-form")
+    form.locator("input[name=address]").fill("openai/gpt-4o")
+    form.locator("input[name=tags]").fill("spend=capped")
+    form.locator("button").click()
+    page.locator("tr.verdict").first.wait_for()
+    used, check, reason = verdicts(page)["openai/gpt-4o"]
+    assert (used, check) == ("skipped", "budget")
+    assert "budget 'capped' is spent" in reason and "$0.01" in reason
+    form.locator("input[name=tags]").fill("spend=free")  # outside the budget's scope
+    form.locator("button").click()
+    page.wait_for_function("document.querySelector('tr.verdict').dataset.check === 'ok'")

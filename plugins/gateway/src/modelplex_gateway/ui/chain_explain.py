@@ -182,7 +182,7 @@ async def explain(configured: modelplex.AsyncClient, serving: modelplex.AsyncCli
                 verdicts.append(Verdict(address=name, used=False, check="policy",
                                         reason=f"{who} denies it: {'; '.join(verdict.reasons)}"))
                 continue
-        over = [s for s in spent if s.budget.scope.subject(provider, model, tags, sample.caller) == s.subject]
+        over = [s for s in spent if s.budget.subject(provider, model, tags, sample.caller) == s.subject]
         if over:
             s = over[0]
             verdicts.append(Verdict(address=name, used=False, check="budget",

@@ -32,6 +32,7 @@ def ui(port: int) -> None:
     except OSError as exc:
         sock.close()
         raise click.ClickException(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}") from None
+    sock.listen(128)  # connections wait in the backlog from now on: the URL printed is usable at once
     bound = sock.getsockname()[1]
     # One user, their own keys: the machine itself is the one admitted, whatever keys a gateway has.
     app = create_app(config=GatewayConfig(host=HOST, port=bound), authenticate=authenticate_local)

@@ -46,7 +46,9 @@ class ProviderRow:
     @property
     def statuses(self) -> tuple[HealthStatus, ...]:
         """The provider's health and its models' that say something (failures, a cool-down, an error)."""
-        own = (self.health,) if self.health is not None and self.health.state != "unknown" else ()
+        # "not configured" is the card's own badge already; "unknown" says nothing.
+        said = self.health is not None and self.health.state not in ("unknown", "not_configured")
+        own = (self.health,) if said and self.health is not None else ()
         return own + self.model_health
 
 
