@@ -253,3 +253,16 @@ def test_an_image_in_a_user_message_reaches_the_upstream() -> None:
     parts = up.requests[0].json["messages"][0]["content"]
     assert parts[0] == {"type": "text", "text": "What is this?"}
     assert parts[1]["type"] == "image_url" and parts[1]["image_url"]["url"] == pixel
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_unknown_agent_is_a_model_not_found_with_the_overhead_header(stream: bool) -> None:
+    with ScriptedServer([openai_whole()]) as up, served(openai_client(up)) as gw:
+        answer = httpx.post(f"{gw.v1}/chat/completions", json={"model": "agent/nosuch", "messages": HI,
+                                                               "stream": stream})
+        with pytest.raises(openai.NotFoundError):
+            sdk(gw.v1).chat.completions.create(model="agent/nosuch", messages=HI, stream=stream)
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "model_not_found"
+    assert float(answer.headers["x-modelplex-overhead-ms"]) >= 0
+    assert up.requests == []

@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from modelplex_gateway.auth import Authenticator, authenticate_local
 from modelplex_gateway.config import GatewayConfig
@@ -76,6 +76,14 @@ def _authenticator(client: modelplex.AsyncClient) -> Authenticator:
     return made if made is not None else authenticate_local
 
 
+class _Gateway(Starlette):
+    """Starlette, with the overhead timer outside everything else: Starlette's own error middleware
+    included, so that even a response to an unexpected failure carries ``x-modelplex-overhead-ms``."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Overhead(super().build_middleware_stack(), observe=self.state.observe)
+
+
 def create_app(client: modelplex.AsyncClient | None = None, config: GatewayConfig | None = None, *,
                authenticate: Authenticator | None = None) -> Starlette:
     """The gateway as an ASGI application.
@@ -103,7 +111,7 @@ def create_app(client: modelplex.AsyncClient | None = None, config: GatewayConfi
 
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
         GatewayError: error_response, modelplex.ModelplexError: error_response, Exception: error_response}
-    app = Starlette(routes=_routes(), lifespan=lifespan, exception_handlers=handlers)
+    app = _Gateway(routes=_routes(), lifespan=lifespan, exception_handlers=handlers)
     app.state.client = the_client
     app.state.config = config or GatewayConfig()
     app.state.metrics = metrics
@@ -114,7 +122,7 @@ def create_app(client: modelplex.AsyncClient | None = None, config: GatewayConfi
         route = getattr(scope.get("route"), "path", "other")
         metrics.request(route, scope.get("method", ""), status, overhead, total)
 
-    app.add_middleware(Overhead, observe=observe)
+    app.state.observe = observe
     keys = _optional("modelplex_gateway.keys")
     if keys is not None and hasattr(keys, "install"):
         keys.install(app)  # settles keys' request limits when each response has ended

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from modelplex_gateway.auth import Principal, require_scope
+from modelplex_gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     import modelplex
@@ -30,11 +31,24 @@ def call_arguments(principal: Principal, model: str, tags: Mapping[str, str] | N
     return out
 
 
+def _known_agent(client: modelplex.AsyncClient, args: Mapping[str, Any]) -> None:
+    """An unknown ``agent/NAME`` is a model that does not exist (404), not the server's fault."""
+    name = args.get("agent")
+    if name is None:
+        return
+    from modelplex._agents.resolve import agents_of
+
+    if name not in agents_of(client):
+        raise GatewayError(404, "not_found_error", f"no agent {name!r} is defined on this gateway",
+                           code="model_not_found", param="model")
+
+
 async def chat(client: modelplex.AsyncClient, principal: Principal, model: str,
                messages: Sequence[Message], options: Mapping[str, Any],
                tags: Mapping[str, str] | None = None) -> ChatResponse:
     """One whole reply."""
     args = call_arguments(principal, model, tags)
+    _known_agent(client, args)
     return await client.chat(args.pop("model"), list(messages), **args, **options)
 
 
@@ -42,4 +56,5 @@ def stream(client: modelplex.AsyncClient, principal: Principal, model: str, mess
            options: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> ChatStream:
     """A stream, not yet opened."""
     args = call_arguments(principal, model, tags)
+    _known_agent(client, args)
     return client.stream(args.pop("model"), list(messages), **args, **options)

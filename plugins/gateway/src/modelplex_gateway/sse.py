@@ -88,8 +88,8 @@ class EventStream(Response):
 
     async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
         timer = timer_of(scope)
-        stream = self.open()
         try:
+            stream = self.open()
             with timer.waiting():
                 await stream.__aenter__()
         except Exception as exc:
