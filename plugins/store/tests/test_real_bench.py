@@ -28,7 +28,8 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     results = json.loads(figures.read_text())
     recording = results["recording"]
     assert set(recording) == {"sqlite", "postgresql", "postgresql-async"}
-    for figures in recording.values():
+    assert set(results["recording_delayed"]) == {"sqlite", "postgresql"}
+    for figures in (*recording.values(), *results["recording_delayed"].values()):
         assert all(figures[side]["median_us"] > 0 and figures[side]["rps"] > 0 for side in ("on", "off"))
     assert {m: r["recorded"] for m, r in results["rows_per_s"].items()} == {"sqlite": 501, "postgresql": 501}
     for mode in ("sqlite", "postgresql"):
