@@ -10,7 +10,8 @@ checked by the grammar's state machine:
   count only at the end (never zero: #24176), and ``message_delta`` with the upstream's final count;
 - ``max_tokens`` as the stop reason of a reply cut by the length; ``ping`` while the upstream is silent;
 - a failure after the first content is an ``error`` event ending the stream (the SDK raises it), and a
-  client that hangs up closes the upstream's stream.
+  client that hangs up closes the upstream's stream;
+- a chain falls back before the first content, and ``message_start`` names the model that answered.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import modelplex_gateway.anthropic_api as anthropic_api
 import pytest
 from anthropic_grammar import Grammar, Result, parse_sse
 from anthropic_wire import FAMILIES, installed
-from gateway_server import openai_client, replayed, served
+from gateway_server import UPSTREAM_KEY, client_for, openai_client, replayed, served
 
 import modelplex
 from modelplex_testing.compat_server import Reply, ScriptedServer, chunk, parallel_tool_calls
@@ -43,7 +44,8 @@ def _gateway(*replies: Reply) -> Iterator[tuple[str, ScriptedServer]]:
 
 def _stream(url: str, **extra: Any) -> tuple[httpx.Response, Result]:
     body = {"model": MODEL, "max_tokens": 256, "stream": True,
-            "messages": [{"role": "user", "content": "Weather and time in Oslo?"}], **extra}
+            "messages": [{"role": "user", "content": "Weather and time in Oslo?"}]}
+    body.update(extra)
     reply = httpx.post(f"{url}/v1/messages", json=body, headers={"anthropic-version": "2023-06-01"},
                        timeout=30)
     assert reply.status_code == 200, reply.text
@@ -149,3 +151,18 @@ def test_a_recorded_upstream_error_event_after_reasoning_is_an_error_event() -> 
     assert thinking.startswith("We need")  # the thinking block was under way, and is left open
     assert result.error is not None and result.error["type"] == "invalid_request_error"
     assert result.stop_reason is None  # no message_delta after an error
+
+
+def test_a_chain_falls_back_before_the_first_content_and_message_start_names_who_answered() -> None:
+    down = Reply.json({"error": {"message": "overloaded", "type": "server_error"}}, 503)
+    with ScriptedServer([down]) as first, ScriptedServer([Reply.stream(
+            [chunk(content="from the second"), chunk(finish="stop"), chunk(usage=USAGE)])]) as second:
+        settings = {"api_key": UPSTREAM_KEY, "api": "chat_completions"}
+        make = client_for({"openai": {**settings, "base_url": first.url},
+                           "second": {**settings, "plugin": "openai", "base_url": second.url}},
+                          chains={"pair": ["openai/gpt-4o", "second/gpt-4o-mini"]})
+        with served(make) as gateway:
+            _, result = _stream(gateway.url, model="chain/pair")
+        assert first.requests and len(second.requests) == 1
+    assert result.start["model"] == "second/test-model"  # the model that answered, as it named itself
+    assert [b.text for b in result.blocks] == ["from the second"]
