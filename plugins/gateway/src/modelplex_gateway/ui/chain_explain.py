@@ -137,22 +137,30 @@ async def explain(configured: modelplex.AsyncClient, serving: modelplex.AsyncCli
     try:
         address, tags, options = _resolve(configured, sample)
         router = configured.router
+        own = router.cooldowns
         # The router of the configuration on disk, reading the serving client's cool-downs: those its
-        # calls counted (only read here: eligible() asks for states, it records nothing).
+        # calls counted. Only read (eligible() asks for states), and given back before this client is
+        # closed, which closes its router's store: the serving client's must stay open.
         router.cooldowns = serving.router.cooldowns
-        route = router.route(address)
-        if route is None or route.chain is None:
-            # One model: the same checks, as the one entry of a chain (a direct call makes them too,
-            # by failing).
-            route = Route(address=address, policy=router.config.policy,
-                          chain=Chain.of(address, [address]))
-        messages = (Message.user(sample.prompt),)
-        trace = TraceBuilder(address)
-        found = await candidates(router, route, trace)
-        def tokens(c: Any) -> int:
-            return sample.tokens if sample.tokens is not None else prompt_tokens(messages, c.options(options))
+        try:
+            route = router.route(address)
+            if route is None or route.chain is None:
+                # One model: the same checks, as the one entry of a chain (a direct call makes them
+                # too, by failing).
+                route = Route(address=address, policy=router.config.policy,
+                              chain=Chain.of(address, [address]))
+            messages = (Message.user(sample.prompt),)
+            trace = TraceBuilder(address)
+            found = await candidates(router, route, trace)
 
-        pool, _ = await eligible(router, route, found, "chat", options, tokens, trace)
+            def tokens(c: Any) -> int:
+                if sample.tokens is not None:
+                    return sample.tokens
+                return prompt_tokens(messages, c.options(options))
+
+            pool, _ = await eligible(router, route, found, "chat", options, tokens, trace)
+        finally:
+            router.cooldowns = own
     except ModelplexError as exc:
         return Explanation(asked=sample.address, address=sample.address, tokens=0, verdicts=(),
                            problem=str(exc))
