@@ -1,6 +1,7 @@
 """What a Claude client's request becomes upstream, read from what each loopback upstream RECEIVED: the
 system prompt given as blocks, tool definitions and ``tool_choice``, ``tool_use`` and ``tool_result`` blocks
-(text or blocks, errors), an image, stop sequences, the thinking config, prompt caching; a thinking block
+(text or blocks, errors), an image, stop sequences, the thinking config, prompt caching (``top_k``, which
+no canonical option carries, is said in ``x-modelplex-warnings``, not sent); a thinking block
 sent back replayed with its signature to the model that made it and to no other; OpenAI's reasoning item
 (id and encrypted content) carried out and back in a thinking block's signature. ``count_tokens`` through
 the SDK is the client library's estimate.
@@ -68,13 +69,16 @@ def test_a_claude_request_reaches_an_openai_format_upstream_whole() -> None:
               "function": {"name": "weather", "arguments": '{"city":"Bergen"}'}}
     reply = openai_whole(None, tool_calls=[called], finish="tool_calls")
     with _gateway(openai_client, reply) as (url, upstream):
-        answer = _post(url, {
+        reply = _post(url, {
             "model": "openai/gpt-4o", "max_tokens": 300, "temperature": 0.2, "stop_sequences": ["\n\nHuman:"],
+            "top_k": 40,
             "system": [{"type": "text", "text": "You are terse."},
                        {"type": "text", "text": "Use tools.", "cache_control": {"type": "ephemeral"}}],
             "tools": [WEATHER], "tool_choice": {"type": "any", "disable_parallel_tool_use": True},
-            "metadata": {"user_id": "user-42"}, "messages": _conversation()}).json()
+            "metadata": {"user_id": "user-42"}, "messages": _conversation()})
+        answer = reply.json()
         sent = upstream.requests[0].json
+    assert "top_k" in reply.headers["x-modelplex-warnings"] and "top_k" not in sent  # said, not sent
     roles = [m["role"] for m in sent["messages"]]
     assert roles == ["system", "user", "assistant", "tool", "user"]
     assert sent["messages"][0]["content"] == "You are terse.\n\nUse tools."
