@@ -67,8 +67,8 @@ def _post(url: str, body: dict[str, Any]) -> httpx.Response:
 def test_a_claude_request_reaches_an_openai_format_upstream_whole() -> None:
     called = {"id": "call_9", "type": "function",
               "function": {"name": "weather", "arguments": '{"city":"Bergen"}'}}
-    reply = openai_whole(None, tool_calls=[called], finish="tool_calls")
-    with _gateway(openai_client, reply) as (url, upstream):
+    upstream_reply = openai_whole(None, tool_calls=[called], finish="tool_calls")
+    with _gateway(openai_client, upstream_reply) as (url, upstream):
         reply = _post(url, {
             "model": "openai/gpt-4o", "max_tokens": 300, "temperature": 0.2, "stop_sequences": ["\n\nHuman:"],
             "top_k": 40,
