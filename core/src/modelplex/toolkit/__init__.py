@@ -8,7 +8,8 @@ the right :class:`~modelplex.errors.APIStatusError` (:func:`error_for_status`, :
 :func:`error_details`, :func:`retry_after`), tool-call ids as a wire takes them (:class:`ToolCallIds`),
 the per-tool encode loop (:func:`encode_each`), a whole reply as stream events
 (:func:`response_events`), a token estimate for replies that carry no usage (:func:`estimate`) and
-whether a base URL is this machine (:func:`is_loopback`).
+whether a base URL is this machine (:func:`is_loopback`) and why a connection failed, in words
+(:func:`connection_cause`).
 
 Everything in ``__all__`` is the stable API. The names load on first use: importing
 ``modelplex.toolkit`` (as discovering a plugin that uses it does) loads none of them, and nothing here
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 from modelplex._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from modelplex.toolkit.connect import connection_cause
     from modelplex.toolkit.events import arguments_json, response_events
     from modelplex.toolkit.ids import ToolCallIds
     from modelplex.toolkit.jsonread import Reader, is_object, loads, path_text, read_json
@@ -50,6 +52,7 @@ _WHERE: dict[str, str] = {
     "ToolCallIds": "ids",
     "TruncatedLineError": "ndjson",
     "arguments_json": "events",
+    "connection_cause": "connect",
     "count": "usage",
     "encode_each": "tools",
     "error_details": "status",
@@ -83,6 +86,7 @@ __all__ = [
     "ToolCallIds",
     "TruncatedLineError",
     "arguments_json",
+    "connection_cause",
     "count",
     "encode_each",
     "error_details",

@@ -104,7 +104,9 @@ def unreachable(provider: str, model: str | None, url: str, exc: BaseException) 
     """
     import httpx
 
-    reason = str(exc) or type(exc).__name__
+    from modelplex.toolkit import connection_cause
+
+    reason = connection_cause(exc)
     not_running = (f"Ollama is not reachable at {url} ({reason}). Is it running? Start it with "
                    "'ollama serve', or set OLLAMA_HOST to where it runs")
     if isinstance(exc, httpx.ConnectTimeout):
