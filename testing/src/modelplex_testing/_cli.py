@@ -20,7 +20,8 @@ def cli_env(config: Path | str, *, drop: tuple[str, ...] = (), **values: str) ->
     in ``drop`` (the provider's own, so that a developer's keys never reach a test), the config file
     ``config`` (made, empty, where it does not exist: a named config file that is absent is an error),
     a cache directory beside it (what one command learns about a server, the next reads: a test's
-    own, not the developer's), a key file beside it (never the developer's stored keys), then ``values``."""
+    own, not the developer's), a key file, a data directory (the usage log and conversations) and a
+    state directory beside it (never the developer's keys, log or last used model), then ``values``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPLEX_", *drop))}
     path = Path(config)
     if not path.exists():
@@ -29,5 +30,7 @@ def cli_env(config: Path | str, *, drop: tuple[str, ...] = (), **values: str) ->
     env["MODELPLEX_CONFIG"] = str(config)
     env["MODELPLEX_CACHE_DIR"] = str(path.parent / "modelplex-cache")
     env["MODELPLEX_KEYS_FILE"] = str(path.parent / "modelplex-keys.json")  # absent until a test stores one
+    env["MODELPLEX_DATA_DIR"] = str(path.parent / "modelplex-data")
+    env["MODELPLEX_STATE_DIR"] = str(path.parent / "modelplex-state")
     env.update(values)
     return env
