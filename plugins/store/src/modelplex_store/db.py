@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from modelplex._secret import scrub_url
+from modelplex.errors import ModelplexError
 from modelplex_store.schema import Dialect
 
 #: How long a writer waits for another process's write lock (SQLite) before failing.
@@ -30,8 +31,10 @@ CONNECT_TIMEOUT = 5
 LOST_AFTER_MS = 10_000
 
 
-class StoreUnavailable(Exception):
-    """The database cannot be reached or written; the message is scrubbed of credentials."""
+class StoreUnavailable(ModelplexError):
+    """The database cannot be reached or written; the message is scrubbed of credentials. A
+    :class:`~modelplex.ModelplexError`, so that the command says it in one line, as it does every
+    other error, rather than with a traceback."""
 
 
 def dialect_of(url: str) -> Dialect:
