@@ -14,8 +14,11 @@ failure later is an ``error`` event. ``message_start`` carries the input usage t
 before its first content where it did; else the request's input tokens by ``client.estimate`` for the
 model that answers (exact where the model's tokenizer applies, upper-leaning otherwise) and the response
 header ``x-modelplex-input-estimated: true`` says so; ``message_delta`` then carries the upstream's final
-count, which the Anthropic SDK takes over the start's. When nothing comes from the upstream for
-:data:`PING_SECONDS`, a ``ping`` keeps the connection alive (and the response begins, with the estimate).
+count, which the Anthropic SDK takes over the start's. (Of the installed plugins none reports its input
+count before the content today, the Anthropic plugin included, which keeps ``message_start``'s count
+for the end: so every ``message_start`` holds the estimate, never a zero.) When nothing comes from the
+upstream for :data:`PING_SECONDS`, a ``ping`` keeps the connection alive (and the response begins, with
+the estimate).
 """
 
 from __future__ import annotations
@@ -96,7 +99,8 @@ async def messages(request: Request) -> Response:
     try:
         await opened.preface()
     except BaseException as exc:
-        await opened.close(exc)
+        with anyio.CancelScope(shield=True):  # the call is reported even when the request is cancelled
+            await opened.close(exc)
         raise
     return _EventStream(opened, _headers(call))
 

@@ -40,7 +40,7 @@ from modelplex import (
     ToolResultPart,
     Usage,
 )
-from modelplex_gateway.errors import GatewayError, invalid
+from modelplex_gateway.errors import invalid
 
 # Anthropic's own stop reasons, where the raw reason says one of them (the Anthropic upstream's).
 _RAW_STOP = frozenset({"end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal",
@@ -407,8 +407,3 @@ def message_body(response: ChatResponse, asked: str) -> dict[str, Any]:
             "content": content_blocks(response.parts),
             "stop_reason": stop_reason(response.finish_reason, response.raw_finish_reason, called),
             "stop_sequence": None, "usage": usage_body(response.usage)}
-
-
-def not_found(path: str) -> GatewayError:
-    """A path under ``/v1/messages`` the gateway does not serve (batches, say)."""
-    return GatewayError(404, "not_found_error", f"{path} is not served by this gateway", code="not_found")
