@@ -1,0 +1,66 @@
+"""The ``otel`` plugin (entry point ``otel = "modelplex_otel.plugin:PLUGIN"``): a plugin of the call
+lifecycle alone. Importing it imports no OpenTelemetry; :mod:`modelplex_otel.telemetry` is loaded on
+the first call heard, with the settings of the environment at that moment.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from modelplex.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from modelplex import CallInfo, CallOutcome
+    from modelplex_otel.telemetry import Telemetry
+
+
+class OtelPlugin:
+    """A client span per call (chat, stream, embedding) and the GenAI client metrics, by the GenAI
+    semantic conventions. ``tracer_provider`` and ``meter_provider`` default to the global ones
+    (OpenTelemetry's proxies: set them before or after, either works); ``env`` to ``os.environ``."""
+
+    def __init__(self, *, tracer_provider: Any = None, meter_provider: Any = None,
+                 env: Mapping[str, str] | None = None) -> None:
+        self._providers = (tracer_provider, meter_provider)
+        self._env = env
+        self._telemetry: Telemetry | None = None
+        self._lock = threading.Lock()
+        # The span of each call between its two hooks. By id: a CallInfo is not hashable (its tags are a
+        # dict), and the entry keeps it alive, so the id is not reused before after_call removes it.
+        self._spans: dict[int, Any] = {}
+
+    @property
+    def telemetry(self) -> Telemetry:
+        """The tracer and instruments, made on first use."""
+        telemetry = self._telemetry
+        if telemetry is None:
+            with self._lock:
+                if self._telemetry is None:
+                    from modelplex_otel.settings import Settings
+                    from modelplex_otel.telemetry import Telemetry
+
+                    self._telemetry = Telemetry(Settings.from_env(self._env), *self._providers)
+                telemetry = self._telemetry
+        return telemetry
+
+    @hookimpl
+    def modelplex_before_call(self, call: CallInfo) -> None:
+        """Start the call's span under the current context; admit everything."""
+        span = self.telemetry.start(call)
+        if span is not None:
+            self._spans[id(call)] = (call, span)
+
+    @hookimpl
+    def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> None:
+        """End the call's span and record its metrics. A call refused by an admitter called before this
+        plugin's ``before_call`` has no span yet: it is made now, from the call's start."""
+        entry = self._spans.pop(id(call), None)
+        telemetry = self.telemetry
+        span = entry[1] if entry is not None else telemetry.start(call)
+        if span is not None:
+            telemetry.finish(call, outcome, span)
+
+
+PLUGIN = OtelPlugin()
