@@ -286,7 +286,7 @@ def read_request(body: Any, *, count_only: bool = False) -> MessagesCall:
     tags: dict[str, str] = {}
     metadata = body.get("metadata")
     if isinstance(metadata, Mapping) and isinstance(metadata.get("user_id"), str):
-        tags["end_user"] = metadata["user_id"][:256]
+        tags["user_id"] = metadata["user_id"][:256]  # the usage log's user column
     return MessagesCall(model=None if agent is not None else asked, asked=asked, agent=agent,
                         messages=tuple(messages), system=system, options=options,
                         stream=bool(body.get("stream")) and not count_only, warnings=tuple(warnings),
