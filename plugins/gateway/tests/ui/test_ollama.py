@@ -133,3 +133,15 @@ def test_an_update_and_a_removal(page: Any, world: World, ollama: Any) -> None:
     page.locator("#installed p.notice").wait_for()
     assert page.locator('tr.local-model[data-model="llama3.2:latest"]').count() == 0
     assert "llama3.2:latest" not in state.models
+
+
+def test_the_local_models_tab_answers_in_under_a_second(page: Any, world: World, ollama: Any) -> None:
+    import time
+
+    page.goto("/ui/ollama")
+    for path in ("/ui/ollama", "/ui/ollama/search?q=llama", "/ui/ollama/installed"):
+        started = time.perf_counter()
+        response = page.request.get(path)
+        took = time.perf_counter() - started
+        assert response.ok
+        assert took < 1.0, f"{path} took {took:.2f}s"

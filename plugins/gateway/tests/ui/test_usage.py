@@ -88,3 +88,38 @@ def test_the_usage_tab_answers_in_under_a_second(page: Any, world: World) -> Non
         took = time.perf_counter() - started
         assert response.ok
         assert took < 1.0, f"{path} took {took:.2f}s"
+
+
+def test_budgets_show_spent_reserved_and_alerts_fired(page: Any, world: World) -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from modelplex_store.budgets.ledger import Counter
+    from modelplex_store.budgets.sql import SqlLedger
+    from modelplex_store.budgets.windows import bounds
+
+    config = world.config.read_text()
+    world.config.write_text(config + '\n[[budgets]]\nname = "ui-daily"\nlimit = "1"\nwindow = "day"\n',
+                            encoding="utf-8")
+    start, end = bounds("day", time.time())
+    daily = Counter(budget="ui-daily", subject="", window_start=start, window_end=end, limit=10**9,
+                    alerts=(50, 80, 100))
+
+    async def spend() -> None:
+        ledger = SqlLedger(world.store_url)
+        at = int(time.time() * 1e6)
+        await ledger.reserve("ui-a", [daily], 600_000_000, at + 60_000_000, at)
+        await ledger.settle("ui-a", [daily], 600_000_000, at)  # 60%: the 50% alert fires
+        await ledger.reserve("ui-b", [daily], 100_000_000, at + 600_000_000, at)  # in flight
+        await ledger.aclose()
+
+    try:
+        with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
+            pool.submit(asyncio.run, spend()).result()
+        page.goto("/ui/usage")
+        row = page.locator('#budgets tr[data-budget="ui-daily"]')
+        assert row.locator("td.spent").inner_text() == "0.6"
+        assert row.locator("td.reserved").inner_text() == "0.1"
+        assert row.locator("td.warn").inner_text().startswith("50%")
+    finally:
+        world.config.write_text(config, encoding="utf-8")
