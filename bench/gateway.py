@@ -190,6 +190,18 @@ class Proxy:
             tail = (self.workdir / "server.log").read_text(errors="replace").strip().splitlines()[-5:]
             raise RuntimeError(f"{exc}: " + " / ".join(tail)) from None
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) of every process of this proxy's group so far: what a request
+        costs it, whatever else the machine is doing meanwhile."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rpartition(")")[2].split()
+                if int(fields[2]) == self.proc.pid:  # the process group: fields 5 of stat, 3 after ")"
+                    total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     def close(self) -> None:
         stop(self.proc)
         self.log.close()
@@ -370,7 +382,11 @@ def measure_all(plan: Plan, subjects: list[str], profile_to: Path | None,
                     figures = results["subjects"].setdefault(name, {"throughput": [], "sequential": []})
                     calls = plan.calls // 5 if name == "litellm" else plan.calls
                     key = proxies[name].key if name in proxies else API_KEY
+                    cpu = proxies[name].cpu_seconds() if name in proxies else 0.0
                     got = run_load(url, MODELS[name], calls, plan.concurrency, plan.warmup, plan.timeout, key)
+                    if name in proxies:
+                        spent = proxies[name].cpu_seconds() - cpu
+                        got["cpu_us_per_request"] = spent * 1e6 / (calls + plan.warmup)
                     figures["throughput"].append(got)
                     log(f"round {n + 1}: {name} at {plan.concurrency} in flight: {got}")
                     got = run_load(url, MODELS[name], plan.sequential, 1, plan.warmup // 10, plan.timeout,
@@ -407,7 +423,8 @@ def summary(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
                      "p99_ms": best(seq, "p99_ms", min),
                      "overhead_p50_ms": best(seq, "overhead_p50_ms", min),
                      "overhead_p99_ms": best(seq, "overhead_p99_ms", min),
-                     "load_overhead_p99_ms": best(thr, "overhead_p99_ms", min)}
+                     "load_overhead_p99_ms": best(thr, "overhead_p99_ms", min),
+                     "cpu_us": best(thr, "cpu_us_per_request", min)}
     direct = out.get("direct", {})
     for fig in out.values():
         for q in ("p50", "p99"):
@@ -437,15 +454,19 @@ def report(results: dict[str, Any]) -> str:
              + f"Throughput: {results['calls']:,} requests at {results['concurrency']} in flight (LiteLLM's "
              f"proxy: {results['calls'] // 5:,}, at its pace); latency: "
              f"{results['sequential']:,} requests one at a time, added latency being the proxy's percentile "
-             f"less direct's. Best of {results['rounds']} rounds, alternating subjects.", ""]
+             f"less direct's. Best of {results['rounds']} rounds, alternating subjects. *Proxy CPU per "
+             "request*: the proxy's processes' CPU time (user and system, `/proc`) over a throughput run "
+             "and its warm-up, divided by its requests; unlike the times, it hardly moves when other work "
+             "shares the machine.", ""]
     if results.get("tiny"):
         lines += ["**A tiny run: these figures prove the code runs and mean nothing.**", ""]
     for name, why in results.get("skipped", {}).items():
         lines += [f"Not measured: {TITLES[name]}: {why}.", ""]
     c = results["concurrency"]
     lines += [f"| subject | req/s at {c} in flight | p50 / p99 ms at {c} in flight "
-              "| p50 / p99 ms one at a time | added p50 / p99 ms | x-modelplex-overhead-ms p50 / p99 |",
-              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+              "| p50 / p99 ms one at a time | added p50 / p99 ms | x-modelplex-overhead-ms p50 / p99 "
+              "| proxy CPU µs per request |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name in SUBJECTS:
         if name not in fig:
             continue
@@ -455,7 +476,7 @@ def report(results: dict[str, Any]) -> str:
                   else f"{_n(f['overhead_p50_ms'], 3)} / {_n(f['overhead_p99_ms'], 3)}")
         lines.append(f"| {TITLES[name]} | {_n(f['rps'], 0)} "
                      f"| {_n(f['load_p50_ms'])} / {_n(f['load_p99_ms'])} "
-                     f"| {_n(f['p50_ms'])} / {_n(f['p99_ms'])} | {added} | {header} |")
+                     f"| {_n(f['p50_ms'])} / {_n(f['p99_ms'])} | {added} | {header} | {_n(f['cpu_us'], 0)} |")
     lines.append("")
     for name, counted in results.get("usage_rows", {}).items():
         lines.append(f"- {TITLES[name]}: its usage log holds {_count(counted['rows'])} call rows for the "
