@@ -79,6 +79,9 @@ async def revoke(request: Request) -> Response:
     store = await _admin(request)
     key_id = request.path_params["key_id"]
     record = await anyio.to_thread.run_sync(lambda: store.revoke(key_id))
+    forget = getattr(request.app.state.authenticate, "forget", None)
+    if forget is not None:
+        forget(key_id)
     if record is None:
         raise GatewayError(404, "not_found_error", f"no key {key_id!r}", code="key_not_found")
     return JSONResponse(record.describe())

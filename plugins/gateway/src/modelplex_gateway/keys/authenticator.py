@@ -77,6 +77,14 @@ class KeyAuthenticator:
         """The record of a key this process authenticated (the budget plugin reads it)."""
         return self._by_id.get(key_id)
 
+    def forget(self, key_id: str) -> None:
+        """Drop what this process knows of key ``key_id`` (it was revoked here: refuse it at once, not
+        after the cache's ``ttl``; other processes take up to ``ttl``)."""
+        self._by_id.pop(key_id, None)
+        for hashed, (_, record) in list(self._found.items()):
+            if record is not None and record.id == key_id:
+                del self._found[hashed]
+
     async def __call__(self, request: Request) -> Principal:
         scope = request.scope
         admitted = scope.get(PRINCIPAL_KEY)
