@@ -2,20 +2,22 @@
 orders no installed upstream sends on the wire today, each output run through the grammar's state
 machine: a usage counted before the first content (a plugin may report it there), Anthropic's redacted
 thinking, a signature alone, a tool call whose arguments come whole at its end (no deltas), a call that
-ends before it starts, text arriving while parallel calls are still open, and a call's thought signature
-while another call waits for its block.
+ends before it starts, text arriving while parallel calls are still open, a call's thought signature
+while another call waits for its block; and packed artefacts read back with the model that made them.
 """
 
 from __future__ import annotations
 
 from anthropic_grammar import Grammar, Result, parse_sse
-from modelplex_gateway.anthropic_messages import unpack_signature
+from modelplex_gateway.anthropic_messages import content_blocks, read_request, unpack_signature
 from modelplex_gateway.anthropic_stream import MessageStream
 
 from modelplex import (
     Finished,
     FinishReason,
+    Origin,
     ReasoningDelta,
+    ReasoningPart,
     StreamEvent,
     TextDelta,
     ToolCallDelta,
@@ -93,3 +95,17 @@ def test_a_calls_thought_signature_follows_it_and_waiting_calls_stay_whole() -> 
     assert [(b.type, b.input) for b in result.blocks] == [
         ("tool_use", {"y": 1}), ("thinking", None), ("tool_use", {"x": 2})]
     assert unpack_signature(result.blocks[1].signature) == ("gemini-sig", None, "a")
+
+
+def test_packed_artefacts_name_their_maker_whatever_the_next_request_names() -> None:
+    reasoning = ReasoningPart(text="t", signature="rs_1", redacted_data="enc",
+                              origin=Origin(provider="openai", model="gpt-5.5"))
+    call = ToolCallPart(id="c", name="w", arguments={"a": 1}, signature="g-sig",
+                        origin=Origin(provider="gemini", model="gemini-3-pro"))
+    body = {"model": "gemini/gemini-2.5-flash", "max_tokens": 10, "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": content_blocks([reasoning, call])},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "c", "content": "ok"}]}]}
+    assistant = read_request(body).messages[1]
+    # Back as they were made, each with its maker: the core replays them to that model only.
+    assert assistant.parts == (reasoning, call)

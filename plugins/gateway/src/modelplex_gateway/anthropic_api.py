@@ -46,7 +46,7 @@ from modelplex_gateway.timing import Timer, timer_of
 
 if TYPE_CHECKING:
     import modelplex
-    from modelplex import ChatStream, Usage
+    from modelplex import ChatStream, Origin, Usage
 
 #: Seconds without an event from the upstream before a ``ping`` is sent.
 PING_SECONDS = 10.0
@@ -262,7 +262,7 @@ class _EventStream(Response):
         opened = self.opened
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         early = opened.early
-        writer = MessageStream(message_id=message_id(None), model=_model(opened))
+        writer = MessageStream(message_id=message_id(None), model=_model(opened), origin=_origin(opened))
         tokens = 0 if early is not None else await opened.input_tokens()
         chunks = [writer.start(early, tokens)]
         ended = False
@@ -330,6 +330,12 @@ class _Pinger:
         """No ping from now on (the response is about to end)."""
         self.done = True
         self.handle.cancel()
+
+
+def _origin(opened: _Opened) -> Origin | None:
+    from modelplex import Origin
+
+    return Origin(provider=opened.provider, model=opened.model) if opened.provider and opened.model else None
 
 
 def _model(opened: _Opened) -> str:

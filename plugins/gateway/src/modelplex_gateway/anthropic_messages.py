@@ -160,9 +160,11 @@ class _Reader:
                                 name=_str(block.get("name"), f"{field}.name"),
                                 arguments=dict(_object(arguments, f"{field}.input")))
         if kind == "thinking" and role == "assistant":
-            signature, data, _ = unpack_signature(block.get("signature") or None)
+            packed = block.get("signature") or None
+            signature, data, _ = unpack_signature(packed)
             return ReasoningPart(text=_str(block.get("thinking", ""), f"{field}.thinking"),
-                                 signature=signature, redacted_data=data, origin=self.origin)
+                                 signature=signature, redacted_data=data,
+                                 origin=signature_origin(packed) or self.origin)
         if kind == "redacted_thinking" and role == "assistant":
             return ReasoningPart(text="", redacted_data=_str(block.get("data"), f"{field}.data"),
                                  origin=self.origin)
@@ -182,7 +184,7 @@ class _Reader:
         parts = [self.block(b, f"{field}.content[{i}]", role) for i, b in enumerate(blocks)
                  if not (calls and _is_call_signature(b))]
         if calls:  # each call's thought signature back on it, for the model that made it
-            parts = [attrs.evolve(p, signature=calls[p.id], origin=self.origin)
+            parts = [attrs.evolve(p, signature=calls[p.id][0], origin=calls[p.id][1] or self.origin)
                      if isinstance(p, ToolCallPart) and p.id in calls else p for p in parts]
         # Tool results are messages of their own in the canonical form, ahead of the user's other content.
         out = [Message.tool(p.tool_call_id, p.content, is_error=p.is_error)
@@ -332,31 +334,47 @@ def _is_call_signature(block: Any) -> bool:
             and unpack_signature(block.get("signature") or None)[2] is not None)
 
 
-def _call_signatures(blocks: Sequence[Any]) -> dict[str, str]:
+def _call_signatures(blocks: Sequence[Any]) -> dict[str, tuple[str, Origin | None]]:
     out = {}
     for block in blocks:
         if _is_call_signature(block):
             signature, _, call = unpack_signature(block["signature"])
             if call is not None and signature is not None:
-                out[call] = signature
+                out[call] = (signature, signature_origin(block["signature"]))
     return out
 
 
-def pack_call_signature(call_id: str, signature: str) -> str:
-    """The signature of the empty thinking block written after a tool call that carries a thought
-    signature (Gemini's), naming the call it belongs to."""
-    packed = json.dumps({"call": call_id, "signature": signature}, separators=(",", ":")).encode()
+def _pack(fields: dict[str, Any], origin: Origin | None) -> str:
+    if origin is not None:  # who made it: replayed to that model only, whatever the next request names
+        fields["origin"] = [origin.provider, origin.model]
+    packed = json.dumps(fields, separators=(",", ":")).encode()
     return _PACKED + base64.urlsafe_b64encode(packed).decode("ascii")
 
 
-def pack_signature(signature: str | None, data: str | None) -> str:
+def pack_call_signature(call_id: str, signature: str, origin: Origin | None = None) -> str:
+    """The signature of the empty thinking block written after a tool call that carries a thought
+    signature (Gemini's), naming the call it belongs to and the model that made it."""
+    return _pack({"call": call_id, "signature": signature}, origin)
+
+
+def pack_signature(signature: str | None, data: str | None, origin: Origin | None = None) -> str:
     """The signature of a thinking block for a reasoning part's ``signature`` and ``redacted_data``: the
-    signature itself when there is no data (Anthropic's, Gemini's), else both packed (OpenAI's reasoning
-    item id and encrypted content)."""
+    signature itself when there is no data (Anthropic's, Gemini's), else both packed with the model that
+    made them (OpenAI's reasoning item id and encrypted content)."""
     if data is None:
         return signature or ""
-    packed = json.dumps({"signature": signature, "data": data}, separators=(",", ":")).encode()
-    return _PACKED + base64.urlsafe_b64encode(packed).decode("ascii")
+    return _pack({"signature": signature, "data": data}, origin)
+
+
+def signature_origin(signature: str | None) -> Origin | None:
+    """The model a packed signature says made it (``None``: not packed, or not said)."""
+    if not signature or not signature.startswith(_PACKED):
+        return None
+    try:
+        provider, model = json.loads(base64.urlsafe_b64decode(signature[len(_PACKED):]))["origin"]
+        return Origin(provider=str(provider), model=str(model))
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        return None
 
 
 def unpack_signature(signature: str | None) -> tuple[str | None, str | None, str | None]:
@@ -383,7 +401,7 @@ def content_blocks(parts: Sequence[Part]) -> list[dict[str, Any]]:
                 out.append({"type": "redacted_thinking", "data": part.redacted_data})
             else:
                 out.append({"type": "thinking", "thinking": part.text,
-                            "signature": pack_signature(part.signature, part.redacted_data)})
+                            "signature": pack_signature(part.signature, part.redacted_data, part.origin)})
         elif isinstance(part, ToolCallPart):
             arguments: Any = part.arguments
             if part.raw_arguments is not None:  # not an object: passed on as the upstream wrote it
@@ -394,7 +412,7 @@ def content_blocks(parts: Sequence[Part]) -> list[dict[str, Any]]:
             out.append({"type": "tool_use", "id": part.id, "name": part.name, "input": arguments})
             if part.signature is not None:
                 out.append({"type": "thinking", "thinking": "",
-                            "signature": pack_call_signature(part.id, part.signature)})
+                            "signature": pack_call_signature(part.id, part.signature, part.origin)})
     return out
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from modelplex import (
     Finished,
+    Origin,
     ReasoningDelta,
     ResponseStarted,
     StreamEvent,
@@ -73,10 +74,11 @@ class _Call:
 
 class MessageStream:
     """The Anthropic events of one reply; feed it with :meth:`start`, :meth:`event`, :meth:`finish`
-    (or :meth:`error`), each returning the bytes to send."""
+    (or :meth:`error`), each returning the bytes to send. ``origin`` is the model that answers, as it was
+    asked for: what packed signatures name as their maker."""
 
-    def __init__(self, *, message_id: str, model: str) -> None:
-        self.message_id, self.model = message_id, model
+    def __init__(self, *, message_id: str, model: str, origin: Origin | None = None) -> None:
+        self.message_id, self.model, self.origin = message_id, model, origin
         self._index = 0
         self._open: str | None = None  # "text", "thinking", "tool"
         self._open_call: int | None = None  # the upstream index of the open tool_use block
@@ -193,7 +195,7 @@ class MessageStream:
             self._begin({"type": "redacted_thinking", "data": event.redacted_data}, "redacted")
             self._stop()
             return
-        signature = pack_signature(event.signature, event.redacted_data)
+        signature = pack_signature(event.signature, event.redacted_data, self.origin)
         if event.text and (self._open != "thinking" or self._signed):
             self._begin({"type": "thinking", "thinking": "", "signature": ""}, "thinking")
         if event.text:
@@ -260,5 +262,6 @@ class MessageStream:
             # A thought signature on the call (Gemini's): an empty thinking block right after it.
             self._start({"type": "thinking", "thinking": "", "signature": ""}, "thinking")
             self._delta({"type": "signature_delta",
-                         "signature": pack_call_signature(call.ended.id, call.ended.signature)})
+                         "signature": pack_call_signature(call.ended.id, call.ended.signature,
+                                                          call.ended.origin or self.origin)})
             self._stop()
