@@ -8,6 +8,8 @@ provider's format, and the gateway serving ``/ui`` under a real uvicorn on 127.0
   readable reason);
 - ``deepseek``: an OpenAI-compatible server over capacity (503) on every request: calls to it fail and
   leave failures, a cool-down and a last error in the serving client's health;
+- ``together``: an OpenAI-compatible provider served by the ``openai`` server, with no key until a test
+  adds one;
 - configured chains ``fast`` and ``backup``, an alias, an agent, a task rule and a policy rule keeping
   requests tagged ``pii`` off ``anthropic``, a hard budget ``capped`` over requests tagged
   ``spend=capped``; ``gemini`` installed but not configured.
@@ -85,6 +87,9 @@ base_url = "http://127.0.0.1:{anthropic.port}"
 
 [providers.deepseek]
 base_url = "{deepseek.url}"
+
+[providers.together]
+base_url = "{openai.url}"
 
 [aliases]
 quick = "openai/gpt-4o-mini"

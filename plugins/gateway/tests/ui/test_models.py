@@ -103,3 +103,19 @@ def test_the_default_model_and_aliases_are_saved_in_the_config(page: Any, world:
     page.locator('span.alias[data-alias="smart"] button').click()
     page.wait_for_function("!document.querySelector('span.alias[data-alias=smart]')")
     assert "smart" not in tomllib.loads(world.config.read_text())["aliases"]
+
+
+def test_a_key_added_in_the_dashboard_counts_for_the_next_live_listing(page: Any, world: World) -> None:
+    page.goto("/ui/models?provider=together")
+    assert "no API key" in page.locator('h2.group[data-provider="together"]').inner_text()
+    page.goto("/ui/providers")
+    together = page.locator('section[data-provider="together"]')
+    together.locator("form.key-form input[name=key]").fill("tg-dashboard-key-0123456789-ABCD")
+    together.locator("form.key-form button").click()
+    page.locator('section[data-provider="together"] p.notice').wait_for()
+    page.goto("/ui/models?provider=together")
+    assert page.locator('h2.group[data-provider="together"] .badge').count() == 0  # callable now
+    page.click("button.refresh")
+    page.locator("#models-table .live-note").wait_for()
+    assert "together (" not in page.locator("#models-table").inner_text()  # not among those that failed
+    assert "together/ft:gpt-4o-mini:acme:support" in addresses(page)  # only its listing knows it

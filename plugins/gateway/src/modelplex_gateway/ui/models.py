@@ -144,33 +144,31 @@ async def remove_alias(request: Request) -> Response:
 
 
 async def refresh(request: Request) -> Response:
-    """Ask every provider that can be called for its model list (free), at once, through the serving
-    client, which keeps what they said; then the table again."""
+    """Ask every provider that can be called for its model list (free), at once, with the configuration
+    as saved (a key added a moment ago counts); what they said joins what the serving client learned,
+    where the catalog's pages and chains read it."""
     import anyio
 
     from modelplex import ModelplexError
+    from modelplex._call.attempt import listing
+    from modelplex_gateway.ui.model_rows import problem
 
-    client = serving(request)
     failed: dict[str, str] = {}
     async with fresh(request) as configured:
-        from modelplex_gateway.ui.model_rows import problem
-
         asked = [n for n in names(configured) if problem(configured, n) is None
                  and "modelplex_list_models" in configured.registry.owner(
                      configured.settings.plugin_for(n)).hooks]
 
-    async def one(name: str) -> None:
-        with anyio.move_on_after(LIVE_TIMEOUT) as scope:
+        async def one(name: str) -> None:
             try:
-                await client.list_models(name)
+                await listing(configured, name, LIVE_TIMEOUT)
             except ModelplexError as exc:
                 failed[name] = str(exc)
-        if scope.cancelled_caught:
-            failed[name] = f"no answer within {LIVE_TIMEOUT:g}s"
 
-    async with anyio.create_task_group() as group:
-        for name in asked:
-            group.start_soon(one, name)
+        async with anyio.create_task_group() as group:
+            for name in asked:
+                group.start_soon(one, name)
+        serving(request).learned.update(configured.learned)
     return fragment(request, "models_table.html", **await _view(request, failed=sorted(failed.items()),
                                                                 asked=asked))
 
