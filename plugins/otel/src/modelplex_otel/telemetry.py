@@ -7,7 +7,7 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from modelplex import CallInfo, CallOutcome, ChatRequest, ChatResponse
+from modelplex import CallInfo, CallOutcome, ChatRequest, ChatResponse, EmbedResponse
 from modelplex_otel import semconv as sc
 from modelplex_otel.content import messages_json
 from modelplex_otel.settings import Settings
@@ -59,11 +59,14 @@ class Telemetry:
         provider = outcome.provider or (None if call.provider == "chain" else call.provider)
         if provider is not None:
             common[names.provider_key] = names.provider(provider)
-        if outcome.model is not None:
-            common[sc.RESPONSE_MODEL] = outcome.model
+        response = outcome.response
+        # The model the provider says answered (a dated snapshot), else the one called.
+        answered = getattr(response, "model", None) if isinstance(response, ChatResponse | EmbedResponse) \
+            else outcome.model
+        if answered:
+            common[sc.RESPONSE_MODEL] = answered
         span.set_attributes(common)
         span.set_attribute("modelplex.status", outcome.status)
-        response = outcome.response
         if isinstance(response, ChatResponse):
             if response.id:
                 span.set_attribute(sc.RESPONSE_ID, response.id)
