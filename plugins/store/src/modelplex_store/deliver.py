@@ -18,10 +18,10 @@ from modelplex_store.schema import CALL_CONTENTS, CALLS
 # Names come from schema.py, values always go in parameters.
 _INSERT = (f"INSERT INTO calls ({', '.join(CALLS.names)}) "  # noqa: S608
            f"VALUES ({', '.join('?' * len(CALLS.names))}) ON CONFLICT (id) DO NOTHING RETURNING id")
-_PLAIN = f"INSERT INTO calls ({', '.join(CALLS.names)}) VALUES ({', '.join('?' * len(CALLS.names))})"  # noqa: S608
+_PLAIN_HEAD = f"INSERT INTO calls ({', '.join(CALLS.names)})"
 _PRESENT = "SELECT id FROM calls WHERE id IN (%s)"
-#: Ids looked up per statement (well under SQLite's limit on parameters).
-_ID_CHUNK = 500
+#: Ids looked up per statement, at most (a power of two, well under SQLite's limit on parameters).
+_ID_CHUNK = 512
 _CONTENT = (f"INSERT INTO call_contents ({', '.join(CALL_CONTENTS.names)}) VALUES (?, ?, ?) "  # noqa: S608
             "ON CONFLICT (call_id) DO NOTHING")
 
@@ -53,15 +53,19 @@ def _insert_sqlite(db: Database, rows: Sequence[tuple[Any, ...]]) -> set[str]:
     execute = db.conn.execute
     present: set[str] = set()
     ids = [row[0] for row in rows]
-    for start in range(0, len(ids), _ID_CHUNK):
-        chunk = ids[start:start + _ID_CHUNK]
-        present.update(found[0] for found in execute(_PRESENT % ", ".join("?" * len(chunk)), chunk))
+    start, left = 0, len(ids)
+    while left:  # in powers of two, as rollups.many_rows: few statements, kept prepared
+        size = min(1 << (left.bit_length() - 1), _ID_CHUNK)
+        chunk = ids[start:start + size]
+        present.update(found[0] for found in execute(_PRESENT % ", ".join("?" * size), chunk))
+        start += size
+        left -= size
     fresh: dict[str, tuple[Any, ...]] = {}
     for row in rows:  # an id twice in one batch is inserted once, as ON CONFLICT would
         if row[0] not in present and row[0] not in fresh:
             fresh[row[0]] = row
     if fresh:
-        db.conn.executemany(_PLAIN, fresh.values())
+        rollups.many_rows(db, _PLAIN_HEAD, len(CALLS.names), list(fresh.values()))
     return set(fresh)
 
 

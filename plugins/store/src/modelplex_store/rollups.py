@@ -6,7 +6,8 @@ the same order and cannot deadlock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from modelplex_store.db import Database
@@ -30,10 +31,13 @@ _LAT = _S[LATENCY_COLUMNS[0]]
 _TTFT = _S[TTFT_COLUMNS[0]]
 
 # Names come from schema.py, values always go in parameters.
-_UPSERT = (f"INSERT INTO rollups ({', '.join((*ROLLUP_KEY, *ROLLUP_SUMS))}) "  # noqa: S608
-           f"VALUES ({', '.join('?' * (len(ROLLUP_KEY) + len(ROLLUP_SUMS)))}) "
-           f"ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET "
-           + ", ".join(f"{c} = rollups.{c} + excluded.{c}" for c in ROLLUP_SUMS))
+_HEAD = f"INSERT INTO rollups ({', '.join((*ROLLUP_KEY, *ROLLUP_SUMS))})"
+_WIDTH = len(ROLLUP_KEY) + len(ROLLUP_SUMS)
+_TAIL = (f" ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET "
+         + ", ".join(f"{c} = rollups.{c} + excluded.{c}" for c in ROLLUP_SUMS))
+_UPSERT = f"{_HEAD} VALUES ({', '.join('?' * _WIDTH)}){_TAIL}"
+#: The most parameters one SQLite statement takes here: SQLite's default limit since 3.32 (999 before).
+_MAX_PARAMS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
 
 _CALLS, _ERRORS, _ESTIMATED = _S["calls"], _S["errors"], _S["estimated_calls"]
@@ -98,5 +102,29 @@ def deltas(rows: Iterable[tuple[Any, ...]]) -> dict[Key, list[int]]:
 def add(db: Database, rows: Iterable[tuple[Any, ...]]) -> None:
     """Add what ``rows`` count to the rollups (inside the caller's transaction)."""
     changes = deltas(rows)
-    if changes:
-        db.executemany(_UPSERT, [(*key, *changes[key]) for key in sorted(changes)])
+    if not changes:
+        return
+    upserts = [(*key, *changes[key]) for key in sorted(changes)]
+    if db.dialect == "sqlite":  # each key once in ``changes``: no row of a statement upserts another's
+        many_rows(db, _HEAD, _WIDTH, upserts, _TAIL)
+    else:
+        db.executemany(_UPSERT, upserts)
+
+
+def many_rows(db: Database, head: str, width: int, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+    """SQLite: ``head VALUES (...), (...) tail`` for ``rows``, in statements of a power of two rows.
+
+    One statement of many rows, not ``executemany``: the sqlite3 module lets go of the GIL around each
+    row's step and takes it back after, and every take-back while the event loop holds the GIL is a
+    thread switch (the writer shares the loop's core); a statement of many rows is one. Powers of two
+    keep the statements few, so the driver's cache keeps them prepared.
+    """
+    row_marks = f"({', '.join('?' * width)})"
+    start, left = 0, len(rows)
+    while left:
+        size = min(1 << (left.bit_length() - 1), 1 << (max(1, _MAX_PARAMS // width).bit_length() - 1))
+        text = f"{head} VALUES {', '.join([row_marks] * size)}{tail}"
+        db.conn.execute(text, [value for row in rows[start:start + size] for value in row])
+        start += size
+        left -= size
+

@@ -12,8 +12,10 @@ of a call that returned before its commit would not survive the process being ki
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
@@ -38,23 +40,76 @@ def _count_late() -> None:
     log("warning", "store_write_late", limit=LIMIT, late=count)
 
 
+class _Expiry:
+    """The asyncio waiters of one event loop, in the order they were made, so by deadline (while
+    :data:`LIMIT` stays as it is), and one timer armed for the oldest pending one's. A timer per call
+    (a handle made, pushed on the loop's heap, cancelled, swept) cost more than the rest of a
+    :class:`Waiter`. Holds no strong reference to the loop (waiters by weak reference, the timer by
+    its deadline only), so that a loop closed with waiters pending is still collected."""
+
+    __slots__ = ("armed", "pending")
+
+    def __init__(self) -> None:
+        self.pending: collections.deque[tuple[float, weakref.ref[Waiter]]] = collections.deque()
+        self.armed = False
+
+    def add(self, loop: asyncio.AbstractEventLoop, waiter: Waiter, deadline: float) -> None:
+        pending = self.pending
+        # Rows are committed about in the order calls end: the waiters done are mostly at the front.
+        while pending and _settled(pending[0][1]):
+            pending.popleft()
+        pending.append((deadline, weakref.ref(waiter)))
+        if not self.armed:
+            self.armed = True
+            loop.call_at(deadline, self._check, loop)
+
+    def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.armed = False
+        now = loop.time()
+        pending = self.pending
+        while pending:
+            deadline, ref = pending[0]
+            if _settled(ref):
+                pending.popleft()
+            elif deadline > now:
+                self.armed = True
+                loop.call_at(deadline, self._check, loop)
+                return
+            else:
+                pending.popleft()
+                waiter = ref()
+                if waiter is not None:
+                    waiter._expire()
+
+
+def _settled(ref: weakref.ref[Waiter]) -> bool:
+    waiter = ref()
+    return waiter is None or waiter._future is None or waiter._future.done()
+
+
+_expiries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Expiry] = weakref.WeakKeyDictionary()
+
+
 class Waiter:
     """An awaitable completed from another thread by :func:`wake_all`, or by itself after :data:`LIMIT`."""
 
-    __slots__ = ("_event", "_future", "_timer", "key")
+    __slots__ = ("__weakref__", "_event", "_future", "key")
 
     def __init__(self) -> None:
         loop = asyncio._get_running_loop()
         if loop is not None:
             self.key: Any = loop
             self._future: asyncio.Future[None] | None = loop.create_future()
-            self._timer: asyncio.TimerHandle | None = loop.call_later(LIMIT, self._expire)
             self._event: Any = None
+            expiry = _expiries.get(loop)
+            if expiry is None:
+                expiry = _expiries[loop] = _Expiry()
+            expiry.add(loop, self, loop.time() + LIMIT)
         else:  # not asyncio: trio (the other backend the client runs on)
             import trio
 
             self.key = trio.lowlevel.current_trio_token()
-            self._future = self._timer = None
+            self._future = None
             self._event = trio.Event()
 
     def __await__(self) -> Generator[Any, None, None]:
@@ -77,8 +132,6 @@ class Waiter:
 
     def _set(self) -> None:
         if self._future is not None:
-            if self._timer is not None:
-                self._timer.cancel()
             if not self._future.done():
                 self._future.set_result(None)
         else:
