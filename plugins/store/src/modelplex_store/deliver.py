@@ -79,9 +79,10 @@ def deliver(db: Database, records: Sequence[Record]) -> int:
     with pipeline, db.transaction():
         rows = [row for record in records for row in record.calls]
         inserted = insert_calls(db, rows)
-        new = [row for row in rows if row[0] in inserted]
+        # A call twice in one group (never the writer's own; a spool someone copied) counts once.
+        new = list({row[0]: row for row in reversed(rows) if row[0] in inserted}.values())
         rollups.add(db, new)
         contents = [r.content for r in records if r.content is not None and r.content[0] in inserted]
         if contents:
             db.executemany(_CONTENT, contents)
-    return sum(1 for r in records if r.id in inserted)
+    return len({r.id for r in records} & inserted)

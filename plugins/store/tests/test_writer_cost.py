@@ -1,0 +1,134 @@
+"""What recording costs the process that calls (issue 14: recording adds under 5% to a call at 100 in
+flight; S4's findings). On SQLite a group of calls is written in a few statements of many rows, not a
+statement per row (the sqlite3 module gives the GIL up and takes it back around each statement's step,
+and each take-back is a thread switch with the event loop), exactly once still; the calls' waiters
+expire through one timer per event loop, not one per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+from modelplex_store import wake
+from modelplex_store.db import connect
+from modelplex_store.deliver import deliver
+from modelplex_store.migrations import migrate
+from modelplex_store.rows import Record, record
+
+from modelplex import CallInfo, CallOutcome, ChatRequest, Usage
+
+REQUEST = ChatRequest(model="m-1", messages=())
+
+
+def records(count: int, caller: str = "svc") -> list[Record]:
+    """``count`` calls' records, as the writer builds them."""
+    out = []
+    for i in range(count):
+        info = CallInfo(kind="chat", address="groq/m-1", provider="groq", model="m-1", request=REQUEST,
+                        tags={"message": f"m{i}"}, caller=caller, started=time.time())
+        outcome = CallOutcome(status="ok" if i % 7 else "error", provider="groq", model="m-1",
+                              usage=Usage(input=10 + i, output=3), duration=0.002 + i / 1e5)
+        out.append(record(info, outcome))
+    return out
+
+
+def opened(tmp_path: Path) -> Any:
+    db = connect(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate(db)
+    return db
+
+
+def totals(db: Any) -> tuple[int, int, int, int]:
+    """Rows in calls, their input tokens, and the day and hour rollups' call counts."""
+    calls, inputs = db.execute("SELECT count(*), coalesce(sum(input), 0) FROM calls").fetchone()
+    day = db.execute("SELECT coalesce(sum(calls), 0) FROM rollups WHERE grain = 'day'").fetchone()[0]
+    hour = db.execute("SELECT coalesce(sum(calls), 0) FROM rollups WHERE grain = 'hour'").fetchone()[0]
+    return calls, inputs, day, hour
+
+
+def test_a_group_of_calls_is_a_few_statements_on_sqlite(tmp_path: Path) -> None:
+    db = opened(tmp_path)
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        assert deliver(db, records(100)) == 100
+    finally:
+        db.conn.set_trace_callback(None)
+    # BEGIN, the ids already there and the rows (64 + 32 + 4 each), the rollups, COMMIT: not one
+    # INSERT per row (102 statements and more before).
+    inserts = [s for s in statements if s.startswith("INSERT INTO calls")]
+    assert len(inserts) == 3 and len(statements) <= 10, statements
+    assert totals(db) == (100, sum(10 + i for i in range(100)), 100, 100)
+    db.close()
+
+
+def test_delivered_again_with_new_calls_each_call_is_written_once(tmp_path: Path) -> None:
+    """A spool replayed after a crash: calls already there are skipped, their rollups not added twice,
+    across more rows than one statement takes (512)."""
+    db = opened(tmp_path)
+    first, more = records(700), records(301, caller="other")
+    assert deliver(db, first) == 700
+    again = [*first[:600], *more, more[0]]  # and one call twice in a group
+    assert deliver(db, again) == 301
+    inputs = sum(10 + i for i in range(700)) + sum(10 + i for i in range(301))
+    assert totals(db) == (1001, inputs, 1001, 1001)
+    by_caller = dict(db.execute("SELECT caller, sum(calls) FROM rollups WHERE grain = 'day' "
+                                "GROUP BY caller").fetchall())
+    assert by_caller == {"svc": 700, "other": 301}
+    db.close()
+
+
+def test_waiters_share_one_timer_per_event_loop() -> None:
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        before = len(loop._scheduled)  # type: ignore[attr-defined]  # asyncio's timer heap
+        waiters = [wake.Waiter() for _ in range(100)]
+        armed = len(loop._scheduled) - before  # type: ignore[attr-defined]
+        wake.wake_all(waiters)
+        for waiter in waiters:
+            await waiter
+        return armed
+
+    assert asyncio.run(main()) == 1
+
+
+def test_a_waiter_left_unwoken_expires_at_the_limit_after_others_were_woken(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wake, "LIMIT", 0.3)
+
+    async def main() -> tuple[float, float]:
+        first, second = wake.Waiter(), wake.Waiter()
+        await asyncio.sleep(0.1)
+        third = wake.Waiter()
+        wake.wake_all([first, third])
+        started = time.monotonic()
+        await first
+        await third
+        woken = time.monotonic() - started
+        await second  # never woken: its own deadline, 0.3 s after it was made
+        return woken, time.monotonic() - started
+
+    late = wake.late()
+    woken, expired = asyncio.run(main())
+    assert woken < 0.1 and 0.15 < expired < 1.0
+    assert wake.late() == late + 1
+
+
+def test_an_event_loop_closed_with_waiters_pending_is_not_kept() -> None:
+    loop = asyncio.new_event_loop()
+
+    async def make() -> wake.Waiter:
+        return wake.Waiter()
+
+    pending = loop.run_until_complete(make())
+    loop.close()
+    ref = weakref.ref(loop)
+    del loop, pending
+    gc.collect()
+    assert ref() is None
