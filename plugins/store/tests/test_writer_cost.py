@@ -132,3 +132,22 @@ def test_an_event_loop_closed_with_waiters_pending_is_not_kept() -> None:
     del loop, pending
     gc.collect()
     assert ref() is None
+
+
+def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+    """Ids' random bits come from a generator (``os.urandom`` per id gave the GIL up): a child reseeds it."""
+    import os
+
+    from modelplex_store.rows import uuid7
+
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, then out at once
+        os.write(writing, " ".join(uuid7(1_700_000_000_000_000) for _ in range(3)).encode())
+        os._exit(0)
+    os.close(writing)
+    ours = {uuid7(1_700_000_000_000_000) for _ in range(3)}
+    with os.fdopen(reading) as pipe:
+        theirs = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    assert len(theirs) == 3 and not ours & theirs

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -59,9 +60,16 @@ class Record:
                    content=None if content is None else (content[0], content[1], content[2]))
 
 
+#: The ids' random bits: a generator seeded from ``os.urandom`` (again in a forked child, which must not
+#: repeat its parent's ids). Not ``os.urandom`` per id: it gives the GIL up around its system call,
+#: and each take-back is a thread switch with the event loop; an id needs to be unique, not secret.
+_random = random.Random()
+os.register_at_fork(after_in_child=_random.seed)
+
+
 def uuid7(unix_micros: int) -> str:
     """A UUID version 7 (RFC 9562) for a moment given in microseconds: ids sort by time."""
-    value = (unix_micros // 1000 & (1 << 48) - 1) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (unix_micros // 1000 & (1 << 48) - 1) << 80 | _random.getrandbits(80)
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7
     value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC variant
     h = f"{value:032x}"
