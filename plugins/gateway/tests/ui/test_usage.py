@@ -123,3 +123,16 @@ def test_budgets_show_spent_reserved_and_alerts_fired(page: Any, world: World) -
         assert row.locator("td.warn").inner_text().startswith("50%")
     finally:
         world.config.write_text(config, encoding="utf-8")
+
+
+def test_a_name_cannot_close_the_charts_script_element() -> None:
+    import json
+
+    from modelplex_gateway.ui.usage_data import Overview, Series, chart_json
+
+    hostile = "evil/</script><script>alert(1)</script>"
+    line = Series(name=hostile, calls=(1,), tokens=(2,), cost=(0.5,))
+    text = chart_json(Overview(total=None, days=("2026-11-30",), by_provider=(), by_model=(line,),
+                               providers=(), models=()))
+    assert "<" not in text
+    assert json.loads(text)["model"][0]["name"] == hostile  # the script reads the name unchanged

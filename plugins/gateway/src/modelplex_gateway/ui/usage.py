@@ -5,7 +5,6 @@ streamed. The store's queries are synchronous and run in a worker thread (:mod:`
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from modelplex_gateway.ui.render import fragment, page
-from modelplex_gateway.ui.usage_data import PAGE, WINDOWS, Filters, chart_data, export_csv, log_page, overview
+from modelplex_gateway.ui.usage_data import PAGE, WINDOWS, Filters, chart_json, export_csv, log_page, overview
 
 
 def _open() -> Any:
@@ -74,9 +73,15 @@ async def tab(request: Request) -> Response:
         return page(request, "usage.html", "usage", filters=filters, windows=WINDOWS, problem=_problem(exc),
                     view=None, calls=[], after="", chart="{}", budgets=[], budget_problem=None,
                     page_size=PAGE)
-    budgets, budget_problem = await _budgets()
+    from modelplex import ModelplexError
+
+    try:
+        budgets, budget_problem = await _budgets()
+    except ModelplexError as exc:  # a [[budgets]] entry the config file gets wrong: said, not a 500
+        budgets, budget_problem = [], str(exc)
+    chart = chart_json(view)
     return page(request, "usage.html", "usage", filters=filters, windows=WINDOWS, problem=None, view=view,
-                calls=calls, after=after, chart=json.dumps(chart_data(view)), budgets=budgets,
+                calls=calls, after=after, chart=chart, budgets=budgets,
                 budget_problem=budget_problem, page_size=PAGE)
 
 

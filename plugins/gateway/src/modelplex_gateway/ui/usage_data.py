@@ -182,6 +182,14 @@ def chart_data(view: Overview) -> dict[str, Any]:
             "model": [attrs.asdict(s) for s in view.by_model]}
 
 
+def chart_json(view: Overview) -> str:
+    """:func:`chart_data` as JSON to put inside the page's ``<script>`` element: a ``<`` in a model's
+    or provider's name is escaped, so no name can close the element and run as markup."""
+    import json
+
+    return json.dumps(chart_data(view)).replace("<", "\\u003c")
+
+
 def _cursor(text: str) -> tuple[int, str] | None:
     micros, _, ident = text.partition(":")
     return (int(micros), ident) if micros.isdigit() and ident else None
