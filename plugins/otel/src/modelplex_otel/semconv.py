@@ -15,6 +15,8 @@ import attrs
 
 from modelplex import Usage
 
+BUCKETS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
+
 OPERATION = "gen_ai.operation.name"
 PROVIDER = "gen_ai.provider.name"  # v1.37.0 on; gen_ai.system before
 SYSTEM = "gen_ai.system"
@@ -83,9 +85,10 @@ def usage_attributes(usage: Usage, names: Names) -> dict[str, int]:
 
 
 def bucket_attributes(usage: Usage) -> dict[str, int | bool]:
-    """``usage``'s own buckets under ``modelplex.usage.*``: what the conventions cannot say (the
-    one-hour cache writes apart, estimated counts)."""
-    return {"modelplex.usage.input": usage.input, "modelplex.usage.cache_read": usage.cache_read,
-            "modelplex.usage.cache_write": usage.cache_write,
-            "modelplex.usage.cache_write_1h": usage.cache_write_1h, "modelplex.usage.output": usage.output,
-            "modelplex.usage.reasoning": usage.reasoning, "modelplex.usage.estimated": usage.estimated}
+    """``usage``'s own nonzero buckets under ``modelplex.usage.*`` (and ``estimated`` when true): what the
+    conventions cannot say (the one-hour cache writes apart, estimated counts)."""
+    found: dict[str, int | bool] = {f"modelplex.usage.{name}": getattr(usage, name) for name in BUCKETS
+                                    if getattr(usage, name)}
+    if usage.estimated:
+        found["modelplex.usage.estimated"] = True
+    return found

@@ -65,35 +65,34 @@ class Telemetry:
             else outcome.model
         if answered:
             common[sc.RESPONSE_MODEL] = answered
-        span.set_attributes(common)
-        span.set_attribute("modelplex.status", outcome.status)
+        # Gathered and set at once: the SDK checks every attribute set, and each call of it costs.
+        found: dict[str, Any] = {**common, "modelplex.status": outcome.status}
         if isinstance(response, ChatResponse):
             if response.id:
-                span.set_attribute(sc.RESPONSE_ID, response.id)
-            span.set_attribute(sc.FINISH_REASONS, [response.finish_reason.value])
+                found[sc.RESPONSE_ID] = response.id
+            found[sc.FINISH_REASONS] = (response.finish_reason.value,)
         usage = outcome.usage
         if usage is not None:
-            span.set_attributes(sc.usage_attributes(usage, names))
-            span.set_attributes(sc.bucket_attributes(usage))
+            found.update(sc.usage_attributes(usage, names))
+            found.update(sc.bucket_attributes(usage))
             if outcome.partial:
-                span.set_attribute("modelplex.usage.partial", True)
+                found["modelplex.usage.partial"] = True
         cost = outcome.cost
         if cost is not None:
             # Money stays Decimal: its exact text, never a float's approximation.
             if cost.total is not None:
-                span.set_attribute("modelplex.cost.total", str(cost.total))
-            span.set_attribute("modelplex.cost.currency", cost.currency)
-            span.set_attribute("modelplex.cost.status", cost.status)
+                found["modelplex.cost.total"] = str(cost.total)
+            found["modelplex.cost.currency"] = cost.currency
+            found["modelplex.cost.status"] = cost.status
         if outcome.time_to_first_token is not None:
-            span.set_attribute("modelplex.time_to_first_chunk", outcome.time_to_first_token)
+            found["modelplex.time_to_first_chunk"] = outcome.time_to_first_token
         if self.settings.capture:
-            self._content(call, response, span)
+            found.update(_content(call, response))
         if outcome.error is not None:
-            error_type = type(outcome.error).__name__
-            common[sc.ERROR_TYPE] = error_type
-            span.set_attribute(sc.ERROR_TYPE, error_type)
+            common[sc.ERROR_TYPE] = found[sc.ERROR_TYPE] = type(outcome.error).__name__
             # The class names the failure; its message may quote a provider's body, so it is left out.
             span.set_status(Status(StatusCode.ERROR))
+        span.set_attributes(found)
         end = _ns(call.started + outcome.duration) if call.started and outcome.duration else None
         span.end(end_time=end)
         self.duration.record(outcome.duration, common)
@@ -104,13 +103,15 @@ class Telemetry:
         if call.kind == "stream" and outcome.time_to_first_token is not None:
             self.first_chunk.record(outcome.time_to_first_token, common)
 
-    @staticmethod
-    def _content(call: CallInfo, response: Any, span: Any) -> None:
-        if isinstance(call.request, ChatRequest):
-            span.set_attribute(sc.INPUT_MESSAGES, messages_json(call.request.messages))
-        if isinstance(response, ChatResponse):
-            span.set_attribute(sc.OUTPUT_MESSAGES,
-                               messages_json([response.message], response.finish_reason.value))
+
+def _content(call: CallInfo, response: Any) -> dict[str, str]:
+    """The messages in and out, as captured content."""
+    found = {}
+    if isinstance(call.request, ChatRequest):
+        found[sc.INPUT_MESSAGES] = messages_json(call.request.messages)
+    if isinstance(response, ChatResponse):
+        found[sc.OUTPUT_MESSAGES] = messages_json([response.message], response.finish_reason.value)
+    return found
 
 
 def _requested(call: CallInfo) -> str:
