@@ -152,3 +152,17 @@ def test_the_local_models_tab_answers_in_under_a_second(page: Any, world: World,
         took = time.perf_counter() - started
         assert response.ok
         assert took < 1.0, f"{path} took {took:.2f}s"
+
+
+def test_free_space_is_this_machines_for_a_local_ollama_and_unknown_for_a_remote_one() -> None:
+    import shutil
+
+    from modelplex_gateway.ui.ollama import LOW_DISK, Disk, disk
+    from modelplex_ollama.disk import checked_dir
+
+    assert disk("http://10.1.2.3:11434") == Disk(local=False)  # another machine's disk: not guessed
+    here = disk("http://127.0.0.1:11434")
+    assert here.local and here.path == str(checked_dir())
+    assert here.total == shutil.disk_usage(here.path).total
+    assert Disk(local=True, free=LOW_DISK - 1).low and not Disk(local=True, free=LOW_DISK).low
+    assert not Disk(local=False).low
