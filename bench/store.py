@@ -442,8 +442,8 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
 
 
 def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flight: int, warmup: int,
-              urls: dict[str, str], work: Path,
-              log: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, Any]]:
+              urls: dict[str, str], work: Path, log: Callable[[str], None],
+              delay_ms: float = DELAY_MS) -> tuple[dict[str, Any], dict[str, Any]]:
     """Each mode's process (:func:`calls_child`), the modes in turn, ``rounds`` times, against the local
     server (it answers at once) and then against one that answers :data:`DELAY_MS` late; per mode, the
     round whose paired difference is the median of the rounds'. Returns the modes' figures at zero
@@ -457,9 +457,9 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flig
         out = _calls_rounds(server_url=server.url, modes=MODES, label="0 ms", **common)
     finally:
         server.stop()
-    delayed = DelayedServer(DELAY_MS, SERVER_CPU if pinned else None)
+    delayed = DelayedServer(delay_ms, SERVER_CPU if pinned else None)
     try:
-        slow = _calls_rounds(server_url=delayed.url, modes=DELAYED_MODES, label=f"{DELAY_MS} ms", **common)
+        slow = _calls_rounds(server_url=delayed.url, modes=DELAYED_MODES, label=f"{delay_ms:g} ms", **common)
     finally:
         delayed.stop()
     return out, slow
@@ -486,7 +486,7 @@ def million(*, url: str, mode: str, rows: int, tiny: bool, cpu: int | None, work
 
 def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
                 parts: Sequence[str] = PARTS, rounds: int | None = None,
-                calls: int | None = None) -> dict[str, Any]:
+                calls: int | None = None, delay_ms: float = DELAY_MS) -> dict[str, Any]:
     """Every figure of ``parts``, as a dict (see :func:`report`)."""
     from modelplex_store.testing import find_postgres, postgres_server
     from run import machine  # bench/run.py
@@ -497,6 +497,7 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
     pinned = (hasattr(os, "sched_getaffinity") and {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0))
     cpu = CLIENT_CPU if pinned else None
     results: dict[str, Any] = {"machine": machine(), "pinned": pinned, "rounds": rounds, "tiny": tiny,
+                               "delay_ms": delay_ms, "load": os.getloadavg()[0],
                                "calls": calls, "in_flight": in_flight, "seeded_rows": rows}
     if find_postgres() is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql): the store bench "
@@ -508,7 +509,7 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
             urls = {"sqlite": f"sqlite:///{work / 'calls.db'}", "postgresql": pg.database("calls")}
             results["recording"], results["recording_delayed"] = recording(
                 pinned=pinned, cpu=cpu, rounds=rounds, calls=calls, in_flight=in_flight, warmup=warmup,
-                urls=urls, work=work, log=log)
+                urls=urls, work=work, log=log, delay_ms=delay_ms)
         if "rows" in parts:
             results["rows_per_s"] = {}
             for mode in ("sqlite", "postgresql"):
@@ -540,15 +541,18 @@ def report(results: dict[str, Any]) -> str:
              "`synchronous=NORMAL`) and into PostgreSQL (a local cluster, `fsync` on; and with the "
              "recorder's `synchronous_commit` off), each figure from the median of "
              f"{results['rounds']} rounds that go through the databases in turn; the recorder alone; then "
-             f"{results['seeded_rows']:,} seeded rows per database. Machine: {results['machine']}.", ""]
+             f"{results['seeded_rows']:,} seeded rows per database. Machine: {results['machine']}"
+             + (f"; load average {results['load']:.1f} when it started" if "load" in results else "")
+             + ".", ""]
     if results.get("tiny"):
         lines += ["**A tiny run: these figures prove the code runs and mean nothing.**", ""]
     targets = []
     rec = results.get("recording")
     if rec:
         tables = [("0 ms (the local server answers at once)", rec, MODES)]
+        delay = results.get("delay_ms", DELAY_MS)
         if results.get("recording_delayed"):
-            tables.append((f"{DELAY_MS} ms (the upstream answers {DELAY_MS} ms after the request)",
+            tables.append((f"{delay:g} ms (the upstream answers {delay:g} ms after the request)",
                            results["recording_delayed"], DELAYED_MODES))
         for latency, figures, modes in tables:
             lines += [f"Upstream latency {latency}:", "",
@@ -575,8 +579,11 @@ def report(results: dict[str, Any]) -> str:
                   "batch's median per call against its partner's, so the machine's load at that moment "
                   "weighs on both alike. At 0 ms the client's CPU is all a call's time, the worst case for "
                   "the ratio: recording's CPU (the writer thread runs on the client's core) adds to every "
-                  f"call. At {DELAY_MS} ms (about the shortest a hosted model answers in) the upstream's "
-                  "time is most of a call's, as it is in use. `postgresql-async` (the recorder's sessions "
+                  f"call. At {delay:g} ms the upstream's time is part of a call's, but a process keeping "
+                  f"{results['in_flight']} calls in flight asks for "
+                  f"{results['in_flight'] / delay * 1000:,.0f} calls a second, and where its core makes "
+                  "fewer (the calls/s column) it is still CPU-bound and the ratio is still recording's share "
+                  "of the CPU. `postgresql-async` (the recorder's sessions "
                   "at `synchronous_commit = off`) is for comparison only: it loses the last commits when "
                   "the server crashes (`test_real_restart` shows it), which the store must not.", ""]
     if results.get("rows_per_s"):
@@ -680,6 +687,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"some of {', '.join(PARTS)}")
     parser.add_argument("--rounds", type=int, default=None, help="processes per mode (default 5)")
     parser.add_argument("--calls", type=int, default=None, help="calls per batch (default 2,000)")
+    parser.add_argument("--delay-ms", type=float, default=DELAY_MS,
+                        help=f"the delayed upstream's latency (default {DELAY_MS})")
     args = parser.parse_args(argv)
     parts = [p for p in args.parts.split(",") if p]
     if not set(parts) <= set(PARTS):
@@ -687,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = args.rows or (2000 if args.tiny else 1_000_000)
     started = time.monotonic()
     results = measure_all(args.tiny, rows, lambda m: print(m, file=sys.stderr, flush=True), parts,
-                          args.rounds, args.calls)
+                          args.rounds, args.calls, args.delay_ms)
     text = report(results)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
