@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from conftest import LATEST, client, telemetry
 from modelplex_openai.plugin import PLUGIN as OPENAI
-from opentelemetry.trace import StatusCode
+from modelplex_otel import OtelPlugin
+from opentelemetry.trace import SpanKind, StatusCode
 
 import modelplex
 from modelplex import CallInfo
@@ -80,3 +81,34 @@ def test_the_sync_client_puts_the_span_under_the_callers_span(serve: Any) -> Non
         c.chat("openai/gpt-4o", "hi")
     (span,) = [s for s in t.spans.get_finished_spans() if s.name != "request"]
     assert span.parent is not None and span.parent.span_id == parent.get_span_context().span_id
+
+
+def test_attempt_spans_when_asked_for_a_chains_fallback_under_the_call(serve: Any) -> None:
+    t = telemetry(LATEST)
+    plugin = OtelPlugin(tracer_provider=t.tracer_provider, env=LATEST, attempts=True)
+    missing = Reply.json({"error": {"message": "The model `gpt-4o-mini` does not exist", "type":
+                                    "invalid_request_error", "code": "model_not_found"}}, status=404)
+    server = serve(missing, OK)
+
+    async def main() -> None:
+        async with client(server, plugin, chains={"fast": ["openai/gpt-4o-mini", "openai/gpt-4o"]}) as c:
+            await c.chat("chain/fast", "hi")
+
+    asyncio.run(main())
+    spans = {s.name: s for s in t.spans.get_finished_spans()}
+    call, first, second = spans["chat chain/fast"], spans["chat gpt-4o-mini"], spans["chat gpt-4o"]
+    assert call.context is not None
+    for attempt in (first, second):
+        assert attempt.kind is SpanKind.INTERNAL
+        assert attempt.parent is not None and attempt.parent.span_id == call.context.span_id
+    assert first.status.status_code is StatusCode.ERROR
+    assert dict(first.attributes or {})["error.type"] == "ModelNotFoundError"
+    assert dict(second.attributes or {})["modelplex.attempt.number"] == 2
+    assert dict(second.attributes or {})["gen_ai.usage.input_tokens"] == 8
+    assert call.status.status_code is StatusCode.UNSET
+
+
+def test_without_attempt_spans_the_plugin_has_no_attempt_hook() -> None:
+    """pluggy registers what it finds on the object: no attribute, no hook, nothing paid per attempt."""
+    assert not hasattr(OtelPlugin(), "modelplex_before_attempt")
+    assert hasattr(OtelPlugin(attempts=True), "modelplex_before_attempt")

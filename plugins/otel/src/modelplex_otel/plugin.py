@@ -12,17 +12,19 @@ from typing import TYPE_CHECKING, Any
 from modelplex.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from modelplex import CallInfo, CallOutcome
+    from modelplex import AttemptInfo, CallInfo, CallOutcome
     from modelplex_otel.telemetry import Telemetry
 
 
 class OtelPlugin:
     """A client span per call (chat, stream, embedding) and the GenAI client metrics, by the GenAI
     semantic conventions. ``tracer_provider`` and ``meter_provider`` default to the global ones
-    (OpenTelemetry's proxies: set them before or after, either works); ``env`` to ``os.environ``."""
+    (OpenTelemetry's proxies: set them before or after, either works); ``env`` to ``os.environ``.
+    ``attempts``: a child span for each model tried (a chain's fallbacks, retries), ended with how that
+    attempt went; off by default, as it makes every attempt pay for a hook and a reservation."""
 
     def __init__(self, *, tracer_provider: Any = None, meter_provider: Any = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, attempts: bool = False) -> None:
         self._providers = (tracer_provider, meter_provider)
         self._env = env
         self._telemetry: Telemetry | None = None
@@ -30,6 +32,20 @@ class OtelPlugin:
         # The span of each call between its two hooks. By id: a CallInfo is not hashable (its tags are a
         # dict), and the entry keeps it alive, so the id is not reused before after_call removes it.
         self._spans: dict[int, Any] = {}
+        if attempts:
+            # An instance attribute, so that pluggy finds the hook on this plugin alone: a client whose
+            # otel plugin makes no attempt spans is not asked about attempts at all.
+            def modelplex_before_attempt(call: CallInfo, attempt: AttemptInfo) -> Any:
+                return self._before_attempt(call, attempt)
+
+            self.modelplex_before_attempt = hookimpl(modelplex_before_attempt)
+
+    def _before_attempt(self, call: CallInfo, attempt: AttemptInfo) -> Any:
+        """A child span of the call's span for ``attempt``, ended by the reservation returned."""
+        entry = self._spans.get(id(call))
+        if entry is None:
+            return None
+        return self.telemetry.attempt(call, attempt, entry[1])
 
     @property
     def telemetry(self) -> Telemetry:

@@ -52,6 +52,17 @@ class Telemetry:
         return self.tracer.start_span(f"{operation} {model}", kind=SpanKind.CLIENT, attributes=attributes,
                                       start_time=_ns(call.started) if call.started else None)
 
+    def attempt(self, call: CallInfo, attempt: Any, parent: Any) -> AttemptSpan:
+        """An internal child span of ``parent`` for one model tried, and the reservation that ends it."""
+        operation = sc.OPERATIONS[call.kind]
+        names = self.settings.names
+        attributes = {sc.OPERATION: operation, sc.REQUEST_MODEL: attempt.model,
+                      names.provider_key: names.provider(attempt.provider),
+                      "modelplex.attempt.number": attempt.number, "modelplex.attempt.retry": attempt.retry}
+        span = self.tracer.start_span(f"{operation} {attempt.model}", kind=SpanKind.INTERNAL,
+                                      context=trace.set_span_in_context(parent), attributes=attributes)
+        return AttemptSpan(span, names)
+
     def finish(self, call: CallInfo, outcome: CallOutcome, span: Any) -> None:
         """End ``span`` with how ``call`` ended, and record the metrics."""
         names = self.settings.names
@@ -117,3 +128,33 @@ def _content(call: CallInfo, response: Any) -> dict[str, str]:
 def _requested(call: CallInfo) -> str:
     """The model asked for: the provider's model id, or the whole address of a chain or alias."""
     return call.model if call.provider != "chain" and call.model else call.address
+
+
+class AttemptSpan:
+    """The reservation of an attempt's span: settled or released with the attempt's outcome, it ends
+    the span with that outcome's usage or error."""
+
+    __slots__ = ("names", "span")
+
+    def __init__(self, span: Any, names: sc.Names) -> None:
+        self.span = span
+        self.names = names
+
+    def settle(self, outcome: CallOutcome) -> None:
+        """The attempt answered (or was cut or cancelled with usage to count)."""
+        found: dict[str, Any] = {"modelplex.status": outcome.status}
+        response = outcome.response
+        if isinstance(response, ChatResponse | EmbedResponse):
+            found[sc.RESPONSE_MODEL] = response.model
+        if outcome.usage is not None:
+            found.update(sc.usage_attributes(outcome.usage, self.names))
+        self.span.set_attributes(found)
+        self.span.end()
+
+    def release(self, outcome: CallOutcome) -> None:
+        """The attempt failed, or a later admitter refused it."""
+        if outcome.error is not None:
+            self.span.set_attribute(sc.ERROR_TYPE, type(outcome.error).__name__)
+            self.span.set_status(Status(StatusCode.ERROR))
+        self.span.set_attribute("modelplex.status", outcome.status)
+        self.span.end()
