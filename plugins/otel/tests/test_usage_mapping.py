@@ -46,3 +46,11 @@ def test_our_buckets_give_the_usage_back(usage: Usage) -> None:
     assert all(found.values())  # a zero bucket (or false estimated) is left out
     fields: dict[str, Any] = {k.removeprefix("modelplex.usage."): v for k, v in found.items()}
     assert Usage(**fields) == usage
+
+
+def test_provider_values_are_the_conventions_well_known_ones_under_either_key() -> None:
+    for names in (LATEST, LEGACY):
+        assert [names.provider(p) for p in ("openai", "anthropic", "gemini", "azure", "mistral", "xai",
+                                            "groq", "openrouter")] == \
+            ["openai", "anthropic", "gcp.gemini", "azure.ai.openai", "mistral_ai", "x_ai", "groq", "openrouter"]
+    assert (LATEST.provider_key, LEGACY.provider_key) == ("gen_ai.provider.name", "gen_ai.system")

@@ -45,11 +45,11 @@ TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4
 #: Our call kinds as ``gen_ai.operation.name``; a stream is a chat. Model listings are no GenAI operation.
 OPERATIONS = {"chat": "chat", "stream": "chat", "embed": "embeddings"}
 
-# Our provider names where the conventions know the provider by another one. Others go as they are.
-_LATEST_PROVIDERS = {"gemini": "gcp.gemini", "vertex": "gcp.vertex_ai", "azure": "azure.ai.openai",
-                     "mistral": "mistral_ai", "xai": "x_ai", "bedrock": "aws.bedrock"}
-_LEGACY_PROVIDERS = {"gemini": "gcp.gemini", "vertex": "gcp.vertex_ai", "azure": "az.ai.openai",
-                     "mistral": "mistral_ai", "bedrock": "aws.bedrock"}
+# Our provider names where the conventions know the provider by another value, the same under both
+# keys: gen_ai.system's last values (its older az.ai.openai and xai were replaced by these) are
+# gen_ai.provider.name's. Others go as they are.
+_PROVIDERS = {"gemini": "gcp.gemini", "vertex": "gcp.vertex_ai", "azure": "azure.ai.openai",
+              "mistral": "mistral_ai", "xai": "x_ai", "bedrock": "aws.bedrock"}
 
 
 @attrs.frozen(kw_only=True)
@@ -66,8 +66,8 @@ class Names:
         return self.providers.get(name, name)
 
 
-LEGACY = Names(provider_key=SYSTEM, providers=_LEGACY_PROVIDERS, detailed_usage=False)
-LATEST = Names(provider_key=PROVIDER, providers=_LATEST_PROVIDERS, detailed_usage=True)
+LEGACY = Names(provider_key=SYSTEM, providers=_PROVIDERS, detailed_usage=False)
+LATEST = Names(provider_key=PROVIDER, providers=_PROVIDERS, detailed_usage=True)
 
 
 def usage_attributes(usage: Usage, names: Names) -> dict[str, int]:
