@@ -50,7 +50,7 @@ def test_our_buckets_give_the_usage_back(usage: Usage) -> None:
 
 def test_provider_values_are_the_conventions_well_known_ones_under_either_key() -> None:
     for names in (LATEST, LEGACY):
-        assert [names.provider(p) for p in ("openai", "anthropic", "gemini", "azure", "mistral", "xai",
-                                            "groq", "openrouter")] == \
-            ["openai", "anthropic", "gcp.gemini", "azure.ai.openai", "mistral_ai", "x_ai", "groq", "openrouter"]
+        ours = ("openai", "anthropic", "gemini", "azure", "mistral", "xai", "groq", "openrouter")
+        assert [names.provider(p) for p in ours] == ["openai", "anthropic", "gcp.gemini", "azure.ai.openai",
+                                                     "mistral_ai", "x_ai", "groq", "openrouter"]
     assert (LATEST.provider_key, LEGACY.provider_key) == ("gen_ai.provider.name", "gen_ai.system")
