@@ -4,16 +4,19 @@
     python bench/gateway.py --tiny             # a few calls: proves the code runs, nothing more
     python bench/gateway.py --profile out.txt  # also py-spy's view of the gateway under load
 
-Three subjects get the same request, a whole (not streamed) Chat Completions call answered by
-``bench/server.py``: *direct* (the load generator calls the local server itself), the *Modelplex gateway*
-(``modelplex serve``, one process, with the usage log on: the store's default SQLite file, every row
-counted after the run) and *LiteLLM's proxy* (``litellm --config``, one worker, no database: LiteLLM's
-spend log needs PostgreSQL through Prisma, so it is measured doing less than the gateway).
+The subjects get the same request, a whole (not streamed) Chat Completions call answered by
+``bench/server.py``: *direct* (the load generator calls the local server itself); the *Modelplex gateway*
+(``modelplex serve``, one process) with the usage log on (the store's default SQLite file, every row
+counted after the run), without keys (one user on their machine) and with a virtual key, and with the
+usage log off (``MODELPLEX_STORE=off``: what the log costs); and *LiteLLM's proxy* (``litellm --config``,
+one worker, its master key, no database: LiteLLM's spend log needs PostgreSQL through Prisma, so it is
+measured doing less than the gateway).
 
 For each, in rounds that go through the subjects in turn: requests per second with 100 in flight, and the
 latency of calls made one at a time (p50, p99); a proxy's *added* latency is its percentile less direct's.
-The gateway's own ``x-modelplex-overhead-ms`` header is collected too. Each figure is the best of its
-rounds, the same rule for every subject (the machines are shared).
+The gateway's own ``x-modelplex-overhead-ms`` header is collected too, and each proxy's CPU time per
+request (its process group's, from ``/proc``), which other work on a shared machine hardly moves. Each
+figure is the best of its rounds, the same rule for every subject (the machines are shared).
 
 The load generator is a separate process (aiohttp with keep-alive, uvloop where installed), pinned with the
 local server to one core; the proxy under test has the other core to itself where there are two. Direct's
