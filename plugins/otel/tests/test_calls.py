@@ -32,7 +32,8 @@ def test_a_chat_is_one_client_span_with_the_latest_names(serve: Any) -> None:
 
     async def main() -> Any:
         async with client(server, t.plugin) as c:
-            return await c.chat("openai/gpt-4o", "What is the capital of France?")
+            return await c.chat("openai/gpt-4o", "What is the capital of France?", temperature=0.5,
+                                max_tokens=3, stop=["\n"], seed=7)
 
     response = asyncio.run(main())
     span = t.span()
@@ -51,6 +52,11 @@ def test_a_chat_is_one_client_span_with_the_latest_names(serve: Any) -> None:
     assert attributes["gen_ai.usage.reasoning.output_tokens"] == 5
     assert "gen_ai.usage.cache_creation.input_tokens" not in attributes  # none written
     assert "gen_ai.system" not in attributes
+    # The settings asked for; none not given (top_p).
+    settings = {k: v for k, v in attributes.items() if k.startswith("gen_ai.request.")}
+    assert settings == {"gen_ai.request.model": "gpt-4o", "gen_ai.request.temperature": 0.5,
+                        "gen_ai.request.max_tokens": 3, "gen_ai.request.seed": 7,
+                        "gen_ai.request.stop_sequences": ("\n",)}
     # Our disjoint buckets and the cost, under modelplex.*; money as the Decimal's exact text.
     assert (attributes["modelplex.usage.input"], attributes["modelplex.usage.output"]) == (70, 15)
     assert response.cost is not None and response.cost.total is not None

@@ -33,6 +33,10 @@ TOKEN_TYPE = "gen_ai.token.type"  # noqa: S105 (an attribute name, not a secret)
 INPUT_MESSAGES = "gen_ai.input.messages"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
 ERROR_TYPE = "error.type"
+# The request's settings, where the caller gave them: ours as the conventions' gen_ai.request.* names.
+REQUEST_OPTIONS = {"temperature": "gen_ai.request.temperature", "top_p": "gen_ai.request.top_p",
+                   "max_tokens": "gen_ai.request.max_tokens", "seed": "gen_ai.request.seed",
+                   "stop": "gen_ai.request.stop_sequences"}
 
 DURATION = "gen_ai.client.operation.duration"
 TOKEN_USAGE = "gen_ai.client.token.usage"  # noqa: S105 (a metric name)

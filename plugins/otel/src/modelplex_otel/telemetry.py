@@ -49,6 +49,13 @@ class Telemetry:
                                       "modelplex.call.kind": call.kind, "modelplex.address": call.address}
         if call.provider != "chain":  # a chain's provider is known once a model answered
             attributes[self.settings.names.provider_key] = self.settings.names.provider(call.provider)
+        request = call.request
+        if isinstance(request, ChatRequest):
+            options = request.options
+            for ours, theirs in sc.REQUEST_OPTIONS.items():
+                value = getattr(options, ours)
+                if value is not None and value != ():
+                    attributes[theirs] = value
         return self.tracer.start_span(f"{operation} {model}", kind=SpanKind.CLIENT, attributes=attributes,
                                       start_time=_ns(call.started) if call.started else None)
 
