@@ -20,7 +20,8 @@ import trio
 from exchange import recorder, rows
 from modelplex_store.budgets import Budget, BudgetPlugin
 from modelplex_store.budgets.ledger import Counter
-from test_budget_real_cancel_reserving import locked
+from modelplex_store.budgets.sql import SqlLedger
+from test_budget_real_cancel_reserving import locked, reservations
 from test_budgets import CONFIG, MAX, PROMPT, client, reply
 
 from modelplex_testing import ScriptedServer
@@ -111,3 +112,29 @@ def test_under_trio_a_call_cancelled_while_reserving_is_not_counted_and_holds_no
     assert cancelled
     assert sent == 1
     assert (after, reserved) == (before, 0)
+
+
+def test_a_ledger_operation_whose_caller_is_cancelled_while_it_waits_its_turn_still_runs(
+        store_url: str) -> None:
+    # A release (or a settlement) queued behind a reservation that waits for the database's lock: its
+    # caller is cancelled (a timeout). Taken out of the queue, it would leave its reservation counted
+    # until the lease ends.
+    ledger = SqlLedger(store_url)
+    counter = Counter(budget="all", subject="", window_start=0, window_end=None, limit=10**12)
+
+    async def main() -> None:
+        await ledger.reserve("first", [counter], 1000, 2**62, 1)
+        with locked(store_url) as let_go:
+            second = asyncio.ensure_future(ledger.reserve("second", [counter], 1000, 2**62, 1))
+            await asyncio.sleep(0.3)  # it waits for the lock in the ledger's thread
+            release = asyncio.ensure_future(ledger.release("first", [counter]))
+            await asyncio.sleep(0.1)
+            release.cancel()
+            await asyncio.gather(release, return_exceptions=True)
+            let_go()
+            await second
+        await ledger.release("second", [counter])  # after the first's release, in the ledger's order
+        await ledger.aclose()
+
+    asyncio.run(main())
+    assert reservations(store_url) == 0

@@ -10,9 +10,9 @@ statement then sees every reservation committed before the lock was granted.
 The driver is synchronous: each operation runs in a worker thread on one connection per ledger (a lock
 keeps it to one thread at a time), so the event loop never waits on a disk or a socket. Under asyncio
 that is the ledger's own one thread, which takes the operations in the order they were asked for: a
-worker thread cannot be stopped, so a reservation whose caller was cancelled goes on (it may be waiting
-for the database's lock) and commits; the release that the admitter then asks for runs after it, and
-finds it.
+worker thread cannot be stopped, so every operation asked for runs, its caller cancelled or not: a
+reservation whose caller was cancelled (it may be waiting for the database's lock) commits, and the
+release that the admitter then asks for runs after it, and finds it.
 """
 
 from __future__ import annotations
@@ -102,7 +102,11 @@ class SqlLedger:
         thread = self._thread
         if thread is None:
             thread = self._thread = ThreadPoolExecutor(1, thread_name_prefix="modelplex-budget-ledger")
-        return await loop.run_in_executor(thread, self._run, work)
+        # Shielded: a cancelled caller must not take its operation out of the queue (a settlement or a
+        # release not done holds its reservation until the lease ends); the operation runs in its turn.
+        done = loop.run_in_executor(thread, self._run, work)
+        done.add_done_callback(_retrieved)
+        return await asyncio.shield(done)
 
     @staticmethod
     def _lock_counter(db: Database, c: Counter) -> int:
@@ -192,6 +196,12 @@ class SqlLedger:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    """Read the outcome of an operation whose caller was cancelled: asyncio logs one never read."""
+    if not done.cancelled():
+        done.exception()
 
 
 def _state(db: Database, c: Counter, now: int) -> CounterState:
