@@ -85,7 +85,9 @@ def authenticator(client: modelplex.AsyncClient,
         return Admitter((), ledger_for(url, prefix), lease=lease)
 
     # Named for this authenticator: a client serving two applications (tests do) keeps one per app.
-    client.registry.register(f"gateway-keys-{id(made):x}", KeyBudgets(made.known, admitter))
+    budgets = KeyBudgets(made.known, admitter)
+    client.registry.register(f"gateway-keys-{id(made):x}", budgets)
+    made.closing.append(budgets.aclose)
     return made
 
 
@@ -99,11 +101,12 @@ def routes() -> list[BaseRoute]:
 
 
 def install(app: Starlette) -> None:
-    """Settle keys' request limits at each response's end; give the admin routes the key store."""
+    """Settle keys' request limits at each response's end, close the keys' connections at shutdown; give
+    the admin routes the key store."""
     from modelplex_gateway.keys.authenticator import KeyAuthenticator
     from modelplex_gateway.keys.middleware import SettleLimits
 
     made = app.state.authenticate
     if isinstance(made, KeyAuthenticator):
         app.state.key_store = made.store
-        app.add_middleware(SettleLimits)
+        app.add_middleware(SettleLimits, on_shutdown=made.aclose)

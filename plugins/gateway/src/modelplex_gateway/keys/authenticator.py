@@ -17,8 +17,9 @@ of one key are made once at a time per process (the others wait for it), so a bu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -72,6 +73,17 @@ class KeyAuthenticator:
         self._by_id: dict[str, KeyRecord] = {}
         self._pending: dict[str, asyncio.Future[KeyRecord | None]] = {}
         self._configured: tuple[float, bool] = (float("-inf"), False)
+        #: What else closes with it (the budget plugin's ledger).
+        self.closing: list[Callable[[], Awaitable[None]]] = []
+
+    async def aclose(self) -> None:
+        """Close the key store's connection, the limit store and what :attr:`closing` holds."""
+        import anyio
+
+        for close in (self.limits.aclose, *self.closing):
+            with contextlib.suppress(Exception):  # closing a broken connection is not worth an error
+                await close()
+        await anyio.to_thread.run_sync(self.store.close)
 
     def known(self, key_id: str) -> KeyRecord | None:
         """The record of a key this process authenticated (the budget plugin reads it)."""

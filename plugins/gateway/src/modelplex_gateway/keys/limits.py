@@ -61,8 +61,11 @@ class KeyLimits:
         return settle
 
     async def aclose(self) -> None:
-        """Close the store."""
+        """Close the store (and its Redis connection, which is this class's own)."""
         await self.store.aclose()
+        connection = getattr(self.store, "_redis", None)
+        if connection is not None:
+            await connection.aclose()
 
 
 def _describe(record: KeyRecord) -> str:
