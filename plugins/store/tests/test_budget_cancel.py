@@ -116,9 +116,9 @@ def test_under_trio_a_call_cancelled_while_reserving_is_not_counted_and_holds_no
 
 def test_a_ledger_operation_whose_caller_is_cancelled_while_it_waits_its_turn_still_runs(
         store_url: str) -> None:
-    # A release (or a settlement) queued behind a reservation that waits for the database's lock: its
-    # caller is cancelled (a timeout). Taken out of the queue, it would leave its reservation counted
-    # until the lease ends.
+    # A release (or a settlement) behind a reservation that waits for the database's lock: its caller is
+    # cancelled (a timeout). A ledger that dropped it (a queue of its own, cancelled with its caller)
+    # would leave its reservation counted until the lease ends.
     ledger = SqlLedger(store_url)
     counter = Counter(budget="all", subject="", window_start=0, window_end=None, limit=10**12)
 

@@ -8,19 +8,13 @@ each other), and a reservation's check and insert happen under those locks. In R
 statement then sees every reservation committed before the lock was granted.
 
 The driver is synchronous: each operation runs in a worker thread on one connection per ledger (a lock
-keeps it to one thread at a time), so the event loop never waits on a disk or a socket. Under asyncio
-that is the ledger's own one thread, which takes the operations in the order they were asked for: a
-worker thread cannot be stopped, so every operation asked for runs, its caller cancelled or not: a
-reservation whose caller was cancelled (it may be waiting for the database's lock) commits, and the
-release that the admitter then asks for runs after it, and finds it.
+keeps it to one thread at a time), so the event loop never waits on a disk or a socket.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -66,7 +60,6 @@ class SqlLedger:
         self.url = url
         self._db: Database | None = None
         self._lock = threading.Lock()
-        self._thread: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"SqlLedger({scrub_url(self.url)!r})"
@@ -95,18 +88,7 @@ class SqlLedger:
                                                   f"{type(exc).__name__}: {exc}")) from None
 
     async def _call(self, work: Callable[[Database], T]) -> T:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # trio: a cancelled caller waits for anyio's worker thread to finish
-            return await anyio.to_thread.run_sync(self._run, work)
-        thread = self._thread
-        if thread is None:
-            thread = self._thread = ThreadPoolExecutor(1, thread_name_prefix="modelplex-budget-ledger")
-        # Shielded: a cancelled caller must not take its operation out of the queue (a settlement or a
-        # release not done holds its reservation until the lease ends); the operation runs in its turn.
-        done = loop.run_in_executor(thread, self._run, work)
-        done.add_done_callback(_retrieved)
-        return await asyncio.shield(done)
+        return await anyio.to_thread.run_sync(self._run, work)
 
     @staticmethod
     def _lock_counter(db: Database, c: Counter) -> int:
@@ -188,20 +170,11 @@ class SqlLedger:
         return self._run(work)
 
     async def aclose(self) -> None:
-        """Close the connection (and let the ledger's thread end)."""
-        if self._thread is not None:
-            self._thread.shutdown(wait=False)
-            self._thread = None
+        """Close the connection."""
         with self._lock:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-
-
-def _retrieved(done: asyncio.Future[Any]) -> None:
-    """Read the outcome of an operation whose caller was cancelled: asyncio logs one never read."""
-    if not done.cancelled():
-        done.exception()
 
 
 def _state(db: Database, c: Counter, now: int) -> CounterState:
