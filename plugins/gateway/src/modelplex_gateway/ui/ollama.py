@@ -41,6 +41,8 @@ class Disk:
 
     local: bool
     path: str = ""
+    #: Where Ollama keeps its models; ``path`` is its nearest existing directory when it is not made yet.
+    models_dir: str = ""
     free: int | None = None
     total: int | None = None
 
