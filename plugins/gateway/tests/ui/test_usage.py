@@ -61,8 +61,12 @@ def test_the_call_log_pages_on_by_cursor_and_filters_narrow_it(page: Any, world:
         expected = [c.id for c in store.logs(150, provider="groq", status="error", since="60d")]
     assert ids == expected  # newest first, no call twice, none skipped across the pages
     assert statuses == {"error"}
-    assert "groq" in page.locator('table[data-by="provider"]').inner_text()
+    groq = page.locator('table[data-by="provider"] tr[data-key="groq"]')
     assert page.locator('table[data-by="provider"] tbody tr').count() == 1
+    # The tables count only the filtered status: every call an error, as many as the store's errors.
+    with _store(world) as store:
+        errors = store.usage(by="provider", provider="groq", since="60d").total.errors
+    assert int(groq.locator("td.calls").inner_text()) == int(groq.locator("td.errors").inner_text()) == errors
 
 
 def test_the_csv_export_downloads_what_the_filters_select(page: Any, world: World, tmp_path: Any) -> None:

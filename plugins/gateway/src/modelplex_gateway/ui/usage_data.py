@@ -74,7 +74,7 @@ class Overview:
 def _cube(store: Store, filters: Filters) -> dict[tuple[str, str | None, str | None], list[int]]:
     """The rollups' sums per (day, provider, model) in the window: one query per grain, a few hundred
     groups whatever the number of calls; every table and chart of the tab is summed from it."""
-    from modelplex_store.queries import _SUMS_SQL, windows
+    from modelplex_store.queries import _SUMS_SQL, STATUSES, windows
     from modelplex_store.when import DAY, iso, now_micros, to_micros
 
     now = now_micros()
@@ -85,8 +85,11 @@ def _cube(store: Store, filters: Filters) -> dict[tuple[str, str | None, str | N
     if "/" in model:
         provider_of, _, model = model.partition("/")
         only.append(("provider", provider_of))
+    if filters.status and filters.status not in STATUSES:
+        raise ValueError(f"status {filters.status!r} is not one of {', '.join(STATUSES)}")
+    # The rollups are kept per status too: the status filter narrows the charts and tables exactly.
     only += [(c, v) for c, v in (("provider", filters.provider), ("model", model),
-                                 ("caller", filters.caller)) if v]
+                                 ("caller", filters.caller), ("status", filters.status)) if v]
     cube: dict[tuple[str, str | None, str | None], list[int]] = {}
     for grain, start, end in windows(since, until)[2]:
         where, params = ["grain = ?"], [grain]  # type: list[str], list[Any]
