@@ -29,6 +29,9 @@ from modelplex import (
     ChatOptions,
     ChatRequest,
     ChatResponse,
+    ConversationMessage,
+    ConversationRecord,
+    ConversationSummary,
     Cost,
     Decision,
     EmbedRequest,
@@ -603,6 +606,40 @@ def model_infos() -> st.SearchStrategy[ModelInfo]:
                      aliases=st.lists(_model_ids(), max_size=2).map(tuple))
 
 
+def _conversation_ids() -> st.SearchStrategy[str]:
+    return st.from_regex(r"[0-9a-f]{24}", fullmatch=True)
+
+
+def _stored_times() -> st.SearchStrategy[float]:
+    # What the store keeps: time.time() to the microsecond.
+    return st.integers(min_value=0, max_value=4 * 10**15).map(lambda us: us / 1_000_000)
+
+
+def conversation_messages() -> st.SearchStrategy[ConversationMessage]:
+    def of(message: Message) -> st.SearchStrategy[ConversationMessage]:
+        return st.builds(ConversationMessage, id=_conversation_ids(), role=st.just(message.role),
+                         parts=st.just(message.parts), parent_id=_optional(_conversation_ids()),
+                         sibling=st.integers(min_value=0, max_value=5),
+                         provider=_optional(_provider_names()), requested=_optional(_model_ids()),
+                         model=_optional(_model_ids()), usage=_optional(usages()),
+                         cost=_optional(costs()), call_id=_optional(_call_ids()),
+                         created_at=_stored_times())
+
+    return messages().flatmap(of)
+
+
+def conversation_records() -> st.SearchStrategy[ConversationRecord]:
+    return st.builds(ConversationRecord, id=_conversation_ids(), title=_optional(_small_texts(30)),
+                     model=_optional(_model_ids()), system=_optional(_small_texts(40)),
+                     options=json_objects(), head=_optional(_conversation_ids()),
+                     created_at=_stored_times(), updated_at=_stored_times())
+
+
+def conversation_summaries() -> st.SearchStrategy[ConversationSummary]:
+    return st.builds(ConversationSummary, record=conversation_records(),
+                     messages=st.integers(min_value=0, max_value=10**6), cost=_optional(_money()))
+
+
 def provider_infos() -> st.SearchStrategy[ProviderInfo]:
     envs = st.lists(_env_names(), max_size=3).map(tuple)
     return st.builds(ProviderInfo, spec_version=st.integers(min_value=1, max_value=10),
@@ -667,6 +704,9 @@ PUBLIC_TYPES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     Prices: prices(),
     PriceTier: price_tiers(),
     Cost: costs(),
+    ConversationMessage: conversation_messages(),
+    ConversationRecord: conversation_records(),
+    ConversationSummary: conversation_summaries(),
     Decision: decisions(),
     Estimate: estimates(),
     ProviderInfo: provider_infos(),
