@@ -358,9 +358,15 @@ def test_no_key_material_in_logs_database_metrics_or_responses(tmp_path: Path,
 
     seen: list[str] = []
     statuses: list[int] = []
+    probe = write_config(tmp_path / "probe.toml", ScriptedServer([openai_whole("x")]), tmp_path / "probe.db")
+    _, worst = asyncio.run(worst_case(probe))
     with structlog.testing.capture_logs() as logs, ScriptedServer([openai_whole("hello")]) as up, \
             keyed(tmp_path, up, admin=ADMIN) as gw:
-        key, _ = make_key(gw.store, budget=Decimal("0.0011"), rpm=3, tags={"team": "a"})
+        # One call's worst case and a little: the first is served, the second (its worst case on top of
+        # what the first spent) is over budget. From the estimate, not a figure that holds only where a
+        # tokenizer is installed (the upper-leaning count without one made the first call over budget).
+        budget = Decimal(nanos_up(worst) + 50_000) / Decimal(1_000_000_000)
+        key, _ = make_key(gw.store, budget=budget, rpm=3, tags={"team": "a"})
         headers = {"authorization": f"Bearer {key}"}
         body = {"model": "openai/gpt-4o", "messages": HI, "max_tokens": MAX}
         for _ in range(4):  # served, then over budget, then over the limit
