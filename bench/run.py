@@ -38,7 +38,10 @@ TRANSPORT = "modelplex-http"
 # Environment for every measured process: no network for LiteLLM's model map, no telemetry.
 QUIET_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False",
              "OPENAI_API_KEY": "sk-bench-0000000000000000", "PYTHONDONTWRITEBYTECODE": "",
-             "MODELPLEX_CONFIG": os.devnull, "MODELPLEX_STORE": "off"}  # the store: bench/store.py
+             "MODELPLEX_CONFIG": os.devnull, "MODELPLEX_STORE": "off",  # the store: bench/store.py
+             # The bench environment holds every workspace package; a user of the library with its
+             # provider plugins has no OpenTelemetry plugin, and its cost is the otel package's to show.
+             "MODELPLEX_DISABLE_PLUGINS": "otel"}
 
 
 class Config:
@@ -201,7 +204,7 @@ def run(subjects: list[str], formats: list[str], config: Config,
         log(f"import modelplex + discovery + client: {results['imports']['modelplex+discovery']:.0f} ms")
         # The same with the provider plugins alone, without the test kit's scripted `fake` provider.
         results["imports"]["modelplex+providers"] = import_ms(DISCOVERY, config.import_runs, bare, cpu,
-                                                              {"MODELPLEX_DISABLE_PLUGINS": "fake"})
+                                                              {"MODELPLEX_DISABLE_PLUGINS": "fake,otel"})
         log(f"import modelplex + providers + client: {results['imports']['modelplex+providers']:.0f} ms")
     if "modelplex" in subjects:
         results["estimate"] = estimate_figures(config, cpu)
