@@ -28,7 +28,7 @@ import pytest
 import uvicorn
 from gateway_server import UPSTREAM_KEY, free_port, openai_whole, wait_for
 from modelplex_gateway.app import create_app
-from modelplex_gateway.keys import authenticator
+from modelplex_gateway.keys import key_authenticator
 from modelplex_gateway.keys.authenticator import TTL
 from modelplex_gateway.keys.store import KeyStore
 from modelplex_store.budgets.admitter import nanos_up
@@ -99,7 +99,7 @@ def keyed(tmp_path: Path, upstream: ScriptedServer, *, admin: str | None = None,
     async def main() -> None:
         client = modelplex.AsyncClient(config_file=config, env={})
         env = {"MODELPLEX_GATEWAY_ADMIN_KEY": admin} if admin else {}
-        app = create_app(client, authenticate=authenticator(client, env=env))
+        app = create_app(client, authenticate=key_authenticator(client, env=env))
         holder["counted"] = counted = Counting(app)
         server = uvicorn.Server(uvicorn.Config(counted, host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="on"))

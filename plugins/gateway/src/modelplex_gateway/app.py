@@ -4,7 +4,7 @@
   ``/v1/models``;
 - :mod:`modelplex_gateway.anthropic_api` (when present): ``/v1/messages``, ``/v1/messages/count_tokens``;
 - :mod:`modelplex_gateway.routes`: ``/providers``, ``/chat``, ``/health``, ``/ready``, ``/metrics``;
-- :mod:`modelplex_gateway.keys` (when present): virtual keys. Its ``authenticator(client)`` returns the
+- :mod:`modelplex_gateway.keys` (when present): virtual keys. Its ``key_authenticator(client)`` returns the
   authenticator to use (``None`` with no keys configured: then :func:`~modelplex_gateway.auth.
   authenticate_local`), and its ``routes()`` the administrative routes.
 
@@ -72,7 +72,7 @@ def _routes() -> list[BaseRoute]:
 
 def _authenticator(client: modelplex.AsyncClient) -> Authenticator:
     keys = _optional("modelplex_gateway.keys")
-    made = keys.authenticator(client) if keys is not None and hasattr(keys, "authenticator") else None
+    made = keys.key_authenticator(client) if keys is not None and hasattr(keys, "key_authenticator") else None
     return made if made is not None else authenticate_local
 
 

@@ -3,7 +3,7 @@ shown once, kept as SHA-256 hashes in the store's database; each with scopes, ta
 (issue 15's ledger, scoped on the key) and request limits (the core's rate limiter, in Redis when one is
 configured); revoked on every instance within a second.
 
-:func:`authenticator` is what :func:`modelplex_gateway.app.create_app` asks for; :func:`routes` the
+:func:`key_authenticator` is what :func:`modelplex_gateway.app.create_app` asks for; :func:`routes` the
 administrative routes; :func:`install` adds the middleware that settles request limits. Settings::
 
     [gateway]
@@ -47,10 +47,13 @@ def gateway_settings(config: Mapping[str, Any]) -> tuple[str, float]:
     return env_name, float(window)
 
 
-def authenticator(client: modelplex.AsyncClient,
-                  env: Mapping[str, str] | None = None) -> KeyAuthenticator | None:
+def key_authenticator(client: modelplex.AsyncClient,
+                      env: Mapping[str, str] | None = None) -> KeyAuthenticator | None:
     """The virtual-key authenticator for ``client``'s configuration (``None`` without modelplex-store);
-    registers the plugin that enforces keys' budgets on ``client``."""
+    registers the plugin that enforces keys' budgets on ``client``.
+
+    Not named ``authenticator``: importing the submodule :mod:`.authenticator` rebinds the package's
+    attribute of that name to the module, and a second app made in the process called the module."""
     if importlib.util.find_spec("modelplex_store") is None:
         return None
     from modelplex_store.config import resolve
