@@ -114,3 +114,16 @@ def demo(session: nox.Session) -> None:
     session.run("modelplex", "plugins")
     session.run("modelplex", "chat", "-m", "fake/echo", "Hello from Modelplex")
     session.run("modelplex", "chat", "-m", "fake/echo", "--json", "Hello")
+
+
+@nox.session
+def screenshots(session: nox.Session) -> None:
+    """The dashboard's browser tests, writing their screenshots to docs/screenshots/ (which the docs show).
+    Never a default session: it seeds a million usage rows and needs Debian's chromium. A plain test run
+    writes them to a temporary directory, so it never dirties the working tree."""
+    if not Path("/usr/bin/chromium").exists():
+        session.error("the dashboard's screenshots need Debian's chromium at /usr/bin/chromium")
+    _sync(session, "--package", "modelplex-gateway", "--group", "test")
+    session.chdir(MEMBERS["gateway"])
+    session.run("pytest", "-p", "no:cacheprovider", "-rs", "tests/ui", *session.posargs,
+                env={"MODELPLEX_SCREENSHOTS_DIR": str(ROOT / "docs" / "screenshots")})

@@ -6,11 +6,15 @@
   the tests skip, saying why, only when ``/usr/bin/chromium`` is absent;
 - ``page``: a fresh browser context and page, every response body it received kept in
   ``page.bodies`` (the key-leak tests search them);
-- ``screenshot(page, name)``: writes ``docs/screenshots/<name>.png`` (viewport only: small files).
+- ``screenshot(page, name)``: writes ``<name>.png`` (viewport only: small files) to ``screenshots_dir``:
+  a directory of this run, or the one ``MODELPLEX_SCREENSHOTS_DIR`` names (``nox -s screenshots`` names
+  ``docs/screenshots``). A plain test run never rewrites the committed PNGs, whose bytes differ each run
+  (ports, times), so it leaves the working tree clean.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,12 +25,13 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # dashboard_world, gateway_server
 
-from dashboard_world import ROOT, World, build_world  # noqa: E402
+from dashboard_world import World, build_world  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS_ENV = "MODELPLEX_SCREENSHOTS_DIR"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +78,26 @@ def page(browser: Any, world: World) -> Iterator[Any]:
         context.close()
 
 
+@pytest.fixture(scope="session")
+def screenshots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where ``screenshot`` writes: ``$MODELPLEX_SCREENSHOTS_DIR`` when set, else a directory of this run."""
+    named = os.environ.get(SCREENSHOTS_ENV)
+    if not named:
+        return tmp_path_factory.mktemp("screenshots")
+    directory = Path(named).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 @pytest.fixture
-def screenshot() -> Callable[[Any, str], Path]:
-    """``screenshot(page, name)``: the page's viewport as ``docs/screenshots/<name>.png``."""
+def screenshot(screenshots_dir: Path) -> Callable[[Any, str], Path]:
+    """``screenshot(page, name)``: the viewport as ``<screenshots_dir>/<name>.png``, checked written."""
     def take(page: Any, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        path = screenshots_dir / f"{name}.png"
+        path.unlink(missing_ok=True)  # a stale file must not pass for this run's picture
         page.screenshot(path=str(path), full_page=False)
+        # The picture proves the tab rendered to pixels, not only that its HTML arrived.
+        assert path.read_bytes()[:8] == PNG_SIGNATURE, f"no screenshot written at {path}"
         return path
 
     return take
