@@ -23,6 +23,7 @@ from modelplex._cli.keys import keys
 from modelplex._cli.models import models
 from modelplex._cli.models_default import default as models_default
 from modelplex._cli.output import error_message
+from modelplex._cli.plugin_new import plugin
 from modelplex._cli.plugins import plugins
 from modelplex._cli.policy import policy
 from modelplex._cli.providers import providers
@@ -108,6 +109,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 cli.add_command(plugins)
+cli.add_command(plugin)
 cli.add_command(models)
 cli.add_command(chat)
 cli.add_command(conversations)
