@@ -115,10 +115,24 @@ def test_a_misspelt_hook_is_reported(site: Callable[..., None]) -> None:
     assert "modelplex_chta" in failure.reason
 
 
-def test_a_plugin_without_provider_info_is_reported(site: Callable[..., None]) -> None:
-    site("modelplex-bare", "mp_bare", "x = 1\n", "bare")
-    failure = Registry(env=only("bare")).failures["bare"]
+def test_a_provider_plugin_without_provider_info_is_reported(site: Callable[..., None]) -> None:
+    source = GOOD.format(text="x").replace("@hookimpl\ndef modelplex_provider_info", "def _unused_info")
+    site("modelplex-noinfo", "mp_noinfo", source, "noinfo")
+    failure = Registry(env=only("noinfo")).failures["noinfo"]
     assert "modelplex_provider_info" in failure.reason
+
+
+def test_a_plugin_with_no_call_hook_is_an_extension(site: Callable[..., None]) -> None:
+    # Issue 14/17 (F4): a plugin owning no provider may add commands only, or nothing (a store turned
+    # off); it was refused for lacking modelplex_provider_info, so the gateway had to hook every call.
+    site("modelplex-bare", "mp_bare", "x = 1\n", "bare")
+    site("modelplex-cmds", "mp_cmds", "from modelplex.hookspecs import hookimpl\n\n@hookimpl\n"
+         "def modelplex_register_commands(cli):\n    pass\n", "cmds")
+    registry = Registry(env=only("bare", "cmds"))
+    assert "bare" not in registry.failures and "cmds" not in registry.failures
+    assert registry.lifecycle_plugins["bare"].hooks == ()
+    assert registry.lifecycle_plugins["cmds"].hooks == ("modelplex_register_commands",)
+    assert not registry.lifecycle.active, "no call hook: calls pay nothing"
 
 
 def test_allow_list_and_deny_list(site: Callable[..., None]) -> None:

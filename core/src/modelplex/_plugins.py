@@ -194,8 +194,12 @@ class Registry:
             raise PluginLoadError(f"plugin {name!r} could not be registered: {exc}", plugin=name,
                                   distribution=dist) from exc
         self._lifecycle = None
-        lifecycle = tuple(h for h in _LIFECYCLE_HOOKS if self._implements(name, h))
-        if lifecycle and not self._implements(name, "modelplex_provider_info"):
+        # A plugin owning no provider may implement any lifecycle hook, only commands, or nothing at all
+        # (a store turned off, budgets not configured): it is kept as an extension, listed with its hooks.
+        if not self._implements(name, "modelplex_provider_info") and not any(
+                self._implements(name, h) for h in _PROVIDER_HOOKS):
+            lifecycle = tuple(h for h in (*_LIFECYCLE_HOOKS, "modelplex_register_commands")
+                              if self._implements(name, h))
             try:
                 self.pm.check_pending()
             except pluggy.PluginValidationError as exc:

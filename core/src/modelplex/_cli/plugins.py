@@ -78,7 +78,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     for life in lifecycle:
         origin = _origin(life.distribution, life.version, f"registered as {life.module}")
         click.echo(f"{life.name}  ({origin})")
-        click.echo(f"  hooks: {', '.join(h.removeprefix('modelplex_') for h in life.hooks)}")
+        click.echo(f"  hooks: {', '.join(h.removeprefix('modelplex_') for h in life.hooks) or '-'}")
     if failures:
         click.echo("")
         click.echo("Not loaded:")
