@@ -73,6 +73,7 @@ class KeyAuthenticator:
         self._by_id: dict[str, KeyRecord] = {}
         self._pending: dict[str, asyncio.Future[KeyRecord | None]] = {}
         self._configured: tuple[float, bool] = (float("-inf"), False)
+        self._configured_pending: asyncio.Future[bool] | None = None
         #: What else closes with it (the budget plugin's ledger).
         self.closing: list[Callable[[], Awaitable[None]]] = []
 
@@ -133,20 +134,41 @@ class KeyAuthenticator:
         return record.principal()
 
     async def _keys_configured(self) -> bool:
-        """Whether a key was ever made (read again every ``ttl`` until one was; true for good then)."""
+        """Whether a key was ever made (read again every ``ttl`` until one was; true for good then).
+
+        One check at a time per process, the others waiting for it: at each expiry every request in
+        flight otherwise sent its own query to a worker thread."""
         at, configured = self._configured
         if configured or self.admin_hash is not None:
             return True
         now = self.clock()
         if now - at < self.ttl:
             return False
-        import anyio
-
+        pending = self._configured_pending
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if pending.cancelled():  # the request checking went away: check here
+                    return await self._keys_configured()
+                raise
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._configured_pending = future
         try:
+            import anyio
+
             configured = await anyio.to_thread.run_sync(self.store.any_key)
         except Exception:
+            future.set_exception(_unavailable())
+            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
             raise _unavailable() from None
-        self._configured = (now, configured)
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            self._configured_pending = None
+        self._configured = (self.clock(), configured)
+        future.set_result(configured)
         return configured
 
     async def _lookup(self, hashed: str) -> KeyRecord | None:
