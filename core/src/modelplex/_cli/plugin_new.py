@@ -15,7 +15,7 @@ from modelplex._cli.inputs import InputError
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _COMPAT_DEPS = ("modelplex>=0.1,<1", "modelplex-openai-compat>=0.1,<1")
-_NATIVE_DEPS = ("modelplex>=0.1,<1", "httpx>=0.27")
+_NATIVE_DEPS = ("modelplex>=0.1,<1", "httpx>=0.27", "attrs>=24.2")
 
 
 def check_name(name: str) -> None:
