@@ -436,4 +436,8 @@ def test_the_config_files_budgets_are_enforced_through_the_entry_point(
     path.write_text(CONFIG + f'[providers.groq]\nbase_url = "{server.url}"\n')  # no budgets: idle
     monkeypatch.delitem(discovered.__dict__, "PLUGIN", raising=False)
     assert isinstance(discovered.PLUGIN, discovered.Idle)
+    # F4: idle, it hooks no call at all (it had a no-op after_call every call went through).
+    from modelplex._plugins import Registry
+
+    assert Registry(env={"MODELPLEX_PLUGINS": "store-budgets"}).lifecycle_plugins["store-budgets"].hooks == ()
     assert not isinstance(asyncio.run(main()), BaseException) and len(server.requests) == 1

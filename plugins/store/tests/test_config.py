@@ -71,9 +71,28 @@ def test_a_config_that_cannot_be_read_turns_recording_off_loudly(tmp_path: Path)
 def test_the_store_is_found_as_a_lifecycle_plugin() -> None:
     registry = Registry(env={})
     record = registry.lifecycle_plugins["store"]
-    assert (record.distribution, record.hooks) == ("modelplex-store", ("modelplex_after_call",
-                                                                       "modelplex_conversation_store"))
+    assert (record.distribution, record.hooks) == ("modelplex-store", (
+        "modelplex_after_call", "modelplex_conversation_store", "modelplex_register_commands"))
     assert "store" not in registry.records  # it owns no provider name
+
+
+@pytest.mark.parametrize("switch", ["env", "config"])
+def test_the_store_turned_off_hooks_no_call(switch: str, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # F4: turned off, the store still heard every call (and answered the conversation-store hook) only to
+    # do nothing; now it keeps its commands alone, and a client with no other call hook pays nothing.
+    config = tmp_path / "config.toml"
+    config.write_text("[store]\nenabled = false\n" if switch == "config" else "")
+    monkeypatch.setenv("MODELPLEX_CONFIG", str(config))
+    if switch == "env":
+        monkeypatch.setenv("MODELPLEX_STORE", "off")
+    registry = Registry(env={"MODELPLEX_PLUGINS": "store"})
+    assert registry.lifecycle_plugins["store"].hooks == ("modelplex_register_commands",)
+    assert not registry.lifecycle.active
+    monkeypatch.delenv("MODELPLEX_STORE", raising=False)
+    config.write_text("")
+    on = Registry(env={"MODELPLEX_PLUGINS": "store"})  # the switch is read again at each discovery
+    assert "modelplex_after_call" in on.lifecycle_plugins["store"].hooks
 
 
 CALL = """

@@ -16,15 +16,9 @@ if TYPE_CHECKING:
     from modelplex_store.recorder import Recorder
 
 
-class StorePlugin:
-    """Records every call through a :class:`~modelplex_store.recorder.Recorder` made from the
-    configuration (``[store]`` in the config file, ``MODELPLEX_STORE_URL``, ``MODELPLEX_STORE``) on the
-    first call, or through the one given; adds the store's commands (``modelplex logs``, ``usage``,
-    ``store``) to the command line."""
-
-    def __init__(self, recorder: Recorder | None = None) -> None:
-        self._recorder = recorder
-        self._lock = threading.Lock()
+class StoreCommands:
+    """The store's commands (``modelplex logs``, ``usage``, ``store``) alone: the entry point's object
+    when the store is turned off, so that calls do not pass through it."""
 
     @hookimpl
     def modelplex_register_commands(self, cli: Any) -> None:
@@ -38,6 +32,16 @@ class StorePlugin:
                 raise
             return  # not written yet
         commands.register(cli)
+
+
+class StorePlugin(StoreCommands):
+    """Records every call through a :class:`~modelplex_store.recorder.Recorder` made from the
+    configuration (``[store]`` in the config file, ``MODELPLEX_STORE_URL``, ``MODELPLEX_STORE``) on the
+    first call, or through the one given; keeps conversations; adds the store's commands."""
+
+    def __init__(self, recorder: Recorder | None = None) -> None:
+        self._recorder = recorder
+        self._lock = threading.Lock()
 
     @property
     def recorder(self) -> Recorder:
@@ -66,4 +70,27 @@ class StorePlugin:
         return self.recorder.record(call, outcome)
 
 
-PLUGIN = StorePlugin()
+_RECORDING = StorePlugin()
+_OFF = StoreCommands()
+
+
+def _discovered() -> StoreCommands:
+    """The recording plugin, or the commands alone when the store is turned off (``enabled = false``,
+    ``MODELPLEX_STORE=off``): then no conversation is kept either (see the README). Worked out at each
+    discovery, as the switch is an environment variable a process may change between clients."""
+    import os
+
+    from modelplex._config import config_source, load_config
+    from modelplex_store.config import resolve
+
+    try:
+        enabled = resolve(load_config(*config_source(None, os.environ)), os.environ).enabled
+    except Exception:  # a broken config file is reported by the client, and by the recorder on use
+        return _RECORDING
+    return _RECORDING if enabled else _OFF
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PLUGIN":  # the entry point's object (one recorder per process, shared by its clients)
+        return _discovered()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -133,11 +133,8 @@ class BudgetPlugin:
 
 
 class Idle:
-    """The entry point's object when no budget is configured: it hears calls and does nothing."""
-
-    @hookimpl
-    def modelplex_after_call(self) -> None:
-        """Nothing to do (the hook's arguments are not even taken)."""
+    """The entry point's object when no budget is configured: it implements no hook, so that calls do
+    not pass through it at all (``modelplex plugins`` lists it with no hooks)."""
 
 
 def _discovered() -> BudgetPlugin | Idle:
