@@ -31,6 +31,7 @@ from modelplex_gateway.auth import Authenticator, authenticate_local
 from modelplex_gateway.config import GatewayConfig
 from modelplex_gateway.errors import GatewayError, from_exception
 from modelplex_gateway.metrics import process_metrics
+from modelplex_gateway.plugin import observe as count_calls
 from modelplex_gateway.timing import Overhead
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ def create_app(client: modelplex.AsyncClient | None = None, config: GatewayConfi
     owned = client is None
     the_client = modelplex.AsyncClient() if client is None else client
     metrics = process_metrics()
+    count_calls(the_client, metrics)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

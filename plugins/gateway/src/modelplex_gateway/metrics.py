@@ -6,7 +6,8 @@ nobody asked for, and needs a shared directory for ``--workers N``; the gateway 
 fixed-bucket histograms with labels, which fit on this page. Every worker process keeps its own figures
 (its ``/metrics`` names its pid in a comment); no key material is ever a label.
 
-Calls are counted from the call lifecycle (:meth:`Metrics.call`, the plugin's ``modelplex_after_call``):
+Calls are counted from the call lifecycle (:meth:`Metrics.call`, from the observer the application
+registers on its client, :func:`modelplex_gateway.plugin.observe`):
 the model that answered, its time to first token, tokens and cost, for every call the gateway makes.
 """
 
