@@ -16,6 +16,31 @@ if TYPE_CHECKING:
     from modelplex_otel.telemetry import Telemetry
 
 
+class _Globals:
+    """OpenTelemetry's global providers, checked on every call: while neither has been set (the API's
+    proxies, no SDK configured) spans and instruments would be no-ops that still cost 11-21 µs a call to
+    make, so the hooks return at once. An SDK set up after the client was made is seen at its next call."""
+
+    __slots__ = ("meter_provider", "meter_proxy", "tracer_provider", "tracer_proxy")
+
+    def __init__(self) -> None:
+        from opentelemetry import metrics, trace
+        from opentelemetry.metrics import _internal
+
+        self.tracer_provider = trace.get_tracer_provider
+        self.tracer_proxy = trace.ProxyTracerProvider
+        self.meter_provider = metrics.get_meter_provider
+        # The API's one proxy meter provider (no public name): absent in some API version, every call
+        # counts as configured, which costs time and never loses telemetry.
+        self.meter_proxy = getattr(_internal, "_PROXY_METER_PROVIDER", None)
+
+    def configured(self) -> bool:
+        """Whether a tracer or meter provider has been set globally (or named by the API's environment
+        variables, which the getters load)."""
+        return (not isinstance(self.tracer_provider(), self.tracer_proxy)
+                or self.meter_proxy is None or self.meter_provider() is not self.meter_proxy)
+
+
 class OtelPlugin:
     """A client span per call (chat, stream, embedding) and the GenAI client metrics, by the GenAI
     semantic conventions. ``tracer_provider`` and ``meter_provider`` default to the global ones
@@ -26,6 +51,9 @@ class OtelPlugin:
     def __init__(self, *, tracer_provider: Any = None, meter_provider: Any = None,
                  env: Mapping[str, str] | None = None, attempts: bool = False) -> None:
         self._providers = (tracer_provider, meter_provider)
+        # Providers given are always used; else the global ones, checked per call (see _Globals).
+        self._given = tracer_provider is not None or meter_provider is not None
+        self._globals: _Globals | None = None
         self._env = env
         self._telemetry: Telemetry | None = None
         self._lock = threading.Lock()
@@ -47,6 +75,15 @@ class OtelPlugin:
             return None
         return self.telemetry.attempt(call, attempt, entry[1])
 
+    def _idle(self) -> bool:
+        """No provider given and none set globally: nothing would be recorded."""
+        if self._given:
+            return False
+        globals_ = self._globals
+        if globals_ is None:
+            globals_ = self._globals = _Globals()
+        return not globals_.configured()
+
     @property
     def telemetry(self) -> Telemetry:
         """The tracer and instruments, made on first use."""
@@ -64,6 +101,8 @@ class OtelPlugin:
     @hookimpl
     def modelplex_before_call(self, call: CallInfo) -> None:
         """Start the call's span under the current context; admit everything."""
+        if self._idle():
+            return
         span = self.telemetry.start(call)
         if span is not None:
             self._spans[id(call)] = (call, span)
@@ -73,6 +112,8 @@ class OtelPlugin:
         """End the call's span and record its metrics. A call refused by an admitter called before this
         plugin's ``before_call`` has no span yet: it is made now, from the call's start."""
         entry = self._spans.pop(id(call), None)
+        if entry is None and self._idle():
+            return
         telemetry = self.telemetry
         span = entry[1] if entry is not None else telemetry.start(call)
         if span is not None:
