@@ -82,9 +82,9 @@ def test_generated_package_installs_and_passes_its_tests(tmp_path: Path, compat:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     summary = passed(result)
     assert "failed" not in summary and "error" not in summary, summary
-    # The entry point, chat, stream, parallel tool calls whole and streamed, chunk boundaries,
-    # a cut stream, leaving a stream early, and the error mapping.
-    assert summary.startswith("9 passed"), summary
+    # The entry point, chat, stream, parallel tool calls whole and streamed, the results sent back,
+    # chunk boundaries, a cut stream, leaving a stream early, and the error mapping.
+    assert summary.startswith("10 passed"), summary
 
 
 def test_generated_native_plugin_really_parses_its_recordings(tmp_path: Path) -> None:

@@ -33,7 +33,8 @@ def test_compat_package_declares_the_plugin_through_compat_plugin(tmp_path: Path
         "pyproject.toml", "README.md", "src/modelplex_acme/__init__.py", "src/modelplex_acme/py.typed",
         "src/modelplex_acme/config.py", "src/modelplex_acme/plugin.py", "tests/test_contract.py",
         *(f"tests/fixtures/acme/{n}.json" for n in ("01_chat", "02_stream", "03_error_401",
-                                                    "04_tool_calls", "05_stream_tool_calls"))}
+                                                    "04_tool_calls", "05_stream_tool_calls",
+                                                    "06_tool_results"))}
     project = tomllib.loads((root / "pyproject.toml").read_text())
     assert project["project"]["name"] == "modelplex-acme"
     assert project["project"]["entry-points"]["modelplex.plugins"] == {
