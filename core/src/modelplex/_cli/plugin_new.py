@@ -6,15 +6,30 @@ from __future__ import annotations
 import re
 import string
 from importlib import metadata, resources
-from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from modelplex._cli.inputs import InputError
 
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _COMPAT_DEPS = ("modelplex>=0.1,<1", "modelplex-openai-compat>=0.1,<1")
+_COMPAT_LAYOUT = """\
+`src/MODULE/config.py` says where the server is (`CompatConfig`) and how it differs from OpenAI's
+Chat Completions (`Profile`: field names, what it rejects, what it supports); `plugin.py` declares
+the plugin with `compat_plugin`. Most providers need nothing more."""
+_NATIVE_LAYOUT = """\
+`src/MODULE/`: `plugin.py` (the hooks; imports nothing until a call), `config.py` (endpoint and
+headers), `body.py` (the request body, a warning for each option left out), `messages.py` (messages
+to the wire), `tools.py` (the `ToolCodec`), `reply.py` (a whole reply, read with
+`modelplex.toolkit.Reader`), `stream.py` (the `SSEHandler` for `modelplex.toolkit.sse_stream`),
+`errors.py` (error answers on the Modelplex error tree), `chat.py` (the two calls). The example wire
+is shaped like OpenAI's Chat Completions so that the recordings replay; change each module to your
+provider's format as you replace the recordings."""
 _NATIVE_DEPS = ("modelplex>=0.1,<1", "httpx>=0.27", "attrs>=24.2")
 
 
@@ -30,13 +45,15 @@ def check_name(name: str) -> None:
 
 
 def _variables(name: str, compat: bool) -> dict[str, str]:
+    layout = _COMPAT_LAYOUT if compat else _NATIVE_LAYOUT
     module = "modelplex_" + name.replace("-", "_")
     env = name.upper().replace("-", "_")
     deps = _COMPAT_DEPS if compat else _NATIVE_DEPS
     return {"name": name, "module": module, "env_key": f"{env}_API_KEY",
             "env_base": f"{env}_BASE_URL", "flag": " --openai-compatible" if compat else "",
             "entry_point": f"{module}.plugin:PLUGIN" if compat else f"{module}.plugin",
-            "dependencies": "".join(f'    "{d}",\n' for d in deps)}
+            "dependencies": "".join(f'    "{d}",\n' for d in deps),
+            "layout": layout.replace("MODULE", module)}
 
 
 def _copy(source: Traversable, target: Path, values: dict[str, str]) -> list[Path]:
