@@ -104,6 +104,14 @@ def test_a_name_an_installed_plugin_provides_is_refused(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_name_whose_module_is_installed_is_refused(tmp_path: Path) -> None:
+    # modelplex_testing is the test kit: a plugin of that import name would shadow it.
+    result = run("testing", "--dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert "the module modelplex_testing is installed already" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_existing_directory_is_never_overwritten(tmp_path: Path) -> None:
     target = tmp_path / "modelplex-acme"
     target.mkdir()

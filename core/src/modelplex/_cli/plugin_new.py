@@ -3,6 +3,7 @@ as generated, from the templates in :mod:`modelplex._templates`."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import string
 from importlib import metadata, resources
@@ -42,6 +43,11 @@ def check_name(name: str) -> None:
     if name in taken:
         raise InputError(f"plugin name {name!r} is taken: an installed plugin ({taken[name]}) "
                          "provides it; choose another name")
+    # The import name too: 'testing' would make a second modelplex_testing, shadowing the test kit.
+    module = "modelplex_" + name.replace("-", "_")
+    if importlib.util.find_spec(module) is not None:
+        raise InputError(f"plugin name {name!r} is taken: the module {module} is installed already; "
+                         "choose another name")
 
 
 def _variables(name: str, compat: bool) -> dict[str, str]:
