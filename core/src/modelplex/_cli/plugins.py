@@ -74,7 +74,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"  hooks: {hooks or '-'}")
     if lifecycle:
         click.echo("")
-        click.echo("Extensions (no provider; those with call hooks see every call):")
+        click.echo("Call lifecycle and extensions (no provider; those with call hooks see every call):")
     for life in lifecycle:
         origin = _origin(life.distribution, life.version, f"registered as {life.module}")
         click.echo(f"{life.name}  ({origin})")
