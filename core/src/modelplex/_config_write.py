@@ -100,6 +100,18 @@ def _replace(target: Path, text: str) -> None:
         raise
 
 
+def remove(path: Path, section: str, name: str) -> None:
+    """Remove ``name`` from ``[section]`` of the config file at ``path``, and the section once empty;
+    :class:`KeyError` (the file untouched) when the section has no ``name``."""
+    with editing(path) as doc:
+        found = doc.get(section)
+        if found is None or name not in found:
+            raise KeyError(name)
+        del found[name]
+        if not found:
+            del doc[section]
+
+
 def table(doc: Any, *keys: str) -> Any:
     """The table at ``keys`` in ``doc``, made (as a ``[a.b]`` section, not inline) where it is absent."""
     import tomlkit

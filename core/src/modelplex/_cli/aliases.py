@@ -60,14 +60,11 @@ def set_alias(ctx: click.Context, name: str, address: str, force: bool) -> None:
 @click.pass_context
 def remove_alias(ctx: click.Context, name: str) -> None:
     """Remove alias NAME."""
-    from modelplex._config_write import config_path, editing
+    from modelplex._config_write import config_path, remove
 
     path = config_path(get_state(ctx).client.async_client.settings.env)
-    with editing(path) as doc:
-        section = doc.get("aliases")
-        if section is None or name not in section:
-            raise click.ClickException(f"no alias {name!r} in {path} (see 'modelplex aliases list')")
-        del section[name]
-        if not section:
-            del doc["aliases"]
+    try:
+        remove(path, "aliases", name)
+    except KeyError:
+        raise click.ClickException(f"no alias {name!r} in {path} (see 'modelplex aliases list')") from None
     click.echo(f"{name}: alias removed")

@@ -131,16 +131,13 @@ def _hint_key(name: str, api_key_env: str | None) -> None:
 @click.pass_context
 def remove(ctx: click.Context, name: str) -> None:
     """Remove provider NAME's section from the config file (its stored key stays: 'modelplex keys rm')."""
-    from modelplex._config_write import config_path, editing
+    from modelplex._config_write import config_path, remove
 
     path = config_path(get_state(ctx).client.async_client.settings.env)
-    with editing(path) as doc:
-        section = doc.get("providers")
-        if section is None or name not in section:
-            raise click.ClickException(f"the config file {path} has no [providers.{name}]")
-        del section[name]
-        if not section:
-            del doc["providers"]
+    try:
+        remove(path, "providers", name)
+    except KeyError:
+        raise click.ClickException(f"the config file {path} has no [providers.{name}]") from None
     click.echo(f"{name}: removed from {path}")
 
 
