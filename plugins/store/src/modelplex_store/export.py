@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 from modelplex_store.db import Database
-from modelplex_store.queries import dollars, money_text
+from modelplex_store.queries import call_filter, dollars, money_text
 from modelplex_store.schema import CALLS
 from modelplex_store.when import DAY, iso
 
@@ -108,16 +108,17 @@ def export_calls(db: Database, fmt: ExportFormat = "csv", *, since: int | None =
                  until: int | None = None) -> Iterator[str]:
     """The calls started in ``[since, until)`` (microseconds since the epoch; ``None``: no bound) as
     text chunks of CSV (a header line first) or JSON lines, each chunk up to :data:`BATCH` rows."""
+    where, params = call_filter(db, since=since, until=until, attempts=True)
+    yield from export_where(db, fmt, where, params)
+
+
+def export_where(db: Database, fmt: ExportFormat, where: Sequence[str],
+                 params: Sequence[Any]) -> Iterator[str]:
+    """The calls that every clause of ``where`` selects (as :func:`~modelplex_store.queries.call_filter`
+    gives them), oldest first, exported as :func:`export_calls` does."""
     if fmt not in FORMATS:
         raise ValueError(f"export format {fmt!r}: give csv or jsonl")
     names = CALLS.names
-    where, params = [], []
-    if since is not None:
-        where.append("started_at >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("started_at < ?")
-        params.append(until)
     sql = f"SELECT {', '.join(names)} FROM calls"  # noqa: S608 - names from schema.py
     if where:
         sql += " WHERE " + " AND ".join(where)

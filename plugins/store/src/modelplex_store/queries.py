@@ -17,10 +17,10 @@ group whose every call is unpriced has ``cost`` ``None``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 
@@ -36,6 +36,7 @@ from modelplex_store.schema import (
 )
 from modelplex_store.when import DAY, HOUR, from_micros, iso
 
+K = TypeVar("K")
 UsageBy = Literal["model", "provider", "day", "caller"]
 USAGE_BY: tuple[UsageBy, ...] = ("model", "provider", "day", "caller")
 STATUSES = ("ok", "error", "cancelled")
@@ -50,6 +51,8 @@ _TTFT = slice(_SUM_INDEX[TTFT_COLUMNS[0]], _SUM_INDEX[TTFT_COLUMNS[-1]] + 1)
 _EXTRA = ("cancelled",)
 _SUMS_SQL = ", ".join(f"SUM({c})" for c in ROLLUP_SUMS) + \
     ", SUM(CASE WHEN status = 'cancelled' THEN calls ELSE 0 END)"
+#: How many sums :func:`rollup_sums` gives per group.
+SUMS_WIDTH = len(ROLLUP_SUMS) + len(_EXTRA)
 _NANO = Decimal(1).scaleb(-9)
 
 
@@ -191,18 +194,12 @@ def _model_filter(db: Database, model: str, attempts: bool) -> tuple[str, list[A
     return f"provider IN ({marks}) AND model = ?", [*providers, model]
 
 
-def logs(db: Database, n: int = 20, *, model: str | None = None, provider: str | None = None,
-         status: str | None = None, since: int | None = None, until: int | None = None,
-         conversation: str | None = None, search: str | None = None, caller: str | None = None,
-         attempts: bool = False) -> list[CallRecord]:
-    """The ``n`` most recent calls that match every filter given, newest first.
-
-    ``model`` is a model's name (``gpt-4o``), ``provider/name`` or ``chain/NAME``; ``since`` and
-    ``until`` are microseconds since the epoch (``started_at >= since``, ``< until``); ``search``
-    matches, ignoring case, the provider, model, requested address, chain, error class or tags, and the
-    request and response bodies where they are stored. Attempts of routed calls are left out unless
-    ``attempts`` (their call's ``route`` sums them up).
-    """
+def call_filter(db: Database, *, model: str | None = None, provider: str | None = None,
+                status: str | None = None, since: int | None = None, until: int | None = None,
+                conversation: str | None = None, caller: str | None = None,
+                attempts: bool = False) -> tuple[list[str], list[Any]]:
+    """The ``WHERE`` clauses (to join with ``AND``) and their parameters that select the calls matching
+    every filter given, as :func:`logs` takes them; attempts of routed calls left out unless ``attempts``."""
     if status is not None and status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
     where: list[str] = [] if attempts else ["parent_id IS NULL"]
@@ -222,6 +219,23 @@ def logs(db: Database, n: int = 20, *, model: str | None = None, provider: str |
     if until is not None:
         where.append("started_at < ?")
         params.append(until)
+    return where, params
+
+
+def logs(db: Database, n: int = 20, *, model: str | None = None, provider: str | None = None,
+         status: str | None = None, since: int | None = None, until: int | None = None,
+         conversation: str | None = None, search: str | None = None, caller: str | None = None,
+         attempts: bool = False) -> list[CallRecord]:
+    """The ``n`` most recent calls that match every filter given, newest first.
+
+    ``model`` is a model's name (``gpt-4o``), ``provider/name`` or ``chain/NAME``; ``since`` and
+    ``until`` are microseconds since the epoch (``started_at >= since``, ``< until``); ``search``
+    matches, ignoring case, the provider, model, requested address, chain, error class or tags, and the
+    request and response bodies where they are stored. Attempts of routed calls are left out unless
+    ``attempts`` (their call's ``route`` sums them up).
+    """
+    where, params = call_filter(db, model=model, provider=provider, status=status, since=since,
+                                until=until, conversation=conversation, caller=caller, attempts=attempts)
     if search:
         pattern = _like(search)
         # Both ignore case: SQLite's LIKE does for ASCII (and lower() would not do more without ICU).
@@ -231,12 +245,16 @@ def logs(db: Database, n: int = 20, *, model: str | None = None, provider: str |
                      f"(request {like} ? ESCAPE '\\' OR response {like} ? ESCAPE '\\'))")
         where.append("(" + " OR ".join(found) + ")")
         params += [pattern] * (len(_SEARCHED) + 2)
+    return newest(db, where, params, max(0, min(n, MAX_LOGS)))
+
+
+def newest(db: Database, where: Sequence[str], params: Sequence[Any], n: int) -> list[CallRecord]:
+    """The ``n`` newest calls (by ``started_at``, then ``id``) that every clause of ``where`` selects."""
     sql = f"SELECT {_COLUMNS} FROM calls"  # noqa: S608 - names from schema.py, values in parameters
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
-    params.append(max(0, min(n, MAX_LOGS)))
-    cursor = db.execute(sql, params)
+    cursor = db.execute(sql, [*params, n])
     names = [d[0] for d in cursor.description]
     return [call_record(names, row) for row in cursor.fetchall()]
 
@@ -360,8 +378,17 @@ def _key(by: UsageBy, values: Sequence[Any]) -> str | None:
 
 def _read(db: Database, by: UsageBy, pieces: Iterable[tuple[str, int | None, int | None]],
           only: Sequence[tuple[str, str]]) -> dict[str | None, list[int]]:
-    keys = _KEYS[by]
-    totals: dict[str | None, list[int]] = {}
+    return rollup_sums(db, _KEYS[by], pieces, only, lambda values: _key(by, values))
+
+
+def rollup_sums(db: Database, keys: Sequence[str], pieces: Iterable[tuple[str, int | None, int | None]],
+                only: Sequence[tuple[str, str]],
+                key: Callable[[Sequence[Any]], K]) -> dict[K, list[int]]:
+    """The rollups' sums (:data:`ROLLUP_SUMS`, then the cancelled calls: :func:`usage_row` reads them)
+    grouped by the SQL expressions ``keys``, over the ``pieces`` of :func:`windows`, only the rows whose
+    columns equal ``only``'s values; each group named by ``key`` of its ``keys``' values (groups of the
+    same name are added up)."""
+    totals: dict[K, list[int]] = {}
     for grain, start, end in pieces:
         where, params = ["grain = ?"], [grain]  # type: list[str], list[Any]
         for column, wanted in only:
@@ -377,18 +404,19 @@ def _read(db: Database, by: UsageBy, pieces: Iterable[tuple[str, int | None, int
         sql = (f"SELECT {group}, {_SUMS_SQL} FROM rollups "  # noqa: S608 - no value in the text
                f"WHERE {' AND '.join(where)} GROUP BY {group}")
         for row in db.execute(sql, params).fetchall():
-            key = _key(by, row[:len(keys)])
+            name = key(row[:len(keys)])
             sums = [int(v or 0) for v in row[len(keys):]]
-            total = totals.get(key)
+            total = totals.get(name)
             if total is None:
-                totals[key] = sums
+                totals[name] = sums
             else:
                 for i, value in enumerate(sums):
                     total[i] += value
     return totals
 
 
-def _row(key: str | None, sums: Sequence[int]) -> UsageRow:
+def usage_row(key: str | None, sums: Sequence[int]) -> UsageRow:
+    """The :class:`UsageRow` named ``key`` of sums as :func:`rollup_sums` gives them."""
     s = dict(zip((*ROLLUP_SUMS, *_EXTRA), sums, strict=True))
     latency, ttft = tuple(sums[_LAT]), tuple(sums[_TTFT])
     calls = s["calls"]
@@ -422,11 +450,10 @@ def usage(db: Database, *, by: UsageBy = "model", since: int | None = None, unti
                                                    ("caller", caller)) if value is not None]
     start, end, pieces = windows(since, until)
     totals = _read(db, by, pieces, only)
-    rows = [_row(key, sums) for key, sums in totals.items()]
+    rows = [usage_row(key, sums) for key, sums in totals.items()]
     if by == "day":
         rows.sort(key=lambda r: r.key or "")
     else:
         rows.sort(key=lambda r: (-(r.cost or 0), -r.calls, r.key or ""))
-    width = len(ROLLUP_SUMS) + len(_EXTRA)
-    every = [sum(sums[i] for sums in totals.values()) for i in range(width)]
-    return UsageReport(by=by, since=start, until=end, rows=tuple(rows), total=_row(None, every))
+    every = [sum(sums[i] for sums in totals.values()) for i in range(SUMS_WIDTH)]
+    return UsageReport(by=by, since=start, until=end, rows=tuple(rows), total=usage_row(None, every))

@@ -9,7 +9,7 @@ store's export format.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +74,7 @@ class Overview:
 def _cube(store: Store, filters: Filters) -> dict[tuple[str, str | None, str | None], list[int]]:
     """The rollups' sums per (day, provider, model) in the window: one query per grain, a few hundred
     groups whatever the number of calls; every table and chart of the tab is summed from it."""
-    from modelplex_store.queries import _SUMS_SQL, STATUSES, windows
+    from modelplex_store.queries import STATUSES, rollup_sums, windows
     from modelplex_store.when import DAY, iso, now_micros, to_micros
 
     now = now_micros()
@@ -90,37 +90,18 @@ def _cube(store: Store, filters: Filters) -> dict[tuple[str, str | None, str | N
     # The rollups are kept per status too: the status filter narrows the charts and tables exactly.
     only += [(c, v) for c, v in (("provider", filters.provider), ("model", model),
                                  ("caller", filters.caller), ("status", filters.status)) if v]
-    cube: dict[tuple[str, str | None, str | None], list[int]] = {}
-    for grain, start, end in windows(since, until)[2]:
-        where, params = ["grain = ?"], [grain]  # type: list[str], list[Any]
-        for column, wanted in only:
-            where.append(f"{column} = ?")
-            params.append(wanted)
-        if start is not None:
-            where.append("bucket_start >= ?")
-            params.append(start)
-        if end is not None:
-            where.append("bucket_start < ?")
-            params.append(end)
-        day = f"(bucket_start / {DAY}) * {DAY}"
-        sql = (f"SELECT {day}, provider, model, {_SUMS_SQL} FROM rollups "  # noqa: S608 - no value in it
-               f"WHERE {' AND '.join(where)} GROUP BY {day}, provider, model")
-        for row in store.database.execute(sql, params).fetchall():
-            key = ((iso(int(row[0])) or "")[:10], row[1] or None, row[2] or None)
-            sums = [int(v or 0) for v in row[3:]]
-            have = cube.get(key)
-            if have is None:
-                cube[key] = sums
-            else:
-                for i, value in enumerate(sums):
-                    have[i] += value
-    return cube
+
+    def key(values: Sequence[Any]) -> tuple[str, str | None, str | None]:
+        return (iso(int(values[0])) or "")[:10], values[1] or None, values[2] or None
+
+    return rollup_sums(store.database, (f"(bucket_start / {DAY}) * {DAY}", "provider", "model"),
+                       windows(since, until)[2], only, key)
 
 
 def _summed(groups: dict[str | None, list[list[int]]]) -> tuple[Any, ...]:
-    from modelplex_store.queries import _row
+    from modelplex_store.queries import usage_row
 
-    return tuple(_row(key, [sum(column) for column in zip(*sums, strict=True)])
+    return tuple(usage_row(key, [sum(column) for column in zip(*sums, strict=True)])
                  for key, sums in groups.items())
 
 
@@ -162,16 +143,11 @@ def overview(store: Store, filters: Filters) -> Overview:
                               cost=tuple(float(r.cost or 0) if r else 0.0 for r in per_day)))
         return tuple(out)
 
-    total = _summed(by["all"])[0] if cube else _summed({None: [[0] * _width()]})[0]
+    from modelplex_store.queries import SUMS_WIDTH
+
+    total = _summed(by["all"])[0] if cube else _summed({None: [[0] * SUMS_WIDTH]})[0]
     return Overview(total=total, days=days, providers=providers, models=models,
                     by_provider=series("provider", providers), by_model=series("model", models))
-
-
-def _width() -> int:
-    from modelplex_store.queries import _EXTRA
-    from modelplex_store.schema import ROLLUP_SUMS
-
-    return len(ROLLUP_SUMS) + len(_EXTRA)
 
 
 def chart_data(view: Overview) -> dict[str, Any]:
@@ -206,39 +182,20 @@ def cursor_of(call: CallRecord) -> str:
 
 
 def _where(store: Store, filters: Filters) -> tuple[list[str], list[Any]]:
-    from modelplex_store.queries import STATUSES, _model_filter
+    from modelplex_store.queries import call_filter
     from modelplex_store.when import now_micros, to_micros
 
-    where: list[str] = ["parent_id IS NULL"]
-    params: list[Any] = []
-    if filters.status:
-        if filters.status not in STATUSES:
-            raise ValueError(f"status {filters.status!r} is not one of {', '.join(STATUSES)}")
-        where.append("status = ?")
-        params.append(filters.status)
-    for column in ("provider", "caller"):
-        value = getattr(filters, column)
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if filters.model:
-        clause, values = _model_filter(store.database, filters.model, False)
-        where.append(clause)
-        params += values
     now = now_micros()
-    if filters.since:
-        where.append("started_at >= ?")
-        params.append(to_micros(filters.since, now=now))
-    if filters.until:
-        where.append("started_at < ?")
-        params.append(to_micros(filters.until, now=now))
-    return where, params
+    return call_filter(store.database, model=filters.model or None, provider=filters.provider or None,
+                       status=filters.status or None, caller=filters.caller or None,
+                       since=to_micros(filters.since, now=now) if filters.since else None,
+                       until=to_micros(filters.until, now=now) if filters.until else None)
 
 
 def log_page(store: Store, filters: Filters, after: str = "", n: int = PAGE) -> tuple[list[CallRecord], str]:
     """The ``n`` calls after cursor ``after`` (``""``: the newest), newest first, and the cursor of the
     next page (``""``: there is none)."""
-    from modelplex_store.queries import _COLUMNS, call_record
+    from modelplex_store.queries import newest
 
     where, params = _where(store, filters)
     cursor = _cursor(after)
@@ -246,11 +203,7 @@ def log_page(store: Store, filters: Filters, after: str = "", n: int = PAGE) -> 
         # started_at <= first: the index's range; the OR only sorts out the ties at that instant.
         where.append("started_at <= ? AND (started_at < ? OR id < ?)")
         params += [cursor[0], cursor[0], cursor[1]]
-    sql = (f"SELECT {_COLUMNS} FROM calls WHERE {' AND '.join(where)} "  # noqa: S608 - names from schema.py
-           "ORDER BY started_at DESC, id DESC LIMIT ?")
-    found = store.database.execute(sql, [*params, n + 1])
-    names = [d[0] for d in found.description]
-    calls = [call_record(names, row) for row in found.fetchall()]
+    calls = newest(store.database, where, params, n + 1)
     more = len(calls) > n
     calls = calls[:n]
     return calls, cursor_of(calls[-1]) if more and calls else ""
@@ -259,23 +212,10 @@ def log_page(store: Store, filters: Filters, after: str = "", n: int = PAGE) -> 
 def export_csv(store: Store, filters: Filters) -> Iterator[str]:
     """Every call the filters select, oldest first, as the store's CSV export (same columns, money as
     exact decimal dollars), in chunks: memory stays bounded."""
-    from modelplex_store.export import _converters, _csv, _rows, header
-    from modelplex_store.schema import CALLS
+    from modelplex_store.export import export_where
 
-    names = CALLS.names
     where, params = _where(store, filters)
-    sql = (f"SELECT {', '.join(names)} FROM calls WHERE {' AND '.join(where)} "  # noqa: S608
-           "ORDER BY started_at, id")
-    convert = _converters(names, False)
-    yield _csv([header(names)])
-    for batch in _rows(store.database, sql, params):
-        rows = []
-        for row in batch:
-            values = list(row)
-            for index, change in convert:
-                values[index] = change(values[index])
-            rows.append(values)
-        yield _csv(rows)
+    yield from export_where(store.database, "csv", where, params)
 
 
 def money(value: Decimal | None) -> str:
