@@ -61,16 +61,9 @@ class KeyStore:
 
     def _conn(self) -> Any:
         if self._db is None:
-            from modelplex_store.db import connect
-            from modelplex_store.migrations import migrate
+            from modelplex_store.migrations import connect_migrated
 
-            db = connect(self.url)
-            try:
-                migrate(db)
-            except BaseException:
-                db.close()
-                raise
-            self._db = db
+            self._db = connect_migrated(self.url)
         return self._db
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

@@ -21,8 +21,8 @@ import anyio.to_thread
 
 from modelplex._secret import scrub_url
 from modelplex_store.budgets.ledger import Counter, CounterState, Crossed, LedgerUnavailable, Shortfall
-from modelplex_store.db import Database, connect
-from modelplex_store.migrations import migrate
+from modelplex_store.db import Database
+from modelplex_store.migrations import connect_migrated
 
 T = TypeVar("T")
 _NEW_COUNTER = ("INSERT INTO budget_counters (budget, subject, window_start, window_end) VALUES (?, ?, ?, ?) "
@@ -69,13 +69,7 @@ class SqlLedger:
         with self._lock:
             try:
                 if self._db is None:
-                    db = connect(self.url)
-                    try:
-                        migrate(db)
-                    except BaseException:
-                        db.close()
-                        raise
-                    self._db = db
+                    self._db = connect_migrated(self.url)
                 return work(self._db)
             except _Refused:
                 raise

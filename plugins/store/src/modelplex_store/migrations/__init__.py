@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from modelplex_store.db import Database
+from modelplex_store.db import Database, connect
 from modelplex_store.migrations import m0001, m0002, m0003, m0004
 from modelplex_store.schema import SCHEMA_MIGRATIONS, VERSION
 
@@ -30,6 +30,18 @@ def current_version(db: Database) -> int:
         db.rollback()
         return 0
     return int(row[0] or 0)
+
+
+def connect_migrated(url: str) -> Database:
+    """A connection to the store at ``url``, its schema brought to the newest; the connection is closed
+    again when the migration fails."""
+    db = connect(url)
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def migrate(db: Database, target: int = VERSION) -> list[int]:
