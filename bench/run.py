@@ -92,22 +92,35 @@ class Server:
         cmd = [sys.executable, str(HERE / "server.py"), "--chunks", "16"]
         if pinned:
             cmd += ["--cpu", str(SERVER_CPU)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError(f"the bench server did not start: {line!r}")
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+        self.proc, self.url = start_server(cmd, "the bench server")
 
     def stop(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_server(self.proc)
+
+
+def start_server(cmd: Sequence[str], what: str,
+                 preexec_fn: Callable[[], Any] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """Start the server process ``cmd`` (it prints ``PORT n`` once listening, and ends when its stdin
+    closes): the process and its URL. ``what`` names it when it does not start."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=preexec_fn)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("PORT "):
+        stop_server(proc)
+        raise RuntimeError(f"{what} did not start: {line!r}")
+    return proc, f"http://127.0.0.1:{int(line.split()[1])}"
+
+
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    """Stop a server :func:`start_server` started: close its stdin, kill it if it lingers."""
+    if proc.stdin is not None:
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def env() -> dict[str, str]:

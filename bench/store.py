@@ -150,25 +150,16 @@ class DelayedServer:
     takes that long to answer), in a process of its own: ``python bench/store.py serve --delay-ms N``."""
 
     def __init__(self, delay_ms: float, cpu: int | None) -> None:
+        from run import start_server  # bench/run.py
+
         cmd = [sys.executable, str(Path(__file__).resolve()), "serve", "--delay-ms", str(delay_ms)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     preexec_fn=(lambda: os.sched_setaffinity(0, {cpu}))
-                                     if cpu is not None else None)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError(f"the delayed bench server did not start: {line!r}")
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+        pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+        self.proc, self.url = start_server(cmd, "the delayed bench server", pin)
 
     def stop(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        from run import stop_server  # bench/run.py
+
+        stop_server(self.proc)
 
 
 async def serve_delayed(delay_ms: float) -> None:
