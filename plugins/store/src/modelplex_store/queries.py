@@ -213,13 +213,18 @@ def call_filter(db: Database, *, model: str | None = None, provider: str | None 
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
-    if since is not None:
-        where.append("started_at >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("started_at < ?")
-        params.append(until)
+    _bounded(where, params, "started_at", since, until)
     return where, params
+
+
+def _bounded(where: list[str], params: list[Any], column: str, start: int | None, end: int | None) -> None:
+    """Add ``start <= column < end`` to ``where`` and ``params`` (``None``: no bound)."""
+    if start is not None:
+        where.append(f"{column} >= ?")
+        params.append(start)
+    if end is not None:
+        where.append(f"{column} < ?")
+        params.append(end)
 
 
 def logs(db: Database, n: int = 20, *, model: str | None = None, provider: str | None = None,
@@ -394,12 +399,7 @@ def rollup_sums(db: Database, keys: Sequence[str], pieces: Iterable[tuple[str, i
         for column, wanted in only:
             where.append(f"{column} = ?")
             params.append(wanted)
-        if start is not None:
-            where.append("bucket_start >= ?")
-            params.append(start)
-        if end is not None:
-            where.append("bucket_start < ?")
-            params.append(end)
+        _bounded(where, params, "bucket_start", start, end)
         group = ", ".join(keys)
         sql = (f"SELECT {group}, {_SUMS_SQL} FROM rollups "  # noqa: S608 - no value in the text
                f"WHERE {' AND '.join(where)} GROUP BY {group}")
