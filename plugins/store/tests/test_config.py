@@ -95,6 +95,18 @@ def test_the_store_turned_off_hooks_no_call(switch: str, tmp_path: Path,
     assert "modelplex_after_call" in on.lifecycle_plugins["store"].hooks
 
 
+def test_stats_with_the_store_turned_off_are_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Turned off, the entry point's object has no recorder: stats() raised AttributeError.
+    from modelplex_store import stats
+    from modelplex_store.writer import StoreStats
+
+    monkeypatch.setenv("MODELPLEX_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    monkeypatch.setenv("MODELPLEX_STORE", "off")
+    Registry(env={"MODELPLEX_PLUGINS": "store"})
+    assert stats() == StoreStats()
+
+
 CALL = """
 import json, modelplex
 with modelplex.Client() as client:

@@ -98,7 +98,10 @@ class Recorder:
 
 def stats() -> StoreStats:
     """This process's counters of the installed store plugin (``modelplex_store.stats()``): calls
-    recorded, spooled while the store was down, lost past the spool's bound, pending."""
+    recorded, spooled while the store was down, lost past the spool's bound, pending (all 0 while
+    recording is off)."""
     from modelplex_store.plugin import PLUGIN
 
-    return PLUGIN.recorder.stats()
+    # With recording off, the entry point's object only adds commands: nothing was counted.
+    recorder = getattr(PLUGIN, "recorder", None)
+    return recorder.stats() if isinstance(recorder, Recorder) else StoreStats()
