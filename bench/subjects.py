@@ -11,10 +11,15 @@ when it opens, so one process measures one library.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
 API_KEY = "sk-bench-0000000000000000"
+# A client made with env={} (no keys or settings from the machine) would not see the plugin switches
+# either: bench/run.py turns the OpenTelemetry plugin off through them, and without them every client,
+# the lifecycle row's "plain" one included, went through that plugin's hooks.
+CLIENT_ENV = {k: v for k, v in os.environ.items() if k in ("MODELPLEX_PLUGINS", "MODELPLEX_DISABLE_PLUGINS")}
 FORMATS = ("openai", "anthropic", "gemini", "ollama")
 
 
@@ -220,7 +225,7 @@ class ModelplexSubject(Subject):
     async def open(self) -> None:
         import modelplex
 
-        self.client = modelplex.AsyncClient(providers=self.providers(), config_file=False, env={})
+        self.client = modelplex.AsyncClient(providers=self.providers(), config_file=False, env=CLIENT_ENV)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -242,7 +247,7 @@ class ModelplexSubject(Subject):
     def open_sync(self) -> None:
         import modelplex
 
-        self.sync_client = modelplex.Client(providers=self.providers(), config_file=False, env={})
+        self.sync_client = modelplex.Client(providers=self.providers(), config_file=False, env=CLIENT_ENV)
 
     def close_sync(self) -> None:
         self.sync_client.close()
@@ -284,11 +289,11 @@ class LifecycleSubject(ModelplexSubject):
             def modelplex_after_call(self, call: Any, outcome: Any) -> None:
                 return None
 
-        self.client = modelplex.AsyncClient(providers=self.providers(), config_file=False, env={},
+        self.client = modelplex.AsyncClient(providers=self.providers(), config_file=False, env=CLIENT_ENV,
                                             plugins={"noop": NoOp()})
         # The same client without the plugin, called in turn with it in the same process: a 5 µs
         # difference is far below what separate processes' medians can resolve (they move by 10-30 µs).
-        self.plain = modelplex.AsyncClient(providers=self.providers(), config_file=False, env={})
+        self.plain = modelplex.AsyncClient(providers=self.providers(), config_file=False, env=CLIENT_ENV)
 
     async def close(self) -> None:
         await self.client.aclose()
