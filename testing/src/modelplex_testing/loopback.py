@@ -21,12 +21,19 @@ from typing import Self
 __all__ = ["LoopbackServer"]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a test opening dozens of connections at once (calls in
+    # flight, a budget's 200 concurrent calls) had some reset by the kernel while the accept thread
+    # caught up, and a busy machine made it likelier ("Connection reset by peer" in CI).
+    request_queue_size = 1024
+
+
 class LoopbackServer:
     """``handler`` served on ``http://127.0.0.1:<port>`` by ``server_class``, one thread a connection,
     from :meth:`start` (or entering the ``with`` block) to :meth:`stop` (or leaving it)."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], *,
-                 server_class: type[ThreadingHTTPServer] = ThreadingHTTPServer) -> None:
+                 server_class: type[ThreadingHTTPServer] = _Server) -> None:
         self._server = server_class(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
