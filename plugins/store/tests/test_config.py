@@ -165,3 +165,26 @@ def test_the_installed_recorder_s_counters_are_readable_from_the_api(tmp_path: P
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == [1, 0, 0]
+
+
+def test_the_recorder_follows_the_store_the_environment_names(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # One recorder was built for the whole process from the first call's environment: a process that
+    # then pointed MODELPLEX_DATA_DIR elsewhere (the cross-package suite, one data directory a test)
+    # recorded into the first store, and conversations found no usage row for their replies.
+    from modelplex_store.plugin import StorePlugin
+
+    plugin = StorePlugin()
+    (tmp_path / "config.toml").write_text("")
+    monkeypatch.setenv("MODELPLEX_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("MODELPLEX_DATA_DIR", str(tmp_path / "a"))
+    first = plugin.recorder
+    monkeypatch.setenv("MODELPLEX_DATA_DIR", str(tmp_path / "b"))
+    second = plugin.recorder
+    try:
+        assert first is not second and plugin.recorder is second
+        monkeypatch.setenv("MODELPLEX_DATA_DIR", str(tmp_path / "a"))
+        assert plugin.recorder is first
+    finally:
+        first.close()
+        second.close()

@@ -5,6 +5,7 @@ from the configuration, on the first call heard.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
@@ -41,19 +42,30 @@ class StorePlugin(StoreCommands):
 
     def __init__(self, recorder: Recorder | None = None) -> None:
         self._recorder = recorder
+        # Built from the configuration, one per store the process's environment names: a process that
+        # points MODELPLEX_STORE_URL, MODELPLEX_DATA_DIR or MODELPLEX_CONFIG elsewhere between clients
+        # (a test suite, an application serving several tenants) records to the store it names now,
+        # not to the first one a call happened to build.
+        self._recorders: dict[tuple[str | None, ...], Recorder] = {}
         self._lock = threading.Lock()
 
     @property
     def recorder(self) -> Recorder:
-        """The recorder, built from the configuration on first use."""
-        recorder = self._recorder
+        """The recorder given, or the one of the store the environment names now, built from the
+        configuration on first use."""
+        if self._recorder is not None:
+            return self._recorder
+        environ = os.environ
+        key = (environ.get("MODELPLEX_STORE_URL"), environ.get("MODELPLEX_DATA_DIR"),
+               environ.get("MODELPLEX_CONFIG"), environ.get("XDG_DATA_HOME"))
+        recorder = self._recorders.get(key)
         if recorder is None:
             with self._lock:
-                if self._recorder is None:
+                recorder = self._recorders.get(key)
+                if recorder is None:
                     from modelplex_store.recorder import Recorder
 
-                    self._recorder = Recorder.from_config()
-                recorder = self._recorder
+                    recorder = self._recorders[key] = Recorder.from_config()
         return recorder
 
     @hookimpl
