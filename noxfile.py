@@ -127,3 +127,15 @@ def screenshots(session: nox.Session) -> None:
     session.chdir(MEMBERS["gateway"])
     session.run("pytest", "-p", "no:cacheprovider", "-rs", "tests/ui", *session.posargs,
                 env={"MODELPLEX_SCREENSHOTS_DIR": str(ROOT / "docs" / "screenshots")})
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, with warnings as errors: the generated pages (one per installed provider from
+    its own declaration, the configuration reference checked against the code, the hook reference from
+    hookspecs.py) are written first, then ``mkdocs build --strict`` into a temporary directory (``nox -s docs
+    -- --site-dir site`` keeps it). Every workspace member is installed, so every provider gets its page."""
+    _sync(session, "--all-packages", "--group", "docs")
+    session.run("python", "scripts/docs_generate.py")
+    site = ["--site-dir", session.create_tmp() + "/site"] if "--site-dir" not in session.posargs else []
+    session.run("mkdocs", "build", "--strict", *site, *session.posargs)
