@@ -52,15 +52,16 @@ BIN = Path(sys.executable).parent
 LOAD_CPU, PROXY_CPU = 0, 1  # the load generator and the local server on one core, the proxy on the other
 #: The upstream's key, and LiteLLM's master key (it refuses to start without one, or with a weak one).
 API_KEY = "sk-" + secrets.token_hex(32)
-SUBJECTS = ("direct", "gateway", "gateway-key", "gateway-nolog", "litellm")
-TITLES = {"direct": "direct (no proxy)", "gateway": "Modelplex gateway (no keys: local use)",
+SUBJECTS = ("direct", "floor", "gateway", "gateway-key", "gateway-nolog", "litellm")
+TITLES = {"direct": "direct (no proxy)", "floor": "floor: a bare Starlette app on the gateway's uvicorn",
+          "gateway": "Modelplex gateway (no keys: local use)",
           "gateway-key": "Modelplex gateway, a virtual key",
           "gateway-nolog": "Modelplex gateway, usage log off",
           "litellm": "LiteLLM proxy (master key)"}
 #: The gateway's subjects with the usage log on: the ones the targets are for.
 LOGGED = ("gateway", "gateway-key")
 #: What each subject is asked for: the model name as that subject addresses the local server's model.
-MODELS = {"direct": "bench", "gateway": "openai/bench", "gateway-key": "openai/bench",
+MODELS = {"direct": "bench", "floor": "bench", "gateway": "openai/bench", "gateway-key": "openai/bench",
           "gateway-nolog": "openai/bench", "litellm": "bench"}
 QUIET = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False", "LITELLM_LOG": "ERROR",
          "PYTHONDONTWRITEBYTECODE": ""}
@@ -155,7 +156,10 @@ class Proxy:
         self.workdir.mkdir()
         environment = {**os.environ, **QUIET}
         self.key = API_KEY
-        if name.startswith("gateway"):
+        if name == "floor":
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--floor", str(self.port)]
+            ready = f"{self.url}/health"
+        elif name.startswith("gateway"):
             config = self.workdir / "modelplex.toml"
             config.write_text(f'[providers.openai]\nbase_url = "{upstream_url}/v1"\napi_key = "{API_KEY}"\n'
                               'api = "chat_completions"\n', encoding="utf-8")
@@ -217,6 +221,35 @@ class Proxy:
         with contextlib.closing(sqlite3.connect(path)) as db:
             row = db.execute("SELECT count(*) FROM calls WHERE kind != 'attempt'").fetchone()
         return int(row[0])
+
+
+# -- the floor ---------------------------------------------------------------------------------------------
+def floor(port: int) -> None:
+    """A bare Starlette app under the gateway's own uvicorn settings, answering the local server's reply
+    without calling anything: what any Python server on the proxy core costs on this machine, which on a
+    shared one is mostly the scheduler's (the gateway's added latency is read against it too)."""
+    import uvicorn
+    from modelplex_gateway.config import GatewayConfig
+    from modelplex_gateway.server import uvicorn_options
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    body = json.dumps({"id": "chatcmpl-floor", "object": "chat.completion", "created": 1, "model": "bench",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"},
+                                    "finish_reason": "stop"}],
+                       "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
+
+    async def chat(request: Request) -> Response:
+        await request.body()
+        return Response(body, media_type="application/json")
+
+    async def health(request: Request) -> Response:
+        return Response(b"{}", media_type="application/json")
+
+    app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]), Route("/health", health)])
+    uvicorn.run(app, **uvicorn_options(GatewayConfig(port=port)))
 
 
 # -- the load generator (its own process) -------------------------------------------------------------------
@@ -428,11 +461,12 @@ def summary(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
                      "overhead_p99_ms": best(seq, "overhead_p99_ms", min),
                      "load_overhead_p99_ms": best(thr, "overhead_p99_ms", min),
                      "cpu_us": best(thr, "cpu_us_per_request", min)}
-    direct = out.get("direct", {})
+    direct, bare = out.get("direct", {}), out.get("floor", {})
     for fig in out.values():
         for q in ("p50", "p99"):
-            mine, floor = fig.get(f"{q}_ms"), direct.get(f"{q}_ms")
-            fig[f"added_{q}_ms"] = None if mine is None or floor is None else mine - floor
+            mine, least, lower = fig.get(f"{q}_ms"), direct.get(f"{q}_ms"), bare.get(f"{q}_ms")
+            fig[f"added_{q}_ms"] = None if mine is None or least is None else mine - least
+            fig[f"over_floor_{q}_ms"] = None if mine is None or lower is None else mine - lower
     return out
 
 
@@ -460,7 +494,10 @@ def report(results: dict[str, Any]) -> str:
              f"less direct's. Best of {results['rounds']} rounds, alternating subjects. *Proxy CPU per "
              "request*: the proxy's processes' CPU time (user and system, `/proc`) over a throughput run "
              "and its warm-up, divided by its requests; unlike the times, it hardly moves when other work "
-             "shares the machine.", ""]
+             "shares the machine. *Floor*: a bare Starlette app under the gateway's own uvicorn settings on "
+             "the proxy core, answering the same reply without calling anything: what the machine (its "
+             "scheduler, on a shared one) adds to any Python server; the gateway's p99 is also read against "
+             "it.", ""]
     if results.get("tiny"):
         lines += ["**A tiny run: these figures prove the code runs and mean nothing.**", ""]
     for name, why in results.get("skipped", {}).items():
@@ -500,6 +537,10 @@ def report(results: dict[str, Any]) -> str:
                None if not rps or not peer else rps >= 10 * peer)
         target(f"{TITLES[name]}: added p99 < 3 ms, usage log on", f"{_n(p99)} ms",
                None if p99 is None else p99 < 3)
+        over = fig[name].get("over_floor_p99_ms")
+        if over is not None:
+            target(f"{TITLES[name]}: p99 over the floor's (a bare Starlette app: what this machine's "
+                   "scheduler adds to any Python server) < 3 ms", f"{_n(over)} ms", over < 3)
     lines.append("")
     return "\n".join(lines)
 
@@ -542,7 +583,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="profile the gateway under load with py-spy; its summary goes to this file")
     parser.add_argument("--json", help="also write the raw figures here")
     parser.add_argument("--load", help=argparse.SUPPRESS)
+    parser.add_argument("--floor", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.floor:
+        floor(args.floor)
+        return 0
     if args.load:
         spec = json.loads(args.load)
         try:
