@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import modelplex
+from modelplex_testing import matrix
 from modelplex_testing._clients import fake_client
 
 
@@ -25,6 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get("MODELPLEX_KEYS_FILE"):  # a developer's stored keys (modelplex keys set) stay out
         os.environ["MODELPLEX_KEYS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="modelplex-test-keys-"),
                                                          "keys.json")
+    matrix.configure(config)  # the feature marker; with MODELPLEX_MATRIX_DIR set, the session's results
 
 
 @pytest.fixture
