@@ -34,8 +34,8 @@ def _when(seconds: float | None) -> str:
 
 def _line(record: KeyRecord) -> str:
     limits = [f"budget ${record.budget}/{record.budget_window}" if record.budget is not None else "",
-              f"{record.rpm} rpm" if record.rpm else "", f"{record.concurrency} at once" if record.concurrency
-              else ""]
+              f"{record.rpm} rpm" if record.rpm else "", f"{record.tpm} tpm" if record.tpm else "",
+              f"{record.concurrency} at once" if record.concurrency else ""]
     state = "revoked" if record.revoked_at is not None else "expired" if record.refusal(time.time()) else ""
     fields = (record.id, record.name or "-", ",".join(record.scopes or ["*"]), *limits,
               "admin" if record.admin else "", f"expires {_when(record.expires_at)}", state)
@@ -68,17 +68,21 @@ def _tags(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--window", default="day", show_default=True,
               type=click.Choice(["hour", "day", "month", "total"]), help="The budget's window.")
 @click.option("--rpm", type=click.IntRange(1), help="Requests a minute, across every gateway instance.")
+@click.option("--tpm", type=click.IntRange(1),
+              help="Tokens a minute (input and output, as the upstreams count them), across every gateway "
+                   "instance: each call reserves its estimate and settles with its real usage.")
 @click.option("--concurrency", type=click.IntRange(1), help="Requests at once.")
 @click.option("--expires", help="When it stops working: 30d, 12h, 90m, or an ISO 8601 time.")
 @click.option("--admin", is_flag=True, help="It may use the administrative routes (/admin/keys).")
 @click.option("--json", "as_json", is_flag=True, help="Print the key and its settings as JSON.")
 def create(name: str | None, scopes: tuple[str, ...], tags: tuple[str, ...], budget: str | None, window: str,
-           rpm: int | None, concurrency: int | None, expires: str | None, admin: bool, as_json: bool) -> None:
+           rpm: int | None, tpm: int | None, concurrency: int | None, expires: str | None, admin: bool,
+           as_json: bool) -> None:
     """Make a key and print it: this is the only time it is shown."""
     from modelplex_gateway.keys.expiry import expires_at
 
     options: dict[str, Any] = {"name": name, "scopes": list(scopes) or None, "tags": _tags(tags),
-                               "admin": admin, "budget_window": window, "rpm": rpm,
+                               "admin": admin, "budget_window": window, "rpm": rpm, "tpm": tpm,
                                "concurrency": concurrency}
     try:
         if budget is not None:

@@ -65,6 +65,21 @@ class GatewayError(Exception):
         return {"type": "error", "error": {"type": self.kind, "message": self.message}}
 
 
+class KeyTokensExceeded(e.LocalRateLimitError):
+    """A virtual key's tokens-a-minute limit leaves no room for an attempt: nothing was sent. ``fits`` is
+    false when the attempt alone is more than the limit, so that waiting cannot help."""
+
+    def __init__(self, message: str, *, provider: str, model: str | None = None,
+                 retry_after: float | None = None, fits: bool = True) -> None:
+        super().__init__(message, provider=provider, model=model, retry_after=retry_after)
+        self.fits = fits
+
+
+class KeyLimitsUnavailable(e.ModelplexError):
+    """A virtual key's limit counters (the shared Redis) cannot be reached: the attempt is refused, not
+    let through unchecked."""
+
+
 def _seconds_until(when: float | None) -> float | None:
     return None if when is None else max(0.0, when - time.time())
 
@@ -98,8 +113,9 @@ def _provider(exc: e.ProviderError) -> GatewayError:
                             "request_too_large" if exc.status_code == 413 else "invalid_request_error",
                             exc.message, code=exc.code)
     if isinstance(exc, e.RateLimitError):
+        never = isinstance(exc, KeyTokensExceeded) and not exc.fits
         return GatewayError(429, "rate_limit_error", exc.message, code="rate_limit_exceeded",
-                            retry_after=exc.retry_after)
+                            retry_after=exc.retry_after, should_retry=False if never else None)
     if isinstance(exc, e.UnsupportedFeatureError):
         return GatewayError(400, "invalid_request_error", exc.message, code="unsupported_feature")
     if isinstance(exc, e.RequestTimeoutError):
@@ -133,7 +149,17 @@ def from_exception(exc: BaseException) -> GatewayError:
     mapped by type, anything else a 500 that says nothing of its cause (it is logged, not shown)."""
     if isinstance(exc, GatewayError):
         return exc
+    if isinstance(exc, KeyLimitsUnavailable) or (isinstance(exc, e.AdmissionRefused) and any(
+            isinstance(r, KeyLimitsUnavailable) for r in exc.refusals)):
+        return GatewayError(503, "overloaded_error", "the gateway cannot check this key's limits now; try "
+                            "again", code="limits_unavailable", retry_after=1.0)
     if isinstance(exc, e.AdmissionRefused):
+        limited = [r for r in exc.refusals if isinstance(r, e.RateLimitError)]
+        if limited and len(limited) == len(exc.refusals):  # a chain whose every model was over a limit
+            mapped = min((_provider(r) for r in limited),
+                         key=lambda m: (m.retry_after is None, m.retry_after or 0.0))
+            mapped.message = exc.message
+            return mapped
         return _budget(exc) if exc.scope is not None else _policy(exc)
     if isinstance(exc, e.BudgetExceeded):
         return _budget(exc)

@@ -31,7 +31,7 @@ Dialect = Literal["sqlite", "postgresql"]
 ColumnType = Literal["text", "int", "real"]
 
 #: The schema version this code writes; :func:`modelplex_store.migrations.migrate` brings a database here.
-VERSION = 4
+VERSION = 5
 
 _TYPES: dict[Dialect, dict[ColumnType, str]] = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL"},
@@ -321,6 +321,7 @@ GATEWAY_KEYS = Table(
         Column(name="created_at", type="int", null=False, since=4),
         Column(name="expires_at", type="int", since=4),
         Column(name="revoked_at", type="int", since=4),
+        Column(name="tpm", type="int", since=5),  # tokens a minute, as the upstreams count them
     ),
 )
 

@@ -8,7 +8,7 @@ administrative routes; :func:`install` adds the middleware that settles request 
 
     [gateway]
     admin_key_env = "MODELPLEX_GATEWAY_ADMIN_KEY"   # the variable holding the admin key (the default)
-    rate_window = 60                                # seconds of a key's rpm (shorter only to test)
+    rate_window = 60                                # seconds of a key's rpm and tpm (shorter only to test)
 
 Without modelplex-store installed there are no keys: the gateway serves its own machine only.
 """
@@ -63,6 +63,7 @@ def key_authenticator(client: modelplex.AsyncClient,
     from modelplex_gateway.keys.limits import KeyLimits
     from modelplex_gateway.keys.material import key_hash
     from modelplex_gateway.keys.store import KeyStore
+    from modelplex_gateway.keys.tokens import KeyTokens
 
     environ = os.environ if env is None else env
     config = client.config
@@ -77,7 +78,8 @@ def key_authenticator(client: modelplex.AsyncClient,
         from modelplex._ratelimit import MemoryLimitStore
 
         limit_store = MemoryLimitStore()
-    made = KeyAuthenticator(KeyStore(resolve(config, environ).url), KeyLimits(limit_store, window),
+    limits = KeyLimits(limit_store, window)
+    made = KeyAuthenticator(KeyStore(resolve(config, environ).url), limits,
                             admin_hash=key_hash(admin) if admin else None)
 
     def admitter() -> Any:
@@ -90,6 +92,7 @@ def key_authenticator(client: modelplex.AsyncClient,
     # Named for this authenticator: a client serving two applications (tests do) keeps one per app.
     budgets = KeyBudgets(made.known, admitter)
     client.registry.register(f"gateway-keys-{id(made):x}", budgets)
+    client.registry.register(f"gateway-key-tokens-{id(made):x}", KeyTokens(made.known, limits))
     made.closing.append(budgets.aclose)
     return made
 

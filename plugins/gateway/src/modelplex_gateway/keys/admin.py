@@ -30,12 +30,13 @@ async def _admin(request: Request) -> KeyStore:
 def _options(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid("the body must be a JSON object")
-    known = {"name", "scopes", "tags", "admin", "budget", "budget_window", "rpm", "concurrency", "expires"}
+    known = {"name", "scopes", "tags", "admin", "budget", "budget_window", "rpm", "tpm", "concurrency",
+             "expires"}
     unknown = set(body) - known
     if unknown:
         raise invalid(f"unknown field(s) {sorted(unknown)}; known: {', '.join(sorted(known))}")
-    out = {k: body[k] for k in ("name", "scopes", "tags", "admin", "budget_window", "rpm", "concurrency")
-           if body.get(k) is not None}
+    out = {k: body[k] for k in ("name", "scopes", "tags", "admin", "budget_window", "rpm", "tpm",
+                                "concurrency") if body.get(k) is not None}
     if body.get("budget") is not None:
         try:
             out["budget"] = Decimal(str(body["budget"]))

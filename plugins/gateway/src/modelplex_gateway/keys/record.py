@@ -39,8 +39,9 @@ class KeyRecord:
 
     ``scopes`` are globs on the addresses a request names (``None``: every one); ``budget`` is dollars
     per ``budget_window`` (``None``: none of the key's own; the ``[[budgets]]`` of the config file still
-    apply, ``caller:<id>`` and ``key:<id>`` among them); ``rpm`` and ``concurrency`` limit its requests
-    across every gateway instance sharing the Redis server. Times are seconds since the epoch.
+    apply, ``caller:<id>`` and ``key:<id>`` among them); ``rpm`` and ``concurrency`` limit its requests,
+    ``tpm`` its tokens a minute (input and output, as the upstreams count them), across every gateway
+    instance sharing the Redis server. Times are seconds since the epoch.
     """
 
     id: str
@@ -52,6 +53,7 @@ class KeyRecord:
     budget: Decimal | None = None
     budget_window: str = "day"
     rpm: int | None = None
+    tpm: int | None = None
     concurrency: int | None = None
     created_at: float = 0.0
     expires_at: float | None = None
@@ -79,5 +81,6 @@ class KeyRecord:
                 "tags": dict(self.tags), "admin": self.admin,
                 "budget": None if self.budget is None else str(self.budget),
                 "budget_window": self.budget_window if self.budget is not None else None,
-                "rpm": self.rpm, "concurrency": self.concurrency, "created_at": self.created_at,
+                "rpm": self.rpm, "tpm": self.tpm, "concurrency": self.concurrency,
+                "created_at": self.created_at,
                 "expires_at": self.expires_at, "revoked_at": self.revoked_at}

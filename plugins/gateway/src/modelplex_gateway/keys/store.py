@@ -15,7 +15,7 @@ from modelplex_gateway.keys.material import key_hash, new_id, new_key
 from modelplex_gateway.keys.record import KEY_WINDOWS, KeyRecord, check_scope
 
 _COLUMNS = ("hash", "id", "name", "scopes", "tags", "admin", "budget", "budget_window", "rpm",
-            "concurrency", "created_at", "expires_at", "revoked_at")
+            "concurrency", "created_at", "expires_at", "revoked_at", "tpm")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM gateway_keys"  # noqa: S608 - the columns are constants
 _INSERT = (f"INSERT INTO gateway_keys ({', '.join(_COLUMNS)}) "  # noqa: S608 - constants, values bound
            f"VALUES ({', '.join('?' * len(_COLUMNS))})")
@@ -35,7 +35,7 @@ def _record(row: Sequence[Any]) -> KeyRecord:
                      scopes=None if data["scopes"] is None else json.loads(data["scopes"]),
                      tags=json.loads(data["tags"] or "{}"), admin=bool(data["admin"]),
                      budget=None if data["budget"] is None else Decimal(data["budget"]),
-                     budget_window=data["budget_window"] or "day", rpm=data["rpm"],
+                     budget_window=data["budget_window"] or "day", rpm=data["rpm"], tpm=data["tpm"],
                      concurrency=data["concurrency"], created_at=_seconds(data["created_at"]) or 0.0,
                      expires_at=_seconds(data["expires_at"]), revoked_at=_seconds(data["revoked_at"]))
 
@@ -80,8 +80,9 @@ class KeyStore:
 
     def create(self, *, name: str | None = None, scopes: Sequence[str] | None = None,
                tags: Mapping[str, str] | None = None, admin: bool = False, budget: Decimal | None = None,
-               budget_window: str = "day", rpm: int | None = None, concurrency: int | None = None,
-               expires_at: float | None = None, now: float | None = None) -> tuple[str, KeyRecord]:
+               budget_window: str = "day", rpm: int | None = None, tpm: int | None = None,
+               concurrency: int | None = None, expires_at: float | None = None,
+               now: float | None = None) -> tuple[str, KeyRecord]:
         """Make a key: returns the key (to show once; it is not kept) and its record."""
         if budget is not None and (not budget.is_finite() or budget < 0):
             raise ValueError(f"a key's budget must be dollars >= 0, got {budget}")
@@ -92,14 +93,15 @@ class KeyStore:
             id=new_id(), hash=key_hash(key), name=name,
             scopes=None if scopes is None else [check_scope(s) for s in scopes],
             tags=dict(tags or {}), admin=admin, budget=budget, budget_window=budget_window,
-            rpm=_positive("rpm", rpm), concurrency=_positive("concurrency", concurrency),
+            rpm=_positive("rpm", rpm), tpm=_positive("tpm", tpm),
+            concurrency=_positive("concurrency", concurrency),
             created_at=time.time() if now is None else now, expires_at=expires_at)
         self._run(_INSERT,
                   (record.hash, record.id, record.name,
                    None if record.scopes is None else json.dumps(list(record.scopes)),
                    json.dumps(dict(record.tags), sort_keys=True), int(record.admin),
                    None if budget is None else str(budget), budget_window, rpm, concurrency,
-                   _micros(record.created_at), _micros(expires_at), None))
+                   _micros(record.created_at), _micros(expires_at), None, tpm))
         return key, record
 
     def find(self, hash: str) -> KeyRecord | None:
