@@ -12,10 +12,13 @@
             ...
         }
 
-Each capability flag switches a group of tests on; a test whose scenario is not given is skipped with
-the reason. Every scenario replays a real recorded exchange through ``httpx.MockTransport``, checks what
-the plugin sent against the recorded request and what it parsed against ``expect``. The plugin is loaded
-through its entry point, so the tests also prove the plugin is installed and registered correctly.
+Each capability flag switches a group of tests on (:data:`GROUPS` lists them, ``docs/contract-kit.md``
+explains each); a test whose flag is off is skipped naming the flag, one whose scenario is not given is
+skipped saying so, unless ``unavailable`` says why no recording of it can exist. Every scenario replays a
+real recorded exchange (the format is ``docs/recordings.md``; ``modelplex-testing record`` captures one)
+through ``httpx.MockTransport``, checks what the plugin sent against the recorded request and what it
+parsed against ``expect``. The plugin is loaded through its entry point, so the tests also prove the
+plugin is installed and registered correctly.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import attrs
 import hypothesis
@@ -34,9 +37,83 @@ from hypothesis import strategies as st
 import modelplex
 from modelplex import AsyncClient, FinishReason, Message, StreamEvent, Usage
 from modelplex.errors import APIStatusError, ModelplexError, StreamInterruptedError
+from modelplex_testing.recording import validate
 from modelplex_testing.replay import Recording, Replayer, split_at
 
 FAKE_KEY = "sk-contract-test-DO-NOT-LEAK-0123456789"
+FLAGS = ("supports_chat", "supports_streaming", "supports_tools", "supports_parallel_tool_calls",
+         "supports_reasoning", "supports_json_schema", "supports_embeddings", "supports_list_models",
+         "supports_error_mapping")
+
+
+@attrs.frozen(kw_only=True)
+class Group:
+    """One test of the contract: the scenario it replays (``"stream"``: every successful stream scenario,
+    ``"errors"``: every scenario expecting an error, ``None``: none), the capability flags that switch it
+    on (all must be true) and what a pass proves. ``scenario`` is also the key ``unavailable`` takes."""
+
+    test: str
+    scenario: str | None
+    flags: tuple[str, ...]
+    proves: str
+
+
+GROUPS: tuple[Group, ...] = (
+    Group(test="test_entry_point_registers_provider", scenario=None, flags=(),
+          proves="the plugin is installed, registered under its entry-point name, and declares a hook spec "
+                 "version the core supports"),
+    Group(test="test_chat_text", scenario="chat_text", flags=("supports_chat",),
+          proves="a plain chat call: the request body and path the plugin writes equal the recorded ones, "
+                 "and the text, finish reason, usage and model it parses are the expected ones"),
+    Group(test="test_chat_tool_call", scenario="chat_tool_call", flags=("supports_tools",),
+          proves="tools are encoded as the server expects and one tool call is parsed back with its name "
+                 "and arguments and a non-empty id"),
+    Group(test="test_chat_parallel_tool_calls", scenario="chat_parallel_tool_calls",
+          flags=("supports_parallel_tool_calls",),
+          proves="several tool calls in one answer are all parsed, in order, with unique ids"),
+    Group(test="test_chat_tool_result_followup", scenario="chat_tool_result_followup",
+          flags=("supports_tools",),
+          proves="a follow-up turn carrying the assistant's tool calls and the tool results is encoded as "
+                 "recorded (ids, roles, order) and its answer parsed"),
+    Group(test="test_chat_reasoning", scenario="chat_reasoning", flags=("supports_reasoning",),
+          proves="the reasoning (thinking) of a whole answer is parsed apart from its text, and every "
+                 "reasoning part carries this provider as its origin (so it can be replayed to it)"),
+    Group(test="test_chat_json_schema", scenario="chat_json_schema", flags=("supports_json_schema",),
+          proves="a JSON-schema response format is encoded as the server expects and the answer parsed"),
+    Group(test="test_stream_text", scenario="stream_text", flags=("supports_streaming",),
+          proves="a streamed text answer is requested as recorded and assembled into the expected response"),
+    Group(test="test_stream_tool_call", scenario="stream_tool_call",
+          flags=("supports_streaming", "supports_tools"),
+          proves="a tool call streamed in fragments is assembled into one call with whole JSON arguments"),
+    Group(test="test_stream_parallel_tool_calls", scenario="stream_parallel_tool_calls",
+          flags=("supports_streaming", "supports_parallel_tool_calls"),
+          proves="several tool calls streamed with interleaved fragments are kept apart and assembled"),
+    Group(test="test_stream_reasoning", scenario="stream_reasoning",
+          flags=("supports_streaming", "supports_reasoning"),
+          proves="streamed reasoning is assembled apart from the streamed text"),
+    Group(test="test_stream_chunk_boundaries_do_not_matter", scenario="stream", flags=("supports_streaming",),
+          proves="every successful stream scenario gives the same events however its bytes are split "
+                 "(random splits and one byte at a time): the plugin does not rely on how the network "
+                 "cuts a stream"),
+    Group(test="test_stream_cut_short_raises_after_delivered_events", scenario="stream",
+          flags=("supports_streaming",),
+          proves="every successful stream scenario, cut off half-way, raises StreamInterruptedError "
+                 "naming the provider, instead of ending as if complete"),
+    Group(test="test_leaving_a_stream_early_closes_the_response", scenario="stream",
+          flags=("supports_streaming",),
+          proves="a caller that stops reading a stream after its first event gets the HTTP response "
+                 "closed (no leaked connection)"),
+    Group(test="test_embeddings", scenario="embed", flags=("supports_embeddings",),
+          proves="an embedding call is requested as recorded and returns the expected number and size of "
+                 "vectors"),
+    Group(test="test_list_models", scenario="list_models", flags=("supports_list_models",),
+          proves="the model list is requested and parsed into the expected model ids, each of this "
+                 "provider"),
+    Group(test="test_errors_map_to_the_tree", scenario="errors", flags=("supports_error_mapping",),
+          proves="every error scenario (any scenario whose expect.error is set) raises that class of the "
+                 "modelplex error tree, with the status and retry-after recorded, naming the provider, "
+                 "and the API key appears in none of its str, repr or attributes"),
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -100,26 +177,50 @@ class ProviderContract:
     supports_embeddings: ClassVar[bool] = False
     supports_list_models: ClassVar[bool] = False
     supports_error_mapping: ClassVar[bool] = True
+    #: Scenario names no recording can exist for, with the reason (the server has no such feature, no
+    #: public recording of it exists): their tests skip with that reason instead of "no scenario given".
+    unavailable: ClassVar[Mapping[str, str]] = {}
 
     # -- machinery -------------------------------------------------------------------------------
     def plugin(self) -> object:
         return _plugin_from_entry_point(self.provider)
 
     def recording(self, name: str) -> Recording:
-        return Recording.load(self.fixtures / f"{name}.json")
+        """The recording ``<fixtures>/<name>.json``, checked against the format first."""
+        path = self.fixtures / f"{name}.json"
+        validate(path)
+        return Recording.load(path)
 
     def client(self, replayer: Replayer) -> AsyncClient:
         settings = {"api_key": FAKE_KEY, **self.settings, "transport": replayer.transport}
         return AsyncClient(plugins={self.provider: self.plugin()}, autoload=False, config_file=False,
                            env={}, providers={self.provider: settings})
 
-    def scenario(self, name: str, flag: bool = True) -> Scenario:
-        if not flag:
-            pytest.skip(f"{self.provider} does not declare this capability")
+    def require(self, *flags: str) -> None:
+        """Skip, naming the first of ``flags`` this plugin does not declare."""
+        for flag in flags:
+            if not getattr(self, flag):
+                pytest.skip(f"{self.provider} does not declare {flag}")
+
+    def scenario(self, name: str, *flags: str | bool) -> Scenario:
+        """The scenario ``name``, or a skip: a flag off, no recording possible, or none given yet."""
+        for flag in flags:
+            if isinstance(flag, str):
+                self.require(flag)
+            elif not flag:
+                pytest.skip(f"{self.provider} does not declare this capability")
         scn = self.scenarios.get(name)
+        if scn is not None and name in self.unavailable:
+            pytest.fail(f"{name!r} is both given and declared unavailable for {self.provider}")
         if scn is None:
-            pytest.skip(f"no {name!r} scenario given for {self.provider}")
+            self.none_given(name, f"no {name!r} scenario")
         return scn
+
+    def none_given(self, name: str, what: str) -> NoReturn:
+        """Skip for want of a scenario: why none can exist when ``unavailable`` says, else how to add one."""
+        if name in self.unavailable:
+            pytest.skip(f"{what} can exist for {self.provider}: {self.unavailable[name]}")
+        pytest.skip(f"{what} given for {self.provider} (record one: docs/contract-kit.md)")
 
     def run(self, scn: Scenario, replayer: Replayer | None = None) -> tuple[Any, Replayer,
                                                                            list[StreamEvent]]:
@@ -179,8 +280,8 @@ class ProviderContract:
             assert response.model == exp.model
         assert response.provider == self.provider
 
-    def chat_case(self, name: str, flag: bool = True) -> None:
-        scn = self.scenario(name, flag)
+    def chat_case(self, name: str, *flags: str | bool) -> None:
+        scn = self.scenario(name, *flags)
         response, replayer, _ = self.run(scn)
         self.check_sent(scn, replayer)
         self.check_response(scn, response)
@@ -193,42 +294,43 @@ class ProviderContract:
         assert spec in modelplex.hookspecs.SUPPORTED_SPEC_VERSIONS
 
     def test_chat_text(self) -> None:
-        self.chat_case("chat_text", self.supports_chat)
+        self.chat_case("chat_text", "supports_chat")
 
     def test_chat_tool_call(self) -> None:
-        self.chat_case("chat_tool_call", self.supports_tools)
+        self.chat_case("chat_tool_call", "supports_tools")
 
     def test_chat_parallel_tool_calls(self) -> None:
-        self.chat_case("chat_parallel_tool_calls", self.supports_parallel_tool_calls)
+        self.chat_case("chat_parallel_tool_calls", "supports_parallel_tool_calls")
 
     def test_chat_tool_result_followup(self) -> None:
-        self.chat_case("chat_tool_result_followup", self.supports_tools)
+        self.chat_case("chat_tool_result_followup", "supports_tools")
 
     def test_chat_reasoning(self) -> None:
-        self.chat_case("chat_reasoning", self.supports_reasoning)
+        self.chat_case("chat_reasoning", "supports_reasoning")
 
     def test_chat_json_schema(self) -> None:
-        self.chat_case("chat_json_schema", self.supports_json_schema)
+        self.chat_case("chat_json_schema", "supports_json_schema")
 
     def test_stream_text(self) -> None:
-        self.chat_case("stream_text", self.supports_streaming)
+        self.chat_case("stream_text", "supports_streaming")
 
     def test_stream_tool_call(self) -> None:
-        self.chat_case("stream_tool_call", self.supports_streaming and self.supports_tools)
+        self.chat_case("stream_tool_call", "supports_streaming", "supports_tools")
 
     def test_stream_parallel_tool_calls(self) -> None:
-        self.chat_case("stream_parallel_tool_calls",
-                       self.supports_streaming and self.supports_parallel_tool_calls)
+        self.chat_case("stream_parallel_tool_calls", "supports_streaming",
+                       "supports_parallel_tool_calls")
 
     def test_stream_reasoning(self) -> None:
-        self.chat_case("stream_reasoning", self.supports_streaming and self.supports_reasoning)
+        self.chat_case("stream_reasoning", "supports_streaming", "supports_reasoning")
 
     def _stream_scenarios(self) -> list[Scenario]:
-        if not self.supports_streaming:
-            pytest.skip(f"{self.provider} does not declare streaming")
+        self.require("supports_streaming")
         found = [s for s in self.scenarios.values() if s.call == "stream" and s.expect.error is None]
+        if found and "stream" in self.unavailable:
+            pytest.fail(f"stream scenarios are both given and declared unavailable for {self.provider}")
         if not found:
-            pytest.skip(f"no stream scenarios given for {self.provider}")
+            self.none_given("stream", "no stream scenario")
         return found
 
     def test_stream_chunk_boundaries_do_not_matter(self) -> None:
@@ -273,7 +375,7 @@ class ProviderContract:
         asyncio.run(go())
 
     def test_embeddings(self) -> None:
-        scn = self.scenario("embed", self.supports_embeddings)
+        scn = self.scenario("embed", "supports_embeddings")
         response, replayer, _ = self.run(scn)
         self.check_sent(scn, replayer)
         if scn.expect.vectors is not None:
@@ -282,7 +384,7 @@ class ProviderContract:
             assert {len(v) for v in response.vectors} == {scn.expect.dimensions}
 
     def test_list_models(self) -> None:
-        scn = self.scenario("list_models", self.supports_list_models)
+        scn = self.scenario("list_models", "supports_list_models")
         models, replayer, _ = self.run(scn)
         assert replayer.sent
         if scn.expect.model_ids is not None:
@@ -290,11 +392,12 @@ class ProviderContract:
         assert all(m.provider == self.provider for m in models)
 
     def test_errors_map_to_the_tree(self) -> None:
-        if not self.supports_error_mapping:
-            pytest.skip(f"{self.provider} does not declare error mapping")
+        self.require("supports_error_mapping")
         cases = [s for s in self.scenarios.values() if s.expect.error is not None]
+        if cases and "errors" in self.unavailable:
+            pytest.fail(f"error scenarios are both given and declared unavailable for {self.provider}")
         if not cases:
-            pytest.skip(f"no error scenarios given for {self.provider}")
+            self.none_given("errors", "no error scenario")
         for scn in cases:
             assert scn.expect.error is not None
             with pytest.raises(scn.expect.error) as info:
