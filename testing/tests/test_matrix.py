@@ -55,6 +55,10 @@ class TestExample(ProviderContract):
 def test_images_are_sent():
     pytest.skip("no image recording yet")
 
+@pytest.mark.feature("reasoning_replay", provider="fake", unsupported="the fake keeps no reasoning")
+def test_no_reasoning_goes_back():
+    pass
+
 def test_nothing_to_do_with_the_matrix():
     pass
 '''
@@ -131,6 +135,11 @@ def test_marked_tests_are_written_and_others_are_not(pytester: pytest.Pytester,
     assert (images["features"], images["outcome"], images["reason"], images["line"]) == (
         ["vision", "error_mapping"], "skipped", "no image recording yet",
         _line('@pytest.mark.feature("vision", "error_mapping", provider="fake")'))
+    # A passing test can show that the plugin does without a feature.
+    assert tests["test_no_reasoning_goes_back"] | {"file": None, "line": None} == {
+        "nodeid": "test_suite.py::test_no_reasoning_goes_back", "provider": "fake", "file": None,
+        "line": None, "features": ["reasoning_replay"], "unsupported": ["the fake keeps no reasoning"],
+        "outcome": "passed", "reason": None}
     assert "test_nothing_to_do_with_the_matrix" not in tests
     # A contract class for a provider no installed plugin registers (an example) is no matrix row.
     assert not [t for t in tests.values() if t["provider"] != "fake"]
@@ -169,5 +178,5 @@ def test_without_the_variable_nothing_is_written(pytester: pytest.Pytester,
     result = pytester.runpytest_inprocess("--strict-markers")
     # The marker is declared even so: --strict-markers accepts it.
     outcomes = result.parseoutcomes()
-    assert (outcomes["passed"], outcomes["failed"]) == (6, 1)
+    assert (outcomes["passed"], outcomes["failed"]) == (7, 1)
     assert not list(pytester.path.rglob("*.json"))

@@ -60,6 +60,9 @@ NO_SCENARIO = _result("skipped", reason="no 'chat_text' scenario given for acme"
     ([_result(), _result("failed", nodeid="tests/test_c.py::TestF::test_chat_text")], State.FAILED),
     ([_result("not run")], State.FAILED),
     ([_result("skipped", reason="xfail: known bug")], State.UNTESTED),
+    # A passing test showing the plugin does without it; failing, it shows nothing of the kind.
+    ([_result(unsupported=("Groq takes no reasoning back",))], State.UNSUPPORTED),
+    ([_result("failed", unsupported=("Groq takes no reasoning back",))], State.FAILED),
 ])
 def test_a_cell_is_decided_by_its_best_evidence(tests: list[Result], state: State) -> None:
     assert cell(tests).state is state

@@ -5,7 +5,9 @@ the directory pytest was started in (``openai.json`` for a run in ``plugins/open
 contract test (:data:`CONTRACT` says which features each backs) and every test marked
 ``@pytest.mark.feature("cost")`` (for what the contract kit does not cover), with the provider, the
 features, where the test is written and its outcome. ``python -m modelplex_testing.matrix_page`` turns
-the files into docs/compatibility.md and the README's table.
+the files into docs/compatibility.md and the README's table. A test showing that a plugin deliberately
+does without a feature says so: ``@pytest.mark.feature("reasoning_replay", unsupported="Groq takes no
+reasoning back")``.
 
 A provider is a name in the ``modelplex.plugins`` entry-point group: contract classes run against an
 example plugin with no entry point (the kit's own tests) are left out, and a marker naming an unknown
@@ -117,7 +119,9 @@ CONTRACT: Mapping[str, Backing] = {
 @attrs.frozen(kw_only=True)
 class Evidence:
     """What one collected test stands for: its provider, the features it backs, where it is written
-    and the capability flags that are off for it (a skip is then "not supported", not "no test")."""
+    and why the provider does not support them, if it does not: the capability flags that are off for a
+    contract test (its skip is then "not supported", not "no test"), or the marker's ``unsupported``
+    reason (a test showing that the plugin deliberately does without, e.g. sends no reasoning back)."""
 
     nodeid: str
     provider: str
@@ -172,8 +176,9 @@ def _marked(item: pytest.Function, known: frozenset[str]) -> Iterator[Evidence]:
         if unknown or not mark.args:
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.feature takes feature names among "
                                     f"{', '.join(FEATURES)}; got {list(mark.args)!r}")
+        why = mark.kwargs.get("unsupported")
         yield Evidence(nodeid=item.nodeid, provider=provider, features=tuple(mark.args),
-                       file=str(path), line=(line0 or 0) + 1)
+                       file=str(path), line=(line0 or 0) + 1, unsupported=(why,) if why else ())
 
 
 def evidence(item: pytest.Item, known: frozenset[str]) -> list[Evidence]:
@@ -258,8 +263,9 @@ class MatrixRecorder:
 def configure(config: pytest.Config) -> None:
     """Declare the ``feature`` marker; record the session when :data:`ENV` names a directory."""
     config.addinivalue_line(
-        "markers", "feature(*names, provider=None): the test backs these compatibility-matrix features "
-                   f"({', '.join(FEATURES)}) of the provider (default: the test class's `provider`)")
+        "markers", "feature(*names, provider=None, unsupported=None): the test backs these compatibility-"
+                   f"matrix features ({', '.join(FEATURES)}) of the provider (default: the test class's "
+                   "`provider`); with unsupported='why', it shows the provider does without them")
     directory = os.environ.get(ENV)
     if directory and not hasattr(config, "workerinput"):  # an xdist worker's controller writes
         config.pluginmanager.register(MatrixRecorder(Path(directory)), "modelplex-matrix")

@@ -9,7 +9,8 @@ run's.
 
 A cell is ✗ when a test backing it failed, else ✓ when one passed, else ? when one was skipped for
 another reason than a capability flag that is off (a scenario not given, a program missing) or no test
-backs it at all, else — (every backing test says the provider does not support it).
+backs it at all, else — (every backing test says the provider does not support it: a contract test
+skipped by a capability flag, or a test marked ``unsupported=`` showing that the plugin does without).
 """
 
 from __future__ import annotations
@@ -58,11 +59,11 @@ class Result:
     @property
     def state(self) -> State:
         """What this test alone says about its features."""
-        if self.outcome == "passed":
-            return State.PASSED
-        if self.outcome == "skipped":
-            return State.UNSUPPORTED if self.unsupported else State.UNTESTED
-        return State.FAILED  # failed, or collected and never run
+        if self.outcome not in ("passed", "skipped"):
+            return State.FAILED  # failed, or collected and never run
+        if self.unsupported:  # skipped by a capability flag, or showing the plugin does without
+            return State.UNSUPPORTED
+        return State.PASSED if self.outcome == "passed" else State.UNTESTED
 
     @property
     def why(self) -> str:
@@ -157,8 +158,9 @@ def table(matrix: Mapping[str, Mapping[str, Cell]], root: Path, base: str, detai
 
 
 LEGEND = ("✓ a test showing it passed; ✗ a test showing it failed; — the provider does not support it "
-          "(the plugin's contract switches the capability off); ? no test shows it (a scenario not "
-          "recorded yet, or a test skipped). Each mark links to the test behind it.")
+          "(the plugin's contract switches the capability off, or a test shows the plugin does without "
+          "it); ? no test shows it (a scenario not recorded yet, or a test skipped). Each mark links to "
+          "the test behind it.")
 
 
 def page(matrix: Mapping[str, Mapping[str, Cell]], root: Path) -> str:
