@@ -6,7 +6,8 @@ of one loopback upstream that counts what reaches it.
 - 200 concurrent requests, half on each gateway, against one key whose budget fits exactly 50 worst
   cases (each upstream reply uses exactly its worst case): 50 reach the upstream, not one more;
 - a key's rate limit is never exceeded in any window of the upstream's own clock, while both gateways
-  press on it for several windows;
+  press on it for several windows; nor its tokens-a-minute limit, counted as the upstream counts them (the
+  usage its replies report);
 - a key revoked on one gateway is refused by the other within a second.
 
 Skipped, with the reason, only when PostgreSQL or redis-server is not installed (CI installs both).
@@ -34,6 +35,7 @@ from modelplex_store.budgets.admitter import nanos_up
 from modelplex_store.testing import find_postgres, postgres_server
 
 import modelplex
+from modelplex._estimate import request_tokens
 from modelplex_testing._cli import cli_env, modelplex_command
 from modelplex_testing.compat_server import Received, Reply, ScriptedServer
 from modelplex_testing.services import RedisServer
@@ -50,18 +52,25 @@ ADMIN = "mpx-fleet-admin-0123456789abcdefghijklmnopqrstuvwxyz"
 MAX = 100
 WINDOW = 2.0  # seconds of a key's rpm here ([gateway] rate_window), so that a test sees several
 HI = [{"role": "user", "content": "hi"}]
+#: The model the tokens-a-minute test asks for, and what the upstream says each of its calls used: far
+#: less than a call reserves (its input and MAX), so the limit holds by the counts settled, not by luck.
+TPM_MODEL = "gpt-4.1-mini"
+TPM_USED = {"prompt_tokens": 9, "completion_tokens": 21, "total_tokens": 30}
 
 
 class TimedServer(ScriptedServer):
-    """The scripted upstream, noting when each request arrived (its own monotonic clock)."""
+    """The scripted upstream, noting when each request arrived (its own monotonic clock); a model of
+    ``by_model`` gets that reply every time."""
 
-    def __init__(self, script: list[Reply]) -> None:
+    def __init__(self, script: list[Reply], by_model: dict[str, Reply] | None = None) -> None:
         self.arrivals: list[tuple[float, Received]] = []
+        self.by_model = dict(by_model or {})
         super().__init__(script)
 
     def _next(self, received: Received) -> Reply:
         self.arrivals.append((time.monotonic(), received))
-        return super()._next(received)
+        own = self.by_model.get(str((received.json or {}).get("model")))
+        return own if own is not None else super()._next(received)
 
     def chats(self, model: str) -> list[float]:
         """When each chat request for ``model`` arrived, in order."""
@@ -144,7 +153,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
                         redis=redis.url)
         input_tokens, _ = asyncio.run(worst_case(probe))
         usage = {"prompt_tokens": input_tokens, "completion_tokens": MAX, "total_tokens": input_tokens + MAX}
-        with TimedServer([openai_whole("ok", finish="length", usage=usage)]) as upstream:
+        counted = openai_whole("ok", usage=TPM_USED)
+        with TimedServer([openai_whole("ok", finish="length", usage=usage)],
+                         by_model={TPM_MODEL: counted}) as upstream:
             config = _config(directory / "modelplex.toml", upstream=upstream.url, store=store,
                              redis=redis.url)
             # One plain process, and one of two worker processes (--workers 2): three in all.
@@ -218,6 +229,38 @@ def test_a_keys_rate_limit_holds_in_every_window_the_upstream_sees(fleet: Fleet)
     assert len(arrivals) == outcomes.count(200)
     # Not a limit that was never reached: refused many times, and room came back window after window.
     assert outcomes.count(429) > 10 and len(arrivals) >= 2 * rpm, (outcomes.count(429), len(arrivals))
+
+
+def test_a_keys_token_limit_holds_in_every_window_as_the_upstream_counts_tokens(fleet: Fleet) -> None:
+    hold = request_tokens([modelplex.Message.user("hi")], modelplex.ChatOptions(max_tokens=MAX))
+    tpm = 3 * hold
+    key, _ = _key(fleet, tpm=tpm)
+    outcomes: list[int] = []
+
+    async def press(http: httpx.AsyncClient, url: str, until: float) -> None:
+        while time.monotonic() < until:
+            reply = await _post(http, url, key, f"openai/{TPM_MODEL}")
+            outcomes.append(reply.status_code)
+            if reply.status_code == 429:
+                assert reply.json()["error"]["code"] == "rate_limit_exceeded"
+                await asyncio.sleep(min(0.05, float(reply.headers["retry-after"])))
+
+    async def load() -> None:
+        until = time.monotonic() + 4 * WINDOW
+        async with httpx.AsyncClient(timeout=60) as http:
+            await asyncio.gather(*(press(http, fleet.urls[i % 2], until) for i in range(16)))
+
+    asyncio.run(load())
+    arrivals = fleet.upstream.chats(TPM_MODEL)
+    # The most arrivals in any window of WINDOW seconds of the upstream's clock, each counted as the
+    # upstream counted it.
+    busiest = max(bisect.bisect_left(arrivals, t + WINDOW) - i for i, t in enumerate(arrivals))
+    assert busiest * TPM_USED["total_tokens"] <= tpm, (busiest, arrivals)
+    assert len(arrivals) == outcomes.count(200)
+    # Settled with the real counts, more fit in a window than reservations alone would let in; and the
+    # limit was reached (refusals), window after window.
+    assert busiest > tpm // hold, busiest
+    assert outcomes.count(429) > 10 and len(arrivals) >= 3 * busiest, (outcomes.count(429), len(arrivals))
 
 
 def test_a_key_revoked_on_one_gateway_is_refused_by_the_other_within_a_second(fleet: Fleet) -> None:
