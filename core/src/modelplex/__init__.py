@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from modelplex._catalog.estimate import Estimate
     from modelplex._catalog.records import Capabilities, ModelInfo, Prices, PriceTier
     from modelplex._chains import Chain, ChainEntry
+    from modelplex._citations import Citation, CitationAdded, CitationSource
     from modelplex._client import AsyncClient
     from modelplex._codec import ToolCodec
     from modelplex._conversation import (
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from modelplex._plugins import PluginFailure, PluginRecord, Registry
     from modelplex._provider import ProviderContext, ProviderInfo, ProviderSettings
     from modelplex._ratelimit import RateLimits
+    from modelplex._rerank import RerankRequest, RerankResponse, RerankResult
     from modelplex._responses import ChatResponse, FinishReason, ProviderWarning, Usage
     from modelplex._retry import RoutingPolicy
     from modelplex._secret import Secret, SecretHeaders
@@ -86,6 +88,9 @@ _WHERE = {
     "ChatRequest": "_options",
     "ChatResponse": "_responses",
     "ChatStream": "_stream",
+    "Citation": "_citations",
+    "CitationAdded": "_citations",
+    "CitationSource": "_citations",
     "Client": "_sync",
     "Conversation": "_conversation",
     "ConversationMessage": "_conversation",
@@ -122,6 +127,9 @@ _WHERE = {
     "ResponseStarted": "_events",
     "RouteAttempt": "_trace",
     "RouteSkip": "_trace",
+    "RerankRequest": "_rerank",
+    "RerankResponse": "_rerank",
+    "RerankResult": "_rerank",
     "RoutingPolicy": "_retry",
     "RoutingTrace": "_trace",
     "Secret": "_secret",
@@ -161,6 +169,9 @@ __all__ = [
     "ChatRequest",
     "ChatResponse",
     "ChatStream",
+    "Citation",
+    "CitationAdded",
+    "CitationSource",
     "Client",
     "Conversation",
     "ConversationMessage",
@@ -194,6 +205,9 @@ __all__ = [
     "ReasoningDelta",
     "ReasoningPart",
     "Registry",
+    "RerankRequest",
+    "RerankResponse",
+    "RerankResult",
     "ResponseFormat",
     "ResponseStarted",
     "RouteAttempt",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the classes of results load with the first call that makes 
     from modelplex._embeddings import EmbedResponse
     from modelplex._health import HealthStatus
     from modelplex._ratelimit import RateLimits
+    from modelplex._rerank import RerankResponse
     from modelplex._responses import ChatResponse
     from modelplex._retry import RoutingPolicy
     from modelplex._routing.router import Router
@@ -173,6 +174,16 @@ class AsyncClient:
                     caller: str | None = None, **extra: Any) -> EmbedResponse:
         """One vector per input from ``model``. ``tags`` and ``caller``: as for :meth:`chat`."""
         return await self._calls.embed(model, inputs, dimensions, task_type, extra, tags, caller)
+
+    async def rerank(self, model: str, query: str, documents: str | Sequence[str], *,
+                     top_n: int | None = None, tags: Mapping[str, str] | None = None,
+                     caller: str | None = None, **extra: Any) -> RerankResponse:
+        """``documents`` ordered by relevance to ``query`` by ``model`` (``provider/model``), the best
+        ``top_n`` (default: all); ``extra`` goes to the provider as it is. ``tags`` and ``caller``: as
+        for :meth:`chat`. See :mod:`modelplex._rerank`."""
+        from modelplex._rerank import rerank
+
+        return await rerank(self, model, query, documents, top_n, extra, tags, caller)
 
     async def health(self, probe: bool = False) -> list[HealthStatus]:
         """What is known of each provider and model: failures, cool-downs, the last error.

@@ -6,6 +6,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from modelplex._citations import CitationAdded
 from modelplex._messages import ToolCallPart
 from modelplex._responses import FinishReason, ProviderWarning, Usage
 
@@ -82,5 +83,5 @@ class WarningRaised:
 
 StreamEvent: TypeAlias = (
     ResponseStarted | TextDelta | ReasoningDelta | ToolCallStarted | ToolCallDelta | ToolCallEnded
-    | UsageReported | Finished | WarningRaised
+    | UsageReported | Finished | WarningRaised | CitationAdded
 )

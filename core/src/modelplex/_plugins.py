@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 GROUP = "modelplex.plugins"
 ALLOW_ENV = "MODELPLEX_PLUGINS"
 DENY_ENV = "MODELPLEX_DISABLE_PLUGINS"
-_PROVIDER_HOOKS = ("modelplex_chat", "modelplex_chat_stream", "modelplex_embed",
+_PROVIDER_HOOKS = ("modelplex_chat", "modelplex_chat_stream", "modelplex_embed", "modelplex_rerank",
                    "modelplex_list_models", "modelplex_tool_codec")
 # A plugin implementing only these owns no provider name (modelplex_budget_alert: a notifier, a dashboard;
 # modelplex_conversation_store: where conversations are kept).

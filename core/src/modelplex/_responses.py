@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from modelplex._catalog.cost import Cost
+from modelplex._citations import Citation
 from modelplex._json import JSON
 from modelplex._messages import Message, Part, ReasoningPart, TextPart, ToolCallPart
 from modelplex._trace import RoutingTrace
@@ -128,6 +129,8 @@ class ChatResponse:
     # What the call cost, priced by the client from ``usage`` and the catalog; like ``trace``, set by
     # the client and not part of ``==``.
     cost: Cost | None = attrs.field(default=None, eq=False)
+    # The spans of the text a provider tied to the documents or tool results it was given (Cohere).
+    citations: tuple[Citation, ...] = attrs.field(default=(), converter=as_tuple)
 
     @property
     def text(self) -> str:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from modelplex._options import ChatOptions
     from modelplex._plugins import Registry
     from modelplex._ratelimit import RateLimits
+    from modelplex._rerank import RerankResponse
     from modelplex._responses import ChatResponse
     from modelplex._retry import RoutingPolicy
     from modelplex._stream import ChatStream
@@ -444,6 +445,13 @@ class Client:
         """See :meth:`AsyncClient.embed`."""
         return self._run(self._async.embed, model, inputs, dimensions=dimensions, task_type=task_type,
                          tags=tags, caller=caller, **extra)
+
+    def rerank(self, model: str, query: str, documents: str | Sequence[str], *,
+               top_n: int | None = None, tags: Mapping[str, str] | None = None,
+               caller: str | None = None, **extra: Any) -> RerankResponse:
+        """See :meth:`AsyncClient.rerank`."""
+        return self._run(self._async.rerank, model, query, documents, top_n=top_n, tags=tags, caller=caller,
+                         **extra)
 
     def health(self, probe: bool = False) -> list[HealthStatus]:
         """See :meth:`AsyncClient.health`."""

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from modelplex._events import StreamEvent
     from modelplex._options import ChatRequest
     from modelplex._provider import ProviderContext, ProviderInfo
+    from modelplex._rerank import RerankRequest, RerankResponse
     from modelplex._responses import ChatResponse
 
 PROJECT = "modelplex"
@@ -118,6 +119,27 @@ def modelplex_embed(
     A provider without embeddings may leave this hook out: the core then raises
     :class:`~modelplex.errors.UnsupportedFeatureError`. The response is built for this call, with no
     ``trace`` (the client sets it), as for :func:`modelplex_chat`.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def modelplex_rerank(
+    ctx: ProviderContext, request: RerankRequest
+) -> Awaitable[RerankResponse] | None:
+    """Order ``request.documents`` by their relevance to ``request.query`` (``client.rerank``).
+
+    :param ctx: as for :func:`modelplex_chat`.
+    :param request: a :class:`~modelplex.RerankRequest`: the provider's own model id, the ``query``, the
+        ``documents`` (non-empty, checked by the client), ``top_n`` (``None``: every document) and
+        ``extra`` (provider settings Modelplex has no name for, to send as they are).
+    :returns: an awaitable resolving to a :class:`~modelplex.RerankResponse`: one
+        :class:`~modelplex.RerankResult` per document kept, most relevant first, each with its ``index``
+        into ``request.documents``; ``search_units`` as the provider billed them (``None`` if it does not
+        say) and ``usage`` for tokens it counted. No ``trace`` or ``cost``: the client sets them. A
+        provider without a rerank endpoint leaves this hook out: the core then raises
+        :class:`~modelplex.errors.UnsupportedFeatureError`.
 
     Stops at first non-None result.
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from modelplex._citations import Citation, CitationAdded
 from modelplex._events import (
     Finished,
     ReasoningDelta,
@@ -47,6 +48,7 @@ class Accumulator:
         self.usage: Usage | None = None
         self.finish: Finished | None = None
         self.warnings: list[ProviderWarning] = []
+        self.citations: list[Citation] = []
         self._text: list[str] | None = None
         self._reasoning: dict[str, Any] | None = None
         self._calls: dict[int, dict[str, Any]] = {}
@@ -113,6 +115,8 @@ class Accumulator:
         elif isinstance(event, ResponseStarted):
             self.id = event.id or self.id
             self.model = event.model or self.model
+        elif isinstance(event, CitationAdded):
+            self.citations.append(event.citation)
 
     def seen(self, usage: Usage | None, call: CallInfo) -> Usage:
         """The usage of a stream cut short: the provider's last count, else an estimate of the
@@ -137,4 +141,4 @@ class Accumulator:
         return ChatResponse(provider=self.provider, model=self.model, parts=tuple(self.parts),
                             finish_reason=finish.reason, raw_finish_reason=finish.raw_reason,
                             usage=self.usage or Usage(estimated=True), warnings=tuple(self.warnings),
-                            id=self.id)
+                            id=self.id, citations=tuple(self.citations))

@@ -29,7 +29,7 @@ from modelplex._secret import scrub
 from modelplex._trace import RoutingTrace
 from modelplex.errors import ModelplexError
 
-CallKind = Literal["chat", "stream", "embed", "list_models"]
+CallKind = Literal["chat", "stream", "embed", "rerank", "list_models"]
 CallStatus = Literal["ok", "error", "cancelled"]
 
 
@@ -37,11 +37,12 @@ CallStatus = Literal["ok", "error", "cancelled"]
 class CallInfo:
     """A call about to be made, as ``modelplex_before_call`` and ``modelplex_after_call`` see it.
 
-    ``kind`` is ``chat``, ``stream``, ``embed`` or ``list_models``; ``address`` what the caller asked for
-    (``openai/gpt-4o``, ``chain/fast``, or the provider's name for ``list_models``); ``provider`` and
-    ``model`` that address split (``chain`` and the chain's name for a chain; ``model`` is ``None`` for
-    ``list_models``). ``request`` is the validated :class:`~modelplex.ChatRequest` (its ``model`` the
-    address's model) or :class:`~modelplex.EmbedRequest`, ``None`` for ``list_models``.
+    ``kind`` is ``chat``, ``stream``, ``embed``, ``rerank`` or ``list_models``; ``address`` what the caller
+    asked for (``openai/gpt-4o``, ``chain/fast``, or the provider's name for ``list_models``);
+    ``provider`` and ``model`` that address split (``chain`` and the chain's name for a chain; ``model``
+    is ``None`` for ``list_models``). ``request`` is the validated :class:`~modelplex.ChatRequest` (its
+    ``model`` the address's model), :class:`~modelplex.EmbedRequest` or :class:`~modelplex.RerankRequest`,
+    ``None`` for ``list_models``.
     ``estimated_tokens`` is :mod:`modelplex._estimate`'s figure: the prompt plus the most the reply
     may take for a chat, the inputs for an embedding. ``tags`` and ``caller`` are what the caller passed
     (never sent to a provider). ``started`` is ``time.time()`` at the start of the call.

@@ -49,6 +49,10 @@ def response_events(response: ChatResponse) -> list[StreamEvent]:
             events.append(ToolCallDelta(index=index, arguments=arguments_json(part)))
             events.append(ToolCallEnded(index=index, call=part))
             index += 1
+    if response.citations:
+        from modelplex._citations import CitationAdded
+
+        events += [CitationAdded(citation=c) for c in response.citations]
     events.append(UsageReported(usage=response.usage))
     events.append(Finished(reason=response.finish_reason, raw_reason=response.raw_finish_reason))
     return events

@@ -1,0 +1,135 @@
+"""Reranking: documents ordered by their relevance to a query (``client.rerank``), and the one call path
+it takes (resolve, validate, admit, attempt, report), as an embedding does.
+
+A provider implements :func:`modelplex.hookspecs.modelplex_rerank`. Rerank endpoints bill per *search*
+(Cohere: a query with up to 100 documents, longer documents counted as several) rather than per token:
+:attr:`RerankResponse.search_units` keeps the provider's count, and ``usage`` holds the tokens only
+where the provider counts them. The catalog prices tokens, so a rerank's cost is unknown (never zero)
+unless its tokens are counted and priced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from modelplex._catalog.cost import Cost
+from modelplex._json import JSON
+from modelplex._responses import ProviderWarning, Usage
+from modelplex._trace import RoutingTrace
+from modelplex._tuples import as_tuple
+from modelplex.errors import InvalidRequestError, UnsupportedFeatureError
+
+if TYPE_CHECKING:
+    from modelplex._call.lifecycle import CallInfo
+    from modelplex._client import AsyncClient
+
+HOOK = "modelplex_rerank"
+
+
+def _documents(value: Any) -> tuple[str, ...]:
+    # One string is one document, not a sequence of one-character documents.
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class RerankRequest:
+    """``documents`` to order by relevance to ``query``; ``top_n`` keeps the best ``n`` (``None``: all).
+    ``extra`` goes to the provider as it is (Cohere's ``max_tokens_per_doc``)."""
+
+    model: str
+    query: str
+    documents: tuple[str, ...] = attrs.field(converter=_documents)
+    top_n: int | None = None
+    extra: Mapping[str, JSON] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class RerankResult:
+    """One document's place: ``index`` into the request's documents, its ``relevance_score`` (higher is
+    more relevant; the scale is the provider's), and the ``document`` itself."""
+
+    index: int
+    relevance_score: float
+    document: str
+
+
+def _results(items: Iterable[RerankResult]) -> tuple[RerankResult, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class RerankResponse:
+    """The results, most relevant first. ``search_units`` is what the provider billed (``None``: it did
+    not say); ``usage`` the tokens it counted, if any. ``trace`` and ``cost`` are set by the client."""
+
+    provider: str
+    model: str
+    results: tuple[RerankResult, ...] = attrs.field(converter=_results)
+    usage: Usage = attrs.field(factory=Usage)
+    search_units: int | None = None
+    id: str | None = None
+    warnings: tuple[ProviderWarning, ...] = attrs.field(default=(), converter=as_tuple)
+    trace: RoutingTrace | None = attrs.field(default=None, eq=False)
+    cost: Cost | None = attrs.field(default=None, eq=False)
+
+
+def check_rerank(request: RerankRequest) -> None:
+    """Refuse, before anything is sent, a request no provider could answer."""
+    if not isinstance(request.query, str) or not request.query.strip():
+        raise InvalidRequestError("must be a non-empty string", field="query", model=request.model)
+    if not request.documents:
+        raise InvalidRequestError("give at least one document", field="documents", model=request.model)
+    for i, document in enumerate(request.documents):
+        if not isinstance(document, str):
+            raise InvalidRequestError(f"must be a str, not {type(document).__name__}",
+                                      field=f"documents[{i}]", model=request.model)
+    top_n = request.top_n
+    if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 1):
+        raise InvalidRequestError(f"must be an int >= 1, got {top_n!r}", field="top_n", model=request.model)
+
+
+def rerank(client: AsyncClient, address: Any, query: str, documents: str | Sequence[str],
+           top_n: int | None, extra: Mapping[str, Any], tags: Mapping[str, str] | None,
+           caller: str | None) -> Awaitable[RerankResponse]:
+    """The call, resolved and validated (errors raised here, before anything is sent), as an awaitable.
+
+    A ``provider/model`` address takes the direct branch: one attempt within the call timeout,
+    admitted by ``modelplex_before_attempt`` and reported to the lifecycle as an embedding is. Retries
+    and rate limits configured for the model are not applied to reranks, and a chain is refused: a
+    chain's fallbacks are chosen for chat.
+    """
+    from modelplex._aliases import expand
+    from modelplex._routing.address import split_model
+    from modelplex._validate import check_address
+
+    if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
+        address = expand(client, address)
+    address = check_address(address)
+    provider, model = split_model(address)
+    if provider == "chain":
+        raise UnsupportedFeatureError("a chain cannot rerank: name a provider/model", provider=provider,
+                                      model=model)
+    request = RerankRequest(model=model, query=query, documents=documents, top_n=top_n, extra=extra)
+    check_rerank(request)
+    direct = client.router.direct(address)
+    lifecycle = client.registry.lifecycle
+    if not lifecycle.active:
+        result: Awaitable[RerankResponse] = direct.call(HOOK, request=request)
+        return result
+    make: Callable[[CallInfo], Awaitable[RerankResponse]]
+    if lifecycle.attempt:
+        from modelplex._call.admission import Admission
+
+        # Admitted as an embedding of the query and documents: the same input, nothing out, so the
+        # per-attempt estimate (tokens in, the cost a budget reserves) is worked out the same way.
+        payload = (request.query, *request.documents)
+        make = lambda call: Admission(client, lifecycle, call, "embed", payload, None).direct(  # noqa: E731
+            direct, HOOK, request=request)
+    else:
+        make = lambda call: direct.call(HOOK, request=request)  # noqa: E731
+    return client._calls._observed(lifecycle, "rerank", address, request, tags, caller, make)
