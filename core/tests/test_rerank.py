@@ -1,0 +1,198 @@
+"""``client.rerank``: a ``modelplex_rerank`` hook any provider may implement, reached through the one
+call path (validated before anything is sent, admitted, reported to the lifecycle, traced and priced),
+on the asynchronous and the synchronous client. Cohere's implementation, over the wire, is tested in
+plugins/cohere."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+import pytest
+
+import modelplex
+from modelplex import (
+    AsyncClient,
+    AttemptInfo,
+    CallInfo,
+    CallOutcome,
+    Client,
+    ProviderInfo,
+    RerankRequest,
+    RerankResponse,
+    RerankResult,
+    Usage,
+)
+from modelplex.errors import (
+    InvalidRequestError,
+    PolicyDenied,
+    RequestBuildError,
+    UnsupportedFeatureError,
+)
+from modelplex.hookspecs import SPEC_VERSION, hookimpl
+
+DOCS = ["Paris is the capital of France.", "Berlin is in Germany.", "The Seine flows through Paris."]
+
+
+class Ranker:
+    """A provider whose rerank scores each document by the words it shares with the query."""
+
+    def __init__(self, fail: BaseException | None = None) -> None:
+        self.seen: list[RerankRequest] = []
+        self.fail = fail
+
+    @hookimpl
+    def modelplex_provider_info(self) -> ProviderInfo:
+        return ProviderInfo(spec_version=SPEC_VERSION, requires_api_key=False)
+
+    @hookimpl
+    def modelplex_rerank(self, ctx: Any, request: RerankRequest) -> Awaitable[RerankResponse]:
+        async def rank() -> RerankResponse:
+            self.seen.append(request)
+            if self.fail is not None:
+                raise self.fail
+            words = set(request.query.lower().split())
+            scores = [len(words & set(d.lower().rstrip(".").split())) / 10 for d in request.documents]
+            order = sorted(range(len(scores)), key=lambda i: -scores[i])[:request.top_n]
+            return RerankResponse(provider=ctx.name, model=request.model, search_units=1,
+                                  usage=Usage(estimated=True), results=[
+                                      RerankResult(index=i, relevance_score=scores[i],
+                                                   document=request.documents[i]) for i in order])
+        return rank()
+
+
+class Chatter:
+    """A provider with no rerank hook."""
+
+    @hookimpl
+    def modelplex_provider_info(self) -> ProviderInfo:
+        return ProviderInfo(spec_version=SPEC_VERSION, requires_api_key=False)
+
+
+class Observer:
+    """A lifecycle plugin: what it was told, and a per-attempt refusal on demand."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.before: list[CallInfo] = []
+        self.after: list[tuple[CallInfo, CallOutcome]] = []
+        self.attempts: list[AttemptInfo] = []
+        self.refuse = refuse
+
+    @hookimpl
+    def modelplex_before_call(self, call: CallInfo) -> None:
+        self.before.append(call)
+
+    @hookimpl
+    def modelplex_before_attempt(self, call: CallInfo, attempt: AttemptInfo) -> None:
+        self.attempts.append(attempt)
+        if self.refuse:
+            raise PolicyDenied("no reranking here", provider=attempt.provider, model=attempt.model)
+
+    @hookimpl
+    def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> None:
+        self.after.append((call, outcome))
+
+
+def client(**plugins: object) -> AsyncClient:
+    return AsyncClient(plugins={"r": Ranker(), "c": Chatter(), **plugins}, autoload=False,
+                       config_file=False, env={})
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_rerank_orders_the_documents_and_says_how_it_was_routed_and_priced() -> None:
+    ranker = Ranker()
+
+    async def main() -> RerankResponse:
+        async with client(r=ranker) as c:
+            return await c.rerank("r/rank-1", "capital of France", DOCS, top_n=2, max_tokens_per_doc=512)
+
+    response = run(main())
+    assert [(r.index, r.document) for r in response.results] == [(0, DOCS[0]), (1, DOCS[1])]
+    assert response.search_units == 1 and response.provider == "r" and response.model == "rank-1"
+    (sent,) = ranker.seen
+    assert sent == RerankRequest(model="rank-1", query="capital of France", documents=tuple(DOCS), top_n=2,
+                                 extra={"max_tokens_per_doc": 512})
+    assert response.trace is not None and response.trace.answered_by == "r/rank-1"
+    # Nothing counted in tokens and no price per search: unknown, never zero.
+    assert response.cost is not None and response.cost.total is None and response.cost.status == "unknown"
+
+
+def test_the_sync_client_reranks_too() -> None:
+    with Client(plugins={"r": Ranker()}, autoload=False, config_file=False, env={}) as c:
+        response = c.rerank("r/rank-1", "Seine Paris", DOCS)
+    assert [r.index for r in response.results] == [2, 0, 1]
+
+
+def test_one_string_is_one_document() -> None:
+    ranker = Ranker()
+    run(_rerank(client(r=ranker), "r/m", "q", "a single document"))
+    assert ranker.seen[0].documents == ("a single document",)
+
+
+async def _rerank(c: AsyncClient, *args: Any, **kwargs: Any) -> RerankResponse:
+    async with c:
+        return await c.rerank(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("query", "documents", "top_n", "field"), [
+    ("", DOCS, None, "query"), ("   ", DOCS, None, "query"), ("q", [], None, "documents"),
+    ("q", ["ok", 3], None, "documents[1]"), ("q", DOCS, 0, "top_n"), ("q", DOCS, True, "top_n"),
+    ("q", DOCS, "2", "top_n")])
+def test_a_bad_request_is_refused_before_anything_is_sent(query: str, documents: Any, top_n: Any,
+                                                          field: str) -> None:
+    ranker = Ranker()
+    with pytest.raises(InvalidRequestError) as info:
+        run(_rerank(client(r=ranker), "r/m", query, documents, top_n=top_n))
+    assert info.value.field == field and ranker.seen == []
+
+
+def test_a_provider_without_rerank_says_so() -> None:
+    with pytest.raises(UnsupportedFeatureError, match="does not support rerank") as info:
+        run(_rerank(client(), "c/m", "q", DOCS))
+    assert info.value.provider == "c"
+
+
+def test_a_chain_is_refused() -> None:
+    with pytest.raises(UnsupportedFeatureError, match="a chain cannot rerank"):
+        run(_rerank(client(), "chain/fast", "q", DOCS))
+
+
+def test_a_plugin_bug_is_a_typed_error_naming_the_plugin() -> None:
+    with pytest.raises(RequestBuildError, match="plugin 'r' failed"):
+        run(_rerank(client(r=Ranker(fail=KeyError("results"))), "r/m", "q", DOCS))
+
+
+def test_the_lifecycle_sees_a_rerank_once_admitted_per_attempt() -> None:
+    observer = Observer()
+    run(_rerank(client(obs=observer), "r/m", "capital", DOCS, tags={"team": "search"}, caller="svc"))
+    (call,) = observer.before
+    assert (call.kind, call.address, call.caller, call.tags) == ("rerank", "r/m", "svc", {"team": "search"})
+    assert isinstance(call.request, RerankRequest)
+    ((seen, outcome),) = observer.after
+    assert seen is call and outcome.status == "ok" and isinstance(outcome.response, RerankResponse)
+    assert (outcome.provider, outcome.model) == ("r", "m") and outcome.cost is not None
+    (attempt,) = observer.attempts
+    # The attempt's worst case: the query and the documents, as input; nothing comes out.
+    assert attempt.estimate.input_tokens > 0 and attempt.estimate.output_tokens == 0
+
+
+def test_a_refused_attempt_sends_nothing() -> None:
+    ranker, observer = Ranker(), Observer(refuse=True)
+    with pytest.raises(PolicyDenied, match="no reranking here"):
+        run(_rerank(client(r=ranker, obs=observer), "r/m", "q", DOCS))
+    assert ranker.seen == [] and observer.after[0][1].status == "error"
+
+
+def test_the_records_are_public_frozen_and_keyword_only() -> None:
+    for cls in (RerankRequest, RerankResult, RerankResponse):
+        assert getattr(modelplex, cls.__name__) is cls and cls.__name__ in modelplex.__all__
+        assert cls.__slots__ and cls.__attrs_attrs__  # type: ignore[attr-defined]
+        with pytest.raises(TypeError):
+            cls("positional")
+    result = RerankResult(index=0, relevance_score=0.5, document="d")
+    with pytest.raises(AttributeError):
+        result.index = 1  # type: ignore[misc]
