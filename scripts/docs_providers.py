@@ -181,24 +181,28 @@ def extension_page(record: Any) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main() -> None:
-    """Write every page, removing those of plugins no longer installed."""
-    found = registry()
+def write(found: Any, out: Path, extensions_out: Path) -> list[str]:
+    """Write the pages of every plugin ``found`` (a registry) holds, removing those of plugins no longer
+    installed; returns the providers' names."""
     records = sorted(found.records.values(), key=lambda r: r.name)
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.md"):
-        old.unlink()
-    for record in records:
-        (OUT / f"{record.name}.md").write_text(provider_page(record, found.pm.get_plugin(record.name)),
-                                               encoding="utf-8")
     extensions = sorted(found.lifecycle_plugins.values(), key=lambda r: r.name)
-    EXTENSIONS.mkdir(parents=True, exist_ok=True)
-    for old in EXTENSIONS.glob("*.md"):
-        old.unlink()
+    for directory in (out, extensions_out):
+        directory.mkdir(parents=True, exist_ok=True)
+        for old in directory.glob("*.md"):
+            old.unlink()
+    for record in records:
+        (out / f"{record.name}.md").write_text(provider_page(record, found.pm.get_plugin(record.name)),
+                                               encoding="utf-8")
     for record in extensions:
-        (EXTENSIONS / f"{record.name}.md").write_text(extension_page(record), encoding="utf-8")
-    (OUT / "index.md").write_text(index_page(records, extensions, found.failures), encoding="utf-8")
-    print(f"wrote {len(records)} provider pages to {OUT.relative_to(ROOT)}", file=sys.stderr)
+        (extensions_out / f"{record.name}.md").write_text(extension_page(record), encoding="utf-8")
+    (out / "index.md").write_text(index_page(records, extensions, found.failures), encoding="utf-8")
+    return [r.name for r in records]
+
+
+def main() -> None:
+    """Write the pages of every installed plugin."""
+    names = write(registry(), OUT, EXTENSIONS)
+    print(f"wrote {len(names)} provider pages to {OUT.relative_to(ROOT)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
