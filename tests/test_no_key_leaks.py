@@ -12,6 +12,7 @@ import base64
 import os
 import re
 import secrets
+import signal
 import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -36,6 +37,9 @@ CALLS: tuple[tuple[str, ...], ...] = (
     ("health", "--probe"), ("health", "--probe", "--json"), ("embed", "-m", "groq/nomic", "hi"),
     ("logs",), ("logs", "--json"), ("usage",), ("usage", "--json"), ("plugins",), ("plugins", "--json"),
 )
+
+# The commands that serve until stopped; run bare they would never return.
+SERVERS = {("serve",), ("ui",)}
 
 
 def forms(key: str) -> dict[str, bytes]:
@@ -69,6 +73,17 @@ class Home:
                               text=True, env=self.env, timeout=120)
         self.outputs.append((" ".join(args), done.stdout + done.stderr))
         return done
+
+    def run_a_while(self, *args: str, seconds: float = 4.0) -> None:
+        """A command that serves until stopped: started, left to start up, stopped as Ctrl-C would."""
+        with subprocess.Popen([modelplex_command(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=self.env) as running:
+            try:
+                output, _ = running.communicate(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                running.send_signal(signal.SIGINT)
+                output, _ = running.communicate(timeout=60)
+        self.outputs.append((" ".join(args), output))
 
     def files(self, exempt: Sequence[Path]) -> Iterator[Path]:
         for path in sorted(self.root.rglob("*")):
@@ -121,7 +136,10 @@ def test_the_key_shows_nowhere_but_the_key_store(tmp_path: Path, store: str) -> 
         assert store != "file" or {("keys", "set"), ("providers", "test"), ("chat",), ("models", "default"),
                                    ("logs",)} <= set(commands)
         for command in commands:
-            home.run("-v", *command)
+            if command in SERVERS:
+                home.run_a_while("-v", *command, "--port", "0")
+            else:
+                home.run("-v", *command)
             home.run("-v", *command, "--help")
         for call in CALLS:
             home.run("-v", *call)
