@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-_BLOCK = re.compile(r"(?:<!-- test: ([\w-]+)[^>]*-->\n)?```([\w-]*)\n(.*?)```", re.DOTALL)
+_BLOCK = re.compile(r"(?:<!-- test: ([\w-]+)[^>]*-->\n[ \t]*)?```([\w-]*)\n(.*?)```", re.DOTALL)
 #: The pages whose every Python block must be marked runnable or skipped with a reason. The plugin guide's
 #: blocks are run by test_docs_guide.py; benchmarks, hot paths and the generated pages hold no examples.
 USER_PAGES = ("index.md", "getting-started.md", "cost-and-budgets.md", "conversations.md", "routing.md",

@@ -185,3 +185,19 @@ def test_both_flows_start_from_the_template_and_end_on_the_contract() -> None:
         assert last == "python -m pytest -q"
         assert any("modelplex-testing record" in content for how, _, content in found if how is None)
         assert any(path == "tests/test_contract.py" for _, path, _ in found)
+
+
+def test_the_guide_uses_nothing_it_does_not_define() -> None:
+    """The issue's findings: helpers used and never defined (``_body``, ``_raise_for_status``), a test kit
+    "being completed", code that no test runs. Every Python block of the guide is now a step of a flow, run
+    as an example, or an excerpt that says so."""
+    import test_docs_examples
+
+    text = GUIDE.read_text()
+    for gone in (r"(?<!\w)_body\(", r"(?<!\w)_raise_for_status", "being completed"):
+        assert not re.search(gone, text), gone
+    unchecked = [code.splitlines()[0] for mark, language, code in test_docs_examples.blocks(GUIDE)
+                 if language == "python" and mark not in ("plugin-guide", "runnable", "skip")]
+    assert not unchecked, unchecked
+    for page in ("recordings.md", "contract-kit.md", "compatibility.md", "reference/hooks.md"):
+        assert f"]({page}" in text, f"the guide links to {page}"
