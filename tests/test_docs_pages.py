@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import docs_hooks  # the scripts directory is not a package
+import docs_links
 import docs_providers
 
 from modelplex import ProviderInfo
@@ -102,3 +103,13 @@ def test_a_docstring_becomes_markdown() -> None:
     """
     assert docs_hooks.markdown(text) == ("Do a thing with `ChatRequest` and `modelplex_chat`.\n\n"
                                          "- **`ctx`**: the `provider`.\n- **Returns**: an awaitable.")
+
+
+def test_links_into_the_source_tree_go_to_the_repository() -> None:
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    page = docs / "compatibility.md"
+    text = ('[a](../plugins/groq/README.md#use "title") [b](../docs/index.md#clients) [c](index.md) '
+            "[d](../plugins/no-such/file.py) [e](https://x.example/a.md)")
+    assert docs_links.rewrite(text, page, docs, "https://src.example/blob/main") == (
+        '[a](https://src.example/blob/main/plugins/groq/README.md#use "title") [b](index.md#clients) '
+        "[c](index.md) [d](../plugins/no-such/file.py) [e](https://x.example/a.md)")
