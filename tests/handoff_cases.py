@@ -104,6 +104,8 @@ SOURCES: tuple[Source, ...] = (
     Source(label="azure-foundry-parallel", provider="azure", plugin="azure",
            recording="azure/03_foundry_parallel_tool_calls",
            settings={"base_url": "https://rubyllm.services.ai.azure.com", "route": "foundry"}),
+    Source(label="cohere-plan-call", provider="cohere", plugin="cohere", recording="cohere/03_chat_tool_call",
+           note="a tool plan (Cohere's reasoning before its calls) then a call"),
     Source(label="synthetic-ids", provider="vllm", plugin="openai-like", recording=None,
            note="hand-built: ids other servers give (Kimi's 'functions.name:0', vLLM's 46-character "
                 "'chatcmpl-tool-...', 'call_0' again in a later turn), reasoning of unknown origin"),
@@ -298,6 +300,8 @@ TARGETS: tuple[Target, ...] = (
            settings={"base_url": "http://localhost:8000/v1"}),
     Target(label="ollama", provider="ollama", wire="ollama", reply="ollama/01_api_chat_nonstream_docs",
            models=("llama3.2", "qwen3"), replays_reasoning=True),
+    Target(label="cohere", provider="cohere", wire="cohere", reply="cohere/01_chat_text",
+           models=("command-r-plus-08-2024", "command-a-03-2025"), replays_reasoning=True),
 )
 
 

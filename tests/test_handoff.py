@@ -44,6 +44,7 @@ from handoff_cases import (
 from wire_rules import (
     Wire,
     check_anthropic,
+    check_cohere,
     check_deepseek,
     check_gemini,
     check_ollama,
@@ -98,6 +99,8 @@ def check_wire(target: Target, model: str, body: dict[str, Any]) -> Wire:
         return check_gemini(body, signs_calls=int(model.split("-")[1].split(".")[0]) >= 3)
     if target.wire == "ollama":
         return check_ollama(body)
+    if target.wire == "cohere":
+        return check_cohere(body)
     raise AssertionError(f"no rules for the wire {target.wire!r}")
 
 
@@ -232,6 +235,8 @@ def expected_artefacts(wire: str, own: list[ReasoningPart], calls: list[ToolCall
         return [("reasoning_details", details)] if details else []
     if wire == "ollama":
         return [("thinking", p.text) for p in own if p.text]
+    if wire == "cohere":  # the plan written before the calls, with them
+        return [("tool_plan", p.text) for p in own if p.text]
     raise AssertionError(wire)
 
 
@@ -289,6 +294,7 @@ REPLAYED = {
     "gemini-parallel": ("gemini", ("candidates", 0, "content", "parts", 0)),
     "deepseek-reasoning": ("deepseek", ("choices", 0, "message")),
     "openrouter-signed-reasoning": ("openrouter", ("choices", 0, "message", "reasoning_details", 0)),
+    "cohere-plan-call": ("cohere", ("message",)),
 }
 
 
@@ -328,6 +334,9 @@ def test_reasoning_goes_back_unchanged_to_its_own_model_and_to_no_other(label: s
         [turn] = [m for m in json.loads(body)["messages"] if m["role"] == "assistant"]
         assert turn["reasoning_details"] == [{"type": recorded["type"], "text": recorded["text"],
                                               "signature": recorded["signature"]}]
+    elif label.startswith("cohere"):
+        [turn] = [m for m in json.loads(body)["messages"] if m["role"] == "assistant"]
+        assert turn["tool_plan"] == recorded["tool_plan"]
     elif label.startswith("gemini"):
         [turn] = [c for c in json.loads(body)["contents"] if c["role"] == "model"]
         assert turn["parts"][0]["thoughtSignature"] == recorded["thoughtSignature"]
@@ -336,7 +345,7 @@ def test_reasoning_goes_back_unchanged_to_its_own_model_and_to_no_other(label: s
         [turn] = [m for m in json.loads(body)["messages"] if m["role"] == "assistant"]
         assert turn["reasoning_content"] == recorded["reasoning_content"]
     secret = recorded.get("signature") or recorded.get("thoughtSignature") or recorded.get(
-        "encrypted_content") or recorded["reasoning_content"]
+        "encrypted_content") or recorded.get("tool_plan") or recorded["reasoning_content"]
     assert secret in body
     elsewhere = continue_on(target, other, messages, made.tools)
     assert secret not in json.dumps(elsewhere.body)

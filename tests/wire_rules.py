@@ -393,3 +393,28 @@ def check_ollama(body: Mapping[str, Any]) -> Wire:
     if pending:
         assert len([r for r in results if r.group == group]) == len(pending), "calls left unanswered"
     return Wire(calls=calls, results=results, reasoning=reasoning)
+
+
+# -- Cohere (API v2) ----------------------------------------------------------------------------------
+
+
+def check_cohere(body: Mapping[str, Any]) -> Wire:
+    """Chat Completions' order (an assistant turn's ``tool_calls``, then one ``role: tool`` message for
+    each, nowhere else), ids as Chat Completions takes them; a tool message's content is a list of
+    documents (``{"type": "document", "document": {"data": {"output": ...}}}``); reasoning is the
+    ``tool_plan`` of an assistant turn with calls."""
+    messages = [dict(m) for m in body["messages"]]
+    plans = [(index, "tool_plan", m["tool_plan"]) for index, m in enumerate(messages)
+             if m["role"] == "assistant" and "tool_plan" in m]
+    for index, message in enumerate(messages):
+        assert not ("tool_plan" in message and not message.get("tool_calls")), (
+            f"messages[{index}]: a tool_plan without tool_calls")
+        if message["role"] == "tool":
+            content = message["content"]
+            assert isinstance(content, list) and content, f"messages[{index}]: no document list"
+            assert all(d["type"] == "document" for d in content)
+            message["content"] = "".join(str(d["document"]["data"]["output"]) for d in content)
+        elif message["role"] == "assistant":
+            message.pop("tool_plan", None)
+    wire = check_openai_chat({**body, "messages": messages})
+    return attrs.evolve(wire, reasoning=plans)

@@ -84,14 +84,15 @@ def test_a_plan_is_replayed_to_cohere_only_and_as_its_calls_plan() -> None:
     call = ToolCallPart(id="weather_1", name="weather", arguments={"city": "Oslo"})
     ours = ReasoningPart(text="I will check.", origin=Origin(provider="cohere", model="command-a-03-2025"))
     theirs = ReasoningPart(text="thinking...", origin=Origin(provider="anthropic", model="claude"))
-    sent, warnings = body([Message.user("weather?"), Message.assistant([theirs, ours, call]),
+    other_model = ReasoningPart(text="I will look.", origin=Origin(provider="cohere", model="command-r"))
+    sent, warnings = body([Message.user("weather?"), Message.assistant([theirs, other_model, ours, call]),
                            Message.tool("weather_1", "18 C")])
     assert sent["messages"][1] == {"role": "assistant", "tool_plan": "I will check.",
                                    "tool_calls": [{"id": "weather_1", "type": "function", "function": {
                                        "name": "weather", "arguments": '{"city":"Oslo"}'}}]}
     assert sent["messages"][2] == {"role": "tool", "tool_call_id": "weather_1", "content": [
         {"type": "document", "document": {"data": {"output": "18 C"}}}]}
-    assert [(w.code, w.field) for w in warnings] == [("dropped-part", "messages[1]")]
+    assert [(w.code, w.field) for w in warnings] == [("dropped-reasoning", "messages[1]")] * 2
 
 
 def test_reasoning_without_calls_is_left_out_with_a_warning() -> None:

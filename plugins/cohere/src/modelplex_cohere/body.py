@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelplex import ChatRequest, ProviderWarning
+from modelplex import ChatRequest, Origin, ProviderWarning
 from modelplex_cohere.messages import encode_messages
 from modelplex_cohere.tools import ToolCodec
 
@@ -15,9 +15,11 @@ _RENAMED = {"temperature": "temperature", "top_p": "p", "max_tokens": "max_token
 
 def request_body(request: ChatRequest, codec: ToolCodec, *, stream: bool,
                  provider: str) -> tuple[dict[str, Any], list[ProviderWarning]]:
-    """The body to send, and the warnings for what it leaves out."""
+    """The body to send, and the warnings for what it leaves out. ``provider`` is the configured name
+    (reasoning it wrote with this model is replayed)."""
     options = request.options
-    messages, warnings = encode_messages(request.messages, codec, provider)
+    messages, warnings = encode_messages(request.messages, codec, Origin(provider=provider,
+                                                                         model=request.model))
     body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
     for name, wire in _RENAMED.items():
         value = getattr(options, name)

@@ -4,7 +4,8 @@
 which Cohere's vision models take); an assistant turn carries its text, its ``tool_calls`` and, before
 them, its ``tool_plan``; each tool result is its own ``role: tool`` message. A tool plan is the
 reasoning Cohere shows before calling tools (:mod:`.reply` reads it as a
-:class:`~modelplex.ReasoningPart`): it is replayed as ``tool_plan`` to this provider only. What the wire
+:class:`~modelplex.ReasoningPart`): it is replayed as ``tool_plan`` to the provider and model that wrote
+it, and to no other (a ``dropped-reasoning`` warning names the message). What the wire
 cannot carry is left out with a warning, never silently.
 """
 
@@ -18,6 +19,7 @@ import attrs
 from modelplex import (
     ImagePart,
     Message,
+    Origin,
     ProviderWarning,
     ReasoningPart,
     TextPart,
@@ -27,7 +29,8 @@ from modelplex import (
 from modelplex.toolkit import ToolCallIds
 from modelplex_cohere.tools import ToolCodec
 
-_NOT_A_PLAN = "reasoning is replayed to Cohere only as the tool plan of its own tool calls; it was left out"
+_NOT_A_PLAN = ("reasoning goes back to Cohere only as the tool plan of the same model's tool calls; it was "
+               "left out")
 
 
 def _dropped(index: int, part: object, role: str, why: str = "") -> ProviderWarning:
@@ -37,9 +40,9 @@ def _dropped(index: int, part: object, role: str, why: str = "") -> ProviderWarn
 
 
 def encode_messages(messages: Sequence[Message], codec: ToolCodec,
-                    provider: str) -> tuple[list[dict[str, Any]], list[ProviderWarning]]:
-    """The wire messages, and a warning for each part left out. ``provider`` is the configured name:
-    reasoning made by it is replayed, another provider's is not."""
+                    origin: Origin) -> tuple[list[dict[str, Any]], list[ProviderWarning]]:
+    """The wire messages, and a warning for each part left out. ``origin`` is the configured provider
+    and the model asked: reasoning made by them is replayed, any other is not."""
     ids = ToolCallIds()  # other providers' call ids, mapped to ones this wire takes
     out: list[dict[str, Any]] = []
     warnings: list[ProviderWarning] = []
@@ -75,10 +78,11 @@ def encode_messages(messages: Sequence[Message], codec: ToolCodec,
             item["content"] = text
         plan = []
         for part in plans:
-            if calls and part.origin is not None and part.origin.provider == provider and part.text:
+            if calls and part.origin == origin and part.text:
                 plan.append(part.text)
-            else:
-                warnings.append(_dropped(index, part, role, _NOT_A_PLAN))
+            elif part.text or part.signature or part.redacted_data:
+                warnings.append(ProviderWarning(code="dropped-reasoning", field=f"messages[{index}]",
+                                                message=_NOT_A_PLAN))
         if plan:
             item["tool_plan"] = "".join(plan)
         if calls:
