@@ -3,6 +3,8 @@ through settings (base URL, auth, query, profile), as a user would in the config
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,10 +27,32 @@ from modelplex.errors import (
     ModelNotFoundError,
     RateLimitError,
 )
-from modelplex_testing import Expect, ProviderContract, Scenario
+from modelplex_testing import Expect, ProviderContract, Recording, Scenario
 
 BERLIN = {"latitude": "52.5200", "longitude": "13.4050"}
 WITHOUT_MESSAGES = tuple(k for k in EXACT if k != "messages")
+SEARCHED = ("the permissively licensed recordings searched (crmne/ruby_llm fb5a49bf, pydantic/pydantic-ai "
+            "4fda3898, tests/fixtures/README.md) hold none")
+# Why a group has no scenario for a server: the reasons the skips give (tests/fixtures/README.md lists them).
+NO_LIST = (f"no recording of this server's GET /models exists: {SEARCHED}; the listing is tested against "
+           "a loopback server (test_models_of_a_loopback_server_are_local, test_generic_e2e.py)")
+NO_STREAM_PARALLEL = (f"no recording of this server streaming several tool calls exists: {SEARCHED}; "
+                      "interleaved streamed calls are tested against the loopback server in "
+                      "modelplex-openai-compat's test_compat_stream.py")
+NO_EMBEDDINGS_API = "the server has no embeddings endpoint"
+NO_STREAM_RECORDING = f"no recording of this server streaming exists: {SEARCHED}"
+
+
+def followup_sends_null_content(name: str, sent: list[dict[str, Any]], dropped: tuple[str, ...] = ()) -> bool:
+    """The recorded client sent the assistant's content as "" beside its tool calls; this plugin sends
+    null (and leaves out ``dropped``, the keys of what the recorded client sent back and this server's
+    profile does not). Everything else of the follow-up request is the recorded one."""
+    recorded = body(name)["messages"]
+    index = next(i for i, m in enumerate(recorded) if m.get("tool_calls"))
+    kept = {k: v for k, v in recorded[index].items() if k not in dropped}
+    return (recorded[index]["content"] == "" and set(dropped) <= set(recorded[index])
+            and sent[index] == {**kept, "content": None}
+            and same_messages(sent[:index] + sent[index + 1:], recorded[:index] + recorded[index + 1:]))
 
 
 def chat(name: str, *, reasoning_field: str = "reasoning_content", call: str = "chat",
@@ -50,6 +74,32 @@ def error(name: str, kind: type[Exception], status: int, call: str = "chat") -> 
                     messages=[Message.user("Hello")], expect=Expect(error=kind, status=status))
 
 
+def streamed(name: str, field: str) -> str:
+    """What the recorded stream's deltas carry in ``field`` (``content``, ``reasoning``), joined: read
+    from the wire here, not by the plugin under test."""
+    out = []
+    for line in Recording.load(FIXTURES / f"{name}.json").response["body_text"].splitlines():
+        if line.startswith("data: {"):
+            for choice in json.loads(line[6:]).get("choices", []):
+                out.append(choice.get("delta", {}).get(field) or "")
+    return "".join(out)
+
+
+def embed(name: str, vectors: int, dimensions: int) -> Scenario:
+    """An embedding call of the recorded model and inputs."""
+    recorded = body(name)
+    return Scenario(recording=name.split("/", 1)[1], model=recorded["model"], call="embed",
+                    inputs=recorded["input"], compare=("model", "input"),
+                    expect=Expect(vectors=vectors, dimensions=dimensions))
+
+
+def schema(name: str) -> ResponseFormat:
+    """The recorded request's JSON-schema response format, as the call gives it."""
+    wire = body(name)["response_format"]["json_schema"]
+    return ResponseFormat(type="json_schema", name=wire["name"], schema=wire["schema"],
+                          strict=wire.get("strict"))
+
+
 class _Generic(ProviderContract):
     provider = "openai-like"
     supports_streaming = True
@@ -57,6 +107,9 @@ class _Generic(ProviderContract):
     supports_parallel_tool_calls = True
     supports_reasoning = True
     supports_json_schema = True
+    supports_embeddings = True
+    supports_list_models = True
+    unavailable: ClassVar[dict[str, str]] = {"list_models": NO_LIST}
 
 
 class TestDeepSeek(_Generic):
@@ -64,7 +117,15 @@ class TestDeepSeek(_Generic):
     settings: ClassVar[dict[str, Any]] = {
         "base_url": "https://api.deepseek.com",
         "profile": {"send_reasoning_back": True, "reasoning_fields": ["reasoning_content"]}}
+    supports_json_schema = False  # DeepSeek's JSON output is response_format json_object only
+    supports_embeddings = False  # DeepSeek's API has no embeddings endpoint
+    unavailable: ClassVar[dict[str, str]] = {**_Generic.unavailable,
+                                             "stream_parallel_tool_calls": NO_STREAM_PARALLEL}
     scenarios = {
+        # tool_choice names the function: the model had to call it, for Rome, on an unrelated question.
+        "chat_tool_call": chat("deepseek/10_tool_call_forced", tool_choice="weather", expect=Expect(
+            tool_calls=[("weather", {"latitude": "41.9028", "longitude": "12.4964"})],
+            finish_reason=FinishReason.TOOL_CALLS)),
         "chat_text": chat("deepseek/01_text", expect=Expect(
             text="4", finish_reason=FinishReason.STOP, usage=Usage(input=12, output=1),
             model="deepseek-v4-flash")),
@@ -122,6 +183,12 @@ class TestGroq(_Generic):
     settings: ClassVar[dict[str, Any]] = {
         "base_url": "https://api.groq.com/openai/v1",
         "profile": {"stream_usage": False, "reasoning_fields": ["reasoning"]}}
+    supports_embeddings = False  # Groq's API has no embeddings endpoint
+    unavailable: ClassVar[dict[str, str]] = {
+        **_Generic.unavailable, "stream_parallel_tool_calls": NO_STREAM_PARALLEL,
+        "chat_tool_result_followup": f"no recording of a Groq tool-result follow-up exists: {SEARCHED}",
+        "chat_json_schema": f"no recording of a Groq JSON-schema answer on chat completions exists: "
+                            f"{SEARCHED}"}
     scenarios = {
         "chat_text": chat("groq/01_text", expect=Expect(
             text="The capital of France is Paris.", usage=Usage(input=48, output=8),
@@ -162,7 +229,16 @@ class TestMistral(_Generic):
     fixtures = FIXTURES / "mistral"
     settings: ClassVar[dict[str, Any]] = {"base_url": "https://api.mistral.ai/v1",
                                           "profile": {"stream_usage": False}}
+    unavailable: ClassVar[dict[str, str]] = {**_Generic.unavailable,
+                                             "stream_parallel_tool_calls": NO_STREAM_PARALLEL}
     scenarios = {
+        "chat_tool_call": chat("mistral/10_tool_call", expect=Expect(
+            tool_calls=[("weather", BERLIN)], usage=Usage(input=159, output=28),
+            finish_reason=FinishReason.TOOL_CALLS)),
+        "chat_json_schema": chat("mistral/11_json_schema", response_format=schema("mistral/11_json_schema"),
+                                 expect=Expect(text='{"name": "Bob", "age": 30}',
+                                               usage=Usage(input=8, output=14))),
+        "embed": embed("mistral/12_embeddings", vectors=3, dimensions=1024),
         "chat_text": chat("mistral/01_text", expect=Expect(
             text="2 + 2 equals **4**.", usage=Usage(input=23, output=9),
             finish_reason=FinishReason.STOP)),
@@ -213,8 +289,19 @@ class TestTogether(_Generic):
     fixtures = FIXTURES / "together"
     settings: ClassVar[dict[str, Any]] = {"base_url": "https://router.huggingface.co/together/v1",
                                           "profile": {"think_tags": True}}
-    supports_streaming = False  # no recorded Together stream
+    unavailable: ClassVar[dict[str, str]] = {
+        **_Generic.unavailable, **dict.fromkeys(
+            ("stream_text", "stream_tool_call", "stream_parallel_tool_calls", "stream_reasoning", "stream"),
+            NO_STREAM_RECORDING),
+        "chat_tool_result_followup": f"no recording of a Together tool-result follow-up exists: {SEARCHED}",
+        "chat_json_schema": f"no recording of a Together JSON-schema answer exists: {SEARCHED}",
+        "embed": f"no recording of Together's /embeddings exists: {SEARCHED}",
+        "errors": f"no recording of a Together error answer exists: {SEARCHED}"}
     scenarios = {
+        # The same recorded exchange: a plain answer whose reasoning came inline in <think> tags.
+        "chat_text": chat("together/01_text", compare=("model", "stream", "tool_choice"),
+                          expect=Expect(text="Hello! 👋 How can I help you today?",
+                                        usage=Usage(input=4, output=197))),
         # The recording's client sent "name": null and "tool_calls": null in the user message and
         # "tools": []; test_think_tag_request checks the rest of the request.
         "chat_reasoning": chat("together/01_text", compare=("model", "stream", "tool_choice"),
@@ -244,7 +331,33 @@ class TestAzureAIFoundry(_Generic):
     settings: ClassVar[dict[str, Any]] = {"base_url": "https://rubyllm.services.ai.azure.com/models",
                                           "query": {"api-version": "2024-05-01-preview"},
                                           "auth": "api-key"}
+    unavailable: ClassVar[dict[str, str]] = {
+        **_Generic.unavailable, "stream_parallel_tool_calls": NO_STREAM_PARALLEL,
+        **dict.fromkeys(("chat_reasoning", "stream_reasoning"), (
+            "the recorded Foundry deployment serves grok-4-1-fast-non-reasoning, a model that returns no "
+            f"reasoning, and of a reasoning model on this endpoint {SEARCHED}")),
+        "embed": ("Foundry serves embeddings at /openai/v1/embeddings, under another base URL than "
+                  "this /models one (configure it as a provider of its own); of /models/embeddings "
+                  f"{SEARCHED}")}
     scenarios = {
+        "chat_text": chat("azure/10_foundry_text", expect=Expect(
+            text="4", usage=Usage(cache_read=7, output=1), finish_reason=FinishReason.STOP)),
+        "chat_tool_call": chat("azure/11_foundry_tool_call", expect=Expect(
+            tool_calls=[("weather", BERLIN)], usage=Usage(input=91, cache_read=158, output=40),
+            finish_reason=FinishReason.TOOL_CALLS)),
+        # The recording's client sent the assistant's content as "" beside its tool call; this plugin
+        # sends null. test_followup_messages checks everything else.
+        "chat_tool_result_followup": chat("azure/12_foundry_tool_result_followup",
+                                          compare=WITHOUT_MESSAGES, expect=Expect(
+            text="The current weather in Berlin is 15°C with winds at 10 km/h.",
+            usage=Usage(cache_read=325, output=17), finish_reason=FinishReason.STOP)),
+        "chat_json_schema": chat("azure/13_foundry_json_schema",
+                                 response_format=schema("azure/13_foundry_json_schema"),
+                                 expect=Expect(text='{"name":"Bob","age":30}',
+                                               usage=Usage(cache_read=78, output=9))),
+        "stream_tool_call": chat("azure/14_foundry_stream_tool_call", call="stream", expect=Expect(
+            tool_calls=[("best_language_to_learn", {})], usage=Usage(input=46, cache_read=159, output=18),
+            finish_reason=FinishReason.TOOL_CALLS)),
         "chat_parallel_tool_calls": chat("azure/03_foundry_parallel_tool_calls", expect=Expect(
             tool_calls=[("weather", BERLIN), ("best_language_to_learn", {})],
             usage=Usage(cache_read=293, output=58), finish_reason=FinishReason.TOOL_CALLS)),
@@ -263,11 +376,71 @@ class TestAzureAIFoundry(_Generic):
         assert replayer.sent[0].headers["api-key"] == FAKE_KEY
         assert "authorization" not in replayer.sent[0].headers
 
+    def test_followup_messages(self) -> None:
+        _, replayer, _ = self.run(self.scenarios["chat_tool_result_followup"])
+        assert followup_sends_null_content("azure/12_foundry_tool_result_followup",
+                                           replayer.sent_json(0)["messages"])
+
 
 class TestOpenRouter(_Generic):
     fixtures = FIXTURES / "openrouter"
-    settings: ClassVar[dict[str, Any]] = {"base_url": "https://openrouter.ai/api/v1"}
-    scenarios = {"error_429": error("openrouter/01_error_429", RateLimitError, 429)}
+    settings: ClassVar[dict[str, Any]] = {"base_url": "https://openrouter.ai/api/v1",
+                                          "profile": {"reasoning_fields": ["reasoning"]}}
+    unavailable: ClassVar[dict[str, str]] = {**_Generic.unavailable,
+                                             "stream_parallel_tool_calls": NO_STREAM_PARALLEL}
+    # OpenRouter reports each call's cost in its usage: the parsed usage carries it.
+    scenarios = {
+        "chat_text": chat("openrouter/02_text", expect=Expect(
+            text="2 + 2 = 4", finish_reason=FinishReason.STOP, model="anthropic/claude-4.5-haiku-20251001",
+            usage=Usage(input=16, output=13, reported_cost=Decimal("0.000081")))),
+        "chat_tool_call": chat("openrouter/03_tool_call", expect=Expect(
+            tool_calls=[("weather", BERLIN)], finish_reason=FinishReason.TOOL_CALLS,
+            usage=Usage(input=633, output=75, reported_cost=Decimal("0.001008")))),
+        # The recording's client sent the assistant's content as "" beside its tool call; this plugin
+        # sends null. test_followup_messages checks everything else.
+        "chat_tool_result_followup": chat("openrouter/04_tool_result_followup", compare=WITHOUT_MESSAGES,
+                                          expect=Expect(
+            text=response_body("openrouter/04_tool_result_followup")["choices"][0]["message"]["content"],
+            usage=Usage(input=748, output=42, reported_cost=Decimal("0.000958")))),
+        "chat_parallel_tool_calls": chat("openrouter/05_parallel_tool_calls", expect=Expect(
+            tool_calls=[("weather", BERLIN), ("best_language_to_learn", {})],
+            finish_reason=FinishReason.TOOL_CALLS,
+            usage=Usage(input=701, output=98, reported_cost=Decimal("0.001191")))),
+        "chat_reasoning": chat("openrouter/06_reasoning", extra={"reasoning": {"effort": "medium"}},
+                               compare=(*EXACT, "reasoning"), expect=Expect(
+            text=response_body("openrouter/06_reasoning")["choices"][0]["message"]["content"],
+            reasoning=response_body("openrouter/06_reasoning")["choices"][0]["message"]["reasoning"],
+            usage=Usage(input=80, output=269, reasoning=586, reported_cost=Decimal("0.004355")))),
+        "chat_json_schema": chat("openrouter/07_json_schema",
+                                 response_format=schema("openrouter/07_json_schema"),
+                                 expect=Expect(text='{"name":"John","age":30}', usage=Usage(
+                                     input=181, output=12, reported_cost=Decimal("0.000241")))),
+        "stream_text": chat("openrouter/08_stream_text", call="stream", expect=Expect(
+            text="1\n2\n3", finish_reason=FinishReason.STOP,
+            usage=Usage(input=15, output=9, reported_cost=Decimal("0.00006")))),
+        "stream_tool_call": chat("openrouter/09_stream_tool_call", call="stream", expect=Expect(
+            tool_calls=[("weather", BERLIN)], finish_reason=FinishReason.TOOL_CALLS,
+            usage=Usage(input=633, output=75, reported_cost=Decimal("0.001008")))),
+        "stream_reasoning": chat("openrouter/10_stream_reasoning", call="stream",
+                                 extra={"reasoning": {"effort": "medium"}}, compare=(*EXACT, "reasoning"),
+                                 expect=Expect(
+            text=streamed("openrouter/10_stream_reasoning", "content"),
+            reasoning=streamed("openrouter/10_stream_reasoning", "reasoning"),
+            finish_reason=FinishReason.STOP,
+            usage=Usage(input=80, output=427, reasoning=701, reported_cost=Decimal("0.00572")))),
+        "embed": embed("openrouter/11_embeddings", vectors=3, dimensions=1536),
+        "error_429": error("openrouter/01_error_429", RateLimitError, 429),
+    }
+
+    def test_followup_messages(self) -> None:
+        _, replayer, _ = self.run(self.scenarios["chat_tool_result_followup"])
+        assert followup_sends_null_content("openrouter/04_tool_result_followup",
+                                           replayer.sent_json(0)["messages"])
+
+    def test_streamed_reasoning_is_the_recorded_text(self) -> None:
+        response, _, _ = self.run(self.scenarios["stream_reasoning"])
+        assert response.reasoning.startswith("This is a clever self-referential paradox puzzle")
+        assert response.text.startswith("I'd ask: **")
 
     def test_upstream_message_is_kept(self) -> None:
         with pytest.raises(RateLimitError, match="temporarily rate-limited upstream"):
@@ -278,8 +451,39 @@ class TestOllamaLocal(_Generic):
     fixtures = FIXTURES / "ollama"
     settings: ClassVar[dict[str, Any]] = {"base_url": "http://localhost:11434/v1",
                                           "profile": {"reasoning_fields": ["reasoning"]}}
-    supports_streaming = False  # the local recordings are whole responses
+    unavailable: ClassVar[dict[str, str]] = {
+        **_Generic.unavailable, "stream_parallel_tool_calls": NO_STREAM_PARALLEL,
+        "embed": f"no recording of a local Ollama's /v1/embeddings exists: {SEARCHED}",
+        "errors": ("a local Ollama asks for no key (no 401 to record), and of its other error answers on "
+                   f"/v1 {SEARCHED}")}
     scenarios = {
+        "chat_text": chat("ollama/20_v1_chat_text_local", reasoning_field="reasoning", expect=Expect(
+            text=response_body("ollama/20_v1_chat_text_local")["choices"][0]["message"]["content"],
+            usage=Usage(input=18, output=295), finish_reason=FinishReason.STOP, model="qwen3")),
+        "chat_tool_call": chat("ollama/21_v1_chat_tool_call_local", extra={"enable_thinking": False},
+                               compare=(*EXACT, "enable_thinking"), expect=Expect(
+            tool_calls=[("weather", BERLIN)], finish_reason=FinishReason.TOOL_CALLS)),
+        # The recording's client sent the assistant's content as "" beside its tool call; this plugin
+        # sends null. test_followup_messages checks everything else.
+        "chat_tool_result_followup": chat(
+            "ollama/22_v1_chat_tool_result_followup_local", extra={"enable_thinking": False},
+            compare=(*WITHOUT_MESSAGES, "enable_thinking"), expect=Expect(
+                text=response_body("ollama/22_v1_chat_tool_result_followup_local")["choices"][0][
+                    "message"]["content"], usage=Usage(input=381, output=173))),
+        "chat_reasoning": chat("ollama/23_v1_chat_reasoning_local", expect=Expect(
+            reasoning=response_body("ollama/23_v1_chat_reasoning_local")["choices"][0]["message"][
+                "reasoning"], usage=Usage(input=54, output=1575))),
+        "stream_text": chat("ollama/24_v1_chat_stream_text_local", call="stream", expect=Expect(
+            text="1  \n2  \n3", usage=Usage(input=17, output=289), finish_reason=FinishReason.STOP)),
+        "stream_tool_call": chat("ollama/25_v1_chat_stream_tool_call_local", call="stream",
+                                 extra={"enable_thinking": False}, compare=(*EXACT, "enable_thinking"),
+                                 expect=Expect(tool_calls=[("weather", BERLIN)],
+                                               usage=Usage(input=195, output=140),
+                                               finish_reason=FinishReason.TOOL_CALLS)),
+        "stream_reasoning": chat("ollama/26_v1_chat_stream_reasoning_local", call="stream", expect=Expect(
+            text=streamed("ollama/26_v1_chat_stream_reasoning_local", "content"),
+            reasoning=streamed("ollama/26_v1_chat_stream_reasoning_local", "reasoning"),
+            usage=Usage(input=54, output=1174), finish_reason=FinishReason.STOP)),
         "chat_parallel_tool_calls": chat(
             "ollama/10_v1_chat_parallel_tool_calls_local", extra={"enable_thinking": False},
             compare=(*EXACT, "enable_thinking"), expect=Expect(
@@ -294,6 +498,18 @@ class TestOllamaLocal(_Generic):
             expect=Expect(text='{ "city": "Paris", "country": "France" }',
                           usage=Usage(input=136, output=15))),
     }
+
+    def test_followup_messages(self) -> None:
+        _, replayer, _ = self.run(self.scenarios["chat_tool_result_followup"])
+        # ruby_llm sent qwen3's reasoning back in two fields; a local Ollama's profile sends none back.
+        assert followup_sends_null_content("ollama/22_v1_chat_tool_result_followup_local",
+                                           replayer.sent_json(0)["messages"],
+                                           dropped=("reasoning", "reasoning_content"))
+
+    def test_streamed_reasoning_is_the_recorded_text(self) -> None:
+        response, _, _ = self.run(self.scenarios["stream_reasoning"])
+        assert response.reasoning.startswith("Okay, so the user is asking about a magic mirror")
+        assert response.text.startswith("To unlock the magic mirror")
 
     def test_models_of_a_loopback_server_are_local(self) -> None:
         import asyncio
@@ -320,7 +536,37 @@ class TestOllamaCloud(_Generic):
     fixtures = FIXTURES / "ollama"
     settings: ClassVar[dict[str, Any]] = {"base_url": "https://ollama.com/v1",
                                           "profile": {"reasoning_fields": ["reasoning"]}}
+    unavailable: ClassVar[dict[str, str]] = {
+        **_Generic.unavailable, "stream_parallel_tool_calls": NO_STREAM_PARALLEL,
+        "chat_parallel_tool_calls": (
+            "gpt-oss:120b on Ollama Cloud answered the recorded two-question prompt with one call per turn "
+            "(crmne/ruby_llm chat_function_calling_ollama_cloud_gpt-oss_120b_can_use_parallel_tool_calls), "
+            f"and of several calls in one answer {SEARCHED}"),
+        "chat_json_schema": f"no recording of an Ollama Cloud JSON-schema answer exists: {SEARCHED}",
+        "embed": f"no recording of Ollama Cloud's /v1/embeddings exists: {SEARCHED}"}
     scenarios = {
+        "chat_text": chat("ollama/30_v1_chat_text_cloud", expect=Expect(
+            text="2\u202f+\u202f2\u202f=\u202f4.", usage=Usage(input=74, output=48),
+            finish_reason=FinishReason.STOP, model="gpt-oss:120b")),
+        # gpt-oss always reasons: the same exchange, its reasoning checked.
+        "chat_reasoning": chat("ollama/30_v1_chat_text_cloud", expect=Expect(
+            reasoning=response_body("ollama/30_v1_chat_text_cloud")["choices"][0]["message"]["reasoning"])),
+        "chat_tool_call": chat("ollama/31_v1_chat_tool_call_cloud", reasoning_field="reasoning",
+                               expect=Expect(tool_calls=[("weather", BERLIN)],
+                                             reasoning=("User asks weather for Berlin coordinates. "
+                                                        "Use function."),
+                                             usage=Usage(input=169, output=50),
+                                             finish_reason=FinishReason.TOOL_CALLS)),
+        # The recording's client sent the assistant's content as "" beside its tool call; this plugin
+        # sends null. test_followup_messages checks everything else.
+        "chat_tool_result_followup": chat(
+            "ollama/32_v1_chat_tool_result_followup_cloud", compare=WITHOUT_MESSAGES, expect=Expect(
+                text=response_body("ollama/32_v1_chat_tool_result_followup_cloud")["choices"][0][
+                    "message"]["content"], usage=Usage(input=247, output=44))),
+        # gpt-oss reasons in every stream: the recorded text stream, its reasoning checked.
+        "stream_reasoning": chat("ollama/12_v1_chat_stream_text_cloud", call="stream", expect=Expect(
+            reasoning=streamed("ollama/12_v1_chat_stream_text_cloud", "reasoning"),
+            finish_reason=FinishReason.STOP)),
         "stream_tool_call": chat("ollama/11_v1_chat_stream_tool_call_cloud", call="stream",
                                  expect=Expect(tool_calls=[("weather", BERLIN)],
                                                usage=Usage(input=169, output=55),

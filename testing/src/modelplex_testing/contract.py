@@ -219,7 +219,7 @@ class ProviderContract:
     def none_given(self, name: str, what: str) -> NoReturn:
         """Skip for want of a scenario: why none can exist when ``unavailable`` says, else how to add one."""
         if name in self.unavailable:
-            pytest.skip(f"{what} can exist for {self.provider}: {self.unavailable[name]}")
+            pytest.skip(f"{what} for {self.provider} (unavailable: {self.unavailable[name]})")
         pytest.skip(f"{what} given for {self.provider} (record one: docs/contract-kit.md)")
 
     def run(self, scn: Scenario, replayer: Replayer | None = None) -> tuple[Any, Replayer,
