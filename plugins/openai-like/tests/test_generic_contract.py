@@ -44,13 +44,13 @@ NO_STREAM_RECORDING = f"no recording of this server streaming exists: {SEARCHED}
 
 
 def followup_sends_null_content(name: str, sent: list[dict[str, Any]], dropped: tuple[str, ...] = ()) -> bool:
-    """The recorded client sent the assistant's content as "" beside its tool calls; this plugin sends
-    null (and leaves out ``dropped``, the keys of what the recorded client sent back and this server's
-    profile does not). Everything else of the follow-up request is the recorded one."""
+    """The recorded client sent the assistant's content as "" (or not at all) beside its tool calls; this
+    plugin sends null (and leaves out ``dropped``, the keys of what the recorded client sent back and this
+    server's profile does not). Everything else of the follow-up request is the recorded one."""
     recorded = body(name)["messages"]
     index = next(i for i, m in enumerate(recorded) if m.get("tool_calls"))
     kept = {k: v for k, v in recorded[index].items() if k not in dropped}
-    return (recorded[index]["content"] == "" and set(dropped) <= set(recorded[index])
+    return (recorded[index].get("content", "") == "" and set(dropped) <= set(recorded[index])
             and sent[index] == {**kept, "content": None}
             and same_messages(sent[:index] + sent[index + 1:], recorded[:index] + recorded[index + 1:]))
 
@@ -184,12 +184,21 @@ class TestGroq(_Generic):
         "base_url": "https://api.groq.com/openai/v1",
         "profile": {"stream_usage": False, "reasoning_fields": ["reasoning"]}}
     supports_embeddings = False  # Groq's API has no embeddings endpoint
-    unavailable: ClassVar[dict[str, str]] = {
-        **_Generic.unavailable, "stream_parallel_tool_calls": NO_STREAM_PARALLEL,
-        "chat_tool_result_followup": f"no recording of a Groq tool-result follow-up exists: {SEARCHED}",
-        "chat_json_schema": f"no recording of a Groq JSON-schema answer on chat completions exists: "
-                            f"{SEARCHED}"}
+    unavailable: ClassVar[dict[str, str]] = {**_Generic.unavailable,
+                                             "stream_parallel_tool_calls": NO_STREAM_PARALLEL}
     scenarios = {
+        # The recording's client left the assistant's content out beside its tool call; this plugin
+        # sends null. test_followup_messages checks everything else.
+        "chat_tool_result_followup": chat("groq/10_tool_result_followup", compare=WITHOUT_MESSAGES,
+                                          expect=Expect(
+            text="The weather in Paris is sunny with a temperature of 22C.",
+            usage=Usage(input=774, output=15), finish_reason=FinishReason.STOP)),
+        # The recording's client also sent the schema's description, which ResponseFormat has no field
+        # for; test_json_schema_request checks the rest of the response format.
+        "chat_json_schema": chat("groq/11_json_schema", response_format=schema("groq/11_json_schema"),
+                                 compare=("model", "messages", "stream"), expect=Expect(
+            text='{"city":"Mexico City","country":"Mexico"}', usage=Usage(input=178, output=94),
+            reasoning=response_body("groq/11_json_schema")["choices"][0]["message"]["reasoning"])),
         "chat_text": chat("groq/01_text", expect=Expect(
             text="The capital of France is Paris.", usage=Usage(input=48, output=8),
             finish_reason=FinishReason.STOP, model="llama-3.3-70b-versatile")),
@@ -223,6 +232,18 @@ class TestGroq(_Generic):
         "error_400": error("groq/07_error_400_tool_use_failed", BadRequestError, 400),
         "error_404": error("groq/08_error_404_model_not_found", ModelNotFoundError, 404),
     }
+
+
+    def test_followup_messages(self) -> None:
+        _, replayer, _ = self.run(self.scenarios["chat_tool_result_followup"])
+        assert followup_sends_null_content("groq/10_tool_result_followup", replayer.sent_json(0)["messages"])
+
+    def test_json_schema_request(self) -> None:
+        _, replayer, _ = self.run(self.scenarios["chat_json_schema"])
+        recorded = body("groq/11_json_schema")["response_format"]
+        description = recorded["json_schema"].pop("description")
+        assert description == "A city and its country."
+        assert replayer.sent_json(0)["response_format"] == recorded
 
 
 class TestMistral(_Generic):
