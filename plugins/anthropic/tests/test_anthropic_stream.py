@@ -102,6 +102,7 @@ EVERYTHING = [
 ]
 EXPECTED: list[StreamEvent] = [
     ResponseStarted(id="msg_1", model="claude-sonnet-4-5-20250929"),
+    UsageReported(usage=Usage(input=10, cache_read=100, cache_write=20, output=1)),  # the input, at once
     ReasoningDelta(text="Let me "), ReasoningDelta(text="think."), ReasoningDelta(signature="c2lnLTE="),
     ReasoningDelta(redacted_data="EmwKAhgBEgy3va"),
     TextDelta(text="Checking "), TextDelta(text="both."),
@@ -161,7 +162,8 @@ def test_crlf_line_ends_and_trailing_spaces() -> None:
 def test_usage_merges_start_and_delta() -> None:
     """Older servers send the input counts only in message_start, the final output in message_delta."""
     events, _ = collect([start({"input_tokens": 7, "output_tokens": 1}), *end(usage={"output_tokens": 9})])
-    assert events[1:] == [UsageReported(usage=Usage(input=7, output=9)),
+    assert events[1:] == [UsageReported(usage=Usage(input=7, output=1)),  # the start's, at once
+                          UsageReported(usage=Usage(input=7, output=9)),
                           Finished(reason=FinishReason.STOP, raw_reason="end_turn")]
 
 
@@ -192,7 +194,7 @@ def test_a_stream_without_message_stop_is_interrupted(cut: int) -> None:
 def test_a_stream_cut_inside_an_event() -> None:
     body = b"".join(EVERYTHING[:4])
     events, raised = collect([body[:-9]])
-    assert events == EXPECTED[:1]  # the first thinking delta was cut in half
+    assert events == EXPECTED[:2]  # the first thinking delta was cut in half
     assert isinstance(raised, StreamInterruptedError) and "in the middle of an event" in str(raised)
 
 
@@ -215,8 +217,9 @@ def test_unknown_blocks_and_events_are_skipped() -> None:
               delta(0, {"type": "input_json_delta", "partial_json": '{"q": "x"}'}), stop(0), *end()]
     events, raised = collect(chunks)
     assert raised is None
-    assert [type(e) for e in events] == [ResponseStarted, WarningRaised, UsageReported, Finished]
-    assert events[1].warning.code == "ignored-content"  # type: ignore[union-attr]
+    assert [type(e) for e in events] == [ResponseStarted, UsageReported, WarningRaised, UsageReported,
+                                         Finished]
+    assert events[2].warning.code == "ignored-content"  # type: ignore[union-attr]
 
 
 def test_a_tool_call_given_whole_at_its_start() -> None:
@@ -242,7 +245,7 @@ def test_the_response_format_tool_streams_as_text() -> None:
               delta(0, {"type": "input_json_delta", "partial_json": '"Paris"}'}), stop(0), *end("tool_use")]
     events, raised = collect(chunks, plan)
     assert raised is None
-    assert events[1:3] == [TextDelta(text='{"city": '), TextDelta(text='"Paris"}')]
+    assert events[2:4] == [TextDelta(text='{"city": '), TextDelta(text='"Paris"}')]
     assert not any(isinstance(e, ToolCallStarted | ToolCallEnded) for e in events)
     assert events[-1] == Finished(reason=FinishReason.STOP, raw_reason="tool_use")
     whole, _ = collect([start(), block(0, {"type": "tool_use", "id": "t", "name": "city",

@@ -103,7 +103,9 @@ def test_a_stream_reports_thinking_and_lifetimes_too() -> None:
             providers={"anthropic": {"api_key": FAKE_KEY, "base_url": server.url}}) as client, \
             client.stream("anthropic/claude-sonnet-4-5", "hi") as stream:
         seen = list(stream)
-    [reported] = [e.usage for e in seen if isinstance(e, UsageReported)]
+    # message_start's count at once (the input), then message_delta's, which completes it.
+    [early, reported] = [e.usage for e in seen if isinstance(e, UsageReported)]
+    assert early == Usage(input=10, cache_read=4332, cache_write=13, cache_write_1h=4500, output=1)
     assert reported == Usage(input=10, cache_read=4332, cache_write=13, cache_write_1h=4500,
                              output=131, reasoning=80)
     assert not [e for e in seen if isinstance(e, WarningRaised) and e.warning.code == "usage-mismatch"]

@@ -75,6 +75,19 @@ def _canonical(family: Family, name: str, stream: bool) -> modelplex.ChatRespons
     return asyncio.run(run())
 
 
+def _upstream_start_usage(family: Family, name: str) -> dict[str, Any]:
+    """The usage of the recorded upstream's own ``message_start``, in the gateway's Anthropic buckets."""
+    events = parse_sse(family.rec(name).body_bytes().decode())
+    [usage] = [data["message"]["usage"] for kind, data in events if kind == "message_start"]
+    cache = usage.get("cache_creation") or {}
+    return {"input_tokens": usage["input_tokens"],
+            "cache_creation_input_tokens": usage.get("cache_creation_input_tokens", 0),
+            "cache_read_input_tokens": usage.get("cache_read_input_tokens", 0),
+            "cache_creation": {"ephemeral_5m_input_tokens": cache.get("ephemeral_5m_input_tokens", 0),
+                               "ephemeral_1h_input_tokens": cache.get("ephemeral_1h_input_tokens", 0)},
+            "output_tokens": usage["output_tokens"]}
+
+
 def _expected_stop(response: modelplex.ChatResponse) -> str:
     if response.tool_calls:
         return "tool_use"
@@ -126,13 +139,17 @@ def test_each_familys_stream_keeps_the_grammar_and_says_what_its_plugin_says(fam
     assert result.usage["output_tokens"] == usage.total_output
     assert result.usage["input_tokens"] == usage.input
     assert result.usage["cache_read_input_tokens"] == usage.cache_read
-    # message_start's input: the provider's count where it said it before its first content, else the
-    # request's estimate; a count either way, never zero (the grammar checks it), and said which.
-    start_input = result.start["usage"]["input_tokens"]
-    if reply.headers["x-modelplex-input-estimated"] == "false":
-        assert start_input == usage.input
+    # message_start's input: Anthropic counts it before its first content, and that count is passed on
+    # as it came; every other family counts only at its end, so the start holds the request's estimate,
+    # said so by a header, never a zero (the grammar checks it), and message_delta the real count.
+    start = result.start["usage"]
+    if family.plugin == "anthropic":
+        assert reply.headers["x-modelplex-input-estimated"] == "false"
+        assert start == _upstream_start_usage(family, name)
+        assert start["input_tokens"] == usage.input
     else:
-        assert start_input > 0
+        assert reply.headers["x-modelplex-input-estimated"] == "true"
+        assert start["input_tokens"] > 0 and start["output_tokens"] == 0
 
 
 @pytest.mark.parametrize(("family", "name"), _cases("stream"))
@@ -142,8 +159,18 @@ def test_the_sdks_stream_helper_accepts_each_familys_stream(family: Family, name
         sdk = anthropic.Anthropic(base_url=url, api_key="sk-gateway-key", max_retries=0)
         with sdk.messages.stream(model=family.model(family.rec(name)), max_tokens=1024, messages=MESSAGES,
                                  thinking={"type": "enabled", "budget_tokens": 512}) as stream:
-            texts = list(stream.text_stream)
+            texts, started = [], []
+            for event in stream:
+                if event.type == "message_start":
+                    started.append(event.message.usage.input_tokens)
+                elif event.type == "text":
+                    texts.append(event.text)
             final = stream.get_final_message()
+    # What the SDK saw first: the upstream's own input count from Anthropic, an estimate from the others.
+    if family.plugin == "anthropic":
+        assert started == [expected.usage.input]
+    else:
+        assert len(started) == 1 and started[0] > 0
     assert "".join(texts) == expected.text
     blocks = [b.model_dump() for b in final.content]
     for block in blocks:

@@ -98,10 +98,17 @@ class StreamState:
         read = self._read
         message = read.obj(data, "message")
         usage = read.optional_obj(message, "usage", at=("message",))
+        started: list[StreamEvent] = [ResponseStarted(
+            id=read.optional_string(message, "id", at=("message",)),
+            model=read.optional_string(message, "model", at=("message",)))]
         if usage is not None:
             self._usage.update(usage)
-        return [ResponseStarted(id=read.optional_string(message, "id", at=("message",)),
-                                model=read.optional_string(message, "model", at=("message",)))]
+            # The input is counted before the first content: reported now (a gateway's message_start
+            # carries it); message_delta's final count replaces it, its warnings said then.
+            counted = read_usage(self._usage) if "input_tokens" in usage else None
+            if counted is not None:
+                started.append(UsageReported(usage=counted[0]))
+        return started
 
     def _message_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
         read = self._read

@@ -11,14 +11,15 @@ status codes, from :mod:`modelplex_gateway.errors`.
 A stream is opened, and its first content awaited, before the response begins: a failure up to there
 (a budget, a policy, an upstream's 4xx, a chain with no model left) is an HTTP error with its status; a
 failure later is an ``error`` event. ``message_start`` carries the input usage the upstream reported
-before its first content where it did; else the request's input tokens by ``client.estimate`` for the
-model that answers (exact where the model's tokenizer applies, upper-leaning otherwise) and the response
-header ``x-modelplex-input-estimated: true`` says so; ``message_delta`` then carries the upstream's final
-count, which the Anthropic SDK takes over the start's. (Of the installed plugins none reports its input
-count before the content today, the Anthropic plugin included, which keeps ``message_start``'s count
-for the end: so every ``message_start`` holds the estimate, never a zero.) When nothing comes from the
-upstream for :data:`PING_SECONDS`, a ``ping`` keeps the connection alive (and the response begins, with
-the estimate).
+before its first content where it did (Anthropic does, in its own ``message_start``: passed on as it
+came, ``x-modelplex-input-estimated: false``). The other families (OpenAI's formats, Gemini, Ollama...)
+count only at their end: their ``message_start`` holds the request's input tokens by ``client.estimate``
+for the model that answers (exact where the model's tokenizer applies, upper-leaning otherwise), said so
+by ``x-modelplex-input-estimated: true``, rather than a zero, which clients that read the start's count
+alone (LiteLLM's failure with Claude Code) take for an empty context. ``message_delta`` then carries the
+upstream's real totals, input and cache counts included, which the Anthropic SDK's accumulated message
+takes over the start's. When nothing comes from the upstream for :data:`PING_SECONDS`, a ``ping`` keeps
+the connection alive (and the response begins, with the estimate).
 """
 
 from __future__ import annotations

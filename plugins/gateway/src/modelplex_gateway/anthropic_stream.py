@@ -7,7 +7,7 @@ Claude client expects::
     message_delta  message_stop
 
 - one ``message_start``, first, with the input usage: the upstream's count when it reported one before its
-  first content (the caller passes it), else the request's estimated count (see
+  first content (Anthropic's; the caller passes it), else the request's estimated count (see
   :mod:`modelplex_gateway.anthropic_api`); never a zero made up. ``message_delta`` carries the final usage,
   input included, which the Anthropic SDK takes over the start's;
 - one block open at a time, indexes 0, 1, 2...; each block gets only deltas of its own type: ``text_delta``
