@@ -36,7 +36,7 @@ _MARK = re.compile(r"<!-- test: plugin-guide (\w+)(?: (write|append)=(\S+))? -->
 pytestmark = pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not installed")
 
 # What the stand-in server answers, in the order the flows ask: the model list (`modelplex providers test`,
-# in the compat flow), the streamed reply `modelplex chat` prints, then the whole one the recorder keeps.
+# in the compat flow), the streamed reply each `modelplex chat` prints, then the whole one the recorder keeps.
 MODELS = {"object": "list", "data": [{"id": "acme-large", "object": "model", "owned_by": "acme"},
                                      {"id": "nimbus-large", "object": "model", "owned_by": "nimbus"}]}
 ANSWER = {"id": "chatcmpl-guide", "object": "chat.completion", "created": 1_764_000_000,
@@ -47,6 +47,8 @@ ANSWER = {"id": "chatcmpl-guide", "object": "chat.completion", "created": 1_764_
 STREAM = Reply.stream([chunk("The capital of France "), chunk("is Paris."), chunk(finish="stop"),
                        chunk(usage={"prompt_tokens": 14, "completion_tokens": 8, "total_tokens": 22})])
 SCRIPTS = {"compat": [Reply.json(MODELS), STREAM, Reply.json(ANSWER)], "native": [STREAM, Reply.json(ANSWER)]}
+# What the flows must have done, beyond their commands' success: the config file they wrote.
+CONFIGURED = {"compat": '[providers.acme]\ndefault_model = "acme-large"\n', "native": None}
 
 
 def steps(flow: str, text: str | None = None) -> list[tuple[str | None, str | None, str]]:
@@ -150,6 +152,8 @@ def summary(result: subprocess.CompletedProcess[str] | None) -> str:
 def test_the_guide_adds_a_provider_as_written(flow: str, provider: str, tmp_path: Path,
                                               stand_in: str) -> None:
     shell = run_flow(flow, tmp_path, stand_in)
+    config = tmp_path / "home" / ".config" / "modelplex" / "config.toml"
+    assert (config.read_text() if config.exists() else None) == CONFIGURED[flow]
     # The last step of each flow runs the package's tests: they pass, with the recorded exchange in them.
     last = shell.line("python -m pytest -q -p no:randomly")
     assert "failed" not in summary(last) and "passed" in summary(last), "\n".join(shell.transcript)
