@@ -17,15 +17,14 @@ import anyio
 import attrs
 
 # Imported, not only named for type checkers: the public classes' annotations are resolved at runtime.
+from modelplex._call.admitters import Admitters, failed
 from modelplex._call.decision import Decision
 from modelplex._call.hooks import Hook, lifecycle_hooks
 from modelplex._catalog.cost import Cost
 from modelplex._embeddings import EmbedRequest
 from modelplex._estimate import request_tokens, text_tokens
-from modelplex._logging import log
 from modelplex._options import ChatRequest
 from modelplex._responses import Usage
-from modelplex._secret import scrub
 from modelplex._trace import RoutingTrace
 from modelplex.errors import ModelplexError
 
@@ -123,12 +122,7 @@ async def _shielded(value: Awaitable[Any]) -> Any:
         return await value
 
 
-def _failed(plugin: str, hook: str, exc: BaseException) -> None:
-    log("warning", "lifecycle_hook_failed", plugin=plugin, hook=hook,
-        error=scrub(f"{type(exc).__name__}: {exc}"))
-
-
-class Lifecycle:
+class Lifecycle(Admitters):
     """The lifecycle hooks of one registry's plugins, called without pluggy's dispatch (each on its
     own, so that one observer's failure does not keep the others from hearing)."""
 
@@ -140,38 +134,11 @@ class Lifecycle:
         self.after = lifecycle_hooks(pm, "modelplex_after_call")
         self.active = bool(self.before or self.attempt or self.after)
 
-    async def admit(self, call: CallInfo, attempt: Any = None) -> list[tuple[str, Any]]:
-        """Every admitter's reservation, in order: ``modelplex_before_call``'s, or with ``attempt`` (an
-        :class:`~modelplex.AttemptInfo`) ``modelplex_before_attempt``'s. A refusal (a
-        :class:`ModelplexError`) releases what the earlier admitters reserved and is raised; any other
-        failure is logged and the call goes on. Cancelled while admitting: what was reserved is
-        released before the cancellation goes on."""
-        held: list[tuple[str, Any]] = []
-        hook = "modelplex_before_call" if attempt is None else "modelplex_before_attempt"
-        who = (call.provider, call.model) if attempt is None else (attempt.provider, attempt.model)
-        try:
-            for plugin, function in self.before if attempt is None else self.attempt:
-                try:
-                    reservation = function(call) if attempt is None else function(call, attempt)
-                    if reservation is not None and inspect.isawaitable(reservation):
-                        reservation = await reservation
-                except ModelplexError as exc:
-                    from modelplex._call.attempt import translated
-
-                    refusal = translated(exc, who[0], who[1], plugin)
-                    break
-                except Exception as exc:
-                    _failed(plugin, hook, exc)
-                    continue
-                if reservation is not None:
-                    held.append((plugin, reservation))
-            else:
-                return held
-        except BaseException:  # cancelled between two admitters: give back what the first ones took
-            await self.close(call, CallOutcome(status="cancelled"), held)
-            raise
-        await self.close(call, CallOutcome(status="error", error=refusal), held)
-        raise refusal  # outside the except clause, as translate() asks
+    async def give_back(self, call: CallInfo, held: Sequence[tuple[str, Any]],
+                        refusal: ModelplexError | None) -> None:
+        """Release what ``held`` reserved: the call was refused (``refusal``), or cancelled (``None``)."""
+        status: CallStatus = "cancelled" if refusal is None else "error"
+        await self.close(call, CallOutcome(status=status, error=refusal), held)
 
     def report(self, call: CallInfo, outcome: CallOutcome,
                held: Sequence[tuple[str, Any]]) -> Awaitable[None] | None:
@@ -185,7 +152,7 @@ class Lifecycle:
             try:
                 done = function(call, outcome)
             except Exception as exc:
-                _failed(plugin, "modelplex_after_call", exc)
+                failed(plugin, "modelplex_after_call", exc)
                 continue
             if done is not None and inspect.isawaitable(done):
                 return self._observed(call, outcome, plugin, done, index + 1)
@@ -197,7 +164,7 @@ class Lifecycle:
         try:
             await _shielded(done)
         except Exception as exc:
-            _failed(plugin, "modelplex_after_call", exc)
+            failed(plugin, "modelplex_after_call", exc)
         await self._tell(call, outcome, self.after[rest:])
 
     async def close(self, call: CallInfo, outcome: CallOutcome, held: Sequence[tuple[str, Any]],
@@ -215,7 +182,7 @@ class Lifecycle:
                 if done is not None and inspect.isawaitable(done):
                     await _shielded(done)
             except Exception as exc:
-                _failed(plugin, "settle" if settle else "release", exc)
+                failed(plugin, "settle" if settle else "release", exc)
         if report:
             await self._tell(call, outcome, self.after)
 
@@ -227,4 +194,4 @@ class Lifecycle:
                 if done is not None and inspect.isawaitable(done):
                     await _shielded(done)
             except Exception as exc:
-                _failed(plugin, "modelplex_after_call", exc)
+                failed(plugin, "modelplex_after_call", exc)

@@ -24,7 +24,8 @@ from modelplex._aliases import expand
 from modelplex._call.admission import admission, admitted
 from modelplex._call.attempt import listing
 from modelplex._call.costs import cancelled_cost, costs
-from modelplex._call.lifecycle import CallInfo, CallKind, CallOutcome, Lifecycle
+from modelplex._call.fast import new_call, new_outcome
+from modelplex._call.lifecycle import CallInfo, CallKind, Lifecycle
 from modelplex._estimate import prompt_tokens, text_tokens
 from modelplex._options import ChatOptions, ChatRequest
 from modelplex._responses import Usage
@@ -165,34 +166,36 @@ class Calls:
         call = call_info(kind, address, request, tags, caller)
         started = time.monotonic()
         no_attempt()  # an earlier call's marker in this context says nothing of this one
-        try:
-            held = await lifecycle.admit(call) if lifecycle.before else ()
+        try:  # admitted without a coroutine while every admitter answers at once
+            now = lifecycle.admit_now(call) if lifecycle.before else ()
+            held = now if isinstance(now, (list, tuple)) else await now
         except ModelplexError as refusal:
-            await lifecycle.close(call, CallOutcome(status="error", error=refusal), (), report=True)
+            refused = new_outcome("error", refusal, None, None, None, False, 0.0, None, None, None, None)
+            await lifecycle.close(call, refused, (), report=True)
             raise
         try:
             result = await make(call)
         except Exception as exc:
             error = exc if isinstance(exc, ModelplexError) else None
-            await lifecycle.close(call, CallOutcome(status="error", error=error,
-                                                    duration=time.monotonic() - started,
-                                                    trace=getattr(error, "trace", None)), held, report=True)
+            await lifecycle.close(call, new_outcome("error", error, None, None, None, False,
+                                                    time.monotonic() - started, None,
+                                                    getattr(error, "trace", None), None, None),
+                                  held, report=True)
             raise
         except BaseException:
             # Cancelled: once an attempt is under way its prompt may have reached the provider, and be
             # billed; before that (waiting for admission, a budget's reservation) nothing was used.
             usage = sent(kind, request) if attempt_under_way() else None
-            await lifecycle.close(call, CallOutcome(status="cancelled", usage=usage,
-                                                    cost=cancelled_cost(self.client, address, usage),
-                                                    partial=usage is not None,
-                                                    duration=time.monotonic() - started), held, report=True)
+            await lifecycle.close(call, new_outcome("cancelled", None, None, None, usage, usage is not None,
+                                                    time.monotonic() - started, None, None, None,
+                                                    cancelled_cost(self.client, address, usage)),
+                                  held, report=True)
             raise
         trace = getattr(result, "trace", None)
         provider, model = _answered(result, trace) if kind != "list_models" else (address, None)
-        done = lifecycle.report(call, CallOutcome(status="ok", provider=provider, model=model,
-                                                  usage=getattr(result, "usage", None),
-                                                  duration=time.monotonic() - started, trace=trace,
-                                                  response=result, cost=getattr(result, "cost", None)), held)
+        done = lifecycle.report(call, new_outcome("ok", None, provider, model, getattr(result, "usage", None),
+                                                  False, time.monotonic() - started, None, trace, result,
+                                                  getattr(result, "cost", None)), held)
         if done is not None:
             await done
         return result
@@ -243,5 +246,5 @@ def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str
               caller: str | None) -> CallInfo:
     """What the lifecycle hooks see of a call (its tokens estimated when first read)."""
     provider, _, model = address.partition("/")
-    return CallInfo(kind=kind, address=address, provider=provider, model=model or None, request=request,
-                    tags=dict(tags) if tags else _NO_TAGS, caller=caller, started=time.time())
+    return new_call(kind, address, provider, model or None, request, dict(tags) if tags else _NO_TAGS, caller,
+                    time.time())
