@@ -37,8 +37,8 @@ SEARCHED = ("the permissively licensed recordings searched (crmne/ruby_llm fb5a4
 NO_LIST = (f"no recording of this server's GET /models exists: {SEARCHED}; the listing is tested against "
            "a loopback server (test_models_of_a_loopback_server_are_local, test_generic_e2e.py)")
 NO_STREAM_PARALLEL = (f"no recording of this server streaming several tool calls exists: {SEARCHED}; "
-                      "interleaved streamed calls are tested against the loopback server in "
-                      "modelplex-openai-compat's test_compat_stream.py")
+                      "this plugin assembles them from OpenAI's recorded stream (TestOpenAI) and "
+                      "interleaved ones in modelplex-openai-compat's test_compat_stream.py")
 NO_EMBEDDINGS_API = "the server has no embeddings endpoint"
 NO_STREAM_RECORDING = f"no recording of this server streaming exists: {SEARCHED}"
 
@@ -110,6 +110,58 @@ class _Generic(ProviderContract):
     supports_embeddings = True
     supports_list_models = True
     unavailable: ClassVar[dict[str, str]] = {"list_models": NO_LIST}
+
+
+class TestOpenAI(_Generic):
+    """OpenAI's own Chat Completions, the API the others copy, reached as any compatible server."""
+
+    fixtures = FIXTURES / "openai"
+    settings: ClassVar[dict[str, Any]] = {"base_url": "https://api.openai.com/v1"}
+    supports_reasoning = False  # Chat Completions returns no reasoning text (only its token count)
+    scenarios = {
+        "chat_text": chat("openai/01_chat_text", expect=Expect(
+            text="The capital of France is Paris.", finish_reason=FinishReason.STOP,
+            usage=Usage(input=24, output=8), model="gpt-4o-2024-08-06")),
+        "chat_tool_call": chat("openai/02_chat_tool_call", expect=Expect(
+            tool_calls=[("get_temperature", {"city": "Tokyo"})], finish_reason=FinishReason.TOOL_CALLS,
+            usage=Usage(input=50, output=15))),
+        # The recording's client left the assistant's content out beside its tool call; this plugin
+        # sends null. test_followup_messages checks everything else.
+        "chat_tool_result_followup": chat("openai/03_chat_tool_result_followup", compare=WITHOUT_MESSAGES,
+                                          expect=Expect(
+            text="The temperature in Tokyo is currently 20.0 degrees Celsius.",
+            finish_reason=FinishReason.STOP, usage=Usage(input=75, output=15))),
+        "chat_parallel_tool_calls": chat("openai/04_chat_parallel_tool_calls", expect=Expect(
+            tool_calls=[("delete_file", {"path": ".env"}), ("create_file", {"path": "test.txt"})],
+            finish_reason=FinishReason.TOOL_CALLS, usage=Usage(input=71, output=46))),
+        # After a tool call and its result, as test_followup_messages reads it.
+        "chat_json_schema": chat("openai/12_chat_json_schema", compare=WITHOUT_MESSAGES,
+                                 response_format=schema("openai/12_chat_json_schema"), expect=Expect(
+            text='{"city":"Mexico City","country":"Mexico"}', usage=Usage(input=92, output=15))),
+        "stream_tool_call": chat("openai/05_chat_stream_tool_call_with_usage", call="stream", expect=Expect(
+            tool_calls=[("get_capital", {"country": "UK"})], finish_reason=FinishReason.TOOL_CALLS,
+            usage=Usage(input=53, output=15))),
+        "stream_text": chat("openai/06_chat_stream_text_with_usage", call="stream", expect=Expect(
+            text="The capital of the UK is London.", finish_reason=FinishReason.STOP,
+            usage=Usage(input=78, output=9))),
+        "stream_parallel_tool_calls": chat("openai/07_chat_stream_parallel_tool_calls", call="stream",
+                                           expect=Expect(
+            tool_calls=[("get_country", {}), ("get_product_name", {})],
+            finish_reason=FinishReason.TOOL_CALLS, usage=Usage(input=364, output=40))),
+        "embed": Scenario(recording="11_embeddings_dimensions", model="text-embedding-3-small",
+                          call="embed", inputs=[body("openai/11_embeddings_dimensions")["input"]],
+                          options={"dimensions": 768}, compare=("model", "input", "dimensions"),
+                          expect=Expect(vectors=1, dimensions=768)),
+        "error_400": error("openai/08_error_400_unsupported_system_role", BadRequestError, 400),
+        "error_404": error("openai/09_error_404_model_not_found", ModelNotFoundError, 404),
+        "error_401": error("openai/10_error_401_invalid_api_key", AuthenticationError, 401),
+    }
+
+    def test_followup_messages(self) -> None:
+        for name in ("chat_tool_result_followup", "chat_json_schema"):
+            scn = self.scenarios[name]
+            _, replayer, _ = self.run(scn)
+            assert followup_sends_null_content(f"openai/{scn.recording}", replayer.sent_json(0)["messages"])
 
 
 class TestDeepSeek(_Generic):
@@ -602,7 +654,7 @@ class TestOllamaCloud(_Generic):
 
 def test_every_fixture_is_used() -> None:
     """Each copied recording (Responses API ones aside: another wire) backs a scenario or test."""
-    classes = [TestDeepSeek, TestGroq, TestMistral, TestTogether, TestAzureAIFoundry,
+    classes = [TestOpenAI, TestDeepSeek, TestGroq, TestMistral, TestTogether, TestAzureAIFoundry,
                TestOpenRouter, TestOllamaLocal, TestOllamaCloud]
     used = {f"{c.fixtures.name}/{s.recording}" for c in classes for s in c.scenarios.values()}
     unused = {str(p.relative_to(FIXTURES).with_suffix("")) for p in FIXTURES.glob("*/*.json")
