@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
 import sys
 import textwrap
 from collections.abc import Callable
@@ -298,6 +299,45 @@ SECTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
 }
 
 
+#: Where the environment variables of Modelplex itself are read: every ``"MODELPLEX_..."`` string in these
+#: sources is one (a provider's own variables are on its page, from its ``ProviderInfo``).
+SOURCES = ("core/src", "testing/src", "plugins/*/src")
+_VARIABLE = re.compile(r"[\"']((?:MODELPLEX)_[A-Z0-9_]+)[\"']")
+
+ENVIRONMENT: dict[str, str] = {
+    "MODELPLEX_CONFIG": "the config file to read (an empty file or `/dev/null`: none); named and absent is "
+                        "an error",
+    "MODELPLEX_PLUGINS": "load only these plugins (comma-separated; set but empty: none)",
+    "MODELPLEX_DISABLE_PLUGINS": "skip these plugins (comma-separated)",
+    "MODELPLEX_KEYS_FILE": "the key store's file, when the keyring is not used (default `keys.json` in the "
+                           "user config directory)",
+    "MODELPLEX_STATE_DIR": "where the model of the last chat is kept (default: the user state directory)",
+    "MODELPLEX_CACHE_DIR": "modelplex-openai's cache of which API route each server takes (default: the user "
+                           "cache directory)",
+    "MODELPLEX_DATA_DIR": "modelplex-store's directory: the default SQLite file and the spool",
+    "MODELPLEX_STORE_URL": "modelplex-store's database, over `[store] url`",
+    "MODELPLEX_STORE": "`off` (or `0`, `false`, `no`): modelplex-store records nothing",
+    "MODELPLEX_GATEWAY_ADMIN_KEY": "the gateway's admin key (`[gateway] admin_key_env` names another "
+                                   "variable)",
+    "MODELPLEX_GATEWAY_HOST": "set by `modelplex serve` for its worker processes (use `--host`)",
+    "MODELPLEX_GATEWAY_PORT": "set by `modelplex serve` for its worker processes (use `--port`)",
+    "MODELPLEX_GATEWAY_WORKERS": "set by `modelplex serve` for its worker processes (use `--workers`)",
+    "MODELPLEX_FAKE_SCRIPT": "tests: a JSON file of turns the `fake` provider answers with",
+    "MODELPLEX_PG_BIN": "tests: where PostgreSQL's programs are, for the store's throwaway clusters",
+    "MODELPLEX_MATRIX_DIR": "tests: where contract results are written for the compatibility matrix",
+}
+
+
+def variables_read() -> set[str]:
+    """Every ``MODELPLEX_...`` variable named in the sources of the core, the test kit and the plugins."""
+    found: set[str] = set()
+    for pattern in SOURCES:
+        for directory in ROOT.glob(pattern):
+            for path in directory.rglob("*.py"):
+                found.update(_VARIABLE.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
 def differences() -> list[str]:
     """Each key the code reads that the reference does not describe, and each it describes that the code
     does not read; ``[]`` when they agree."""
@@ -310,14 +350,16 @@ def differences() -> list[str]:
                      for k in sorted(code - described)]
         problems += [f"[{table}] {k}: in the reference, read by no code"
                      for k in sorted(described - code)]
+    named = variables_read()
+    problems += [f"${v}: read by the code, missing from the reference"
+                 for v in sorted(named - set(ENVIRONMENT))]
+    problems += [f"${v}: in the reference, read by no code" for v in sorted(set(ENVIRONMENT) - named)]
     return problems
 
 
 def anchor(table: str) -> str:
     """The heading's anchor, given explicitly so that links can be written by hand: ``providers-name`` for
     ``[providers.NAME]``, ``models-provider-model-prices``..."""
-    import re
-
     return re.sub(r"[^a-z0-9]+", "-", table.lower()).strip("-")
 
 
@@ -341,7 +383,12 @@ def page() -> str:
                   "| Key | Meaning |", "|---|---|"]
         lines += [f"| `{key}` | {meaning} |" for key, meaning in sorted(keys.items())]
         lines.append("")
-    return "\n".join(lines)
+    lines += ["## Environment variables {#environment}", "",
+              "Modelplex's own; each provider's (its key, its base URL) are on "
+              "[its page](../providers/index.md). Every `MODELPLEX_` variable the sources name is here.", "",
+              "| Variable | Meaning |", "|---|---|"]
+    lines += [f"| `{name}` | {meaning} |" for name, meaning in sorted(ENVIRONMENT.items())]
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:

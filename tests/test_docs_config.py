@@ -1,7 +1,8 @@
 """Issue 19, item 4: the configuration reference (docs/reference/config.md, written by
-scripts/docs_config.py) names every key of the config file the code reads, and no key the code does not.
-The keys come from the code: its parsers' own key lists, and the keys its reader functions take from the
-file (found in their source)."""
+scripts/docs_config.py) names every key of the config file the code reads, and no key the code does not;
+the same for Modelplex's own environment variables. The keys come from the code: its parsers' own key lists,
+and the keys its reader functions take from the file (found in their source); the variables from every
+``MODELPLEX_...`` string in the sources."""
 
 from __future__ import annotations
 
@@ -61,3 +62,12 @@ def test_every_key_is_on_the_page_under_its_table() -> None:
         section = page.split(heading, 1)[1].split("\n## ", 1)[0]
         for key in keys():
             assert f"| `{key}` |" in section, (table, key)
+
+
+def test_an_environment_variable_the_code_names_is_missing_from_the_reference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "MODELPLEX_CONFIG" in docs_config.variables_read()
+    monkeypatch.delitem(docs_config.ENVIRONMENT, "MODELPLEX_CONFIG")
+    monkeypatch.setitem(docs_config.ENVIRONMENT, "MODELPLEX_NOWHERE", "read by nothing")
+    assert docs_config.differences() == ["$MODELPLEX_CONFIG: read by the code, missing from the reference",
+                                         "$MODELPLEX_NOWHERE: in the reference, read by no code"]
