@@ -137,21 +137,30 @@ def provider_page(record: Any, plugin: object) -> str:
     if info.aliases:
         lines += ["", f"Also reachable as: {_code(info.aliases)} (older names, kept so that configs go on "
                   "working)."]
-    notes = []
+    notes, warned = [], []
     for option, (low, high) in sorted(info.option_ranges.items()):
         notes.append(f"- `{option}` must be between {low} and {high}: a call outside is refused before "
                      "sending, naming the provider.")
     for option, high in sorted(info.option_limits.items()):
-        notes.append(f"- `{option}` above {high} (the most any of its models is known to take) is sent, "
-                     "with a warning.")
+        warned.append(f"- `{option}` above {high} (the most any of its models is known to take) is sent, "
+                      "with a warning.")
     flags = profile_notes(plugin)
     if flags:
         notes.append("- Where its API differs from OpenAI's Chat Completions (its `Profile`; each flag can "
                      f"be overridden under `[providers.{name}.profile]`):")
         notes += [f"    - `{flag} = {value!r}` (OpenAI: `{default!r}`); the flag: {meaning}"
                   for flag, value, default, meaning in flags]
+        # A flag whose meaning is a warning (an option left out, a choice downgraded) is listed there too.
+        warned += [f"- `{flag} = {value!r}`: {meaning}" for flag, value, _, meaning in flags
+                   if "warning" in meaning]
     if notes:
         lines += ["", "## Quirks", "", *notes]
+    lines += ["", "## Warnings", "",
+              "What it cannot honour comes back in `response.warnings` (a `WarningRaised` event first in a "
+              "stream), never dropped in silence. Declared by the plugin:" if warned else
+              "What it cannot honour comes back in `response.warnings` (a `WarningRaised` event first in a "
+              "stream), never dropped in silence. Its declaration names no particular case (its README, "
+              "below, may).", "", *warned]
     lines += ["", *catalog_rows(name, info.catalog)]
     about = readme(record.distribution)
     if about:

@@ -48,7 +48,7 @@ def test_a_new_plugin_gets_its_page_from_its_declaration(tmp_path: Path) -> None
     assert "| `region` | `ZETA_REGION` | - |" in page
     assert "Implements: chat." in page  # no stream, tools, embeddings or model list declared
     assert "`temperature` must be between 0 and 1.5" in page
-    assert "`max_tokens` above 8192" in page
+    assert "`max_tokens` above 8192" in page.split("## Warnings", 1)[1]  # sent, with a warning
     assert "[zeta](zeta.md)" in (tmp_path / "providers" / "index.md").read_text()
 
 
@@ -69,6 +69,15 @@ def test_an_openai_compatible_provider_page_names_its_profile_quirks() -> None:
     assert "`reasoning_fields = ('reasoning',)` (OpenAI: `('reasoning_content', 'reasoning')`)" in page
     assert "`supports_embeddings = False` (OpenAI: `True`)" in page
     assert "## Models in its catalog" in page
+
+
+def test_a_profile_flag_that_warns_is_listed_among_the_warnings() -> None:
+    found = docs_providers.registry()
+    if "deepseek" not in found.records:
+        pytest.skip("modelplex-deepseek is not installed")
+    page = docs_providers.provider_page(found.records["deepseek"], found.pm.get_plugin("deepseek"))
+    warnings = page.split("## Warnings", 1)[1].split("\n## ", 1)[0]
+    assert "`unsupported_options = frozenset(" in warnings and "left out with a warning" in warnings
 
 
 def test_a_readme_keeps_its_text_and_loses_links_into_its_tree(monkeypatch: pytest.MonkeyPatch) -> None:
