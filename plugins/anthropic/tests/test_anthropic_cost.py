@@ -23,6 +23,8 @@ from modelplex.errors import StreamInterruptedError
 from modelplex_testing import FAKE_KEY, Recording
 from modelplex_testing.compat_server import Reply, ScriptedServer
 
+pytestmark = pytest.mark.feature("cost", provider="anthropic")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SONNET = 'input = "3", cache_read = "0.30", cache_write = "3.75", cache_write_1h = "6", output = "15"'
 # Haiku 4.5's list prices: input 1, cache read 0.10, cache write 1.25, output 5.

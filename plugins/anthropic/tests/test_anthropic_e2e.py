@@ -155,6 +155,7 @@ def test_leaving_a_stream_early_closes_the_connection(serve: Any) -> None:
         assert server.wait_disconnect(timeout=10), "the server kept writing to an open connection"
 
 
+@pytest.mark.feature("model_listing", provider="anthropic")
 def test_list_models_pages(serve: Any) -> None:
     server = serve(
         Reply.json({"data": [{"type": "model", "id": "claude-sonnet-4-5-20250929",
@@ -172,6 +173,7 @@ def test_list_models_pages(serve: Any) -> None:
         "/v1/models?limit=1000", "/v1/models?limit=1000&after_id=claude-sonnet-4-5-20250929"]
 
 
+@pytest.mark.feature("json_schema", provider="anthropic")
 def test_json_schema_output_through_a_forced_tool(serve: Any) -> None:
     answer = {"city": "Paris", "population": 2102650}
     server = serve(Reply.json({"id": "msg_j", "type": "message", "role": "assistant", "model": MODEL,
@@ -192,6 +194,7 @@ def test_json_schema_output_through_a_forced_tool(serve: Any) -> None:
     assert body["tools"][0]["input_schema"] == schema and body["max_tokens"] == 50
 
 
+@pytest.mark.feature("embeddings", provider="anthropic", unsupported="Anthropic has no embeddings API")
 def test_embeddings_are_unsupported(serve: Any) -> None:
     server = serve(Reply.json({}))
     with client(server) as c, pytest.raises(modelplex.errors.UnsupportedFeatureError, match="anthropic"):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from modelplex_anthropic.messages import encode_messages
@@ -104,6 +105,7 @@ def test_a_conversation_that_opens_with_a_reply_gets_a_user_turn_first() -> None
     assert out.messages[0]["role"] == "user" and out.warnings == []
 
 
+@pytest.mark.feature("vision", provider="anthropic")
 def test_images() -> None:
     png = b"\x89PNG\r\n\x1a\n"
     out = encode(Message.user([TextPart(text="Compare"), ImagePart(data=png, media_type="image/png"),
@@ -209,6 +211,7 @@ def _converse(model: str) -> tuple[dict[str, Any], modelplex.ChatResponse, model
     return sent[1], first, second
 
 
+@pytest.mark.feature("reasoning_replay", provider="anthropic")
 def test_thinking_goes_back_first_and_unchanged_to_the_same_model() -> None:
     body, _, second = _converse("claude-sonnet-4-0")
     recorded = json.loads((FIXTURES / "04_thinking_then_tool_use.json").read_text())["response"]["body"]

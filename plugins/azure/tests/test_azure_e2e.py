@@ -134,6 +134,7 @@ def test_a_missing_deployment_is_model_not_found_naming_it(serve: Any) -> None:
     assert info.value.status_code == 404 and info.value.code == "DeploymentNotFound"
 
 
+@pytest.mark.feature("embeddings", provider="azure")
 def test_embeddings_over_http(serve: Any) -> None:
     server = serve(Reply.json({"object": "list", "model": "text-embedding-3-small",
                                "data": [{"index": 1, "embedding": [0.0, 1.0]},
@@ -146,6 +147,7 @@ def test_embeddings_over_http(serve: Any) -> None:
     assert server.requests[0].json == {"model": "my-embedder", "input": ["a", "b"]}
 
 
+@pytest.mark.feature("json_schema", provider="azure")
 def test_json_schema_output(serve: Any) -> None:
     answer = {"city": "Paris"}
     server = serve(Reply.json(reply(json.dumps(answer))))

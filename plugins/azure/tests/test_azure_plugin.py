@@ -240,6 +240,7 @@ def test_a_stream_without_usage_is_estimated() -> None:
 
 
 # -- models ----------------------------------------------------------------------------------------
+@pytest.mark.feature("model_listing", provider="azure")
 def test_list_models_gives_the_configured_deployments_without_a_request() -> None:
     recorder = Recorder()
 

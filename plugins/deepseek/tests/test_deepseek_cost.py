@@ -15,10 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import modelplex
 from modelplex import ChatResponse
 from modelplex_testing import Recording
 from modelplex_testing.compat_server import Reply, ScriptedServer
+
+pytestmark = pytest.mark.feature("cost", provider="deepseek")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "deepseek"
 KEY = "sk-deepseek-test-key-0123456789"

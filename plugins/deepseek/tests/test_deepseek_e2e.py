@@ -94,6 +94,7 @@ def test_a_stream_cut_mid_way_raises_after_what_arrived() -> None:
     assert not any(isinstance(e, modelplex.Finished) for e in seen)
 
 
+@pytest.mark.feature("model_listing", provider="deepseek")
 def test_list_models() -> None:
     listing = {"object": "list", "data": [
         {"id": "deepseek-chat", "object": "model", "owned_by": "deepseek"},

@@ -83,6 +83,7 @@ def test_plain_multi_turn_chat_sends_no_reasoning_back() -> None:
     assert dropped(response) == []  # DeepSeek's own reasoning, left out as it asks: nothing lost
 
 
+@pytest.mark.feature("reasoning_replay", provider="deepseek")
 def test_a_tool_calling_turn_sends_its_reasoning_back() -> None:
     messages, response = sent_messages([
         Message.user("Weather in Oslo?"),
@@ -185,6 +186,8 @@ def test_cache_hits_and_misses_fill_the_cache_read_and_input_buckets() -> None:
     assert response.usage.total_input == 100
 
 
+@pytest.mark.feature("json_schema", provider="deepseek",
+                      unsupported="DeepSeek has JSON mode only: a schema falls back to it, with a warning")
 def test_json_schema_falls_back_to_json_mode_and_seed_is_left_out_with_warnings() -> None:
     fmt = modelplex.ResponseFormat(type="json_schema", schema={"type": "object"}, name="x")
     sent, response = chat([Message.user("hi")], model="deepseek-chat", response_format=fmt,

@@ -235,6 +235,7 @@ class TestGeminiContract(ProviderContract):
         assert [(w.code, w.field) for w in response.warnings] == [
             ("dropped-schema-keyword", "tools.generate_topic.parameters.additionalProperties")]
 
+    @pytest.mark.feature("reasoning_replay")
     def test_signature_replayed_to_the_same_model_only(self) -> None:
         response, _, _ = self.run(self.scenarios["chat_tool_call"])
         signature = _signature("04_gemini3_function_calls_thought_signature")

@@ -26,6 +26,8 @@ from modelplex.hookspecs import hookimpl
 from modelplex_testing import FAKE_KEY
 from modelplex_testing.compat_server import Reply, ScriptedServer
 
+pytestmark = pytest.mark.feature("cost", provider="gemini")
+
 CONFIG = """
 [models."gemini/gemini-2.5-flash"]
 prices = { input = "0.30", cache_read = "0.03", output = "2.50" }

@@ -98,6 +98,7 @@ def test_streaming_with_function_calls(serve: Any) -> None:
     assert [d["name"] for d in sent.json["tools"][0]["functionDeclarations"]] == ["weather", "time"]
 
 
+@pytest.mark.feature("reasoning_replay", provider="gemini")
 def test_the_reply_goes_back_with_its_signatures(serve: Any) -> None:
     server = serve(Reply.stream(STREAM, done=False),
                    Reply.stream([chunk({"text": "Sunny, 14:00."}, finish="STOP")], done=False))
@@ -158,6 +159,7 @@ def test_leaving_a_stream_early_closes_the_connection(serve: Any) -> None:
         assert server.wait_disconnect(timeout=10), "the server kept writing to an open connection"
 
 
+@pytest.mark.feature("json_schema", provider="gemini")
 def test_json_schema_output(serve: Any) -> None:
     answer = {"city": "Paris", "population": 2102650}
     server = serve(Reply.json(chunk({"text": json.dumps(answer)}, finish="STOP", usage=USAGE)))
@@ -176,6 +178,7 @@ def test_json_schema_output(serve: Any) -> None:
     assert [w.field for w in response.warnings] == ["response_format.schema.additionalProperties"]
 
 
+@pytest.mark.feature("model_listing", "embeddings", provider="gemini")
 def test_list_models_and_embeddings(serve: Any) -> None:
     server = serve(
         Reply.json({"models": [{"name": "models/gemini-2.5-flash", "inputTokenLimit": 1048576,

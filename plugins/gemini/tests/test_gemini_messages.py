@@ -81,6 +81,7 @@ def test_a_result_for_no_known_call_needs_a_name() -> None:
         encode(Message.user("go"), Message.tool("lost", "ok"))
 
 
+@pytest.mark.feature("vision", provider="gemini")
 def test_images_inline_or_by_uri() -> None:
     png = b"\x89PNG\r\n\x1a\n"
     data_url = "data:image/png;base64," + base64.b64encode(png).decode()
@@ -113,6 +114,7 @@ def test_parts_with_no_place_are_dropped_with_a_warning() -> None:
 # -- reasoning and signatures ---------------------------------------------------------------------
 
 
+@pytest.mark.feature("reasoning_replay", provider="gemini")
 def test_reasoning_and_signatures_go_back_to_their_own_model() -> None:
     reply = Message.assistant([
         ReasoningPart(text="thinking...", origin=GEMINI, signature="SIG-T"),

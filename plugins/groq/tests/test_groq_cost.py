@@ -10,10 +10,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 import modelplex
 from modelplex import ChatResponse
 from modelplex_testing import FAKE_KEY, Recording
 from modelplex_testing.compat_server import Reply, ScriptedServer
+
+pytestmark = pytest.mark.feature("cost", provider="groq")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "groq"
 CONFIG = ('[models."groq/openai/gpt-oss-120b"]\nprices = { input = "0.15", output = "0.60" }\n'

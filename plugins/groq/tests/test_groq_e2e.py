@@ -115,6 +115,7 @@ def test_model_not_found_and_rate_limit() -> None:
     assert info.value.retry_after == 7.0 and info.value.is_retryable
 
 
+@pytest.mark.feature("model_listing", provider="groq")
 def test_list_models() -> None:
     listing = {"object": "list", "data": [
         {"id": "llama-3.3-70b-versatile", "object": "model", "context_window": 131072},

@@ -84,6 +84,8 @@ def test_usage_only_in_x_groq_on_the_final_chunk() -> None:
     assert response.reasoning == "Two plus two is four." and response.text == "4"
 
 
+@pytest.mark.feature("reasoning_replay", provider="groq",
+                      unsupported="Groq refuses reasoning on assistant messages: none is sent back")
 def test_reasoning_is_never_sent_back() -> None:
     """Groq rejects ``reasoning`` (and ``reasoning_content``) on assistant messages with a 400, so
     neither its own reasoning nor anyone else's goes back; another model's is warned about."""
@@ -107,6 +109,7 @@ def test_reasoning_is_never_sent_back() -> None:
         f"reasoning from deepseek/deepseek-reasoner is not sent to groq/{OSS}"]
 
 
+@pytest.mark.feature("json_schema", provider="groq")
 def test_json_schema_output_and_max_completion_tokens() -> None:
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
     sent, response = chat("2+2 as JSON", max_tokens=64, response_format=modelplex.ResponseFormat(

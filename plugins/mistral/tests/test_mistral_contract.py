@@ -144,6 +144,7 @@ class TestMistralContract(ProviderContract):
         assert streamed.reasoning == thinking("07_stream_thinking") != ""
         assert "144" in streamed.text and streamed.reasoning not in streamed.text
 
+    @pytest.mark.feature("reasoning_replay")
     def test_own_thinking_goes_back_as_chunks_and_to_no_other_model(self) -> None:
         """Recording 09: the thinking of 06 sent back as a thinking chunk before the text, exactly;
         to another Mistral model none of it goes, and a warning says so."""

@@ -16,6 +16,8 @@ from ollama_server import OllamaServer, Reply
 import modelplex
 from modelplex_testing import Recording, serving
 
+pytestmark = pytest.mark.feature("cost", provider="ollama")
+
 FIXTURES = Path(__file__).parent / "fixtures" / "ollama"
 
 

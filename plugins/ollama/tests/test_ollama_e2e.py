@@ -77,6 +77,7 @@ def test_streamed_thinking_text_and_parallel_tool_calls(serve: Any) -> None:
     assert [t["function"]["name"] for t in sent["tools"]] == ["weather", "time"]
 
 
+@pytest.mark.feature("reasoning_replay", provider="ollama")
 def test_tool_results_go_back_with_the_tool_name_and_thinking_is_replayed(serve: Any) -> None:
     server = serve({"POST /api/chat": [Reply.ndjson(THINK_AND_CALL), Reply.json(
         chunk(content="12 degrees and 14:05.", done=True, done_reason="stop", prompt=80, output=9))]})
@@ -111,6 +112,7 @@ def test_ollama_ids_are_kept_and_a_repeated_one_is_replaced(serve: Any) -> None:
     assert ids[0] == "call_abc12345" and ids[1] != ids[0] and ids[1].startswith("call_")
 
 
+@pytest.mark.feature("json_schema", "vision", provider="ollama")
 def test_json_schema_images_keep_alive_and_num_ctx(serve: Any) -> None:
     schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
     server = serve({"POST /api/chat": Reply.json(chunk(content='{"city": "Paris"}', done=True,
@@ -128,6 +130,7 @@ def test_json_schema_images_keep_alive_and_num_ctx(serve: Any) -> None:
     assert sent["options"] == {"num_ctx": 8192, "num_predict": 64, "stop": ["\n\n"], "seed": 7, "top_k": 20}
 
 
+@pytest.mark.feature("embeddings", provider="ollama")
 def test_embeddings_in_batches(serve: Any) -> None:
     def embed(received: Any) -> Reply:
         inputs = received.json["input"]
@@ -144,6 +147,7 @@ def test_embeddings_in_batches(serve: Any) -> None:
     assert all(s["dimensions"] == 2 and s["model"] == "nomic-embed-text" for s in sent)
 
 
+@pytest.mark.feature("model_listing", provider="ollama")
 def test_list_models_with_show_details_cached_by_digest(serve: Any) -> None:
     tags = {"models": [
         {"name": "qwen3:8b", "digest": DIGEST_A, "size": 5_200_000_000,

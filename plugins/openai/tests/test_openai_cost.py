@@ -23,6 +23,8 @@ from modelplex import ChatResponse, Cost
 from modelplex_testing import FAKE_KEY, Recording
 from modelplex_testing.compat_server import Reply, ScriptedServer
 
+pytestmark = pytest.mark.feature("cost", provider="openai")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PRICES = {
     # The prices the providers' own charges in recordings 10 and 11 were worked out from (see below).

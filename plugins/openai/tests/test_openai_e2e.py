@@ -119,6 +119,7 @@ def test_server_error_and_a_body_that_is_not_json(serve: Any) -> None:
         assert info.value.status_code == 502
 
 
+@pytest.mark.feature("json_schema", "vision", provider="openai")
 def test_json_schema_output_and_images(serve: Any) -> None:
     answer = {"city": "Paris", "population": 2102650}
     server = serve(Reply.json({"id": "r", "model": "gpt-4o-mini-2024-07-18", "choices": [
@@ -143,6 +144,7 @@ def test_json_schema_output_and_images(serve: Any) -> None:
         "type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0K"}}
 
 
+@pytest.mark.feature("model_listing", "embeddings", provider="openai")
 def test_list_models_and_embeddings(serve: Any) -> None:
     server = serve(
         Reply.json({"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"},

@@ -171,6 +171,7 @@ class TestOpenAIResponsesContract(ProviderContract):
         assert [type(p).__name__ for p in streamed.parts] == ["ReasoningPart", "TextPart",
                                                               "ToolCallPart"]
 
+    @pytest.mark.feature("reasoning_replay")
     def test_reasoning_goes_back_to_its_model_only(self) -> None:
         """A later turn sends the reasoning item back (by id, with its encrypted content) to the
         same model, and leaves it out, with a warning, for another."""

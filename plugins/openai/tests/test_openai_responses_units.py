@@ -41,6 +41,7 @@ def call(*messages: Message, stream: bool = False, **options: Any) -> Call:
                 codec=ResponsesToolCodec(), stages=Stages(), stream=stream)
 
 
+@pytest.mark.feature("json_schema", "vision", provider="openai")
 def test_body_options_images_and_structured_output() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
     body, warnings = build_responses_body(call(

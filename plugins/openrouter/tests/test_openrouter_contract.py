@@ -195,6 +195,7 @@ class TestOpenRouterContract(ProviderContract):
         assert [p.signature for p in parts] == signatures and len(signatures) == 1
         assert parts[0].text == streamed_details("06_stream_reasoning")
 
+    @pytest.mark.feature("reasoning_replay")
     def test_encrypted_reasoning_and_its_summary_are_kept_and_go_back_as_they_came(self) -> None:
         """An OpenAI model's summary and encrypted reasoning (with its rs_ id) are parts of their own
         and go back to the same model as the details they came as; to another model, not at all."""
@@ -224,6 +225,7 @@ class TestOpenRouterContract(ProviderContract):
             text="", signature=detail["id"], redacted_data=detail["data"],
             origin=Origin(provider="openrouter", model="openai/o3"))]
 
+    @pytest.mark.feature("reasoning_replay")
     def test_reasoning_goes_back_beside_the_tool_calls(self) -> None:
         """The reply of 04, as this plugin read it, sent on with the tool's result, is the recorded
         follow-up 05 (less each detail's format and index, which are not kept)."""

@@ -14,6 +14,8 @@ from modelplex import ChatResponse
 from modelplex_testing import Recording
 from modelplex_testing.compat_server import Reply, ScriptedServer
 
+pytestmark = pytest.mark.feature("cost", provider="openrouter")
+
 FIXTURES = Path(__file__).parent / "fixtures" / "openrouter"
 
 

@@ -112,6 +112,7 @@ def test_errors() -> None:
     assert all(KEY not in repr(e.value) for e in (auth, limit, server_error))
 
 
+@pytest.mark.feature("json_schema", "embeddings", "model_listing", provider="together")
 def test_json_schema_output_embeddings_and_models() -> None:
     schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
     answer = {"id": "x", "model": R1, "choices": [{"index": 0, "finish_reason": "stop", "message": {

@@ -143,6 +143,8 @@ def test_text_that_only_looks_like_a_tag_stays_text() -> None:
     assert response.reasoning == "" and response.text == "a <b and x </thinking> y <thin"
 
 
+@pytest.mark.feature("reasoning_replay", provider="together",
+                      unsupported="Together takes no reasoning field: none is sent back")
 def test_reasoning_is_not_sent_back() -> None:
     """Together takes no reasoning field; its own <think> reasoning is not put back into content."""
     _, sent = whole("ok", messages=[

@@ -12,10 +12,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 import modelplex
 from modelplex import ChatResponse
 from modelplex_testing import FAKE_KEY, Recording
 from modelplex_testing.compat_server import Reply, ScriptedServer
+
+pytestmark = pytest.mark.feature("cost", provider="xai")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "xai"
 CONFIG = ('[models."xai/grok-4.3"]\nprices = { input = "1.25", cache_read = "0.20", output = "2.50" }\n'
