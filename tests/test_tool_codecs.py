@@ -49,7 +49,7 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
 
 # The formats this project speaks; each must be reached through some installed provider's hook.
 EXPECTED_FORMATS = {"openai-chat", "openai-responses", "anthropic", "ollama", "canonical"}
-OPTIONAL_FORMATS = {"gemini": "modelplex_gemini"}  # checked when the plugin is installed
+OPTIONAL_FORMATS = {"gemini": "modelplex_gemini", "cohere": "modelplex_cohere"}  # checked when the plugin is installed
 
 # What a wire has no place for in a tool call (documented in each codec's docstring):
 # * signature, origin: provider artefacts; only Gemini carries a signature (``thoughtSignature``).
@@ -62,6 +62,7 @@ CALL_DROPS: dict[str, set[str]] = {
     "anthropic": {"signature", "origin", "raw_arguments"},
     "gemini": {"origin", "raw_arguments"},
     "ollama": {"signature", "origin", "raw_arguments"},
+    "cohere": {"signature", "origin", "reparsed"},
 }
 # What a wire has no place for in a tool result. Gemini sends content that is a JSON object as the
 # response object itself, so it comes back re-serialised ("json_content": equal as JSON).
@@ -72,6 +73,7 @@ RESULT_DROPS: dict[str, set[str]] = {
     "anthropic": {"name"},
     "gemini": {"json_content"},
     "ollama": {"is_error"},
+    "cohere": {"name", "is_error"},
 }
 # ``strict`` values a wire normalises without a warning, because the result means the same there:
 # Anthropic and Gemini are never strict, so False is their default and is not sent (back: None); the
@@ -81,6 +83,7 @@ STRICT_NORMALISED: dict[str, dict[bool | None, bool | None]] = {
     "anthropic": {False: None},
     "gemini": {False: None},
     "openai-responses": {None: False},
+    "cohere": {False: None},  # strictness is one request flag (strict_tools), never a tool's
 }
 
 UNICODE_ARGS = {"città": "東京 🌸", "emoji": "👍🏽", "rtl": "שלום", "ctrl": "a\u0000b\nc\"\\",
