@@ -13,13 +13,13 @@ import inspect
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
-import anyio
 import attrs
 
 # Imported, not only named for type checkers: the public classes' annotations are resolved at runtime.
 from modelplex._call.admitters import Admitters, failed
 from modelplex._call.decision import Decision
 from modelplex._call.hooks import Hook, lifecycle_hooks
+from modelplex._call.shield import shielded
 from modelplex._catalog.cost import Cost
 from modelplex._embeddings import EmbedRequest
 from modelplex._estimate import request_tokens, text_tokens
@@ -116,12 +116,6 @@ class CallReservation(Protocol):
         """The call failed (``outcome.error``): give the reservation back."""
 
 
-async def _shielded(value: Awaitable[Any]) -> Any:
-    """Await ``value`` even while the call is being cancelled (its outcome must still be heard)."""
-    with anyio.CancelScope(shield=True):
-        return await value
-
-
 class Lifecycle(Admitters):
     """The lifecycle hooks of one registry's plugins, called without pluggy's dispatch (each on its
     own, so that one observer's failure does not keep the others from hearing)."""
@@ -162,10 +156,11 @@ class Lifecycle(Admitters):
                         rest: int) -> None:
         """Await ``done`` (``plugin``'s answer), then tell the observers from index ``rest`` on."""
         try:
-            await _shielded(done)
+            await shielded(done)
         except Exception as exc:
             failed(plugin, "modelplex_after_call", exc)
-        await self._tell(call, outcome, self.after[rest:])
+        if rest < len(self.after):
+            await self._tell(call, outcome, self.after[rest:])
 
     async def close(self, call: CallInfo, outcome: CallOutcome, held: Sequence[tuple[str, Any]],
                     report: bool = False) -> None:
@@ -180,7 +175,7 @@ class Lifecycle(Admitters):
             try:
                 done = method(outcome)
                 if done is not None and inspect.isawaitable(done):
-                    await _shielded(done)
+                    await shielded(done)
             except Exception as exc:
                 failed(plugin, "settle" if settle else "release", exc)
         if report:
@@ -192,6 +187,6 @@ class Lifecycle(Admitters):
             try:
                 done = function(call, outcome)
                 if done is not None and inspect.isawaitable(done):
-                    await _shielded(done)
+                    await shielded(done)
             except Exception as exc:
                 failed(plugin, "modelplex_after_call", exc)
