@@ -78,6 +78,8 @@ FAMILIES = (
     Family(name="deepseek", plugin="deepseek",
            streams=("deepseek/07_stream_reasoning_content", "deepseek/05_stream_tool_call"),
            whole="deepseek/03_reasoning_parallel_tool_calls"),
+    Family(name="cohere", plugin="cohere", base_url=_root,
+           streams=("02_stream_text", "07_stream_parallel_tool_calls"), whole="06_chat_parallel_tool_calls"),
 )
 
 

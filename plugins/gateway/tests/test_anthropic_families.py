@@ -211,5 +211,6 @@ def test_every_installed_provider_family_is_covered() -> None:
     """A provider plugin of a new wire format must join FAMILIES, not be left out in silence."""
     families = {f.plugin for f in FAMILIES}
     # Chat Completions like openai, groq and deepseek, the kit's fake, and plugins that are no provider.
-    wire_cousins = {"together", "xai", "openrouter", "azure", "openai-like", "fake", "store", "gateway"}
+    wire_cousins = {"together", "xai", "openrouter", "azure", "openai-like", "huggingface", "fake", "store",
+                    "gateway"}
     assert installed() - families - wire_cousins == set()
