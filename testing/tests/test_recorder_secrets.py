@@ -90,3 +90,25 @@ def test_the_command_records_a_real_call_without_the_key(tmp_path: Path) -> None
     assert data["response"]["status"] == 401  # type: ignore[index]
     assert "Incorrect API key provided" in json.dumps(data["response"])
     assert data["request"]["body"]["messages"] == [{"role": "user", "content": "Hello"}]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("args", "reply", "path"), [
+    (["--stream"], Reply.stream([{"choices": [{"index": 0, "delta": {"content": "1, 2, 3"},
+                                               "finish_reason": "stop"}]}]), "/v1/chat/completions"),
+    (["--call", "list_models"], Reply.json({"object": "list", "data": [{"id": "acme-1"}]}), "/v1/models"),
+    (["--call", "embed"], Reply.json({"data": [{"index": 0, "embedding": [0.5, 0.25]}]}), "/v1/embeddings"),
+], ids=["stream", "list_models", "embed"])
+def test_the_command_records_each_kind_of_call(tmp_path: Path, args: list[str], reply: Reply,
+                                               path: str) -> None:
+    from modelplex_testing._record_command import main
+
+    out = tmp_path / "x.json"
+    env = cli_env(tmp_path / "config.toml", ACME_API_KEY=KEY)
+    with ScriptedServer([reply]) as server:
+        address = "openai-like" if "list_models" in args else "openai-like/acme-1"
+        status = main(["record", address, "Count to 3", "--out", str(out), "--set", f"base_url={server.url}",
+                       "--set", "api_key_env=ACME_API_KEY", *args], env=env)
+    assert status == 0
+    data = assert_clean(out, KEY)
+    assert data["request"]["url"] == f"{server.url.removesuffix('/v1')}{path}"  # type: ignore[index]
+    assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"  # it did travel, and was scrubbed
