@@ -14,8 +14,10 @@ import pytest
 from modelplex_testing.recording import RecordingFormatError, validate
 
 REPO = Path(__file__).resolve().parents[2]
+# Every plugin's, the kit's own, and those `modelplex plugin new` writes into a new plugin.
 FIXTURES = sorted([*REPO.glob("plugins/*/tests/fixtures/**/*.json"),
-                   *REPO.glob("testing/tests/fixtures/**/*.json")])
+                   *REPO.glob("testing/tests/fixtures/**/*.json"),
+                   *REPO.glob("core/src/modelplex/_templates/**/fixtures/**/*.json")])
 EXAMPLE = json.loads((Path(__file__).parent / "fixtures" / "06_chat_stream_text_with_usage.json").read_text())
 
 
