@@ -1,8 +1,8 @@
 """Replay recorded provider traffic through ``httpx.MockTransport`` and keep what the plugin sent.
 
-Recordings use the JSON format of Modelplex's shared fixtures: one exchange per file, with ``request``
-(method, url, headers, body) and ``response`` (status, headers, and ``body`` as parsed JSON or
-``body_text`` for SSE, NDJSON and other raw payloads).
+Recordings are in the format ``docs/recordings.md`` specifies (and ``modelplex_testing.recording.validate``
+checks): one exchange per file, with ``request`` (method, url, headers, body) and ``response`` (status,
+headers, and ``body`` as parsed JSON or ``body_text`` for SSE, NDJSON and other raw payloads).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import httpx
 
 @attrs.frozen(kw_only=True)
 class Recording:
+    """One recorded exchange, as read from its file (:meth:`load`); the fields are the file's own."""
+
     path: Path
     description: str
     source: dict[str, Any]
@@ -28,6 +30,7 @@ class Recording:
 
     @classmethod
     def load(cls, path: str | Path) -> Recording:
+        """The recording at ``path`` (not validated: :func:`modelplex_testing.recording.validate` does)."""
         path = Path(path)
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(path=path, description=data.get("description", ""), source=data.get("source", {}),
@@ -35,27 +38,33 @@ class Recording:
 
     @property
     def status(self) -> int:
+        """The response's HTTP status."""
         return int(self.response["status"])
 
     @property
     def content_type(self) -> str:
+        """The response's content type; ``application/json`` when the recording kept none."""
         headers = {k.lower(): v for k, v in self.response.get("headers", {}).items()}
         return str(headers.get("content-type", "application/json"))
 
     @property
     def is_stream(self) -> bool:
+        """Whether the response is an event stream (SSE or NDJSON) kept as ``body_text``."""
         return "body_text" in self.response and any(
             t in self.content_type for t in ("event-stream", "ndjson"))
 
     @property
     def request_path(self) -> str:
+        """The path of the recorded request's URL."""
         return urlsplit(str(self.request["url"])).path
 
     @property
     def request_body(self) -> Any:
+        """The recorded request body (parsed JSON), ``None`` when it had none."""
         return self.request.get("body")
 
     def body_bytes(self) -> bytes:
+        """The response body as the replayer serves it: ``body_text`` as UTF-8, else ``body`` as JSON."""
         if "body_text" in self.response:
             return str(self.response["body_text"]).encode("utf-8")
         return json.dumps(self.response.get("body")).encode("utf-8")
@@ -124,6 +133,7 @@ class Replayer:
         return httpx.Response(rec.status, headers=headers, stream=stream)
 
     def sent_json(self, index: int = -1) -> Any:
+        """The body of the ``index``-th request the plugin sent, parsed."""
         return json.loads(self.sent[index].content or b"null")
 
 
