@@ -183,6 +183,7 @@ class ProviderContract:
 
     # -- machinery -------------------------------------------------------------------------------
     def plugin(self) -> object:
+        """The plugin object, loaded through its entry point."""
         return _plugin_from_entry_point(self.provider)
 
     def recording(self, name: str) -> Recording:
@@ -192,6 +193,7 @@ class ProviderContract:
         return Recording.load(path)
 
     def client(self, replayer: Replayer) -> AsyncClient:
+        """A client of this plugin alone, with the class's settings and the fake key, on ``replayer``."""
         settings = {"api_key": FAKE_KEY, **self.settings, "transport": replayer.transport}
         return AsyncClient(plugins={self.provider: self.plugin()}, autoload=False, config_file=False,
                            env={}, providers={self.provider: settings})
@@ -224,6 +226,8 @@ class ProviderContract:
 
     def run(self, scn: Scenario, replayer: Replayer | None = None) -> tuple[Any, Replayer,
                                                                            list[StreamEvent]]:
+        """Make ``scn``'s call against its recording (or ``replayer``): the result, the replayer (what
+        was sent) and the stream's events."""
         replayer = replayer or Replayer(self.recording(scn.recording))
         events: list[StreamEvent] = []
 
@@ -245,6 +249,7 @@ class ProviderContract:
         return asyncio.run(go()), replayer, events
 
     def check_sent(self, scn: Scenario, replayer: Replayer) -> None:
+        """The request matches the recorded one (docs/recordings.md, "How a replayed request is matched")."""
         rec = self.recording(scn.recording)
         assert replayer.sent, "the plugin sent no request"
         sent = replayer.sent[0]
@@ -260,6 +265,7 @@ class ProviderContract:
         assert FAKE_KEY not in str(sent.url), "the API key must not travel in the URL"
 
     def check_response(self, scn: Scenario, response: Any) -> None:
+        """What the plugin parsed is what ``scn.expect`` says, and it names this provider."""
         exp = scn.expect
         if exp.text is not None:
             assert response.text == exp.text
@@ -281,6 +287,7 @@ class ProviderContract:
         assert response.provider == self.provider
 
     def chat_case(self, name: str, *flags: str | bool) -> None:
+        """Run the scenario ``name`` (or skip, see :meth:`scenario`) and check request and response."""
         scn = self.scenario(name, *flags)
         response, replayer, _ = self.run(scn)
         self.check_sent(scn, replayer)
