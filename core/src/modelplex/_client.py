@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from modelplex._config import Settings, config_source, environ, load_config
 from modelplex._logging import log
@@ -16,6 +16,7 @@ from modelplex._messages import Message
 from modelplex._options import ChatOptions
 from modelplex._plugins import Registry
 from modelplex._provider import ProviderContext
+from modelplex._rerank_api import rerank as _rerank
 from modelplex.errors import ConfigurationError, ModelplexError
 
 if TYPE_CHECKING:  # the classes of results load with the first call that makes one, not at import
@@ -28,7 +29,6 @@ if TYPE_CHECKING:  # the classes of results load with the first call that makes 
     from modelplex._embeddings import EmbedResponse
     from modelplex._health import HealthStatus
     from modelplex._ratelimit import RateLimits
-    from modelplex._rerank import RerankResponse
     from modelplex._responses import ChatResponse
     from modelplex._retry import RoutingPolicy
     from modelplex._routing.router import Router
@@ -57,6 +57,7 @@ class AsyncClient:
         to plain ``provider/model`` calls too; chains always use it (with its defaults if not given).
     :param redis: a Redis URL: rate limits and cool-downs are then shared with every process using it.
     """
+    rerank = _rerank  # documents ordered by relevance to a query (modelplex._rerank_api)
 
     def __init__(self, *, providers: Mapping[str, Mapping[str, Any]] | None = None,
                  plugins: Mapping[str, object] | None = None, autoload: bool = True,
@@ -64,8 +65,7 @@ class AsyncClient:
                  transport: Any = None, timeout: float | None = None,
                  chains: Mapping[str, Chain | Sequence[Any]] | None = None,
                  limits: Mapping[str, RateLimits | Mapping[str, Any]] | None = None,
-                 routing: RoutingPolicy | Mapping[str, Any] | None = None,
-                 redis: str | None = None) -> None:
+                 routing: RoutingPolicy | Mapping[str, Any] | None = None, redis: str | None = None) -> None:
         self._env = environ() if env is None else env
         self._explicit_plugins = dict(plugins or {})
         self._autoload = autoload
@@ -175,16 +175,6 @@ class AsyncClient:
         """One vector per input from ``model``. ``tags`` and ``caller``: as for :meth:`chat`."""
         return await self._calls.embed(model, inputs, dimensions, task_type, extra, tags, caller)
 
-    async def rerank(self, model: str, query: str, documents: str | Sequence[str], *,
-                     top_n: int | None = None, tags: Mapping[str, str] | None = None,
-                     caller: str | None = None, **extra: Any) -> RerankResponse:
-        """``documents`` ordered by relevance to ``query`` by ``model`` (``provider/model``), the best
-        ``top_n`` (default: all); ``extra`` goes to the provider as it is. ``tags`` and ``caller``: as
-        for :meth:`chat`. See :mod:`modelplex._rerank`."""
-        from modelplex._rerank import rerank
-
-        return await rerank(self, model, query, documents, top_n, extra, tags, caller)
-
     async def health(self, probe: bool = False) -> list[HealthStatus]:
         """What is known of each provider and model: failures, cool-downs, the last error.
 
@@ -226,8 +216,7 @@ class AsyncClient:
     def tool_codec(self, provider: str) -> ToolCodec:
         """The codec that translates canonical tools to and from ``provider``'s wire format."""
         from modelplex._call.attempt import start
-        codec: ToolCodec = start(self, provider, None, "modelplex_tool_codec")
-        return codec
+        return cast("ToolCodec", start(self, provider, None, "modelplex_tool_codec"))
 
     def conversation(self, id: str | None = None, **fields: Any) -> AsyncConversation:
         """A new conversation (``model``, ``system``, ``title``, ``options``) or the stored one ``id``."""

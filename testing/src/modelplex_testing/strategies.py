@@ -29,6 +29,9 @@ from modelplex import (
     ChatOptions,
     ChatRequest,
     ChatResponse,
+    Citation,
+    CitationAdded,
+    CitationSource,
     ConversationMessage,
     ConversationRecord,
     ConversationSummary,
@@ -55,6 +58,9 @@ from modelplex import (
     RateLimits,
     ReasoningDelta,
     ReasoningPart,
+    RerankRequest,
+    RerankResponse,
+    RerankResult,
     ResponseFormat,
     ResponseStarted,
     RouteAttempt,
@@ -86,6 +92,7 @@ __all__ = [
     "chat_options",
     "chat_requests",
     "chat_responses",
+    "citations",
     "embed_requests",
     "embed_responses",
     "health_statuses",
@@ -105,6 +112,8 @@ __all__ = [
     "provider_warnings",
     "rate_limits",
     "reasoning_parts",
+    "rerank_requests",
+    "rerank_responses",
     "response_formats",
     "route_attempts",
     "route_skips",
@@ -385,6 +394,22 @@ def chat_requests() -> st.SearchStrategy[ChatRequest]:
                      messages=st.lists(messages(), min_size=1, max_size=4), options=chat_options())
 
 
+_INDEXES: Final = st.integers(min_value=0, max_value=16)
+
+
+def _citation_sources() -> st.SearchStrategy[CitationSource]:
+    return st.builds(CitationSource, kind=_optional(st.sampled_from(["document", "tool"])),
+                     id=_optional(_call_ids()), text=_optional(_small_texts(30)),
+                     title=_optional(_small_texts(12)))
+
+
+def citations() -> st.SearchStrategy[Citation]:
+    """A citation of a reply's text, with the sources it names (Cohere's shape)."""
+    return st.builds(Citation, text=_small_texts(20), start=_optional(_INDEXES), end=_optional(_INDEXES),
+                     sources=st.lists(_citation_sources(), max_size=2),
+                     kind=_optional(st.sampled_from(["TEXT_CONTENT", "PLAN"])))
+
+
 def chat_responses() -> st.SearchStrategy[ChatResponse]:
     return st.builds(
         ChatResponse,
@@ -398,6 +423,7 @@ def chat_responses() -> st.SearchStrategy[ChatResponse]:
         id=_optional(_call_ids()),
         raw=json_values(),
         trace=_optional(routing_traces()),
+        citations=st.lists(citations(), max_size=2),
     )
 
 
@@ -472,7 +498,6 @@ def health_statuses() -> st.SearchStrategy[HealthStatus]:
 
 # --- stream events --------------------------------------------------------------------------------
 
-_INDEXES: Final = st.integers(min_value=0, max_value=16)
 
 _EVENT_STRATEGIES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     ResponseStarted: st.builds(ResponseStarted, id=_optional(_call_ids()),
@@ -488,6 +513,7 @@ _EVENT_STRATEGIES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     Finished: st.builds(Finished, reason=st.sampled_from(FinishReason),
                         raw_reason=_optional(_small_texts(12))),
     WarningRaised: st.builds(WarningRaised, warning=provider_warnings()),
+    CitationAdded: st.builds(CitationAdded, citation=citations()),
 }
 
 
@@ -528,6 +554,25 @@ def embed_requests() -> st.SearchStrategy[EmbedRequest]:
                      task_type=_optional(st.sampled_from(("RETRIEVAL_QUERY", "RETRIEVAL_DOCUMENT",
                                                           "SEMANTIC_SIMILARITY"))),
                      extra=st.dictionaries(_small_texts(10), json_values(), max_size=3))
+
+
+def rerank_requests() -> st.SearchStrategy[RerankRequest]:
+    return st.builds(RerankRequest, model=_model_ids(), query=_small_texts(20).filter(str.strip),
+                     documents=st.lists(_small_texts(30), min_size=1, max_size=4),
+                     top_n=_optional(st.integers(min_value=1, max_value=10)), extra=json_objects())
+
+
+def _rerank_results() -> st.SearchStrategy[RerankResult]:
+    return st.builds(RerankResult, index=_INDEXES, relevance_score=_finite_floats(0.0, 1.0),
+                     document=_small_texts(30))
+
+
+def rerank_responses() -> st.SearchStrategy[RerankResponse]:
+    return st.builds(RerankResponse, provider=_provider_names(), model=_model_ids(),
+                     results=st.lists(_rerank_results(), max_size=4), usage=usages(),
+                     search_units=_optional(st.integers(min_value=0, max_value=100)),
+                     id=_optional(_call_ids()), warnings=st.lists(provider_warnings(), max_size=2),
+                     trace=_optional(routing_traces()))
 
 
 def embed_responses() -> st.SearchStrategy[EmbedResponse]:
@@ -714,6 +759,11 @@ PUBLIC_TYPES: Final[dict[type[Any], st.SearchStrategy[Any]]] = {
     ProviderWarning: provider_warnings(),
     RateLimits: rate_limits(),
     ReasoningPart: reasoning_parts(),
+    RerankRequest: rerank_requests(),
+    RerankResponse: rerank_responses(),
+    RerankResult: _rerank_results(),
+    Citation: citations(),
+    CitationSource: _citation_sources(),
     ResponseFormat: response_formats(),
     RouteAttempt: route_attempts(),
     RouteSkip: route_skips(),
