@@ -40,7 +40,6 @@ NO_STREAM_PARALLEL = (f"no recording of this server streaming several tool calls
                       "this plugin assembles them from OpenAI's recorded stream (TestOpenAI) and "
                       "interleaved ones in modelplex-openai-compat's test_compat_stream.py")
 NO_EMBEDDINGS_API = "the server has no embeddings endpoint"
-NO_STREAM_RECORDING = f"no recording of this server streaming exists: {SEARCHED}"
 
 
 def followup_sends_null_content(name: str, sent: list[dict[str, Any]], dropped: tuple[str, ...] = ()) -> bool:
@@ -363,9 +362,8 @@ class TestTogether(_Generic):
     settings: ClassVar[dict[str, Any]] = {"base_url": "https://router.huggingface.co/together/v1",
                                           "profile": {"think_tags": True}}
     unavailable: ClassVar[dict[str, str]] = {
-        **_Generic.unavailable, **dict.fromkeys(
-            ("stream_text", "stream_tool_call", "stream_parallel_tool_calls", "stream_reasoning", "stream"),
-            NO_STREAM_RECORDING),
+        **_Generic.unavailable, "stream_parallel_tool_calls": NO_STREAM_PARALLEL,
+        "stream_tool_call": f"no recording of a Together tool call streamed exists: {SEARCHED}",
         "chat_tool_result_followup": f"no recording of a Together tool-result follow-up exists: {SEARCHED}",
         "chat_json_schema": f"no recording of a Together JSON-schema answer exists: {SEARCHED}",
         "embed": f"no recording of Together's /embeddings exists: {SEARCHED}",
@@ -386,6 +384,16 @@ class TestTogether(_Generic):
             usage=Usage(input=720, output=65), finish_reason=FinishReason.TOOL_CALLS)),
         "chat_tool_call": chat("together/03_tool_call_required", expect=Expect(
             tool_calls=[("get_weather", {"city": "Paris"})], usage=Usage(input=608, output=30))),
+        # DeepSeek-R1's reasoning streamed inline, in <think> tags: the recording's client sent
+        # "name": null, "tool_calls": null and "tools": [] as in 01_text.
+        "stream_text": chat("together/05_stream_think_tags", call="stream",
+                            compare=("model", "stream", "tool_choice"), expect=Expect(
+            text=streamed("together/05_stream_think_tags", "content").split("</think>", 1)[1].strip(),
+            usage=Usage(input=10, output=955), finish_reason=FinishReason.STOP)),
+        "stream_reasoning": chat("together/05_stream_think_tags", call="stream",
+                                 compare=("model", "stream", "tool_choice"), expect=Expect(
+            reasoning=streamed("together/05_stream_think_tags", "content").split("</think>", 1)[0]
+            .removeprefix("<think>").lstrip("\n"))),
     }
 
     def test_think_tag_request(self) -> None:
