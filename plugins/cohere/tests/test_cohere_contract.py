@@ -50,6 +50,14 @@ PERSON = Tool(name="Person", parameters={"type": "object", "required": ["name", 
     "age": {"type": "integer", "description": "The age of the person"}}})
 
 
+def _streamed(name: str, key: str) -> str:
+    """What a recorded stream's content deltas carry under ``key`` (``text`` or ``thinking``)."""
+    from cohere_helpers import stream_data
+
+    return "".join(e["delta"]["message"]["content"].get(key, "") for e in stream_data(name)
+                   if e["type"] == "content-delta")
+
+
 def _followup() -> list[Message]:
     """Recording 04's conversation: 03's reply (its plan as Cohere's reasoning), then the tool's output."""
     from modelplex import Origin
@@ -111,6 +119,12 @@ class TestCohereContract(ProviderContract):
             compare=EXACT,
             expect=Expect(reasoning=recording("11_chat_thinking_tool_call").response["body"]["message"][
                 "content"][0]["thinking"], finish_reason=FinishReason.TOOL_CALLS)),
+        "stream_reasoning": Scenario(
+            recording="20_stream_thinking", model="command-a-reasoning-08-2025", call="stream",
+            messages=[Message.user("What is 2 + 2?")], compare=EXACT,
+            expect=Expect(reasoning=_streamed("20_stream_thinking", "thinking"),
+                          text=_streamed("20_stream_thinking", "text"), finish_reason=FinishReason.STOP,
+                          usage=Usage(input=8, output=50))),
         "embed": Scenario(
             recording="12_embed", model="embed-english-v3.0", call="embed",
             inputs=["sunny day at the beach", "rainy day in the city"],

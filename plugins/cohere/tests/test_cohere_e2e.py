@@ -228,3 +228,14 @@ def test_the_catalog_prices_a_command_a_reply(serve: Any) -> None:
                           tools=[{"name": "magic_function"}])
     assert response.usage == Usage(input=60, output=27)
     assert response.cost is not None and response.cost.total == Decimal("0.00042")  # 60 x 2.5 + 27 x 10 per M
+
+
+def test_documents_go_through_extra_and_the_reply_cites_them(serve: Any) -> None:
+    recorded = recording("08_chat_citations")
+    server = serve(Reply.json(recorded.response["body"]))
+    with client(server) as c:
+        reply = c.chat("cohere/command-r", "What color is the sky?",
+                       extra={"documents": recorded.request_body["documents"]})
+    assert server.requests[0].json == recorded.request_body
+    assert [(x.text, x.start, x.end, [s.id for s in x.sources]) for x in reply.citations] == [
+        ("green.", 11, 17, ["doc-0"])]
