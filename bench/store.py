@@ -434,7 +434,8 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
 
 def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flight: int, warmup: int,
               urls: dict[str, str], work: Path, log: Callable[[str], None],
-              delay_ms: float = DELAY_MS) -> tuple[dict[str, Any], dict[str, Any]]:
+              delay_ms: float = DELAY_MS,
+              modes: Sequence[str] = MODES) -> tuple[dict[str, Any], dict[str, Any]]:
     """Each mode's process (:func:`calls_child`), the modes in turn, ``rounds`` times, against the local
     server (it answers at once) and then against one that answers :data:`DELAY_MS` late; per mode, the
     round whose paired difference is the median of the rounds'. Returns the modes' figures at zero
@@ -445,12 +446,14 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flig
                               "warmup": warmup, "urls": urls, "work": work, "log": log}
     server = Server(pinned)
     try:
-        out = _calls_rounds(server_url=server.url, modes=MODES, label="0 ms", **common)
+        out = _calls_rounds(server_url=server.url, modes=[m for m in MODES if m in modes], label="0 ms",
+                            **common)
     finally:
         server.stop()
     delayed = DelayedServer(delay_ms, SERVER_CPU if pinned else None)
     try:
-        slow = _calls_rounds(server_url=delayed.url, modes=DELAYED_MODES, label=f"{delay_ms:g} ms", **common)
+        slow = _calls_rounds(server_url=delayed.url, modes=[m for m in DELAYED_MODES if m in modes],
+                             label=f"{delay_ms:g} ms", **common)
     finally:
         delayed.stop()
     return out, slow
@@ -477,7 +480,8 @@ def million(*, url: str, mode: str, rows: int, tiny: bool, cpu: int | None, work
 
 def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
                 parts: Sequence[str] = PARTS, rounds: int | None = None,
-                calls: int | None = None, delay_ms: float = DELAY_MS) -> dict[str, Any]:
+                calls: int | None = None, delay_ms: float = DELAY_MS,
+                modes: Sequence[str] = MODES) -> dict[str, Any]:
     """Every figure of ``parts``, as a dict (see :func:`report`)."""
     from modelplex_store.testing import find_postgres, postgres_server
     from run import machine  # bench/run.py
@@ -500,7 +504,7 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
             urls = {"sqlite": f"sqlite:///{work / 'calls.db'}", "postgresql": pg.database("calls")}
             results["recording"], results["recording_delayed"] = recording(
                 pinned=pinned, cpu=cpu, rounds=rounds, calls=calls, in_flight=in_flight, warmup=warmup,
-                urls=urls, work=work, log=log, delay_ms=delay_ms)
+                urls=urls, work=work, log=log, delay_ms=delay_ms, modes=modes)
         if "rows" in parts:
             results["rows_per_s"] = {}
             for mode in ("sqlite", "postgresql"):
@@ -551,7 +555,7 @@ def report(results: dict[str, Any]) -> str:
                       "| calls/s: recorded / not | added (paired median) | of rounds | added, µs (paired) "
                       "| CPU a call, µs: recorded / not | CPU added a call, µs (paired) |",
                       "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
-            for mode in modes:
+            for mode in [m for m in modes if m in figures]:  # the modes measured (--modes)
                 got = figures[mode]
                 on, off, paired = got["on"], got["off"], got["paired"]
                 rounds = ", ".join(f"{a:+.1%}" for a in got["rounds_added"])
@@ -680,14 +684,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=None, help="calls per batch (default 2,000)")
     parser.add_argument("--delay-ms", type=float, default=DELAY_MS,
                         help=f"the delayed upstream's latency (default {DELAY_MS})")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"the recording part's databases: some of {', '.join(MODES)}")
     args = parser.parse_args(argv)
     parts = [p for p in args.parts.split(",") if p]
     if not set(parts) <= set(PARTS):
         parser.error(f"parts are {', '.join(PARTS)}")
     rows = args.rows or (2000 if args.tiny else 1_000_000)
     started = time.monotonic()
+    modes = [m for m in args.modes.split(",") if m]
+    if not set(modes) <= set(MODES):
+        parser.error(f"modes are {', '.join(MODES)}")
     results = measure_all(args.tiny, rows, lambda m: print(m, file=sys.stderr, flush=True), parts,
-                          args.rounds, args.calls, args.delay_ms)
+                          args.rounds, args.calls, args.delay_ms, modes)
     text = report(results)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
