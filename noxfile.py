@@ -27,7 +27,7 @@ import nox
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_external_run = True
-nox.options.sessions = ["lint", "typecheck", "tests", "coverage"]
+nox.options.sessions = ["lint", "typecheck", "tests", "coverage", "matrix"]
 
 ROOT = Path(__file__).resolve().parent
 # The cross-package tests in ./tests run with every workspace member installed, plus the root's
@@ -95,6 +95,8 @@ def tests(session: nox.Session, package: str) -> None:
     else:
         _sync(session, "--package", _distribution(directory), "--group", "test", "--group", COVERAGE_GROUP)
     session.chdir(directory)
+    # What the compatibility matrix reads: which test backs which provider's feature, and its outcome.
+    session.env["MODELPLEX_MATRIX_DIR"] = str(session.env_dir.parent / "matrix")
     # pytest's exit code 5 (nothing collected) fails the session like any other failure. -rs: each
     # skipped test says why (a program such as redis-server missing), not only how many were skipped.
     _measured(session, package, "pytest", "-p", "no:cacheprovider", "-rs", *session.posargs)
@@ -210,3 +212,27 @@ def docs(session: nox.Session) -> None:
     session.run("python", "scripts/docs_generate.py")
     site = ["--site-dir", session.create_tmp() + "/site"] if "--site-dir" not in session.posargs else []
     session.run("mkdocs", "build", "--strict", *site, *session.posargs)
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Fail when docs/compatibility.md or the README's table (between ``<!-- matrix:start -->`` and
+    ``<!-- matrix:end -->``) differs from what the last ``tests`` sessions showed, printing the diff: a page
+    must claim nothing a passing test does not show. ``nox -s matrix -- --write`` rewrites both.
+
+    Each ``tests`` session writes its results to ``.nox/matrix/<directory>.json``, marked partial when
+    pytest arguments chose some tests. With a package's file missing or partial (a developer ran
+    ``nox -s "tests(core)"`` or ``-- -k stream``), the page cannot be checked, and this session skips,
+    naming them, rather than fail. CI runs every ``tests`` session before this one, so every file is
+    there and complete, and the check is full: a file goes missing only when its ``tests`` session failed
+    (pytest writes one even when tests fail), and that fails the run anyway."""
+    results = session.env_dir.parent / "matrix"
+    packages = [d.name for d in [*MEMBERS.values(), ROOT] if _has_tests(d / "tests")]
+    gaps = [p for p in packages if not (results / f"{p}.json").is_file()
+            or not json.loads((results / f"{p}.json").read_text())["complete"]]
+    if gaps and "--write" not in session.posargs:
+        session.skip(f"no complete test results for {', '.join(gaps)} in {results}: run `nox -s tests` "
+                     "(every package, no pytest arguments) to check the matrix")
+    _sync(session, "--package", "modelplex-testing")
+    session.run("python", "-m", "modelplex_testing.matrix_page", "--results", str(results),
+                "--root", str(ROOT), "--packages", *packages, *session.posargs)
