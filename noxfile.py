@@ -38,6 +38,9 @@ WORKSPACE_GROUP = "workspace-test"
 # Branch coverage is measured and reported beside it, with no floor. The cross-package tests in ./tests
 # are measured over every member's code and have no floor of their own: what they run is each package's.
 COVERAGE_FLOOR = 90.0
+# Where each tests session records its results for the compatibility matrix (beside the sessions' venvs,
+# apart from the matrix session's own).
+MATRIX_RESULTS = "matrix-results"
 # coverage.py, from the root's `coverage` group: the harness's tool, not something any test imports, so
 # no member declares it; the session adds it to the member's own closure (locked like the rest).
 COVERAGE_GROUP = "coverage"
@@ -96,7 +99,7 @@ def tests(session: nox.Session, package: str) -> None:
         _sync(session, "--package", _distribution(directory), "--group", "test", "--group", COVERAGE_GROUP)
     session.chdir(directory)
     # What the compatibility matrix reads: which test backs which provider's feature, and its outcome.
-    session.env["MODELPLEX_MATRIX_DIR"] = str(session.env_dir.parent / "matrix")
+    session.env["MODELPLEX_MATRIX_DIR"] = str(session.env_dir.parent / MATRIX_RESULTS)
     # pytest's exit code 5 (nothing collected) fails the session like any other failure. -rs: each
     # skipped test says why (a program such as redis-server missing), not only how many were skipped.
     _measured(session, package, "pytest", "-p", "no:cacheprovider", "-rs", *session.posargs)
@@ -220,13 +223,13 @@ def matrix(session: nox.Session) -> None:
     ``<!-- matrix:end -->``) differs from what the last ``tests`` sessions showed, printing the diff: a page
     must claim nothing a passing test does not show. ``nox -s matrix -- --write`` rewrites both.
 
-    Each ``tests`` session writes its results to ``.nox/matrix/<directory>.json``, marked partial when
+    Each ``tests`` session writes its results to ``.nox/matrix-results/<directory>.json``, partial when
     pytest arguments chose some tests. With a package's file missing or partial (a developer ran
     ``nox -s "tests(core)"`` or ``-- -k stream``), the page cannot be checked, and this session skips,
     naming them, rather than fail. CI runs every ``tests`` session before this one, so every file is
     there and complete, and the check is full: a file goes missing only when its ``tests`` session failed
     (pytest writes one even when tests fail), and that fails the run anyway."""
-    results = session.env_dir.parent / "matrix"
+    results = session.env_dir.parent / MATRIX_RESULTS
     packages = [d.name for d in [*MEMBERS.values(), ROOT] if _has_tests(d / "tests")]
     gaps = [p for p in packages if not (results / f"{p}.json").is_file()
             or not json.loads((results / f"{p}.json").read_text())["complete"]]
