@@ -175,6 +175,7 @@ def test_a_real_session_becomes_the_page(pytester: pytest.Pytester, monkeypatch:
     row = next(line for line in rows if line.startswith("| [fake]"))
     marks = _marks(row)
     assert marks["chat"] == '[✓](../test_fake_contract.py#L4 "1 passing test(s)")'
-    assert marks["error_mapping"].startswith("[✗](../test_fake_contract.py#L4 ")
+    assert marks["error_mapping"] == ('[✗](../test_fake_contract.py#L4 '
+                                      '"failed: TestFake::test_errors_map_to_the_tree")')
     assert marks["embeddings"].startswith("[—](")
     assert marks["vision"] == "?"

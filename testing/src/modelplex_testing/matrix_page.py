@@ -143,6 +143,8 @@ def _table_cell(c: Cell, root: Path, base: str) -> str:
     first = c.tests[0]
     passing = sum(t.state is State.PASSED for t in c.tests)
     title = f"{passing} passing test(s)" if c.state is State.PASSED else first.why
+    if c.state is State.FAILED:  # which one, since the link shows only its class
+        title = f"{first.outcome}: {first.nodeid.split('::', 1)[-1]}"
     return f'[{c.state.value}]({_link(first, root, base)} "{_escape(title)}")'
 
 
