@@ -196,3 +196,13 @@ def test_the_records_are_public_frozen_and_keyword_only() -> None:
     result = RerankResult(index=0, relevance_score=0.5, document="d")
     with pytest.raises(AttributeError):
         result.index = 1  # type: ignore[misc]
+
+
+def test_a_model_with_routing_configured_reranks_in_one_attempt() -> None:
+    """Retries configured for plain calls route chats; a rerank still goes to its one model, once."""
+    ranker = Ranker(fail=None)
+    c = AsyncClient(plugins={"r": ranker}, autoload=False, config_file=False, env={},
+                    routing={"retries": 2})
+    assert c.router.route("r/m") is not None  # a chat to r/m would be routed
+    response = run(_rerank(c, "r/m", "capital", DOCS, top_n=1))
+    assert [r.index for r in response.results] == [0] and len(ranker.seen) == 1
