@@ -100,8 +100,10 @@ def test_a_session_writes_each_backing_test_with_its_outcome(pytester: pytest.Py
         "nodeid": "test_suite.py::TestFakeContract::test_chat_text", "provider": "fake",
         "features": ["chat"], "file": None, "line": cls_line, "unsupported": [], "outcome": "passed",
         "reason": None}
-    # A contract test links to the plugin's class (its scenarios), not to contract.py.
+    # A contract test links to the plugin's class, not to contract.py: to its scenario if it gives one.
     assert Path(tests["TestFakeContract::test_chat_text"]["file"]) == pytester.path / "test_suite.py"
+    assert tests["TestFakeContract::test_stream_text"]["line"] == _line(
+        '        "stream_text": Scenario(recording="none", call="stream", messages=[Message.user("hi")],')
     assert tests["TestFakeContract::test_chat_tool_call"]["outcome"] == "failed"
     # The skip's own words are the contract's (they name the provider); the flag is what decides.
     schema = tests["TestFakeContract::test_chat_json_schema"]

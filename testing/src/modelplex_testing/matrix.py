@@ -136,10 +136,18 @@ def providers() -> frozenset[str]:
     return frozenset(ep.name for ep in metadata.entry_points(group="modelplex.plugins"))
 
 
-def _class_location(cls: type) -> tuple[str, int]:
-    # An inherited contract test is written in contract.py; what makes it about a provider (the
-    # scenarios, the flags) is the plugin's subclass, so the matrix links there.
-    return inspect.getfile(cls), inspect.getsourcelines(cls)[1]
+def _location(cls: type, scenario: str | None) -> tuple[str, int]:
+    """Where the plugin's class gives ``scenario`` (its ``"name":`` key), else the class itself.
+
+    An inherited contract test is written in contract.py; what makes it about a provider (the scenario,
+    the flags) is the plugin's subclass, so the matrix links there."""
+    lines, first = inspect.getsourcelines(cls)
+    if scenario is not None:
+        keys = (f'"{scenario}":', f"'{scenario}':")
+        for offset, text in enumerate(lines):
+            if text.lstrip().startswith(keys):
+                return inspect.getfile(cls), first + offset
+    return inspect.getfile(cls), first
 
 
 def _contract(item: pytest.Function, known: frozenset[str]) -> Evidence | None:
@@ -159,7 +167,7 @@ def _contract(item: pytest.Function, known: frozenset[str]) -> Evidence | None:
         # With no scenario, only a capability flag that is off says something (not supported).
         if applies(scn) if scn is not None else off:
             features.append(feature)
-    file, line = _class_location(cls)
+    file, line = _location(cls, backing.scenario if scn is not None else None)
     return Evidence(nodeid=item.nodeid, provider=cls.provider, features=tuple(features), file=file,
                     line=line, unsupported=off)
 
