@@ -140,3 +140,22 @@ def test_a_recorded_exchange_replays_through_the_contract(
     if scn.call == "stream":
         kit.test_stream_chunk_boundaries_do_not_matter()
         kit.test_stream_cut_short_raises_after_delivered_events()
+
+
+def test_a_compressed_answer_is_recorded_decoded(tmp_path: Path) -> None:
+    """Transports hand over the bytes as they travelled; the file holds the body, not its gzip."""
+    import gzip
+
+    import httpx
+
+    answer = {"choices": [{"message": {"role": "assistant", "content": "Hi"}}]}
+
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "application/json", "content-encoding": "gzip"},
+                              content=gzip.compress(json.dumps(answer).encode()))
+
+    recorder = Recorder(tmp_path / "x.json", description="gzip", transport=httpx.MockTransport(server))
+    with httpx.Client(transport=recorder) as client:
+        assert client.post("https://api.acme.test/v1/chat/completions", json={"model": "m"}).json() == answer
+    assert validate(recorder.written[0])["response"] == {
+        "status": 200, "headers": {"content-type": "application/json"}, "body": answer}
