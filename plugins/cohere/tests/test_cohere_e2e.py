@@ -239,3 +239,14 @@ def test_documents_go_through_extra_and_the_reply_cites_them(serve: Any) -> None
     assert server.requests[0].json == recorded.request_body
     assert [(x.text, x.start, x.end, [s.id for s in x.sources]) for x in reply.citations] == [
         ("green.", 11, 17, ["doc-0"])]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"embeddings": {"float": [[0.1, 0.2]]}}, "embeddings.float"),
+    ({"embeddings": {"int8": [[1], [2]]}}, "embeddings.float"),
+    ({"embeddings": {"float": [[0.1], ["x"]]}}, "embeddings.float[1][0]")])
+def test_a_malformed_embedding_reply_names_its_path(serve: Any, body: dict[str, Any], field: str) -> None:
+    server = serve(Reply.json(body))
+    with client(server) as c, pytest.raises(ResponseParseError) as info:
+        c.embed("cohere/embed-v4.0", ["one", "two"], task_type="clustering")
+    assert info.value.field == field
