@@ -141,7 +141,8 @@ async def _rerank(c: AsyncClient, *args: Any, **kwargs: Any) -> RerankResponse:
 @pytest.mark.parametrize(("query", "documents", "top_n", "field"), [
     ("", DOCS, None, "query"), ("   ", DOCS, None, "query"), ("q", [], None, "documents"),
     ("q", ["ok", 3], None, "documents[1]"), ("q", DOCS, 0, "top_n"), ("q", DOCS, True, "top_n"),
-    ("q", DOCS, "2", "top_n")])
+    ("q", DOCS, "2", "top_n"), ("q", None, None, "documents"), ("q", {"a": 1}, None, "documents"),
+    (None, DOCS, None, "query")])
 def test_a_bad_request_is_refused_before_anything_is_sent(query: str, documents: Any, top_n: Any,
                                                           field: str) -> None:
     ranker = Ranker()

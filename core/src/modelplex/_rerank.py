@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modelplex._catalog.cost import Cost
+from modelplex._checks import as_items
 from modelplex._json import JSON
 from modelplex._responses import ProviderWarning, Usage
 from modelplex._trace import RoutingTrace
@@ -31,9 +32,7 @@ HOOK = "modelplex_rerank"
 
 def _documents(value: Any) -> tuple[str, ...]:
     # One string is one document, not a sequence of one-character documents.
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+    return (value,) if isinstance(value, str) else as_items("documents", value, "a str or a sequence of str")
 
 
 @attrs.frozen(kw_only=True)
