@@ -182,3 +182,37 @@ def test_without_the_variable_nothing_is_written(pytester: pytest.Pytester,
     outcomes = result.parseoutcomes()
     assert (outcomes["passed"], outcomes["failed"]) == (7, 1)
     assert not list(pytester.path.rglob("*.json"))
+
+
+REPLAY = '''
+from pathlib import Path
+from modelplex import Message, ReasoningPart, TextPart
+from modelplex_testing import ProviderContract, Scenario
+
+TURNS = [Message.user("hi"), Message.assistant([ReasoningPart(text="hm"), TextPart(text="yo")]),
+         Message.user("again")]
+
+class TestSent(ProviderContract):
+    provider = "fake"
+    fixtures = Path(__file__).parent
+    supports_tools = True
+    scenarios = {"chat_tool_result_followup": Scenario(recording="none", messages=TURNS)}
+
+    def test_chat_tool_result_followup(self):
+        pass
+
+class TestNotCompared(TestSent):
+    scenarios = {"chat_tool_result_followup": Scenario(recording="none", messages=TURNS, compare=("model",))}
+'''
+
+
+def test_reasoning_replay_is_claimed_only_where_the_sent_messages_are_compared(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = pytester.path / "results"
+    monkeypatch.setenv(ENV, str(out))
+    pytester.makepyfile(test_replay=REPLAY)
+    pytester.runpytest_inprocess("-k", "followup")
+    tests = _by_test(json.loads((out / f"{pytester.path.name}.json").read_text()))
+    assert tests["TestSent::test_chat_tool_result_followup"]["features"] == ["tools", "reasoning_replay"]
+    # Reasoning in the history that the contract never checks was sent proves nothing about replay.
+    assert tests["TestNotCompared::test_chat_tool_result_followup"]["features"] == ["tools"]
