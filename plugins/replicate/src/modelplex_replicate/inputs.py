@@ -1,0 +1,84 @@
+"""A chat request as the ``input`` of a Replicate language model, and a warning for each part of it
+that has no place there (never a silent drop).
+
+Replicate's language models (Meta's Llama and those built the same way) take one ``prompt`` and a
+``system_prompt``, not a list of messages: a single user turn is the prompt as it is; a longer
+conversation is written into the prompt as a transcript (``User: ...`` / ``Assistant: ...``), with a
+warning, since the model then sees it as text. ``max_tokens`` is ``max_new_tokens`` for the Llama 2
+family and ``max_tokens`` for the rest; ``stop`` is the comma-separated ``stop_sequences``. Tools,
+response formats and reasoning settings have no input here: they are left out with a warning.
+Anything in ``extra`` (``top_k``, ``min_tokens``, ``prompt_template``...) goes into the input as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelplex import ChatRequest, ProviderWarning, TextPart
+from modelplex_replicate.address import Target
+
+_SAME = ("temperature", "top_p", "seed")
+_NOT_SENT = ("response_format", "parallel_tool_calls", "reasoning_effort", "reasoning_budget",
+             "prompt_cache")
+_ROLE = {"user": "User", "assistant": "Assistant", "tool": "Tool"}
+
+
+def _warning(field: str, message: str) -> ProviderWarning:
+    return ProviderWarning(code="unsupported-setting", field=field, message=message)
+
+
+def max_tokens_field(family: str) -> str:
+    """The input that bounds the output: Llama 2's ``max_new_tokens``, else ``max_tokens``."""
+    return "max_new_tokens" if "llama-2" in family else "max_tokens"
+
+
+def _texts(request: ChatRequest) -> tuple[list[str], list[tuple[str, str]], list[ProviderWarning]]:
+    """(system texts, (role, text) turns, warnings for parts that are not text)."""
+    system: list[str] = []
+    turns: list[tuple[str, str]] = []
+    warnings: list[ProviderWarning] = []
+    for i, message in enumerate(request.messages):
+        texts = [p.text for p in message.parts if isinstance(p, TextPart)]
+        others = sorted({type(p).__name__ for p in message.parts if not isinstance(p, TextPart)})
+        if others:
+            warnings.append(_warning(f"messages[{i}]", f"Replicate's prompt is text: {', '.join(others)} "
+                                                       "left out"))
+        text = "".join(texts)
+        if message.role == "system":
+            system.append(text)
+        elif text:
+            turns.append((message.role, text))
+    return system, turns, warnings
+
+
+def build_input(request: ChatRequest, where: Target) -> tuple[dict[str, Any], list[ProviderWarning]]:
+    """The prediction's ``input`` and the warnings for what it leaves out."""
+    options = request.options
+    system, turns, warnings = _texts(request)
+    if len(turns) == 1 and turns[0][0] == "user":
+        prompt = turns[0][1]
+    else:
+        prompt = "\n\n".join(f"{_ROLE.get(role, role)}: {text}" for role, text in turns)
+        if turns[-1:] and turns[-1][0] != "assistant":
+            prompt += "\n\nAssistant:"
+        warnings.append(_warning("messages", "Replicate's language models take one prompt: the "
+                                             f"{len(turns)} turns were sent as a transcript in it"))
+    body: dict[str, Any] = {"prompt": prompt}
+    if system:
+        body["system_prompt"] = "\n\n".join(system)
+    for name in _SAME:
+        value = getattr(options, name)
+        if value is not None:
+            body[name] = value
+    if options.max_tokens is not None:
+        body[max_tokens_field(where.family)] = options.max_tokens
+    if options.stop:
+        body["stop_sequences"] = ",".join(options.stop)
+    if options.tools or options.tool_choice is not None:
+        warnings.append(_warning("tools", "Replicate's language models take no tool definitions: "
+                                          f"{len(options.tools)} tool(s) and tool_choice not sent"))
+    for name in _NOT_SENT:
+        if getattr(options, name) is not None:
+            warnings.append(_warning(name, f"Replicate's language models have no {name}; it was not sent"))
+    body.update(options.extra)
+    return body, warnings
