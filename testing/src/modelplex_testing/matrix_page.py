@@ -165,6 +165,17 @@ LEGEND = ("✓ a test showing it passed; ✗ a test showing it failed; — the p
           "the test behind it.")
 
 
+# How a plugin's tests become marks, for the authors of plugins (the page's second paragraph).
+EVIDENCE = (
+    "A provider plugin's contract tests (`ProviderContract`, see [the contract kit](contract-kit.md)) "
+    "back the cells by themselves: which group backs which feature is the `CONTRACT` table in "
+    "`modelplex_testing/matrix.py`, and a group skipped by a capability flag that is off reads —. For "
+    "what the contract does not cover (vision, cost, reasoning replay), mark a test of the plugin "
+    "`@pytest.mark.feature(\"vision\", provider=\"acme\")` (`provider` defaults to the test class's); a "
+    "test showing that the plugin deliberately does without a feature adds `unsupported=\"why\"`.",
+)
+
+
 def page(matrix: Mapping[str, Mapping[str, Cell]], root: Path) -> str:
     """docs/compatibility.md: the table, then every provider's tests feature by feature."""
     out = ["# Compatibility", "",
@@ -173,7 +184,7 @@ def page(matrix: Mapping[str, Mapping[str, Cell]], root: Path) -> str:
            "every provider plugin runs against recorded traffic, and the tests marked "
            "`@pytest.mark.feature`). Do not edit it: `nox -s matrix`, which CI runs after the tests, fails "
            "when this page differs from what they showed.", "",
-           LEGEND, "", table(matrix, root, "../", ""), ""]
+           LEGEND, "", table(matrix, root, "../", ""), "", *EVIDENCE, ""]
     for provider, row in matrix.items():
         out += [f"## {provider}", ""]
         for feature, title in FEATURES.items():
