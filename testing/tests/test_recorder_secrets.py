@@ -93,8 +93,9 @@ def test_the_command_records_a_real_call_without_the_key(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("args", "reply", "path"), [
-    (["--stream"], Reply.stream([{"choices": [{"index": 0, "delta": {"content": "1, 2, 3"},
-                                               "finish_reason": "stop"}]}]), "/v1/chat/completions"),
+    (["--stream", "--system", "Be brief"],
+     Reply.stream([{"choices": [{"index": 0, "delta": {"content": "1, 2, 3"}, "finish_reason": "stop"}]}]),
+     "/v1/chat/completions"),
     (["--call", "list_models"], Reply.json({"object": "list", "data": [{"id": "acme-1"}]}), "/v1/models"),
     (["--call", "embed"], Reply.json({"data": [{"index": 0, "embedding": [0.5, 0.25]}]}), "/v1/embeddings"),
 ], ids=["stream", "list_models", "embed"])
@@ -112,3 +113,14 @@ def test_the_command_records_each_kind_of_call(tmp_path: Path, args: list[str], 
     data = assert_clean(out, KEY)
     assert data["request"]["url"] == f"{server.url.removesuffix('/v1')}{path}"  # type: ignore[index]
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"  # it did travel, and was scrubbed
+    if "--system" in args:
+        assert data["request"]["body"]["messages"][0] == {"role": "system", "content": "Be brief"}  # type: ignore[index]
+
+
+def test_a_setting_that_is_not_key_value_is_refused(tmp_path: Path) -> None:
+    from modelplex_testing._record_command import main
+
+    with pytest.raises(SystemExit, match="--set 'base_url' is not KEY=VALUE"):
+        main(["record", "openai-like/m", "Hi", "--out", str(tmp_path / "x.json"), "--set", "base_url"],
+             env=cli_env(tmp_path / "config.toml"))
+    assert not (tmp_path / "x.json").exists()
