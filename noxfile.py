@@ -27,7 +27,7 @@ import nox
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_external_run = True
-nox.options.sessions = ["lint", "typecheck", "tests", "coverage", "matrix"]
+nox.options.sessions = ["lint", "typecheck", "tests", "coverage", "matrix", "docs"]
 
 ROOT = Path(__file__).resolve().parent
 # The cross-package tests in ./tests run with every workspace member installed, plus the root's
@@ -162,7 +162,7 @@ def coverage(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check over every package, the cross-package tests and this file."""
     _sync(session, "--only-group", "lint")
-    paths = _existing("core", "testing", "plugins", "tests", "bench", "noxfile.py")
+    paths = _existing("core", "testing", "plugins", "tests", "bench", "scripts", "noxfile.py")
     session.run("ruff", "check", *paths, *session.posargs)
 
 
@@ -170,7 +170,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict (configured in the root pyproject.toml) over every package's sources."""
     _sync(session, "--all-packages", "--group", "typecheck")
-    sources = ["core/src", "testing/src", *(f"plugins/{d.name}/src" for d in PLUGINS)]
+    sources = ["core/src", "testing/src", *(f"plugins/{d.name}/src" for d in PLUGINS), "scripts"]
     session.run("mypy", "--strict", *_existing(*sources), *session.posargs)
 
 
