@@ -148,6 +148,18 @@ def test_a_conversation_goes_as_a_transcript_in_the_prompt_with_a_warning() -> N
     assert [w.field for w in response.warnings] == ["messages"]
 
 
+def test_tool_calls_and_results_in_a_conversation_are_written_out_with_a_warning() -> None:
+    call = modelplex.ToolCallPart(id="c1", name="weather", arguments={"city": "Oslo"})
+    with ReplicateServer() as server, client(server) as c:
+        response = c.chat(f"replicate/{LLAMA3}", [Message.user("Weather in Oslo?"), Message.assistant([call]),
+                                                  Message.tool("c1", "-3 °C, snow", name="weather")])
+    assert creation(server)[2]["input"]["prompt"] == (
+        'User: Weather in Oslo?\n\nAssistant: [called weather({"city": "Oslo"})]\n\n'
+        "Tool: [weather returned: -3 °C, snow]\n\nAssistant:")
+    fields = [w.field for w in response.warnings]
+    assert fields == ["messages[1]", "messages[2]", "messages"]
+
+
 # -- errors ---------------------------------------------------------------------------------------
 
 

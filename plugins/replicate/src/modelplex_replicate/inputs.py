@@ -4,17 +4,20 @@ that has no place there (never a silent drop).
 Replicate's language models (Meta's Llama and those built the same way) take one ``prompt`` and a
 ``system_prompt``, not a list of messages: a single user turn is the prompt as it is; a longer
 conversation is written into the prompt as a transcript (``User: ...`` / ``Assistant: ...``), with a
-warning, since the model then sees it as text. ``max_tokens`` is ``max_new_tokens`` for the Llama 2
-family and ``max_tokens`` for the rest; ``stop`` is the comma-separated ``stop_sequences``. Tools,
-response formats and reasoning settings have no input here: they are left out with a warning.
+warning, since the model then sees it as text; tool calls and results in it are written out the same way
+(``[called name({...})]``, ``[name returned: ...]``), images and reasoning left out, each with a warning.
+``max_tokens`` is ``max_new_tokens`` for the Llama 2 family and ``max_tokens`` for the rest; ``stop`` is
+the comma-separated ``stop_sequences``. Tool definitions, response formats and reasoning settings have no
+input here: they are left out with a warning.
 Anything in ``extra`` (``top_k``, ``min_tokens``, ``prompt_template``...) goes into the input as it is.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from modelplex import ChatRequest, ProviderWarning, TextPart
+from modelplex import ChatRequest, Part, ProviderWarning, TextPart, ToolCallPart, ToolResultPart
 from modelplex_replicate.address import Target
 
 _SAME = ("temperature", "top_p", "seed")
@@ -32,18 +35,37 @@ def max_tokens_field(family: str) -> str:
     return "max_new_tokens" if "llama-2" in family else "max_tokens"
 
 
+def _text(part: Part) -> str | None:
+    """A part as prompt text: text as it is; a tool call and its result written out, since the model
+    has no other place for them; ``None`` for what cannot be text (images, reasoning)."""
+    if isinstance(part, TextPart):
+        return part.text
+    if isinstance(part, ToolCallPart):
+        arguments = part.raw_arguments if part.raw_arguments is not None else json.dumps(
+            dict(part.arguments), ensure_ascii=False)
+        return f"[called {part.name}({arguments})]"
+    if isinstance(part, ToolResultPart):
+        return f"[{part.name or 'tool'} returned{' an error' if part.is_error else ''}: {part.content}]"
+    return None
+
+
 def _texts(request: ChatRequest) -> tuple[list[str], list[tuple[str, str]], list[ProviderWarning]]:
-    """(system texts, (role, text) turns, warnings for parts that are not text)."""
+    """(system texts, (role, text) turns, warnings for parts written as text or left out)."""
     system: list[str] = []
     turns: list[tuple[str, str]] = []
     warnings: list[ProviderWarning] = []
     for i, message in enumerate(request.messages):
-        texts = [p.text for p in message.parts if isinstance(p, TextPart)]
-        others = sorted({type(p).__name__ for p in message.parts if not isinstance(p, TextPart)})
-        if others:
-            warnings.append(_warning(f"messages[{i}]", f"Replicate's prompt is text: {', '.join(others)} "
+        texts = [(part, _text(part)) for part in message.parts]
+        written = sorted({type(p).__name__ for p, t in texts
+                          if t is not None and not isinstance(p, TextPart)})
+        dropped = sorted({type(p).__name__ for p, t in texts if t is None})
+        if written:
+            warnings.append(_warning(f"messages[{i}]", f"Replicate's prompt is text: {', '.join(written)} "
+                                                       "written into it as text"))
+        if dropped:
+            warnings.append(_warning(f"messages[{i}]", f"Replicate's prompt is text: {', '.join(dropped)} "
                                                        "left out"))
-        text = "".join(texts)
+        text = "".join(t for _, t in texts if t is not None)
         if message.role == "system":
             system.append(text)
         elif text:
