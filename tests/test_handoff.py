@@ -17,6 +17,7 @@ must keep that provider's rules (``wire_rules``), and:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Sequence
@@ -25,12 +26,14 @@ from typing import Any
 import attrs
 import pytest
 from handoff_cases import (
+    FOLLOWUP,
     SOURCES,
     TARGETS,
     VARIANTS,
     Replayed,
     Source,
     Target,
+    client,
     continue_on,
     conversation,
     installed,
@@ -52,7 +55,8 @@ from wire_rules import (
     check_openai_responses,
 )
 
-from modelplex import Message, ProviderWarning, ReasoningPart, ToolCallPart, ToolResultPart
+from modelplex import ChatResponse, Message, ProviderWarning, ReasoningPart, ToolCallPart, ToolResultPart
+from modelplex_testing import Replayer
 
 
 def _cases() -> list[Any]:
@@ -254,14 +258,20 @@ def test_handoff(source: Source, target: Target, model: str, variant: str) -> No
     assert_reasoning(messages, wire, target, model, sent.response.warnings)
 
 
+# Replicate's language models take one prompt and no tool definitions: a tool conversation handed to
+# them is written into the prompt, which test_a_tool_conversation_handed_to_replicate_is_written_out
+# checks; with no tool calls of its own, it is no source either.
+PROMPT_ONLY = {"replicate"}
+
+
 def test_every_installed_provider_is_a_target() -> None:
     """A newly installed provider needs its wire rules here before it counts as covered."""
-    covered = {t.provider for t in TARGETS}
+    covered = {t.provider for t in TARGETS} | PROMPT_ONLY
     assert installed() - {"fake"} <= covered, f"no hand-off target for {installed() - covered - {'fake'}}"
 
 
 def test_every_installed_provider_is_a_source() -> None:
-    covered = {s.plugin for s in SOURCES}
+    covered = {s.plugin for s in SOURCES} | PROMPT_ONLY
     assert installed() - {"fake"} <= covered | {"openai-like"}, (
         f"no recorded conversation from {installed() - covered - {'fake'}}")
 
@@ -351,3 +361,42 @@ def test_reasoning_goes_back_unchanged_to_its_own_model_and_to_no_other(label: s
     assert secret not in json.dumps(elsewhere.body)
     codes = {w.code for w in elsewhere.response.warnings}
     assert codes & {"dropped-reasoning", "dropped-signature"}
+
+
+@pytest.mark.parametrize("label", [s.label for s in SOURCES])
+def test_a_tool_conversation_handed_to_replicate_is_written_out(label: str) -> None:
+    """Every call and every result reaches Replicate's prompt, in order, as text; the tool definitions
+    and the reasoning do not, and each thing that could not go as it was is a warning."""
+    source = next(s for s in SOURCES if s.label == label)
+    if not {"replicate", source.plugin} <= installed():
+        pytest.skip("plugin not installed")
+    made = origin(label)
+    messages = conversation(made, "followup")
+    replayer = Replayer(recording("replicate/01_create_wait"), recording("replicate/01_get_succeeded"))
+
+    async def go() -> ChatResponse:
+        async with client("replicate", {"poll_interval": 0.01}, replayer.transport) as c:
+            return await c.chat("replicate/meta/meta-llama-3-8b-instruct", messages, tools=list(made.tools))
+
+    response = asyncio.run(go())
+    body = replayer.sent_json(0)
+    prompt = body["input"]["prompt"]
+    assert "tools" not in body and set(body) == {"input"}
+    at = 0
+    for message in messages:
+        for part in message.parts:
+            if isinstance(part, ToolCallPart):
+                found = prompt.index(f"[called {part.name}(", at)
+            elif isinstance(part, ToolResultPart):
+                found = prompt.index(part.content, at)
+            else:
+                continue
+            at = found + 1
+    assert prompt.endswith(f"User: {FOLLOWUP}\n\nAssistant:")
+    for message in messages:
+        for part in message.parts:
+            if isinstance(part, ReasoningPart) and part.text:
+                assert part.text not in prompt
+    fields = {w.field for w in response.warnings}
+    assert {"tools", "messages"} <= fields
+    assert any(f.startswith("messages[") for f in fields)
