@@ -207,3 +207,13 @@ def test_a_model_with_routing_configured_reranks_in_one_attempt() -> None:
     assert c.router.route("r/m") is not None  # a chat to r/m would be routed
     response = run(_rerank(c, "r/m", "capital", DOCS, top_n=1))
     assert [r.index for r in response.results] == [0] and len(ranker.seen) == 1
+
+
+def test_a_configured_policy_decides_a_rerank_even_as_the_clients_first_call(tmp_path: Any) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[policy]\n[[policy.rules]]\nname = "no ranking"\ndeny_models = ["r/*"]\n')
+    ranker = Ranker()
+    c = AsyncClient(plugins={"r": ranker}, autoload=False, config_file=config, env={})
+    with pytest.raises(PolicyDenied, match="no ranking"):
+        run(_rerank(c, "r/m", "q", DOCS))
+    assert ranker.seen == []

@@ -115,6 +115,7 @@ def rerank(client: AsyncClient, address: Any, query: str, documents: str | Seque
                                       model=model)
     request = RerankRequest(model=model, query=query, documents=documents, top_n=top_n, extra=extra)
     check_rerank(request)
+    calls = client._calls  # made first: a configured governance policy installs itself there
     direct = client.router.direct(address)
     lifecycle = client.registry.lifecycle
     if not lifecycle.active:
@@ -131,4 +132,4 @@ def rerank(client: AsyncClient, address: Any, query: str, documents: str | Seque
             direct, HOOK, request=request)
     else:
         make = lambda call: direct.call(HOOK, request=request)  # noqa: E731
-    return client._calls._observed(lifecycle, "rerank", address, request, tags, caller, make)
+    return calls._observed(lifecycle, "rerank", address, request, tags, caller, make)
