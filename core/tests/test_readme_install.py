@@ -69,11 +69,12 @@ def test_the_install_line_gives_a_working_openai_provider(tmp_path: Path) -> Non
 def test_the_test_sessions_show_why_tests_were_skipped() -> None:
     tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
     session = next(f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "tests")
-    runs = [call for call in ast.walk(session) if isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute) and call.func.attr == "run"
-            and call.args and isinstance(call.args[0], ast.Constant) and call.args[0].value == "pytest"]
+    # The one pytest command line of the session (handed to the coverage runner, _measured).
+    runs = [[a.value for a in call.args if isinstance(a, ast.Constant)] for call in ast.walk(session)
+            if isinstance(call, ast.Call)]
+    runs = [args for args in runs if "pytest" in args]
     assert len(runs) == 1
-    assert "-rs" in [a.value for a in runs[0].args if isinstance(a, ast.Constant)]
+    assert "-rs" in runs[0]
 
 
 def test_the_readme_names_each_system_package_ci_installs() -> None:
