@@ -28,6 +28,7 @@ from modelplex import (
 )
 from modelplex.errors import (
     APIStatusError,
+    InvalidRequestError,
     ModelplexError,
     ProviderError,
     RateLimitError,
@@ -215,6 +216,15 @@ def test_response_format_schema_only_with_json_schema(kind: Any) -> None:
 def test_response_format_json_schema() -> None:
     fmt = ResponseFormat(type="json_schema", schema={"type": "object"}, name="out", strict=True)
     assert (fmt.schema, fmt.name, fmt.strict) == ({"type": "object"}, "out", True)
+
+
+def test_response_format_description_is_optional_text() -> None:
+    assert ResponseFormat(type="json_object").description is None
+    fmt = ResponseFormat(type="json_schema", schema={"type": "object"}, description="A city.")
+    assert fmt.description == "A city."
+    with pytest.raises(InvalidRequestError) as info:
+        ResponseFormat(type="json_schema", schema={"type": "object"}, description=3)  # type: ignore[arg-type]
+    assert info.value.field == "response_format.description"
 
 
 # --- Usage ----------------------------------------------------------------------------------------

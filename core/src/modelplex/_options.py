@@ -24,12 +24,18 @@ _SEED_LIMIT = 2**63
 
 @attrs.frozen(kw_only=True)
 class ResponseFormat:
-    """Plain text, any JSON object, or JSON matching ``schema``."""
+    """Plain text, any JSON object, or JSON matching ``schema``.
+
+    ``name`` and ``description`` say what the JSON is; providers with a place for them send them
+    (OpenAI's ``json_schema.description``), the others leave them out silently: they are metadata,
+    the schema alone decides what the answer must be.
+    """
 
     type: Literal["text", "json_object", "json_schema"] = "text"
     schema: Mapping[str, JSON] | None = None
     name: str | None = None
     strict: bool | None = None
+    description: str | None = None
 
     def __attrs_post_init__(self) -> None:
         check.one_of("response_format.type", self.type, FORMAT_TYPES)
@@ -42,6 +48,7 @@ class ResponseFormat:
             raise InvalidRequestError(f"expected 1-64 letters, digits, '_' or '-', got {self.name!r}",
                                             field="response_format.name")
         check.optional_bool("response_format.strict", self.strict)
+        check.optional_str("response_format.description", self.description)
 
 
 def _stop(value: Any) -> tuple[str, ...]:

@@ -46,6 +46,18 @@ def test_json_mode_and_json_schema() -> None:
     assert unnamed["response_format"]["json_schema"] == {"name": "response", "schema": SCHEMA}
     assert "response_format" not in body(response_format=ResponseFormat())[0]
 
+def test_a_schemas_description_is_sent_beside_its_name() -> None:
+    fmt = ResponseFormat(type="json_schema", schema=SCHEMA, name="answer",
+                         description="The answer and nothing else.")
+    sent, warnings = body(response_format=fmt)
+    assert sent["response_format"]["json_schema"] == {
+        "name": "answer", "description": "The answer and nothing else.", "schema": SCHEMA}
+    assert warnings == []
+    # JSON mode has no place for it, and it is metadata: left out without a warning.
+    plain, warnings = body(Profile(supports_json_schema=False), response_format=fmt)
+    assert plain["response_format"] == {"type": "json_object"} and len(warnings) == 1
+
+
 
 def test_json_schema_falls_back_to_json_mode_with_a_warning() -> None:
     fmt = ResponseFormat(type="json_schema", schema=SCHEMA)

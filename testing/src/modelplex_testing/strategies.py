@@ -360,10 +360,11 @@ def provider_warnings() -> st.SearchStrategy[ProviderWarning]:
 def response_formats() -> st.SearchStrategy[ResponseFormat]:
     name = _optional(st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True))
     strict = _optional(st.booleans())
+    description = _optional(_small_texts(40))
     return (st.builds(ResponseFormat, type=st.sampled_from(("text", "json_object")), name=name,
-                      strict=strict)
+                      strict=strict, description=description)
             | st.builds(ResponseFormat, type=st.just("json_schema"), schema=json_schemas(),
-                        name=name, strict=strict))
+                        name=name, strict=strict, description=description))
 
 
 def chat_options() -> st.SearchStrategy[ChatOptions]:

@@ -35,6 +35,8 @@ def response_format(call: Call, fmt: ResponseFormat,
         warnings.append(_unsupported("response_format", "this server takes no JSON Schema"))
         return None
     schema: dict[str, Any] = {"name": fmt.name or "response", "schema": dict(fmt.schema or {})}
+    if fmt.description is not None:
+        schema["description"] = fmt.description
     if fmt.strict is not None:
         schema["strict"] = fmt.strict
     return {"type": "json_schema", "json_schema": schema}
