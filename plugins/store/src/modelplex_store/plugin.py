@@ -55,9 +55,7 @@ class StorePlugin(StoreCommands):
         configuration on first use."""
         if self._recorder is not None:
             return self._recorder
-        environ = os.environ
-        key = (environ.get("MODELPLEX_STORE_URL"), environ.get("MODELPLEX_DATA_DIR"),
-               environ.get("MODELPLEX_CONFIG"), environ.get("XDG_DATA_HOME"))
+        key = _store_environment()
         recorder = self._recorders.get(key)
         if recorder is None:
             with self._lock:
@@ -80,6 +78,25 @@ class StorePlugin(StoreCommands):
     def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> Awaitable[None] | None:
         """Queue the call's row; the awaitable completes once it is committed (or spooled)."""
         return self.recorder.record(call, outcome)
+
+
+#: The variables that name the store, as ``os.environ`` keeps them (its ``encodekey``).
+_NAMES = ("MODELPLEX_STORE_URL", "MODELPLEX_DATA_DIR", "MODELPLEX_CONFIG", "XDG_DATA_HOME")
+_encode = getattr(os.environ, "encodekey", None)
+_ENCODED = tuple(map(_encode, _NAMES)) if _encode is not None else ()
+
+
+def _store_environment() -> tuple[Any, ...]:
+    """What the variables that name the store hold now (a key for the recorder of that store). Read
+    from the mapping ``os.environ`` wraps, whose values it keeps encoded: every recorded call asks,
+    and ``os.environ.get`` encodes the name and decodes the value in four Python calls each time
+    (``test_recorder_choice.py`` checks both ways agree). Anything else standing in for ``os.environ``
+    is asked as a mapping."""
+    environ = os.environ
+    data = getattr(environ, "_data", None)
+    if type(data) is dict and type(environ) is os._Environ and _ENCODED:
+        return tuple(map(data.get, _ENCODED))
+    return tuple(environ.get(name) for name in _NAMES)
 
 
 _RECORDING = StorePlugin()

@@ -88,6 +88,22 @@ def _settled(ref: weakref.ref[Waiter]) -> bool:
 
 
 _expiries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Expiry] = weakref.WeakKeyDictionary()
+#: The last event loop asked for (weakly) and its _Expiry: a process has one loop, mostly, and a
+#: WeakKeyDictionary lookup is Python code that makes a weak reference each time, on every call.
+_last: tuple[weakref.ref[asyncio.AbstractEventLoop], _Expiry] | None = None
+
+
+def _expiry(loop: asyncio.AbstractEventLoop) -> _Expiry:
+    """``loop``'s :class:`_Expiry`, made on first use."""
+    global _last
+    last = _last
+    if last is not None and last[0]() is loop:
+        return last[1]
+    expiry = _expiries.get(loop)
+    if expiry is None:
+        expiry = _expiries[loop] = _Expiry()
+    _last = (weakref.ref(loop), expiry)
+    return expiry
 
 
 class Waiter:
@@ -101,9 +117,7 @@ class Waiter:
             self.key: Any = loop
             self._future: asyncio.Future[None] | None = loop.create_future()
             self._event: Any = None
-            expiry = _expiries.get(loop)
-            if expiry is None:
-                expiry = _expiries[loop] = _Expiry()
+            expiry = _expiry(loop)
             expiry.add(loop, self, loop.time() + LIMIT)
         else:  # not asyncio: trio (the other backend the client runs on)
             import trio
