@@ -272,6 +272,30 @@ def test_a_caller_that_cancels_its_task_cancels_the_prediction() -> None:
     assert server.cancels == ["/v1/predictions/p1/cancel"]
 
 
+def test_under_trio_a_cancelled_scope_still_cancels_the_prediction() -> None:
+    """trio cancels every await inside a cancelled scope: the cancel request is shielded from it."""
+    import trio
+
+    async def go(server: ReplicateServer) -> None:
+        async with modelplex.AsyncClient(providers={"replicate": settings(server)}, config_file=False,
+                                         env={}) as c:
+            scope = trio.CancelScope()
+
+            async def call() -> None:
+                with scope:
+                    await c.chat(f"replicate/{LLAMA3}", "hi")
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(call)
+                await trio.to_thread.run_sync(server.polled.wait, 10)  # created and running
+                scope.cancel()
+            assert scope.cancelled_caught
+
+    with ReplicateServer(polls=10_000) as server:
+        trio.run(go, server)
+    assert server.cancels == ["/v1/predictions/p1/cancel"]
+
+
 def test_the_token_comes_from_replicate_api_token() -> None:
     with ReplicateServer() as server, modelplex.Client(
             providers={"replicate": {"base_url": server.base}}, config_file=False,
