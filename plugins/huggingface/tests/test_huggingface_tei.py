@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 from tei_server import MAX_BATCH, TEIServer, vector
 
@@ -36,7 +37,7 @@ def test_inputs_go_to_embed_and_come_back_in_order_with_tei_s_token_count() -> N
     assert response.usage == Usage(input=4 + 6 + 3) and not response.usage.estimated
     body, headers = server.requests[0]
     assert body == {"inputs": texts}  # the model is the server's own: not sent
-    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert "authorization" not in headers  # a server Hugging Face does not host gets no token
     assert response.provider == "huggingface" and response.model == "BAAI/bge-small-en-v1.5"
 
 
@@ -107,3 +108,18 @@ def test_a_server_that_is_down_is_a_server_error_naming_the_provider() -> None:
             (ServerError, TransportError)) as info:
         c.embed(MODEL, ["hello"])
     assert "huggingface" in str(info.value)
+
+
+def test_a_server_hugging_face_hosts_gets_the_token() -> None:
+    """An Inference Endpoint wants the token; the wire is captured by httpx's mock transport (no DNS)."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[vector("hello")], headers={"x-compute-tokens": "3"})
+
+    endpoint = "https://abc123.us-east-1.aws.endpoints.huggingface.cloud"
+    with client(None, tei_url=endpoint, transport=httpx.MockTransport(answer)) as c:
+        response = c.embed(MODEL, ["hello"])
+    assert str(seen[0].url) == f"{endpoint}/embed"
+    assert seen[0].headers["authorization"] == f"Bearer {TOKEN}" and response.usage.input == 3

@@ -18,7 +18,8 @@ class HuggingFaceProvider(CompatProvider):
         super().__init__(config, profile, attrs.evolve(Stages(), map_error=map_error))
 
     async def embed(self, ctx: ProviderContext, request: EmbedRequest) -> EmbedResponse:
-        """Embeddings from the Text Embeddings Inference server the ``tei_url`` option names."""
+        """Embeddings from the Text Embeddings Inference server the ``tei_url`` option names (the token
+        goes with them only to a server Hugging Face hosts)."""
         from modelplex_huggingface.tei import embed
 
         return await embed(ctx, request, self.headers(ctx))

@@ -8,6 +8,9 @@ errors as ``{"error": "...", "error_type": "validation" | "tokenizer" | "backend
 ``tei_batch_size`` (32 by default). The token count is the ``x-compute-tokens`` header TEI sets on
 every answer; the body carries none. The server embeds with the one model it was started with: the
 model in the address names that model in usage and cost, and is not sent.
+
+The Hugging Face token goes only to a server Hugging Face hosts (an Inference Endpoint, a Space): a TEI
+server anywhere else (one's own machine, a colleague's box) gets no token it could keep.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from modelplex import EmbedRequest, EmbedResponse, ProviderContext, ProviderWarning, Usage
 from modelplex.errors import APIStatusError, ConfigurationError
@@ -36,6 +40,18 @@ def tei_url(ctx: ProviderContext) -> str:
             f"{ctx.name}: embeddings come from a Text Embeddings Inference server: set {TEI_OPTION} "
             f"under [providers.{ctx.name}] (or HF_TEI_URL) to its URL, e.g. http://127.0.0.1:8080")
     return f"{base.strip().rstrip('/')}/embed"
+
+
+# Hosts of servers Hugging Face runs, which take the Hugging Face token.
+HF_HOSTED = (".huggingface.cloud", ".huggingface.co", ".hf.space")
+
+
+def tei_headers(url: str, headers: Mapping[str, str]) -> Mapping[str, str]:
+    """The router's headers for a server Hugging Face hosts; the same without the token for any other."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host.endswith(HF_HOSTED):
+        return headers
+    return {k: v for k, v in headers.items() if k.lower() != "authorization"}
 
 
 def batch_size(ctx: ProviderContext) -> int:
@@ -98,6 +114,7 @@ async def embed(ctx: ProviderContext, request: EmbedRequest,
                 headers: Mapping[str, str]) -> EmbedResponse:
     """Embed ``request.inputs`` on the TEI server, in batches, vectors in input order."""
     url, size = tei_url(ctx), batch_size(ctx)
+    headers = tei_headers(url, headers)
     settings = {k: v for k, v in request.extra.items() if k in _SETTINGS}
     read = Reader(provider=ctx.name, model=request.model)
     inputs: Sequence[str] = request.inputs
