@@ -28,10 +28,12 @@ class ReplicateServer(LoopbackServer):
     def __init__(self, *, pieces: Sequence[str] = PIECES, polls: int = 0, delay: float = 0.0,
                  hang: bool = False, error: tuple[int, Mapping[str, Any], Mapping[str, str]] | None = None,
                  metrics: Mapping[str, Any] | None = None, end_event: str = "event: done\ndata: {}\n\n",
-                 final_status: str = "succeeded", wait_finishes: bool = True) -> None:
+                 final_status: str = "succeeded", wait_finishes: bool = True,
+                 host: str = "127.0.0.1") -> None:
         self.pieces, self.polls, self.delay, self.hang = list(pieces), polls, delay, hang
         self.error, self.end_event, self.final_status = error, end_event, final_status
         self.wait_finishes = wait_finishes
+        self.host = host  # the host the prediction's urls name
         self.metrics = dict(metrics if metrics is not None else
                             {"input_token_count": 9, "output_token_count": len(pieces), "predict_time": 0.4})
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
@@ -49,9 +51,10 @@ class ReplicateServer(LoopbackServer):
 
     def prediction(self, status: str, *, stream: bool = True) -> dict[str, Any]:
         """The prediction ``p1`` as Replicate shows it in ``status``."""
-        urls = {"get": f"{self.base}/predictions/p1", "cancel": f"{self.base}/predictions/p1/cancel"}
+        here = f"http://{self.host}:{self.port}"
+        urls = {"get": f"{here}/v1/predictions/p1", "cancel": f"{here}/v1/predictions/p1/cancel"}
         if stream:
-            urls["stream"] = f"{self.url}/stream/p1"
+            urls["stream"] = f"{here}/stream/p1"
         over = status not in ("starting", "processing")
         out: dict[str, Any] = {"id": "p1", "model": "meta/meta-llama-3-8b-instruct", "version": "dp-1",
                                "status": status, "urls": urls, "error": None, "logs": "",

@@ -296,6 +296,25 @@ def test_under_trio_a_cancelled_scope_still_cancels_the_prediction() -> None:
     assert server.cancels == ["/v1/predictions/p1/cancel"]
 
 
+ELSEWHERE = "the token is not sent there"
+
+
+def test_a_prediction_pointing_elsewhere_is_not_read_with_the_token() -> None:
+    """The prediction's urls name another host than the API's (and not Replicate's): refused, unsent."""
+    with ReplicateServer(host="localhost", polls=1) as server, client(server) as c, \
+            pytest.raises(modelplex.errors.ResponseParseError, match=ELSEWHERE):
+        c.chat(f"replicate/{LLAMA3}", "hi")
+    assert [m for m, _, _, _ in server.requests] == ["POST"]  # only the creation, on the API's own host
+
+
+def test_a_stream_pointing_elsewhere_is_not_opened_with_the_token() -> None:
+    with ReplicateServer(host="localhost") as server, client(server) as c, \
+            pytest.raises(modelplex.errors.ResponseParseError, match=ELSEWHERE), \
+            c.stream(f"replicate/{LLAMA3}", "hi") as s:
+        list(s)
+    assert [m for m, _, _, _ in server.requests] == ["POST"]
+
+
 def test_the_token_comes_from_replicate_api_token() -> None:
     with ReplicateServer() as server, modelplex.Client(
             providers={"replicate": {"base_url": server.base}}, config_file=False,

@@ -28,7 +28,7 @@ from modelplex import (
 from modelplex.errors import ProviderError, ResponseParseError
 from modelplex.toolkit import Reader, sse_stream
 from modelplex_replicate.address import Target, target
-from modelplex_replicate.config import headers, poll_interval, url
+from modelplex_replicate.config import followed, headers, poll_interval, url
 from modelplex_replicate.errors import map_error
 from modelplex_replicate.inputs import build_input
 from modelplex_replicate.prediction import Prediction, failure, finish_reason, parse, usage
@@ -76,7 +76,7 @@ async def read(ctx: ProviderContext, model: str, prediction: Prediction) -> Pred
     if prediction.get_url is None:
         raise ResponseParseError("the prediction has no urls.get to read it by", provider=ctx.name,
                                  model=model)
-    response = await ctx.http.get(prediction.get_url, headers=headers(ctx))
+    response = await ctx.http.get(followed(ctx, model, prediction.get_url), headers=headers(ctx))
     return parse(await _json(ctx, model, response), provider=ctx.name, model=model)
 
 
@@ -88,7 +88,7 @@ async def until_finished(ctx: ProviderContext, model: str, prediction: Predictio
     return prediction
 
 
-async def cancel(ctx: ProviderContext, prediction: Prediction) -> None:
+async def cancel(ctx: ProviderContext, model: str, prediction: Prediction) -> None:
     """``POST urls.cancel``, shielded from the cancellation that brought us here and bounded in time;
     a cancel that fails is not the caller's error (the call is already ending for its own reason)."""
     if prediction.cancel_url is None:
@@ -96,7 +96,7 @@ async def cancel(ctx: ProviderContext, prediction: Prediction) -> None:
     with anyio.move_on_after(CANCEL_WITHIN, shield=True):
         # Best effort: the caller's own error or cancellation is what the call ends with.
         with contextlib.suppress(Exception):
-            await ctx.http.post(prediction.cancel_url, headers=headers(ctx))
+            await ctx.http.post(followed(ctx, model, prediction.cancel_url), headers=headers(ctx))
 
 
 def _response(ctx: ProviderContext, request: ChatRequest, prediction: Prediction,
@@ -121,7 +121,7 @@ async def chat(ctx: ProviderContext, request: ChatRequest) -> ChatResponse:
             prediction = await read(ctx, request.model, prediction)  # Prefer: wait may answer before them
     except BaseException:
         if prediction.running:
-            await cancel(ctx, prediction)
+            await cancel(ctx, request.model, prediction)
         raise
     return _response(ctx, request, prediction, created.warnings)
 
@@ -156,7 +156,8 @@ async def chat_stream(ctx: ProviderContext,
             raise ProviderError(f"prediction {prediction.id} has no stream URL: this model does not "
                                 "stream its output", provider=ctx.name, model=request.model)
         stream_headers = {**headers(ctx), "Accept": "text/event-stream", "Cache-Control": "no-store"}
-        async with ctx.http.stream("GET", prediction.stream_url, headers=stream_headers) as response:
+        link = followed(ctx, request.model, prediction.stream_url)
+        async with ctx.http.stream("GET", link, headers=stream_headers) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise map_error(provider=ctx.name, model=request.model, status=response.status_code,
@@ -165,4 +166,4 @@ async def chat_stream(ctx: ProviderContext,
             yield _events(ctx, request, created, response, handler)
     finally:
         if not handler.over:
-            await cancel(ctx, prediction)
+            await cancel(ctx, request.model, prediction)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from modelplex import ProviderContext, SecretHeaders
+from modelplex.errors import ResponseParseError
+
+# Where Replicate's own answers send a client next (urls.get, urls.cancel, urls.stream).
+REPLICATE_HOSTS = (".replicate.com", ".replicate.net")
 
 
 def url(ctx: ProviderContext, path: str) -> str:
@@ -23,3 +29,14 @@ def poll_interval(ctx: ProviderContext) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         return 0.5
     return float(value)
+
+
+def followed(ctx: ProviderContext, model: str, link: str) -> str:
+    """``link``, a URL a prediction gave, if the token may go there: the configured API's own host or
+    Replicate's. Any other is refused before the token is sent to it."""
+    host = (urlsplit(link).hostname or "").lower()
+    own = (urlsplit(str(ctx.settings.base_url)).hostname or "").lower()
+    if host and (host == own or host.endswith(REPLICATE_HOSTS)):
+        return link
+    raise ResponseParseError(f"the prediction points to {host or link!r}, neither the API's host nor "
+                             "Replicate's: the token is not sent there", provider=ctx.name, model=model)
