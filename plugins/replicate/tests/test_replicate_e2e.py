@@ -5,7 +5,9 @@ streams read to their end, polling, usage and cost from the metrics, errors, and
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from modelplex.errors import (
     RequestTimeoutError,
     StreamInterruptedError,
 )
+from modelplex_testing import cli_env, modelplex_command
 
 TOKEN = "r8_replicate-e2e-token-0123456789abcdef"
 LLAMA3 = "meta/meta-llama-3-8b-instruct"
@@ -321,3 +324,14 @@ def test_the_token_comes_from_replicate_api_token() -> None:
             env={"REPLICATE_API_TOKEN": TOKEN}) as c:
         c.chat(f"replicate/{LLAMA3}", "hi")
     assert creation(server)[1]["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_the_chat_command(tmp_path: Path) -> None:
+    with ReplicateServer() as server:
+        env = cli_env(tmp_path / "absent.toml", drop=("REPLICATE_",), REPLICATE_BASE_URL=server.base,
+                      REPLICATE_API_TOKEN=TOKEN)
+        done = subprocess.run([modelplex_command(), "chat", "-m", f"replicate/{LLAMA3}", "A haiku"],
+                              capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Fuzzy, gentle beasts" in done.stdout and TOKEN not in done.stdout + done.stderr
+    assert creation(server)[2]["input"]["prompt"] == "A haiku"
