@@ -28,7 +28,14 @@ from modelplex import (
 from modelplex.errors import ProviderError, ResponseParseError
 from modelplex.toolkit import Reader, sse_stream
 from modelplex_replicate.address import Target, target
-from modelplex_replicate.config import followed, headers, poll_interval, url
+from modelplex_replicate.config import (
+    followed,
+    headers,
+    poll_interval,
+    stream_headers,
+    url,
+    waiting_headers,
+)
 from modelplex_replicate.errors import map_error
 from modelplex_replicate.inputs import build_input
 from modelplex_replicate.prediction import Prediction, failure, finish_reason, parse, usage
@@ -43,10 +50,10 @@ class Created:
 
     prediction: Prediction
     where: Target
-    warnings: list[ProviderWarning]
+    warnings: tuple[ProviderWarning, ...]
 
 
-async def _json(ctx: ProviderContext, model: str, response: Any, *, creating: bool = False) -> Any:
+def _json(ctx: ProviderContext, model: str, response: Any, *, creating: bool = False) -> Any:
     if response.status_code >= 400:
         raise map_error(provider=ctx.name, model=model, status=response.status_code, body=response.content,
                         headers=response.headers, reason=response.reason_phrase, creating=creating)
@@ -54,21 +61,20 @@ async def _json(ctx: ProviderContext, model: str, response: Any, *, creating: bo
 
 
 async def create(ctx: ProviderContext, request: ChatRequest, *, stream: bool) -> Created:
-    """Create the prediction; a whole reply waits for it (``Prefer: wait``) up to Replicate's limit."""
+    """Create the prediction; a whole reply waits for it (``Prefer: wait``) up to Replicate's limit.
+    The ``where`` of the result is the route the model id named."""
     where = target(request.model, provider=ctx.name)
     body_input, warnings = build_input(request, where)
     body: dict[str, Any] = {"input": body_input}
     if where.version is not None:
         body["version"] = where.version
-    sent = dict(headers(ctx))
     if stream:
         body["stream"] = True
-    else:
-        sent["Prefer"] = "wait"
-    response = await ctx.post_json(url(ctx, where.path), body, sent)
-    data = await _json(ctx, request.model, response, creating=True)
+    response = await ctx.post_json(url(ctx, where.path), body,
+                                   headers(ctx) if stream else waiting_headers(ctx))
+    data = _json(ctx, request.model, response, creating=True)
     return Created(prediction=parse(data, provider=ctx.name, model=request.model), where=where,
-                   warnings=warnings)
+                   warnings=tuple(warnings))
 
 
 async def read(ctx: ProviderContext, model: str, prediction: Prediction) -> Prediction:
@@ -77,7 +83,7 @@ async def read(ctx: ProviderContext, model: str, prediction: Prediction) -> Pred
         raise ResponseParseError("the prediction has no urls.get to read it by", provider=ctx.name,
                                  model=model)
     response = await ctx.http.get(followed(ctx, model, prediction.get_url), headers=headers(ctx))
-    return parse(await _json(ctx, model, response), provider=ctx.name, model=model)
+    return parse(_json(ctx, model, response), provider=ctx.name, model=model)
 
 
 async def until_finished(ctx: ProviderContext, model: str, prediction: Prediction) -> Prediction:
@@ -100,7 +106,7 @@ async def cancel(ctx: ProviderContext, model: str, prediction: Prediction) -> No
 
 
 def _response(ctx: ProviderContext, request: ChatRequest, prediction: Prediction,
-              warnings: list[ProviderWarning]) -> ChatResponse:
+              warnings: tuple[ProviderWarning, ...]) -> ChatResponse:
     problem = failure(prediction, provider=ctx.name, model=request.model)
     if problem is not None:
         raise problem
@@ -155,9 +161,8 @@ async def chat_stream(ctx: ProviderContext,
         if prediction.stream_url is None:
             raise ProviderError(f"prediction {prediction.id} has no stream URL: this model does not "
                                 "stream its output", provider=ctx.name, model=request.model)
-        stream_headers = {**headers(ctx), "Accept": "text/event-stream", "Cache-Control": "no-store"}
         link = followed(ctx, request.model, prediction.stream_url)
-        async with ctx.http.stream("GET", link, headers=stream_headers) as response:
+        async with ctx.http.stream("GET", link, headers=stream_headers(ctx)) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise map_error(provider=ctx.name, model=request.model, status=response.status_code,

@@ -23,6 +23,18 @@ def headers(ctx: ProviderContext) -> SecretHeaders:
                     lambda: SecretHeaders({"Authorization": f"Bearer {ctx.api_key()}"}))
 
 
+def waiting_headers(ctx: ProviderContext) -> SecretHeaders:
+    """The token, and ``Prefer: wait``: hold the creation's answer until the prediction is over (up to
+    Replicate's limit) rather than answer at once."""
+    return ctx.memo("replicate.waiting", lambda: SecretHeaders({**headers(ctx), "Prefer": "wait"}))
+
+
+def stream_headers(ctx: ProviderContext) -> SecretHeaders:
+    """The token, and what an event stream wants: ``text/event-stream``, never from a cache."""
+    return ctx.memo("replicate.stream", lambda: SecretHeaders(
+        {**headers(ctx), "Accept": "text/event-stream", "Cache-Control": "no-store"}))
+
+
 def poll_interval(ctx: ProviderContext) -> float:
     """Seconds between two reads of a prediction still running (the ``poll_interval`` option)."""
     value = ctx.settings.options.get("poll_interval", 0.5)
