@@ -3,7 +3,9 @@ through settings (base URL, auth, query, profile), as a user would in the config
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -703,13 +705,12 @@ class TestPerplexity(_Generic):
 
 
 class TestPerplexityV1(_Generic):
-    """Perplexity's ``/v1`` routes, its model list and embeddings: a configuration of its own."""
+    """Perplexity's ``/v1`` routes, its model list and embeddings: a configuration of its own. Its
+    embeddings come base64-encoded as signed int8 unasked, which the profile table says."""
 
     fixtures = FIXTURES / "perplexity"
-    settings: ClassVar[dict[str, Any]] = {"base_url": "https://api.perplexity.ai/v1"}
-    # The plugin reads a base64 embedding as OpenAI's float32 ones; Perplexity's are int8, sent base64
-    # unasked: test_int8_embeddings shows what it makes of them.
-    supports_embeddings = False
+    settings: ClassVar[dict[str, Any]] = {"base_url": "https://api.perplexity.ai/v1",
+                                          "profile": {"embedding_encoding": "base64_int8"}}
     unavailable: ClassVar[dict[str, str]] = {
         **dict.fromkeys(
             [g.scenario for g in GROUPS if g.scenario not in (None, "list_models", "embed")],
@@ -717,14 +718,19 @@ class TestPerplexityV1(_Generic):
     scenarios = {
         "list_models": Scenario(recording="08_models", call="list_models", expect=Expect(
             model_ids=[m["id"] for m in response_body("perplexity/08_models")["data"]])),
+        "embed": attrs.evolve(embed("perplexity/09_embeddings_int8", vectors=3, dimensions=256),
+                              options={"dimensions": 256}, compare=("model", "input", "dimensions")),
     }
 
-    @pytest.mark.xfail(strict=True, reason="the plugin decodes Perplexity's base64 int8 vectors as float32")
     def test_int8_embeddings(self) -> None:
-        scn = embed("perplexity/09_embeddings_int8", vectors=3, dimensions=256)
-        response, _, _ = self.run(Scenario(**{**attrs.asdict(scn, recurse=False),
-                                              "options": {"dimensions": 256}}))
+        """Each vector is the recorded bytes read as signed int8: 256 dimensions, not 64 float32s."""
+        response, replayer, _ = self.run(self.scenarios["embed"])
+        recorded = [base64.b64decode(item["embedding"])
+                    for item in response_body("perplexity/09_embeddings_int8")["data"]]
+        assert [list(v) for v in response.vectors] == [
+            [float(x) for x in struct.unpack(f"{len(raw)}b", raw)] for raw in recorded]
         assert [len(v) for v in response.vectors] == [256, 256, 256]
+        assert "encoding_format" not in replayer.sent_json(0)  # as the recorded client: the default
 
 
 CLASSES = (TestOpenAI, TestDeepSeek, TestGroq, TestMistral, TestTogether, TestAzureAIFoundry,
@@ -754,10 +760,8 @@ def test_every_fixture_is_used() -> None:
     used = {f"{c.fixtures.name}/{s.recording}" for c in CLASSES for s in c.scenarios.values()}
     unused = {str(p.relative_to(FIXTURES).with_suffix("")) for p in FIXTURES.glob("*/*.json")
               } - used
-    # The int8 embeddings back TestPerplexityV1.test_int8_embeddings, a known failure.
     assert unused == {"azure/01_openai_deployment_chat_completions", "azure/02_openai_v1_responses",
-                      "azure/05_openai_v1_responses_stream", "together/04_tool_call_deepseek_r1",
-                      "perplexity/09_embeddings_int8"}
+                      "azure/05_openai_v1_responses_stream", "together/04_tool_call_deepseek_r1"}
 
 
 def test_unused_azure_deployment_and_together_recordings_parse(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from modelplex.errors import ConfigurationError
+from modelplex_openai_compat.vectors import ENCODINGS, FLOAT
 
 _OPTION_NAMES = frozenset({"temperature", "top_p", "max_tokens", "stop", "seed", "response_format",
                            "parallel_tool_calls", "reasoning_effort"})
@@ -47,6 +48,11 @@ class Profile:
         are left out with a warning.
     :param tool_result_name: send the tool's ``name`` on ``role: tool`` messages.
     :param embedding_batch_size: the most inputs one ``/embeddings`` request takes.
+    :param embedding_encoding: how the server packs vectors when a request sends no
+        ``encoding_format``: ``"float"`` (JSON numbers, OpenAI's default), ``"base64"``
+        (little-endian float32), ``"base64_int8"`` (Perplexity's default) or ``"base64_binary"``.
+        Replies do not say, so a base64 vector from a server said to answer ``"float"`` is a
+        :class:`~modelplex.errors.ResponseParseError`, not a guess.
     :param supports_embeddings: serves ``/embeddings``.
     :param supports_list_models: serves ``/models``.
     :param reasoning_in_completion: whether ``completion_tokens_details.reasoning_tokens`` is part of
@@ -71,6 +77,7 @@ class Profile:
     unsupported_options: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     tool_result_name: bool = False
     embedding_batch_size: int = 2048
+    embedding_encoding: str = FLOAT
     supports_embeddings: bool = True
     supports_list_models: bool = True
     reasoning_in_completion: bool | None = None
@@ -82,6 +89,9 @@ class Profile:
                              f"known: {sorted(_OPTION_NAMES)}")
         if self.max_tool_name_length < 1 or self.embedding_batch_size < 1:
             raise ValueError("Profile: max_tool_name_length and embedding_batch_size must be >= 1")
+        if self.embedding_encoding not in ENCODINGS:
+            raise ValueError(f"Profile.embedding_encoding: unknown encoding {self.embedding_encoding!r}; "
+                             f"known: {sorted(ENCODINGS)}")
 
     @property
     def reasoning_field(self) -> str | None:
