@@ -143,3 +143,18 @@ def test_with_its_limit_counters_unreachable_a_tpm_key_is_refused_not_let_throug
         assert refused.json()["error"]["code"] == "limits_unavailable"
         assert "redis" not in refused.text.lower()
     assert chat_requests(up) == 0
+
+
+def test_the_admin_route_makes_a_key_with_tpm_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    from test_keys import ADMIN
+
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    with ScriptedServer([openai_whole("ok", usage=USED)]) as up, keyed(tmp_path, up, admin=ADMIN) as gw:
+        made = httpx.post(f"{gw.url}/admin/keys", headers=admin, json={"name": "batch", "tpm": reserved()})
+        assert made.status_code == 201 and made.json()["tpm"] == reserved()
+        key = made.json()["key"]
+        assert [_post(gw.url, key).status_code for _ in range(2)] == [200, 429]  # 30 used + a reservation
+        listed = httpx.get(f"{gw.url}/admin/keys", headers=admin).json()["keys"]
+        assert [(k["name"], k["tpm"]) for k in listed] == [("batch", reserved())]
+        assert httpx.post(f"{gw.url}/admin/keys", headers=admin, json={"tpm": 0}).status_code == 400
+    assert chat_requests(up) == 1
