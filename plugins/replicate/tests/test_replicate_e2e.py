@@ -18,6 +18,7 @@ from modelplex import FinishReason, Message, Usage
 from modelplex.errors import (
     AuthenticationError,
     BadRequestError,
+    ContextLengthExceededError,
     InvalidRequestError,
     ModelNotFoundError,
     ProviderError,
@@ -178,12 +179,15 @@ def problem(status: int, title: str, detail: str, **headers: str) -> ReplicateSe
     (404, "Not found", "The requested resource could not be found.", ModelNotFoundError, "not_found"),
     (422, "Input validation failed", "- input.temperature: Must be less than or equal to 5",
      BadRequestError, "invalid_input"),
+    (422, "Input validation failed", "- input.prompt: the prompt is too long for the model's context window",
+     ContextLengthExceededError, "invalid_input"),
 ])
 def test_errors_are_typed_and_name_the_provider(status: int, title: str, detail: str,
                                                 kind: type[Exception], code: str) -> None:
     with problem(status, title, detail) as server, client(server) as c, pytest.raises(kind) as info:
         c.chat(f"replicate/{LLAMA3}", "hi")
     err = info.value
+    assert type(err) is kind  # not merely a subclass: a plain 422 is no context-length error
     assert isinstance(err, modelplex.errors.APIStatusError) and err.status_code == status
     assert err.code == code and detail in str(err) and str(err).startswith(f"replicate/{LLAMA3}: ")
     assert not err.is_retryable
