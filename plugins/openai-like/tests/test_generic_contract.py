@@ -48,8 +48,9 @@ NO_EMBEDDINGS_API = "the server has no embeddings endpoint"
 
 def followup_sends_null_content(name: str, sent: list[dict[str, Any]], dropped: tuple[str, ...] = ()) -> bool:
     """The recorded client sent the assistant's content as "" (or not at all) beside its tool calls; this
-    plugin sends null (and leaves out ``dropped``, the keys of what the recorded client sent back and this
-    server's profile does not). Everything else of the follow-up request is the recorded one."""
+    plugin sends null on purpose (modelplex_openai_compat/messages.py says why), and leaves out
+    ``dropped``, the keys of what the recorded client sent back and this server's profile does not.
+    Everything else of the follow-up request is the recorded one."""
     recorded = body(name)["messages"]
     index = next(i for i, m in enumerate(recorded) if m.get("tool_calls"))
     kept = {k: v for k, v in recorded[index].items() if k not in dropped}
