@@ -69,8 +69,9 @@ class Keyed:
 
 
 def write_config(path: Path, upstream: ScriptedServer, store: Path, *, window: float = 60,
-                 redis: str | None = None) -> Path:
-    """A config file: the upstream as ``openai`` (Chat Completions), the store (keys, budget ledger)."""
+                 redis: str | None = None, extra: str = "") -> Path:
+    """A config file: the upstream as ``openai`` (Chat Completions), the store (keys, budget ledger);
+    ``extra`` TOML after it."""
     path.write_text(("" if redis is None else f'redis = "{redis}"\n') + f"""
 [store]
 url = "{store}"
@@ -82,17 +83,18 @@ rate_window = {window}
 base_url = "{upstream.url}"
 api_key = "{UPSTREAM_KEY}"
 api = "chat_completions"
-""", encoding="utf-8")
+""" + extra, encoding="utf-8")
     path.chmod(0o600)  # it holds the upstream's key
     return path
 
 
 @contextlib.contextmanager
 def keyed(tmp_path: Path, upstream: ScriptedServer, *, admin: str | None = None,
-          window: float = 60, redis: str | None = None) -> Iterator[Keyed]:
+          window: float = 60, redis: str | None = None, extra: str = "") -> Iterator[Keyed]:
     """The gateway with virtual keys in ``tmp_path``'s store, under uvicorn in a thread."""
     store = tmp_path / "store.db"
-    config = write_config(tmp_path / "modelplex.toml", upstream, store, window=window, redis=redis)
+    config = write_config(tmp_path / "modelplex.toml", upstream, store, window=window, redis=redis,
+                          extra=extra)
     port = free_port()
     holder: dict[str, Any] = {}
 

@@ -158,3 +158,16 @@ def test_the_admin_route_makes_a_key_with_tpm_and_refuses_a_bad_one(tmp_path: Pa
         assert [(k["name"], k["tpm"]) for k in listed] == [("batch", reserved())]
         assert httpx.post(f"{gw.url}/admin/keys", headers=admin, json={"tpm": 0}).status_code == 400
     assert chat_requests(up) == 1
+
+
+def test_a_chain_whose_every_model_is_over_the_keys_tpm_is_a_429_not_a_policy_refusal(tmp_path: Path) -> None:
+    chain = '\n[chains.pair]\nmodels = ["openai/gpt-4o", "openai/gpt-4o-mini"]\n'
+    with ScriptedServer([openai_whole("ok", usage=USED)]) as up, keyed(tmp_path, up, extra=chain) as gw:
+        key, key_id = make_key(gw.store, tpm=reserved())
+        assert _post(gw.url, key, model="chain/pair").status_code == 200
+        over = _post(gw.url, key, model="chain/pair")  # each model of the chain refused in turn
+        assert over.status_code == 429, over.text
+        assert over.json()["error"]["code"] == "rate_limit_exceeded"
+        assert f"key {key_id}" in over.json()["error"]["message"]
+        assert int(over.headers["retry-after"]) >= 1 and "x-should-retry" not in over.headers
+    assert chat_requests(up) == 1
