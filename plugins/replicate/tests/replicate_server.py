@@ -29,11 +29,13 @@ class ReplicateServer(LoopbackServer):
                  hang: bool = False, error: tuple[int, Mapping[str, Any], Mapping[str, str]] | None = None,
                  metrics: Mapping[str, Any] | None = None, end_event: str = "event: done\ndata: {}\n\n",
                  final_status: str = "succeeded", wait_finishes: bool = True,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", streams: bool = True, stream_status: int = 200) -> None:
         self.pieces, self.polls, self.delay, self.hang = list(pieces), polls, delay, hang
         self.error, self.end_event, self.final_status = error, end_event, final_status
         self.wait_finishes = wait_finishes
         self.host = host  # the host the prediction's urls name
+        self.streams = streams  # the model streams its output (gives urls.stream when asked)
+        self.stream_status = stream_status  # what GET urls.stream answers
         self.metrics = dict(metrics if metrics is not None else
                             {"input_token_count": 9, "output_token_count": len(pieces), "predict_time": 0.4})
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
@@ -105,7 +107,7 @@ class ReplicateServer(LoopbackServer):
                     status, problem, headers = server.error
                     self._send(status, problem, "application/problem+json", **headers)
                     return
-                stream = bool(body.get("stream"))
+                stream = bool(body.get("stream")) and server.streams
                 waited = self.headers.get("prefer") == "wait" and server.wait_finishes and not server.polls
                 status = server.final_status if waited else "starting"
                 self._send(201, server.prediction(status, stream=stream))
@@ -126,6 +128,11 @@ class ReplicateServer(LoopbackServer):
                 self._send(200, server.prediction(status))
 
             def _stream(self) -> None:
+                if server.stream_status >= 400:
+                    self._send(server.stream_status, {"title": "Not found", "detail": "stream expired",
+                                                      "status": server.stream_status},
+                               "application/problem+json")
+                    return
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("transfer-encoding", "chunked")

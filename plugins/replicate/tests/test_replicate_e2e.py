@@ -234,6 +234,23 @@ def test_a_stream_cut_off_is_interrupted_and_the_prediction_cancelled() -> None:
     assert server.cancels == ["/v1/predictions/p1/cancel"]
 
 
+def test_a_model_that_does_not_stream_is_an_error_and_its_prediction_cancelled() -> None:
+    with ReplicateServer(streams=False) as server, client(server) as c, \
+            pytest.raises(ProviderError, match="does not stream its output"), \
+            c.stream(f"replicate/{LLAMA3}", "hi") as s:
+        list(s)
+    assert server.cancels == ["/v1/predictions/p1/cancel"]  # it runs anyway: nobody would read it
+
+
+def test_a_stream_url_that_answers_an_error_is_that_error_and_the_prediction_cancelled() -> None:
+    with ReplicateServer(stream_status=404) as server, client(server) as c, \
+            pytest.raises(modelplex.errors.NotFoundError, match="stream expired") as info, \
+            c.stream(f"replicate/{LLAMA3}", "hi") as s:
+        list(s)
+    assert not isinstance(info.value, ModelNotFoundError)  # the model was there: its stream was not
+    assert server.cancels == ["/v1/predictions/p1/cancel"]
+
+
 # -- cancellation ---------------------------------------------------------------------------------
 
 
