@@ -52,7 +52,8 @@ SETTINGS: dict[str, list[dict[str, Any]]] = {
 
 # The formats this project speaks; each must be reached through some installed provider's hook.
 EXPECTED_FORMATS = {"openai-chat", "openai-responses", "anthropic", "ollama", "canonical"}
-OPTIONAL_FORMATS = {"gemini": "modelplex_gemini", "cohere": "modelplex_cohere"}  # checked when the plugin is installed
+# Checked when the plugin is installed.
+OPTIONAL_FORMATS = {"gemini": "modelplex_gemini", "cohere": "modelplex_cohere"}
 
 # What a wire has no place for in a tool call (documented in each codec's docstring):
 # * signature, origin: provider artefacts; only Gemini carries a signature (``thoughtSignature``).
