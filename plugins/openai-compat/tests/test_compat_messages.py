@@ -63,13 +63,14 @@ def test_assistant_tool_calls_have_null_content_and_results_become_tool_messages
 
 
 def test_no_text_beside_tool_calls_is_null_content_never_empty_or_missing() -> None:
-    """An empty text part (as a stream may leave) beside a call is still null: Bedrock refuses "",
-    vLLM a missing key (the comment in messages.py says why null)."""
-    for parts in ([CALL], [TextPart(text=""), CALL], [TextPart(text=""), CALL, TextPart(text="")]):
-        [out], _ = encode(Message.assistant(parts))
-        assert "content" in out and out["content"] is None and len(out["tool_calls"]) == 1
+    """Null, the key present (vLLM refuses it missing, Bedrock refuses ""; messages.py says why); an
+    empty text part the message carries, as Mistral's and xAI's replies do, goes back as given."""
+    [out], _ = encode(Message.assistant([CALL]))
+    assert "content" in out and out["content"] is None and len(out["tool_calls"]) == 1
+    [given], _ = encode(Message.assistant([TextPart(text=""), CALL]))
+    assert given["content"] == "" and len(given["tool_calls"]) == 1
     [alone], _ = encode(Message.assistant([TextPart(text="")]))
-    assert alone == {"role": "assistant", "content": ""}  # no calls: a string, as every server takes
+    assert alone == {"role": "assistant", "content": ""}
 
 
 def test_several_results_give_one_tool_message_each_in_order() -> None:

@@ -74,16 +74,16 @@ def _assistant(call: Call, index: int, message: Message, warnings: list[Provider
                 reasoning.append(text)
         else:
             warnings.append(_dropped(index, part, "assistant"))
-    # Beside tool calls, no text is sent as "content": null, never "" nor a missing key. OpenAI's API
-    # reference makes content nullable and optional when tool_calls is given, and OpenAI's own SDK
+    # Beside tool calls, no text part is sent as "content": null, never "" nor a missing key. OpenAI's
+    # API reference makes content nullable and optional when tool_calls is given, and OpenAI's own SDK
     # replays its replies that way (openai/06 in the tests' recordings). Of the stricter servers, vLLM,
     # SGLang and several gateways refuse an assistant message without the key, and Amazon Bedrock's
     # OpenAI-compatible endpoint refuses "" beside tool calls (Vercel's AI SDK moved from "" to null
     # for it); the servers once found refusing null (LM Studio in 2024, mistral-common's OpenAI
-    # wrapper) took it as their bug and fixed it. Recorded clients that sent "" or nothing therefore
-    # differ from this plugin only in that key.
-    text = "".join(texts)
-    out: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
+    # wrapper) took it as their bug and fixed it. An empty text part the message does carry (Mistral
+    # and xAI answer tool calls with content "", and their recorded clients send it back) goes as "".
+    out: dict[str, Any] = {"role": "assistant",
+                           "content": "".join(texts) if texts or not calls else None}
     if reasoning and call.profile.reasoning_field is not None:
         out[call.profile.reasoning_field] = "".join(reasoning)
     if calls:
