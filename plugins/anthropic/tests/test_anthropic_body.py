@@ -193,6 +193,14 @@ def test_json_schema_through_a_forced_tool() -> None:
     assert plan(response_format=ResponseFormat()).format_tool is None
 
 
+def test_a_schemas_description_is_told_in_the_forced_tools() -> None:
+    p = plan(response_format=ResponseFormat(type="json_schema", schema=SCHEMA, name="city",
+                                            description="The largest city of the country asked about."))
+    [tool] = p.body["tools"]
+    assert tool["description"].endswith(" The largest city of the country asked about.")
+    assert p.warnings == ()
+
+
 @pytest.mark.parametrize("options", [
     {"tools": [TOOL]}, {"reasoning_budget": 2048},
     {"response_format": ResponseFormat(type="json_schema", schema={"type": "array", "items": {}})}])

@@ -133,12 +133,14 @@ def test_a_json_schema_response_format_reaches_the_upstream() -> None:
         reply = sdk(gw.v1).chat.completions.create(
             model="openai/gpt-4o", messages=HI,
             response_format={"type": "json_schema", "json_schema": {"name": "place", "schema": schema,
-                                                                    "strict": True}})
+                                                                    "strict": True,
+                                                                    "description": "A city."}})
     assert json.loads(reply.choices[0].message.content or "") == {"city": "Paris"}
     fmt = up.requests[0].json["response_format"]
     assert fmt["type"] == "json_schema"
     assert fmt["json_schema"]["schema"]["properties"] == schema["properties"]
     assert fmt["json_schema"]["name"] == "place"
+    assert fmt["json_schema"]["description"] == "A city."
 
 
 def test_n_above_one_is_refused_before_any_call() -> None:

@@ -77,6 +77,18 @@ def test_json_output() -> None:
     assert out["generationConfig"] == {}
 
 
+def test_a_formats_description_goes_on_the_response_schema_unless_it_has_its_own() -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}}
+    out, warnings = body(response_format=ResponseFormat(type="json_schema", schema=schema,
+                                                        description="A city."))
+    assert out["generationConfig"]["responseSchema"] == {
+        "type": "OBJECT", "description": "A city.", "properties": {"name": {"type": "STRING"}}}
+    assert warnings == []
+    own = {**schema, "description": "A town."}
+    out, _ = body(response_format=ResponseFormat(type="json_schema", schema=own, description="A city."))
+    assert out["generationConfig"]["responseSchema"]["description"] == "A town."
+
+
 def test_tools_and_tool_choice() -> None:
     tools = [Tool(name="a"), Tool(name="b")]
     out, warnings = body(tools=tools, tool_choice=ToolChoice.tool("b"), parallel_tool_calls=True)

@@ -60,6 +60,14 @@ def test_body_options_images_and_structured_output() -> None:
     assert sorted(w.field for w in warnings) == ["seed", "stop"]
 
 
+def test_a_schemas_description_goes_in_text_format() -> None:
+    fmt = ResponseFormat(type="json_schema", schema={"type": "object"}, description="A city.")
+    body, warnings = build_responses_body(call(Message.user("Where?"), response_format=fmt))
+    assert body["text"]["format"] == {"type": "json_schema", "name": "response",
+                                      "description": "A city.", "schema": {"type": "object"}}
+    assert warnings == []
+
+
 def test_assistant_text_and_error_results() -> None:
     body, warnings = build_responses_body(call(Message.assistant("Earlier answer."),
                                                Message.tool("c1", "boom", is_error=True)))

@@ -132,7 +132,9 @@ def _format_tool(fmt: ResponseFormat | None, opts: ChatOptions, thinking: bool,
         warnings.append(_warn("unsupported-setting", "strict schema enforcement is not sent to "
                               "Anthropic; the answer is not guaranteed to match the schema",
                               "response_format.strict"))
-    return {"name": name, "description": "Give the answer: its input is the whole JSON answer.",
+    # The tool's description is the one place Anthropic reads what the answer is about.
+    about = f" {fmt.description}" if fmt.description else ""
+    return {"name": name, "description": f"Give the answer: its input is the whole JSON answer.{about}",
             "input_schema": schema}
 
 

@@ -220,7 +220,7 @@ def response_format(raw: Any, param: str = "response_format") -> ResponseFormat 
         if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
             raise invalid("'json_schema' needs a 'schema' object", param=param)
         return ResponseFormat(type="json_schema", schema=spec["schema"], name=spec.get("name"),
-                              strict=spec.get("strict"))
+                              strict=spec.get("strict"), description=spec.get("description"))
     raise invalid(f"type {kind!r} is not one of text, json_object, json_schema", param=f"{param}.type")
 
 

@@ -65,6 +65,10 @@ def generation_config(request: ChatRequest, warnings: list[ProviderWarning]) -> 
             config["responseSchema"], found = translate(fmt.schema, field="response_format.schema",
                                                         subject="the response schema")
             warnings.extend(found)
+            # Gemini's Schema object has a description, the one place for the format's; the
+            # schema's own, if it has one, is the more precise and stays.
+            if fmt.description and isinstance(config["responseSchema"], dict):
+                config["responseSchema"].setdefault("description", fmt.description)
     thinking = thinking_config(request, warnings)
     if thinking is not None:
         config["thinkingConfig"] = thinking

@@ -117,6 +117,8 @@ def _format(call: Call) -> dict[str, Any] | None:
         return {"type": "json_object"}
     out: dict[str, Any] = {"type": "json_schema", "name": fmt.name or "response",
                            "schema": dict(fmt.schema or {})}
+    if fmt.description is not None:
+        out["description"] = fmt.description
     if fmt.strict is not None:
         out["strict"] = fmt.strict
     return out
