@@ -3,12 +3,13 @@
 For each pair (A, B): a conversation starts on A, switches to B, is reloaded from the store by another
 client, switches back to A and goes on; then it is reloaded again. One loopback server per provider speaks
 that provider's format (Chat Completions and its cousins, OpenAI Responses, Anthropic Messages, Gemini,
-Ollama) and answers each request with a reply carrying reasoning (a signed thinking block, a thought, an
-encrypted reasoning item, ``reasoning_content``...) and a text unique to that request. Asserted, from what
-each server RECEIVED (read back into canonical messages by the test kit's ``read_request``): the whole
-history, in order, in its own format; another provider's reasoning never on the wire (the response warns
-``dropped-reasoning``); the provider's own reasoning back to it where it takes it; and each stored message
-labelled with the provider and model that produced it, linked to its usage row.
+Ollama, Cohere, Replicate's predictions) and answers each request with a reply carrying reasoning (a signed
+thinking block, a thought, an encrypted reasoning item, ``reasoning_content``, ``<think>`` tags...) where the
+provider has any, and a text unique to that request. Asserted, from what each server RECEIVED (read back
+into canonical messages by the test kit's ``read_request``; Replicate's prompt transcript read back turn by
+turn): the whole history, in order, in its own format; another provider's reasoning never on the wire (the
+response warns ``dropped-reasoning``); the provider's own reasoning back to it where it takes it; and each
+stored message labelled with the provider and model that produced it, linked to its usage row.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pytest
 
 import modelplex
 from modelplex_testing.loopback import LoopbackServer
+from modelplex_testing.replicate_wire import PredictionServer
 from modelplex_testing.wire_messages import read_request
 
 KEY = "sk-conversation-test-0123456789"
@@ -35,14 +37,17 @@ KEY = "sk-conversation-test-0123456789"
 @attrs.frozen(kw_only=True)
 class Provider:
     name: str
-    wire: str  # openai-chat, openai-responses, anthropic, gemini, ollama
+    wire: str  # openai-chat, openai-responses, anthropic, gemini, ollama, cohere, replicate
     model: str  # asked for; the server answers with model + "-snapshot", the resolved model
     settings: dict[str, Any] = attrs.field(factory=dict)
     takes_own_reasoning: bool = False  # its own reasoning goes back to it, unchanged
-    # Chat Completions: the message field its reasoning comes in ("chunks": Mistral's thinking chunks).
+    # Chat Completions: the message field its reasoning comes in ("chunks": Mistral's thinking chunks,
+    # "think": inline in the content between <think> tags).
     reasoning_field: str = "reasoning_content"
-    # Its replies name the model that answered (Cohere's do not: the reply is labelled as asked).
+    # Its replies name the model that answered (Cohere's and Replicate's do not: labelled as asked).
     reports_model: bool = True
+    # Its replies carry reasoning (a Replicate prediction's output is the text alone).
+    reasons: bool = True
 
 
 PROVIDERS = (
@@ -65,6 +70,12 @@ PROVIDERS = (
     Provider(name="azure", wire="openai-chat", model="gpt-4o"),
     # Cohere replays a plan only with its calls: a plain turn's thinking is left out, even for itself.
     Provider(name="cohere", wire="cohere", model="command-a-reasoning-08-2025", reports_model=False),
+    # The router's reasoning models think inline, between <think> tags, as its profile reads them.
+    Provider(name="huggingface", wire="openai-chat", model="deepseek-ai/DeepSeek-R1:fastest",
+             reasoning_field="think"),
+    # One prompt, not messages: a longer conversation goes as a transcript; the poll is quick here.
+    Provider(name="replicate", wire="replicate", model="meta/meta-llama-3-8b-instruct",
+             settings={"poll_interval": 0.01}, reports_model=False, reasons=False),
 )
 #: Installed providers that speak no wire of their own (the test kit's scripted fake).
 NO_WIRE = {"fake"}
@@ -110,6 +121,8 @@ def reply(provider: Provider, n: int) -> dict[str, Any]:
                           "input_tokens_details": {"cached_tokens": 0},
                           "output_tokens_details": {"reasoning_tokens": 3}}}
     message: dict[str, Any] = {"role": "assistant", "content": text, provider.reasoning_field: thought}
+    if provider.reasoning_field == "think":
+        message = {"role": "assistant", "content": f"<think>\n{thought}\n</think>\n\n{text}"}
     if provider.reasoning_field == "chunks":
         message = {"role": "assistant", "content": [
             {"type": "thinking", "thinking": [{"type": "text", "text": thought}]},
@@ -163,11 +176,64 @@ class WireServer(LoopbackServer):
     def raw(self, index: int = -1) -> str:
         return json.dumps(self.received[index].body, ensure_ascii=False)
 
+    @property
+    def api_base(self) -> str:
+        """The base URL the provider is configured with."""
+        return self.url
+
+
+#: A Replicate transcript's speakers, as :mod:`modelplex_replicate.inputs` writes them.
+SPEAKERS = {"User": "user", "Assistant": "assistant"}
+
+
+class ReplicateWire(PredictionServer):
+    """Replicate's predictions (:mod:`modelplex_testing.replicate_wire`: the creation, the event stream,
+    the prediction read for its metrics) answering the ``n``-th creation with :func:`reply`'s text for
+    ``n``, in pieces, and the token counts the other servers report."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        super().__init__(self._answer, model=provider.model,
+                         metrics={"input_token_count": 20, "output_token_count": 7, "predict_time": 0.2})
+
+    def _answer(self, body: Any) -> list[str]:
+        text = f"{self.provider.name} answer {len(self.created) + 1}"
+        return [text[:4], text[4:9], text[9:]]
+
+    @property
+    def api_base(self) -> str:
+        """The base URL the provider is configured with."""
+        return self.base
+
+    def messages(self, index: int = -1) -> list[tuple[str, str]]:
+        """The (role, text) of each turn of creation ``index``: the system prompt, then the prompt read
+        back: one user turn as it is, or a transcript of ``User:`` and ``Assistant:`` turns that must end
+        with an open ``Assistant:`` (anything else in it fails the read)."""
+        given = self.created[index].body["input"]
+        out = [("system", given["system_prompt"])] if "system_prompt" in given else []
+        prompt: str = given["prompt"]
+        if not prompt.startswith("User: "):
+            return [*out, ("user", prompt)]
+        turns = prompt.split("\n\n")
+        assert turns[-1] == "Assistant:", prompt  # the model is asked to go on as the assistant
+        for turn in turns[:-1]:
+            speaker, colon, text = turn.partition(": ")
+            assert colon and speaker in SPEAKERS, f"not a transcript turn: {turn!r}"
+            out.append((SPEAKERS[speaker], text))
+        return out
+
+    def raw(self, index: int = -1) -> str:
+        return json.dumps(self.created[index].body, ensure_ascii=False)
+
+
+Server = WireServer | ReplicateWire
+
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, WireServer]]:
+def servers() -> Iterator[dict[str, Server]]:
     with contextlib.ExitStack() as stack:
-        yield {p.name: stack.enter_context(WireServer(p)) for p in installed()}
+        yield {p.name: stack.enter_context(ReplicateWire(p) if p.wire == "replicate" else WireServer(p))
+               for p in installed()}
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +245,8 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield path
 
 
-def client(servers: dict[str, WireServer], store_dir: Path) -> modelplex.Client:
-    providers = {name: {"api_key": KEY, **s.provider.settings, "base_url": s.url}
+def client(servers: dict[str, Server], store_dir: Path) -> modelplex.Client:
+    providers = {name: {"api_key": KEY, **s.provider.settings, "base_url": s.api_base}
                  for name, s in servers.items()}
     return modelplex.Client(providers=providers, config_file=False,
                             env={"MODELPLEX_DATA_DIR": str(store_dir)})
@@ -212,7 +278,7 @@ def dropped(response: modelplex.ChatResponse) -> bool:
 
 @pytest.mark.parametrize(("a", "b"), pairs())
 def test_a_conversation_switched_between_two_providers_is_stored_reloaded_and_continued(
-        a: Provider, b: Provider, servers: dict[str, WireServer], store_dir: Path) -> None:
+        a: Provider, b: Provider, servers: dict[str, Server], store_dir: Path) -> None:
     tmp_path = store_dir
     first = client(servers, tmp_path)
     with first:
@@ -224,8 +290,9 @@ def test_a_conversation_switched_between_two_providers_is_stored_reloaded_and_co
         # B got the history in its format, A's reply as plain text, never A's reasoning.
         assert servers[b.name].messages() == [("system", "Be brief."), ("user", "first question"),
                                               ("assistant", r1.text), ("user", "second question")]
-        assert r1.reasoning and r1.reasoning not in servers[b.name].raw()
-        assert dropped(r2), r2.warnings
+        if a.reasons:
+            assert r1.reasoning and r1.reasoning not in servers[b.name].raw()
+        assert dropped(r2) is a.reasons, r2.warnings
         cid = conversation.id
 
     again = client(servers, tmp_path)
@@ -241,7 +308,8 @@ def test_a_conversation_switched_between_two_providers_is_stored_reloaded_and_co
                    ("user", "second question"), ("assistant", r2.text), ("user", "third question")]
         assert servers[a.name].messages() == history
         raw = servers[a.name].raw()
-        assert r2.reasoning not in raw and dropped(r3)  # B's reasoning stays with B
+        if b.reasons:  # B's reasoning stays with B
+            assert r2.reasoning and r2.reasoning not in raw and dropped(r3)
         if a.takes_own_reasoning:  # A's own reasoning (same model) goes back to it
             part = next(p for p in reloaded.messages[1].parts if isinstance(p, modelplex.ReasoningPart))
             assert any(token in raw for token in (part.signature, part.text) if token)
@@ -257,3 +325,37 @@ def test_a_conversation_switched_between_two_providers_is_stored_reloaded_and_co
         assert {m.call_id for m in stored[1::2]} == set(rows)  # each reply linked to its usage row
         assert [f"{rows[m.call_id or ''].provider}/{rows[m.call_id or ''].model}" for m in stored[1::2]] == [
             m.requested for m in stored[1::2]]
+
+
+def others(name: str) -> list[Any]:
+    return [pytest.param(p, id=p.name) for p in installed() if p.name != name]
+
+
+@pytest.mark.parametrize("a", others("replicate"))
+def test_a_conversation_handed_to_replicate_streams_its_whole_prediction_flow(
+        a: Provider, servers: dict[str, Server], store_dir: Path) -> None:
+    """Streamed on Replicate after a turn on A: the prediction created with the transcript and ``stream``,
+    its event stream read to its end, then the prediction read for its metrics; the reply kept with them."""
+    replicate = servers.get("replicate")
+    if not isinstance(replicate, ReplicateWire):
+        pytest.skip("modelplex-replicate is not installed")
+    b = replicate.provider
+    with client(servers, store_dir) as c:
+        conversation = c.conversation(model=address(a), system="Be brief.")
+        r1 = conversation.send("first question")
+        read_before = len(replicate.reads)
+        with conversation.stream("second question", model=address(b)) as stream:
+            text = "".join(e.text for e in stream if isinstance(e, modelplex.TextDelta))
+        r2 = stream.response
+        cid = conversation.id
+    assert r2 is not None and text == r2.text == f"replicate answer {len(replicate.created)}"
+    created = replicate.created[-1]
+    assert created.path == f"/v1/models/{b.model}/predictions" and created.body["stream"] is True
+    assert replicate.messages() == [("system", "Be brief."), ("user", "first question"),
+                                    ("assistant", r1.text), ("user", "second question")]
+    n = len(replicate.created)
+    assert replicate.reads[read_before:] == [f"/stream/p{n}", f"/v1/predictions/p{n}"]
+    assert r2.usage.input == 20 and r2.usage.output == 7  # the metrics, read after the stream
+    with client(servers, store_dir) as again:
+        stored = again.conversation(cid).messages
+    assert [(m.label, m.text) for m in stored[1::2]] == [(label(a), r1.text), (label(b), r2.text)]

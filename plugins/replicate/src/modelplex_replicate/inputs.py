@@ -17,7 +17,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from modelplex import ChatRequest, Part, ProviderWarning, TextPart, ToolCallPart, ToolResultPart
+from modelplex import (
+    ChatRequest,
+    Part,
+    ProviderWarning,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from modelplex_replicate.address import Target
 
 _SAME = ("temperature", "top_p", "seed")
@@ -58,7 +66,12 @@ def _texts(request: ChatRequest) -> tuple[list[str], list[tuple[str, str]], list
         texts = [(part, _text(part)) for part in message.parts]
         written = sorted({type(p).__name__ for p, t in texts
                           if t is not None and not isinstance(p, TextPart)})
-        dropped = sorted({type(p).__name__ for p, t in texts if t is None})
+        dropped = sorted({type(p).__name__ for p, t in texts
+                          if t is None and not isinstance(p, ReasoningPart)})
+        if any(isinstance(p, ReasoningPart) for p in message.parts):
+            # The code every provider gives another's reasoning left out, so callers find it by one name.
+            warnings.append(ProviderWarning(code="dropped-reasoning", field=f"messages[{i}]",
+                                            message="Replicate's prompt is text: reasoning not sent"))
         if written:
             warnings.append(_warning(f"messages[{i}]", f"Replicate's prompt is text: {', '.join(written)} "
                                                        "written into it as text"))
