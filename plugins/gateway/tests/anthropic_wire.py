@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 from gateway_server import UPSTREAM_KEY, client_for, recording, replayed
+from upstreams import model_of
 
 import modelplex
 from modelplex_testing import Recording
@@ -41,11 +42,8 @@ class Family:
         return recording(self.plugin, name)
 
     def model(self, rec: Recording) -> str:
-        """The address of the model ``rec`` was recorded with (Gemini names it in the URL)."""
-        body = rec.request_body
-        if isinstance(body, dict) and isinstance(body.get("model"), str):
-            return f"{self.plugin}/{body['model']}"
-        return f"{self.plugin}/{rec.request['url'].split('/models/', 1)[1].split(':', 1)[0]}"
+        """The address of the model ``rec`` was recorded with."""
+        return model_of(self.plugin, rec)
 
     def client(self, server: ScriptedServer) -> Callable[[], modelplex.AsyncClient]:
         """A maker of clients whose provider of this family is ``server``."""
@@ -80,6 +78,12 @@ FAMILIES = (
            whole="deepseek/03_reasoning_parallel_tool_calls"),
     Family(name="cohere", plugin="cohere", base_url=_root,
            streams=("02_stream_text", "07_stream_parallel_tool_calls"), whole="06_chat_parallel_tool_calls"),
+    # The router's reasoning models think between <think> tags in the content: thinking blocks here.
+    Family(name="huggingface", plugin="huggingface", streams=("huggingface/05_stream_thinking",),
+           whole="huggingface/03_parallel_tool_calls"),
+    # A prediction: created, its event stream read (or, whole, the prediction read until it is over).
+    Family(name="replicate", plugin="replicate", settings={"poll_interval": 0.01},
+           streams=("replicate/02_create_stream",), whole="replicate/01_create_wait"),
 )
 
 

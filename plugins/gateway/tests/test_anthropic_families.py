@@ -20,8 +20,9 @@ import httpx
 import pytest
 from anthropic_grammar import Grammar, Result, parse_sse
 from anthropic_wire import FAMILIES, Family, installed
-from gateway_server import replayed, served
+from gateway_server import served
 from modelplex_gateway.anthropic_messages import unpack_signature
+from upstreams import upstream as replaying
 
 import modelplex
 from modelplex_testing.compat_server import ScriptedServer
@@ -56,7 +57,7 @@ def _cases(kind: str) -> list[Any]:
 
 @contextlib.contextmanager
 def _behind_gateway(family: Family, name: str) -> Iterator[tuple[str, ScriptedServer]]:
-    with ScriptedServer([replayed(family.rec(name))]) as upstream, served(family.client(upstream)) as gateway:
+    with replaying(family.plugin, name) as upstream, served(family.client(upstream)) as gateway:
         yield gateway.url, upstream
 
 
@@ -65,7 +66,7 @@ def _canonical(family: Family, name: str, stream: bool) -> modelplex.ChatRespons
     rec = family.rec(name)
 
     async def run() -> modelplex.ChatResponse:
-        with ScriptedServer([replayed(rec)]) as upstream:
+        with replaying(family.plugin, name) as upstream:
             async with family.client(upstream)() as client:
                 if not stream:
                     return await client.chat(family.model(rec), "hi", max_tokens=1024)
@@ -211,6 +212,5 @@ def test_every_installed_provider_family_is_covered() -> None:
     """A provider plugin of a new wire format must join FAMILIES, not be left out in silence."""
     families = {f.plugin for f in FAMILIES}
     # Chat Completions like openai, groq and deepseek, the kit's fake, and plugins that are no provider.
-    wire_cousins = {"together", "xai", "openrouter", "azure", "openai-like", "huggingface", "fake", "store",
-                    "gateway"}
+    wire_cousins = {"together", "xai", "openrouter", "azure", "openai-like", "fake", "store", "gateway"}
     assert installed() - families - wire_cousins == set()

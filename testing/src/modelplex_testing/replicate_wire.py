@@ -32,7 +32,8 @@ import attrs
 
 from modelplex_testing.loopback import LoopbackServer
 
-__all__ = ["Created", "PredictionServer", "output_events", "prediction", "rehomed"]
+__all__ = ["Created", "PredictionServer", "addressed", "output_events", "prediction", "rehomed",
+           "rehomed_link"]
 
 #: ``done`` as Replicate ends a stream whose prediction succeeded.
 DONE = "event: done\ndata: {}\n\n"
@@ -64,11 +65,28 @@ def output_events(pieces: Sequence[str], *, end: str = DONE) -> list[bytes]:
     return events
 
 
+def rehomed_link(name: str, link: str, base: str) -> str:
+    """``urls[name]`` of a recorded prediction moved onto ``base`` (``http://host:port``): its path kept,
+    the stream's under ``/stream`` (Replicate serves it from another host at the prediction's own path)."""
+    path = urlsplit(link).path
+    return f"{base}/stream{path}" if name == "stream" else f"{base}{path}"
+
+
 def rehomed(body: Mapping[str, Any], base: str) -> dict[str, Any]:
-    """A recorded prediction ``body`` whose ``urls`` name ``base`` (``http://host:port``) instead of
-    Replicate's hosts: the paths are kept, so a scripted server answers them in the recorded order."""
-    urls = {name: f"{base}{urlsplit(link).path}" for name, link in (body.get("urls") or {}).items()}
+    """A recorded prediction ``body`` whose ``urls`` name ``base`` instead of Replicate's hosts
+    (:func:`rehomed_link`), so that a loopback server answers what the client follows."""
+    urls = {name: rehomed_link(name, link, base) for name, link in (body.get("urls") or {}).items()}
     return {**body, "urls": urls}
+
+
+def addressed(url: str, body: Mapping[str, Any]) -> str:
+    """The model id (after ``replicate/``) a recorded creation sent to ``url`` with ``body`` addressed: an
+    official model or a deployment by its route, else the version in the body."""
+    path = urlsplit(url).path.removesuffix("/predictions")
+    for route, prefix in (("/models/", ""), ("/deployments/", "deployments/")):
+        if route in path:
+            return prefix + path.split(route, 1)[1]
+    return str(body["version"])
 
 
 @attrs.frozen(kw_only=True)
