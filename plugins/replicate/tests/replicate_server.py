@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from modelplex_testing.loopback import LoopbackServer
+from modelplex_testing.replicate_wire import output_events, prediction
 
 PIECES = ("Fuzzy", ", gentle", " beasts", "\nSoft", "ly grazing")
 
@@ -53,19 +54,12 @@ class ReplicateServer(LoopbackServer):
 
     def prediction(self, status: str, *, stream: bool = True) -> dict[str, Any]:
         """The prediction ``p1`` as Replicate shows it in ``status``."""
-        here = f"http://{self.host}:{self.port}"
-        urls = {"get": f"{here}/v1/predictions/p1", "cancel": f"{here}/v1/predictions/p1/cancel"}
-        if stream:
-            urls["stream"] = f"{here}/stream/p1"
         over = status not in ("starting", "processing")
-        out: dict[str, Any] = {"id": "p1", "model": "meta/meta-llama-3-8b-instruct", "version": "dp-1",
-                               "status": status, "urls": urls, "error": None, "logs": "",
-                               "output": self.pieces if over or status == "processing" else None}
-        if over:
-            out["metrics"] = self.metrics
-        if status == "failed":
-            out["error"] = "CUDA out of memory"
-        return out
+        return prediction("p1", base=f"http://{self.host}:{self.port}", status=status, stream=stream,
+                          model="meta/meta-llama-3-8b-instruct", version="dp-1",
+                          output=self.pieces if over or status == "processing" else None,
+                          metrics=self.metrics if over else None,
+                          error="CUDA out of memory" if status == "failed" else None)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -144,11 +138,10 @@ class ReplicateServer(LoopbackServer):
                     self.wfile.flush()
 
                 try:
-                    for i, piece in enumerate(server.pieces):
+                    for event in output_events(server.pieces)[:-1]:  # the pieces; the end is below
                         if server.delay:
                             time.sleep(server.delay)
-                        lines = "\n".join(f"data: {line}" for line in piece.split("\n"))
-                        send(f"event: output\nid: {i}\n{lines}\n\n")
+                        send(event.decode())
                     if server.hang:
                         server.cancelled.wait(10)
                         send('event: done\ndata: {"reason": "canceled"}\n\n')

@@ -41,13 +41,14 @@ DONE = "event: done\ndata: {}\n\n"
 
 def prediction(id: str, *, base: str, status: str, output: Sequence[str] | None = None,
                metrics: Mapping[str, Any] | None = None, stream: bool = False, model: str = "",
-               version: str = "", input: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               version: str = "", input: Mapping[str, Any] | None = None,
+               error: str | None = None) -> dict[str, Any]:
     """Prediction ``id`` as Replicate shows it, its ``urls`` under ``base`` (``http://host:port``)."""
     urls = {"get": f"{base}/v1/predictions/{id}", "cancel": f"{base}/v1/predictions/{id}/cancel"}
     if stream:
         urls["stream"] = f"{base}/stream/{id}"
     body: dict[str, Any] = {"id": id, "model": model, "version": version, "input": dict(input or {}),
-                            "logs": "", "error": None, "status": status, "urls": urls,
+                            "logs": "", "error": error, "status": status, "urls": urls,
                             "output": list(output) if output is not None else None}
     if metrics is not None:
         body["metrics"] = dict(metrics)
