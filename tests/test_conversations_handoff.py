@@ -232,8 +232,13 @@ Server = WireServer | ReplicateWire
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, Server]]:
     with contextlib.ExitStack() as stack:
-        yield {p.name: stack.enter_context(ReplicateWire(p) if p.wire == "replicate" else WireServer(p))
-               for p in installed()}
+        started: dict[str, Server] = {}
+        for p in installed():
+            if p.wire == "replicate":
+                started[p.name] = stack.enter_context(ReplicateWire(p))
+            else:
+                started[p.name] = stack.enter_context(WireServer(p))
+        yield started
 
 
 @pytest.fixture(scope="module")
