@@ -142,7 +142,7 @@ def test_a_streamed_tool_call_of_each_family(family: Family) -> None:
     assert family.tools is not None
     rec = family.rec(family.tools)
     expected = direct(family, family.tools, stream=True)
-    tools = [{"type": "function", "function": {"name": c.name, "parameters": {"type": "object"}}}
+    tools: Any = [{"type": "function", "function": {"name": c.name, "parameters": {"type": "object"}}}
              for c in expected.tool_calls]
     with family.upstream(family.tools) as up, served(client_for(family.providers(up))) as gw:
         calls: dict[int, dict[str, str]] = {}
