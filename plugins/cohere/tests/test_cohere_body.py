@@ -65,6 +65,7 @@ def test_what_cohere_cannot_do_is_warned_not_dropped() -> None:
     assert "reasoning_effort" not in sent and "parallel_tool_calls" not in sent
 
 
+@pytest.mark.feature("json_schema", provider="cohere")
 def test_json_schema_and_json_object_replies() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
     assert body(response_format=ResponseFormat(type="json_schema", schema=schema))[0]["response_format"] == {
@@ -80,6 +81,7 @@ def test_extra_settings_go_as_they_are() -> None:
     assert sent["documents"] == documents and sent["strict_tools"] is True and sent["k"] == 5
 
 
+@pytest.mark.feature("reasoning_replay", provider="cohere")
 def test_a_plan_is_replayed_to_cohere_only_and_as_its_calls_plan() -> None:
     call = ToolCallPart(id="weather_1", name="weather", arguments={"city": "Oslo"})
     ours = ReasoningPart(text="I will check.", origin=Origin(provider="cohere", model="command-a-03-2025"))
@@ -111,6 +113,7 @@ def test_other_providers_call_ids_are_mapped_the_same_for_call_and_result() -> N
     assert all(c.isalnum() or c in "_-" for c in wire_id)
 
 
+@pytest.mark.feature("vision", provider="cohere")
 def test_images_go_as_image_url_items() -> None:
     image = ImagePart(data=b"\x89PNG", media_type="image/png")
     sent, warnings = body([Message.user([TextPart(text="What is this?"), image])])

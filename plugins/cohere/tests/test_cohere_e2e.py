@@ -194,6 +194,7 @@ def test_a_rerank_result_outside_the_documents_is_a_parse_error(serve: Any) -> N
     assert info.value.field == "results[0].index"
 
 
+@pytest.mark.feature("model_listing", provider="cohere")
 def test_the_model_list_pages_and_says_what_each_model_does(serve: Any) -> None:
     server = serve(
         Reply.json({"models": [{"name": "command-a-03-2025", "endpoints": ["generate", "chat", "summarize"],
@@ -220,6 +221,7 @@ def test_the_model_list_pages_and_says_what_each_model_does(serve: Any) -> None:
                                                   "/v1/models?page_size=1000&page_token=p2"]
 
 
+@pytest.mark.feature("cost", provider="cohere")
 def test_the_catalog_prices_a_command_a_reply(serve: Any) -> None:
     body = recording("03_chat_tool_call").response["body"]
     server = serve(Reply.json(body))
