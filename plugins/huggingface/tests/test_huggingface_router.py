@@ -61,6 +61,7 @@ def test_a_policy_suffix_finds_the_base_model_s_facts_and_no_price() -> None:
     assert response.cost is not None and response.cost.status == "unknown" and response.cost.total is None
 
 
+@pytest.mark.feature("cost", provider="huggingface")
 def test_a_provider_suffix_is_priced_at_that_provider_s_price() -> None:
     """``:groq``: Groq's published price. 12 x 0.15 + 3 x 0.6 = 1.8 + 1.8 = 3.6 per 10^6."""
     with ScriptedServer([Reply.json(reply(f"{OSS}:groq"))]) as server, client(server) as c:
@@ -77,6 +78,7 @@ def test_a_suffix_of_a_model_the_catalog_does_not_know_still_goes_through() -> N
     assert response.text == "Hi!"
 
 
+@pytest.mark.feature("error_mapping", provider="huggingface")
 def test_a_model_no_enabled_provider_serves_is_model_not_found() -> None:
     body = {"error": {"message": "The requested model 'acme/nope' is not supported by any provider you "
                                  "have enabled.", "type": "invalid_request_error",
@@ -90,6 +92,7 @@ def test_a_model_no_enabled_provider_serves_is_model_not_found() -> None:
     assert TOKEN not in repr(err) + str(vars(err))
 
 
+@pytest.mark.feature("error_mapping", provider="huggingface")
 def test_a_bad_token_and_a_rate_limit() -> None:
     with ScriptedServer([Reply.json({"error": "Invalid credentials in Authorization header"}, status=401),
                          Reply.json({"error": {"message": "Rate limit reached"}}, status=429,
@@ -144,6 +147,7 @@ def test_leaving_a_stream_early_hangs_up() -> None:
         assert server.wait_disconnect(5.0)
 
 
+@pytest.mark.feature("model_listing", provider="huggingface")
 def test_list_models() -> None:
     listing = {"object": "list", "data": [{"id": LLAMA, "object": "model", "owned_by": "meta-llama"},
                                           {"id": OSS, "object": "model", "owned_by": "openai"}]}

@@ -97,6 +97,7 @@ def test_output_that_reached_max_tokens_is_a_length_finish() -> None:
     assert response.finish_reason == FinishReason.LENGTH and creation(server)[2]["input"]["max_tokens"] == 5
 
 
+@pytest.mark.feature("cost", provider="replicate")
 def test_the_official_model_is_priced_and_a_version_is_not() -> None:
     """9 input tokens x 0.05 + 5 output x 0.25 = 0.45 + 1.25 = 1.70 per 10^6."""
     with ReplicateServer() as server, client(server) as c:
