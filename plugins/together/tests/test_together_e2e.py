@@ -53,6 +53,7 @@ def consume(c: modelplex.Client, into: list[Any]) -> None:
         into.extend(stream)
 
 
+@pytest.mark.feature("streaming", "streamed_tool_arguments", "stream_usage", provider="together")
 def test_a_streamed_reply_with_think_tags_and_a_tool_call() -> None:
     with ScriptedServer([Reply.stream(THINK_TOOLS)]) as server, client(server) as c, \
             c.stream(f"together/{R1}", "Weather in Oslo?", tools=[{"name": "weather"}]) as stream:
@@ -80,6 +81,7 @@ def test_a_stream_without_usage_gets_an_estimate_and_eos_means_stop() -> None:
     assert response.usage.estimated and response.usage.output > 0
 
 
+@pytest.mark.feature("streaming", provider="together")
 def test_a_stream_cut_inside_the_end_tag_raises_after_what_arrived() -> None:
     seen: list[Any] = []
     with ScriptedServer([Reply.stream(THINK_TOOLS, cut_after=3)]) as server, client(server) as c, \
@@ -92,6 +94,7 @@ def test_a_stream_cut_inside_the_end_tag_raises_after_what_arrived() -> None:
     assert not any(isinstance(e, modelplex.Finished) for e in seen)
 
 
+@pytest.mark.feature("error_mapping", provider="together")
 def test_errors() -> None:
     bad_key = {"error": {"message": "Invalid API key provided. You can find your API key at "
                                     "https://api.together.xyz/settings/api-keys.",
