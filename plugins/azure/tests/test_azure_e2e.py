@@ -53,6 +53,7 @@ def test_chat_reaches_the_deployment_path_with_the_api_version(serve: Any) -> No
                          "messages": [{"role": "user", "content": "Capital of France?"}]}
 
 
+@pytest.mark.feature("tools", "streamed_tool_arguments", provider="azure")
 def test_streamed_parallel_tool_calls(serve: Any) -> None:
     server = serve(Reply.stream(PARALLEL))
     with client(server, api_version="2025-04-01-preview") as c, c.stream(
