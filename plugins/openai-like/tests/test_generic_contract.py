@@ -218,6 +218,7 @@ class TestDeepSeek(_Generic):
                            ContextLengthExceededError, 400),
     }
 
+    @pytest.mark.feature("reasoning_replay")
     def test_followup_messages(self) -> None:
         _, replayer, _ = self.run(self.scenarios["chat_tool_result_followup"])
         sent = replayer.sent_json(0)["messages"]
