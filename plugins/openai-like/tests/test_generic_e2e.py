@@ -97,6 +97,7 @@ def test_a_dropped_connection_mid_stream(serve: Any) -> None:
         modelplex.TextDelta(text="Hi ")]
 
 
+@pytest.mark.feature("model_listing", provider="openai-like")
 def test_list_models_of_every_configured_name(serve: Any) -> None:
     server = serve(Reply.json({"data": [{"id": "qwen", "max_model_len": 32768}]}))
     with modelplex.Client(providers={"local": {"plugin": "openai-like",
