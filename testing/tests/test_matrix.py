@@ -216,3 +216,13 @@ def test_reasoning_replay_is_claimed_only_where_the_sent_messages_are_compared(
     assert tests["TestSent::test_chat_tool_result_followup"]["features"] == ["tools", "reasoning_replay"]
     # Reasoning in the history that the contract never checks was sent proves nothing about replay.
     assert tests["TestNotCompared::test_chat_tool_result_followup"]["features"] == ["tools"]
+
+
+def test_a_session_split_across_xdist_workers_writes_what_one_process_writes(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The big suites run under pytest-xdist, whose controller collects nothing: what the workers found
+    reaches it, so the file is the same, complete, and not an empty partial one."""
+    alone = _run(pytester, monkeypatch)
+    split = _run(pytester, monkeypatch, "-p", "xdist", "-n", "2")
+    assert split["complete"] is True and split["tests"]
+    assert split == alone

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 ENV = "MODELPLEX_MATRIX_DIR"
 FORMAT = 1
+# What an xdist worker hands its controller in `workeroutput` (JSON-able: it crosses a process).
+WORKER_KEY = "modelplex_matrix"
 
 #: The matrix's columns, in order: feature key and the heading the page shows.
 FEATURES: Mapping[str, str] = {
@@ -214,6 +216,8 @@ class MatrixRecorder:
         self.finished: set[str] = set()
         self.selected = 0
         self.deselected = 0
+        # Under xdist the evidence arrives when the workers end, after their reports: keep every outcome.
+        self.found_elsewhere = False
 
     @pytest.hookimpl
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
@@ -232,7 +236,7 @@ class MatrixRecorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown":
             self.finished.add(report.nodeid)
-        if report.nodeid not in self.found:
+        if report.nodeid not in self.found and not self.found_elsewhere:
             return
         before = self.outcomes.get(report.nodeid)
         if report.failed:
@@ -259,8 +263,31 @@ class MatrixRecorder:
         return {"format": FORMAT, "directory": str(config.invocation_params.dir), "complete": complete,
                 "tests": tests}
 
+    # Under pytest-xdist the workers collect and the controller only sees reports: each worker hands its
+    # evidence and its count of selected tests to the controller, which writes the one file.
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.found_elsewhere = True
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        sent = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+        if sent is None:
+            return
+        self.selected = max(self.selected, sent["selected"])
+        self.deselected = max(self.deselected, sent["deselected"])
+        for nodeid, found in sent["found"].items():
+            self.found[nodeid] = [Evidence(**{**e, "features": tuple(e["features"]),
+                                              "unsupported": tuple(e["unsupported"])}) for e in found]
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        worker = getattr(session.config, "workeroutput", None)
+        if worker is not None:
+            worker[WORKER_KEY] = {"selected": self.selected, "deselected": self.deselected,
+                                  "found": {n: [attrs.asdict(e) for e in found]
+                                            for n, found in self.found.items()}}
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / f"{session.config.invocation_params.dir.name}.json"
         temporary = target.with_suffix(".json.tmp")
@@ -275,5 +302,5 @@ def configure(config: pytest.Config) -> None:
                    f"matrix features ({', '.join(FEATURES)}) of the provider (default: the test class's "
                    "`provider`); with unsupported='why', it shows the provider does without them")
     directory = os.environ.get(ENV)
-    if directory and not hasattr(config, "workerinput"):  # an xdist worker's controller writes
+    if directory:  # on an xdist worker too: it collects, and sends what it found to the controller
         config.pluginmanager.register(MatrixRecorder(Path(directory)), "modelplex-matrix")
