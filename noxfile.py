@@ -44,6 +44,13 @@ MATRIX_RESULTS = "matrix-results"
 # coverage.py, from the root's `coverage` group: the harness's tool, not something any test imports, so
 # no member declares it; the session adds it to the member's own closure (locked like the rest).
 COVERAGE_GROUP = "coverage"
+# The suites that take minutes run on every core with pytest-xdist (the root's `parallel` group, the
+# harness's tool like coverage): most of their time is spent waiting on servers, subprocesses and
+# databases, and one process left CI near its 30-minute budget once coverage measured every run. The
+# gateway's suite stays in one process: its dashboard test times each tab on a million rows, and a second
+# worker on the same two cores is load the page would be timed under.
+PARALLEL_GROUP = "parallel"
+PARALLEL = {"core", "store", "workspace"}
 
 
 def _distribution(directory: Path) -> str:
@@ -93,16 +100,18 @@ def tests(session: nox.Session, package: str) -> None:
     directory = ROOT if package == WORKSPACE else MEMBERS[package]
     if not _has_tests(directory / "tests"):
         session.skip(f"{directory.relative_to(ROOT) / 'tests'} holds no tests")
+    harness = ["--group", COVERAGE_GROUP, "--group", PARALLEL_GROUP]
     if package == WORKSPACE:
-        _sync(session, "--all-packages", "--group", WORKSPACE_GROUP, "--group", COVERAGE_GROUP)
+        _sync(session, "--all-packages", "--group", WORKSPACE_GROUP, *harness)
     else:
-        _sync(session, "--package", _distribution(directory), "--group", "test", "--group", COVERAGE_GROUP)
+        _sync(session, "--package", _distribution(directory), "--group", "test", *harness)
     session.chdir(directory)
     # What the compatibility matrix reads: which test backs which provider's feature, and its outcome.
     session.env["MODELPLEX_MATRIX_DIR"] = str(session.env_dir.parent / MATRIX_RESULTS)
     # pytest's exit code 5 (nothing collected) fails the session like any other failure. -rs: each
     # skipped test says why (a program such as redis-server missing), not only how many were skipped.
-    _measured(session, package, "pytest", "-p", "no:cacheprovider", "-rs", *session.posargs)
+    workers = ["-n", "auto"] if package in PARALLEL else []
+    _measured(session, package, "pytest", "-p", "no:cacheprovider", "-rs", *workers, *session.posargs)
 
 
 def _measured(session: nox.Session, package: str, *pytest: str) -> None:
