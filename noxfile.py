@@ -84,6 +84,13 @@ def _existing(*paths: str) -> list[str]:
     return [p for p in paths if (ROOT / p).exists()]
 
 
+def _nox_dir(session: nox.Session) -> Path:
+    """nox's own directory, absolute: ``session.env_dir`` is relative to the repository (``.nox/...``)
+    unless ``--envdir`` names an absolute one, and the tests sessions chdir into their package, where a
+    relative path would put the coverage figures and matrix results in ``core/.nox`` and the like."""
+    return (ROOT / session.env_dir).parent
+
+
 def _sync(session: nox.Session, *args: str) -> None:
     """Make the session's environment exactly the locked closure that ``args`` select."""
     location = str(session.virtualenv.location)
@@ -107,7 +114,7 @@ def tests(session: nox.Session, package: str) -> None:
         _sync(session, "--package", _distribution(directory), "--group", "test", *harness)
     session.chdir(directory)
     # What the compatibility matrix reads: which test backs which provider's feature, and its outcome.
-    session.env["MODELPLEX_MATRIX_DIR"] = str(session.env_dir.parent / MATRIX_RESULTS)
+    session.env["MODELPLEX_MATRIX_DIR"] = str(_nox_dir(session) / MATRIX_RESULTS)
     # pytest's exit code 5 (nothing collected) fails the session like any other failure. -rs: each
     # skipped test says why (a program such as redis-server missing), not only how many were skipped.
     workers = ["-n", "auto"] if package in PARALLEL else []
@@ -124,7 +131,7 @@ def _measured(session: nox.Session, package: str, *pytest: str) -> None:
     """
     sources = [n for d in MEMBERS.values() for n in _import_names(d)] if package == WORKSPACE \
         else _import_names(MEMBERS[package])
-    figures = session.env_dir.parent / "coverage"
+    figures = _nox_dir(session) / "coverage"
     data = figures / package  # one data file per process, combined below
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
@@ -160,7 +167,7 @@ def _percent(part: int, whole: int) -> float:
 @nox.session(python=False)
 def coverage(session: nox.Session) -> None:
     """The table of every package's coverage, from the figures the last ``tests`` sessions wrote."""
-    figures = sorted((session.env_dir.parent / "coverage").glob("*.json"))
+    figures = sorted((_nox_dir(session) / "coverage").glob("*.json"))
     if not figures:
         session.error("no coverage figures yet: run `nox -s tests` first")
     rows = [json.loads(f.read_text()) for f in figures]
@@ -242,7 +249,7 @@ def matrix(session: nox.Session) -> None:
     naming them, rather than fail. CI runs every ``tests`` session before this one, so every file is
     there and complete, and the check is full: a file goes missing only when its ``tests`` session failed
     (pytest writes one even when tests fail), and that fails the run anyway."""
-    results = session.env_dir.parent / MATRIX_RESULTS
+    results = _nox_dir(session) / MATRIX_RESULTS
     packages = [d.name for d in [*MEMBERS.values(), ROOT] if _has_tests(d / "tests")]
     gaps = [p for p in packages if not (results / f"{p}.json").is_file()
             or not json.loads((results / f"{p}.json").read_text())["complete"]]
