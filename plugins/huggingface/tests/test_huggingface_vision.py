@@ -3,30 +3,15 @@ part carrying a data URL, beside the text, with nothing warned (the compatibilit
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-import modelplex
-from modelplex import ImagePart, Message, TextPart
-from modelplex_testing.compat_server import Reply, ScriptedServer
+from modelplex_testing.vision import ANSWER, SENT_AS_IMAGE_URL, chat_with_an_image
 
 MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
-REPLY = {"id": "chatcmpl-vision", "object": "chat.completion", "created": 1767225600, "model": MODEL,
-         "choices": [{"index": 0, "message": {"role": "assistant", "content": "A red dot."},
-                      "finish_reason": "stop"}],
-         "usage": {"prompt_tokens": 90, "completion_tokens": 4, "total_tokens": 94}}
 
 
 @pytest.mark.feature("vision", provider="huggingface")
 def test_an_image_goes_as_an_image_url_data_url() -> None:
-    image = ImagePart(data=b"\x89PNG", media_type="image/png")
-    with ScriptedServer([Reply.json(REPLY)]) as server:
-        settings: dict[str, Any] = {"base_url": server.url, "api_key": "hf_visiontestkey"}
-        with modelplex.Client(providers={"huggingface": settings}, config_file=False, env={}) as client:
-            response = client.chat(f"huggingface/{MODEL}",
-                                   [Message.user([TextPart(text="What is this?"), image])])
-    assert (response.text, response.warnings) == ("A red dot.", ())
-    assert server.requests[0].json["messages"] == [{"role": "user", "content": [
-        {"type": "text", "text": "What is this?"},
-        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw=="}}]}]
+    response, sent = chat_with_an_image("huggingface", MODEL)
+    assert (response.text, response.warnings) == (ANSWER, ())
+    assert sent["messages"] == SENT_AS_IMAGE_URL
