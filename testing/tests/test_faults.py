@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from modelplex_testing.faults import KINDS, FaultServer
+from modelplex_testing.faults_process import FaultServerProcess
 
 
 def ask(url: str, prompt: str, *, stream: bool = False) -> tuple[int, bytes]:
@@ -94,3 +95,28 @@ def test_the_log_the_window_count_and_open_connections(tmp_path: Path) -> None:
 def test_an_unknown_fault_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
         FaultServer(["a"], script={"a": ["boom"]})
+
+
+def test_the_server_in_a_process_of_its_own_answers_and_logs_the_same() -> None:
+    """The same faults for the same seed as the thread server, read back over the control port."""
+    options = {"seed": 11, "fault_rate": 0.5, "slow": 0.01}
+    prompts = [f"prompt {i}" for i in range(20)]
+    with FaultServer(["a"], **options) as local:
+        for prompt in prompts:
+            ask(local.url("a"), prompt)
+        expected = {e.prompt: e.fault for e in local.requests()}
+    with FaultServerProcess(["a"], **options) as server:
+        assert server.open_connections == 0
+        for prompt in prompts:
+            ask(server.url("a"), prompt)
+        assert {e.prompt: e.fault for e in server.requests()} == expected
+        assert server.max_in_window("a", 60.0) == len(prompts)
+        assert server.wait_idle(2.0) == 0
+        child = server._child
+        assert child is not None
+    assert child.returncode == 0  # it ended when the test let go of it
+
+
+def test_the_server_process_refuses_what_the_server_refuses() -> None:
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        FaultServerProcess(["a"], faults={"teapot": 1.0})

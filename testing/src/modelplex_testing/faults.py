@@ -41,7 +41,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["KINDS", "FaultServer", "Logged"]
+__all__ = ["KINDS", "FaultServer", "LogReader", "Logged"]
 
 KINDS = ("429", "500", "503", "529", "slow", "reset", "cut", "malformed")
 _REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
@@ -68,7 +68,60 @@ class Logged:
     prompt: str = ""
 
 
-class FaultServer:
+class LogReader:
+    """What tests read of a fault server, from its ``ports``, ``log`` and ``open_connections``: shared by
+    :class:`FaultServer` (a thread of the test's process) and ``faults_process.FaultServerProcess``."""
+
+    names: list[str]
+    ports: dict[str, int]
+
+    @property
+    def log(self) -> list[Logged]:
+        raise NotImplementedError
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open on the server's side right now."""
+        raise NotImplementedError
+
+    def url(self, name: str) -> str:
+        """The base URL of port ``name``, with ``/v1`` as OpenAI's."""
+        return f"http://127.0.0.1:{self.ports[name]}/v1"
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: self.url(name) for name in self.names}
+
+    def wait_idle(self, timeout: float = 5.0) -> int:
+        """Wait until no connection is open (or ``timeout``); the number still open."""
+        deadline = time.monotonic() + timeout
+        while self.open_connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.open_connections
+
+    def requests(self, name: str | None = None, path: str = "/v1/chat/completions") -> list[Logged]:
+        return [e for e in self.log if (name is None or e.server == name) and e.path.startswith(path)]
+
+    def max_in_window(self, name: str, window: float, path: str = "/v1/chat/completions") -> int:
+        """The most requests port ``name`` received within any ``window`` seconds (a rolling count)."""
+        if not window > 0:
+            raise ValueError(f"the window must be > 0 seconds, got {window!r}")
+        times = sorted(e.time for e in self.requests(name, path))
+        best, first = 0, 0
+        for last, t in enumerate(times):
+            while first < last and times[first] <= t - window:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
+
+    def write_log(self, path: str | Path) -> None:
+        """The log as JSON lines, one request each."""
+        with Path(path).open("w", encoding="utf-8") as f:
+            for entry in self.log:
+                f.write(json.dumps(attrs.asdict(entry)) + "\n")
+
+
+class FaultServer(LogReader):
     """See the module docstring. ``faults`` weighs the kinds drawn when a request is faulted (all
     equally by default); ``models_fault`` faults a port's ``GET /models`` every time."""
 
@@ -157,14 +210,6 @@ class FaultServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- what tests read -------------------------------------------------------------------------------
-    def url(self, name: str) -> str:
-        """The base URL of port ``name``, with ``/v1`` as OpenAI's."""
-        return f"http://127.0.0.1:{self.ports[name]}/v1"
-
-    @property
-    def urls(self) -> dict[str, str]:
-        return {name: self.url(name) for name in self.names}
-
     @property
     def log(self) -> list[Logged]:
         with self._lock:
@@ -175,34 +220,6 @@ class FaultServer:
         """Connections open on the server's side right now."""
         with self._lock:
             return self._open
-
-    def wait_idle(self, timeout: float = 5.0) -> int:
-        """Wait until no connection is open (or ``timeout``); the number still open."""
-        deadline = time.monotonic() + timeout
-        while self.open_connections and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.open_connections
-
-    def requests(self, name: str | None = None, path: str = "/v1/chat/completions") -> list[Logged]:
-        return [e for e in self.log if (name is None or e.server == name) and e.path.startswith(path)]
-
-    def max_in_window(self, name: str, window: float, path: str = "/v1/chat/completions") -> int:
-        """The most requests port ``name`` received within any ``window`` seconds (a rolling count)."""
-        if not window > 0:
-            raise ValueError(f"the window must be > 0 seconds, got {window!r}")
-        times = sorted(e.time for e in self.requests(name, path))
-        best, first = 0, 0
-        for last, t in enumerate(times):
-            while first < last and times[first] <= t - window:
-                first += 1
-            best = max(best, last - first + 1)
-        return best
-
-    def write_log(self, path: str | Path) -> None:
-        """The log as JSON lines, one request each."""
-        with Path(path).open("w", encoding="utf-8") as f:
-            for entry in self.log:
-                f.write(json.dumps(attrs.asdict(entry)) + "\n")
 
     # -- serving ---------------------------------------------------------------------------------------
     async def _serve(self, name: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
