@@ -1,7 +1,9 @@
 """Fixtures of the dashboard's browser tests (shared by every tab's tests).
 
 - ``world`` (session): :mod:`dashboard_world`, a gateway with loopback upstreams and one million seeded
-  usage rows;
+  usage rows. Seeding them takes most of a minute, so when a run collects a test that needs the world, a
+  process starts filling its store as collection ends, on the other core while the tests before the
+  dashboard's run; the fixture waits for it;
 - ``browser`` (session): Debian's chromium driven by Playwright (which cannot download browsers here);
   the tests skip, saying why, only when ``/usr/bin/chromium`` is absent;
 - ``page``: a fresh browser context and page, every response body it received kept in
@@ -15,7 +17,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # dashboard_world, gateway_server
 
-from dashboard_world import World, build_world  # noqa: E402
+from dashboard_world import World, build_world, store_url_in  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,11 +39,41 @@ SCREENSHOTS_ENV = "MODELPLEX_SCREENSHOTS_DIR"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+# The seeding process of this run, if one was started: (its directory, the process, its output file).
+_seeding: list[tuple[Path, subprocess.Popen[bytes], Path]] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start seeding the world's store when a test that needs it is to run (see the module docstring)."""
+    if not any("world" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    base = Path(tempfile.mkdtemp(prefix="modelplex-dashboard-"))
+    output = base / "seeding.log"
+    with output.open("wb") as out:
+        process = subprocess.Popen([sys.executable, str(HERE / "dashboard_world.py"), str(base)],
+                                   stdout=out, stderr=subprocess.STDOUT)
+    _seeding.append((base, process, output))
+
+
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The dashboard's world (see :mod:`dashboard_world`), built once per session."""
-    with build_world(tmp_path_factory.mktemp("dashboard")) as made:
-        yield made
+    if not _seeding:  # a test asked for it past collection (an unusual plugin): seed here
+        with build_world(tmp_path_factory.mktemp("dashboard")) as made:
+            yield made
+        return
+    base, process, output = _seeding[0]
+    try:
+        code = process.wait(timeout=600)
+        print(f"\n{output.read_text(errors='replace').strip()} (store {store_url_in(base)})")
+        assert code == 0, f"seeding the dashboard's store failed (exit {code}):\n{output.read_text()[-3000:]}"
+        with build_world(base, seeded=True) as made:
+            yield made
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -101,3 +136,13 @@ def screenshot(screenshots_dir: Path) -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A run that ended before the world was built (``-x``, a failure, Ctrl-C) leaves no seeder behind."""
+    while _seeding:
+        base, process, _ = _seeding.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        shutil.rmtree(base, ignore_errors=True)

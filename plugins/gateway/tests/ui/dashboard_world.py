@@ -138,9 +138,18 @@ def seed_store(url: str, rows: int) -> float:
     return float(_bench_store().seed(url, rows, lambda _: None))
 
 
+def store_url_in(base: Path) -> str:
+    """The usage store of the world under ``base``."""
+    return f"sqlite:///{base / 'usage.db'}"
+
+
 @contextmanager
-def build_world(base: Path) -> Iterator[World]:
-    """The whole world, under ``base``; the gateway stops and the servers close when the block ends."""
+def build_world(base: Path, *, seeded: bool = False) -> Iterator[World]:
+    """The whole world, under ``base``; the gateway stops and the servers close when the block ends.
+
+    ``seeded``: the store under ``base`` already holds its rows (``python dashboard_world.py BASE``, run
+    beside the tests that come before the dashboard's, filled it).
+    """
     from gateway_server import served
 
     from modelplex._keys import KeyStore
@@ -153,7 +162,7 @@ def build_world(base: Path) -> Iterator[World]:
         config = base / "config.toml"
         config.write_text(config_text(openai, anthropic, deepseek), encoding="utf-8")
         keys = base / "keys.json"
-        store_url = f"sqlite:///{base / 'usage.db'}"
+        store_url = store_url_in(base)
         env = {"MODELPLEX_CONFIG": str(config), "MODELPLEX_KEYS_FILE": str(keys),
                "MODELPLEX_DATA_DIR": str(base / "data"), "MODELPLEX_STORE_URL": store_url,
                "HOME": str(base), "PATH": os.environ.get("PATH", "")}
@@ -161,9 +170,10 @@ def build_world(base: Path) -> Iterator[World]:
         store.set("openai", OPENAI_KEY, "file")
         store.set("anthropic", ANTHROPIC_KEY, "file")
         store.set("deepseek", DEEPSEEK_KEY, "file")
-        started = time.perf_counter()
-        seed_store(store_url, ROWS)
-        print(f"\nseeded {ROWS:,} usage rows in {time.perf_counter() - started:.1f}s")
+        if not seeded:
+            started = time.perf_counter()
+            seed_store(store_url, ROWS)
+            print(f"\nseeded {ROWS:,} usage rows in {time.perf_counter() - started:.1f}s")
         # The page handlers that read the environment (the store's open(), the config writer) see the
         # world's, as a user's process would.
         saved = {k: os.environ.get(k) for k in env}
@@ -180,3 +190,10 @@ def _restore(saved: Mapping[str, str | None]) -> None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+if __name__ == "__main__":
+    import sys
+
+    seconds = seed_store(store_url_in(Path(sys.argv[1])), ROWS)
+    print(f"seeded {ROWS:,} usage rows in {seconds:.1f}s")
