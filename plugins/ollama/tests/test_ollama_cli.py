@@ -27,6 +27,10 @@ DIGEST_B = "sha256:" + "b2" * 32
 PULL = [{"status": "pulling manifest"}, *layer_steps(DIGEST_A, 40_000_000, 8),
         *layer_steps(DIGEST_B, 12_000, 1), {"status": "verifying sha256 digest"},
         {"status": "writing manifest"}, {"status": "success"}]
+# A pull still under way when a test presses Ctrl-C: the first layer in 200 steps (a pull ends at its
+# first "success", so repeating PULL made it no longer: it was over 2.6 s after the first layer's line,
+# and a Ctrl-C sent later than that on a loaded CI machine found a finished pull that exited 0).
+SLOW_PULL = [{"status": "pulling manifest"}, *layer_steps(DIGEST_A, 40_000_000, 200), *PULL[10:]]
 TAGS = {"models": [
     {"name": "llama3.2:latest", "model": "llama3.2:latest",
      "modified_at": "2025-05-04T17:37:44.706015396-07:00",
@@ -181,7 +185,7 @@ def test_without_a_terminal_progress_is_plain_lines(serve: Any, tmp_path: Path) 
 
 
 def test_ctrl_c_without_a_terminal_stops_and_says_how_to_resume(serve: Any, tmp_path: Path) -> None:
-    server = serve({"POST /api/pull": Reply.ndjson(PULL * 20, delay=0.2)})
+    server = serve({"POST /api/pull": Reply.ndjson(SLOW_PULL, delay=0.1)})
     proc = subprocess.Popen([modelplex_command(), "ollama", "pull", "llama3.2"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=_env(server, tmp_path))
     assert proc.stdout is not None
@@ -189,10 +193,10 @@ def test_ctrl_c_without_a_terminal_stops_and_says_how_to_resume(serve: Any, tmp_
         while "pulling a1a1a1a1a1a1" not in proc.stdout.readline():
             pass
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
-    assert proc.returncode == 130
+    assert proc.returncode == 130, f"exit {proc.returncode}\nstdout:\n{out[-2000:]}\nstderr:\n{err[-2000:]}"
     assert "Interrupted: the pull stopped. Run 'modelplex ollama pull llama3.2' again to resume" in err
     assert "Traceback" not in err
     assert server.disconnected.wait(10), "the connection to Ollama stayed open"
@@ -271,7 +275,7 @@ def test_the_progress_bars_on_a_terminal(serve: Any, tmp_path: Path, tmux: Tmux)
 
 def test_ctrl_c_on_a_terminal_stops_cleanly_and_says_how_to_resume(serve: Any, tmp_path: Path,
                                                                    tmux: Tmux) -> None:
-    server = serve({"POST /api/pull": Reply.ndjson(PULL * 20, delay=0.3)})
+    server = serve({"POST /api/pull": Reply.ndjson(SLOW_PULL, delay=0.1)})
     tmux.start(_command(server, tmp_path, "ollama", "pull", "llama3.2"))
     tmux.wait_for(r"pulling a1a1a1a1a1a1 .* [1-9]\d?%")
     tmux.keys("C-c")

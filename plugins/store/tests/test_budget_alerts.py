@@ -8,6 +8,7 @@ PostgreSQL (``store_url``).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -78,7 +79,9 @@ def test_each_threshold_fires_once_per_window_across_clients_sharing_the_ledger(
             asyncio.run(day(14))  # 140%: a soft budget lets every call through
     finally:
         structlog.reset_defaults()  # capture_logs leaves structlog configured: later tests would log
-    events = [e for e in logged if e["event"] == "budget_alert"]
+    # Once each, in no set order: the two clients settle their calls at the same time, and the one that
+    # crossed 100% may log before the other has logged its 80% (seen on CI: 50, 100, 80).
+    events = sorted((e for e in logged if e["event"] == "budget_alert"), key=lambda e: int(e["threshold"]))
     assert [(e["budget"], e["threshold"], e["log_level"]) for e in events] == \
         [("daily", 50, "warning"), ("daily", 80, "warning"), ("daily", 100, "warning")]
     assert len(server.requests) == 14
@@ -88,7 +91,8 @@ def test_each_threshold_fires_once_per_window_across_clients_sharing_the_ledger(
     assert [a.spent >= a.limit * a.threshold / 100 for a in heard] == [True] * 3
     assert heard[0].resets_at == clock.now - 3600 + 86_400
     lines = [line for line in capsys.readouterr().err.splitlines() if "budget 'daily'" in line]
-    assert len(lines) == 3 and "reached 50%" in lines[0]
+    assert len(lines) == 3
+    assert sorted(int(n) for line in lines for n in re.findall(r"reached (\d+)%", line)) == [50, 80, 100]
     clock.now += 86_400  # the next day: a new window, the thresholds fire again
     asyncio.run(day(6))
     everything = listeners[0].heard + listeners[1].heard
