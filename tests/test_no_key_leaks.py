@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from modelplex_testing import Reply, ScriptedServer, modelplex_command, serving
+from modelplex_testing import Reply, ScriptedServer, interruptible, modelplex_command, serving
 from modelplex_testing.compat_server import chunk
 
 KEYRING_TESTS = Path(__file__).resolve().parents[1] / "core" / "tests" / "keys"
@@ -77,7 +77,8 @@ class Home:
     def run_a_while(self, *args: str, seconds: float = 4.0) -> None:
         """A command that serves until stopped: started, left to start up, stopped as Ctrl-C would."""
         with subprocess.Popen([modelplex_command(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, env=self.env) as running:
+                              stderr=subprocess.STDOUT, text=True, env=self.env,
+                              preexec_fn=interruptible) as running:
             try:
                 output, _ = running.communicate(timeout=seconds)
             except subprocess.TimeoutExpired:

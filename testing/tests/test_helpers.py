@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from modelplex_testing import cli_env, serving
+from modelplex_testing import cli_env, interruptible, serving
 
 
 def test_serving_stops_every_server_started_last_first_even_on_failure() -> None:
@@ -46,3 +49,18 @@ def test_cli_env_keeps_no_key_of_the_developer_and_names_the_config(monkeypatch:
     assert env["MODELPLEX_CONFIG"] == str(absent) and env["ACME_BASE_URL"] == "http://127.0.0.1:1"
     assert absent.read_text() == ""  # made empty: a named config file that is absent is an error
     assert env["PATH"] == os.environ["PATH"]
+
+
+def test_interruptible_gives_a_command_back_the_ctrl_c_its_parent_ignored() -> None:
+    """Started with SIGINT ignored (tests run in the background by a script), a child inherits it
+    ignored; ``interruptible`` as its ``preexec_fn`` gives it the default, as a terminal's would be."""
+    probe = [sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"]
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ignored = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+        restored = subprocess.run(probe, capture_output=True, text=True, check=True,
+                                  preexec_fn=interruptible).stdout
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert ignored.strip() == "True"
+    assert restored.strip() == "False"

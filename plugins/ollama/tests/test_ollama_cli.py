@@ -20,7 +20,7 @@ from ollama_helpers import layer_steps
 from ollama_server import OllamaServer, Reply, free_port
 
 from modelplex._cli import cli
-from modelplex_testing import cli_env, modelplex_command
+from modelplex_testing import cli_env, interruptible, modelplex_command
 
 DIGEST_A = "sha256:" + "a1" * 32
 DIGEST_B = "sha256:" + "b2" * 32
@@ -187,7 +187,8 @@ def test_without_a_terminal_progress_is_plain_lines(serve: Any, tmp_path: Path) 
 def test_ctrl_c_without_a_terminal_stops_and_says_how_to_resume(serve: Any, tmp_path: Path) -> None:
     server = serve({"POST /api/pull": Reply.ndjson(SLOW_PULL, delay=0.1)})
     proc = subprocess.Popen([modelplex_command(), "ollama", "pull", "llama3.2"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=_env(server, tmp_path))
+                            stderr=subprocess.PIPE, text=True, env=_env(server, tmp_path),
+                            preexec_fn=interruptible)
     assert proc.stdout is not None
     try:
         while "pulling a1a1a1a1a1a1" not in proc.stdout.readline():

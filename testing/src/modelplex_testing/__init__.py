@@ -13,7 +13,7 @@ from modelplex._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from modelplex_testing._canonical import CanonicalToolCodec
-    from modelplex_testing._cli import cli_env, modelplex_command
+    from modelplex_testing._cli import cli_env, interruptible, modelplex_command
     from modelplex_testing._clients import fake_client
     from modelplex_testing._serving import serving
     from modelplex_testing.compat_server import Received, Reply, ScriptedServer
@@ -36,6 +36,7 @@ _WHERE = {
     "ScriptedServer": "compat_server",
     "cli_env": "_cli",
     "fake_client": "_clients",
+    "interruptible": "_cli",
     "load_recordings": "replay",
     "modelplex_command": "_cli",
     "serving": "_serving",
@@ -57,6 +58,7 @@ __all__ = [
     "ScriptedServer",
     "cli_env",
     "fake_client",
+    "interruptible",
     "load_recordings",
     "modelplex_command",
     "serving",

@@ -1,10 +1,11 @@
 """Running the ``modelplex`` command as a person would, in a test: :func:`modelplex_command`,
-:func:`cli_env`."""
+:func:`cli_env`, :func:`interruptible`."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +14,15 @@ def modelplex_command() -> str:
     """The ``modelplex`` installed beside this Python (the environment under test), else on PATH."""
     found = Path(sys.executable).with_name("modelplex")
     return str(found) if found.exists() else (shutil.which("modelplex") or "modelplex")
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a command a test stops as Ctrl-C in a terminal would: SIGINT back to its
+    default in the child, which Python then turns into ``KeyboardInterrupt``. Tests started in the
+    background by a shell without job control (``cmd &`` in a script, as a CI runner may start them)
+    inherit SIGINT ignored, as does every process they start, and Python leaves an ignored SIGINT
+    ignored: the command would never hear the test's Ctrl-C (seen: a pull run to its end, exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def cli_env(config: Path | str, *, drop: tuple[str, ...] = (), **values: str) -> dict[str, str]:
