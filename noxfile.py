@@ -119,7 +119,9 @@ def tests(session: nox.Session, package: str) -> None:
     session.env["MODELPLEX_MATRIX_DIR"] = str(_nox_dir(session) / MATRIX_RESULTS)
     # pytest's exit code 5 (nothing collected) fails the session like any other failure. -rs: each
     # skipped test says why (a program such as redis-server missing), not only how many were skipped.
-    workers = [] if package in SERIAL else ["-n", "auto"]
+    # worksteal: an idle worker takes tests queued on the other, so a suite whose longest tests (a SIGKILL
+    # run, a fresh-venv guide run: half a minute and more) land on one worker does not end on one core.
+    workers = [] if package in SERIAL else ["-n", "auto", "--dist", "worksteal"]
     pytest = ["pytest", "-p", "no:cacheprovider", "-rs", *workers, *session.posargs]
     if package == WORKSPACE:
         session.run(*pytest, "--hypothesis-profile=ci")
