@@ -124,6 +124,8 @@ def tests(session: nox.Session, package: str) -> None:
     workers = [] if package in SERIAL else ["-n", "auto", "--dist", "worksteal"]
     pytest = ["pytest", "-p", "no:cacheprovider", "-rs", *workers, *session.posargs]
     if package == WORKSPACE:
+        # Not measured (see COVERAGE_FLOOR): a figure an older run left would show as this run's.
+        (_nox_dir(session) / "coverage" / f"{WORKSPACE}.json").unlink(missing_ok=True)
         session.run(*pytest, "--hypothesis-profile=ci")
     else:
         _measured(session, package, *pytest)
