@@ -7,8 +7,9 @@ locked (``SELECT ... FOR UPDATE``, the counters always in the same order, so two
 each other), and a reservation's check and insert happen under those locks. In READ COMMITTED each
 statement then sees every reservation committed before the lock was granted.
 
-The driver is synchronous: each operation runs in a worker thread on one connection per ledger (a lock
-keeps it to one thread at a time), so the event loop never waits on a disk or a socket.
+The driver is synchronous: each operation runs in the ledger's one worker thread (:mod:`.worker`), on its
+one connection, so the event loop never waits on a disk or a socket; operations run in the order they
+were asked for, and one whose caller is cancelled runs all the same.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import anyio.to_thread
-
 from modelplex._secret import scrub_url
 from modelplex_store.budgets.ledger import Counter, CounterState, Crossed, LedgerUnavailable, Shortfall
+from modelplex_store.budgets.worker import Worker
 from modelplex_store.db import Database
 from modelplex_store.migrations import connect_migrated
 
@@ -59,7 +59,8 @@ class SqlLedger:
     def __init__(self, url: str) -> None:
         self.url = url
         self._db: Database | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the worker, or a synchronous caller (the CLI)
+        self._worker = Worker("modelplex-ledger")
 
     def __repr__(self) -> str:
         return f"SqlLedger({scrub_url(self.url)!r})"
@@ -82,7 +83,7 @@ class SqlLedger:
                                                   f"{type(exc).__name__}: {exc}")) from None
 
     async def _call(self, work: Callable[[Database], T]) -> T:
-        return await anyio.to_thread.run_sync(self._run, work)
+        return await self._worker.run(lambda: self._run(work))
 
     @staticmethod
     def _lock_counter(db: Database, c: Counter) -> int:
@@ -164,11 +165,18 @@ class SqlLedger:
         return self._run(work)
 
     async def aclose(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        """Close the connection, once the operations asked for have run."""
+
+        def close() -> None:
+            with self._lock:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+
+        try:
+            await self._worker.run(close)
+        finally:
+            self._worker.close()
 
 
 def _state(db: Database, c: Counter, now: int) -> CounterState:
