@@ -103,6 +103,7 @@ def rerank(client: AsyncClient, address: Any, query: str, documents: str | Seque
     chain's fallbacks are chosen for chat.
     """
     from modelplex._aliases import expand
+    from modelplex._call.observe import Watch, call_info
     from modelplex._routing.address import split_model
     from modelplex._validate import check_address
 
@@ -121,15 +122,15 @@ def rerank(client: AsyncClient, address: Any, query: str, documents: str | Seque
     if not lifecycle.active:
         result: Awaitable[RerankResponse] = direct.call(HOOK, request=request)
         return result
-    make: Callable[[CallInfo], Awaitable[RerankResponse]]
-    if lifecycle.attempt:
-        from modelplex._call.admission import Admission
+    watch = Watch(lifecycle, client, call_info("rerank", address, request, tags, caller))
+    if not lifecycle.attempt:
+        observed: Awaitable[RerankResponse] = direct.call(HOOK, (), watch, request=request)
+        return observed
+    from modelplex._call.admission import Admission
 
-        # Admitted as an embedding of the query and documents: the same input, nothing out, so the
-        # per-attempt estimate (tokens in, the cost a budget reserves) is worked out the same way.
-        payload = (request.query, *request.documents)
-        make = lambda call: Admission(client, lifecycle, call, "embed", payload, None).direct(  # noqa: E731
-            direct, HOOK, request=request)
-    else:
-        make = lambda call: direct.call(HOOK, request=request)  # noqa: E731
-    return calls._observed(lifecycle, "rerank", address, request, tags, caller, make)
+    # Admitted as an embedding of the query and documents: the same input, nothing out, so the
+    # per-attempt estimate (tokens in, the cost a budget reserves) is worked out the same way.
+    payload = (request.query, *request.documents)
+    make: Callable[[CallInfo], Awaitable[RerankResponse]] = lambda call: Admission(  # noqa: E731
+        client, lifecycle, call, "embed", payload, None).direct(direct, HOOK, request=request)
+    return calls._observed(watch, make)

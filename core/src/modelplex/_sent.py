@@ -34,8 +34,18 @@ def no_attempt() -> None:
     _SENT.set(None)
 
 
-def attempt_under_way() -> bool:
-    """Whether an attempt has started calling its plugin in this context since :func:`no_attempt`: its
-    request may have reached the provider (a plugin that does not send through the core's transport
-    marks nothing, so a started attempt counts as sent)."""
-    return _SENT.get() is not None
+def last_attempt() -> list[bool] | None:
+    """The marker of the attempt started last in this context (``None`` before any, or after
+    :func:`no_attempt`). Each attempt sets a fresh one, so a call that notes it as it starts knows,
+    later, whether an attempt has started since (:func:`attempt_since`): a read, where :func:`no_attempt`
+    on every call was a write (a new context mapping)."""
+    return _SENT.get()
+
+
+def attempt_since(before: list[bool] | None) -> bool:
+    """Whether an attempt has started calling its plugin in this context since :func:`last_attempt`
+    gave ``before``: its request may have reached the provider (a plugin that does not send through the
+    core's transport marks nothing, so a started attempt counts as sent). :func:`no_attempt` since (a
+    retry's admission cancelled) counts as none."""
+    marker = _SENT.get()
+    return marker is not None and marker is not before

@@ -42,7 +42,9 @@ class Admitters:
         or raised is taken over, with those after it, by :meth:`admit`, so either way gives
         the same reservations, refusals and releases (``test_lifecycle.py`` runs both)."""
         held: list[tuple[str, Any]] = []
-        for index, (plugin, function) in enumerate(self.before):
+        index = -1
+        for plugin, function in self.before:
+            index += 1
             try:
                 reservation = function(call)
             except ModelplexError as exc:

@@ -25,6 +25,7 @@ from modelplex._trace import RouteAttempt, RoutingTrace, direct_trace
 from modelplex.errors import ModelplexError, ProviderError, RequestTimeoutError
 
 if TYPE_CHECKING:
+    from modelplex._call.observe import Watch
     from modelplex._plugins import Implementation
     from modelplex._provider import ProviderInfo
     from modelplex._responses import ProviderWarning
@@ -38,11 +39,12 @@ class Direct:
     """Calls to one ``provider/model`` address, bound to its provider's context."""
 
     __slots__ = ("_candidates", "_costs", "_deadlines", "_impls", "_router", "_why", "address", "ctx", "info",
-                 "model", "provider", "timeout")
+                 "model", "provider", "split", "timeout")
 
     def __init__(self, router: Router, address: str, provider: str, model: str) -> None:
         self._router = router
         self.address, self.provider, self.model = address, provider, model
+        self.split = (provider, model)
         # Raises for an unknown, unavailable or misconfigured provider, as a call would.
         self.ctx = router.client.context(provider)
         self.info: ProviderInfo = router.client.registry.owner(self.ctx.settings.plugin).info
@@ -57,62 +59,78 @@ class Direct:
         self._deadlines: Deadlines | None = None
         self._costs: Costs | None = None
 
-    async def call(self, hook: str, warnings: Sequence[ProviderWarning] = (), **kwargs: Any) -> Any:
+    async def call(self, hook: str, warnings: Sequence[ProviderWarning] = (), watch: Watch | None = None,
+                   **kwargs: Any) -> Any:
         """``hook`` on the owning plugin within the time allowed, the trace (and ``warnings``, the
-        core's own) set on its result; a failure is recorded for health and carries the trace."""
+        core's own) set on its result; a failure is recorded for health and carries the trace. With
+        ``watch``, the call is admitted first and its end told to the lifecycle, in this coroutine."""
+        if watch is not None:
+            admitting = watch.admit()
+            if admitting is not None:
+                await admitting
         started = _monotonic()
         failed: ModelplexError | None = None
         marker = attempt_started()
         try:
             try:
-                loop = get_running_loop()
-                task = current_task(loop)
-            except RuntimeError:  # not asyncio (trio): the same mechanism on anyio's cancel scope
-                task = None
-            if task is None:
-                result = await bounded(self._start(hook, kwargs), self.timeout, self._timed_out)
-            else:
-                deadlines = self._deadlines
-                if deadlines is None or deadlines.loop is not loop:
-                    deadlines = self._deadlines = Deadlines(loop, self.timeout)
-                entry = deadlines.start(task)
-                # guarded(), written out: this is the hot path, and a coroutine less is a microsecond less
-                cancelling = task.cancelling()
                 try:
-                    result = await self._start(hook, kwargs)
-                except CancelledError:
-                    if ours(entry, cancelling):
-                        raise self._timed_out() from None
-                    raise
+                    loop = get_running_loop()
+                    task = current_task(loop)
+                except RuntimeError:  # not asyncio (trio): the same mechanism on anyio's cancel scope
+                    task = None
+                if task is None:
+                    result = await bounded(self._start(hook, kwargs), self.timeout, self._timed_out)
                 else:
-                    if entry.fired:  # it fired as the call returned: take back that cancellation
-                        task.uncancel()
-                finally:
-                    deadlines.end(entry)
-        except Exception as exc:  # the plugin's errors and the deadline's, translated once here
-            error = translated(exc, self.provider, self.model, self.ctx.settings.plugin, sent=marker[0],
-                               origin=self.ctx.settings.base_url_source)
-            await self._failed(error, started)
-            if error is exc:
-                raise
-            failed = error
-        if failed is not None:  # raised outside the clause, which would link exc back (see attempt.invoke)
-            raise failed
-        duration = _monotonic() - started
-        address = self.address
-        trace = RoutingTrace(address=address, candidates=self._candidates,
-                             attempts=(RouteAttempt(model=address, duration=duration),),
-                             answered_by=address, duration=duration)
-        if self._router.has_failures:
-            await self._router.succeeded(address)
-        if warnings:
-            result = attrs.evolve(result, warnings=(*warnings, *result.warnings), trace=trace)
-        else:
-            result = with_trace(result, trace)
-        priced = self._costs
-        if priced is None:
-            priced = self._costs = costs(self._router.client)
-        return priced.attach(result)
+                    deadlines = self._deadlines
+                    if deadlines is None or deadlines.loop is not loop:
+                        deadlines = self._deadlines = Deadlines(loop, self.timeout)
+                    entry = deadlines.start(task)
+                    # guarded(), written out: the hot path, and a coroutine less is a microsecond less
+                    cancelling = task.cancelling()
+                    try:
+                        result = await self._start(hook, kwargs)
+                    except CancelledError:
+                        if ours(entry, cancelling):
+                            raise self._timed_out() from None
+                        raise
+                    else:
+                        if entry.fired:  # it fired as the call returned: take back that cancellation
+                            task.uncancel()
+                    finally:
+                        deadlines.end(entry)
+            except Exception as exc:  # the plugin's errors and the deadline's, translated once here
+                error = translated(exc, self.provider, self.model, self.ctx.settings.plugin, sent=marker[0],
+                                   origin=self.ctx.settings.base_url_source)
+                await self._failed(error, started)
+                if error is exc:
+                    raise
+                failed = error
+            if failed is not None:  # raised outside the clause, which would link exc back (attempt.invoke)
+                raise failed
+            duration = _monotonic() - started
+            address = self.address
+            trace = RoutingTrace(address=address, candidates=self._candidates,
+                                 attempts=(RouteAttempt(model=address, duration=duration),),
+                                 answered_by=address, duration=duration)
+            if self._router.has_failures:
+                await self._router.succeeded(address)
+            if warnings:
+                result = attrs.evolve(result, warnings=(*warnings, *result.warnings), trace=trace)
+            else:
+                result = with_trace(result, trace)
+            priced = self._costs
+            if priced is None:
+                priced = self._costs = costs(self._router.client)
+            result = priced.attach(result)
+        except BaseException as exc:
+            if watch is not None:  # told whatever ended the call: an error, a cancellation
+                await watch.ended(exc)
+            raise
+        if watch is not None:
+            done = watch.answered(self.provider, self.model, result, trace)
+            if done is not None:
+                await done
+        return result
 
     def _start(self, hook: str, kwargs: dict[str, Any]) -> Any:
         """What the owning plugin's hook returns (its work starts when it is awaited)."""

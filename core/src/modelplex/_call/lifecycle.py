@@ -32,7 +32,7 @@ CallKind = Literal["chat", "stream", "embed", "rerank", "list_models"]
 CallStatus = Literal["ok", "error", "cancelled"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class CallInfo:
     """A call about to be made, as ``modelplex_before_call`` and ``modelplex_after_call`` see it.
 
@@ -74,7 +74,7 @@ class CallInfo:
         return 0
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class CallOutcome:
     """How a call ended, as ``modelplex_after_call`` and reservations see it.
 
@@ -142,14 +142,16 @@ class Lifecycle(Admitters):
         so that each runs after the one before it, as in :meth:`close`."""
         if held:
             return self.close(call, outcome, held, report=True)
-        for index, (plugin, function) in enumerate(self.after):
+        index = 0
+        for plugin, function in self.after:
+            index += 1
             try:
                 done = function(call, outcome)
             except Exception as exc:
                 failed(plugin, "modelplex_after_call", exc)
                 continue
             if done is not None and inspect.isawaitable(done):
-                return self._observed(call, outcome, plugin, done, index + 1)
+                return self._observed(call, outcome, plugin, done, index)
         return None
 
     async def _observed(self, call: CallInfo, outcome: CallOutcome, plugin: str, done: Awaitable[Any],

@@ -16,22 +16,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelplex._aliases import expand
 from modelplex._call.admission import admission, admitted
 from modelplex._call.attempt import listing
-from modelplex._call.costs import cancelled_cost, costs
-from modelplex._call.fast import new_call, new_outcome
-from modelplex._call.lifecycle import CallInfo, CallKind, Lifecycle
-from modelplex._estimate import prompt_tokens, text_tokens
+from modelplex._call.costs import costs
+from modelplex._call.lifecycle import CallInfo
+from modelplex._call.observe import Watch, call_info
 from modelplex._options import ChatOptions, ChatRequest
-from modelplex._responses import Usage
 from modelplex._routing.address import split_model
 from modelplex._routing.candidates import Candidate
-from modelplex._sent import attempt_under_way, no_attempt
 from modelplex._validate import (
     build_options,
     check_address,
@@ -40,7 +36,6 @@ from modelplex._validate import (
     check_for_provider,
     messages_from,
 )
-from modelplex.errors import ModelplexError
 
 if TYPE_CHECKING:
     from modelplex._catalog.records import ModelInfo
@@ -50,15 +45,6 @@ if TYPE_CHECKING:
     from modelplex._stream import ChatStream
 
 T = TypeVar("T")
-_NO_TAGS: Mapping[str, str] = {}
-
-
-def _answered(result: Any, trace: Any) -> tuple[str | None, str | None]:
-    """The provider and model that answered: the trace's (a chain's choice), else the response's."""
-    by = getattr(trace, "answered_by", None)
-    if by:
-        return split_model(by)
-    return getattr(result, "provider", None), getattr(result, "model", None)
 
 
 class Calls:
@@ -104,18 +90,21 @@ class Calls:
             warnings = check_for_provider(request, provider=direct.provider, info=direct.info)
             if not lifecycle.active:  # the fast path: nothing to admit or report
                 return direct.call("modelplex_chat", warnings, request=request)
-            if lifecycle.attempt:  # the one attempt admitted first
-                make = lambda call: admitted(self.client, call, "chat", msgs, opts,  # noqa: E731
-                                             direct, warnings, request=request)
-            else:
-                make = lambda call: direct.call("modelplex_chat", warnings, request=request)  # noqa: E731
+            watch = Watch(lifecycle, self.client,
+                          call_info("chat", address, request, tags, caller, direct.split))
+            if not lifecycle.attempt:  # admitted and reported by the attempt's own coroutine
+                return direct.call("modelplex_chat", warnings, watch, request=request)
+            make = lambda call: admitted(self.client, call, "chat", msgs, opts,  # noqa: E731
+                                         direct, warnings, request=request)
+            return self._observed(watch, make)
         else:
             if not lifecycle.active:
                 return router.chat(route, msgs, opts, self.check)
             request = ChatRequest(model=split_model(address)[1], messages=msgs, options=opts)
             make = lambda call: router.chat(route, msgs, opts, self.check,  # noqa: E731
                                             admission(self.client, call, "chat", msgs, opts))
-        return self._observed(lifecycle, "chat", address, request, tags, caller, make)
+        call = call_info("chat", address, request, tags, caller)
+        return self._observed(Watch(lifecycle, self.client, call), make)
 
     def embed(self, address: Any, inputs: str | Sequence[str], dimensions: int | None,
               task_type: str | None, extra: Mapping[str, Any], tags: Mapping[str, str] | None,
@@ -138,64 +127,43 @@ class Calls:
             direct = router.direct(address)
             if not lifecycle.active:
                 return direct.call("modelplex_embed", request=request)
-            if lifecycle.attempt:  # the one attempt admitted first
-                make = lambda call: admitted(self.client, call, "embed", request.inputs,  # noqa: E731
-                                             None, direct, request=request)
-            else:
-                make = lambda call: direct.call("modelplex_embed", request=request)  # noqa: E731
+            watch = Watch(lifecycle, self.client,
+                          call_info("embed", address, request, tags, caller, direct.split))
+            if not lifecycle.attempt:  # admitted and reported by the attempt's own coroutine
+                return direct.call("modelplex_embed", (), watch, request=request)
+            make = lambda call: admitted(self.client, call, "embed", request.inputs,  # noqa: E731
+                                         None, direct, request=request)
+            return self._observed(watch, make)
         else:
             if not lifecycle.active:
                 return router.embed(route, request)
             make = lambda call: router.embed(route, request,  # noqa: E731
                                              admission(self.client, call, "embed", request.inputs,
                                                        None))
-        return self._observed(lifecycle, "embed", address, request, tags, caller, make)
+        call = call_info("embed", address, request, tags, caller)
+        return self._observed(Watch(lifecycle, self.client, call), make)
 
     async def list_models(self, provider: str, tags: Mapping[str, str] | None = None,
                           caller: str | None = None) -> list[ModelInfo]:
         lifecycle = self.client.registry.lifecycle
         if not lifecycle.active:
             return await listing(self.client, provider)
-        return await self._observed(lifecycle, "list_models", provider, None, tags, caller,
+        return await self._observed(Watch(lifecycle, self.client,
+                                          call_info("list_models", provider, None, tags, caller)),
                                     lambda call: listing(self.client, provider))
 
-    async def _observed(self, lifecycle: Lifecycle, kind: CallKind, address: str, request: Any,
-                        tags: Mapping[str, str] | None, caller: str | None,
-                        make: Callable[[CallInfo], Awaitable[T]]) -> T:
+    @staticmethod
+    async def _observed(watch: Watch, make: Callable[[CallInfo], Awaitable[T]]) -> T:
         """``make(call)`` admitted first and reported after, whatever its end."""
-        call = call_info(kind, address, request, tags, caller)
-        started = time.monotonic()
-        no_attempt()  # an earlier call's marker in this context says nothing of this one
-        try:  # admitted without a coroutine while every admitter answers at once
-            now = lifecycle.admit_now(call) if lifecycle.before else ()
-            held = now if isinstance(now, (list, tuple)) else await now
-        except ModelplexError as refusal:
-            refused = new_outcome("error", refusal, None, None, None, False, 0.0, None, None, None, None)
-            await lifecycle.close(call, refused, (), report=True)
-            raise
+        admitting = watch.admit()
+        if admitting is not None:
+            await admitting
         try:
-            result = await make(call)
-        except Exception as exc:
-            error = exc if isinstance(exc, ModelplexError) else None
-            await lifecycle.close(call, new_outcome("error", error, None, None, None, False,
-                                                    time.monotonic() - started, None,
-                                                    getattr(error, "trace", None), None, None),
-                                  held, report=True)
+            result = await make(watch.call)
+        except BaseException as exc:
+            await watch.ended(exc)
             raise
-        except BaseException:
-            # Cancelled: once an attempt is under way its prompt may have reached the provider, and be
-            # billed; before that (waiting for admission, a budget's reservation) nothing was used.
-            usage = sent(kind, request) if attempt_under_way() else None
-            await lifecycle.close(call, new_outcome("cancelled", None, None, None, usage, usage is not None,
-                                                    time.monotonic() - started, None, None, None,
-                                                    cancelled_cost(self.client, address, usage)),
-                                  held, report=True)
-            raise
-        trace = getattr(result, "trace", None)
-        provider, model = _answered(result, trace) if kind != "list_models" else (address, None)
-        done = lifecycle.report(call, new_outcome("ok", None, provider, model, getattr(result, "usage", None),
-                                                  False, time.monotonic() - started, None, trace, result,
-                                                  getattr(result, "cost", None)), held)
+        done = watch.succeeded(result)
         if done is not None:
             await done
         return result
@@ -232,19 +200,3 @@ class Calls:
                           model, observer, costs(self.client))
 
 
-def sent(kind: CallKind, request: Any) -> Usage | None:
-    """The usage of a call cancelled before its answer: its input, estimated (what a provider may bill
-    for a request it received; nothing for a model listing)."""
-    if kind in ("chat", "stream"):
-        return Usage(input=prompt_tokens(request.messages, request.options), estimated=True)
-    if kind == "embed":
-        return Usage(input=text_tokens(request.inputs), estimated=True)
-    return None
-
-
-def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str] | None,
-              caller: str | None) -> CallInfo:
-    """What the lifecycle hooks see of a call (its tokens estimated when first read)."""
-    provider, _, model = address.partition("/")
-    return new_call(kind, address, provider, model or None, request, dict(tags) if tags else _NO_TAGS, caller,
-                    time.time())

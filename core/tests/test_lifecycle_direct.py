@@ -1,0 +1,104 @@
+"""The direct branch tells the lifecycle of a call from inside its attempt's coroutine
+(:class:`modelplex._call.observe.Watch` passed to ``Direct.call``, a ``docs/hot-paths.md`` shortcut); a
+``modelplex_before_attempt`` admitter sends the same call through the general path
+(``Calls._observed``). Both must hear the same things: the same outcome for an answer, an error, a
+timeout, a cancellation mid-call and a refusal, and the same reservations settled or released."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import attrs
+import pytest
+from test_lifecycle import Recorder, make
+
+from modelplex import AttemptInfo, CallInfo, CallOutcome
+from modelplex.hookspecs import hookimpl
+
+
+class AttemptAdmitter:
+    """Admits every attempt, reserving nothing: its only effect is to send calls the general way."""
+
+    @hookimpl
+    def modelplex_before_attempt(self, call: CallInfo, attempt: AttemptInfo) -> None:
+        return None
+
+
+def _heard(outcome: CallOutcome) -> dict[str, Any]:
+    """What an observer can compare between two calls: every field, the error by type and message,
+    durations and the response's identity left out."""
+    fields = attrs.asdict(outcome, recurse=False)
+    error = fields.pop("error")
+    fields["error"] = None if error is None else (type(error).__name__, str(error))
+    fields.pop("duration")
+    fields.pop("response")
+    trace = fields.pop("trace")
+    fields["answered_by"] = getattr(trace, "answered_by", None)
+    return fields
+
+
+Heard = tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]], str]
+
+
+async def _one(general: bool, scenario: str) -> Heard:
+    """What the observers and the reservations heard of one call, and what the caller got."""
+    recorder = Recorder()
+    plugins: dict[str, object] = {"gate": AttemptAdmitter()} if general else {}
+    client = make(recorder, plugins=plugins, providers={"a": {"call_timeout": 0.2}})
+    async with client:
+        if scenario == "cancelled":
+            task = asyncio.ensure_future(client.chat("a/m", "slow"))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            ended = (await asyncio.gather(task, return_exceptions=True))[0]
+        else:
+            prompt = {"ok": "hello", "error": "fail", "timeout": "slow", "refused": "hello"}[scenario]
+            tags = {"refuse": "yes"} if scenario == "refused" else None
+            try:
+                ended = await client.chat("a/m", prompt, tags=tags)
+            except BaseException as exc:  # whatever ended the call is compared
+                ended = exc
+    heard = [_heard(outcome) for _, outcome in recorder.after]
+    settled = [(what, _heard(outcome)) for what, outcome in recorder.reservations]
+    return heard, settled, type(ended).__name__
+
+
+@pytest.mark.parametrize("scenario", ["ok", "error", "timeout", "cancelled", "refused"])
+def test_the_direct_branch_tells_the_lifecycle_what_the_general_path_tells(scenario: str) -> None:
+    direct = asyncio.run(_one(False, scenario))
+    general = asyncio.run(_one(True, scenario))
+    assert direct == general
+    heard, settled, ended = direct
+    assert len(heard) == 1  # told once, whatever the end
+    expected_status = {"ok": "ok", "cancelled": "cancelled"}.get(scenario, "error")
+    assert heard[0]["status"] == expected_status
+    assert ended == {"ok": "ChatResponse", "error": "ServerError", "timeout": "RequestTimeoutError",
+                     "cancelled": "CancelledError", "refused": "ConfigurationError"}[scenario]
+    if scenario == "cancelled":  # the prompt was sent: its input is counted, estimated
+        assert heard[0]["usage"] is not None and heard[0]["usage"].estimated and heard[0]["partial"]
+    if scenario != "refused":
+        assert [what for what, _ in settled] == ["settle" if scenario in ("ok", "cancelled") else "release"]
+    else:
+        assert settled == []
+
+
+def test_the_two_clients_take_the_two_branches() -> None:
+    # The comparison above is worth something only if the two clients take different branches.
+    from modelplex._call.pipeline import Calls
+
+    general_calls: list[CallInfo] = []
+    original = Calls._observed
+
+    def observed(watch: Any, make: Any) -> Any:
+        general_calls.append(watch.call)
+        return original(watch, make)
+
+    taken = []
+    for general in (False, True):
+        general_calls.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Calls, "_observed", staticmethod(observed))
+            asyncio.run(_one(general, "ok"))
+        taken.append(len(general_calls))
+    assert taken == [0, 1]
