@@ -522,6 +522,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="budget admission's cost per call (bench/admission.py); auto: when it can run")
     parser.add_argument("--gateway", choices=("auto", "yes", "no"), default="auto",
                         help="the gateway beside LiteLLM's proxy (bench/gateway.py); auto: when it can run")
+    parser.add_argument("--dashboard", choices=("auto", "yes", "no"), default="auto",
+                        help="the dashboard's tabs over a million usage rows (bench/dashboard.py); "
+                             "auto: when it can run")
     args = parser.parse_args(argv)
     asked = [s for s in args.subjects.split(",") if s]
     unknown = [s for s in asked if s not in SUBJECTS]
@@ -555,6 +558,12 @@ def main(argv: list[str] | None = None) -> int:
 
         results["gateway"], section = gateway.section(args.tiny, args.gateway == "yes",
                                                       lambda m: print(m, file=sys.stderr, flush=True))
+        text += "\n" + section
+    if args.dashboard != "no":
+        import dashboard
+
+        results["dashboard"], section = dashboard.section(args.tiny, args.dashboard == "yes",
+                                                          lambda m: print(m, file=sys.stderr, flush=True))
         text += "\n" + section
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text + "\n", encoding="utf-8")

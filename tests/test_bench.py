@@ -21,6 +21,7 @@ def test_a_tiny_bench_run_measures_every_format_and_writes_its_report(tmp_path: 
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--tiny", "--subjects", "modelplex,httpx",
          "--formats", ",".join(FORMATS), "--store", "no", "--admission", "no", "--gateway", "yes",
+         "--dashboard", "yes",
          "--out", str(out), "--json", str(figures)],
         capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -38,8 +39,12 @@ def test_a_tiny_bench_run_measures_every_format_and_writes_its_report(tmp_path: 
     headings = ["## Import", "## Calls", "## Ratios", "## Targets (issue 7)"]
     # The gateway's section, required above (it fails the run rather than saying why it is absent): its
     # only run in the tests.
-    headings += ["## The gateway beside LiteLLM's proxy (issue 17)"]
+    headings += ["## The gateway beside LiteLLM's proxy (issue 17)", "## The dashboard (issue 18)"]
     assert "## The gateway beside LiteLLM's proxy (issue 17)\n\nNot measured" not in report
+    # The dashboard's section, required too: every page answered, each timed once in a tiny run.
+    dashboard = results["dashboard"]
+    assert dashboard["rows"] == 1000 and len(dashboard["pages"]) == 9
+    assert all(0 < fig["median_s"] <= fig["slowest_s"] for fig in dashboard["pages"].values())
     for heading in headings:
         assert heading in report
     assert all(f"| Modelplex | {fmt} |" in report for fmt in FORMATS)

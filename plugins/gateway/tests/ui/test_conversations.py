@@ -106,16 +106,13 @@ def test_an_unknown_conversation_says_so(page: Any, world: World) -> None:
     assert "no-such-conversation" in page.locator("p.problem").inner_text()
 
 
-def test_the_conversations_tab_answers_in_under_a_second(page: Any, world: World, groq: Any) -> None:
-    import time
-
+def test_the_conversations_tab_answers_each_of_its_pages(page: Any, world: World, groq: Any) -> None:
+    # How fast: bench/dashboard.py (nox -s bench).
     page.goto("/ui/conversations")
     paths = ["/ui/conversations", "/ui/conversations/new"]
     if page.locator("tr.conversation").count():  # the continued conversation, when run after its test
         paths.append(f"/ui/conversations/{page.locator('tr.conversation').first.get_attribute('data-id')}")
     for path in paths:
-        started = time.perf_counter()
         response = page.request.get(path)
-        took = time.perf_counter() - started
-        assert response.ok
-        assert took < 1.0, f"{path} took {took:.2f}s"
+        assert response.ok, (path, response.status)
+        assert "<main" in response.text(), path

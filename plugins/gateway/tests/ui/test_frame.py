@@ -82,33 +82,19 @@ def test_without_keys_only_this_machine_is_served(host: str) -> None:
         assert http.post("/ui/providers/openai/key", headers={"hx-request": "true"}).status_code == 401
 
 
-def test_every_tab_answers_in_under_a_second_with_a_million_usage_rows(page: Any, world: World) -> None:
-    # The world's store holds ROWS seeded usage rows (a million unless MODELPLEX_UI_ROWS lowers it).
-    # A tab's time is the median of five answers, in the server and in the browser: the slowest of a few
-    # measured the machine's hiccups (1.7 s once, under coverage's tracer at load 11) more than the page.
-    import statistics
-    import time
-
+def test_every_tab_answers_and_loads_in_the_browser_over_a_million_rows(page: Any, world: World) -> None:
+    # The world's store holds ROWS seeded usage rows (a million unless MODELPLEX_UI_ROWS lowers it). How
+    # fast each tab answers is measured by bench/dashboard.py (nox -s bench), not here.
     import httpx
 
-    typical: dict[str, float] = {}
     with httpx.Client(base_url=world.url, timeout=30) as http:
         for slug in ("providers", "models", "chains", "usage", "conversations", "ollama"):
-            http.get(f"/ui/{slug}")  # once first: the first request of a process imports the tab's code
-            times, loads = [], []
-            for _ in range(5):
-                started = time.perf_counter()
-                answer = http.get(f"/ui/{slug}")
-                times.append(time.perf_counter() - started)
-                assert answer.status_code in (200, 404)  # 404: a tab whose module is not installed
-            for _ in range(3):
-                page.goto(f"/ui/{slug}")
-                loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
-                loads.append(loaded / 1000)
-            typical[slug] = statistics.median(times)
-            typical[f"{slug} in the browser"] = statistics.median(loads)
-    print("\nmedian, seconds:", {k: round(v, 3) for k, v in typical.items()})
-    assert max(typical.values()) < 1.0, typical
+            answer = http.get(f"/ui/{slug}")
+            assert answer.status_code == 200, (slug, answer.status_code)
+            assert f'data-tab="{slug}" class="active"' in answer.text  # this tab, shown as the current one
+            page.goto(f"/ui/{slug}")
+            loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+            assert loaded > 0, f"/ui/{slug} never finished loading in the browser"
 
 
 def test_modelplex_ui_serves_this_machine_on_a_free_port_and_prints_its_url(world: World) -> None:

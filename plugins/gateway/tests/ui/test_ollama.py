@@ -144,14 +144,13 @@ def test_an_update_and_a_removal(page: Any, world: World, ollama: Any) -> None:
     assert "llama3.2:latest" not in state.models
 
 
-def test_the_local_models_tab_answers_in_under_a_second(page: Any, world: World, ollama: Any) -> None:
+def test_the_local_models_tab_answers_each_of_its_pages(page: Any, world: World, ollama: Any) -> None:
+    # How fast: bench/dashboard.py (nox -s bench).
     page.goto("/ui/ollama")
     for path in ("/ui/ollama", "/ui/ollama/search?q=llama", "/ui/ollama/installed"):
-        started = time.perf_counter()
         response = page.request.get(path)
-        took = time.perf_counter() - started
-        assert response.ok
-        assert took < 1.0, f"{path} took {took:.2f}s"
+        assert response.ok, (path, response.status)
+        assert response.text().strip(), path
 
 
 def test_free_space_is_this_machines_for_a_local_ollama_and_unknown_for_a_remote_one() -> None:

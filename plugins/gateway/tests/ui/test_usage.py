@@ -86,14 +86,13 @@ def test_the_csv_export_downloads_what_the_filters_select(page: Any, world: Worl
         ("anthropic", "claude-haiku", "error")}
 
 
-def test_the_usage_tab_answers_in_under_a_second(page: Any, world: World) -> None:
+def test_the_usage_tab_answers_its_views_over_the_seeded_rows(page: Any, world: World) -> None:
+    # How fast: bench/dashboard.py (nox -s bench), over the same million rows.
     page.goto("/ui/usage")  # the session's cookies
     for path in ("/ui/usage", "/ui/usage?since=90d&by=model", "/ui/usage?provider=openai&status=error"):
-        started = time.perf_counter()
         response = page.request.get(path)
-        took = time.perf_counter() - started
-        assert response.ok
-        assert took < 1.0, f"{path} took {took:.2f}s"
+        assert response.ok, (path, response.status)
+        assert 'data-tab="usage" class="active"' in response.text(), path
 
 
 def test_budgets_show_spent_reserved_and_alerts_fired(page: Any, world: World) -> None:
