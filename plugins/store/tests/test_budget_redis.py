@@ -154,3 +154,28 @@ def test_the_state_of_a_per_value_budget_in_redis_lists_each_value(redis_url: st
     assert sorted(found) == ["coder", "triage"]
     assert (str(found["triage"].spent), found["triage"].fired, found["coder"].fired) == ("0.6", (50,), ())
     assert end is not None and found["coder"].resets_at == end / 1e6 and found["coder"].reserved == 0
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3], ids=["at-its-first-await", "a-step-later", "two-steps-later"])
+def test_a_redis_release_whose_caller_is_cancelled_on_its_way_still_runs(redis_url: str, steps: int) -> None:
+    # As the SQL ledger's (test_budget_cancel.py): a release in a clean-up that a timeout cancels must
+    # still give its reservation back, or the reservation stays counted until its lease ends.
+    clock = Clock()
+    start, end = bounds("day", clock())
+    counter = Counter(budget="d", subject="", window_start=start, window_end=end, limit=10**12)
+
+    async def main() -> int:
+        ledger = RedisLedger(redis_url)
+        now = int(clock() * 1e6)
+        await ledger.reserve("first", [counter], 80, now + 60_000_000, now)
+        release = asyncio.ensure_future(ledger.release("first", [counter]))
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        release.cancel()
+        await asyncio.gather(release, return_exceptions=True)
+        await asyncio.sleep(0.2)  # a release handed on finishes meanwhile
+        [found] = await ledger.states([counter], now)
+        await ledger.aclose()
+        return found.reserved
+
+    assert asyncio.run(main()) == 0
