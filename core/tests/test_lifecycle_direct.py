@@ -102,3 +102,24 @@ def test_the_two_clients_take_the_two_branches() -> None:
             asyncio.run(_one(general, "ok"))
         taken.append(len(general_calls))
     assert taken == [0, 1]
+
+
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["direct", "general"])
+def test_a_calls_duration_runs_from_when_it_is_awaited(general: bool) -> None:
+    # A call's awaitable made, then awaited a moment later: the time before it was awaited is not the call's.
+    # The Watch (its start, the attempt marker it notes) is made as the call path runs, which the client's
+    # own coroutine puts at the await; a client method returning the path's awaitable unawaited would not.
+    recorder = Recorder()
+    plugins: dict[str, object] = {"gate": AttemptAdmitter()} if general else {}
+
+    async def main() -> None:
+        async with make(recorder, plugins=plugins) as client:
+            made = client.chat("a/m", "hello")
+            await asyncio.sleep(0.3)
+            await made
+
+    asyncio.run(main())
+    [(_, outcome)] = recorder.after
+    assert outcome.status == "ok" and outcome.duration < 0.25, outcome.duration

@@ -42,9 +42,7 @@ class Admitters:
         or raised is taken over, with those after it, by :meth:`admit`, so either way gives
         the same reservations, refusals and releases (``test_lifecycle.py`` runs both)."""
         held: list[tuple[str, Any]] = []
-        index = -1
-        for plugin, function in self.before:
-            index += 1
+        for index, (plugin, function) in enumerate(self.before):
             try:
                 reservation = function(call)
             except ModelplexError as exc:

@@ -142,16 +142,14 @@ class Lifecycle(Admitters):
         so that each runs after the one before it, as in :meth:`close`."""
         if held:
             return self.close(call, outcome, held, report=True)
-        index = 0
-        for plugin, function in self.after:
-            index += 1
+        for index, (plugin, function) in enumerate(self.after):
             try:
                 done = function(call, outcome)
             except Exception as exc:
                 failed(plugin, "modelplex_after_call", exc)
                 continue
             if done is not None and inspect.isawaitable(done):
-                return self._observed(call, outcome, plugin, done, index)
+                return self._observed(call, outcome, plugin, done, index + 1)
         return None
 
     async def _observed(self, call: CallInfo, outcome: CallOutcome, plugin: str, done: Awaitable[Any],
