@@ -30,6 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sections import unavailable
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -192,12 +194,9 @@ def report(results: dict[str, Any]) -> str:
 def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
     """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
     (an error instead when ``required``)."""
-    why = missing()
-    if why is not None:
-        if required:
-            raise SystemExit(f"the admission bench cannot run: {why}")
-        log(f"skipped the admission bench: {why}")
-        return None, f"## Budget admission (issue 15)\n\nNot measured: {why}.\n"
+    skipped = unavailable("admission", "## Budget admission (issue 15)", missing(), required, log)
+    if skipped is not None:
+        return skipped
     results = measure_all(tiny, log)
     return results, report(results)
 

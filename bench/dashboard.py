@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sections import unavailable
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 UI_TESTS = ROOT / "plugins" / "gateway" / "tests" / "ui"
@@ -101,12 +103,9 @@ def report(results: dict[str, Any]) -> str:
 def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
     """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
     (an error instead when ``required``)."""
-    why = missing()
-    if why is not None:
-        if required:
-            raise SystemExit(f"the dashboard bench cannot run: {why}")
-        log(f"skipped the dashboard bench: {why}")
-        return None, f"## The dashboard (issue 18)\n\nNot measured: {why}.\n"
+    skipped = unavailable("dashboard", "## The dashboard (issue 18)", missing(), required, log)
+    if skipped is not None:
+        return skipped
     results = measure(tiny, log)
     return results, report(results)
 

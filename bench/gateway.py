@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sections import unavailable
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -559,13 +561,10 @@ def missing() -> str | None:
 def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
     """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
     (an error instead when ``required``)."""
-    heading = "## The gateway beside LiteLLM's proxy (issue 17)"
-    why = missing()
-    if why is not None:
-        if required:
-            raise SystemExit(f"the gateway bench cannot run: {why}")
-        log(f"skipped the gateway bench: {why}")
-        return None, f"{heading}\n\nNot measured: {why}.\n"
+    skipped = unavailable("gateway", "## The gateway beside LiteLLM's proxy (issue 17)", missing(), required,
+                          log)
+    if skipped is not None:
+        return skipped
     # A tiny run proves the code runs: LiteLLM's proxy, which takes most of a minute to start, is left to
     # the real one (and to ``python bench/gateway.py --tiny``).
     subjects = [s for s in SUBJECTS if not (tiny and s == "litellm")]

@@ -51,6 +51,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from sections import unavailable  # noqa: E402
+
 SERVER_CPU, CLIENT_CPU = 0, 1
 MODES = ("sqlite", "postgresql", "postgresql-async")
 #: The store URL each mode records into (``postgresql-async``: the same database, the recorder's sessions
@@ -636,12 +638,9 @@ def missing() -> str | None:
 def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
     """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
     (an error instead when ``required``)."""
-    why = missing()
-    if why is not None:
-        if required:
-            raise SystemExit(f"the store bench cannot run: {why}")
-        log(f"skipped the store bench: {why}")
-        return None, f"## Usage store (issue 14)\n\nNot measured: {why}.\n"
+    skipped = unavailable("store", "## Usage store (issue 14)", missing(), required, log)
+    if skipped is not None:
+        return skipped
     results = measure_all(tiny, 2000 if tiny else 1_000_000, log)
     return results, report(results)
 
