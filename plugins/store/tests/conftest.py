@@ -36,7 +36,8 @@ def _store_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     data = tmp_path / "modelplex-data"
     monkeypatch.setenv("MODELPLEX_DATA_DIR", str(data))
     monkeypatch.setenv("MODELPLEX_CONFIG", str(tmp_path / "modelplex-config.toml"))
-    for name in ("MODELPLEX_STORE_URL", "MODELPLEX_STORE", "MODELPLEX_PLUGINS", "MODELPLEX_DISABLE_PLUGINS"):
+    for name in ("MODELPLEX_STORE_URL", "MODELPLEX_STORE", "MODELPLEX_STORE_WRITER", "MODELPLEX_PLUGINS",
+                 "MODELPLEX_DISABLE_PLUGINS"):
         monkeypatch.delenv(name, raising=False)
     return data
 

@@ -27,7 +27,9 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(figures.read_text())
     recording = results["recording"]
-    assert set(recording) == {"sqlite", "postgresql", "postgresql-async"}
+    assert set(recording) == {"sqlite", "postgresql", "postgresql-async", "sqlite-thread"}
+    # The writer process's own CPU, measured beside the client's (a writer thread's is in the client's).
+    assert recording["sqlite"]["writer_cpu_us"]["on"] >= 0 and "writer_cpu_us" in recording["sqlite-thread"]
     assert set(results["recording_delayed"]) == {"sqlite", "postgresql"}
     for figures in (*recording.values(), *results["recording_delayed"].values()):
         assert all(figures[side]["median_us"] > 0 and figures[side]["rps"] > 0 for side in ("on", "off"))

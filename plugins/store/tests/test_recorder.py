@@ -1,7 +1,8 @@
 """The recorder through a real client on the wire (issue 14, items 1 and 2): one row per call, per failed
 call and per attempt of a routed call; streamed and whole versions of one exchange give the same row;
 cut and cancelled calls are recorded with what they used; a call's row is committed before the call
-returns; nothing secret reaches a row. Each test runs on SQLite and on PostgreSQL (``store_url``).
+returns; nothing secret reaches a row. Each test runs on SQLite and on PostgreSQL (``store_url``), and
+through each writer (a process, a thread).
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ def serve() -> Iterator[Callable[..., ScriptedServer]]:
         yield start
 
 
-@pytest.fixture
-def rec(store_url: str, tmp_path: Path) -> Iterator[Recorder]:
-    yield from closing(recorder(store_url, tmp_path / "data"))
+@pytest.fixture(params=["process", "thread"])
+def rec(store_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Recorder]:
+    """A recorder on ``store_url``, through each writer: a process (the default) and a thread."""
+    yield from closing(recorder(store_url, tmp_path / "data", writer=request.param))
 
 
 def test_a_call_has_its_row_committed_before_it_returns(rec: Recorder, store_url: str,

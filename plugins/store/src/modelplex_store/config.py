@@ -7,10 +7,12 @@
     enabled = true                           # false: record nothing
     content = false                          # true: keep prompts and replies, in call_contents
     spool_max_rows = 100000                  # rows kept locally while the database is down
+    writer = "process"                       # "thread": write from a thread of the calling process
 
 ``MODELPLEX_STORE_URL`` wins over ``url``; ``MODELPLEX_STORE=off`` (or ``0``, ``false``, ``no``) over
-``enabled``. The data directory (the default SQLite file, the spool) is ``MODELPLEX_DATA_DIR``, else the
-user data directory (``$XDG_DATA_HOME/modelplex``, ``~/.local/share/modelplex`` on Linux).
+``enabled``; ``MODELPLEX_STORE_WRITER`` over ``writer``. The data directory (the default SQLite file,
+the spool) is ``MODELPLEX_DATA_DIR``, else the user data directory (``$XDG_DATA_HOME/modelplex``,
+``~/.local/share/modelplex`` on Linux).
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from modelplex.errors import ConfigurationError
 URL_ENV = "MODELPLEX_STORE_URL"
 SWITCH_ENV = "MODELPLEX_STORE"
 DATA_DIR_ENV = "MODELPLEX_DATA_DIR"
+WRITER_ENV = "MODELPLEX_STORE_WRITER"
+#: Where rows are written from: a writer process per recording process (the database's work on another
+#: core than the calls'), or a thread of the recording process itself.
+WRITERS = ("process", "thread")
 OFF = frozenset({"off", "0", "false", "no"})
 #: Rows the spool keeps while the database is down before it starts counting losses.
 DEFAULT_SPOOL_MAX_ROWS = 100_000
@@ -53,6 +59,7 @@ class StoreConfig:
     enabled: bool = True
     content: bool = False
     spool_max_rows: int = DEFAULT_SPOOL_MAX_ROWS
+    writer: str = "process"
 
     @property
     def spool_path(self) -> Path:
@@ -74,10 +81,10 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
     table = config.get("store", {})
     if not isinstance(table, Mapping):
         raise ConfigurationError("[store] must be a table")
-    unknown = set(table) - {"url", "enabled", "content", "spool_max_rows"}
+    unknown = set(table) - {"url", "enabled", "content", "spool_max_rows", "writer"}
     if unknown:
         raise ConfigurationError(f"[store]: unknown setting(s) {sorted(unknown)}; known: url, enabled, "
-                                 "content, spool_max_rows")
+                                 "content, spool_max_rows, writer")
     directory = data_dir(env)
     url = env.get(URL_ENV) or table.get("url") or str(directory / "logs.db")
     if not isinstance(url, str):
@@ -86,8 +93,12 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ConfigurationError(f"[store] 'spool_max_rows' must be a whole number >= 0, got {limit!r}")
     enabled = _flag(table, "enabled", True) and env.get(SWITCH_ENV, "").strip().lower() not in OFF
+    writer = env.get(WRITER_ENV) or table.get("writer", "process")
+    if writer not in WRITERS:
+        where = WRITER_ENV if env.get(WRITER_ENV) else "[store] 'writer'"
+        raise ConfigurationError(f"{where} must be one of {', '.join(map(repr, WRITERS))}, got {writer!r}")
     return StoreConfig(url=url, data_dir=directory, enabled=enabled, content=_flag(table, "content", False),
-                       spool_max_rows=limit)
+                       spool_max_rows=limit, writer=writer)
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> StoreConfig:

@@ -1,12 +1,14 @@
 """The recorder: what the ``modelplex_after_call`` hook does with a call.
 
-It queues the call for the store's writer thread and returns an awaitable that completes once the call's
-row is committed (or, the store being down, spooled), so the call returns to its caller only then; the
+It queues the call for the store's writer and returns an awaitable that completes once the call's row
+is committed (or, the store being down, spooled), so the call returns to its caller only then; the
 event loop never waits on a disk. Nothing is built on the event loop but that awaitable: the rows are
-made in the writer thread.
+made in a thread. The writer is a process of its own by default
+(:class:`~modelplex_store.writer_process.ProcessWriter`), or a thread of this one (``writer = "thread"``,
+:class:`~modelplex_store.writer.Writer`).
 
 One writer per store URL and process, shared by every client and event loop of the process (made again
-in a forked child, whose parent's thread did not follow it).
+in a forked child, whose parent's threads did not follow it).
 
 A call is left out with the tag ``store=off`` (``tags={"store": "off"}``); tags never reach a provider.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelplex._logging import log
 from modelplex_store.config import StoreConfig, from_environment
@@ -24,18 +26,26 @@ from modelplex_store.rows import OFF_TAG
 from modelplex_store.wake import Waiter
 from modelplex_store.writer import StoreStats, Writer
 
-_writers: dict[tuple[int, str, bool], Writer] = {}
+if TYPE_CHECKING:
+    from modelplex_store.writer_process import ProcessWriter
+
+_writers: dict[tuple[int, str, bool], Writer | ProcessWriter] = {}
 _writers_lock = threading.Lock()
 
 
-def _writer(config: StoreConfig) -> Writer:
+def _writer(config: StoreConfig) -> Writer | ProcessWriter:
     key = (os.getpid(), config.url, config.content)
     writer = _writers.get(key)
     if writer is None:
         with _writers_lock:
             writer = _writers.get(key)
             if writer is None:
-                writer = _writers[key] = Writer(config)
+                if config.writer == "process":
+                    from modelplex_store.writer_process import ProcessWriter
+
+                    writer = _writers[key] = ProcessWriter(config)
+                else:
+                    writer = _writers[key] = Writer(config)
     return writer
 
 
@@ -74,6 +84,16 @@ class Recorder:
         waiter = Waiter()
         _writer(self.config).submit(call, outcome, waiter)
         return waiter
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The id of the process writing this store's rows (started on the first call), or ``None``:
+        none started yet, or rows are written from a thread of this process."""
+        if not self.config.enabled:
+            return None
+        key = (os.getpid(), self.config.url, self.config.content)
+        writer = _writers.get(key)
+        return getattr(writer, "pid", None)
 
     def stats(self) -> StoreStats:
         """This process's counters for the store: recorded, spooled, lost, pending."""

@@ -18,6 +18,7 @@ import collections
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -41,6 +42,15 @@ DRAIN_GROUP = 500
 FIRST_RETRY, MAX_RETRY = 0.5, 30.0
 
 
+#: A queued call: what the hook heard (``call, outcome``), or ``None`` and the call's :class:`Record`
+#: built already; and what is told once it is written (a :class:`Waiter`, or the writer process's token).
+Item = tuple[Any, Any, Any]
+
+
+def _wake(group: list[Item]) -> None:
+    wake_all(w for _, _, w in group if isinstance(w, Waiter))
+
+
 @attrs.frozen(kw_only=True)
 class StoreStats:
     """What one process's recorder did so far: calls ``recorded`` in the store (directly or from the
@@ -62,9 +72,12 @@ class StoreStats:
 class Writer:
     """The writing thread of one store (see the module's docstring)."""
 
-    def __init__(self, config: StoreConfig) -> None:
+    def __init__(self, config: StoreConfig, done: Callable[[list[Item]], None] | None = None) -> None:
         self.config = config
-        self._queue: collections.deque[tuple[Any, Any, Waiter | None]] = collections.deque()
+        # What is done with a group once it is committed or spooled: by default, wake its waiters;
+        # the writer process (writer_main.py) tells its parent instead.
+        self._done = done or _wake
+        self._queue: collections.deque[Item] = collections.deque()
         self._ready = threading.Condition(threading.Lock())
         self._db: Database | None = None
         self._checkpointer: Checkpointer | None = None
@@ -78,6 +91,7 @@ class Writer:
         self._busy = False
         self.recorded = self.spooled = self.lost = self.groups = 0
         self.last_error: str | None = None
+        self.last_loss: str | None = None  # what :meth:`_lose` said last
         self._thread = threading.Thread(target=self._run, name="modelplex-store-writer", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -90,14 +104,28 @@ class Writer:
             if len(self._queue) == 1:
                 self._ready.notify()
 
+    def submit_records(self, items: list[tuple[Record | None, Any]]) -> None:
+        """Queue rows already built (the writer process's: its parent built them), each with a token
+        handed back to ``done`` once written; ``None`` in place of a record is a call whose rows its
+        parent could not build (counted lost there): only its token goes through."""
+        with self._ready:
+            was_empty = not self._queue
+            self._queue.extend((None, record, token) for record, token in items)
+            if was_empty and self._queue:
+                self._ready.notify()
+
+    def spool_waiting(self) -> int:
+        """Records waiting in the spool for the store to come back."""
+        try:
+            return self._spool.count() if self._spool_waiting else 0
+        except Exception:  # the spool file is unreadable: its count is unknown, not a failure here
+            return 0
+
     def stats(self) -> StoreStats:
         """The counters, now."""
         with self._ready:
             queued = len(self._queue) + int(self._busy)
-        try:
-            waiting = self._spool.count() if self._spool_waiting else 0
-        except Exception:  # the spool file is unreadable: its count is unknown, not a failure here
-            waiting = 0
+        waiting = self.spool_waiting()
         return StoreStats(recorded=self.recorded, spooled=self.spooled, lost=self.lost,
                           pending=queued + waiting, groups=self.groups, late=late(),
                           last_error=self.last_error)
@@ -122,7 +150,7 @@ class Writer:
         atexit.unregister(self.close)
 
     # -- the thread --------------------------------------------------------------------------------
-    def _take(self) -> list[tuple[Any, Any, Waiter | None]] | None:
+    def _take(self) -> list[Item] | None:
         with self._ready:
             while not self._queue and not self._stopping:
                 # With a spool to deliver, wake up to retry the store even when no call comes.
@@ -150,7 +178,7 @@ class Writer:
                 finally:
                     with self._ready:
                         self._busy = False
-                    wake_all(w for _, _, w in group if w is not None)
+                    self._done(group)
         finally:
             if self._db is not None:
                 self._db.close()
@@ -158,9 +186,13 @@ class Writer:
                 self._checkpointer.close()
             self._spool.close()
 
-    def _build(self, group: list[tuple[Any, Any, Waiter | None]]) -> list[Record]:
+    def _build(self, group: list[Item]) -> list[Record]:
         records = []
         for call, outcome, _ in group:
+            if call is None:  # built already, or not buildable (None)
+                if outcome is not None:
+                    records.append(outcome)
+                continue
             try:
                 records.append(record(call, outcome, content=self.config.content))
             except Exception as exc:  # a call the row builder cannot read: lost, and said so
@@ -168,7 +200,7 @@ class Writer:
                               f"{type(exc).__name__}: {exc}")
         return records
 
-    def _write(self, group: list[tuple[Any, Any, Waiter | None]]) -> None:
+    def _write(self, group: list[Item]) -> None:
         try:
             records = self._build(group)
             if records and not self._to_store(records):
@@ -262,6 +294,7 @@ class Writer:
         self.lost += count
         message = scrub_url(scrub(f"modelplex-store: {count} call row(s) lost ({self.lost} in all): {why}; "
                                   f"store {self.config.url}: {self.last_error or 'reachable'}"))
+        self.last_loss = message
         log("error", "store_rows_lost", count=count, lost=self.lost, reason=message)
         warnings.warn(message, RuntimeWarning, stacklevel=1)
 

@@ -1,0 +1,89 @@
+"""The writer process: ``python -m modelplex_store.writer_main``, one per store and recording process,
+started by :class:`~modelplex_store.writer_process.ProcessWriter`.
+
+It runs the store's :class:`~modelplex_store.writer.Writer` (group commits, the spool, the retries) on
+rows its parent built, so that the database's work (the statements, the rollups, the commits) runs on
+another core than the parent's event loop and never takes its GIL. Frames (:mod:`modelplex_store.pipe`):
+
+- in, on standard input: first the settings (a dict: ``url``, ``data_dir``, ``content``,
+  ``spool_max_rows``), then lists of ``(seq, rows, content)``, ``rows`` ``None`` for a call whose rows
+  the parent could not build;
+- out, on the standard output it was given: after every group, ``(seq, recorded, spooled, lost, groups,
+  last_error, spool_waiting, last_loss)``, ``seq`` the highest of the group (``0`` for none): every call
+  sent up to it is committed or spooled, as the writer takes calls in the order they came.
+
+It ends when its standard input closes (its parent closed it, or died), once all it read is written:
+a parent killed with SIGKILL loses no row it had handed over. SIGINT and SIGTERM are ignored, as a
+terminal's Ctrl-C or a service manager reaches the whole process group: the parent's end is its signal.
+Its own warnings and logs are silent; the parent reports what the acknowledgements carry.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+from modelplex_store.config import StoreConfig
+from modelplex_store.pipe import encode, read_frame, write_frame
+from modelplex_store.rows import Record
+from modelplex_store.writer import Item, Writer
+
+#: How long the writer process waits, once its input closed, for what it read to be written.
+CLOSE_TIMEOUT = 300.0
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    warnings.simplefilter("ignore")  # the parent reports losses (see the docstring)
+    acks = os.dup(1)
+    os.dup2(2, 1)  # a stray print goes to standard error, never into the acknowledgements
+    try:
+        settings = read_frame(0)
+    except (EOFError, ValueError):
+        return 2
+    config = StoreConfig(url=settings["url"], data_dir=Path(settings["data_dir"]), enabled=True,
+                         content=settings["content"], spool_max_rows=settings["spool_max_rows"])
+    sending = threading.Lock()
+    writer: Writer
+
+    def done(group: list[Item]) -> None:
+        seqs = [token for _, _, token in group if type(token) is int]
+        ack = (max(seqs, default=0), writer.recorded, writer.spooled, writer.lost, writer.groups,
+               writer.last_error, writer.spool_waiting(), writer.last_loss)
+        try:
+            with sending:
+                if seqs:
+                    write_frame(acks, ack)
+                else:  # counters only (a spool delivered): dropped rather than wait for room in the pipe
+                    os.set_blocking(acks, False)
+                    try:
+                        os.write(acks, encode(ack))  # whole or nothing: a frame is under PIPE_BUF
+                    except BlockingIOError:
+                        pass
+                    finally:
+                        os.set_blocking(acks, True)
+        except OSError:  # the parent is gone: the rows still go in, nobody is told
+            pass
+
+    writer = Writer(config, done=done)
+    try:
+        while True:
+            try:
+                frame: list[tuple[int, Any, Any]] = read_frame(0)
+            except EOFError:
+                break
+            writer.submit_records([(None if rows is None else Record(calls=rows, content=content), seq)
+                                   for seq, rows, content in frame])
+    finally:
+        writer.close(CLOSE_TIMEOUT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

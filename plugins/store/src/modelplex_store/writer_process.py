@@ -1,0 +1,497 @@
+"""Recording through a writer process: the calls' side of :mod:`modelplex_store.writer_main`.
+
+The store's writer thread (:class:`~modelplex_store.writer.Writer`) shares its process's GIL and core
+with the event loop: the statements, the rollups and the commits took some 70 µs of the loop's CPU a
+call, and each hand-over between the loop and a thread waits for the GIL, up to the interpreter's switch
+interval (5 ms) while the loop is busy: a call at 100 in flight waited 6-8 ms for its row. Here the
+process keeps only what it must, on the event loop itself: it builds each call's rows, a group at a time,
+writes them to a pipe without blocking, and reads the writer process's acknowledgements as the loop
+polls its sockets (``add_reader``): no thread of this process takes part. The writer process writes them
+as the writer thread would and acknowledges each group once committed (or spooled). A call still returns
+only once its row is durable, and a process killed with SIGKILL loses nothing it handed over: the writer
+process writes all it read, then ends.
+
+The pipe is served by one event loop, its *home*: the first one that records, and the next one once it
+has stopped or closed. Calls on other asyncio loops are recorded through it (their waiters are woken
+thread-safely); calls outside asyncio (trio) are written by a writer thread of this process.
+
+A writer process that dies is started again and given every call not yet acknowledged (the store
+ignores a call it already has: rows are written once, by id). One that keeps dying
+(:data:`MAX_STARTS` starts in :data:`START_WINDOW` seconds), or cannot be started, is replaced by a
+writer thread, with the calls still waiting: recording never stops a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import collections
+import contextlib
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from typing import Any
+
+from modelplex._logging import log
+from modelplex._secret import scrub, scrub_url
+from modelplex_store.config import StoreConfig
+from modelplex_store.pipe import decode, encode, write_all
+from modelplex_store.rows import Record, record
+from modelplex_store.wake import Waiter, late, wake_all
+from modelplex_store.writer import StoreStats, Writer
+
+#: Starts of the writer process within :data:`START_WINDOW` seconds past which rows are written by a
+#: thread of this process instead.
+MAX_STARTS, START_WINDOW = 3, 60.0
+_FAILED = object()  # an entry whose rows could not be built (counted lost): only its seq is sent
+#: The counters a writer process acknowledges with (see writer_main.py), and what a new one starts from.
+_ZERO: tuple[Any, ...] = (0, 0, 0, 0, None, 0, None)
+
+
+def _alive(loop: asyncio.AbstractEventLoop | None) -> bool:
+    return loop is not None and not loop.is_closed() and loop.is_running()
+
+
+class ProcessWriter:
+    """A store's writer as seen by a recording process (see the module's docstring): the same
+    ``submit``, ``stats``, ``flush`` and ``close`` as :class:`~modelplex_store.writer.Writer`."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        self._lock = threading.Lock()  # the queues and the counters
+        self._adopting = threading.Lock()  # one loop at a time becomes the home
+        # Every call not yet acknowledged, in order: [seq, rows (a Record, _FAILED or None while not
+        # built), waiter]; and those not yet built nor sent.
+        self._pending: collections.deque[list[Any]] = collections.deque()
+        self._outbox: list[tuple[Any, Any, list[Any]]] = []
+        self._seq = 0
+        self._flush_due = False
+        self._stopping = False
+        self._child: tuple[Any, ...] = _ZERO  # the running writer process's counters
+        self._base = [0, 0, 0, 0]  # recorded, spooled, lost, groups of writer processes that ended
+        self._lost_here = 0
+        self._starts: collections.deque[float] = collections.deque()
+        self._thread_writer: Writer | None = None  # calls outside asyncio; all, once the process failed
+        self._failed = False
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._to_child = self._from_child = -1
+        self._out = bytearray()  # bytes for the writer process not yet taken by the pipe
+        self._in = bytearray()  # acknowledgements read, not yet whole
+        self._home: asyncio.AbstractEventLoop | None = None
+        self._home_thread = 0
+        self._writing = False  # add_writer armed on the home loop
+        atexit.register(self.close)
+        # Started now, not on the first call: a spool an earlier process left is delivered at once.
+        if self._start():
+            self._send_blocking()
+
+    @property
+    def pid(self) -> int | None:
+        """The writer process's id (``None`` before the first call, or once rows go through a thread)."""
+        proc = self._proc
+        return None if proc is None or self._failed else proc.pid
+
+    # -- the calls' side ---------------------------------------------------------------------------
+    def submit(self, call: Any, outcome: Any, waiter: Waiter | None) -> None:
+        """Queue one call; ``waiter`` is woken once its row is committed or spooled."""
+        loop = asyncio._get_running_loop()
+        if loop is None or self._failed or self._stopping:
+            self._threads().submit(call, outcome, waiter)
+            return
+        home = self._home
+        if home is not loop and not _alive(home):
+            home = self._adopt(loop)
+            if home is None:  # the writer process failed to start: a thread has the calls now
+                self._threads().submit(call, outcome, waiter)
+                return
+        with self._lock:
+            self._seq += 1
+            entry = [self._seq, None, waiter]
+            self._pending.append(entry)
+            self._outbox.append((call, outcome, entry))
+            if self._flush_due:
+                return
+            self._flush_due = True
+        if home is loop:
+            loop.call_soon(self._flush)
+        elif home is not None:
+            # Closed this instant (RuntimeError): the next home sends it (see _adopt).
+            with contextlib.suppress(RuntimeError):
+                home.call_soon_threadsafe(self._flush)
+
+    def stats(self) -> StoreStats:
+        """The counters, now: this process's and its writer processes' (and thread's) together."""
+        self._pump()
+        with self._lock:
+            recorded, spooled, lost, groups, last_error, waiting, _ = self._child
+            base = self._base
+            pending = len(self._pending) + waiting
+            lost += self._lost_here
+        thread = self._thread_writer.stats() if self._thread_writer is not None else StoreStats()
+        return StoreStats(recorded=base[0] + recorded + thread.recorded,
+                          spooled=base[1] + spooled + thread.spooled, lost=base[2] + lost + thread.lost,
+                          pending=pending + thread.pending, groups=base[3] + groups + thread.groups,
+                          late=late(), last_error=thread.last_error or last_error)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is written (to the store or the spool)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._pump()
+            with self._lock:
+                idle = not self._pending and not self._outbox
+            if idle:
+                thread = self._thread_writer
+                return thread is None or thread.flush(max(0.0, deadline - time.monotonic()))
+            time.sleep(0.002)
+        return False
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Send what is queued, let the writer process write it and end; close the writer thread."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+        home = self._home
+        if home is not None and not home.is_closed():
+            if _alive(home) and threading.get_ident() != self._home_thread:
+                detached = threading.Event()
+
+                def detach() -> None:
+                    self._detach(home)
+                    detached.set()
+
+                with contextlib.suppress(RuntimeError):
+                    home.call_soon_threadsafe(detach)
+                    detached.wait(timeout)
+            else:  # on the home loop's own thread, or it is not running: nothing else touches it
+                self._detach(home)
+        self._finish(time.monotonic() + timeout)
+        if self._thread_writer is not None:
+            self._thread_writer.close(timeout)
+        atexit.unregister(self.close)
+
+    def _pump(self) -> None:
+        """With no home loop running (the loop that recorded has ended: ``asyncio.run`` returned), read
+        what the writer process said, here, and send what waits: ``stats`` and ``flush`` stay current.
+        A writer process that ended meanwhile is replaced."""
+        if _alive(self._home) or self._stopping or self._failed or self._proc is None:
+            return
+        if not self._adopting.acquire(blocking=False):
+            return  # a loop is becoming the home: it reads
+        try:
+            if _alive(self._home) or self._to_child < 0:
+                return
+            if self._home is not None and not self._home.is_closed():
+                self._detach(self._home)
+            with self._lock:
+                batch, self._outbox = self._outbox, []
+                self._flush_due = False
+            if batch:
+                self._out += encode(self._build(batch))
+            if self._out:
+                self._send_blocking()
+            while True:
+                try:
+                    data = os.read(self._from_child, 1 << 16)
+                except BlockingIOError:
+                    return
+                except OSError:
+                    data = b""
+                if not data:
+                    self._reap()
+                    with self._lock:
+                        left = bool(self._pending)
+                    if left and self._start():
+                        self._send_blocking()
+                    return
+                self._in += data
+                for ack in decode(self._in):
+                    self._acknowledged(ack)
+        finally:
+            self._adopting.release()
+
+    def _send_blocking(self) -> None:
+        os.set_blocking(self._to_child, True)
+        try:
+            write_all(self._to_child, self._out)
+        except OSError:
+            pass  # it ended: read next, and replaced
+        finally:
+            self._out.clear()
+            os.set_blocking(self._to_child, False)
+
+    # -- the home loop -----------------------------------------------------------------------------
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop | None:
+        """Make ``loop`` (running on this thread) the home: start the writer process on first use, read
+        its acknowledgements and send what waits. ``None`` if the writer process failed for good."""
+        with self._adopting:
+            old = self._home
+            if old is loop or _alive(old):
+                return old
+            if old is not None and not old.is_closed():  # stopped, not closed: it must not read too
+                self._detach(old)
+            self._home, self._home_thread = loop, threading.get_ident()
+            if self._proc is None and not self._start():
+                return None
+            self._attach()
+            with self._lock:
+                resend = bool(self._outbox)
+                self._flush_due = self._flush_due or resend
+            if resend:  # a flush the old home was asked for and never ran
+                loop.call_soon(self._flush)
+            return loop
+
+    def _attach(self) -> None:
+        assert self._home is not None
+        self._home.add_reader(self._from_child, self._readable)
+        self._writing = False
+        self._write()
+
+    def _detach(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._from_child >= 0:
+            loop.remove_reader(self._from_child)
+        if self._to_child >= 0 and self._writing:
+            loop.remove_writer(self._to_child)
+        self._writing = False
+
+    def _flush(self) -> None:
+        """On the home loop: build the rows of the calls queued since the last flush, send them."""
+        with self._lock:
+            if self._stopping:  # closing: what is queued is sent by close(), in its thread
+                return
+            batch, self._outbox = self._outbox, []
+            self._flush_due = False
+        if not batch:
+            return
+        items = self._build(batch)
+        if self._failed:
+            self._hand_over([entry for _, _, entry in batch])
+            return
+        self._out += encode(items)
+        self._write()
+
+    def _build(self, batch: list[tuple[Any, Any, list[Any]]]) -> list[tuple[int, Any, Any]]:
+        items = []
+        for call, outcome, entry in batch:
+            try:
+                entry[1] = record(call, outcome, content=self.config.content)
+            except Exception as exc:  # a call the row builder cannot read: lost, and said so
+                entry[1] = _FAILED
+                self._lose(f"row of a {getattr(call, 'kind', '?')} call failed: {type(exc).__name__}: {exc}")
+            items.append(_frame_item(entry))
+        return items
+
+    def _write(self) -> None:
+        """On the home loop: give the pipe what it takes now; the rest when it has room."""
+        out = self._out
+        while out:
+            try:
+                written = os.write(self._to_child, out)
+            except BlockingIOError:
+                break
+            except OSError:  # the writer process is gone: its end is read soon, and it is replaced
+                out.clear()
+                break
+            del out[:written]
+        want = bool(out)
+        if want != self._writing and self._home is not None:
+            if want:
+                self._home.add_writer(self._to_child, self._write)
+            else:
+                self._home.remove_writer(self._to_child)
+            self._writing = want
+
+    def _readable(self) -> None:
+        """On the home loop: read acknowledgements; the writer process's end starts another."""
+        try:
+            data = os.read(self._from_child, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._ended()
+            return
+        self._in += data
+        for ack in decode(self._in):
+            self._acknowledged(ack)
+
+    def _acknowledged(self, ack: tuple[Any, ...]) -> None:
+        upto, *counters = ack
+        woken = []
+        with self._lock:
+            before = self._child
+            self._child = tuple(counters)
+            pending = self._pending
+            while pending and pending[0][0] <= upto:
+                waiter = pending.popleft()[2]
+                if waiter is not None:
+                    woken.append(waiter)
+        if counters[2] > before[2]:  # the writer process lost rows: said here, where someone listens
+            self._report_loss(counters[2] - before[2], counters[6] or "rows lost")
+        elif counters[4] is not None and before[4] is None:
+            log("warning", "store_unavailable", store=scrub_url(self.config.url), error=counters[4])
+        if not woken:
+            return
+        if threading.get_ident() == self._home_thread and self._home is not None:
+            home = self._home
+            others = [w for w in woken if w.key is not home]
+            for waiter in woken:
+                if waiter.key is home:
+                    waiter._set()
+            if others:
+                wake_all(others)
+        else:
+            wake_all(woken)
+
+    def _ended(self) -> None:
+        """On the home loop: the writer process closed its end (it ended). Start another for the calls
+        not acknowledged, unless closing with none."""
+        assert self._home is not None
+        self._detach(self._home)
+        self._reap()
+        with self._lock:
+            left = len(self._pending) + len(self._outbox)
+        if self._stopping and not left:
+            return
+        log("warning", "store_writer_process_ended", waiting=left)
+        if self._start():
+            self._attach()
+
+    # -- the writer process ------------------------------------------------------------------------
+    def _start(self) -> bool:
+        """Start a writer process, with its settings and every call built and not yet acknowledged
+        waiting for it in ``_out``. Past :data:`MAX_STARTS`, or when none starts, hand the calls to a
+        thread and return false."""
+        now = time.monotonic()
+        while self._starts and now - self._starts[0] > START_WINDOW:
+            self._starts.popleft()
+        if len(self._starts) >= MAX_STARTS:
+            self._to_thread(f"the writer process ended {MAX_STARTS} times in {START_WINDOW:.0f} s")
+            return False
+        self._starts.append(now)
+        settings = {"url": self.config.url, "data_dir": str(self.config.data_dir),
+                    "content": self.config.content, "spool_max_rows": self.config.spool_max_rows}
+        try:
+            # The child imports what this process imports (a checkout put on sys.path, not installed).
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+            proc = subprocess.Popen([sys.executable, "-m", "modelplex_store.writer_main"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        except OSError as exc:
+            self._to_thread(f"the writer process did not start: {type(exc).__name__}: {exc}")
+            return False
+        assert proc.stdin is not None and proc.stdout is not None
+        self._proc = proc
+        self._to_child, self._from_child = proc.stdin.fileno(), proc.stdout.fileno()
+        os.set_blocking(self._to_child, False)
+        os.set_blocking(self._from_child, False)
+        with self._lock:
+            resend = [_frame_item(entry) for entry in self._pending if entry[1] is not None]
+        # The settings (the URL, a password in it too) go over the pipe: never in argv or the
+        # environment, which other users of the machine can read.
+        self._out = bytearray(encode(settings) + (encode(resend) if resend else b""))
+        self._in = bytearray()
+        return True
+
+    def _reap(self) -> None:
+        """Close the pipes of the writer process that ended and count what it did."""
+        proc = self._proc
+        if proc is not None:
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(1.0)  # it closed its end on the way out
+        self._to_child = self._from_child = -1
+        with self._lock:
+            self._base = [b + c for b, c in zip(self._base, self._child[:4], strict=True)]
+            self._child = _ZERO
+
+    def _finish(self, deadline: float) -> None:
+        """Closing, with no loop touching the pipes: send what is left, close the writer process's
+        input, read its acknowledgements until it ends (a new one for what a dead one left)."""
+        while self._proc is not None and self._to_child >= 0 and not self._failed:
+            with self._lock:
+                batch, self._outbox = self._outbox, []
+            if batch:
+                self._out += encode(self._build(batch))
+            os.set_blocking(self._to_child, True)
+            with contextlib.suppress(OSError):
+                write_all(self._to_child, self._out)
+            self._out.clear()
+            assert self._proc.stdin is not None
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
+            self._to_child = -1
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self._from_child], [], [], left)[0]:
+                    log("error", "store_writer_process_slow", waiting=len(self._pending))
+                    return  # it goes on writing on its own; these calls' waiters expire
+                try:
+                    data = os.read(self._from_child, 1 << 16)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    break
+                self._in += data
+                for ack in decode(self._in):
+                    self._acknowledged(ack)
+            self._reap()
+            with self._lock:
+                left_over = bool(self._pending)
+            if not left_over or not self._start():
+                return
+
+    def _threads(self) -> Writer:
+        """The writer thread (made on first use)."""
+        thread = self._thread_writer
+        if thread is None:
+            with self._lock:
+                if self._thread_writer is None:
+                    self._thread_writer = Writer(self.config)
+                thread = self._thread_writer
+        return thread
+
+    def _to_thread(self, why: str) -> None:
+        """From now on, write through a thread of this process, starting with the calls waiting."""
+        log("error", "store_writer_process_failed", reason=scrub(why))
+        warnings.warn(f"modelplex-store: {scrub(why)}; writing through a thread of this process",
+                      RuntimeWarning, stacklevel=1)
+        self._failed = True
+        with self._lock:
+            waiting = list(self._pending)
+            self._pending.clear()
+            unbuilt, self._outbox = self._outbox, []
+            self._flush_due = False
+        self._hand_over([entry for entry in waiting if entry[1] is not None])
+        thread = self._threads()
+        for call, outcome, entry in unbuilt:
+            thread.submit(call, outcome, entry[2])
+
+    def _hand_over(self, entries: list[list[Any]]) -> None:
+        self._threads().submit_records([(e[1] if isinstance(e[1], Record) else None, e[2]) for e in entries])
+
+    def _lose(self, why: str) -> None:
+        with self._lock:
+            self._lost_here += 1
+        self._report_loss(1, scrub_url(scrub(f"modelplex-store: 1 call row lost: {why}")))
+
+    def _report_loss(self, count: int, message: str) -> None:
+        log("error", "store_rows_lost", count=count, lost=self.stats().lost, reason=message)
+        warnings.warn(message, RuntimeWarning, stacklevel=1)
+
+
+def _frame_item(entry: list[Any]) -> tuple[int, Any, Any]:
+    rows = entry[1]
+    if isinstance(rows, Record):
+        return entry[0], rows.calls, rows.content
+    return entry[0], None, None

@@ -1,0 +1,179 @@
+"""The writer process (``writer_process.py``, ``writer_main.py``; issue 14's cost of recording): rows are
+committed by a process of their own before a call returns; a writer process killed mid-load is replaced
+and every row arrives once; one that cannot start or keeps dying gives way to a thread, losing nothing;
+a recording process killed with SIGKILL loses nothing it had handed over; closing ends the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from contextlib import closing as closed
+from pathlib import Path
+
+import pytest
+from exchange import call, recorder
+from modelplex_store.writer_process import MAX_STARTS
+
+HERE = Path(__file__).resolve().parent
+
+
+def written(path: Path) -> tuple[int, int]:
+    """Rows in ``calls`` and their input tokens, read with plain sqlite3."""
+    with closed(sqlite3.connect(path)) as db:
+        count, inputs = db.execute("SELECT count(*), coalesce(sum(input), 0) FROM calls").fetchone()
+    return count, inputs
+
+
+def gone(pid: int, timeout: float = 20.0) -> bool:
+    """Whether process ``pid`` has ended (and been reaped) within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+async def record_all(rec: object, first: int, count: int) -> None:
+    waiters = [rec.record(*call(n)) for n in range(first, first + count)]  # type: ignore[attr-defined]
+    await asyncio.gather(*(w for w in waiters if w is not None))
+
+
+def test_rows_are_written_by_a_process_of_their_own_and_committed_before_a_call_returns(
+        tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+    assert rec.config.writer == "process"  # the default
+
+    async def main() -> None:
+        for n in range(1, 21):
+            done = rec.record(*call(n))
+            assert done is not None
+            await done
+            assert written(path) == (n, n * (n + 1) // 2)
+
+    asyncio.run(main())
+    pid = rec.writer_pid
+    assert pid is not None and pid != os.getpid()
+    stats = rec.stats()
+    assert (stats.recorded, stats.pending, stats.lost) == (20, 0, 0) and stats.groups >= 1
+    rec.close()
+    assert gone(pid), "the writer process outlived its recorder's close"
+
+
+def test_a_writer_process_killed_mid_load_is_replaced_and_every_row_arrives_once(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    total = 3000
+
+    async def main() -> int:
+        rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+        try:
+            await record_all(rec, 1, 1)
+            first = rec.writer_pid
+            assert first is not None
+            load = asyncio.ensure_future(record_all(rec, 2, 999))
+            while rec.stats().recorded < 200:  # noqa: ASYNC110 (some groups committed: polled)
+                await asyncio.sleep(0.001)
+            # The database's write lock held: what the writer process holds now stays unwritten.
+            lock = sqlite3.connect(path, isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")
+            more = asyncio.ensure_future(record_all(rec, 1001, total - 1000))
+            await asyncio.sleep(0.3)  # handed over
+            assert not more.done()
+            os.kill(first, signal.SIGKILL)
+            await asyncio.sleep(0.1)
+            lock.execute("ROLLBACK")
+            lock.close()
+            await load
+            await more
+            assert rec.writer_pid not in (None, first)
+            assert rec.flush()
+            assert rec.stats().pending == 0
+            return first
+        finally:
+            rec.close()
+
+    first = asyncio.run(main())
+    assert gone(first)
+    assert written(path) == (total, total * (total + 1) // 2)
+
+
+@pytest.mark.parametrize("executable", ["missing", "/bin/false"], ids=["cannot-start", "keeps-dying"])
+def test_a_writer_process_that_cannot_run_gives_way_to_a_thread_and_nothing_is_lost(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executable: str) -> None:
+    # The interpreter the writer process is started with: absent, or a program that ends at once.
+    program = str(tmp_path / executable) if executable == "missing" else executable
+    monkeypatch.setattr(sys, "executable", program)
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+    try:
+        with pytest.warns(RuntimeWarning, match="writing through a thread of this process"):
+            asyncio.run(record_all(rec, 1, 300))
+        assert rec.writer_pid is None
+        assert rec.flush()
+        stats = rec.stats()
+        assert (stats.recorded, stats.lost, stats.pending) == (300, 0, 0)
+    finally:
+        rec.close()
+    assert written(path) == (300, 300 * 301 // 2)
+
+
+def test_the_restarts_a_writer_process_gets_are_bounded() -> None:
+    assert MAX_STARTS >= 2  # one death is met by a new process, not by giving up
+
+
+PARENT = textwrap.dedent("""
+    import asyncio, sys
+    sys.path.insert(0, sys.argv[2])
+    from exchange import call, recorder
+    from pathlib import Path
+
+    async def main():
+        rec = recorder(f"sqlite:///{sys.argv[1]}", Path(sys.argv[1]).parent / "data")
+        await rec.record(*call(1))
+        print("ready", rec.writer_pid, flush=True)
+        sys.stdin.readline()
+        waiters = [rec.record(*call(n)) for n in range(2, 502)]
+        await asyncio.sleep(0.5)  # handed over; the store is locked, so none is written yet
+        print("sent", sum(1 for w in waiters if w is not None), flush=True)
+        await asyncio.sleep(60)
+
+    asyncio.run(main())
+""")
+
+
+def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(path), str(HERE)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert parent.stdin is not None and parent.stdout is not None
+    try:
+        ready = parent.stdout.readline().split()
+        assert ready[0] == "ready", ready
+        writer = int(ready[1])
+        # Hold the database's write lock: the writer process waits for it (its busy timeout is 30 s).
+        lock = sqlite3.connect(path, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        parent.stdin.write("go\n")
+        parent.stdin.flush()
+        assert parent.stdout.readline().split() == ["sent", "500"]
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        time.sleep(0.3)
+        assert written(path) == (1, 1)  # nothing written while the lock is held
+        lock.execute("ROLLBACK")
+        lock.close()
+        assert gone(writer), "the writer process did not end after its parent"
+    finally:
+        parent.kill()
+        parent.wait()
+    assert written(path) == (501, 501 * 502 // 2)
