@@ -177,3 +177,42 @@ def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(tm
         parent.kill()
         parent.wait()
     assert written(path) == (501, 501 * 502 // 2)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX")
+def test_a_forked_child_records_through_its_own_writer_and_leaves_its_parents_alone(tmp_path: Path) -> None:
+    """A child forked after its parent recorded (a pre-forking server) holds no end of the parent's
+    pipes: the parent's writer process ends when the parent closes it, the child still running; the
+    child's calls go through a writer process of its own; the child's exit does not close the parent's."""
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+    try:
+        asyncio.run(record_all(rec, 1, 10))
+        parents = rec.writer_pid
+        assert parents is not None
+        release_r, release_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: record, wait to be released, leave without cleaning up
+            code = 1
+            try:
+                os.close(release_w)
+                asyncio.run(record_all(rec, 11, 10))
+                assert rec.writer_pid not in (None, parents)
+                os.read(release_r, 1)
+                rec.close()
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(release_r)
+        asyncio.run(record_all(rec, 21, 10))  # the parent goes on recording through its own
+        assert rec.writer_pid == parents
+    finally:
+        rec.close()
+    try:
+        assert gone(parents), "the parent's writer process waits on a pipe end its forked child kept"
+    finally:
+        os.write(release_w, b"x")
+        os.close(release_w)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert written(path) == (30, 30 * 31 // 2)

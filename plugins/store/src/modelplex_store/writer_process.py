@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from typing import Any
 
 from modelplex._logging import log
@@ -50,6 +51,24 @@ MAX_STARTS, START_WINDOW = 3, 60.0
 _FAILED = object()  # an entry whose rows could not be built (counted lost): only its seq is sent
 #: The counters a writer process acknowledges with (see writer_main.py), and what a new one starts from.
 _ZERO: tuple[Any, ...] = (0, 0, 0, 0, None, 0, None)
+
+
+_instances: weakref.WeakSet[ProcessWriter] = weakref.WeakSet()
+
+
+def _forked() -> None:
+    """In a forked child: the parent's pipes are the parent's. Closed here, so that its writer process
+    still sees its input end when the parent closes it (the child makes its own writer, by pid)."""
+    for writer in list(_instances):
+        for fd in (writer._to_child, writer._from_child):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        writer._to_child = writer._from_child = -1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 def _alive(loop: asyncio.AbstractEventLoop | None) -> bool:
@@ -84,6 +103,8 @@ class ProcessWriter:
         self._home: asyncio.AbstractEventLoop | None = None
         self._home_thread = 0
         self._writing = False  # add_writer armed on the home loop
+        self._pid = os.getpid()
+        _instances.add(self)
         atexit.register(self.close)
         # Started now, not on the first call: a spool an earlier process left is delivered at once.
         if self._start():
@@ -152,6 +173,8 @@ class ProcessWriter:
 
     def close(self, timeout: float = 10.0) -> None:
         """Send what is queued, let the writer process write it and end; close the writer thread."""
+        if os.getpid() != self._pid:  # a forked child's copy (its atexit too): the parent's to close
+            return
         with self._lock:
             if self._stopping:
                 return
