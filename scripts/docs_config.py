@@ -274,6 +274,8 @@ SECTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
         "enabled": "`false`: record nothing, keep no conversation",
         "content": "`true`: keep prompts and replies too",
         "spool_max_rows": "rows kept locally while the database is down (default 100000)",
+        "writer": "`process` (default): a writer process per recording process does the database's work; "
+                  "`thread`: a thread of the recording process",
     }),
     "budgets": ("../cost-and-budgets.md#budgets", "`[[budgets]]`: one table per budget (modelplex-store).", {
         "name": "unique; shown in errors, alerts and `modelplex budgets`",
@@ -317,6 +319,7 @@ ENVIRONMENT: dict[str, str] = {
     "MODELPLEX_DATA_DIR": "modelplex-store's directory: the default SQLite file and the spool",
     "MODELPLEX_STORE_URL": "modelplex-store's database, over `[store] url`",
     "MODELPLEX_STORE": "`off` (or `0`, `false`, `no`): modelplex-store records nothing",
+    "MODELPLEX_STORE_WRITER": "`process` or `thread`: modelplex-store's writer, over `[store] writer`",
     "MODELPLEX_GATEWAY_ADMIN_KEY": "the gateway's admin key (`[gateway] admin_key_env` names another "
                                    "variable)",
     "MODELPLEX_GATEWAY_HOST": "set by `modelplex serve` for its worker processes (use `--host`)",
