@@ -274,8 +274,9 @@ SECTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
         "enabled": "`false`: record nothing, keep no conversation",
         "content": "`true`: keep prompts and replies too",
         "spool_max_rows": "rows kept locally while the database is down (default 100000)",
-        "writer": "`process` (default): a writer process per recording process does the database's work; "
-                  "`thread`: a thread of the recording process",
+        "writer": "`process`: a writer process per recording process does the database's work (the "
+                  "default; in a `modelplex` command other than `serve`, `thread`); `thread`: a thread of "
+                  "the recording process",
     }),
     "budgets": ("../cost-and-budgets.md#budgets", "`[[budgets]]`: one table per budget (modelplex-store).", {
         "name": "unique; shown in errors, alerts and `modelplex budgets`",

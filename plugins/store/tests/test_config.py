@@ -53,6 +53,7 @@ def test_the_url_s_password_is_not_in_the_repr(tmp_path: Path) -> None:
     ({"url": 5}, "'url' must be a string"),
     ({"spool_max_rows": -1}, "'spool_max_rows' must be a whole number"),
     ({"urll": "x"}, "unknown setting"),
+    ({"writer": "fast"}, "'writer' must be one of 'process', 'thread', got 'fast'"),
 ])
 def test_a_wrong_setting_is_a_clear_error(table: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
@@ -188,3 +189,22 @@ def test_the_recorder_follows_the_store_the_environment_names(tmp_path: Path,
     finally:
         first.close()
         second.close()
+
+
+def test_the_writer_is_a_process_except_in_a_modelplex_command_that_ends(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path) -> None:
+    """A writer process costs its start (100-150 ms) to a command that records one call: ``modelplex
+    chat`` writes from a thread; an application, and ``modelplex serve``, through a process. Whatever
+    names a writer wins."""
+    import modelplex._cli as command
+
+    env = {"MODELPLEX_DATA_DIR": str(tmp_path)}
+    assert resolve({}, env).writer == "process"  # not the modelplex command: an application
+    monkeypatch.setattr(command, "_running", "chat")
+    assert resolve({}, env).writer == "thread"
+    assert resolve({"store": {"writer": "process"}}, env).writer == "process"
+    assert resolve({}, {**env, "MODELPLEX_STORE_WRITER": "process"}).writer == "process"
+    monkeypatch.setattr(command, "_running", "serve")
+    assert resolve({}, env).writer == "process"
+    with pytest.raises(ConfigurationError, match="MODELPLEX_STORE_WRITER must be one of"):
+        resolve({}, {**env, "MODELPLEX_STORE_WRITER": "fork"})

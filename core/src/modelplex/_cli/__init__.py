@@ -95,6 +95,16 @@ class ModelplexGroup(click.Group):
         return code
 
 
+_running: str | None = None
+
+
+def running_command() -> str | None:
+    """The ``modelplex`` command this process runs (``"chat"``, ``"serve"``...); ``None`` in any other
+    program. For plugins whose defaults differ between a command that makes a few calls and ends, and
+    one that keeps serving (modelplex-store's writer)."""
+    return _running
+
+
 @click.group(cls=ModelplexGroup)
 @click.option("-v", "--verbose", is_flag=True,
               help="Log to stderr the config file read, each request (method, URL, status, time), "
@@ -103,6 +113,8 @@ class ModelplexGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
     """One interface to every LLM provider; providers are plugins."""
+    global _running
+    _running = ctx.invoked_subcommand
     if verbose:
         enable_verbose(ctx)
     get_state(ctx)  # before the subcommand's context, which takes its obj from this one

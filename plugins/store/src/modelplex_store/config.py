@@ -7,7 +7,7 @@
     enabled = true                           # false: record nothing
     content = false                          # true: keep prompts and replies, in call_contents
     spool_max_rows = 100000                  # rows kept locally while the database is down
-    writer = "process"                       # "thread": write from a thread of the calling process
+    writer = "process"                       # or "thread" (default: see default_writer)
 
 ``MODELPLEX_STORE_URL`` wins over ``url``; ``MODELPLEX_STORE=off`` (or ``0``, ``false``, ``no``) over
 ``enabled``; ``MODELPLEX_STORE_WRITER`` over ``writer``. The data directory (the default SQLite file,
@@ -59,7 +59,7 @@ class StoreConfig:
     enabled: bool = True
     content: bool = False
     spool_max_rows: int = DEFAULT_SPOOL_MAX_ROWS
-    writer: str = "process"
+    writer: str = "process"  # resolve() gives default_writer()'s where nothing names one
 
     @property
     def spool_path(self) -> Path:
@@ -67,6 +67,22 @@ class StoreConfig:
         machine, so that a process started after a crash delivers what an earlier one spooled."""
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
         return self.data_dir / "spool" / f"{digest}.db"
+
+
+#: The ``modelplex`` commands that keep serving calls: every other command makes a few and ends.
+LONG_RUNNING_COMMANDS = frozenset({"serve"})
+
+
+def default_writer() -> str:
+    """The writer when neither ``[store] writer`` nor ``MODELPLEX_STORE_WRITER`` names one: ``"thread"``
+    in a ``modelplex`` command that makes a few calls and ends (``modelplex chat``: starting a writer
+    process would add 100-150 ms to a command that records one call), ``"process"`` everywhere else (an
+    application; the gateway's ``modelplex serve``): the database's work off the event loop's core."""
+    import sys
+
+    cli = sys.modules.get("modelplex._cli")  # imported only by the command itself
+    command = cli.running_command() if cli is not None else None
+    return "thread" if command is not None and command not in LONG_RUNNING_COMMANDS else "process"
 
 
 def _flag(table: Mapping[str, Any], key: str, default: bool) -> bool:
@@ -93,7 +109,7 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ConfigurationError(f"[store] 'spool_max_rows' must be a whole number >= 0, got {limit!r}")
     enabled = _flag(table, "enabled", True) and env.get(SWITCH_ENV, "").strip().lower() not in OFF
-    writer = env.get(WRITER_ENV) or table.get("writer", "process")
+    writer = env.get(WRITER_ENV) or table.get("writer") or default_writer()
     if writer not in WRITERS:
         where = WRITER_ENV if env.get(WRITER_ENV) else "[store] 'writer'"
         raise ConfigurationError(f"{where} must be one of {', '.join(map(repr, WRITERS))}, got {writer!r}")
