@@ -30,7 +30,7 @@ from modelplex._cli.providers import providers
 from modelplex._cli.state import get_state
 from modelplex._cli.verbose import enable_verbose
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "running_command"]
 
 
 # click >= 8.2 raises this for a bare group invocation; older versions print the help themselves.
