@@ -32,13 +32,19 @@ def written(path: Path) -> tuple[int, int]:
 
 
 def gone(pid: int, timeout: float = 20.0) -> bool:
-    """Whether process ``pid`` has ended (and been reaped) within ``timeout`` seconds."""
+    """Whether process ``pid`` has ended within ``timeout`` seconds (a zombie has: an orphan's is reaped
+    by whatever adopted it, which in a container may be nobody)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            pass
         time.sleep(0.02)
     return False
 
