@@ -68,6 +68,7 @@ class ModelplexGroup(click.Group):
              **extra: Any) -> Any:
         from modelplex import ModelplexError
 
+        global _running
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
@@ -90,6 +91,8 @@ class ModelplexGroup(click.Group):
         except (ModelplexError, OSError, ValueError, TypeError) as exc:
             click.echo(f"error: {error_message(exc)}", err=True)
             code = 1
+        finally:
+            _running = None  # the command has ended (a test's CliRunner runs many in one process)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -99,9 +102,9 @@ _running: str | None = None
 
 
 def running_command() -> str | None:
-    """The ``modelplex`` command this process runs (``"chat"``, ``"serve"``...); ``None`` in any other
-    program. For plugins whose defaults differ between a command that makes a few calls and ends, and
-    one that keeps serving (modelplex-store's writer)."""
+    """The ``modelplex`` command this process runs (``"chat"``, ``"serve"``...), while it runs; ``None``
+    in any other program. For plugins whose defaults differ between a command that makes a few calls
+    and ends, and one that keeps serving (modelplex-store's writer)."""
     return _running
 
 
