@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sections import unavailable
+import sections
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -194,11 +194,8 @@ def report(results: dict[str, Any]) -> str:
 def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
     """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
     (an error instead when ``required``)."""
-    skipped = unavailable("admission", "## Budget admission (issue 15)", missing(), required, log)
-    if skipped is not None:
-        return skipped
-    results = measure_all(tiny, log)
-    return results, report(results)
+    return sections.section("admission", "## Budget admission (issue 15)", missing(), required, log,
+                            lambda: measure_all(tiny, log), report)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sections import unavailable
+import sections
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -103,11 +103,8 @@ def report(results: dict[str, Any]) -> str:
 def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
     """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
     (an error instead when ``required``)."""
-    skipped = unavailable("dashboard", "## The dashboard (issue 18)", missing(), required, log)
-    if skipped is not None:
-        return skipped
-    results = measure(tiny, log)
-    return results, report(results)
+    return sections.section("dashboard", "## The dashboard (issue 18)", missing(), required, log,
+                            lambda: measure(tiny, log), report)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sections import unavailable
+import sections
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -561,17 +561,16 @@ def missing() -> str | None:
 def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
     """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
     (an error instead when ``required``)."""
-    skipped = unavailable("gateway", "## The gateway beside LiteLLM's proxy (issue 17)", missing(), required,
-                          log)
-    if skipped is not None:
-        return skipped
-    # A tiny run proves the code runs: LiteLLM's proxy, which takes most of a minute to start, is left to
-    # the real one (and to ``python bench/gateway.py --tiny``).
-    subjects = [s for s in SUBJECTS if not (tiny and s == "litellm")]
-    results = measure_all(Plan(tiny), subjects, None, log)
-    if tiny:
-        results["skipped"]["litellm"] = "left out of a tiny run"
-    return results, report(results)
+    def measured() -> dict[str, Any]:
+        # A tiny run proves the code runs: LiteLLM's proxy, which takes most of a minute to start, is
+        # left to the real one (and to ``python bench/gateway.py --tiny``).
+        results = measure_all(Plan(tiny), [s for s in SUBJECTS if not (tiny and s == "litellm")], None, log)
+        if tiny:
+            results["skipped"]["litellm"] = "left out of a tiny run"
+        return results
+
+    return sections.section("gateway", "## The gateway beside LiteLLM's proxy (issue 17)", missing(),
+                            required, log, measured, report)
 
 
 def main(argv: list[str] | None = None) -> int:

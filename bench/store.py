@@ -51,7 +51,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from sections import unavailable  # noqa: E402
+import sections  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
 MODES = ("sqlite", "postgresql", "postgresql-async", "sqlite-thread")
@@ -683,11 +683,8 @@ def missing() -> str | None:
 def section(tiny: bool, required: bool, log: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
     """For ``bench/run.py``: the figures and the Markdown section, or a line saying why there are none
     (an error instead when ``required``)."""
-    skipped = unavailable("store", "## Usage store (issue 14)", missing(), required, log)
-    if skipped is not None:
-        return skipped
-    results = measure_all(tiny, 2000 if tiny else 1_000_000, log)
-    return results, report(results)
+    return sections.section("store", "## Usage store (issue 14)", missing(), required, log,
+                            lambda: measure_all(tiny, 2000 if tiny else 1_000_000, log), report)
 
 
 def main(argv: list[str] | None = None) -> int:
