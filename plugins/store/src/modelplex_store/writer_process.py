@@ -147,6 +147,9 @@ class ProcessWriter:
     def stats(self) -> StoreStats:
         """The counters, now: this process's and its writer processes' (and thread's) together."""
         self._pump()
+        return self._counters()
+
+    def _counters(self) -> StoreStats:
         with self._lock:
             recorded, spooled, lost, groups, last_error, waiting, _ = self._child
             base = self._base
@@ -211,34 +214,33 @@ class ProcessWriter:
                 return
             if self._home is not None and not self._home.is_closed():
                 self._detach(self._home)
-            with self._lock:
-                batch, self._outbox = self._outbox, []
-                self._flush_due = False
-            if batch:
-                self._out += encode(self._build(batch))
+            self._take_outbox()
             if self._out:
                 self._send_blocking()
             while True:
-                try:
-                    data = os.read(self._from_child, 1 << 16)
-                except BlockingIOError:
+                read = self._read_acks()
+                if read is None:
                     return
-                except OSError:
-                    data = b""
-                if not data:
+                if not read:
                     self._reap()
                     with self._lock:
                         left = bool(self._pending)
                     if left and self._start():
                         self._send_blocking()
                     return
-                self._in += data
-                for ack in decode(self._in):
-                    self._acknowledged(ack)
         finally:
             self._adopting.release()
 
-    def _send_blocking(self) -> None:
+    def _take_outbox(self) -> None:
+        """Build the rows of the calls queued and not sent, into ``_out``."""
+        with self._lock:
+            batch, self._outbox = self._outbox, []
+            self._flush_due = False
+        if batch:
+            self._out += encode(self._build(batch))
+
+    def _send_blocking(self, then_nonblocking: bool = True) -> None:
+        """Write all of ``_out`` to the writer process, waiting for room in the pipe."""
         os.set_blocking(self._to_child, True)
         try:
             write_all(self._to_child, self._out)
@@ -246,7 +248,24 @@ class ProcessWriter:
             pass  # it ended: read next, and replaced
         finally:
             self._out.clear()
-            os.set_blocking(self._to_child, False)
+            if then_nonblocking:
+                os.set_blocking(self._to_child, False)
+
+    def _read_acks(self) -> bool | None:
+        """Read what the writer process said and act on each whole acknowledgement: ``True`` when
+        something was read, ``False`` at its end, ``None`` when nothing waits now."""
+        try:
+            data = os.read(self._from_child, 1 << 16)
+        except BlockingIOError:
+            return None
+        except OSError:
+            data = b""
+        if not data:
+            return False
+        self._in += data
+        for ack in decode(self._in):
+            self._acknowledged(ack)
+        return True
 
     # -- the home loop -----------------------------------------------------------------------------
     def _adopt(self, loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop | None:
@@ -331,18 +350,8 @@ class ProcessWriter:
 
     def _readable(self) -> None:
         """On the home loop: read acknowledgements; the writer process's end starts another."""
-        try:
-            data = os.read(self._from_child, 1 << 16)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
+        if self._read_acks() is False:
             self._ended()
-            return
-        self._in += data
-        for ack in decode(self._in):
-            self._acknowledged(ack)
 
     def _acknowledged(self, ack: tuple[Any, ...]) -> None:
         upto, *counters = ack
@@ -440,14 +449,8 @@ class ProcessWriter:
         """Closing, with no loop touching the pipes: send what is left, close the writer process's
         input, read its acknowledgements until it ends (a new one for what a dead one left)."""
         while self._proc is not None and self._to_child >= 0 and not self._failed:
-            with self._lock:
-                batch, self._outbox = self._outbox, []
-            if batch:
-                self._out += encode(self._build(batch))
-            os.set_blocking(self._to_child, True)
-            with contextlib.suppress(OSError):
-                write_all(self._to_child, self._out)
-            self._out.clear()
+            self._take_outbox()
+            self._send_blocking(then_nonblocking=False)
             assert self._proc.stdin is not None
             with contextlib.suppress(OSError):
                 self._proc.stdin.close()
@@ -457,17 +460,8 @@ class ProcessWriter:
                 if left <= 0 or not select.select([self._from_child], [], [], left)[0]:
                     log("error", "store_writer_process_slow", waiting=len(self._pending))
                     return  # it goes on writing on its own; these calls' waiters expire
-                try:
-                    data = os.read(self._from_child, 1 << 16)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if not data:
+                if self._read_acks() is False:
                     break
-                self._in += data
-                for ack in decode(self._in):
-                    self._acknowledged(ack)
             self._reap()
             with self._lock:
                 left_over = bool(self._pending)
@@ -509,7 +503,7 @@ class ProcessWriter:
         self._report_loss(1, scrub_url(scrub(f"modelplex-store: 1 call row lost: {why}")))
 
     def _report_loss(self, count: int, message: str) -> None:
-        log("error", "store_rows_lost", count=count, lost=self.stats().lost, reason=message)
+        log("error", "store_rows_lost", count=count, lost=self._counters().lost, reason=message)
         warnings.warn(message, RuntimeWarning, stacklevel=1)
 
 
