@@ -2,10 +2,10 @@
 
 It queues the call for the store's writer and returns an awaitable that completes once the call's row
 is committed (or, the store being down, spooled), so the call returns to its caller only then; the
-event loop never waits on a disk. Nothing is built on the event loop but that awaitable: the rows are
-made in a thread. The writer is a process of its own by default
-(:class:`~modelplex_store.writer_process.ProcessWriter`), or a thread of this one (``writer = "thread"``,
-:class:`~modelplex_store.writer.Writer`).
+event loop never waits on a disk. The writer is a process of its own by default
+(:class:`~modelplex_store.writer_process.ProcessWriter`: the event loop builds the rows, a group at a
+time, and the writer process writes them), or a thread of this one (``writer = "thread"``,
+:class:`~modelplex_store.writer.Writer`, which builds them too).
 
 One writer per store URL and process, shared by every client and event loop of the process (made again
 in a forked child, whose parent's threads did not follow it).
