@@ -7,14 +7,13 @@
 What it measures, each in a fresh process:
 
 - **Recording's cost per call**: pairs of batches of 2,000 calls at 100 in flight, one batch of a pair
-  recorded and the other not (the ``store=off`` tag), back to back in one process, into SQLite, into
-  PostgreSQL as the store commits, and into PostgreSQL with the recorder's sessions at
-  ``synchronous_commit = off`` (see :data:`DATABASE_OF`); median and p99 per call, calls and CPU per
+  recorded and the other not (the ``store=off`` tag), back to back in one process, into SQLite and
+  PostgreSQL as the store records by default (calls journaled), and with calls waiting for their
+  commits, or for a writer thread (see :data:`DATABASE_OF`); median and p99 per call, calls and CPU per
   call, and the median of the pairs' differences (the figure the machine's load moves least). Each
-  database's figure is the median of its rounds. Target: recording adds under 5% to a call. Twice:
-  against the local server (``bench/server.py``), which answers at once, so the client's CPU is all a
-  call's time (the worst case for the ratio); and against the same replies sent :data:`DELAY_MS` ms
-  late, about the shortest call a hosted model answers.
+  database's figure is the median of its rounds. Target: recording adds under 5% to a call. Against the
+  local server (``bench/server.py``), which answers at once, so the client's CPU is all a call's time
+  (the worst case for the ratio); and against the same replies sent each of :data:`DELAYS_MS` late.
 - **Rows per second one process sustains**: the recorder alone (no HTTP), 20,000 calls handed to it at
   once, until the last is committed.
 - **At one million rows** (seeded in bulk through the schema: the rows, then their rollups through the
@@ -54,14 +53,13 @@ sys.path.insert(0, str(HERE))
 import sections  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
-MODES = ("sqlite", "postgresql", "postgresql-async", "sqlite-thread")
-#: The store URL each mode records into (``postgresql-async``: the same database, the recorder's sessions
-#: with ``synchronous_commit = off``, set through libpq's ``PGOPTIONS``: a commit no longer waits for the
-#: server's WAL flush, so it survives the client being killed, not a crash of the server: with it,
-#: ``test_real_restart``'s crash (``pg_ctl stop -m immediate``) loses some 20 rows of 5,000 calls that had
-#: returned to their caller. For comparison only: the store does not do this.)
-DATABASE_OF = {"sqlite": "sqlite", "postgresql": "postgresql", "postgresql-async": "postgresql",
-               "sqlite-thread": "sqlite"}
+MODES = ("sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread")
+#: The store URL each mode records into. ``sqlite`` and ``postgresql`` as the store records by default
+#: (a writer process, calls returning once their rows are journaled); ``-commit``, calls returning once
+#: their rows are committed (``durability = "commit"``); ``sqlite-thread``, the writer a thread of the
+#: calling process (which always waits for the commit).
+DATABASE_OF = {"sqlite": "sqlite", "postgresql": "postgresql", "sqlite-commit": "sqlite",
+               "postgresql-commit": "postgresql", "sqlite-thread": "sqlite"}
 API_KEY = "sk-bench-0000000000000000"
 
 
@@ -148,6 +146,7 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> d
             pairs.append({"added": on["median_us"] / off_["median_us"] - 1,
                           "added_us": on["median_us"] - off_["median_us"],
                           "cpu_added_us": on["cpu_us"] - off_["cpu_us"]})
+    PLUGIN.recorder.flush(60.0)  # journaled calls return before their rows are committed
     stats = PLUGIN.recorder.stats()
     paired = {key: statistics.median(p[key] for p in pairs) for key in pairs[0]}
     return {"on": _figures(*measured["on"]), "off": _figures(*measured["off"]), "paired": paired,
@@ -245,10 +244,12 @@ async def rows_child(url: str, rows: int, data_dir: str) -> dict[str, Any]:
     warm = recorder.record(*call(-1))  # opens and migrates the store, untimed
     if warm is not None:
         await warm
+    recorder.flush(120)
     made = [call(i) for i in range(rows)]
     started = time.perf_counter()
     waiters = [recorder.record(info, outcome) for info, outcome in made]
     await asyncio.gather(*(w for w in waiters if w is not None))
+    recorder.flush(600)  # journaled calls need no waiting: committed is when this returns
     seconds = time.perf_counter() - started
     stats = recorder.stats()
     recorder.close()
@@ -422,12 +423,13 @@ def base_env(data_dir: Path) -> dict[str, str]:
 PARTS = ("recording", "rows", "million")
 
 
-#: The upstream's latency of the second recording table, ms: about the shortest a hosted model answers
-#: a tiny prompt in (a round trip to a nearby region and a few tokens from the fastest providers; most
-#: calls take hundreds of ms), so still a cheap call, but one whose time is not all the client's CPU.
-DELAY_MS = 20
-#: The modes measured against the delayed upstream.
-DELAYED_MODES = ("sqlite", "postgresql")
+#: The upstream latencies of the other recording tables, ms: 20, about the shortest a hosted model
+#: answers a tiny prompt in (a round trip to a nearby region and a few tokens from the fastest
+#: providers), a call whose time is not all the client's CPU but which still keeps it busy at 100 in
+#: flight; 200, a short call of a hosted model (most take longer), where the client's core keeps up.
+DELAYS_MS = (20.0, 200.0)
+#: The modes measured against the delayed upstreams.
+DELAYED_MODES = ("sqlite", "postgresql", "postgresql-commit")
 
 
 def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int | None, rounds: int,
@@ -438,8 +440,8 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
         for mode in modes:
             env = base_env(work / f"data-{mode}")
             env["MODELPLEX_STORE_URL"] = urls[DATABASE_OF[mode]]
-            if mode == "postgresql-async":
-                env["PGOPTIONS"] = "-c synchronous_commit=off"
+            if mode.endswith("-commit"):
+                env["MODELPLEX_STORE_DURABILITY"] = "commit"
             if mode == "sqlite-thread":  # the writer a thread of the calling process, as before
                 env["MODELPLEX_STORE_WRITER"] = "thread"
             got = child(["calls", "--server", server_url, "--calls", str(calls), "--in-flight",
@@ -467,12 +469,14 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
 
 def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flight: int, warmup: int,
               urls: dict[str, str], work: Path, log: Callable[[str], None],
-              delay_ms: float = DELAY_MS,
+              delays_ms: Sequence[float] = DELAYS_MS,
               modes: Sequence[str] = MODES) -> tuple[dict[str, Any], dict[str, Any]]:
     """Each mode's process (:func:`calls_child`), the modes in turn, ``rounds`` times, against the local
-    server (it answers at once) and then against one that answers :data:`DELAY_MS` late; per mode, the
-    round whose paired difference is the median of the rounds'. Returns the modes' figures at zero
-    latency, and those at :data:`DELAY_MS` (``results["recording_delayed"]``)."""
+    server (it answers at once) and then against one that answers each of ``delays_ms`` late; per mode,
+    the round whose paired difference is the median of the rounds'. Returns the modes' figures at zero
+    latency, and those at each delay, by its text (``results["recording_delayed"]``). Against a slow
+    upstream a batch takes ``calls / in_flight`` times the delay: past 100 ms, batches of half as many
+    calls keep the run short."""
     from run import Server  # bench/run.py: the local LLM server
 
     common: dict[str, Any] = {"cpu": cpu, "rounds": rounds, "calls": calls, "in_flight": in_flight,
@@ -483,12 +487,15 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flig
                             **common)
     finally:
         server.stop()
-    delayed = DelayedServer(delay_ms, SERVER_CPU if pinned else None)
-    try:
-        slow = _calls_rounds(server_url=delayed.url, modes=[m for m in DELAYED_MODES if m in modes],
-                             label=f"{delay_ms:g} ms", **common)
-    finally:
-        delayed.stop()
+    slow: dict[str, Any] = {}
+    for delay_ms in delays_ms:
+        delayed = DelayedServer(delay_ms, SERVER_CPU if pinned else None)
+        try:
+            slow[f"{delay_ms:g}"] = _calls_rounds(
+                server_url=delayed.url, modes=[m for m in DELAYED_MODES if m in modes],
+                label=f"{delay_ms:g} ms", **{**common, "calls": calls // 2 if delay_ms > 100 else calls})
+        finally:
+            delayed.stop()
     return out, slow
 
 
@@ -513,7 +520,7 @@ def million(*, url: str, mode: str, rows: int, tiny: bool, cpu: int | None, work
 
 def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
                 parts: Sequence[str] = PARTS, rounds: int | None = None,
-                calls: int | None = None, delay_ms: float = DELAY_MS,
+                calls: int | None = None, delays_ms: Sequence[float] = DELAYS_MS,
                 modes: Sequence[str] = MODES) -> dict[str, Any]:
     """Every figure of ``parts``, as a dict (see :func:`report`)."""
     from modelplex_store.testing import find_postgres, postgres_server
@@ -525,7 +532,7 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
     pinned = (hasattr(os, "sched_getaffinity") and {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0))
     cpu = CLIENT_CPU if pinned else None
     results: dict[str, Any] = {"machine": machine(), "pinned": pinned, "rounds": rounds, "tiny": tiny,
-                               "delay_ms": delay_ms, "load": os.getloadavg()[0],
+                               "delays_ms": list(delays_ms), "load": os.getloadavg()[0],
                                "calls": calls, "in_flight": in_flight, "seeded_rows": rows}
     if find_postgres() is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql): the store bench "
@@ -537,7 +544,7 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
             urls = {"sqlite": f"sqlite:///{work / 'calls.db'}", "postgresql": pg.database("calls")}
             results["recording"], results["recording_delayed"] = recording(
                 pinned=pinned, cpu=cpu, rounds=rounds, calls=calls, in_flight=in_flight, warmup=warmup,
-                urls=urls, work=work, log=log, delay_ms=delay_ms, modes=modes)
+                urls=urls, work=work, log=log, delays_ms=delays_ms, modes=modes)
         if "rows" in parts:
             results["rows_per_s"] = {}
             for mode in ("sqlite", "postgresql"):
@@ -584,11 +591,11 @@ def report(results: dict[str, Any]) -> str:
     targets = []
     rec = results.get("recording")
     if rec:
-        tables = [("0 ms (the local server answers at once)", rec, MODES)]
-        delay = results.get("delay_ms", DELAY_MS)
-        if results.get("recording_delayed"):
-            tables.append((f"{delay:g} ms (the upstream answers {delay:g} ms after the request)",
-                           results["recording_delayed"], DELAYED_MODES))
+        tables: list[tuple[str, Any, Sequence[str]]] = [
+            ("0 ms (the local server answers at once)", rec, MODES)]
+        for delay, figures in (results.get("recording_delayed") or {}).items():
+            tables.append((f"{delay} ms (the upstream answers {delay} ms after the request)", figures,
+                           DELAYED_MODES))
         for latency, figures, modes in tables:
             lines += [f"Upstream latency {latency}:", "",
                       "| recording into | median per call, µs: recorded / not | p99, µs: recorded / not "
@@ -606,28 +613,28 @@ def report(results: dict[str, Any]) -> str:
                              f"| {paired['added_us']:+,.0f} | {on['cpu_us']:,.0f} / {off['cpu_us']:,.0f} "
                              f"| {got.get('cpu_added_median_us', paired['cpu_added_us']):+,.0f} "
                              f"| {_writer_cpu(mode, got)} |")
-                if mode not in ("postgresql-async", "sqlite-thread"):
+                if mode in ("sqlite", "postgresql"):  # the store as it records by default
                     targets.append((f"recording ({mode}, upstream {latency.split(' (')[0]}) adds < 5% to a "
                                     f"call at {results['in_flight']} in flight (paired median)",
                                     f"{got['added']:+.1%}", got["added"] < 0.05))
             lines.append("")
         lines += [f"Each process runs {PAIRS} pairs of batches, one recorded and one not, back to back (the "
-                  "first of a pair alternating); `added` is the median over the pairs of the recorded "
-                  "batch's median per call against its partner's, so the machine's load at that moment "
-                  "weighs on both alike. The store writes through a writer process (the default): the "
-                  "client builds each call's rows and hands them over a pipe, the writer process commits "
-                  "them and says so, and the call returns then; like PostgreSQL, the writer process is not "
-                  "pinned (it inherits the client's core; the bench lets it run on any), and its CPU is the "
-                  "last column (besides the client's). `sqlite-thread` is the writer as a thread of the "
-                  "client (`writer = \"thread\"`), sharing the client's core and GIL, for comparison. "
-                  "At 0 ms the client's CPU is all a call's time, the worst case for the ratio. "
-                  f"At {delay:g} ms the upstream's time is part of a call's, but a process keeping "
-                  f"{results['in_flight']} calls in flight asks for "
-                  f"{results['in_flight'] / delay * 1000:,.0f} calls a second, and where its core makes "
-                  "fewer (the calls/s column) it is still CPU-bound and the ratio is still recording's share "
-                  "of the CPU. `postgresql-async` (the recorder's sessions "
-                  "at `synchronous_commit = off`) is for comparison only: it loses the last commits when "
-                  "the server crashes (`test_real_restart` shows it), which the store must not.", ""]
+                  "first of a pair alternating; against an upstream slower than 100 ms, batches of half as "
+                  "many calls); `added` is the median over the pairs of the recorded batch's median per call "
+                  "against its partner's, so the machine's load at that moment weighs on both alike. "
+                  "`sqlite` and `postgresql` record as the store does by default: the client builds each "
+                  "call's rows, appends them to its journal file (one `write(2)`: durable against the "
+                  "process being killed) and the call returns; a writer process commits them a moment "
+                  "later. Like PostgreSQL, the writer process is not pinned (the bench lets it run on any "
+                  "core), and its CPU is the last column (besides the client's). `-commit`: calls that "
+                  "return once their rows are committed (`durability = \"commit\"`). `sqlite-thread`: "
+                  "the writer as a thread of the client (`writer = \"thread\"`), sharing its core and GIL. "
+                  "At 0 ms the client's CPU is all a call's time, the worst case for the ratio, and on a "
+                  "machine of two cores the writer process's CPU is taken from the client or the server, "
+                  f"both busy. At 20 ms a process keeping {results['in_flight']} calls in flight asks for "
+                  f"{results['in_flight'] * 50:,} calls a second, and where its core makes fewer (the "
+                  "calls/s column) it is still CPU-bound and the ratio still recording's share of the CPU. "
+                  "At 200 ms its core keeps up.", ""]
     if results.get("rows_per_s"):
         lines += ["| the recorder alone (no HTTP) | rows/s one process sustains | µs a row |",
                   "| --- | ---: | ---: |"]
@@ -692,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "serve":
         delay = argparse.ArgumentParser()
         delay.add_argument("what")
-        delay.add_argument("--delay-ms", type=float, default=DELAY_MS)
+        delay.add_argument("--delay-ms", type=float, default=DELAYS_MS[0])
         asyncio.run(serve_delayed(delay.parse_args(argv).delay_ms))
         return 0
     if argv and argv[0] in ("calls", "rows", "export"):
@@ -723,8 +730,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"some of {', '.join(PARTS)}")
     parser.add_argument("--rounds", type=int, default=None, help="processes per mode (default 5)")
     parser.add_argument("--calls", type=int, default=None, help="calls per batch (default 2,000)")
-    parser.add_argument("--delay-ms", type=float, default=DELAY_MS,
-                        help=f"the delayed upstream's latency (default {DELAY_MS})")
+    parser.add_argument("--delays-ms", default=",".join(f"{d:g}" for d in DELAYS_MS),
+                        help="the delayed upstreams' latencies, comma-separated (default "
+                             f"{','.join(f'{d:g}' for d in DELAYS_MS)}; empty: none)")
     parser.add_argument("--modes", default=",".join(MODES),
                         help=f"the recording part's databases: some of {', '.join(MODES)}")
     args = parser.parse_args(argv)
@@ -737,7 +745,8 @@ def main(argv: list[str] | None = None) -> int:
     if not set(modes) <= set(MODES):
         parser.error(f"modes are {', '.join(MODES)}")
     results = measure_all(args.tiny, rows, lambda m: print(m, file=sys.stderr, flush=True), parts,
-                          args.rounds, args.calls, args.delay_ms, modes)
+                          args.rounds, args.calls,
+                          [float(d) for d in args.delays_ms.split(",") if d], modes)
     text = report(results)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")

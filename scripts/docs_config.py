@@ -277,6 +277,10 @@ SECTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
         "writer": "`process`: a writer process per recording process does the database's work (the "
                   "default; in a `modelplex` command other than `serve`, `thread`); `thread`: a thread of "
                   "the recording process",
+        "durability": "`journal` (the default): a call returns once its row is in the process's journal "
+                      "file, which survives the process being killed, and the database commits it a moment "
+                      "later; `commit`: a call returns once the database committed its row (a writer "
+                      "thread always waits for the commit)",
     }),
     "budgets": ("../cost-and-budgets.md#budgets", "`[[budgets]]`: one table per budget (modelplex-store).", {
         "name": "unique; shown in errors, alerts and `modelplex budgets`",
@@ -317,10 +321,12 @@ ENVIRONMENT: dict[str, str] = {
     "MODELPLEX_STATE_DIR": "where the model of the last chat is kept (default: the user state directory)",
     "MODELPLEX_CACHE_DIR": "modelplex-openai's cache of which API route each server takes (default: the user "
                            "cache directory)",
-    "MODELPLEX_DATA_DIR": "modelplex-store's directory: the default SQLite file and the spool",
+    "MODELPLEX_DATA_DIR": "modelplex-store's directory: the default SQLite file, the spool and the journals",
     "MODELPLEX_STORE_URL": "modelplex-store's database, over `[store] url`",
     "MODELPLEX_STORE": "`off` (or `0`, `false`, `no`): modelplex-store records nothing",
     "MODELPLEX_STORE_WRITER": "`process` or `thread`: modelplex-store's writer, over `[store] writer`",
+    "MODELPLEX_STORE_DURABILITY": "`journal` or `commit`: when a recorded call returns, over "
+                                  "`[store] durability`",
     "MODELPLEX_GATEWAY_ADMIN_KEY": "the gateway's admin key (`[gateway] admin_key_env` names another "
                                    "variable)",
     "MODELPLEX_GATEWAY_HOST": "set by `modelplex serve` for its worker processes (use `--host`)",

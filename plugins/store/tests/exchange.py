@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import modelplex_store
 from modelplex_groq.plugin import PLUGIN as GROQ
 from modelplex_store.config import StoreConfig
 from modelplex_store.db import connect
@@ -38,8 +39,16 @@ def client(rec: Recorder, base_url: str, **kwargs: Any) -> modelplex.AsyncClient
                                  providers={"groq": {"api_key": KEY, "base_url": base_url}}, **kwargs)
 
 
-def rows(url: str, where: str = "1 = 1") -> list[dict[str, Any]]:
-    """The ``calls`` rows of the store at ``url``, oldest first, as dicts."""
+def settled() -> None:
+    """Every call this process recorded is in its store: a journaled call returns before its commit."""
+    assert modelplex_store.flush(), "the store's writers did not catch up"
+
+
+def rows(url: str, where: str = "1 = 1", *, settle: bool = True) -> list[dict[str, Any]]:
+    """The ``calls`` rows of the store at ``url``, oldest first, as dicts; with ``settle``, once this
+    process's calls are all there."""
+    if settle:
+        settled()
     db = connect(url)
     try:
         found = db.execute(f"SELECT {', '.join(CALLS.names)} FROM calls WHERE {where} "
@@ -50,7 +59,8 @@ def rows(url: str, where: str = "1 = 1") -> list[dict[str, Any]]:
 
 
 def rollups(url: str) -> dict[tuple[Any, ...], dict[str, int]]:
-    """The rollups of the store at ``url``, by key."""
+    """The rollups of the store at ``url``, by key (once this process's calls are all there)."""
+    settled()
     db = connect(url)
     try:
         found = db.execute(f"SELECT {', '.join((*ROLLUP_KEY, *ROLLUP_SUMS))} FROM rollups").fetchall()
@@ -62,6 +72,7 @@ def rollups(url: str) -> dict[tuple[Any, ...], dict[str, int]]:
 
 def table_text(url: str) -> str:
     """Every value of every table of the store, as text (to look for what must not be there)."""
+    settled()
     db = connect(url)
     try:
         parts = []
@@ -98,6 +109,20 @@ def whole_exchange() -> Reply:
     })
 
 
+def journaled(rec: Recorder) -> list[dict[str, Any]]:
+    """The ``calls`` rows ``rec``'s process holds in its journal now, read from the files."""
+    from modelplex_store import journal
+
+    folder = journal.directory(rec.config.data_dir, rec.config.url)
+    found = []
+    for owner in sorted(p.name[:-len(".lock")] for p in folder.glob("*.lock")):
+        for path in journal.segments(folder, owner):
+            for payload in journal.read_segment(path):
+                calls, _ = journal.decode(payload)
+                found += [dict(zip(CALLS.names, row, strict=True)) for row in calls]
+    return found
+
+
 def closing(rec: Recorder) -> Iterator[Recorder]:
     """Yield ``rec``; stop its writer afterwards."""
     try:
@@ -114,9 +139,14 @@ def call(n: int) -> tuple[CallInfo, CallOutcome]:
                              duration=0.01)
 
 
-async def record_calls(rec: Recorder, count: int) -> None:
-    """Record ``count`` calls as a client does: each awaits its row being written."""
+async def record_calls(rec: Recorder, count: int, settle: bool = True) -> None:
+    """Record ``count`` calls as a client does, each awaiting its row's commit where it is not journaled;
+    then, with ``settle``, wait for them all to be written (from the loop's own thread, as an
+    application may)."""
     for n in range(1, count + 1):
         done = rec.record(*call(n))
-        assert done is not None
-        await done
+        assert (done is None) == (rec.config.writer == "process" and rec.config.durability == "journal")
+        if done is not None:
+            await done
+    if settle:
+        assert rec.flush()

@@ -79,6 +79,7 @@ async def run(config: Path, model: str, calls: int, in_flight: int, prefix: str,
             tg.start_soon(one, client, i)
     from modelplex_store.plugin import PLUGIN
 
+    PLUGIN.recorder.flush(60.0)  # journaled calls returned before their rows were committed
     stats = PLUGIN.recorder.stats()
     _say(f"done {calls} {time.monotonic() - started:.3f} recorded={stats.recorded} spooled={stats.spooled} "
          f"lost={stats.lost}")

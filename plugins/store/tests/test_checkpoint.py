@@ -15,7 +15,7 @@ from modelplex_store.checkpoint import EVERY
 
 def test_the_log_reaches_the_database_file_while_the_store_is_open(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    rec = recorder(str(path), tmp_path / "data")
+    rec = recorder(str(path), tmp_path / "data", durability="commit")  # each call its own commit
     try:
         asyncio.run(record_calls(rec, EVERY * 2 + 10))  # one commit each: two checkpoints due
         assert rec.stats().groups >= EVERY * 2

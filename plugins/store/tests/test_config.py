@@ -153,6 +153,7 @@ import json, modelplex, modelplex_store
 with modelplex.Client() as client:
     client.chat("fake/m", "hello")
     client.chat("fake/m", "hello", tags={"store": "off"})
+assert modelplex_store.flush()  # the journaled call's row committed
 s = modelplex_store.stats()
 print(json.dumps([s.recorded, s.lost, s.pending]))
 """
@@ -208,3 +209,16 @@ def test_the_writer_is_a_process_except_in_a_modelplex_command_that_ends(monkeyp
     assert resolve({}, env).writer == "process"
     with pytest.raises(ConfigurationError, match="MODELPLEX_STORE_WRITER must be one of"):
         resolve({}, {**env, "MODELPLEX_STORE_WRITER": "fork"})
+
+
+def test_calls_return_once_journaled_unless_the_config_asks_for_the_commit(tmp_path: Path) -> None:
+    env = {"MODELPLEX_DATA_DIR": str(tmp_path)}
+    assert resolve({}, env).durability == "journal"
+    assert resolve({"store": {"durability": "commit"}}, env).durability == "commit"
+    assert resolve({"store": {"durability": "commit"}},
+                   {**env, "MODELPLEX_STORE_DURABILITY": "journal"}).durability == "journal"
+    message = r"\[store\] 'durability' must be one of 'journal', 'commit', got 'fsync'"
+    with pytest.raises(ConfigurationError, match=message):
+        resolve({"store": {"durability": "fsync"}}, env)
+    with pytest.raises(ConfigurationError, match="MODELPLEX_STORE_DURABILITY must be one of"):
+        resolve({}, {**env, "MODELPLEX_STORE_DURABILITY": "later"})

@@ -1,8 +1,9 @@
 """The recorder through a real client on the wire (issue 14, items 1 and 2): one row per call, per failed
 call and per attempt of a routed call; streamed and whole versions of one exchange give the same row;
-cut and cancelled calls are recorded with what they used; a call's row is committed before the call
-returns; nothing secret reaches a row. Each test runs on SQLite and on PostgreSQL (``store_url``), and
-through each writer (a process, a thread).
+cut and cancelled calls are recorded with what they used; a call's row is durable before the call
+returns (journaled, or committed); nothing secret reaches a row. Each test runs on SQLite and on
+PostgreSQL (``store_url``), and through each writer: a process, with calls returning once their rows
+are journaled (the default) or once committed, and a thread.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from exchange import (
     MODEL,
     client,
     closing,
+    journaled,
     recorder,
     rollups,
     rows,
@@ -49,23 +51,32 @@ def serve() -> Iterator[Callable[..., ScriptedServer]]:
         yield start
 
 
-@pytest.fixture(params=["process", "thread"])
+WRITERS = {"journal": {"writer": "process", "durability": "journal"},
+           "commit": {"writer": "process", "durability": "commit"},
+           "thread": {"writer": "thread"}}
+
+
+@pytest.fixture(params=list(WRITERS))
 def rec(store_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Recorder]:
-    """A recorder on ``store_url``, through each writer: a process (the default) and a thread."""
-    yield from closing(recorder(store_url, tmp_path / "data", writer=request.param))
+    """A recorder on ``store_url``, through each writer (see the module's docstring)."""
+    yield from closing(recorder(store_url, tmp_path / "data", **WRITERS[request.param]))
 
 
-def test_a_call_has_its_row_committed_before_it_returns(rec: Recorder, store_url: str,
-                                                        serve: Callable[..., ScriptedServer]) -> None:
+def test_a_call_has_its_row_durable_before_it_returns(rec: Recorder, store_url: str,
+                                                      serve: Callable[..., ScriptedServer]) -> None:
     server = serve(OK)
+    journal = rec.config.writer == "process" and rec.config.durability == "journal"
 
     async def main() -> tuple[ChatResponse, list[dict[str, Any]]]:
         async with client(rec, server.url) as c:
             response = await c.chat(MODEL, "What is the capital of France?", caller="svc-a",
                                     tags={"user": "u-7", "conversation": "conv-1", "team": "search"})
-            return response, rows(store_url)  # another connection, no flush: the row is there already
+            # Read at once, from outside the writer: the journal's files, or another connection.
+            return response, journaled(rec) if journal else rows(store_url, settle=False)
 
-    response, (row,) = asyncio.run(main())
+    response, held = asyncio.run(main())
+    (row,) = rows(store_url)
+    assert held == [row]  # what was durable as the call returned is the row the store keeps
     assert row["kind"] == "chat" and row["status"] == "ok" and row["parent_id"] is None
     assert (row["provider"], row["model"], row["requested"]) == ("groq", "llama-3.3-70b-versatile", MODEL)
     assert (row["caller"], row["user_id"], row["conversation_id"], row["tags"]) == \
@@ -266,6 +277,7 @@ def test_calls_in_flight_share_commits(rec: Recorder, store_url: str,
             await asyncio.gather(*[c.chat(MODEL, f"q{i}") for i in range(60)])
 
     asyncio.run(main())
+    assert rec.flush()  # journaled calls returned before their commits
     stats = rec.stats()
     assert (stats.recorded, stats.lost, stats.spooled) == (60, 0, 0)
     assert len(rows(store_url)) == 60

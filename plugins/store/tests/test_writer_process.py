@@ -1,7 +1,11 @@
-"""The writer process (``writer_process.py``, ``writer_main.py``; issue 14's cost of recording): rows are
-committed by a process of their own before a call returns; a writer process killed mid-load is replaced
-and every row arrives once; one that cannot start or keeps dying gives way to a thread, losing nothing;
-a recording process killed with SIGKILL loses nothing it had handed over; closing ends the process.
+"""The writer process and the journal (``writer_process.py``, ``writer_main.py``, ``journal.py``; issue
+14's cost of recording): rows are committed by a process of their own; a journaled call returns without
+waiting for the database, its row in the journal's files, and a call with ``durability = "commit"``
+once its row is committed; a writer process killed mid-load is replaced and every row arrives once; one
+that cannot start or keeps dying gives way to a thread, losing nothing; a journal that cannot be
+written makes calls wait for their commits; a recording process killed with SIGKILL loses nothing it
+had recorded, and when its writer process is killed with it, the next writer of the store delivers its
+journal; closing ends the process and deletes the journal.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import asyncio
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -18,7 +23,8 @@ from contextlib import closing as closed
 from pathlib import Path
 
 import pytest
-from exchange import call, recorder
+from exchange import call, journaled, recorder
+from modelplex_store import journal
 from modelplex_store.writer_process import MAX_STARTS
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +63,7 @@ async def record_all(rec: object, first: int, count: int) -> None:
 def test_rows_are_written_by_a_process_of_their_own_and_committed_before_a_call_returns(
         tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data", durability="commit")
     assert rec.config.writer == "process"  # the default
 
     async def main() -> None:
@@ -76,12 +82,46 @@ def test_rows_are_written_by_a_process_of_their_own_and_committed_before_a_call_
     assert gone(pid), "the writer process outlived its recorder's close"
 
 
-def test_a_writer_process_killed_mid_load_is_replaced_and_every_row_arrives_once(tmp_path: Path) -> None:
+def test_a_journaled_call_returns_without_waiting_for_the_database_and_its_row_arrives(
+        tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+    assert rec.config.durability == "journal"  # the default
+    folder = journal.directory(rec.config.data_dir, rec.config.url)
+
+    async def main() -> None:
+        await record_all(rec, 1, 1)
+        assert rec.flush()  # the store made and migrated
+        lock = sqlite3.connect(path, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")  # the database cannot be written
+        try:
+            assert all(rec.record(*call(n)) is None for n in range(2, 22))  # nothing to wait for
+            assert written(path) == (1, 1)
+            assert sorted(r["input"] for r in journaled(rec)) == list(range(1, 22))
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        assert rec.flush()
+
+    try:
+        asyncio.run(main())
+        assert written(path) == (21, 21 * 22 // 2)
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        files = list(folder.iterdir())
+        assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    finally:
+        rec.close()
+    assert list(folder.iterdir()) == []  # every call delivered: the journal is deleted
+
+
+@pytest.mark.parametrize("durability", ["journal", "commit"])
+def test_a_writer_process_killed_mid_load_is_replaced_and_every_row_arrives_once(
+        tmp_path: Path, durability: str) -> None:
     path = tmp_path / "store.db"
     total = 3000
 
     async def main() -> int:
-        rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+        rec = recorder(f"sqlite:///{path}", tmp_path / "data", durability=durability)
         try:
             await record_all(rec, 1, 1)
             first = rec.writer_pid
@@ -94,7 +134,8 @@ def test_a_writer_process_killed_mid_load_is_replaced_and_every_row_arrives_once
             lock.execute("BEGIN IMMEDIATE")
             more = asyncio.ensure_future(record_all(rec, 1001, total - 1000))
             await asyncio.sleep(0.3)  # handed over
-            assert not more.done()
+            # Journaled calls have returned; the others wait for their commits.
+            assert more.done() == (durability == "journal")
             os.kill(first, signal.SIGKILL)
             await asyncio.sleep(0.1)
             lock.execute("ROLLBACK")
@@ -122,10 +163,16 @@ def test_a_writer_process_that_cannot_run_gives_way_to_a_thread_and_nothing_is_l
     path = tmp_path / "store.db"
     rec = recorder(f"sqlite:///{path}", tmp_path / "data")
     try:
-        with pytest.warns(RuntimeWarning, match="writing through a thread of this process"):
+        # Journaled calls return before the writer process is found dead: the flush that follows
+        # finds it so, then gives the calls to a thread.
+        def record_and_flush() -> bool:
             asyncio.run(record_all(rec, 1, 300))
+            return rec.flush()
+
+        with pytest.warns(RuntimeWarning, match="writing through a thread of this process"):
+            flushed = record_and_flush()
+        assert flushed
         assert rec.writer_pid is None
-        assert rec.flush()
         stats = rec.stats()
         assert (stats.recorded, stats.lost, stats.pending) == (300, 0, 0)
     finally:
@@ -144,23 +191,29 @@ PARENT = textwrap.dedent("""
     from pathlib import Path
 
     async def main():
-        rec = recorder(f"sqlite:///{sys.argv[1]}", Path(sys.argv[1]).parent / "data")
-        await rec.record(*call(1))
+        rec = recorder(f"sqlite:///{sys.argv[1]}", Path(sys.argv[1]).parent / "data", durability=sys.argv[3])
+        done = rec.record(*call(1))
+        if done is not None:
+            await done
+        assert rec.flush()  # on the loop's own thread: it reads the writer process's answers itself
         print("ready", rec.writer_pid, flush=True)
         sys.stdin.readline()
         waiters = [rec.record(*call(n)) for n in range(2, 502)]
         await asyncio.sleep(0.5)  # handed over; the store is locked, so none is written yet
-        print("sent", sum(1 for w in waiters if w is not None), flush=True)
+        waiting = sum(1 for w in waiters if w is not None)
+        print("sent", len(waiters), waiting, flush=True)
         await asyncio.sleep(60)
 
     asyncio.run(main())
 """)
 
 
-def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(tmp_path: Path) -> None:
+@pytest.mark.parametrize("durability", ["journal", "commit"])
+def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(
+        tmp_path: Path, durability: str) -> None:
     path = tmp_path / "store.db"
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(path), str(HERE)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(path), str(HERE), durability],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert parent.stdin is not None and parent.stdout is not None
     try:
         ready = parent.stdout.readline().split()
@@ -171,7 +224,8 @@ def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(tm
         lock.execute("BEGIN IMMEDIATE")
         parent.stdin.write("go\n")
         parent.stdin.flush()
-        assert parent.stdout.readline().split() == ["sent", "500"]
+        # Journaled calls returned at once; the others wait for their commits.
+        assert parent.stdout.readline().split() == ["sent", "500", "0" if durability == "journal" else "500"]
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         time.sleep(0.3)
@@ -183,6 +237,91 @@ def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(tm
         parent.kill()
         parent.wait()
     assert written(path) == (501, 501 * 502 // 2)
+
+
+def test_a_journal_whose_process_and_writer_process_were_killed_is_delivered_by_the_next_writer(
+        tmp_path: Path) -> None:
+    """Both processes killed with SIGKILL at once (a container's OOM kill, ``kill -9`` of the process
+    group), the database locked meanwhile: nothing was committed, and nobody is left to deliver. The
+    next writer of the store, in another process, finds the journal nobody holds and delivers it: every
+    call once (the first, committed before, is not counted twice), and the journal is deleted."""
+    path = tmp_path / "store.db"
+    folder = journal.directory(tmp_path / "data", f"sqlite:///{path}")
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(path), str(HERE), "journal"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert parent.stdin is not None and parent.stdout is not None
+    try:
+        ready = parent.stdout.readline().split()
+        assert ready[0] == "ready", ready
+        writer = int(ready[1])
+        lock = sqlite3.connect(path, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        parent.stdin.write("go\n")
+        parent.stdin.flush()
+        assert parent.stdout.readline().split() == ["sent", "500", "0"]
+        os.kill(writer, signal.SIGKILL)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        assert gone(writer)
+        lock.execute("ROLLBACK")
+        lock.close()
+    finally:
+        parent.kill()
+        parent.wait()
+    assert written(path) == (1, 1)
+    assert len(list(folder.glob("*.journal"))) == 1  # left behind, nobody holding its lock
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+    try:
+        asyncio.run(record_all(rec, 502, 1))
+        deadline = time.monotonic() + 20
+        while written(path)[0] < 502 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rec.flush()
+    finally:
+        rec.close()
+    assert written(path) == (502, 502 * 503 // 2)
+    assert list(folder.iterdir()) == []
+
+
+DISK_FULL = textwrap.dedent("""
+    import asyncio, resource, signal, sys
+    sys.path.insert(0, sys.argv[2])
+    from exchange import call, journaled, recorder
+    from pathlib import Path
+
+    async def main():
+        rec = recorder(f"sqlite:///{sys.argv[1]}", Path(sys.argv[1]).parent / "data")
+        await asyncio.gather(*(w for w in [rec.record(*call(1))] if w is not None))
+        assert rec.flush()
+        # From now on, no file of this process grows past 4 KiB (its writer process, started
+        # already, is not limited): the journal's segment fills up after a few calls.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+        waiters = [rec.record(*call(n)) for n in range(2, 101)]
+        waiting = [w for w in waiters if w is not None]
+        await asyncio.gather(*waiting)
+        held = len(journaled(rec))  # the journal's frames, read back whole
+        print(len(waiters) - len(waiting), len(waiting), held, rec.flush(), rec.stats().lost, flush=True)
+        rec.close()
+
+    asyncio.run(main())
+""")
+
+
+def test_a_journal_that_cannot_be_written_makes_calls_wait_for_their_commits(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    done = subprocess.run([sys.executable, "-c", DISK_FULL, str(path), str(HERE)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    journaled_calls, waited, held, flushed, lost = done.stdout.split()
+    assert int(journaled_calls) > 0 and int(waited) > 0, done.stdout  # some fit, the rest waited
+    # The write cut short by the limit was taken back: the journal holds exactly the calls journaled
+    # (and the first), every frame whole.
+    assert int(held) == int(journaled_calls) + 1
+    assert (flushed, lost) == ("True", "0")
+    assert written(path) == (100, 100 * 101 // 2)
+    folder = journal.directory(tmp_path / "data", f"sqlite:///{path}")
+    assert list(folder.iterdir()) == []
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX")

@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from modelplex_store.api import Store, StoreUnavailable, open
-    from modelplex_store.recorder import stats
+    from modelplex_store.recorder import flush, stats
 
 __version__ = "0.1.0"
-__all__ = ["Store", "StoreUnavailable", "open", "stats"]
+__all__ = ["Store", "StoreUnavailable", "flush", "open", "stats"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "stats":  # the recorder's counters in this process: recorded, spooled, lost
-        from modelplex_store.recorder import stats
+    if name in ("flush", "stats"):  # the recorder's, in this process: see recorder.py
+        from modelplex_store import recorder
 
-        return stats
+        return getattr(recorder, name)
     if name in __all__:  # the query API, imported when first asked for
         from modelplex_store import api
 

@@ -55,6 +55,22 @@ def location(url: str) -> str:
     return scrub_url(url)
 
 
+#: How long a query waits for this process's journaled calls to be committed (a database that is down
+#: spools them at once: the wait ends either way).
+SETTLE_TIMEOUT = 5.0
+
+
+def _settle() -> None:
+    """This process's own calls are in the store before a query reads it: a journaled call returns
+    before its commit, and a program that reads the log right after its calls expects to find them.
+    (Nothing to do, and nothing imported, in a process that records nothing.)"""
+    import sys
+
+    recorder = sys.modules.get("modelplex_store.recorder")
+    if recorder is not None:
+        recorder.flush(SETTLE_TIMEOUT)
+
+
 def _micros(value: When | None, now: int) -> int | None:
     return None if value is None else to_micros(value, now=now)
 
@@ -114,6 +130,7 @@ class Store:
              attempts: bool = False) -> list[CallRecord]:
         """The ``n`` most recent calls matching every filter given, newest first: see
         :func:`modelplex_store.queries.logs`."""
+        _settle()
         now = now_micros()
         with _reading(self._db.url, "reading the calls"):
             return queries.logs(self._db, n, model=model, provider=provider, status=status,
@@ -126,6 +143,7 @@ class Store:
         """Calls, errors, tokens, cost (unpriced calls apart) and p50/p95 latency and time to first token
         per model, provider, day or caller, from the rollups, on whole hours; only the calls of
         ``provider``, ``model`` and ``caller`` where given: see :func:`modelplex_store.queries.usage`."""
+        _settle()
         now = now_micros()
         with _reading(self._db.url, "summing the usage"):
             return queries.usage(self._db, by=by, since=_micros(since, now), until=_micros(until, now),
@@ -137,6 +155,7 @@ class Store:
         streamed with bounded memory: see :mod:`modelplex_store.export`."""
         if fmt not in FORMATS:  # said now, not at the first chunk
             raise ValueError(f"export format {fmt!r}: give csv or jsonl")
+        _settle()
         now = now_micros()
         return self._chunks(export_calls(self._db, fmt, since=_micros(since, now), until=_micros(until, now)))
 

@@ -8,9 +8,11 @@
     content = false                          # true: keep prompts and replies, in call_contents
     spool_max_rows = 100000                  # rows kept locally while the database is down
     writer = "process"                       # or "thread" (default: see default_writer)
+    durability = "journal"                   # or "commit": when a call may return (see DURABILITIES)
 
 ``MODELPLEX_STORE_URL`` wins over ``url``; ``MODELPLEX_STORE=off`` (or ``0``, ``false``, ``no``) over
-``enabled``; ``MODELPLEX_STORE_WRITER`` over ``writer``. The data directory (the default SQLite file,
+``enabled``; ``MODELPLEX_STORE_WRITER`` over ``writer``; ``MODELPLEX_STORE_DURABILITY`` over
+``durability``. The data directory (the default SQLite file,
 the spool) is ``MODELPLEX_DATA_DIR``, else the user data directory (``$XDG_DATA_HOME/modelplex``,
 ``~/.local/share/modelplex`` on Linux).
 """
@@ -35,6 +37,12 @@ WRITER_ENV = "MODELPLEX_STORE_WRITER"
 #: Where rows are written from: a writer process per recording process (the database's work on another
 #: core than the calls'), or a thread of the recording process itself.
 WRITERS = ("process", "thread")
+DURABILITY_ENV = "MODELPLEX_STORE_DURABILITY"
+#: When a recorded call may return: once its row is in the process's journal (it survives the process
+#: and its writer process being killed; the database commits it a moment later), or once the database
+#: committed it (it also survives the machine's crash, with PostgreSQL; every call waits for a commit).
+#: A writer thread always waits for the commit.
+DURABILITIES = ("journal", "commit")
 OFF = frozenset({"off", "0", "false", "no"})
 #: Rows the spool keeps while the database is down before it starts counting losses.
 DEFAULT_SPOOL_MAX_ROWS = 100_000
@@ -60,6 +68,7 @@ class StoreConfig:
     content: bool = False
     spool_max_rows: int = DEFAULT_SPOOL_MAX_ROWS
     writer: str = "process"  # resolve() gives default_writer()'s where nothing names one
+    durability: str = "journal"
 
     @property
     def spool_path(self) -> Path:
@@ -97,10 +106,10 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
     table = config.get("store", {})
     if not isinstance(table, Mapping):
         raise ConfigurationError("[store] must be a table")
-    unknown = set(table) - {"url", "enabled", "content", "spool_max_rows", "writer"}
+    unknown = set(table) - {"url", "enabled", "content", "spool_max_rows", "writer", "durability"}
     if unknown:
         raise ConfigurationError(f"[store]: unknown setting(s) {sorted(unknown)}; known: url, enabled, "
-                                 "content, spool_max_rows, writer")
+                                 "content, spool_max_rows, writer, durability")
     directory = data_dir(env)
     url = env.get(URL_ENV) or table.get("url") or str(directory / "logs.db")
     if not isinstance(url, str):
@@ -113,8 +122,13 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
     if writer not in WRITERS:
         where = WRITER_ENV if env.get(WRITER_ENV) else "[store] 'writer'"
         raise ConfigurationError(f"{where} must be one of {', '.join(map(repr, WRITERS))}, got {writer!r}")
+    durability = env.get(DURABILITY_ENV) or table.get("durability") or "journal"
+    if durability not in DURABILITIES:
+        where = DURABILITY_ENV if env.get(DURABILITY_ENV) else "[store] 'durability'"
+        raise ConfigurationError(f"{where} must be one of {', '.join(map(repr, DURABILITIES))}, "
+                                 f"got {durability!r}")
     return StoreConfig(url=url, data_dir=directory, enabled=enabled, content=_flag(table, "content", False),
-                       spool_max_rows=limit, writer=writer)
+                       spool_max_rows=limit, writer=writer, durability=durability)
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> StoreConfig:

@@ -1,11 +1,13 @@
 """The recorder: what the ``modelplex_after_call`` hook does with a call.
 
-It queues the call for the store's writer and returns an awaitable that completes once the call's row
-is committed (or, the store being down, spooled), so the call returns to its caller only then; the
-event loop never waits on a disk. The writer is a process of its own by default
-(:class:`~modelplex_store.writer_process.ProcessWriter`: the event loop builds the rows, a group at a
-time, and the writer process writes them), or a thread of this one (``writer = "thread"``,
-:class:`~modelplex_store.writer.Writer`, which builds them too).
+A call returns to its caller only once its row is durable: it survives the process being killed with
+SIGKILL. By default that is once the row is in this process's journal
+(:mod:`~modelplex_store.journal`, one ``write(2)``), and the call does not wait for the database; with
+``[store] durability = "commit"`` (or a writer thread), the hook returns an awaitable that completes once
+the row is committed (or, the store being down, spooled). The event loop never waits on a disk. The
+writer is a process of its own by default (:class:`~modelplex_store.writer_process.ProcessWriter`: the
+event loop builds the rows and the writer process writes them), or a thread of this one (``writer =
+"thread"``, :class:`~modelplex_store.writer.Writer`, which builds them too).
 
 One writer per store URL and process, shared by every client and event loop of the process (made again
 in a forked child, whose parent's threads did not follow it).
@@ -23,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from modelplex._logging import log
 from modelplex_store.config import StoreConfig, from_environment
 from modelplex_store.rows import OFF_TAG
-from modelplex_store.wake import Waiter
 from modelplex_store.writer import StoreStats, Writer
 
 if TYPE_CHECKING:
@@ -77,13 +78,11 @@ class Recorder:
             return cls(StoreConfig(url="", data_dir=Path(), enabled=False))
 
     def record(self, call: Any, outcome: Any) -> Awaitable[None] | None:
-        """Queue ``call``'s row; the awaitable completes once it is written. ``None`` when the store is
-        off or the call asked not to be recorded."""
+        """Queue ``call``'s row: ``None`` once it is durable already (journaled), or when the store is off
+        or the call asked not to be recorded; else an awaitable that completes once it is written."""
         if not self.config.enabled or call.tags.get(OFF_TAG) == "off":
             return None
-        waiter = Waiter()
-        _writer(self.config).submit(call, outcome, waiter)
-        return waiter
+        return _writer(self.config).record(call, outcome)
 
     @property
     def writer_pid(self) -> int | None:
@@ -114,6 +113,18 @@ class Recorder:
             writer = _writers.pop(key, None)
         if writer is not None:
             writer.close()
+
+
+def flush(timeout: float = 10.0) -> bool:
+    """Wait until every call this process recorded so far is in its store (``modelplex_store.flush()``):
+    a journaled call returns before the database has its row, and a query made at once, in this
+    process or another, may not see it yet. False if ``timeout`` passed first."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    pid = os.getpid()
+    return all(writer.flush(max(0.0, deadline - time.monotonic()))
+               for key, writer in list(_writers.items()) if key[0] == pid)
 
 
 def stats() -> StoreStats:

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
+import os
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
 from modelplex._logging import log
 from modelplex._secret import scrub, scrub_url
+from modelplex_store import journal as journals
 from modelplex_store.checkpoint import Checkpointer
 from modelplex_store.config import StoreConfig
 from modelplex_store.db import Database, connect, sqlite_path
@@ -43,8 +46,40 @@ FIRST_RETRY, MAX_RETRY = 0.5, 30.0
 
 
 #: A queued call: what the hook heard (``call, outcome``), or ``None`` and the call's :class:`Record`
-#: built already; and what is told once it is written (a :class:`Waiter`, or the writer process's token).
+#: built already; and what is told once it is written (a :class:`Waiter`, the writer process's token,
+#: or a :class:`Delivered` journal's).
 Item = tuple[Any, Any, Any]
+
+
+@attrs.frozen
+class Delivered:
+    """The token of a journal's last record (:func:`~modelplex_store.journal.orphans`): once it is
+    written, the journal is deleted and its lock (``lock_fd``, ``-1`` for none held here) let go."""
+
+    folder: Any
+    owner: str
+    lock_fd: int = -1
+
+    def __call__(self) -> None:
+        journals.remove(self.folder, self.owner)
+        if self.lock_fd >= 0:
+            os.close(self.lock_fd)
+
+
+def journal_items(folder: Any, owner: str, lock_fd: int = -1) -> list[tuple[Record | None, Any]]:
+    """The records of ``owner``'s journal in ``folder``, ready for :meth:`Writer.submit_records`, the last
+    one carrying the :class:`Delivered` token that deletes the journal once they are written."""
+    items: list[tuple[Record | None, Any]] = []
+    for path in journals.segments(folder, owner):
+        for payload in journals.read_segment(path):
+            calls, content = journals.decode(payload)
+            items.append((Record(calls=calls, content=content), None))
+    token = Delivered(folder, owner, lock_fd)
+    if items:
+        items[-1] = (items[-1][0], token)
+    else:
+        items.append((None, token))
+    return items
 
 
 def _wake(group: list[Item]) -> None:
@@ -97,6 +132,12 @@ class Writer:
         atexit.register(self.close)
 
     # -- the calls' side ---------------------------------------------------------------------------
+    def record(self, call: Any, outcome: Any) -> Waiter:
+        """Queue one call; the :class:`Waiter` returned is woken once its row is committed or spooled."""
+        waiter = Waiter()
+        self.submit(call, outcome, waiter)
+        return waiter
+
     def submit(self, call: Any, outcome: Any, waiter: Waiter | None) -> None:
         """Queue one call; ``waiter`` is woken once its row is committed or spooled."""
         with self._ready:
@@ -104,7 +145,7 @@ class Writer:
             if len(self._queue) == 1:
                 self._ready.notify()
 
-    def submit_records(self, items: list[tuple[Record | None, Any]]) -> None:
+    def submit_records(self, items: Sequence[tuple[Record | None, Any]]) -> None:
         """Queue rows already built (the writer process's: its parent built them), each with a token
         handed back to ``done`` once written; ``None`` in place of a record is a call whose rows its
         parent could not build (counted lost there): only its token goes through."""
@@ -164,8 +205,24 @@ class Writer:
             self._busy = True
             return group
 
+    def adopt_orphans(self) -> None:
+        """Queue the journals whose processes died before delivering them (journal.py), first."""
+        folder = journals.directory(self.config.data_dir, self.config.url)
+        for owner, lock_fd in journals.orphans(folder):
+            try:
+                items = journal_items(folder, owner, lock_fd)
+            except Exception as exc:  # unreadable: left for a later writer, and said so
+                os.close(lock_fd)
+                log("error", "store_journal_unreadable", owner=owner,
+                    error=scrub(f"{type(exc).__name__}: {exc}"))
+                continue
+            log("warning", "store_journal_adopted", owner=owner, calls=len(items))
+            self.submit_records(items)
+
     def _run(self) -> None:
         try:
+            with contextlib.suppress(Exception):  # a journal directory that cannot be read adopts nothing
+                self.adopt_orphans()
             while True:
                 group = self._take()
                 if group is None:
@@ -179,6 +236,10 @@ class Writer:
                     with self._ready:
                         self._busy = False
                     self._done(group)
+                    for _, _, token in group:
+                        if type(token) is Delivered:
+                            with contextlib.suppress(OSError):
+                                token()
         finally:
             if self._db is not None:
                 self._db.close()

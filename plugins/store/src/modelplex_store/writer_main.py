@@ -6,15 +6,18 @@ rows its parent built, so that the database's work (the statements, the rollups,
 another core than the parent's event loop and never takes its GIL. Frames (:mod:`modelplex_store.pipe`):
 
 - in, on standard input: first the settings (a dict: ``url``, ``data_dir``, ``content``,
-  ``spool_max_rows``), then lists of ``(seq, rows, content)``, ``rows`` ``None`` for a call whose rows
-  the parent could not build;
+  ``spool_max_rows``, and ``owner``, the parent's journal, or ``None``), then lists of ``(seq,
+  payload)``, ``payload`` a call's rows as its journal holds them (:mod:`modelplex_store.journal`);
 - out, on the standard output it was given: after every group, ``(seq, recorded, spooled, lost, groups,
   last_error, spool_waiting, last_loss)``, ``seq`` the highest of the group (``0`` for none): every call
   sent up to it is committed or spooled, as the writer takes calls in the order they came.
 
-It ends when its standard input closes (its parent closed it, or died), once all it read is written:
-a parent killed with SIGKILL loses no row it had handed over. SIGINT and SIGTERM are ignored, as a
-terminal's Ctrl-C or a service manager reaches the whole process group: the parent's end is its signal.
+It ends when its standard input closes (its parent closed it, or died), once all it read is written
+and what its parent's journal still holds (a parent killed with SIGKILL wrote rows there it had not
+sent yet) is delivered again and the journal deleted: the store keeps each call once, by id. It also
+delivers, first, the journals nobody holds any more (:meth:`Writer.adopt_orphans`). SIGINT and SIGTERM
+are ignored, as a terminal's Ctrl-C or a service manager reaches the whole process group: the parent's
+end is its signal.
 Its own warnings and logs are silent; the parent reports what the acknowledgements carry.
 """
 
@@ -26,12 +29,12 @@ import sys
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
 
+from modelplex_store import journal as journals
 from modelplex_store.config import StoreConfig
 from modelplex_store.pipe import encode, read_frame, write_frame
 from modelplex_store.rows import Record
-from modelplex_store.writer import Item, Writer
+from modelplex_store.writer import Item, Writer, journal_items
 
 #: How long the writer process waits, once its input closed, for what it read to be written.
 CLOSE_TIMEOUT = 300.0
@@ -75,11 +78,17 @@ def main() -> int:
     try:
         while True:
             try:
-                frame: list[tuple[int, Any, Any]] = read_frame(0)
+                frame: list[tuple[int, bytes]] = read_frame(0)
             except EOFError:
                 break
-            writer.submit_records([(None if rows is None else Record(calls=rows, content=content), seq)
-                                   for seq, rows, content in frame])
+            items = []
+            for seq, payload in frame:
+                calls, content = journals.decode(payload)
+                items.append((Record(calls=calls, content=content), seq))
+            writer.submit_records(items)
+        owner = settings.get("owner")
+        if owner is not None:
+            writer.submit_records(journal_items(journals.directory(config.data_dir, config.url), owner))
     finally:
         writer.close(CLOSE_TIMEOUT)
     return 0

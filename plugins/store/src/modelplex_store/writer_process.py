@@ -4,12 +4,14 @@ The store's writer thread (:class:`~modelplex_store.writer.Writer`) shares its p
 with the event loop: the statements, the rollups and the commits took some 70 µs of the loop's CPU a
 call, and each hand-over between the loop and a thread waits for the GIL, up to the interpreter's switch
 interval (5 ms) while the loop is busy: a call at 100 in flight waited 6-8 ms for its row. Here the
-process keeps only what it must, on the event loop itself: it builds each call's rows, a group at a time,
-writes them to a pipe without blocking, and reads the writer process's acknowledgements as the loop
-polls its sockets (``add_reader``): no thread of this process takes part. The writer process writes them
-as the writer thread would and acknowledges each group once committed (or spooled). A call still returns
-only once its row is durable, and a process killed with SIGKILL loses nothing it handed over: the writer
-process writes all it read, then ends.
+process keeps only what it must, on the event loop itself: it builds each call's rows as the call ends,
+sends them down a pipe a group at a time without blocking, and reads the writer process's
+acknowledgements as the loop polls its sockets (``add_reader``): no thread of this process takes part.
+The writer process writes them as the writer thread would and acknowledges each group once committed
+(or spooled). A call returns once its row is durable: in this process's journal
+(:mod:`modelplex_store.journal`, written in the call's own step, before the hook returns: the call waits
+for nothing), or, with ``durability = "commit"``, once acknowledged. A process killed with SIGKILL loses
+nothing it recorded: the writer process writes all it read and what the journal still holds, then ends.
 
 The pipe is served by one event loop, its *home*: the first one that records, and the next one once it
 has stopped or closed. Calls on other asyncio loops are recorded through it (their waiters are woken
@@ -39,6 +41,7 @@ from typing import Any
 
 from modelplex._logging import log
 from modelplex._secret import scrub, scrub_url
+from modelplex_store import journal as journals
 from modelplex_store.config import StoreConfig
 from modelplex_store.pipe import decode, encode, write_all
 from modelplex_store.rows import Record, record
@@ -48,7 +51,9 @@ from modelplex_store.writer import StoreStats, Writer
 #: Starts of the writer process within :data:`START_WINDOW` seconds past which rows are written by a
 #: thread of this process instead.
 MAX_STARTS, START_WINDOW = 3, 60.0
-_FAILED = object()  # an entry whose rows could not be built (counted lost): only its seq is sent
+#: Calls journaled and not yet acknowledged past which a call waits for its commit again: the bound on
+#: what a writer process that falls behind leaves in this process's memory.
+MAX_UNACKED = 20_000
 #: The counters a writer process acknowledges with (see writer_main.py), and what a new one starts from.
 _ZERO: tuple[Any, ...] = (0, 0, 0, 0, None, 0, None)
 
@@ -65,6 +70,9 @@ def _forked() -> None:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         writer._to_child = writer._from_child = -1
+        if writer._journal is not None:
+            writer._journal.forget()
+            writer._journal = None
 
 
 if hasattr(os, "register_at_fork"):
@@ -83,10 +91,10 @@ class ProcessWriter:
         self.config = config
         self._lock = threading.Lock()  # the queues and the counters
         self._adopting = threading.Lock()  # one loop at a time becomes the home
-        # Every call not yet acknowledged, in order: [seq, rows (a Record, _FAILED or None while not
-        # built), waiter]; and those not yet built nor sent.
+        # Every call not yet acknowledged, in order: [seq, its rows as a journal payload, its waiter
+        # (None for a call that did not wait: journaled)]; and those not yet sent.
         self._pending: collections.deque[list[Any]] = collections.deque()
-        self._outbox: list[tuple[Any, Any, list[Any]]] = []
+        self._outbox: list[list[Any]] = []
         self._seq = 0
         self._flush_due = False
         self._stopping = False
@@ -104,6 +112,12 @@ class ProcessWriter:
         self._home_thread = 0
         self._writing = False  # add_writer armed on the home loop
         self._pid = os.getpid()
+        self._journal: journals.Journal | None = None
+        if config.durability == "journal" and journals.available():
+            try:
+                self._journal = journals.Journal(journals.directory(config.data_dir, config.url))
+            except OSError as exc:  # calls wait for their commits instead
+                log("warning", "store_journal_unavailable", error=scrub(f"{type(exc).__name__}: {exc}"))
         _instances.add(self)
         atexit.register(self.close)
         # Started now, not on the first call: a spool an earlier process left is delivered at once.
@@ -117,25 +131,35 @@ class ProcessWriter:
         return None if proc is None or self._failed else proc.pid
 
     # -- the calls' side ---------------------------------------------------------------------------
-    def submit(self, call: Any, outcome: Any, waiter: Waiter | None) -> None:
-        """Queue one call; ``waiter`` is woken once its row is committed or spooled."""
+    def record(self, call: Any, outcome: Any) -> Waiter | None:
+        """Queue one call's rows: ``None`` once they are in the journal (the call need not wait), else a
+        :class:`Waiter` woken once they are committed or spooled."""
         loop = asyncio._get_running_loop()
         if loop is None or self._failed or self._stopping:
-            self._threads().submit(call, outcome, waiter)
-            return
+            return self._threads().record(call, outcome)
         home = self._home
         if home is not loop and not _alive(home):
             home = self._adopt(loop)
             if home is None:  # the writer process failed to start: a thread has the calls now
-                self._threads().submit(call, outcome, waiter)
-                return
+                return self._threads().record(call, outcome)
+        try:
+            rows = record(call, outcome, content=self.config.content)
+        except Exception as exc:  # a call the row builder cannot read: lost, and said so
+            self._lose(f"row of a {getattr(call, 'kind', '?')} call failed: {type(exc).__name__}: {exc}")
+            return None
+        frame = journals.encode(rows.calls, rows.content)
+        waiter: Waiter | None = None
         with self._lock:
             self._seq += 1
-            entry = [self._seq, None, waiter]
+            seq = self._seq
+            journal = self._journal
+            if journal is None or len(self._pending) >= MAX_UNACKED or not journal.append(seq, frame):
+                waiter = Waiter()
+            entry = [seq, journals.payload_of(frame), waiter]
             self._pending.append(entry)
-            self._outbox.append((call, outcome, entry))
+            self._outbox.append(entry)
             if self._flush_due:
-                return
+                return waiter
             self._flush_due = True
         if home is loop:
             loop.call_soon(self._flush)
@@ -143,6 +167,7 @@ class ProcessWriter:
             # Closed this instant (RuntimeError): the next home sends it (see _adopt).
             with contextlib.suppress(RuntimeError):
                 home.call_soon_threadsafe(self._flush)
+        return waiter
 
     def stats(self) -> StoreStats:
         """The counters, now: this process's and its writer processes' (and thread's) together."""
@@ -162,10 +187,14 @@ class ProcessWriter:
                           late=late(), last_error=thread.last_error or last_error)
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything queued so far is written (to the store or the spool)."""
+        """Wait until everything queued so far is written (to the store or the spool). From within the
+        home loop (a coroutine reading what it recorded), the pipe is read here: the loop cannot."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self._pump()
+            if threading.get_ident() == self._home_thread and _alive(self._home):
+                self._pump_here(deadline)
+            else:
+                self._pump()
             with self._lock:
                 idle = not self._pending and not self._outbox
             if idle:
@@ -199,7 +228,18 @@ class ProcessWriter:
         self._finish(time.monotonic() + timeout)
         if self._thread_writer is not None:
             self._thread_writer.close(timeout)
+        self._close_journal()
         atexit.unregister(self.close)
+
+    def _close_journal(self) -> None:
+        """Close the journal, deleting it when every call in it is acknowledged (or a thread wrote it)."""
+        with self._lock:
+            journal, self._journal = self._journal, None
+            delivered = not self._pending
+        if journal is not None:
+            if self._failed and self._thread_writer is not None:  # the thread has the calls: written?
+                delivered = self._thread_writer.flush(0.5)
+            journal.close(delivered)
 
     def _pump(self) -> None:
         """With no home loop running (the loop that recorded has ended: ``asyncio.run`` returned), read
@@ -231,13 +271,25 @@ class ProcessWriter:
         finally:
             self._adopting.release()
 
+    def _pump_here(self, deadline: float) -> None:
+        """On the home loop's thread, inside one of its callbacks: send what waits, read what the writer
+        process says for a moment (``flush`` loops)."""
+        if self._to_child < 0 or self._failed:
+            return
+        self._take_outbox()
+        if self._out:
+            self._send_blocking()
+        wait = max(0.0, min(0.05, deadline - time.monotonic()))
+        if select.select([self._from_child], [], [], wait)[0]:
+            self._read_acks()  # its end is handled by the loop's reader, once this callback returns
+
     def _take_outbox(self) -> None:
-        """Build the rows of the calls queued and not sent, into ``_out``."""
+        """The calls queued and not sent, into ``_out``."""
         with self._lock:
             batch, self._outbox = self._outbox, []
             self._flush_due = False
         if batch:
-            self._out += encode(self._build(batch))
+            self._out += encode([(entry[0], entry[1]) for entry in batch])
 
     def _send_blocking(self, then_nonblocking: bool = True) -> None:
         """Write all of ``_out`` to the writer process, waiting for room in the pipe."""
@@ -302,31 +354,16 @@ class ProcessWriter:
         self._writing = False
 
     def _flush(self) -> None:
-        """On the home loop: build the rows of the calls queued since the last flush, send them."""
+        """On the home loop: send the calls queued since the last flush."""
         with self._lock:
-            if self._stopping:  # closing: what is queued is sent by close(), in its thread
+            if self._stopping or self._failed:  # closing: close() sends; failed: the thread has them
                 return
             batch, self._outbox = self._outbox, []
             self._flush_due = False
         if not batch:
             return
-        items = self._build(batch)
-        if self._failed:
-            self._hand_over([entry for _, _, entry in batch])
-            return
-        self._out += encode(items)
+        self._out += encode([(entry[0], entry[1]) for entry in batch])
         self._write()
-
-    def _build(self, batch: list[tuple[Any, Any, list[Any]]]) -> list[tuple[int, Any, Any]]:
-        items = []
-        for call, outcome, entry in batch:
-            try:
-                entry[1] = record(call, outcome, content=self.config.content)
-            except Exception as exc:  # a call the row builder cannot read: lost, and said so
-                entry[1] = _FAILED
-                self._lose(f"row of a {getattr(call, 'kind', '?')} call failed: {type(exc).__name__}: {exc}")
-            items.append(_frame_item(entry))
-        return items
 
     def _write(self) -> None:
         """On the home loop: give the pipe what it takes now; the rest when it has room."""
@@ -364,6 +401,8 @@ class ProcessWriter:
                 waiter = pending.popleft()[2]
                 if waiter is not None:
                     woken.append(waiter)
+            if self._journal is not None:
+                self._journal.release(upto)
         if counters[2] > before[2]:  # the writer process lost rows: said here, where someone listens
             self._report_loss(counters[2] - before[2], counters[6] or "rows lost")
         elif counters[4] is not None and before[4] is None:
@@ -407,13 +446,17 @@ class ProcessWriter:
             self._to_thread(f"the writer process ended {MAX_STARTS} times in {START_WINDOW:.0f} s")
             return False
         self._starts.append(now)
+        journal = self._journal
         settings = {"url": self.config.url, "data_dir": str(self.config.data_dir),
-                    "content": self.config.content, "spool_max_rows": self.config.spool_max_rows}
+                    "content": self.config.content, "spool_max_rows": self.config.spool_max_rows,
+                    "owner": journal.owner if journal is not None else None}
         try:
             # The child imports what this process imports (a checkout put on sys.path, not installed).
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+            # It inherits the journal's lock: held while either process lives (journal.py).
+            keep = (journal.lock_fd,) if journal is not None and journal.lock_fd >= 0 else ()
             proc = subprocess.Popen([sys.executable, "-m", "modelplex_store.writer_main"],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, pass_fds=keep)
         except OSError as exc:
             self._to_thread(f"the writer process did not start: {type(exc).__name__}: {exc}")
             return False
@@ -423,7 +466,7 @@ class ProcessWriter:
         os.set_blocking(self._to_child, False)
         os.set_blocking(self._from_child, False)
         with self._lock:
-            resend = [_frame_item(entry) for entry in self._pending if entry[1] is not None]
+            resend = [(entry[0], entry[1]) for entry in self._pending]
         # The settings (the URL, a password in it too) go over the pipe: never in argv or the
         # environment, which other users of the machine can read.
         self._out = bytearray(encode(settings) + (encode(resend) if resend else b""))
@@ -450,7 +493,18 @@ class ProcessWriter:
         input, read its acknowledgements until it ends (a new one for what a dead one left)."""
         while self._proc is not None and self._to_child >= 0 and not self._failed:
             self._take_outbox()
-            self._send_blocking(then_nonblocking=False)
+            self._send_blocking()
+            # Every acknowledgement first, the pipe still open: the journal is then deleted here, and
+            # the writer process, at its input's end, finds none of it left to deliver again.
+            while True:
+                with self._lock:
+                    left_over = bool(self._pending)
+                left = deadline - time.monotonic()
+                if not left_over or left <= 0 or not select.select([self._from_child], [], [], left)[0]:
+                    break
+                if self._read_acks() is False:
+                    break
+            self._close_journal()
             assert self._proc.stdin is not None
             with contextlib.suppress(OSError):
                 self._proc.stdin.close()
@@ -487,15 +541,16 @@ class ProcessWriter:
         with self._lock:
             waiting = list(self._pending)
             self._pending.clear()
-            unbuilt, self._outbox = self._outbox, []
+            self._outbox = []
             self._flush_due = False
-        self._hand_over([entry for entry in waiting if entry[1] is not None])
-        thread = self._threads()
-        for call, outcome, entry in unbuilt:
-            thread.submit(call, outcome, entry[2])
+        self._hand_over(waiting)
 
     def _hand_over(self, entries: list[list[Any]]) -> None:
-        self._threads().submit_records([(e[1] if isinstance(e[1], Record) else None, e[2]) for e in entries])
+        records = []
+        for _seq, payload, waiter in entries:
+            calls, content = journals.decode(payload)
+            records.append((Record(calls=calls, content=content), waiter))
+        self._threads().submit_records(records)
 
     def _lose(self, why: str) -> None:
         with self._lock:
@@ -506,9 +561,3 @@ class ProcessWriter:
         log("error", "store_rows_lost", count=count, lost=self._counters().lost, reason=message)
         warnings.warn(message, RuntimeWarning, stacklevel=1)
 
-
-def _frame_item(entry: list[Any]) -> tuple[int, Any, Any]:
-    rows = entry[1]
-    if isinstance(rows, Record):
-        return entry[0], rows.calls, rows.content
-    return entry[0], None, None

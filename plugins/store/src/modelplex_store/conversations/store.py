@@ -34,6 +34,8 @@ _SAVE = (f"INSERT INTO conversations ({', '.join(RECORD_COLUMNS)}) VALUES ({', '
          "updated_at = excluded.updated_at")
 _APPEND = f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
 # By conversation first: the calls_conversation index finds the few calls of one conversation.
+#: The most a reply waits for its usage row to be committed (journaled calls return before that).
+LINK_TIMEOUT = 5.0
 _CALL = ("SELECT id FROM calls WHERE conversation_id = ? AND message_id = ? AND parent_id IS NULL "
          "ORDER BY started_at DESC LIMIT 1")
 
@@ -116,6 +118,11 @@ class SqlConversations:
         """Add ``messages`` (each reply linked to its usage row) and save ``record``, in one transaction."""
         import attrs
 
+        if any(m.call_id is None and m.role == "assistant" for m in messages):
+            # The replies' usage rows, journaled as their calls returned, committed first.
+            from modelplex_store.recorder import flush
+
+            flush(LINK_TIMEOUT)
         out = []
         with self._connection() as db, db.transaction():
             db.execute(_SAVE, record_row(record))  # a new conversation comes with its first exchange
