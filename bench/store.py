@@ -429,7 +429,7 @@ PARTS = ("recording", "rows", "million")
 #: flight; 200, a short call of a hosted model (most take longer), where the client's core keeps up.
 DELAYS_MS = (20.0, 200.0)
 #: The modes measured against the delayed upstreams.
-DELAYED_MODES = ("sqlite", "postgresql", "postgresql-commit")
+DELAYED_MODES = ("sqlite", "postgresql")
 
 
 def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int | None, rounds: int,
