@@ -580,8 +580,8 @@ def report(results: dict[str, Any]) -> str:
     lines = ["## Usage store (issue 14)", "",
              f"`python bench/store.py`: batches of {results['calls']:,} calls at {results['in_flight']} in "
              "flight against the local server, recorded and not in turn in one process, into SQLite (WAL, "
-             "`synchronous=NORMAL`) and into PostgreSQL (a local cluster, `fsync` on; and with the "
-             "recorder's `synchronous_commit` off), each figure from the median of "
+             "`synchronous=NORMAL`) and into PostgreSQL (a local cluster, `fsync` on), as the store "
+             "records by default and with calls waiting for their commits, each figure from the median of "
              f"{results['rounds']} rounds that go through the databases in turn; the recorder alone; then "
              f"{results['seeded_rows']:,} seeded rows per database. Machine: {results['machine']}"
              + (f"; load average {results['load']:.1f} when it started" if "load" in results else "")
