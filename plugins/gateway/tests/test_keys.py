@@ -213,12 +213,15 @@ def test_a_key_is_served_and_a_missing_unknown_or_out_of_scope_key_is_refused(tm
 
 def test_an_expired_key_and_a_revoked_key_are_refused_within_a_second(tmp_path: Path) -> None:
     with ScriptedServer([openai_whole("hello")]) as up, keyed(tmp_path, up, admin=ADMIN) as gw:
-        short, _ = make_key(gw.store, expires_at=time.time() + 1.0)
+        # Valid for 3 s: the two calls below must both land before it expires, and the first calls of a
+        # fresh gateway on a busy machine took over a second (a 1 s key failed so, now and then).
+        expires = time.time() + 3.0
+        short, _ = make_key(gw.store, expires_at=expires)
         key, key_id = make_key(gw.store)
         client = sdk(gw.v1, key, max_retries=0)
         client.chat.completions.create(model="openai/gpt-4o", messages=HI)  # cached as valid now
         sdk(gw.v1, short, max_retries=0).chat.completions.create(model="openai/gpt-4o", messages=HI)
-        time.sleep(1.1)
+        time.sleep(max(0.0, expires - time.time()) + 0.1)
         with pytest.raises(openai.AuthenticationError, match="expired"):
             sdk(gw.v1, short, max_retries=0).chat.completions.create(model="openai/gpt-4o", messages=HI)
         revoked = httpx.delete(f"{gw.url}/admin/keys/{key_id}", headers={"authorization": f"Bearer {ADMIN}"})
