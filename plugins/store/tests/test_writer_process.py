@@ -11,6 +11,7 @@ journal; closing ends the process and deletes the journal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from contextlib import closing as closed
 from pathlib import Path
 
@@ -154,6 +156,39 @@ def test_a_writer_process_killed_mid_load_is_replaced_and_every_row_arrives_once
     assert written(path) == (total, total * (total + 1) // 2)
 
 
+def test_a_flush_from_within_the_loop_replaces_a_writer_process_that_died(tmp_path: Path) -> None:
+    """``flush()`` called by a coroutine reads the pipe itself (the loop cannot): finding the writer
+    process gone, it starts another and hands it the calls not acknowledged, rather than waiting out
+    its timeout for answers that will never come."""
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+
+    async def main() -> tuple[bool, float, int | None, int | None]:
+        await record_all(rec, 1, 1)
+        assert rec.flush()
+        first = rec.writer_pid
+        assert first is not None
+        lock = sqlite3.connect(path, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")  # the 50 calls below stay unacknowledged
+        await record_all(rec, 2, 50)
+        await asyncio.sleep(0.3)  # handed over
+        os.kill(first, signal.SIGKILL)
+        assert gone(first)
+        lock.execute("ROLLBACK")
+        lock.close()
+        started = time.monotonic()
+        flushed = rec.flush(20.0)
+        return flushed, time.monotonic() - started, first, rec.writer_pid
+
+    try:
+        flushed, took, first, now = asyncio.run(main())
+    finally:
+        rec.close()
+    assert flushed and took < 10.0, took
+    assert now not in (None, first)
+    assert written(path) == (51, 51 * 52 // 2)
+
+
 @pytest.mark.parametrize("executable", ["missing", "/bin/false"], ids=["cannot-start", "keeps-dying"])
 def test_a_writer_process_that_cannot_run_gives_way_to_a_thread_and_nothing_is_lost(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executable: str) -> None:
@@ -208,24 +243,36 @@ PARENT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("durability", ["journal", "commit"])
-def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(
-        tmp_path: Path, durability: str) -> None:
-    path = tmp_path / "store.db"
+@contextlib.contextmanager
+def loaded_parent(path: Path,
+                  durability: str) -> Iterator[tuple[subprocess.Popen[str], int, sqlite3.Connection]]:
+    """:data:`PARENT` started on the SQLite store at ``path``, its first call written, then the database's
+    write lock taken (the writer process waits for it: its busy timeout is 30 s) and 500 calls handed
+    over: the parent, its writer process's id, and the connection holding the lock (the caller ends
+    it). The parent is killed on the way out."""
     parent = subprocess.Popen([sys.executable, "-c", PARENT, str(path), str(HERE), durability],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert parent.stdin is not None and parent.stdout is not None
     try:
         ready = parent.stdout.readline().split()
         assert ready[0] == "ready", ready
-        writer = int(ready[1])
-        # Hold the database's write lock: the writer process waits for it (its busy timeout is 30 s).
         lock = sqlite3.connect(path, isolation_level=None)
         lock.execute("BEGIN IMMEDIATE")
         parent.stdin.write("go\n")
         parent.stdin.flush()
         # Journaled calls returned at once; the others wait for their commits.
         assert parent.stdout.readline().split() == ["sent", "500", "0" if durability == "journal" else "500"]
+        yield parent, int(ready[1]), lock
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+@pytest.mark.parametrize("durability", ["journal", "commit"])
+def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(
+        tmp_path: Path, durability: str) -> None:
+    path = tmp_path / "store.db"
+    with loaded_parent(path, durability) as (parent, writer, lock):
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         time.sleep(0.3)
@@ -233,9 +280,6 @@ def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(
         lock.execute("ROLLBACK")
         lock.close()
         assert gone(writer), "the writer process did not end after its parent"
-    finally:
-        parent.kill()
-        parent.wait()
     assert written(path) == (501, 501 * 502 // 2)
 
 
@@ -247,27 +291,13 @@ def test_a_journal_whose_process_and_writer_process_were_killed_is_delivered_by_
     call once (the first, committed before, is not counted twice), and the journal is deleted."""
     path = tmp_path / "store.db"
     folder = journal.directory(tmp_path / "data", f"sqlite:///{path}")
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(path), str(HERE), "journal"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert parent.stdin is not None and parent.stdout is not None
-    try:
-        ready = parent.stdout.readline().split()
-        assert ready[0] == "ready", ready
-        writer = int(ready[1])
-        lock = sqlite3.connect(path, isolation_level=None)
-        lock.execute("BEGIN IMMEDIATE")
-        parent.stdin.write("go\n")
-        parent.stdin.flush()
-        assert parent.stdout.readline().split() == ["sent", "500", "0"]
+    with loaded_parent(path, "journal") as (parent, writer, lock):
         os.kill(writer, signal.SIGKILL)
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         assert gone(writer)
         lock.execute("ROLLBACK")
         lock.close()
-    finally:
-        parent.kill()
-        parent.wait()
     assert written(path) == (1, 1)
     assert len(list(folder.glob("*.journal"))) == 1  # left behind, nobody holding its lock
     rec = recorder(f"sqlite:///{path}", tmp_path / "data")

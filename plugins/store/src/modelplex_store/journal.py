@@ -37,6 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from modelplex_store.rows import Record
+
 try:
     import fcntl
 except ImportError:  # Windows: no journal; calls wait for their commit
@@ -73,6 +75,12 @@ def decode(payload: bytes) -> tuple[Any, Any]:
     """``(calls, content)`` of a payload (marshal: the journal and the pipe are this program's own)."""
     calls, content = marshal.loads(payload)  # noqa: S302
     return calls, content
+
+
+def record_of(payload: bytes) -> Record:
+    """The :class:`~modelplex_store.rows.Record` a payload holds."""
+    calls, content = decode(payload)
+    return Record(calls=calls, content=content)
 
 
 def read_segment(path: Path) -> list[bytes]:

@@ -21,6 +21,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -56,7 +57,7 @@ class Delivered:
     """The token of a journal's last record (:func:`~modelplex_store.journal.orphans`): once it is
     written, the journal is deleted and its lock (``lock_fd``, ``-1`` for none held here) let go."""
 
-    folder: Any
+    folder: Path
     owner: str
     lock_fd: int = -1
 
@@ -66,14 +67,12 @@ class Delivered:
             os.close(self.lock_fd)
 
 
-def journal_items(folder: Any, owner: str, lock_fd: int = -1) -> list[tuple[Record | None, Any]]:
+def journal_items(folder: Path, owner: str, lock_fd: int = -1) -> list[tuple[Record | None, Any]]:
     """The records of ``owner``'s journal in ``folder``, ready for :meth:`Writer.submit_records`, the last
     one carrying the :class:`Delivered` token that deletes the journal once they are written."""
     items: list[tuple[Record | None, Any]] = []
     for path in journals.segments(folder, owner):
-        for payload in journals.read_segment(path):
-            calls, content = journals.decode(payload)
-            items.append((Record(calls=calls, content=content), None))
+        items += [(journals.record_of(payload), None) for payload in journals.read_segment(path)]
     token = Delivered(folder, owner, lock_fd)
     if items:
         items[-1] = (items[-1][0], token)
@@ -147,8 +146,8 @@ class Writer:
 
     def submit_records(self, items: Sequence[tuple[Record | None, Any]]) -> None:
         """Queue rows already built (the writer process's: its parent built them), each with a token
-        handed back to ``done`` once written; ``None`` in place of a record is a call whose rows its
-        parent could not build (counted lost there): only its token goes through."""
+        handed back to ``done`` once written; ``None`` in place of a record carries only its token (an
+        empty journal's :class:`Delivered`)."""
         with self._ready:
             was_empty = not self._queue
             self._queue.extend((None, record, token) for record, token in items)
@@ -221,8 +220,10 @@ class Writer:
 
     def _run(self) -> None:
         try:
-            with contextlib.suppress(Exception):  # a journal directory that cannot be read adopts nothing
+            try:
                 self.adopt_orphans()
+            except Exception as exc:  # a journal directory that cannot be read: nothing adopted, and said so
+                log("error", "store_journal_unreadable", error=scrub(f"{type(exc).__name__}: {exc}"))
             while True:
                 group = self._take()
                 if group is None:

@@ -33,7 +33,6 @@ from pathlib import Path
 from modelplex_store import journal as journals
 from modelplex_store.config import StoreConfig
 from modelplex_store.pipe import encode, read_frame, write_frame
-from modelplex_store.rows import Record
 from modelplex_store.writer import Item, Writer, journal_items
 
 #: How long the writer process waits, once its input closed, for what it read to be written.
@@ -81,11 +80,7 @@ def main() -> int:
                 frame: list[tuple[int, bytes]] = read_frame(0)
             except EOFError:
                 break
-            items = []
-            for seq, payload in frame:
-                calls, content = journals.decode(payload)
-                items.append((Record(calls=calls, content=content), seq))
-            writer.submit_records(items)
+            writer.submit_records([(journals.record_of(payload), seq) for seq, payload in frame])
         owner = settings.get("owner")
         if owner is not None:
             writer.submit_records(journal_items(journals.directory(config.data_dir, config.url), owner))

@@ -44,7 +44,7 @@ from modelplex._secret import scrub, scrub_url
 from modelplex_store import journal as journals
 from modelplex_store.config import StoreConfig
 from modelplex_store.pipe import decode, encode, write_all
-from modelplex_store.rows import Record, record
+from modelplex_store.rows import record
 from modelplex_store.wake import Waiter, late, wake_all
 from modelplex_store.writer import StoreStats, Writer
 
@@ -280,8 +280,8 @@ class ProcessWriter:
         if self._out:
             self._send_blocking()
         wait = max(0.0, min(0.05, deadline - time.monotonic()))
-        if select.select([self._from_child], [], [], wait)[0]:
-            self._read_acks()  # its end is handled by the loop's reader, once this callback returns
+        if select.select([self._from_child], [], [], wait)[0] and self._read_acks() is False:
+            self._ended()  # as the loop's reader would: started again, sent what waits
 
     def _take_outbox(self) -> None:
         """The calls queued and not sent, into ``_out``."""
@@ -291,7 +291,7 @@ class ProcessWriter:
         if batch:
             self._out += encode([(entry[0], entry[1]) for entry in batch])
 
-    def _send_blocking(self, then_nonblocking: bool = True) -> None:
+    def _send_blocking(self) -> None:
         """Write all of ``_out`` to the writer process, waiting for room in the pipe."""
         os.set_blocking(self._to_child, True)
         try:
@@ -300,8 +300,7 @@ class ProcessWriter:
             pass  # it ended: read next, and replaced
         finally:
             self._out.clear()
-            if then_nonblocking:
-                os.set_blocking(self._to_child, False)
+            os.set_blocking(self._to_child, False)
 
     def _read_acks(self) -> bool | None:
         """Read what the writer process said and act on each whole acknowledgement: ``True`` when
@@ -546,11 +545,8 @@ class ProcessWriter:
         self._hand_over(waiting)
 
     def _hand_over(self, entries: list[list[Any]]) -> None:
-        records = []
-        for _seq, payload, waiter in entries:
-            calls, content = journals.decode(payload)
-            records.append((Record(calls=calls, content=content), waiter))
-        self._threads().submit_records(records)
+        self._threads().submit_records([(journals.record_of(payload), waiter)
+                                        for _, payload, waiter in entries])
 
     def _lose(self, why: str) -> None:
         with self._lock:
