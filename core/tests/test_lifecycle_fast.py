@@ -60,6 +60,26 @@ def test_the_fast_constructors_build_what_the_classes_build() -> None:
     assert new_outcome(**{**defaults, "status": "ok"}) == CallOutcome(status="ok")
 
 
+def test_fast_and_class_built_objects_mix_freely() -> None:
+    # The fast constructors fill each object's __dict__ on the keys the class's instances share; objects
+    # the class's own __init__ builds, and cached properties added later, must not disturb one another.
+    request = ChatRequest(model="m", messages=(Message.user("hi"),))
+    made = []
+    for i in range(50):
+        fields: dict[str, Any] = {"kind": "chat", "address": f"a/m{i}", "provider": "a", "model": f"m{i}",
+                                  "request": request, "tags": {}, "caller": None, "started": float(i)}
+        fast, slow = new_call(**fields), CallInfo(**fields)
+        if i % 3 == 0:
+            assert fast.estimated_tokens == slow.estimated_tokens
+        if i % 5 == 0:
+            fast.decisions.append(i)  # type: ignore[arg-type]
+        made.append((fields, fast, slow))
+    for i, (fields, fast, slow) in enumerate(made):
+        assert fast == slow
+        assert attrs.asdict(fast, recurse=False) == fields == attrs.asdict(slow, recurse=False)
+        assert fast.decisions == ([i] if i % 5 == 0 else [])
+
+
 # -- admitting with and without a coroutine --------------------------------------------------------------
 class Held:
     """A reservation that notes how it ended."""

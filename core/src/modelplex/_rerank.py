@@ -122,10 +122,11 @@ def rerank(client: AsyncClient, address: Any, query: str, documents: str | Seque
     if not lifecycle.active:
         result: Awaitable[RerankResponse] = direct.call(HOOK, request=request)
         return result
-    watch = Watch(lifecycle, client, call_info("rerank", address, request, tags, caller))
+    info = call_info("rerank", address, request, tags, caller)
     if not lifecycle.attempt:
-        observed: Awaitable[RerankResponse] = direct.call(HOOK, (), watch, request=request)
+        observed: Awaitable[RerankResponse] = direct.call(HOOK, (), lifecycle, info, request=request)
         return observed
+    watch = Watch(lifecycle, client, info)
     from modelplex._call.admission import Admission
 
     # Admitted as an embedding of the query and documents: the same input, nothing out, so the

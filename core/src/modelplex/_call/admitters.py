@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from modelplex._call.lifecycle import CallInfo
 
 
+#: What :meth:`Admitters.admit_now` answers when every admitter answered at once and none reserved.
+NOTHING_HELD: tuple[tuple[str, Any], ...] = ()
+
+
 def failed(plugin: str, hook: str, exc: BaseException) -> None:
     """Log that ``plugin``'s ``hook`` raised ``exc`` (scrubbed): a failing hook never fails a call."""
     log("warning", "lifecycle_hook_failed", plugin=plugin, hook=hook,
@@ -35,28 +39,31 @@ class Admitters:
                             refusal: ModelplexError | None) -> None:
             """Lifecycle's: release what ``held`` reserved (the call refused, or cancelled)."""
 
-    def admit_now(self, call: CallInfo) -> list[tuple[str, Any]] | Awaitable[list[tuple[str, Any]]]:
+    def admit_now(self, call: CallInfo) -> Sequence[tuple[str, Any]] | Awaitable[list[tuple[str, Any]]]:
         """:meth:`admit` for ``modelplex_before_call``, without a coroutine while every admitter answers
         at once with no refusal (the common case: a no-op, a counter, a synchronous check): the
-        reservations then, else what to await for them. The admitter that answered with an awaitable
-        or raised is taken over, with those after it, by :meth:`admit`, so either way gives
-        the same reservations, refusals and releases (``test_lifecycle.py`` runs both)."""
-        held: list[tuple[str, Any]] = []
-        for index, (plugin, function) in enumerate(self.before):
+        reservations then (a list, or :data:`NOTHING_HELD`), else what to await for them. The admitter
+        that answered with an awaitable or raised is taken over, with those after it, by :meth:`admit`,
+        so either way gives the same reservations, refusals and releases (``test_lifecycle.py`` runs both)."""
+        held: list[tuple[str, Any]] | None = None  # made at the first reservation: most calls take none
+        before = self.before
+        for hook in before:  # no enumerate(): every call pays for it, the index is rarely wanted
             try:
-                reservation = function(call)
+                reservation = hook[1](call)
             except ModelplexError as exc:
-                return self.admit(call, None, held, index, exc)
+                return self.admit(call, None, held or [], before.index(hook), exc)
             except Exception as exc:
-                failed(plugin, "modelplex_before_call", exc)
+                failed(hook[0], "modelplex_before_call", exc)
                 continue
             except BaseException as exc:  # as admit's loop: what was reserved is given back first
-                return self.admit(call, None, held, index, exc)
+                return self.admit(call, None, held or [], before.index(hook), exc)
             if reservation is not None:
                 if inspect.isawaitable(reservation):
-                    return self.admit(call, None, held, index, reservation)
-                held.append((plugin, reservation))
-        return held
+                    return self.admit(call, None, held or [], before.index(hook), reservation)
+                if held is None:
+                    held = []
+                held.append((hook[0], reservation))
+        return NOTHING_HELD if held is None else held
 
     async def admit(self, call: CallInfo, attempt: Any = None, held: list[tuple[str, Any]] | None = None,
                     start: int = 0, first: Any = None) -> list[tuple[str, Any]]:

@@ -17,15 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from modelplex._call.admitters import NOTHING_HELD
 from modelplex._call.attempt import translated, unsupported
 from modelplex._call.costs import Costs, costs
 from modelplex._call.deadline import Deadlines, bounded, ours
+from modelplex._call.fast import new_outcome
+from modelplex._call.observe import admitting, ended
 from modelplex._sent import attempt_started
 from modelplex._trace import RouteAttempt, RoutingTrace, direct_trace
 from modelplex.errors import ModelplexError, ProviderError, RequestTimeoutError
 
 if TYPE_CHECKING:
-    from modelplex._call.observe import Watch
+    from modelplex._call.lifecycle import CallInfo, Lifecycle
     from modelplex._plugins import Implementation
     from modelplex._provider import ProviderInfo
     from modelplex._responses import ProviderWarning
@@ -59,16 +62,25 @@ class Direct:
         self._deadlines: Deadlines | None = None
         self._costs: Costs | None = None
 
-    async def call(self, hook: str, warnings: Sequence[ProviderWarning] = (), watch: Watch | None = None,
+    async def call(self, hook: str, warnings: Sequence[ProviderWarning] = (),
+                   lifecycle: Lifecycle | None = None, observed: CallInfo | None = None,
                    **kwargs: Any) -> Any:
         """``hook`` on the owning plugin within the time allowed, the trace (and ``warnings``, the
         core's own) set on its result; a failure is recorded for health and carries the trace. With
-        ``watch``, the call is admitted first and its end told to the lifecycle, in this coroutine."""
-        if watch is not None:
-            admitting = watch.admit()
-            if admitting is not None:
-                await admitting
+        ``lifecycle`` and ``observed``, the call is admitted first and its end told to the lifecycle,
+        in this coroutine: no :class:`~modelplex._call.observe.Watch` is made unless it fails (an
+        object less per call, ``docs/hot-paths.md``)."""
+        held: Sequence[tuple[str, Any]] = ()
         started = _monotonic()
+        if observed is not None:
+            begun = started
+            if lifecycle.before:  # type: ignore[union-attr]
+                now = lifecycle.admit_now(observed)  # type: ignore[union-attr]
+                if now.__class__ is list or now is NOTHING_HELD:
+                    held = now
+                else:  # an admitter to wait for (a budget's reservation): the attempt starts after it
+                    held = await admitting(lifecycle, observed, now)  # type: ignore[arg-type]
+                    started = _monotonic()
         failed: ModelplexError | None = None
         marker = attempt_started()
         try:
@@ -123,11 +135,16 @@ class Direct:
                 priced = self._costs = costs(self._router.client)
             result = priced.attach(result)
         except BaseException as exc:
-            if watch is not None:  # told whatever ended the call: an error, a cancellation
-                await watch.ended(exc)
+            if observed is not None:  # told whatever ended the call: an error, a cancellation
+                # The attempt had started (its prompt may have been sent, and be billed).
+                await ended(lifecycle, self._router.client, observed, held, begun,  # type: ignore[arg-type]
+                            True, exc)
             raise
-        if watch is not None:
-            done = watch.answered(self.provider, self.model, result, trace)
+        if observed is not None:
+            duration = _monotonic() - begun
+            outcome = new_outcome("ok", None, self.provider, self.model, getattr(result, "usage", None),
+                                  False, duration, None, trace, result, getattr(result, "cost", None))
+            done = lifecycle.report(observed, outcome, held)  # type: ignore[union-attr]
             if done is not None:
                 await done
         return result

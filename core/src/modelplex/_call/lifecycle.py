@@ -142,14 +142,15 @@ class Lifecycle(Admitters):
         so that each runs after the one before it, as in :meth:`close`."""
         if held:
             return self.close(call, outcome, held, report=True)
-        for index, (plugin, function) in enumerate(self.after):
+        after = self.after
+        for hook in after:  # no enumerate(): every call pays for it, the index is rarely wanted
             try:
-                done = function(call, outcome)
+                done = hook[1](call, outcome)
             except Exception as exc:
-                failed(plugin, "modelplex_after_call", exc)
+                failed(hook[0], "modelplex_after_call", exc)
                 continue
             if done is not None and inspect.isawaitable(done):
-                return self._observed(call, outcome, plugin, done, index + 1)
+                return self._observed(call, outcome, hook[0], done, after.index(hook) + 1)
         return None
 
     async def _observed(self, call: CallInfo, outcome: CallOutcome, plugin: str, done: Awaitable[Any],

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from modelplex._call.admitters import NOTHING_HELD
 from modelplex._call.costs import cancelled_cost
 from modelplex._call.fast import new_call, new_outcome
 from modelplex._estimate import prompt_tokens, text_tokens
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from modelplex._trace import RoutingTrace
 
 _monotonic = time.monotonic
+_time = time.time
 _NO_TAGS: Mapping[str, str] = {}
 
 
@@ -38,7 +40,7 @@ def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str
         provider, _, model = address.partition("/")
         split = (provider, model)
     return new_call(kind, address, split[0], split[1] or None, request, dict(tags) if tags else _NO_TAGS,
-                    caller, time.time())
+                    caller, _time())
 
 
 def sent(kind: CallKind, request: Any) -> Usage | None:
@@ -49,6 +51,37 @@ def sent(kind: CallKind, request: Any) -> Usage | None:
     if kind == "embed":
         return Usage(input=text_tokens(request.inputs), estimated=True)
     return None
+
+
+async def admitting(lifecycle: Lifecycle, call: CallInfo,
+                    now: Awaitable[list[tuple[str, Any]]]) -> list[tuple[str, Any]]:
+    """The reservations ``now`` (what :meth:`~modelplex._call.admitters.Admitters.admit_now` returned to
+    await) gives; a refusal is told to the observers, then raised."""
+    try:
+        return await now
+    except ModelplexError as refusal:
+        refused = new_outcome("error", refusal, None, None, None, False, 0.0, None, None, None, None)
+        await lifecycle.close(call, refused, (), report=True)
+        raise
+
+
+async def ended(lifecycle: Lifecycle, client: AsyncClient, call: CallInfo, held: Sequence[tuple[str, Any]],
+                started: float, attempted: bool, exc: BaseException) -> None:
+    """``call`` (begun at ``started``, ``time.monotonic()``) raised ``exc``: an error (typed when it is a
+    :class:`ModelplexError`), or, for anything not an ``Exception``, a cancellation; ``held`` settled or
+    released, the observers told. ``attempted``: an attempt had started calling its plugin."""
+    duration = _monotonic() - started
+    if isinstance(exc, Exception):
+        error = exc if isinstance(exc, ModelplexError) else None
+        outcome = new_outcome("error", error, None, None, None, False, duration, None,
+                              getattr(error, "trace", None), None, None)
+    else:
+        # Once an attempt is under way its prompt may have reached the provider, and be billed;
+        # before that (waiting for admission, a budget's reservation) nothing was used.
+        usage = sent(call.kind, call.request) if attempted else None
+        outcome = new_outcome("cancelled", None, None, None, usage, usage is not None, duration, None,
+                              None, None, cancelled_cost(client, call.address, usage))
+    await lifecycle.close(call, outcome, held, report=True)
 
 
 class Watch:
@@ -71,35 +104,19 @@ class Watch:
         if not lifecycle.before:
             return None
         now = lifecycle.admit_now(self.call)
-        if isinstance(now, list):
-            self.held = now
+        if now.__class__ is list or now is NOTHING_HELD:
+            self.held = cast("Sequence[tuple[str, Any]]", now)
             return None
-        return self._admitting(now)
+        return self._admitting(cast("Awaitable[list[tuple[str, Any]]]", now))
 
     async def _admitting(self, now: Awaitable[list[tuple[str, Any]]]) -> None:
-        try:
-            self.held = await now
-        except ModelplexError as refusal:
-            refused = new_outcome("error", refusal, None, None, None, False, 0.0, None, None, None, None)
-            await self.lifecycle.close(self.call, refused, (), report=True)
-            raise
+        self.held = await admitting(self.lifecycle, self.call, now)
 
     async def ended(self, exc: BaseException) -> None:
         """The call raised ``exc``: an error (typed when it is a :class:`ModelplexError`), or, for
         anything not an ``Exception``, a cancellation."""
-        call = self.call
-        duration = _monotonic() - self.started
-        if isinstance(exc, Exception):
-            error = exc if isinstance(exc, ModelplexError) else None
-            outcome = new_outcome("error", error, None, None, None, False, duration, None,
-                                  getattr(error, "trace", None), None, None)
-        else:
-            # Once an attempt is under way its prompt may have reached the provider, and be billed;
-            # before that (waiting for admission, a budget's reservation) nothing was used.
-            usage = sent(call.kind, call.request) if attempt_since(self.before) else None
-            outcome = new_outcome("cancelled", None, None, None, usage, usage is not None, duration, None,
-                                  None, None, cancelled_cost(self.client, call.address, usage))
-        await self.lifecycle.close(call, outcome, self.held, report=True)
+        await ended(self.lifecycle, self.client, self.call, self.held, self.started,
+                    attempt_since(self.before), exc)
 
     def succeeded(self, result: Any) -> Awaitable[None] | None:
         """The call answered ``result``: settled and told; ``None`` when nothing is left to await."""

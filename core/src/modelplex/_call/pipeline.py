@@ -90,13 +90,12 @@ class Calls:
             warnings = check_for_provider(request, provider=direct.provider, info=direct.info)
             if not lifecycle.active:  # the fast path: nothing to admit or report
                 return direct.call("modelplex_chat", warnings, request=request)
-            watch = Watch(lifecycle, self.client,
-                          call_info("chat", address, request, tags, caller, direct.split))
+            call = call_info("chat", address, request, tags, caller, direct.split)
             if not lifecycle.attempt:  # admitted and reported by the attempt's own coroutine
-                return direct.call("modelplex_chat", warnings, watch, request=request)
+                return direct.call("modelplex_chat", warnings, lifecycle, call, request=request)
             make = lambda call: admitted(self.client, call, "chat", msgs, opts,  # noqa: E731
                                          direct, warnings, request=request)
-            return self._observed(watch, make)
+            return self._observed(Watch(lifecycle, self.client, call), make)
         else:
             if not lifecycle.active:
                 return router.chat(route, msgs, opts, self.check)
@@ -127,13 +126,12 @@ class Calls:
             direct = router.direct(address)
             if not lifecycle.active:
                 return direct.call("modelplex_embed", request=request)
-            watch = Watch(lifecycle, self.client,
-                          call_info("embed", address, request, tags, caller, direct.split))
+            call = call_info("embed", address, request, tags, caller, direct.split)
             if not lifecycle.attempt:  # admitted and reported by the attempt's own coroutine
-                return direct.call("modelplex_embed", (), watch, request=request)
+                return direct.call("modelplex_embed", (), lifecycle, call, request=request)
             make = lambda call: admitted(self.client, call, "embed", request.inputs,  # noqa: E731
                                          None, direct, request=request)
-            return self._observed(watch, make)
+            return self._observed(Watch(lifecycle, self.client, call), make)
         else:
             if not lifecycle.active:
                 return router.embed(route, request)
