@@ -12,7 +12,7 @@ EXPECTED = [
     "TruncatedLineError", "arguments_json", "connection_cause", "count", "encode_each", "error_details",
     "error_for_status", "error_status", "estimate", "estimate_input", "interrupted", "is_loopback",
     "is_object", "loads", "ndjson_stream", "parse_body", "path_text", "read_json", "response_events",
-    "retry_after", "sse_stream", "tokens", "unparsed_arguments", "usage_mismatch",
+    "retry_after", "sse_stream", "text_delta", "tokens", "unparsed_arguments", "usage_mismatch",
 ]
 
 

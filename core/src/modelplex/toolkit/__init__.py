@@ -7,7 +7,8 @@ loop of a streamed reply (:func:`sse_stream`, :func:`ndjson_stream`), an HTTP er
 the right :class:`~modelplex.errors.APIStatusError` (:func:`error_for_status`, :func:`parse_body`,
 :func:`error_details`, :func:`retry_after`), tool-call ids as a wire takes them (:class:`ToolCallIds`),
 the per-tool encode loop (:func:`encode_each`), a whole reply as stream events
-(:func:`response_events`), a token estimate for replies that carry no usage (:func:`estimate`) and
+(:func:`response_events`), the most frequent event made fast (:func:`text_delta`), a token estimate
+for replies that carry no usage (:func:`estimate`) and
 whether a base URL is this machine (:func:`is_loopback`) and why a connection failed, in words
 (:func:`connection_cause`).
 
@@ -24,7 +25,7 @@ from modelplex._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from modelplex.toolkit.connect import connection_cause
-    from modelplex.toolkit.events import arguments_json, response_events
+    from modelplex.toolkit.events import arguments_json, response_events, text_delta
     from modelplex.toolkit.ids import ToolCallIds
     from modelplex.toolkit.jsonread import Reader, is_object, loads, path_text, read_json
     from modelplex.toolkit.loopback import is_loopback
@@ -71,6 +72,7 @@ _WHERE: dict[str, str] = {
     "response_events": "events",
     "retry_after": "status",
     "sse_stream": "stream",
+    "text_delta": "events",
     "tokens": "usage",
     "unparsed_arguments": "tools",
     "usage_mismatch": "usage",
@@ -105,6 +107,7 @@ __all__ = [
     "response_events",
     "retry_after",
     "sse_stream",
+    "text_delta",
     "tokens",
     "unparsed_arguments",
     "usage_mismatch",

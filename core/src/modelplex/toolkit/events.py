@@ -15,7 +15,6 @@ from modelplex import (
     ReasoningPart,
     ResponseStarted,
     StreamEvent,
-    TextDelta,
     TextPart,
     ToolCallDelta,
     ToolCallEnded,
@@ -24,6 +23,7 @@ from modelplex import (
     UsageReported,
     WarningRaised,
 )
+from modelplex._events import text_delta as text_delta  # the toolkit's name for it
 
 
 def arguments_json(call: ToolCallPart) -> str:
@@ -40,7 +40,7 @@ def response_events(response: ChatResponse) -> list[StreamEvent]:
     index = 0
     for part in response.parts:
         if isinstance(part, TextPart):
-            events.append(TextDelta(text=part.text))
+            events.append(text_delta(part.text))
         elif isinstance(part, ReasoningPart):
             events.append(ReasoningDelta(text=part.text, signature=part.signature,
                                          redacted_data=part.redacted_data))

@@ -24,7 +24,6 @@ from modelplex import (
     ReasoningDelta,
     ResponseStarted,
     StreamEvent,
-    TextDelta,
     ToolCallDelta,
     ToolCallEnded,
     ToolCallPart,
@@ -33,7 +32,7 @@ from modelplex import (
     WarningRaised,
 )
 from modelplex import parse_tool_arguments as parse_arguments
-from modelplex.toolkit import Reader, SSEEvent, interrupted, loads, sse_stream
+from modelplex.toolkit import Reader, SSEEvent, interrupted, loads, sse_stream, text_delta
 from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_anthropic.body import Plan
 from modelplex_anthropic.errors import stream_error
@@ -82,7 +81,7 @@ class StreamState:
                     and index in self._blocks):
                 text = delta.get("text")
                 if type(text) is str:
-                    return [TextDelta(text=text)] if text else []
+                    return [text_delta(text)] if text else []
         handler = _HANDLERS.get(kind)
         return handler(self, data) if handler is not None else []  # ping, and events yet unknown
 
@@ -143,7 +142,7 @@ class StreamState:
         if kind == "text":
             self._blocks[index] = _Block("text")
             text = read.optional_string(block, "text", at=at)
-            return [TextDelta(text=text)] if text else []
+            return [text_delta(text)] if text else []
         if kind == "tool_use":
             name = read.string(block, "name", at=at)
             state = _Block("format" if name == self.plan.format_tool else "tool",
@@ -175,14 +174,14 @@ class StreamState:
         kind = read.string(delta, "type", at=at)
         if kind == "text_delta":
             text = read.optional_string(delta, "text", at=at)
-            return [TextDelta(text=text)] if text else []
+            return [text_delta(text)] if text else []
         if kind == "input_json_delta":
             piece = read.optional_string(delta, "partial_json", at=at)
             if not piece:
                 return []
             block.json.append(piece)
             if block.kind == "format":
-                return [TextDelta(text=piece)]
+                return [text_delta(piece)]
             return [ToolCallDelta(index=index, arguments=piece)] if block.kind == "tool" else []
         if kind == "thinking_delta":
             text = read.optional_string(delta, "thinking", at=at)
@@ -214,7 +213,7 @@ class StreamState:
         else:
             args, raw = {}, None
         if block.kind == "format":
-            return [] if block.json else [TextDelta(text=json.dumps(args, ensure_ascii=False))]
+            return [] if block.json else [text_delta(json.dumps(args, ensure_ascii=False))]
         call = ToolCallPart(id=block.id, name=block.name, arguments=args, raw_arguments=raw)
         warning = unparsed_arguments(call, "content")
         return [*([WarningRaised(warning=warning)] if warning is not None else []),

@@ -20,14 +20,13 @@ from modelplex import (
     ReasoningDelta,
     ResponseStarted,
     StreamEvent,
-    TextDelta,
     ToolCallDelta,
     ToolCallEnded,
     ToolCallStarted,
     UsageReported,
     WarningRaised,
 )
-from modelplex.toolkit import Reader, SSEEvent, interrupted, unparsed_arguments
+from modelplex.toolkit import Reader, SSEEvent, interrupted, text_delta, unparsed_arguments
 from modelplex_cohere.citations import read_citation
 from modelplex_cohere.tools import ToolCodec
 from modelplex_cohere.usage import finish_reason, read_usage
@@ -56,7 +55,7 @@ class Events:
             content = read.obj(data, *_MESSAGE, "content")
             text = read.optional_string(content, "text", at=(*_MESSAGE, "content"))
             if text is not None:
-                return [TextDelta(text=text)] if text else []
+                return [text_delta(text)] if text else []
             thinking = read.optional_string(content, "thinking", at=(*_MESSAGE, "content"))
             return [ReasoningDelta(text=thinking)] if thinking else []
         if kind == "tool-call-delta":
@@ -77,7 +76,7 @@ class Events:
         if kind == "content-start":
             content = read.obj(data, *_MESSAGE, "content")
             text = read.optional_string(content, "text", at=(*_MESSAGE, "content"))
-            return [TextDelta(text=text)] if text else []
+            return [text_delta(text)] if text else []
         if kind == "tool-call-start":
             return self._start_call(data)
         if kind == "tool-call-end":

@@ -55,7 +55,7 @@ from modelplex import (
     UsageReported,
     WarningRaised,
 )
-from modelplex.toolkit import Reader, estimate, is_object
+from modelplex.toolkit import Reader, estimate, is_object, text_delta
 from modelplex_gemini.errors import stream_error
 from modelplex_gemini.finish import blocked, map_finish
 from modelplex_gemini.tools import call_id, usable_id
@@ -207,7 +207,7 @@ class ReplyParser:
         text = part.get("text")
         if type(text) is str and len(part) == 1:  # the common part: text alone
             self.chars["text"] += len(text)
-            return [TextDelta(text=text)] if text else []
+            return [text_delta(text)] if text else []
         read, at = self.read, (*_PARTS, index)
         signature = read.optional_string(part, "thoughtSignature", at=at) or None
         call = read.optional_obj(part, "functionCall", at=at)
@@ -223,7 +223,7 @@ class ReplyParser:
             if signature is not None:
                 events.append(ReasoningDelta(signature=signature))
             if text:
-                events.append(TextDelta(text=text))
+                events.append(text_delta(text))
             return events
         kind = next((k for k in part if k not in ("thoughtSignature", "thought")), "empty")
         if kind in self._warned:

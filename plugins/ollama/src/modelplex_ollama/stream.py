@@ -24,7 +24,6 @@ from modelplex import (
     ReasoningDelta,
     ResponseStarted,
     StreamEvent,
-    TextDelta,
     ToolCallDelta,
     ToolCallEnded,
     ToolCallStarted,
@@ -32,7 +31,7 @@ from modelplex import (
     WarningRaised,
 )
 from modelplex.errors import StreamInterruptedError
-from modelplex.toolkit import Reader, ndjson_stream
+from modelplex.toolkit import Reader, ndjson_stream, text_delta
 from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_ollama.api import OllamaAPI
 from modelplex_ollama.body import build_body
@@ -68,7 +67,7 @@ class StreamParser:
                     and "tool_calls" not in message:
                 content = message.get("content")
                 if type(content) is str:
-                    return [TextDelta(text=content)] if content else []
+                    return [text_delta(content)] if content else []
         read = self._read
         data = checked(item, read)
         events: list[StreamEvent] = []
@@ -81,7 +80,7 @@ class StreamParser:
             events.append(ReasoningDelta(text=thinking))
         content = text_of(read, message, "content")
         if content:
-            events.append(TextDelta(text=content))
+            events.append(text_delta(content))
         for call in tool_calls_of(read, data, self.ids, self.codec):
             index, self.calls = self.calls, self.calls + 1
             args = call.raw_arguments if call.raw_arguments is not None else arguments_json(call.arguments)

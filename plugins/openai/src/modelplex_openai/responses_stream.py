@@ -15,14 +15,13 @@ from modelplex import (
     ReasoningDelta,
     ResponseStarted,
     StreamEvent,
-    TextDelta,
     ToolCallDelta,
     ToolCallEnded,
     ToolCallStarted,
     UsageReported,
     WarningRaised,
 )
-from modelplex.toolkit import interrupted, is_object, sse_stream
+from modelplex.toolkit import interrupted, is_object, sse_stream, text_delta
 from modelplex.toolkit.tools import unparsed_arguments
 from modelplex_openai.responses_parse import (
     finish_of,
@@ -118,7 +117,7 @@ class ResponsesStream:
         delta = self._delta(data)
         self._item(data, "message").deltas = True
         self._chars += len(delta)
-        return [TextDelta(text=delta)] if delta else []
+        return [text_delta(delta)] if delta else []
 
     def _refusal_delta(self, data: Mapping[str, Any]) -> list[StreamEvent]:
         out = self._output_text_delta(data)
@@ -169,7 +168,7 @@ class ResponsesStream:
                                       redacted_data=part.redacted_data))
         elif kind == "message" and not item.deltas:
             text = "".join(p.text for p in message_text(self.call, wire, ("item",)))
-            out += [TextDelta(text=text)] if text else []
+            out += [text_delta(text)] if text else []
         return out
 
     def _completed(self, data: Mapping[str, Any]) -> list[StreamEvent]:

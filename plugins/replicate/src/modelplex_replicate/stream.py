@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from modelplex import StreamEvent, TextDelta
+from modelplex import StreamEvent
 from modelplex.errors import ProviderError
-from modelplex.toolkit import SSEEvent, interrupted, parse_body
+from modelplex.toolkit import SSEEvent, interrupted, parse_body, text_delta
 
 
 class Events:
@@ -34,7 +34,7 @@ class Events:
     def event(self, sse: SSEEvent) -> list[StreamEvent]:
         """The typed events of one server-sent event."""
         if sse.event == "output":
-            return [TextDelta(text=sse.data)] if sse.data else []
+            return [text_delta(sse.data)] if sse.data else []
         if sse.event == "error":
             self.over = True
             raise self._failed("failed", sse.data)
