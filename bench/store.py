@@ -53,13 +53,13 @@ sys.path.insert(0, str(HERE))
 import sections  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
-MODES = ("sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread")
+MODES = ("sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread", "sqlite-spare-core")
 #: The store URL each mode records into. ``sqlite`` and ``postgresql`` as the store records by default
 #: (a writer process, calls returning once their rows are journaled); ``-commit``, calls returning once
 #: their rows are committed (``durability = "commit"``); ``sqlite-thread``, the writer a thread of the
 #: calling process (which always waits for the commit).
 DATABASE_OF = {"sqlite": "sqlite", "postgresql": "postgresql", "sqlite-commit": "sqlite",
-               "postgresql-commit": "postgresql", "sqlite-thread": "sqlite"}
+               "postgresql-commit": "postgresql", "sqlite-thread": "sqlite", "sqlite-spare-core": "sqlite"}
 API_KEY = "sk-bench-0000000000000000"
 
 
@@ -133,7 +133,11 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> d
         for record in (True, False):  # warm: the store opened and migrated, the connections made
             await batch(client, record, warmup)
         writer_cpu.update(on=0.0, off=0.0)
-        unpin(PLUGIN.recorder.writer_pid)
+        spare = os.environ.get("BENCH_WRITER_CPU")
+        if spare is not None and hasattr(os, "sched_setaffinity"):  # sqlite-spare-core (see MODES)
+            os.sched_setaffinity(PLUGIN.recorder.writer_pid or 0, {int(spare)})
+        else:
+            unpin(PLUGIN.recorder.writer_pid)
         measured: dict[str, tuple[list[float], float, float]] = {"on": ([], 0.0, 0.0), "off": ([], 0.0, 0.0)}
         pairs: list[dict[str, float]] = []
         for n in range(PAIRS):
@@ -444,6 +448,8 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
                 env["MODELPLEX_STORE_DURABILITY"] = "commit"
             if mode == "sqlite-thread":  # the writer a thread of the calling process, as before
                 env["MODELPLEX_STORE_WRITER"] = "thread"
+            if mode == "sqlite-spare-core" and cpu is not None:  # the writer kept off the client's core
+                env["BENCH_WRITER_CPU"] = str(SERVER_CPU)
             got = child(["calls", "--server", server_url, "--calls", str(calls), "--in-flight",
                          str(in_flight), "--warmup", str(warmup)], env, cpu, 900)
             expected = warmup + calls * PAIRS
@@ -629,6 +635,9 @@ def report(results: dict[str, Any]) -> str:
                   "core), and its CPU is the last column (besides the client's). `-commit`: calls that "
                   "return once their rows are committed (`durability = \"commit\"`). `sqlite-thread`: "
                   "the writer as a thread of the client (`writer = \"thread\"`), sharing its core and GIL. "
+                  "`sqlite-spare-core`: `sqlite` with the writer process pinned to the bench server's core, "
+                  "off the client's: where a real deployment's upstream, on another machine, leaves the "
+                  "second core, what recording costs the calling process itself. "
                   "At 0 ms the client's CPU is all a call's time, the worst case for the ratio, and on a "
                   "machine of two cores the writer process's CPU is taken from the client or the server, "
                   f"both busy. At 20 ms a process keeping {results['in_flight']} calls in flight asks for "
