@@ -27,7 +27,8 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(figures.read_text())
     recording = results["recording"]
-    assert set(recording) == {"sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread"}
+    assert set(recording) == {"sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread",
+                              "sqlite-spare-core"}
     # The writer process's own CPU, measured beside the client's (a writer thread's is in the client's).
     assert recording["sqlite"]["writer_cpu_us"]["on"] >= 0 and "writer_cpu_us" in recording["sqlite-thread"]
     delayed = results["recording_delayed"]
