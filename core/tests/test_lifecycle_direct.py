@@ -1,5 +1,5 @@
 """The direct branch tells the lifecycle of a call from inside its attempt's coroutine
-(:class:`modelplex._call.observe.Watch` passed to ``Direct.call``, a ``docs/hot-paths.md`` shortcut); a
+(``Direct.call`` given the lifecycle and the ``CallInfo``, a ``docs/hot-paths.md`` shortcut); a
 ``modelplex_before_attempt`` admitter sends the same call through the general path
 (``Calls._observed``). Both must hear the same things: the same outcome for an answer, an error, a
 timeout, a cancellation mid-call and a refusal, and the same reservations settled or released."""
@@ -109,8 +109,9 @@ def test_the_two_clients_take_the_two_branches() -> None:
 @pytest.mark.parametrize("general", [False, True], ids=["direct", "general"])
 def test_a_calls_duration_runs_from_when_it_is_awaited(general: bool) -> None:
     # A call's awaitable made, then awaited a moment later: the time before it was awaited is not the call's.
-    # The Watch (its start, the attempt marker it notes) is made as the call path runs, which the client's
-    # own coroutine puts at the await; a client method returning the path's awaitable unawaited would not.
+    # The direct branch takes its start inside the attempt's coroutine, the general one makes its Watch as
+    # the call path runs, which the client's own coroutine puts at the await; a client method returning
+    # the path's awaitable unawaited would not.
     recorder = Recorder()
     plugins: dict[str, object] = {"gate": AttemptAdmitter()} if general else {}
 

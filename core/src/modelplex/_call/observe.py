@@ -1,10 +1,12 @@
 """One call as the lifecycle hears it: admitted by ``modelplex_before_call`` before it, and its end told to
 the reservations and to ``modelplex_after_call`` whatever that end is (an answer, an error, a refusal, a
-cancellation). Both branches of the call path use it, so that a call's outcome is built in one place:
-the general one (:meth:`Calls._observed <modelplex._call.pipeline.Calls>`, around routing, a listing or
-an attempt's admission) and the direct one, inside :meth:`Direct.call
-<modelplex._call.direct.Direct.call>`'s own coroutine, where a coroutine of its own around each call
-cost a no-op lifecycle plugin about a microsecond (``docs/hot-paths.md``).
+cancellation). The general branch of the call path (:meth:`Calls._observed
+<modelplex._call.pipeline.Calls>`, around routing, a listing or an attempt's admission) makes a
+:class:`Watch` per call. The direct one, inside :meth:`Direct.call <modelplex._call.direct.Direct.call>`'s
+own coroutine, makes none: it builds an answer's outcome itself (as :meth:`Watch.answered` does) and
+calls :func:`admitting` and :func:`ended`, which :class:`Watch` calls too, for a refusal, an error or a
+cancellation; an object and a coroutine fewer per call (``docs/hot-paths.md``).
+``core/tests/test_lifecycle_direct.py`` shows both branches tell the same outcomes.
 """
 
 from __future__ import annotations
