@@ -209,3 +209,26 @@ def test_discovering_the_fake_plugin_does_not_import_the_test_tooling() -> None:
             "print(sorted(m for m in heavy if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_hooks_are_found_on_instances_and_by_specname_as_pluggy_finds_them() -> None:
+    # Discovery skips dunder names for speed (_plugins._Manager); every other name must still be read.
+    from modelplex import ProviderInfo
+    from modelplex.hookspecs import SPEC_VERSION, hookimpl
+
+    class Provider:
+        @hookimpl
+        def modelplex_provider_info(self) -> ProviderInfo:
+            return ProviderInfo(spec_version=SPEC_VERSION, requires_api_key=False)
+
+        @hookimpl(specname="modelplex_chat")
+        def answer(self, ctx: object, request: object) -> object:
+            raise AssertionError("not called")
+
+        @hookimpl
+        def __call__(self) -> None:  # a dunder is never a hook, even if marked
+            raise AssertionError("not called")
+
+    registry = Registry({"inst": Provider()}, autoload=False, env={})
+    hooks = registry.pm.get_hookcallers(registry.pm.get_plugin("inst")) or []
+    assert sorted(h.name for h in hooks) == ["modelplex_chat", "modelplex_provider_info"]

@@ -19,7 +19,6 @@ the spool) is ``MODELPLEX_DATA_DIR``, else the user data directory (``$XDG_DATA_
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,6 +73,8 @@ class StoreConfig:
     def spool_path(self) -> Path:
         """The spool of this store's URL: one file per database, shared by the processes of this
         machine, so that a process started after a crash delivers what an earlier one spooled."""
+        import hashlib  # here: its import (~3 ms) is no part of every client's discovery
+
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
         return self.data_dir / "spool" / f"{digest}.db"
 
