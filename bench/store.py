@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -42,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> d
         writer_cpu.update(on=0.0, off=0.0)
         spare = os.environ.get("BENCH_WRITER_CPU")
         if spare is not None and hasattr(os, "sched_setaffinity"):  # sqlite-spare-core (see MODES)
-            os.sched_setaffinity(PLUGIN.recorder.writer_pid or 0, {int(spare)})
+            pin_process(PLUGIN.recorder.writer_pid, {int(spare)})
         else:
             unpin(PLUGIN.recorder.writer_pid)
         measured: dict[str, tuple[list[float], float, float]] = {"on": ([], 0.0, 0.0), "off": ([], 0.0, 0.0)}
@@ -172,8 +173,26 @@ def process_cpu(pid: int | None) -> float:
 def unpin(pid: int | None) -> None:
     """Let the writer process run on any core: it inherits the client's pinning, but is a process of its
     own, as PostgreSQL is (which the bench does not pin either)."""
-    if pid is not None and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(pid, range(os.cpu_count() or 1))
+    pin_process(pid, range(os.cpu_count() or 1))
+
+
+def pin_process(pid: int | None, cpus: Iterable[int]) -> None:
+    """Set the cores of every thread of process ``pid``.
+
+    ``sched_setaffinity(pid)`` sets one thread's, the process's first: the writer process's threads (the
+    one that writes to the database, the checkpointer) start on the client's core, and stay there,
+    time-sliced with the client, unless each is moved. (Until 2026-12-02 only the first thread was: the
+    recording tables before then measured the database's work on the client's core in every mode.)"""
+    if pid is None or not hasattr(os, "sched_setaffinity"):
+        return
+    cpus = set(cpus)
+    try:
+        threads = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except OSError:  # no /proc: the process's first thread only
+        threads = [pid]
+    for tid in threads:
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            os.sched_setaffinity(tid, cpus)
 
 
 class DelayedServer:
