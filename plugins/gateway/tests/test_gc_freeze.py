@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from gateway_server import client_for
-from modelplex_gateway.app import WARM_REQUESTS, create_app
+from modelplex_gateway.app import WARM_REQUESTS, YOUNG_THRESHOLD, create_app
 from modelplex_gateway.auth import authenticate_local
 from starlette.testclient import TestClient
 
@@ -44,3 +44,14 @@ def test_the_startup_heap_and_what_the_first_requests_load_are_frozen() -> None:
             http.get("/health")
         assert gc.get_freeze_count() <= frozen  # once, then never again: ``more`` stays young
         del loaded, more  # alive until here
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_the_young_generation_is_collected_less_often_while_serving_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    assert before[0] < YOUNG_THRESHOLD  # CPython's default, 700: else this test shows nothing
+    app = create_app(client_for({})(), authenticate=authenticate_local)
+    with TestClient(app) as http:
+        assert http.get("/health").status_code == 200
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
