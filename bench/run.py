@@ -51,6 +51,7 @@ class Config:
         self.tiny = tiny
         self.import_runs = 1 if tiny else 9
         self.slow_import_runs = 1 if tiny else 3  # LiteLLM's import takes seconds
+        self.import_blocks = 1 if tiny else 3  # of the start-up figures (see run)
         self.latency = ["--calls", "5", "--warmup", "1"] if tiny else ["--calls", "400", "--warmup", "50"]
         self.stream = (["--short", "2", "--long", "6", "--reps", "2"] if tiny
                        else ["--short", "10", "--long", "400", "--reps", "15"])
@@ -213,12 +214,24 @@ def run(subjects: list[str], formats: list[str], config: Config,
         results["imports"][name] = import_ms(IMPORTS[name], runs, bare, cpu)
         log(f"import {name}: {results['imports'][name]:.0f} ms")
     if "modelplex" in subjects:
-        results["imports"]["modelplex+discovery"] = import_ms(DISCOVERY, config.import_runs, bare, cpu)
-        log(f"import modelplex + discovery + client: {results['imports']['modelplex+discovery']:.0f} ms")
-        # The same with the provider plugins alone, without the test kit's scripted `fake` provider.
-        results["imports"]["modelplex+providers"] = import_ms(DISCOVERY, config.import_runs, bare, cpu,
-                                                              {"MODELPLEX_DISABLE_PLUGINS": "fake,otel"})
-        log(f"import modelplex + providers + client: {results['imports']['modelplex+providers']:.0f} ms")
+        # Every plugin, and the provider plugins alone (without the test kit's scripted `fake` provider and
+        # the otel plugin), taken in turns in blocks, each block against a bare interpreter of its own; each
+        # figure is the median of its blocks. One block, one figure after the other, once read 105 and
+        # 89 ms for two statements that differ by one module of 0.2 ms: whatever else the machine did then
+        # weighed on one of them. Now it weighs on one block of three.
+        blocks: dict[str, list[float]] = {"modelplex+discovery": [], "modelplex+providers": []}
+        for _ in range(config.import_blocks):
+            block_bare = _wall("pass", config.import_runs, cpu)
+            blocks["modelplex+discovery"].append(import_ms(DISCOVERY, config.import_runs, block_bare, cpu))
+            blocks["modelplex+providers"].append(import_ms(DISCOVERY, config.import_runs, block_bare, cpu,
+                                                           {"MODELPLEX_DISABLE_PLUGINS": "fake,otel"}))
+        for name, block_figures in blocks.items():
+            results["imports"][name] = statistics.median(block_figures)
+            results.setdefault("import_blocks", {})[name] = block_figures
+        log(f"import modelplex + discovery + client: {results['imports']['modelplex+discovery']:.0f} ms "
+            f"(blocks: {', '.join(f'{v:.0f}' for v in blocks['modelplex+discovery'])})")
+        log(f"import modelplex + providers + client: {results['imports']['modelplex+providers']:.0f} ms "
+            f"(blocks: {', '.join(f'{v:.0f}' for v in blocks['modelplex+providers'])})")
     if "modelplex" in subjects:
         results["estimate"] = estimate_figures(config, cpu)
         log(f"estimate: {results['estimate']}")
@@ -413,7 +426,9 @@ def report(results: dict[str, Any]) -> str:
              "aiohttp session without httpx's per-request machinery: that is why Modelplex can be faster "
              "than the httpx client it is compared with. *Raw aiohttp* is the floor under both.",
              "- Import times are wall-clock times of a fresh `python -c ...`, less that of `python -c pass` "
-             "(median of several runs, after one untimed run).",
+             "(median of several runs, after one untimed run). The two start-up rows (every plugin, the "
+             "provider plugins) are taken in turns, in blocks of such runs, each against its own bare "
+             "interpreter; each is the median of its blocks (every block's figure in the JSON).",
              "- Calls: every measurement runs in rounds that go through all the subjects in turn (so that "
              f"whatever else the machine does weighs on all alike); each figure is the best of its "
              f"{results.get('rounds', 'several')} rounds "
