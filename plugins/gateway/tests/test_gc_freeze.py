@@ -55,3 +55,16 @@ def test_the_young_generation_is_collected_less_often_while_serving_and_as_befor
         assert http.get("/health").status_code == 200
         assert gc.get_threshold() == (YOUNG_THRESHOLD, *before[1:])
     assert gc.get_threshold() == before
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_a_process_that_turned_automatic_collection_off_keeps_it_off() -> None:
+    before = gc.get_threshold()
+    gc.set_threshold(0, *before[1:])
+    try:
+        app = create_app(client_for({})(), authenticate=authenticate_local)
+        with TestClient(app) as http:
+            assert http.get("/health").status_code == 200
+            assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)

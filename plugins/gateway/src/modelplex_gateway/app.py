@@ -120,7 +120,8 @@ def create_app(client: modelplex.AsyncClient | None = None, config: GatewayConfi
         gc.collect()
         gc.freeze()
         threshold = gc.get_threshold()
-        gc.set_threshold(max(threshold[0], YOUNG_THRESHOLD), *threshold[1:])
+        if threshold[0]:  # 0: the process turned automatic collection off, which stays its choice
+            gc.set_threshold(max(threshold[0], YOUNG_THRESHOLD), *threshold[1:])
         try:
             yield
         finally:
