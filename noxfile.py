@@ -126,7 +126,15 @@ def tests(session: nox.Session, package: str) -> None:
     if package == WORKSPACE:
         # Not measured (see COVERAGE_FLOOR): a figure an older run left would show as this run's.
         (_nox_dir(session) / "coverage" / f"{WORKSPACE}.json").unlink(missing_ok=True)
-        session.run(*pytest, "--hypothesis-profile=ci")
+        if session.posargs:  # the developer chose the tests: one run, as asked
+            session.run(*pytest, "--hypothesis-profile=ci")
+            return
+        # Tests marked `alone` drive a load through timeouts of a fraction of a second: beside another
+        # worker's test they found their fault server stalled for longer than that, and the chain's
+        # models, all timed out at once, cooled down together and failed the calls queued behind them
+        # (1,871 answered of 2,000 against the 1,900 the test holds). They run after the rest, on their own.
+        session.run(*pytest, "-m", "not alone", "--hypothesis-profile=ci")
+        session.run("pytest", "-p", "no:cacheprovider", "-rs", "-m", "alone", "--hypothesis-profile=ci")
     else:
         _measured(session, package, *pytest)
 

@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 
 import modelplex
-from modelplex.errors import ModelplexError
+from modelplex.errors import ModelplexError, RoutingError
 
 CHAIN = "chain/load"
 
@@ -29,6 +29,7 @@ def prompt(i: int) -> str:
 async def run_load(config: Path, count: int, in_flight: int, first: int = 0) -> dict[str, Any]:
     outcomes: Counter[str] = Counter()
     unhandled: list[str] = []
+    why_chain_failed: Counter[str] = Counter()  # how each candidate of a failed chain ended, for the report
     answered_by: Counter[str] = Counter()
     attempts = 0
     partial_streams = 0
@@ -64,6 +65,8 @@ async def run_load(config: Path, count: int, in_flight: int, first: int = 0) -> 
                 outcomes[type(exc).__name__] += 1
                 trace = getattr(exc, "trace", None)
                 attempts += len(trace.attempts) if trace is not None else 0
+                if isinstance(exc, RoutingError):
+                    why_chain_failed[str(exc).split(":", 1)[-1].strip()[:300]] += 1
             except Exception as exc:  # what the test must never see
                 unhandled.append(f"{type(exc).__name__}: {exc}")
             finally:
@@ -72,8 +75,9 @@ async def run_load(config: Path, count: int, in_flight: int, first: int = 0) -> 
     async with modelplex.AsyncClient(config_file=config, env={}) as client, anyio.create_task_group() as tg:
         for i in range(first, first + count):
             tg.start_soon(one, client, i)
-    return {"outcomes": dict(outcomes), "unhandled": unhandled, "answered_by": dict(answered_by),
-            "attempts": attempts, "partial_streams": partial_streams, "most_in_flight": most,
+    return {"outcomes": dict(outcomes), "unhandled": unhandled, "why_routing_failed": dict(why_chain_failed),
+            "answered_by": dict(answered_by), "attempts": attempts, "partial_streams": partial_streams,
+            "most_in_flight": most,
             "seconds": time.monotonic() - started}
 
 
