@@ -68,3 +68,34 @@ def test_a_process_that_turned_automatic_collection_off_keeps_it_off() -> None:
             assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_two_applications_overlapping_give_the_threshold_back_when_the_last_stops() -> None:
+    before = gc.get_threshold()
+    first = TestClient(create_app(client_for({})(), authenticate=authenticate_local))
+    second = TestClient(create_app(client_for({})(), authenticate=authenticate_local))
+    with first:
+        with second:
+            assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+        assert gc.get_threshold()[0] == YOUNG_THRESHOLD  # the first still serves
+    assert gc.get_threshold() == before
+    first, second = (TestClient(create_app(client_for({})(), authenticate=authenticate_local))
+                     for _ in range(2))
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # stopped in the order they started
+    assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_a_threshold_the_process_set_while_serving_is_its_own_and_stays() -> None:
+    before = gc.get_threshold()
+    try:
+        with TestClient(create_app(client_for({})(), authenticate=authenticate_local)):
+            gc.set_threshold(5_000, *before[1:])
+        assert gc.get_threshold()[0] == 5_000
+    finally:
+        gc.set_threshold(*before)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,40 @@ WARM_REQUESTS = 200
 #: 1,345/1,512 requests a second; 722/624, 849/584 and 782/711 µs of CPU a request. The garbage it
 #: holds back is a few MB at most.
 YOUNG_THRESHOLD = 20_000
+
+
+class _Young:
+    """The collector's first threshold, raised while at least one application of this process runs and
+    given back when the last one stops: two applications overlapping (a test suite, an embedding
+    server) each restoring what it found would leave the raised figure behind when they stop in the
+    order they started. Given back only if nobody changed it meanwhile, which is then the process's
+    choice; a process that turned automatic collection off (threshold 0) keeps it off."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # applications may run in threads of their own
+        self.running = 0
+        self.found: tuple[int, int, int] = (0, 0, 0)
+        self.set: tuple[int, int, int] | None = None
+
+    def start(self) -> None:
+        with self.lock:
+            self.running += 1
+            if self.running > 1:
+                return
+            self.found = gc.get_threshold()
+            self.set = None
+            if self.found[0]:
+                self.set = (max(self.found[0], YOUNG_THRESHOLD), *self.found[1:])
+                gc.set_threshold(*self.set)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.running -= 1
+            if self.running == 0 and self.set is not None and gc.get_threshold() == self.set:
+                gc.set_threshold(*self.found)
+
+
+_young = _Young()
 
 
 def _optional(module: str) -> Any:
@@ -119,13 +154,11 @@ def create_app(client: modelplex.AsyncClient | None = None, config: GatewayConfi
         # the heap of modules and the catalog had reached the oldest generation).
         gc.collect()
         gc.freeze()
-        threshold = gc.get_threshold()
-        if threshold[0]:  # 0: the process turned automatic collection off, which stays its choice
-            gc.set_threshold(max(threshold[0], YOUNG_THRESHOLD), *threshold[1:])
+        _young.start()
         try:
             yield
         finally:
-            gc.set_threshold(*threshold)  # the process's own again (an application embedding this one)
+            _young.stop()  # the process's own again, once no other application of it runs
             # The server calls this after every request in flight has ended: closing now loses no stream
             # and no usage row (each call has awaited its row's commit before its response ended).
             if owned:
