@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -311,6 +312,36 @@ def test_a_journal_whose_process_and_writer_process_were_killed_is_delivered_by_
         rec.close()
     assert written(path) == (502, 502 * 503 // 2)
     assert list(folder.iterdir()) == []
+
+
+def test_a_command_reading_the_store_first_delivers_a_journal_left_behind(tmp_path: Path) -> None:
+    """Both processes killed at once, and no recording process started since: ``modelplex usage`` (any
+    command that reads the store) delivers the journal nobody holds before it reads, so it counts the
+    calls that returned before the kill, once each, and the journal is gone."""
+    from click.testing import CliRunner
+
+    from modelplex._cli import cli
+
+    path = tmp_path / "store.db"
+    folder = journal.directory(tmp_path / "data", f"sqlite:///{path}")
+    with loaded_parent(path, "journal") as (parent, writer, lock):
+        os.kill(writer, signal.SIGKILL)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        assert gone(writer)
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert written(path) == (1, 1)
+    assert journal.left_behind(folder) == 1
+    env = {"MODELPLEX_STORE_URL": f"sqlite:///{path}", "MODELPLEX_DATA_DIR": str(tmp_path / "data"),
+           "MODELPLEX_CONFIG": os.devnull}
+    result = CliRunner().invoke(cli, ["usage", "--json"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"]["calls"] == 501
+    assert written(path) == (501, 501 * 502 // 2)
+    assert list(folder.iterdir()) == []
+    again = CliRunner().invoke(cli, ["usage", "--json"], env=env, catch_exceptions=False)
+    assert json.loads(again.output)["total"]["calls"] == 501  # nothing left to deliver twice
 
 
 DISK_FULL = textwrap.dedent("""

@@ -52,10 +52,21 @@ _FIX = "check [store] url in the config file or MODELPLEX_STORE_URL, and that th
 
 @contextmanager
 def _opened(*, migrate: bool = True) -> Iterator[Store]:
-    """The configured store, open; its failures as one line naming it (password masked) and the fix."""
+    """The configured store, open; its failures as one line naming it (password masked) and the fix.
+    First, what recording processes killed with their writer processes left in their journals is
+    delivered (:func:`~modelplex_store.writer.deliver_left_behind`): a reader sees their calls. Not by
+    ``store migrate`` (``migrate`` false), which must find the schema as it is."""
     from modelplex_store.api import StoreUnavailable
     from modelplex_store.api import open as open_store
+    from modelplex_store.config import from_environment
+    from modelplex_store.writer import deliver_left_behind
 
+    try:
+        config = from_environment()
+    except Exception:  # a broken config file: open_store below says what is wrong with it
+        config = None
+    if migrate and config is not None and config.url:
+        deliver_left_behind(config)
     try:
         with open_store(migrate=migrate) as opened:
             yield opened

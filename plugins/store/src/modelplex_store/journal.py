@@ -142,6 +142,15 @@ def orphans(folder: Path) -> Iterator[tuple[str, int]]:
         yield path.name[:-len(_LOCK)], fd
 
 
+def left_behind(folder: Path) -> int:
+    """How many journals in ``folder`` nobody holds now (see :func:`orphans`); their locks let go again."""
+    found = 0
+    for _, fd in orphans(folder):
+        os.close(fd)
+        found += 1
+    return found
+
+
 class Journal:
     """The journal of one recording process (see the module's docstring). Not thread-safe: its owner
     calls it under a lock."""

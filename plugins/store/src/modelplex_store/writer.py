@@ -81,6 +81,16 @@ def journal_items(folder: Path, owner: str, lock_fd: int = -1) -> list[tuple[Rec
     return items
 
 
+def deliver_left_behind(config: StoreConfig, timeout: float = 60.0) -> int:
+    """Deliver the journals of recording processes that died with their writer processes (both killed
+    at once) before a command reads the store, rather than when the next recording process starts: how
+    many there were. Nothing is started, and no connection made, when there are none."""
+    found = journals.left_behind(journals.directory(config.data_dir, config.url))
+    if found:
+        Writer(config).close(timeout)  # it adopts them as it starts, writes them, and ends
+    return found
+
+
 def _wake(group: list[Item]) -> None:
     wake_all(w for _, _, w in group if isinstance(w, Waiter))
 
