@@ -59,8 +59,12 @@ TPM_USED = {"prompt_tokens": 9, "completion_tokens": 21, "total_tokens": 30}
 
 
 class TimedServer(ScriptedServer):
-    """The scripted upstream, noting when each request arrived (its own monotonic clock); a model of
-    ``by_model`` gets that reply every time."""
+    """The scripted upstream, noting when each request arrived, on the wall clock: the clock the shared
+    limits keep (the Redis server's ``TIME``), and the one a real upstream's own machine would see.
+    Not the monotonic clock, which stops while this virtual machine is paused and the wall clock goes
+    on (here they had drifted 80 minutes apart since boot). CI once showed 12 arrivals in a window of 6
+    on the monotonic clock, not reproduced since; a pause during the load, the limits seeing a window
+    pass that the monotonic clock did not, is the likeliest cause this test can rule out."""
 
     def __init__(self, script: list[Reply], by_model: dict[str, Reply] | None = None) -> None:
         self.arrivals: list[tuple[float, Received]] = []
@@ -68,7 +72,7 @@ class TimedServer(ScriptedServer):
         super().__init__(script)
 
     def _next(self, received: Received) -> Reply:
-        self.arrivals.append((time.monotonic(), received))
+        self.arrivals.append((time.time(), received))
         own = self.by_model.get(str((received.json or {}).get("model")))
         return own if own is not None else super()._next(received)
 
