@@ -36,6 +36,7 @@ from modelplex_store.budgets.admitter import nanos_up
 import modelplex
 from modelplex_testing._cli import cli_env, modelplex_command
 from modelplex_testing.compat_server import Reply, ScriptedServer, chunk
+from modelplex_testing.logs import captured_logs
 
 HI: Any = [{"role": "user", "content": "hi"}]
 MAX = 100
@@ -367,13 +368,11 @@ def test_admin_routes_need_the_admin_key_and_a_key_they_make_works(tmp_path: Pat
 
 def test_no_key_material_in_logs_database_metrics_or_responses(tmp_path: Path,
                                                                  capfd: pytest.CaptureFixture[str]) -> None:
-    import structlog
-
     seen: list[str] = []
     statuses: list[int] = []
     probe = write_config(tmp_path / "probe.toml", ScriptedServer([openai_whole("x")]), tmp_path / "probe.db")
     _, worst = asyncio.run(worst_case(probe))
-    with structlog.testing.capture_logs() as logs, ScriptedServer([openai_whole("hello")]) as up, \
+    with captured_logs() as logs, ScriptedServer([openai_whole("hello")]) as up, \
             keyed(tmp_path, up, admin=ADMIN) as gw:
         # One call's worst case and a little: the first is served, the second (its worst case on top of
         # what the first spent) is over budget. From the estimate, not a figure that holds only where a

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
-import structlog.testing
 from exchange import KEY
 from modelplex_groq.plugin import PLUGIN as GROQ
 from modelplex_store.budgets import Budget, BudgetAlert, BudgetPlugin, alerts
@@ -25,6 +23,7 @@ from test_budgets import CONFIG, MAX, PROMPT, Clock, reply, worst
 import modelplex
 from modelplex.hookspecs import hookimpl
 from modelplex_testing import ScriptedServer, serving
+from modelplex_testing.logs import captured_logs
 
 
 class Listener:
@@ -74,11 +73,8 @@ def test_each_threshold_fires_once_per_window_across_clients_sharing_the_ledger(
         for plugin in plugins:
             await plugin.aclose()
 
-    try:
-        with structlog.testing.capture_logs() as logged:
-            asyncio.run(day(14))  # 140%: a soft budget lets every call through
-    finally:
-        structlog.reset_defaults()  # capture_logs leaves structlog configured: later tests would log
+    with captured_logs() as logged:
+        asyncio.run(day(14))  # 140%: a soft budget lets every call through
     # Once each, in no set order: the two clients settle their calls at the same time, and the one that
     # crossed 100% may log before the other has logged its 80% (seen on CI: 50, 100, 80).
     events = sorted((e for e in logged if e["event"] == "budget_alert"), key=lambda e: int(e["threshold"]))

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-import structlog
 from exchange import call, record_calls, recorder, rollups, rows
 from modelplex_store import db as store_db
 from modelplex_store import wake
@@ -21,6 +20,8 @@ from modelplex_store.recorder import Recorder
 from modelplex_store.rows import Record, record
 from modelplex_store.spool import Spool
 from modelplex_store.testing import find_postgres, postgres_server
+
+from modelplex_testing.logs import captured_logs
 
 
 def wait_delivered(rec: Recorder, count: int, timeout: float = 30.0) -> None:
@@ -129,7 +130,7 @@ def test_past_the_spool_bound_losses_are_counted_logged_and_warned(
     url, _ = blocked
     rec = recorder(url, tmp_path / "data", spool_max_rows=3, durability=durability)
     try:
-        with structlog.testing.capture_logs() as logs, pytest.warns(RuntimeWarning, match="lost") as warned:
+        with captured_logs() as logs, pytest.warns(RuntimeWarning, match="lost") as warned:
             asyncio.run(record_calls(rec, 5))
         stats = rec.stats()
     finally:
