@@ -108,3 +108,14 @@ def test_a_row_filled_by_position_is_the_row_filled_by_name(case: str) -> None:
     assert fast == by_name(info, outcome, "id-1", 1700000000250000)
     assert len(fast) == len(NAMES) and fast[NAMES.index("id")] == "id-1"
     assert fast[NAMES.index("status")] == outcome.status  # not a row of Nones on both sides
+
+
+def test_a_row_of_a_call_nobody_decided_about_makes_no_list_of_decisions() -> None:
+    """The audit columns read the decisions where they are kept: a row does not make ``call.decisions``
+    (a list, built under a lock on Python 3.11) for the many calls that have none (``docs/hot-paths.md``)."""
+    info, outcome = call(), CASES["ok"][1]
+    assert call_row(info, outcome, "id-1", 1)[NAMES.index("admission")] is None
+    assert "decisions" not in vars(info)
+    info.decisions.append(Decision(by="policy", decision="allowed", model="groq/m"))
+    admission = call_row(info, outcome, "id-1", 1)[NAMES.index("admission")]
+    assert admission == '[{"by":"policy","decision":"allowed","model":"groq/m"}]'

@@ -26,15 +26,20 @@ def note(call: Any, decision: str, budget: str, model: str, *, subject: str = ""
                               amount=amount))
 
 
+_FIELDS = ("by", "decision", "model", "name", "where", "reason", "amount")
+
+
 def columns(call: Any, ok: bool) -> tuple[str | None, str | None]:
     """The ``admission`` (every decision, JSON) and ``denied_by`` (what refused a call that failed: the
     budgets and rules that denied, comma-separated) columns of ``call``'s row; ``None`` for none."""
-    decisions = getattr(call, "decisions", None)
+    # Read where it is kept, not through CallInfo's cached property: that would make the list (under
+    # functools' lock, on Python 3.11) for every call nobody decided about, 0.4-0.6 µs of each row.
+    fields = getattr(call, "__dict__", None)
+    decisions = fields.get("decisions") if fields is not None else getattr(call, "decisions", None)
     if not decisions:
         return None, None
-    fields = ("by", "decision", "model", "name", "where", "reason", "amount")
     data = [{k: f"{v:f}" if isinstance(v, Decimal) else v
-             for k in fields if (v := getattr(d, k, None)) is not None} for d in decisions]
+             for k in _FIELDS if (v := getattr(d, k, None)) is not None} for d in decisions]
     denied = [str(d.name or d.by) for d in decisions if d.decision == "denied"]
     denied_by = None if ok or not denied else ",".join(dict.fromkeys(denied))
     return json.dumps(data, separators=(",", ":")), denied_by
