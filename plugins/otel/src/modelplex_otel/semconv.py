@@ -47,7 +47,11 @@ DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 
 #: Our call kinds as ``gen_ai.operation.name``; a stream is a chat. Model listings are no GenAI operation.
-OPERATIONS = {"chat": "chat", "stream": "chat", "embed": "embeddings"}
+#: The conventions name no reranking operation (their values end at chat, text_completion, embeddings,
+#: generate_content and the agent and tool ones) and ask for a custom value where none applies.
+OPERATIONS = {"chat": "chat", "stream": "chat", "embed": "embeddings", "rerank": "rerank"}
+#: Kinds whose tokens are all input: no ``output`` point of the token usage metric.
+INPUT_ONLY = frozenset({"embed", "rerank"})
 
 # Our provider names where the conventions know the provider by another value, the same under both
 # keys: gen_ai.system's last values (its older az.ai.openai and xai were replaced by these) are

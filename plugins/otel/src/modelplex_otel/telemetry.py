@@ -7,7 +7,7 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from modelplex import CallInfo, CallOutcome, ChatRequest, ChatResponse, EmbedResponse
+from modelplex import CallInfo, CallOutcome, ChatRequest, ChatResponse, EmbedResponse, RerankResponse
 from modelplex_otel import semconv as sc
 from modelplex_otel.content import messages_json
 from modelplex_otel.settings import Settings
@@ -79,8 +79,8 @@ class Telemetry:
             common[names.provider_key] = names.provider(provider)
         response = outcome.response
         # The model the provider says answered (a dated snapshot), else the one called.
-        answered = getattr(response, "model", None) if isinstance(response, ChatResponse | EmbedResponse) \
-            else outcome.model
+        answered = getattr(response, "model", None) \
+            if isinstance(response, ChatResponse | EmbedResponse | RerankResponse) else outcome.model
         if answered:
             common[sc.RESPONSE_MODEL] = answered
         # Gathered and set at once: the SDK checks every attribute set, and each call of it costs.
@@ -89,6 +89,11 @@ class Telemetry:
             if response.id:
                 found[sc.RESPONSE_ID] = response.id
             found[sc.FINISH_REASONS] = (response.finish_reason.value,)
+        elif isinstance(response, RerankResponse):
+            if response.id:
+                found[sc.RESPONSE_ID] = response.id
+            if response.search_units is not None:  # what a search-billed reranker charges by
+                found["modelplex.rerank.search_units"] = response.search_units
         usage = outcome.usage
         if usage is not None:
             found.update(sc.usage_attributes(usage, names))
@@ -116,7 +121,7 @@ class Telemetry:
         self.duration.record(outcome.duration, common)
         if usage is not None and outcome.error is None:
             self.tokens.record(usage.total_input, {**common, sc.TOKEN_TYPE: "input"})
-            if call.kind != "embed":
+            if call.kind not in sc.INPUT_ONLY:
                 self.tokens.record(usage.total_output, {**common, sc.TOKEN_TYPE: "output"})
         if call.kind == "stream" and outcome.time_to_first_token is not None:
             self.first_chunk.record(outcome.time_to_first_token, common)
