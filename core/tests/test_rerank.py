@@ -26,21 +26,25 @@ from modelplex import (
 )
 from modelplex.errors import (
     InvalidRequestError,
+    LocalRateLimitError,
     PolicyDenied,
     RequestBuildError,
+    RoutingError,
+    ServerError,
     UnsupportedFeatureError,
 )
 from modelplex.hookspecs import SPEC_VERSION, hookimpl
 
+NO_RERANK = "the provider does not support reranking"
 DOCS = ["Paris is the capital of France.", "Berlin is in Germany.", "The Seine flows through Paris."]
 
 
 class Ranker:
     """A provider whose rerank scores each document by the words it shares with the query."""
 
-    def __init__(self, fail: BaseException | None = None) -> None:
+    def __init__(self, fail: BaseException | None = None, times: int | None = None) -> None:
         self.seen: list[RerankRequest] = []
-        self.fail = fail
+        self.fail, self.times = fail, times  # ``times``: fail the first n calls only (None: every one)
 
     @hookimpl
     def modelplex_provider_info(self) -> ProviderInfo:
@@ -50,7 +54,7 @@ class Ranker:
     def modelplex_rerank(self, ctx: Any, request: RerankRequest) -> Awaitable[RerankResponse]:
         async def rank() -> RerankResponse:
             self.seen.append(request)
-            if self.fail is not None:
+            if self.fail is not None and (self.times is None or len(self.seen) <= self.times):
                 raise self.fail
             words = set(request.query.lower().split())
             scores = [len(words & set(d.lower().rstrip(".").split())) / 10 for d in request.documents]
@@ -157,9 +161,34 @@ def test_a_provider_without_rerank_says_so() -> None:
     assert info.value.provider == "c"
 
 
-def test_a_chain_is_refused() -> None:
-    with pytest.raises(UnsupportedFeatureError, match="a chain cannot rerank"):
-        run(_rerank(client(), "chain/fast", "q", DOCS))
+def test_a_chain_of_rerankers_skips_a_provider_that_cannot_rerank_and_falls_back() -> None:
+    """A chain you define for reranking: ``c`` has no rerank hook and is skipped with its reason; ``r1``
+    fails and ``r2`` answers. The lifecycle hears one call, of the chain, answered by ``r2``."""
+    busy = ServerError("busy", provider="r1", model="m", status_code=503)
+    first, second, observer = Ranker(fail=busy), Ranker(), Observer()
+    c = AsyncClient(plugins={"c": Chatter(), "r1": first, "r2": second, "obs": observer}, autoload=False,
+                    config_file=False, env={},
+                    chains={"rank": {"models": ["c/m", "r1/m", "r2/m"], "retries": 0}})
+    response = run(_rerank(c, "chain/rank", "capital France", DOCS, top_n=1))
+    assert [r.index for r in response.results] == [0] and response.provider == "r2"
+    assert [r.model for r in first.seen + second.seen] == ["m", "m"]  # each asked for its own model
+    trace = response.trace
+    assert trace is not None and trace.answered_by == "r2/m"
+    assert [(s.model, s.reason) for s in trace.skipped] == [("c/m", NO_RERANK)]
+    assert [(a.model, a.error_type) for a in trace.attempts] == [("r1/m", "ServerError"), ("r2/m", None)]
+    ((call, outcome),) = observer.after
+    assert (call.kind, call.address, outcome.status, outcome.provider) == ("rerank", "chain/rank", "ok", "r2")
+    assert [a.address for a in observer.attempts] == ["r1/m", "r2/m"]  # admitted per attempt
+
+
+def test_a_chain_with_no_reranker_is_a_routing_error_saying_why() -> None:
+    c = AsyncClient(plugins={"c": Chatter()}, autoload=False, config_file=False, env={},
+                    chains={"chatty": ["c/m"]})
+    with pytest.raises(RoutingError) as info:
+        run(_rerank(c, "chain/chatty", "q", DOCS))
+    trace = info.value.trace
+    assert trace is not None
+    assert [(s.model, s.reason) for s in trace.skipped] == [("c/m", NO_RERANK)]
 
 
 def test_a_plugin_bug_is_a_typed_error_naming_the_plugin() -> None:
@@ -199,14 +228,34 @@ def test_the_records_are_public_frozen_and_keyword_only() -> None:
         result.index = 1  # type: ignore[misc]
 
 
-def test_a_model_with_routing_configured_reranks_in_one_attempt() -> None:
-    """Retries configured for plain calls route chats; a rerank still goes to its one model, once."""
-    ranker = Ranker(fail=None)
+def test_retries_configured_for_a_model_retry_a_failed_rerank() -> None:
+    """Retries configured route a rerank as they route a chat: a 503 is tried again, and the trace says
+    so."""
+    ranker = Ranker(fail=ServerError("busy", provider="r", model="m", status_code=503), times=1)
     c = AsyncClient(plugins={"r": ranker}, autoload=False, config_file=False, env={},
-                    routing={"retries": 2})
-    assert c.router.route("r/m") is not None  # a chat to r/m would be routed
+                    routing={"retries": 2, "backoff": 0.01})
+    assert c.router.route("r/m") is not None  # the routed branch, not the direct one
     response = run(_rerank(c, "r/m", "capital", DOCS, top_n=1))
-    assert [r.index for r in response.results] == [0] and len(ranker.seen) == 1
+    assert [r.index for r in response.results] == [0] and len(ranker.seen) == 2
+    assert response.trace is not None
+    assert [a.error_type for a in response.trace.attempts] == ["ServerError", None]
+    assert response.cost is not None  # priced as the direct branch prices it: unknown here, not absent
+
+
+def test_a_models_rate_limit_holds_for_reranks() -> None:
+    ranker = Ranker()
+    c = AsyncClient(plugins={"r": ranker}, autoload=False, config_file=False, env={},
+                    limits={"r": {"rpm": 2, "window": 30}}, routing={"on_limit": "fail"})
+
+    async def three() -> None:
+        async with c:
+            await c.rerank("r/m", "q", DOCS)
+            await c.rerank("r/m", "q", DOCS)
+            await c.rerank("r/m", "q", DOCS)
+
+    with pytest.raises(LocalRateLimitError, match="no request was sent"):
+        run(three())
+    assert len(ranker.seen) == 2
 
 
 def test_a_configured_policy_decides_a_rerank_even_as_the_clients_first_call(tmp_path: Any) -> None:

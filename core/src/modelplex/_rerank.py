@@ -21,7 +21,7 @@ from modelplex._json import JSON
 from modelplex._responses import ProviderWarning, Usage
 from modelplex._trace import RoutingTrace
 from modelplex._tuples import as_tuple
-from modelplex.errors import InvalidRequestError, UnsupportedFeatureError
+from modelplex.errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from modelplex._call.lifecycle import CallInfo
@@ -97,10 +97,13 @@ def rerank(client: AsyncClient, address: Any, query: str, documents: str | Seque
            caller: str | None) -> Awaitable[RerankResponse]:
     """The call, resolved and validated (errors raised here, before anything is sent), as an awaitable.
 
-    A ``provider/model`` address takes the direct branch: one attempt within the call timeout,
-    admitted by ``modelplex_before_attempt`` and reported to the lifecycle as an embedding is. Retries
-    and rate limits configured for the model are not applied to reranks, and a chain is refused: a
-    chain's fallbacks are chosen for chat.
+    A ``provider/model`` address with nothing to route takes the direct branch: one attempt within the
+    call timeout. One with retries or limits configured, or a chain, takes the routed one, as an
+    embedding does: a chain's candidates whose provider cannot rerank are skipped, each with its reason
+    in the trace (the built-in chains hold chat models: a chain for reranking is one you define).
+    Either way the call is admitted by ``modelplex_before_attempt`` and reported to the lifecycle as an
+    embedding is: the same input, nothing out, so the per-attempt estimate (tokens in, the cost a
+    budget reserves) is worked out the same way.
     """
     from modelplex._aliases import expand
     from modelplex._call.observe import Watch, call_info
@@ -110,15 +113,25 @@ def rerank(client: AsyncClient, address: Any, query: str, documents: str | Seque
     if address.__class__ is str and "/" not in address:  # an alias, or a provider's default model
         address = expand(client, address)
     address = check_address(address)
-    provider, model = split_model(address)
-    if provider == "chain":
-        raise UnsupportedFeatureError("a chain cannot rerank: name a provider/model", provider=provider,
-                                      model=model)
+    _, model = split_model(address)
     request = RerankRequest(model=model, query=query, documents=documents, top_n=top_n, extra=extra)
     check_rerank(request)
     calls = client._calls  # made first: a configured governance policy installs itself there
-    direct = client.router.direct(address)
+    router = client.router
+    route = router.route(address)
     lifecycle = client.registry.lifecycle
+    payload = (request.query, *request.documents)
+    make: Callable[[CallInfo], Awaitable[RerankResponse]]
+    if route is not None:
+        if not lifecycle.active:
+            return router.rerank(route, request)
+        from modelplex._call.admission import admission
+
+        make = lambda call: router.rerank(route, request,  # noqa: E731
+                                          admission(client, call, "embed", payload, None))
+        return calls._observed(Watch(lifecycle, client, call_info("rerank", address, request, tags, caller)),
+                               make)
+    direct = router.direct(address)
     if not lifecycle.active:
         result: Awaitable[RerankResponse] = direct.call(HOOK, request=request)
         return result
@@ -126,12 +139,8 @@ def rerank(client: AsyncClient, address: Any, query: str, documents: str | Seque
     if not lifecycle.attempt:
         observed: Awaitable[RerankResponse] = direct.call(HOOK, (), lifecycle, info, request=request)
         return observed
-    watch = Watch(lifecycle, client, info)
     from modelplex._call.admission import Admission
 
-    # Admitted as an embedding of the query and documents: the same input, nothing out, so the
-    # per-attempt estimate (tokens in, the cost a budget reserves) is worked out the same way.
-    payload = (request.query, *request.documents)
-    make: Callable[[CallInfo], Awaitable[RerankResponse]] = lambda call: Admission(  # noqa: E731
-        client, lifecycle, call, "embed", payload, None).direct(direct, HOOK, request=request)
-    return calls._observed(watch, make)
+    make = lambda call: Admission(client, lifecycle, call, "embed", payload, None).direct(  # noqa: E731
+        direct, HOOK, request=request)
+    return calls._observed(Watch(lifecycle, client, info), make)

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 async def rerank(self, model: str, query: str, documents: str | Sequence[str], *,  # type: ignore[no-untyped-def]
                  top_n: int | None = None, tags: Mapping[str, str] | None = None,
                  caller: str | None = None, **extra: Any) -> RerankResponse:
-    """``documents`` ordered by relevance to ``query`` by ``model`` (``provider/model``), the best
-    ``top_n`` (default: all); ``extra`` goes to the provider as it is (Cohere's ``max_tokens_per_doc``).
+    """``documents`` ordered by relevance to ``query`` by ``model`` (``provider/model``, or a chain of
+    rerankers you define: retries, limits and fallbacks apply as to a chat), the best ``top_n``
+    (default: all); ``extra`` goes to the provider as it is (Cohere's ``max_tokens_per_doc``).
     ``tags`` and ``caller``: as for :meth:`chat`. See :mod:`modelplex._rerank`."""
     from modelplex._rerank import rerank as call
 

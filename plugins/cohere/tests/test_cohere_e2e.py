@@ -187,6 +187,21 @@ def test_rerank_over_the_wire(serve: Any) -> None:
     assert response.cost is not None and response.cost.total is None  # billed per search: unknown
 
 
+def test_a_rerank_answered_503_is_retried_when_retries_are_configured(serve: Any) -> None:
+    recorded = recording("13_rerank")
+    server = serve(Reply.json({"message": "service unavailable"}, status=503),
+                   Reply.json(recorded.response["body"]))
+    cohere = {"base_url": f"http://127.0.0.1:{server.port}", "api_key": KEY}
+    with modelplex.Client(providers={"cohere": cohere},
+                          routing={"retries": 1, "backoff": 0.01}, config_file=False, env={}) as c:
+        response = c.rerank("cohere/rerank-v3.5", "Test query", ["This is a test document.",
+                                                                  "Another test document."], top_n=3)
+    assert [r.index for r in response.results] == [0, 1] and len(server.requests) == 2
+    assert response.trace is not None
+    assert [(a.error_type, a.status_code) for a in response.trace.attempts] == [("ServerError", 503),
+                                                                                (None, None)]
+
+
 def test_a_rerank_result_outside_the_documents_is_a_parse_error(serve: Any) -> None:
     server = serve(Reply.json({"results": [{"index": 5, "relevance_score": 0.9}]}))
     with client(server) as c, pytest.raises(ResponseParseError) as info:

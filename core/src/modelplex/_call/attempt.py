@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from modelplex._client import AsyncClient
 
 
-_PRICED = frozenset({"modelplex_chat", "modelplex_embed"})
+_PRICED = frozenset({"modelplex_chat", "modelplex_embed", "modelplex_rerank"})
 
 
 def translated(exc: BaseException, provider: str, model: str | None, plugin: str, *,

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from modelplex._trace import TraceBuilder
 
 LOCAL_LISTING_TTL = 60.0  # seconds the local chain's model lists are kept
-HOOKS = {"chat": "modelplex_chat", "stream": "modelplex_chat_stream", "embed": "modelplex_embed"}
+HOOKS = {"chat": "modelplex_chat", "stream": "modelplex_chat_stream", "embed": "modelplex_embed",
+         "rerank": "modelplex_rerank"}
+_WHAT = {"embed": "embeddings", "rerank": "reranking"}
 
 
 @attrs.frozen
@@ -120,9 +122,9 @@ def static_reason(router: Router, c: Candidate, kind: str, options: ChatOptions 
         where = f" (set {' or '.join(ctx.settings.api_key_env)})" if ctx.settings.api_key_env else ""
         return f"provider not configured: no API key{where}"
     if HOOKS[kind] not in record.hooks:
-        return f"the provider does not support {'embeddings' if kind == 'embed' else 'chat'}"
+        return f"the provider does not support {_WHAT.get(kind, 'chat')}"
     info = model_info(router, c)
-    if info is None:
+    if info is None or kind == "rerank":  # no capability says "reranks"; its window is per document
         return None
     caps = info.capabilities
     if kind == "embed":

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from modelplex._client import AsyncClient
     from modelplex._embeddings import EmbedRequest, EmbedResponse
     from modelplex._messages import Message
+    from modelplex._rerank import RerankRequest, RerankResponse
     from modelplex._responses import ChatResponse, ProviderWarning
     from modelplex._routing_config import RoutingConfig
 
@@ -188,6 +189,22 @@ class Router:
 
         outcome = await run(self, route, "embed", None, lambda c: size, size, attempt,
                             lambda r: r.usage.total, admission)
+        return attrs.evolve(outcome.result, trace=outcome.trace.build(outcome.candidate.address))
+
+    async def rerank(self, route: Route, request: RerankRequest,
+                     admission: Admission | None = None) -> RerankResponse:
+        """The order from the first of ``route``'s candidates that gives one (and that ``admission``, if
+        given, admits). A reranker that counts no tokens settles a limit's reservation at the estimate
+        of its input: it read every document."""
+        size = text_tokens((request.query, *request.documents))
+
+        async def attempt(c: Candidate) -> RerankResponse:
+            response: RerankResponse = await invoke(self.client, c.provider, c.model, "modelplex_rerank",
+                                                    request=attrs.evolve(request, model=c.model))
+            return response
+
+        outcome = await run(self, route, "rerank", None, lambda c: size, size, attempt,
+                            lambda r: r.usage.total or size, admission)
         return attrs.evolve(outcome.result, trace=outcome.trace.build(outcome.candidate.address))
 
     def stream(self, route: Route | None, address: str, messages: tuple[Message, ...], options: ChatOptions,
