@@ -219,6 +219,8 @@ SECTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
         "on_limit": "at a local rate limit: `\"wait\"` (default) or `\"fail\"` at once",
         "cooldown_after": "failures in a row that take a model out of rotation (default 3)",
         "cooldown": "for how many seconds (default 30)",
+        "on_cooldown": "every model of a chain cooling down: `\"fail\"` at once (default) or `\"wait\"` "
+                       "for the first to come back, within the deadline",
         "tasks": "`[routing.tasks]`: task name to address (`coding = \"chain/flagship\"`)",
     }),
     "limits.NAME": ("../routing.md#rate-limits", "A rate limit on a provider (`[limits.openai]`) or a model "

@@ -247,6 +247,7 @@ def test_chains_come_from_the_config_file_and_code(tmp_path: Path) -> None:
     ('[limits.a]\nrpms = 5\n', "[limits.a]: unknown key(s) rpms"),
     ('[routing]\nretries = "two"\n', "[routing]: 'retries' must be a whole number"),
     ('[routing]\non_limit = "shrug"\n', "on_limit must be 'wait' or 'fail'"),
+    ('[routing]\non_cooldown = "retry"\n', "on_cooldown must be 'fail' or 'wait'"),
     ('redis = 5\n', "'redis' must be a URL"),
 ])
 def test_bad_routing_config_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
@@ -559,6 +560,49 @@ def test_when_every_model_cools_down_the_error_says_when_to_come_back() -> None:
     assert info.value.is_retryable and info.value.retry_after is not None
     assert 19 < info.value.retry_after <= 20
     assert "a/echo skipped: cooling down" in info.value.message
+
+
+def test_on_cooldown_wait_waits_for_the_first_model_back_and_tries_it() -> None:
+    """Both models cooled down by one failure each: the next call waits the 0.3 s until the first comes
+    back and is answered by it, the wait shown on its attempt; the default fails at once."""
+    failing = {"error": {"status": 503, "message": "down"}}
+    routing = {"retries": 0, "cooldown_after": 1, "cooldown": 0.3, "deadline": 5}
+    with client({"a": [failing, OK], "b": [failing, OK]}, chains={"c": ["a/echo", "b/echo"]},
+                routing={**routing, "on_cooldown": "wait"}) as c:
+        with pytest.raises(RoutingError):
+            c.chat("chain/c", "1")  # a then b fail: both cool down
+        started = time.monotonic()
+        response = c.chat("chain/c", "2")
+        took = time.monotonic() - started
+    assert response.provider == "a" and 0.2 < took < 2.0
+    trace = response.trace
+    assert trace is not None and [a.model for a in trace.attempts] == ["a/echo"]
+    assert 0.2 < trace.attempts[0].waited <= took
+    assert [s.model for s in trace.skipped] == []  # a came back; b was not needed and not listed again
+
+    with client({"a": [failing, OK], "b": [failing, OK]}, chains={"c": ["a/echo", "b/echo"]},
+                routing=routing) as c:
+        with pytest.raises(RoutingError):
+            c.chat("chain/c", "1")
+        started = time.monotonic()
+        with pytest.raises(RoutingError) as info:
+            c.chat("chain/c", "2")
+        assert time.monotonic() - started < 0.2 and used(c, "a") == 1  # at once, nothing sent
+    assert info.value.retry_after is not None and 0 < info.value.retry_after <= 0.3
+
+
+def test_on_cooldown_wait_does_not_wait_past_the_deadline() -> None:
+    failing = {"error": {"status": 503, "message": "down"}}
+    with client({"a": [failing, OK]}, chains={"c": ["a/echo"]},
+                routing={"retries": 0, "cooldown_after": 1, "cooldown": 30, "deadline": 1,
+                         "on_cooldown": "wait"}) as c:
+        with pytest.raises(RoutingError):
+            c.chat("chain/c", "1")
+        started = time.monotonic()
+        with pytest.raises(RoutingError) as info:
+            c.chat("chain/c", "2")
+        assert time.monotonic() - started < 0.5 and used(c, "a") == 1
+    assert "cooling down" in info.value.message and info.value.retry_after is not None
 
 
 def test_health_probes_use_the_model_list_only() -> None:

@@ -31,6 +31,9 @@ class RoutingPolicy:
         :class:`~modelplex.errors.LocalRateLimitError`.
     :param cooldown_after: consecutive failures that take a model out of a chain's rotation.
     :param cooldown: seconds a model stays out of rotation; then it is tried again.
+    :param on_cooldown: when every model of a chain is cooling down, ``"fail"`` at once with a
+        :class:`~modelplex.errors.RoutingError` whose ``retry_after`` says when the first comes back, or
+        ``"wait"`` for it (within the deadline) and try it.
     """
 
     retries: int = attrs.field(default=2)
@@ -41,12 +44,15 @@ class RoutingPolicy:
     on_limit: Literal["wait", "fail"] = "wait"
     cooldown_after: int = 3
     cooldown: float = attrs.field(default=30.0, validator=_non_negative)
+    on_cooldown: Literal["fail", "wait"] = "fail"
 
     def __attrs_post_init__(self) -> None:
         if self.retries < 0 or self.cooldown_after < 1:
             raise ValueError("RoutingPolicy: retries must be >= 0 and cooldown_after >= 1")
         if self.on_limit not in ("wait", "fail"):
             raise ValueError(f"RoutingPolicy.on_limit must be 'wait' or 'fail', got {self.on_limit!r}")
+        if self.on_cooldown not in ("fail", "wait"):
+            raise ValueError(f"RoutingPolicy.on_cooldown must be 'fail' or 'wait', got {self.on_cooldown!r}")
 
     def retry_delay(self, error: ModelplexError, retry: int, rng: random.Random) -> float | None:
         """Seconds to wait before retry number ``retry`` (0 for the first) after ``error``, or ``None``

@@ -70,7 +70,7 @@ def parse_policy(value: Any, base: RoutingPolicy | None = None) -> RoutingPolicy
                                  f"{', '.join(sorted(_POLICY_FIELDS))})")
     values: dict[str, Any] = {}
     for key, raw in table.items():
-        if key == "on_limit":
+        if key in ("on_limit", "on_cooldown"):
             values[key] = raw
         else:
             values[key] = _number("[routing]", key, raw, whole=key in ("retries", "cooldown_after"))

@@ -467,7 +467,8 @@ def routing_policies() -> st.SearchStrategy[RoutingPolicy]:
     return st.builds(RoutingPolicy, retries=st.integers(min_value=0, max_value=10), backoff=_seconds(),
                      max_backoff=_seconds(), max_retry_after=_seconds(), deadline=_seconds(),
                      on_limit=st.sampled_from(("wait", "fail")),
-                     cooldown_after=st.integers(min_value=1, max_value=100), cooldown=_seconds())
+                     cooldown_after=st.integers(min_value=1, max_value=100), cooldown=_seconds(),
+                     on_cooldown=st.sampled_from(("fail", "wait")))
 
 
 def route_skips() -> st.SearchStrategy[RouteSkip]:

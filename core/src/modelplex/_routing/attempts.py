@@ -80,13 +80,24 @@ async def run(router: Router, route: Route, kind: str, options: object,
     deadline = trace.started + policy.deadline
     found = await candidates(router, route, trace)
     trace.candidates = [c.address for c in found]
+    mark = len(trace.skipped)
     pool, soonest = await eligible(router, route, found, kind, options, tokens, trace)  # type: ignore[arg-type]
+    waited = 0.0
+    while not pool and soonest is not None and policy.on_cooldown == "wait" \
+            and time.monotonic() + soonest < deadline:
+        # Every model cooling down: wait for the first to come back rather than fail at once every
+        # call queued behind a short outage. The skips are read again, so the trace shows the last.
+        slept = time.monotonic()
+        await anyio.sleep(soonest + 0.001)
+        waited += time.monotonic() - slept
+        del trace.skipped[mark:]
+        pool, soonest = await eligible(router, route, found, kind, options, tokens,  # type: ignore[arg-type]
+                                       trace)
     if not pool:
         raise exhausted(route, trace, [], soonest)
     tries: dict[str, int] = {}
     errors: list[ModelplexError] = []
     refusals: list[ModelplexError] = []
-    waited = 0.0
     limiter = router.limiter
     while pool:
         now = time.monotonic()
