@@ -61,12 +61,19 @@ def telemetry(env: Mapping[str, str] | None = None) -> Telemetry:
 
 def client(server: ScriptedServer, plugin: OtelPlugin | None, **kwargs: Any) -> modelplex.AsyncClient:
     """An async client with the openai plugin served by ``server`` (and ``plugin``), nothing else loaded."""
-    plugins: dict[str, object] = {"openai": OPENAI}
+    return provider_client("openai", OPENAI, {"base_url": server.url, "api": "chat_completions"}, plugin,
+                           **kwargs)
+
+
+def provider_client(name: str, implementation: object, settings: Mapping[str, Any], plugin: OtelPlugin | None,
+                    **kwargs: Any) -> modelplex.AsyncClient:
+    """An async client with one provider plugin (``settings`` and the fake key its settings) and
+    ``plugin``, nothing else loaded."""
+    plugins: dict[str, object] = {name: implementation}
     if plugin is not None:
         plugins["otel"] = plugin
     return modelplex.AsyncClient(plugins=plugins, autoload=False, config_file=False, env={},
-                                 providers={"openai": {"api_key": FAKE_KEY, "base_url": server.url,
-                                                       "api": "chat_completions"}}, **kwargs)
+                                 providers={name: {"api_key": FAKE_KEY, **settings}}, **kwargs)
 
 
 def recorded(name: str) -> Recording:

@@ -9,19 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import modelplex_cohere.plugin as COHERE
-from conftest import LATEST, telemetry
+from conftest import LATEST, provider_client, telemetry
 from opentelemetry.trace import SpanKind, StatusCode
 
 import modelplex
-from modelplex_testing import FAKE_KEY, Recording, Reply
+from modelplex_testing import Recording, Reply
 
 RERANK = Recording.load(Path(__file__).parent / "fixtures" / "cohere" / "13_rerank.json")
 
 
 def cohere_client(server: Any, plugin: Any) -> modelplex.AsyncClient:
-    return modelplex.AsyncClient(plugins={"cohere": COHERE, "otel": plugin}, autoload=False,
-                                 config_file=False, env={},
-                                 providers={"cohere": {"api_key": FAKE_KEY, "base_url": f"http://127.0.0.1:{server.port}"}})
+    return provider_client("cohere", COHERE, {"base_url": f"http://127.0.0.1:{server.port}"}, plugin)
 
 
 def test_a_rerank_is_a_rerank_span_with_what_the_provider_billed(serve: Any) -> None:

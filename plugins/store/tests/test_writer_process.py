@@ -284,14 +284,9 @@ def test_a_recording_process_killed_with_sigkill_loses_nothing_it_handed_over(
     assert written(path) == (501, 501 * 502 // 2)
 
 
-def test_a_journal_whose_process_and_writer_process_were_killed_is_delivered_by_the_next_writer(
-        tmp_path: Path) -> None:
-    """Both processes killed with SIGKILL at once (a container's OOM kill, ``kill -9`` of the process
-    group), the database locked meanwhile: nothing was committed, and nobody is left to deliver. The
-    next writer of the store, in another process, finds the journal nobody holds and delivers it: every
-    call once (the first, committed before, is not counted twice), and the journal is deleted."""
-    path = tmp_path / "store.db"
-    folder = journal.directory(tmp_path / "data", f"sqlite:///{path}")
+def killed_together(path: Path, data: Path) -> Path:
+    """A recording process and its writer process killed with SIGKILL at once while the database was
+    locked: only the first call committed, the rest in a journal nobody holds. Returns its folder."""
     with loaded_parent(path, "journal") as (parent, writer, lock):
         os.kill(writer, signal.SIGKILL)
         parent.send_signal(signal.SIGKILL)
@@ -300,6 +295,17 @@ def test_a_journal_whose_process_and_writer_process_were_killed_is_delivered_by_
         lock.execute("ROLLBACK")
         lock.close()
     assert written(path) == (1, 1)
+    return journal.directory(data, f"sqlite:///{path}")
+
+
+def test_a_journal_whose_process_and_writer_process_were_killed_is_delivered_by_the_next_writer(
+        tmp_path: Path) -> None:
+    """Both processes killed with SIGKILL at once (a container's OOM kill, ``kill -9`` of the process
+    group), the database locked meanwhile: nothing was committed, and nobody is left to deliver. The
+    next writer of the store, in another process, finds the journal nobody holds and delivers it: every
+    call once (the first, committed before, is not counted twice), and the journal is deleted."""
+    path = tmp_path / "store.db"
+    folder = killed_together(path, tmp_path / "data")
     assert len(list(folder.glob("*.journal"))) == 1  # left behind, nobody holding its lock
     rec = recorder(f"sqlite:///{path}", tmp_path / "data")
     try:
@@ -323,15 +329,7 @@ def test_a_command_reading_the_store_first_delivers_a_journal_left_behind(tmp_pa
     from modelplex._cli import cli
 
     path = tmp_path / "store.db"
-    folder = journal.directory(tmp_path / "data", f"sqlite:///{path}")
-    with loaded_parent(path, "journal") as (parent, writer, lock):
-        os.kill(writer, signal.SIGKILL)
-        parent.send_signal(signal.SIGKILL)
-        parent.wait()
-        assert gone(writer)
-        lock.execute("ROLLBACK")
-        lock.close()
-    assert written(path) == (1, 1)
+    folder = killed_together(path, tmp_path / "data")
     assert journal.left_behind(folder) == 1
     env = {"MODELPLEX_STORE_URL": f"sqlite:///{path}", "MODELPLEX_DATA_DIR": str(tmp_path / "data"),
            "MODELPLEX_CONFIG": os.devnull}

@@ -194,8 +194,7 @@ class Router:
     async def rerank(self, route: Route, request: RerankRequest,
                      admission: Admission | None = None) -> RerankResponse:
         """The order from the first of ``route``'s candidates that gives one (and that ``admission``, if
-        given, admits). A reranker that counts no tokens settles a limit's reservation at the estimate
-        of its input: it read every document."""
+        given, admits)."""
         size = text_tokens((request.query, *request.documents))
 
         async def attempt(c: Candidate) -> RerankResponse:
@@ -204,7 +203,7 @@ class Router:
             return response
 
         outcome = await run(self, route, "rerank", None, lambda c: size, size, attempt,
-                            lambda r: r.usage.total or size, admission)
+                            lambda r: r.usage.total, admission)
         return attrs.evolve(outcome.result, trace=outcome.trace.build(outcome.candidate.address))
 
     def stream(self, route: Route | None, address: str, messages: tuple[Message, ...], options: ChatOptions,
