@@ -187,6 +187,22 @@ def test_a_malformed_config_file_names_the_file(tmp_path: Path) -> None:
         client.context("fake")
 
 
+@pytest.mark.parametrize("text", ["", "\n \t\n"])
+def test_an_empty_config_file_is_an_empty_config_read_without_a_parser(tmp_path: Path, text: str) -> None:
+    from modelplex._config import load_config
+
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    loaded = load_config(config, "$MODELPLEX_CONFIG")
+    assert (loaded, loaded.path) == ({}, config)
+    # Not a file of text: read, it is still a clear error naming the file.
+    config.write_bytes(b"\xff\xfe[providers]")
+    with pytest.raises(ConfigurationError, match=f"config file {config}: .*codec"):
+        load_config(config)
+    with pytest.raises(ConfigurationError, match="cannot read it"):
+        load_config(tmp_path)
+
+
 def test_a_key_in_a_readable_config_file_warns(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[providers.fake]\napi_key = "sk-readable-by-all-000"\n')

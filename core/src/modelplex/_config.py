@@ -132,14 +132,20 @@ def load_config(path: Path | None, named_by: str | None = None) -> dict[str, Any
         log("debug", "config_absent", path=str(path))
         return Config()
     log("debug", "config_read", path=str(path), named_by=named_by or "the default location")
-    import tomllib  # only when there is a file to read
-
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise ConfigurationError(f"config file {path}: {exc}") from None
     except OSError as exc:  # a directory, or no permission to read
         raise ConfigurationError(f"config file {path}: cannot read it: {exc.strerror or exc}") from None
+    if not text.strip():  # an empty file (MODELPLEX_CONFIG=/dev/null) is an empty table: no parser needed
+        return Config(path=path)
+    import tomllib  # only when there is something to parse (its import is 3-5 ms of a client's start-up)
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"config file {path}: {exc}") from None
     providers = data.get("providers", {})
     if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
         raise ConfigurationError(f"config file {path}: [providers.NAME] sections must be tables")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from modelplex_store.config import StoreConfig, data_dir, resolve
+from modelplex_store.config import StoreConfig, data_dir, recording, resolve
 from modelplex_store.recorder import Recorder
 
 from modelplex._plugins import Registry
@@ -40,6 +40,21 @@ def test_the_environment_wins_over_the_file(tmp_path: Path) -> None:
     assert (config.url, config.content, config.enabled) == ("postgresql://db/b", True, True)
     assert not resolve(file, {**env, "MODELPLEX_STORE": "off"}).enabled
     assert not resolve({"store": {"enabled": False}}, env).enabled
+
+
+@pytest.mark.parametrize("table", [{}, {"enabled": True}, {"enabled": False}, {"url": "postgresql://db/a"}])
+@pytest.mark.parametrize("switch", [None, "off", "0", " False ", "no", "on", "1", ""])
+def test_whether_it_records_is_what_the_whole_resolution_says(table: dict[str, object],
+                                                              switch: str | None) -> None:
+    """Discovery asks only ``recording()`` (no data directory, no ``platformdirs``): it must agree."""
+    env = {"MODELPLEX_DATA_DIR": "x"}
+    if switch is not None:
+        env["MODELPLEX_STORE"] = switch
+    assert recording({"store": table}, env) is resolve({"store": table}, env).enabled
+    with pytest.raises(ConfigurationError, match="'enabled' must be true or false"):
+        recording({"store": {"enabled": "yes"}}, env)
+    with pytest.raises(ConfigurationError, match=r"\[store\] must be a table"):
+        recording({"store": "on"}, env)
 
 
 def test_the_url_s_password_is_not_in_the_repr(tmp_path: Path) -> None:

@@ -102,11 +102,22 @@ def _flag(table: Mapping[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
-    """The store's settings from the config file's contents and the environment."""
+def _table(config: Mapping[str, Any]) -> Mapping[str, Any]:
     table = config.get("store", {})
     if not isinstance(table, Mapping):
         raise ConfigurationError("[store] must be a table")
+    return table
+
+
+def recording(config: Mapping[str, Any], env: Mapping[str, str]) -> bool:
+    """Whether the store records (``resolve(config, env).enabled``) without working out where: every
+    client's discovery asks, and the data directory's default costs ``platformdirs``' import (5-7 ms)."""
+    return _flag(_table(config), "enabled", True) and env.get(SWITCH_ENV, "").strip().lower() not in OFF
+
+
+def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
+    """The store's settings from the config file's contents and the environment."""
+    table = _table(config)
     unknown = set(table) - {"url", "enabled", "content", "spool_max_rows", "writer", "durability"}
     if unknown:
         raise ConfigurationError(f"[store]: unknown setting(s) {sorted(unknown)}; known: url, enabled, "
@@ -118,7 +129,7 @@ def resolve(config: Mapping[str, Any], env: Mapping[str, str]) -> StoreConfig:
     limit = table.get("spool_max_rows", DEFAULT_SPOOL_MAX_ROWS)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ConfigurationError(f"[store] 'spool_max_rows' must be a whole number >= 0, got {limit!r}")
-    enabled = _flag(table, "enabled", True) and env.get(SWITCH_ENV, "").strip().lower() not in OFF
+    enabled = recording(config, env)
     writer = env.get(WRITER_ENV) or table.get("writer") or default_writer()
     if writer not in WRITERS:
         where = WRITER_ENV if env.get(WRITER_ENV) else "[store] 'writer'"

@@ -110,10 +110,10 @@ def _discovered() -> StoreCommands:
     import os
 
     from modelplex._config import config_source, load_config
-    from modelplex_store.config import resolve
+    from modelplex_store.config import recording
 
     try:
-        enabled = resolve(load_config(*config_source(None, os.environ)), os.environ).enabled
+        enabled = recording(load_config(*config_source(None, os.environ)), os.environ)
     except Exception:  # a broken config file is reported by the client, and by the recorder on use
         return _RECORDING
     return _RECORDING if enabled else _OFF
