@@ -51,7 +51,7 @@ class Config:
         self.tiny = tiny
         self.import_runs = 1 if tiny else 9
         self.slow_import_runs = 1 if tiny else 3  # LiteLLM's import takes seconds
-        self.import_blocks = 1 if tiny else 3  # of the start-up figures (see run)
+        self.startup_rounds = 1 if tiny else 27  # of the start-up rows (see startup_rounds)
         self.latency = ["--calls", "5", "--warmup", "1"] if tiny else ["--calls", "400", "--warmup", "50"]
         self.stream = (["--short", "2", "--long", "6", "--reps", "2"] if tiny
                        else ["--short", "10", "--long", "400", "--reps", "15"])
@@ -143,17 +143,37 @@ def import_ms(statement: str, runs: int, bare: float, cpu: int | None,
     return max(0.0, _wall(statement, runs, cpu, extra_env) - bare)
 
 
+#: The start-up rows: what runs, and the environment it adds.
+STARTUP = {"modelplex+discovery": (DISCOVERY, {}),
+           "modelplex+providers": (DISCOVERY, {"MODELPLEX_DISABLE_PLUGINS": "fake,otel"})}
+
+
+def startup_rounds(rounds: int, cpu: int | None) -> dict[str, list[float]]:
+    """Each :data:`STARTUP` row's wall time less a bare interpreter's, in ms, once per round: every round
+    runs the bare interpreter and each statement in turn (after one untimed run of each)."""
+    subjects = {"bare": ("pass", {}), **STARTUP}
+    for statement, extra in subjects.values():
+        _once(statement, cpu, extra)  # untimed: byte-code caches written, files in the page cache
+    out: dict[str, list[float]] = {name: [] for name in STARTUP}
+    for _ in range(rounds):
+        times = {name: _once(statement, cpu, extra) for name, (statement, extra) in subjects.items()}
+        for name in STARTUP:
+            out[name].append(max(0.0, times[name] - times["bare"]))
+    return out
+
+
+def _once(statement: str, cpu: int | None, extra_env: dict[str, str] | None = None) -> float:
+    """The wall time of one fresh ``python -c statement``, in ms."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", statement], check=True, env={**env(), **(extra_env or {})},
+                   cwd=ROOT, preexec_fn=on_cpu(cpu))
+    return (time.perf_counter() - start) * 1000
+
+
 def _wall(statement: str, runs: int, cpu: int | None, extra_env: dict[str, str] | None = None) -> float:
-    environment = {**env(), **(extra_env or {})}
-    subprocess.run([sys.executable, "-c", statement], check=True, env=environment, cwd=ROOT,
-                   preexec_fn=on_cpu(cpu))  # untimed: byte-code caches written, files in the page cache
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", statement], check=True, env=environment, cwd=ROOT,
-                       preexec_fn=on_cpu(cpu))
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    """The median wall time of ``runs`` fresh ``python -c statement``, in ms, after one untimed run."""
+    _once(statement, cpu, extra_env)  # untimed: byte-code caches written, files in the page cache
+    return statistics.median(_once(statement, cpu, extra_env) for _ in range(runs))
 
 
 def measure(subject: str, fmt: str, what: str, url: str, extra: Sequence[str], pinned: bool,
@@ -216,23 +236,18 @@ def run(subjects: list[str], formats: list[str], config: Config,
         log(f"import {name}: {results['imports'][name]:.0f} ms")
     if "modelplex" in subjects:
         # Every plugin, and the provider plugins alone (without the test kit's scripted `fake` provider and
-        # the otel plugin), taken in turns in blocks, each block against a bare interpreter of its own; each
-        # figure is the median of its blocks. One block, one figure after the other, once read 105 and
-        # 89 ms for two statements that differ by one module of 0.2 ms: whatever else the machine did then
-        # weighed on one of them. Now it weighs on one block of three.
-        blocks: dict[str, list[float]] = {"modelplex+discovery": [], "modelplex+providers": []}
-        for _ in range(config.import_blocks):
-            block_bare = _wall("pass", config.import_runs, cpu)
-            blocks["modelplex+discovery"].append(import_ms(DISCOVERY, config.import_runs, block_bare, cpu))
-            blocks["modelplex+providers"].append(import_ms(DISCOVERY, config.import_runs, block_bare, cpu,
-                                                           {"MODELPLEX_DISABLE_PLUGINS": "fake,otel"}))
-        for name, block_figures in blocks.items():
-            results["imports"][name] = statistics.median(block_figures)
-            results.setdefault("import_blocks", {})[name] = block_figures
-        log(f"import modelplex + discovery + client: {results['imports']['modelplex+discovery']:.0f} ms "
-            f"(blocks: {', '.join(f'{v:.0f}' for v in blocks['modelplex+discovery'])})")
-        log(f"import modelplex + providers + client: {results['imports']['modelplex+providers']:.0f} ms "
-            f"(blocks: {', '.join(f'{v:.0f}' for v in blocks['modelplex+providers'])})")
+        # the otel plugin). Three blocks run one after the other (bare, then each statement, nine runs
+        # each) once read 86, 88, 96 ms for one and 94, 125, 121 ms for the other, on a machine whose
+        # other figures were three times slower for those minutes: whatever the machine did then weighed
+        # on one statement's runs only. Now every round runs the bare interpreter and both statements in
+        # turn, and a figure is the median over the rounds of its run less that round's bare one.
+        startup = startup_rounds(config.startup_rounds, cpu)
+        for name, figures in startup.items():
+            results["imports"][name] = statistics.median(figures)
+            results.setdefault("import_rounds", {})[name] = figures
+        for name, figures in startup.items():
+            low, high = min(figures), max(figures)
+            log(f"{name}: {results['imports'][name]:.0f} ms (rounds from {low:.0f} to {high:.0f})")
     if "modelplex" in subjects:
         results["estimate"] = estimate_figures(config, cpu)
         log(f"estimate: {results['estimate']}")
@@ -435,8 +450,9 @@ def report(results: dict[str, Any]) -> str:
              "than the httpx client it is compared with. *Raw aiohttp* is the floor under both.",
              "- Import times are wall-clock times of a fresh `python -c ...`, less that of `python -c pass` "
              "(median of several runs, after one untimed run). The two start-up rows (every plugin, the "
-             "provider plugins) are taken in turns, in blocks of such runs, each against its own bare "
-             "interpreter; each is the median of its blocks (every block's figure in the JSON).",
+             "provider plugins) are taken in rounds that each run a bare interpreter and both statements "
+             "in turn; each is the median over the rounds of its time less that round's bare one (every "
+             "round's figure in the JSON).",
              "- Calls: every measurement runs in rounds that go through all the subjects in turn (so that "
              f"whatever else the machine does weighs on all alike); each figure is the best of its "
              f"{results.get('rounds', 'several')} rounds "
