@@ -60,7 +60,7 @@ READERS = [("modelplex._config", "load_config", "data"),
            ("modelplex._agents.resolve", "agents_of", "client.config"),
            ("modelplex._agents.resolve", "tasks_of", "client.config"),
            ("modelplex._policy.plugin", "install", "client.config"),
-           ("modelplex_store.config", "resolve", "config"),
+           ("modelplex_store.config", "_table", "config"),
            ("modelplex_store.budgets.model", "budgets_from", "config"),
            ("modelplex_store.budgets.plugin", "ledger_settings", "config"),
            ("modelplex_gateway.keys", "gateway_settings", "config")]
