@@ -51,6 +51,10 @@ def test_whether_it_records_is_what_the_whole_resolution_says(table: dict[str, o
     if switch is not None:
         env["MODELPLEX_STORE"] = switch
     assert recording({"store": table}, env) is resolve({"store": table}, env).enabled
+
+
+def test_whether_it_records_is_a_clear_error_for_a_wrong_switch() -> None:
+    env = {"MODELPLEX_DATA_DIR": "x"}
     with pytest.raises(ConfigurationError, match="'enabled' must be true or false"):
         recording({"store": {"enabled": "yes"}}, env)
     with pytest.raises(ConfigurationError, match=r"\[store\] must be a table"):
