@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import attrs
 import pytest
 from test_lifecycle import Recorder, make
 
@@ -28,7 +27,7 @@ class AttemptAdmitter:
 def _heard(outcome: CallOutcome) -> dict[str, Any]:
     """What an observer can compare between two calls: every field, the error by type and message,
     durations and the response's identity left out."""
-    fields = attrs.asdict(outcome, recurse=False)
+    fields = outcome._asdict()
     error = fields.pop("error")
     fields["error"] = None if error is None else (type(error).__name__, str(error))
     fields.pop("duration")

@@ -1,5 +1,5 @@
-"""The lifecycle's shortcuts (``docs/hot-paths.md``) give what the general path gives: the fast
-constructors of ``CallInfo`` and ``CallOutcome`` build the objects the classes' own ``__init__`` builds,
+"""The lifecycle's shortcuts (``docs/hot-paths.md``) give what the general path gives: ``CallInfo`` and
+``CallOutcome`` built positionally, as the call path builds them, are those built by keyword,
 and admitting without a coroutine (``Lifecycle.admit_now``) takes the same reservations, refuses and
 releases the same way, as ``Lifecycle.admit``."""
 
@@ -15,33 +15,47 @@ import anyio.lowlevel
 import attrs
 import pytest
 
-from modelplex import AsyncClient, CallInfo, CallOutcome, ChatRequest, Message, Usage
-from modelplex._call.fast import new_call, new_outcome
-from modelplex._call.lifecycle import Lifecycle
+from modelplex import AsyncClient, CallInfo, CallOutcome, ChatRequest, Decision, Message, Usage
+from modelplex._call.lifecycle import Lifecycle, build
 from modelplex._catalog.cost import Cost
 from modelplex._trace import RoutingTrace
 from modelplex.errors import ConfigurationError, ServerError
 from modelplex.hookspecs import hookimpl
 
 
-def test_the_fast_constructors_name_every_field_in_order() -> None:
-    """A field added to either class must be added to its fast constructor too."""
-    for build, cls in ((new_call, CallInfo), (new_outcome, CallOutcome)):
-        assert list(inspect.signature(build).parameters) == [f.name for f in attrs.fields(cls)]
+def _call(kind: str = "chat", address: str = "a/m", tags: dict[str, str] | None = None) -> CallInfo:
+    """A record as the call path builds it: every field positionally, in order, without ``__new__``."""
+    provider, _, model = address.partition("/")
+    return build(CallInfo, (kind, address, provider, model, None, {} if tags is None else tags, None, 0.0))
 
 
-def test_the_fast_constructors_build_what_the_classes_build() -> None:
+def test_the_records_fields_are_in_the_order_the_call_path_builds_them() -> None:
+    """The call path builds each record positionally (``build(CallOutcome, ("ok", None, ...))``): a
+    field added or moved must be added or moved there too, and this fails until it is."""
+    assert CallInfo._fields == ("kind", "address", "provider", "model", "request", "tags", "caller",
+                                "started")
+    assert CallOutcome._fields == ("status", "error", "provider", "model", "usage", "partial", "duration",
+                                   "time_to_first_token", "trace", "response", "cost")
+    # The keyword constructors take the same fields, keyword-only, as the attrs classes did.
+    for cls in (CallInfo, CallOutcome):
+        params = list(inspect.signature(cls).parameters.values())
+        assert [p.name for p in params] == list(cls._fields)
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params)
+
+
+def test_a_record_built_positionally_is_the_one_built_by_keyword() -> None:
     request = ChatRequest(model="m", messages=(Message.user("hello there"),))
     fields: dict[str, Any] = {"kind": "chat", "address": "a/m", "provider": "a", "model": "m",
                               "request": request, "tags": {"user": "u1"}, "caller": "svc", "started": 1234.5}
-    fast, slow = new_call(**fields), CallInfo(**fields)
+    fast, slow = build(CallInfo, tuple(fields.values())), CallInfo(**fields)
     assert type(fast) is CallInfo and fast == slow and repr(fast) == repr(slow)
-    assert attrs.asdict(fast) == attrs.asdict(slow)
+    assert fast._asdict() == slow._asdict() == fields
+    assert repr(fast).startswith("CallInfo(kind='chat', address='a/m', ")
     assert fast.estimated_tokens == slow.estimated_tokens > 0
     assert fast.decisions == [] and fast.decisions is fast.decisions  # made once, kept
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        fast.kind = "stream"  # type: ignore[misc]
-    assert attrs.evolve(fast, caller="other") == CallInfo(**{**fields, "caller": "other"})
+    assert fast._replace(caller="other") == CallInfo(**{**fields, "caller": "other"})
+    assert type(fast._replace(caller="other")) is CallInfo
+    assert CallInfo(kind="list_models", address="a", provider="a", model=None).tags == {}
 
     usage = Usage(input=4, output=3)
     outcome: dict[str, Any] = {
@@ -50,34 +64,50 @@ def test_the_fast_constructors_build_what_the_classes_build() -> None:
         "time_to_first_token": 0.125,
         "trace": RoutingTrace(address="a/m", candidates=("a/m",)), "response": object(),
         "cost": Cost(input=Decimal("0.1"), status="exact")}
-    fast_outcome, slow_outcome = new_outcome(**outcome), CallOutcome(**outcome)
+    fast_outcome, slow_outcome = build(CallOutcome, tuple(outcome.values())), CallOutcome(**outcome)
     assert type(fast_outcome) is CallOutcome and fast_outcome == slow_outcome
     assert repr(fast_outcome) == repr(slow_outcome)
+    defaults = ("ok", None, None, None, None, False, 0.0, None, None, None, None)
+    assert CallOutcome(status="ok") == build(CallOutcome, defaults)
+
+
+def test_records_are_frozen_and_equal_only_to_their_own_kind() -> None:
+    call = _call()
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        fast_outcome.status = "ok"  # type: ignore[misc]
-    # The defaults, given one by one, are the class's defaults.
-    defaults: dict[str, Any] = {f.name: f.default for f in attrs.fields(CallOutcome)}
-    assert new_outcome(**{**defaults, "status": "ok"}) == CallOutcome(status="ok")
+        call.kind = "stream"  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        call.anything = 1
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        del call.caller
+    outcome = CallOutcome(status="ok")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        outcome.status = "error"  # type: ignore[misc]
+    # A bare tuple of the same values is not a CallInfo, whichever side it is on.
+    assert call != tuple(call) and tuple(call) != call and not call == tuple(call)  # noqa: SIM201
+    assert call == _call() and call != _call(address="a/other")
+    assert hash(CallOutcome(status="ok", duration=1.0)) == hash(CallOutcome(status="ok", duration=1.0))
+    with pytest.raises(TypeError):
+        CallInfo("chat", "a/m", "a", "m")  # type: ignore[call-arg]  # keyword-only, as before
 
 
-def test_fast_and_class_built_objects_mix_freely() -> None:
-    # The fast constructors fill each object's __dict__ on the keys the class's instances share; objects
-    # the class's own __init__ builds, and cached properties added later, must not disturb one another.
+def test_the_cached_properties_of_records_do_not_mix() -> None:
+    # Each record's cached properties live in its own __dict__, made when first written.
     request = ChatRequest(model="m", messages=(Message.user("hi"),))
     made = []
     for i in range(50):
         fields: dict[str, Any] = {"kind": "chat", "address": f"a/m{i}", "provider": "a", "model": f"m{i}",
                                   "request": request, "tags": {}, "caller": None, "started": float(i)}
-        fast, slow = new_call(**fields), CallInfo(**fields)
+        fast, slow = build(CallInfo, tuple(fields.values())), CallInfo(**fields)
         if i % 3 == 0:
             assert fast.estimated_tokens == slow.estimated_tokens
         if i % 5 == 0:
-            fast.decisions.append(i)  # type: ignore[arg-type]
+            fast.decisions.append(Decision(by="test", decision="admitted", model=f"a/m{i}"))
         made.append((fields, fast, slow))
     for i, (fields, fast, slow) in enumerate(made):
         assert fast == slow
-        assert attrs.asdict(fast, recurse=False) == fields == attrs.asdict(slow, recurse=False)
-        assert fast.decisions == ([i] if i % 5 == 0 else [])
+        assert fast._asdict() == fields == slow._asdict()
+        assert [d.model for d in fast.decisions] == ([f"a/m{i}"] if i % 5 == 0 else [])
+        assert slow.decisions == []
 
 
 # -- admitting with and without a coroutine --------------------------------------------------------------
@@ -135,7 +165,7 @@ async def _admitted(admit: Callable[[Lifecycle, CallInfo], Awaitable[Any] | Any]
                     ) -> tuple[list[str], list[str], str | None]:
     log: list[str] = []
     lifecycle = _lifecycle(mix, log)
-    call = new_call("chat", "a/m", "a", "m", None, {}, None, 0.0)
+    call = _call()
     try:
         held = admit(lifecycle, call)
         if inspect.isawaitable(held):
@@ -170,7 +200,7 @@ def test_admitting_without_a_coroutine_takes_what_admit_takes(mix: tuple[str, ..
 
 def test_admitting_without_a_coroutine_answers_at_once_only_when_every_admitter_did() -> None:
     async def main() -> None:
-        call = new_call("chat", "a/m", "a", "m", None, {}, None, 0.0)
+        call = _call()
         assert isinstance(_lifecycle(("held", "none", "broken"), []).admit_now(call), list)
         pending = _lifecycle(("held", "async"), []).admit_now(call)
         assert not isinstance(pending, list)
@@ -184,7 +214,7 @@ def test_a_cancellation_while_admitting_releases_what_the_fast_path_took() -> No
 
     async def main() -> None:
         lifecycle = _lifecycle(("held", "async", "held"), log)  # pluggy: the last registered runs first
-        call = new_call("chat", "a/m", "a", "m", None, {}, None, 0.0)
+        call = _call()
         pending = lifecycle.admit_now(call)
         assert not isinstance(pending, list)
         with anyio.move_on_after(0) as scope:  # cancelled at the async admitter's checkpoint

@@ -12,7 +12,8 @@ TYPE_CHECKING = False  # not typing's: importing typing would cost this import 4
 if TYPE_CHECKING:
     from modelplex._call.admission import AttemptInfo
     from modelplex._call.decision import Decision
-    from modelplex._call.lifecycle import CallInfo, CallOutcome, CallReservation
+    from modelplex._call.lifecycle import CallReservation
+    from modelplex._call.records import CallInfo, CallOutcome
     from modelplex._catalog.cost import Cost
     from modelplex._catalog.estimate import Estimate
     from modelplex._catalog.records import Capabilities, ModelInfo, Prices, PriceTier
@@ -77,9 +78,9 @@ _WHERE = {
     "AsyncClient": "_client",
     "AsyncConversation": "_conversation",
     "AttemptInfo": "_call.admission",
-    "CallInfo": "_call.lifecycle",
+    "CallInfo": "_call.records",
     "Decision": "_call.decision",
-    "CallOutcome": "_call.lifecycle",
+    "CallOutcome": "_call.records",
     "CallReservation": "_call.lifecycle",
     "Capabilities": "_catalog.records",
     "Chain": "_chains",

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
 import modelplex_store
 import pytest
 from modelplex_store.api import Store, StoreUnavailable
@@ -122,7 +121,7 @@ def test_search_reaches_bodies_only_where_they_are_stored(store: Store, store_ur
 
     info, outcome = call(at=NOON, model="kept")
     request = ChatRequest(model="kept", messages=[Message.user("the zebra question")])
-    put(store_url, records([(attrs.evolve(info, request=request), outcome)], content=True))
+    put(store_url, records([(info._replace(request=request), outcome)], content=True))
     put(store_url, records([call(at=NOON + 1, model="not kept")]))
 
     assert [r.model for r in store.logs(search="ZEBRA")] == ["kept"]

@@ -21,7 +21,7 @@ from modelplex._call.admitters import NOTHING_HELD
 from modelplex._call.attempt import translated, unsupported
 from modelplex._call.costs import Costs, costs
 from modelplex._call.deadline import Deadlines, bounded, ours
-from modelplex._call.fast import new_outcome
+from modelplex._call.lifecycle import CallOutcome, build
 from modelplex._call.observe import admitting, ended
 from modelplex._sent import attempt_started
 from modelplex._trace import RouteAttempt, RoutingTrace, direct_trace
@@ -142,8 +142,9 @@ class Direct:
             raise
         if observed is not None:
             duration = _monotonic() - begun
-            outcome = new_outcome("ok", None, self.provider, self.model, getattr(result, "usage", None),
-                                  False, duration, None, trace, result, getattr(result, "cost", None))
+            usage, cost = getattr(result, "usage", None), getattr(result, "cost", None)
+            outcome = build(CallOutcome, ("ok", None, self.provider, self.model, usage, False, duration, None,
+                                          trace, result, cost))
             done = lifecycle.report(observed, outcome, held)  # type: ignore[union-attr]
             if done is not None:
                 await done

@@ -1,6 +1,7 @@
-"""The call lifecycle: what the ``modelplex_before_call``, ``modelplex_before_attempt`` and
-``modelplex_after_call`` hooks receive, and the calling of them (see :mod:`modelplex.hookspecs` for the
-contract; :mod:`modelplex._call.admission` for the per-attempt half).
+"""The call lifecycle: the calling of the ``modelplex_before_call``, ``modelplex_before_attempt`` and
+``modelplex_after_call`` hooks (see :mod:`modelplex.hookspecs` for the contract;
+:mod:`modelplex._call.records` for what they receive; :mod:`modelplex._call.admission` for the
+per-attempt half).
 
 A client whose plugins implement none of them pays nothing for them: :attr:`Lifecycle.active` is false
 and the call path skips all of this.
@@ -8,100 +9,17 @@ and the call path skips all of this.
 
 from __future__ import annotations
 
-import functools
 import inspect
-from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, Literal, Protocol
+from collections.abc import Awaitable, Sequence
+from typing import Any, Protocol
 
-import attrs
-
-# Imported, not only named for type checkers: the public classes' annotations are resolved at runtime.
 from modelplex._call.admitters import Admitters, failed
-from modelplex._call.decision import Decision
 from modelplex._call.hooks import Hook, lifecycle_hooks
+from modelplex._call.records import CallInfo, CallKind, CallOutcome, CallStatus, build
 from modelplex._call.shield import shielded
-from modelplex._catalog.cost import Cost
-from modelplex._embeddings import EmbedRequest
-from modelplex._estimate import request_tokens, text_tokens
-from modelplex._options import ChatRequest
-from modelplex._responses import Usage
-from modelplex._trace import RoutingTrace
 from modelplex.errors import ModelplexError
 
-CallKind = Literal["chat", "stream", "embed", "rerank", "list_models"]
-CallStatus = Literal["ok", "error", "cancelled"]
-
-
-@attrs.frozen(kw_only=True, slots=False)
-class CallInfo:
-    """A call about to be made, as ``modelplex_before_call`` and ``modelplex_after_call`` see it.
-
-    ``kind`` is ``chat``, ``stream``, ``embed``, ``rerank`` or ``list_models``; ``address`` what the caller
-    asked for (``openai/gpt-4o``, ``chain/fast``, or the provider's name for ``list_models``);
-    ``provider`` and ``model`` that address split (``chain`` and the chain's name for a chain; ``model``
-    is ``None`` for ``list_models``). ``request`` is the validated :class:`~modelplex.ChatRequest` (its
-    ``model`` the address's model), :class:`~modelplex.EmbedRequest` or :class:`~modelplex.RerankRequest`,
-    ``None`` for ``list_models``.
-    ``estimated_tokens`` is :mod:`modelplex._estimate`'s figure: the prompt plus the most the reply
-    may take for a chat, the inputs for an embedding. ``tags`` and ``caller`` are what the caller passed
-    (never sent to a provider). ``started`` is ``time.time()`` at the start of the call.
-    """
-
-    kind: CallKind
-    address: str
-    provider: str
-    model: str | None
-    request: ChatRequest | EmbedRequest | None = None
-    tags: Mapping[str, str] = attrs.field(factory=dict)
-    caller: str | None = None
-    started: float = 0.0
-
-    @functools.cached_property
-    def decisions(self) -> list[Decision]:
-        """The admission decisions taken for this call so far, in order: admitters (the policy, budgets)
-        append a :class:`~modelplex.Decision` as they decide each candidate, and ``modelplex_after_call``
-        observers (the usage log) read them. Made when first read: a call nobody decides about has none."""
-        return []
-
-    @functools.cached_property
-    def estimated_tokens(self) -> int:
-        """Worked out when first read: most observers never ask, and every call would pay for it."""
-        request = self.request
-        if isinstance(request, ChatRequest):
-            return request_tokens(request.messages, request.options)
-        if isinstance(request, EmbedRequest):
-            return text_tokens(request.inputs)
-        return 0
-
-
-@attrs.frozen(kw_only=True, slots=False)
-class CallOutcome:
-    """How a call ended, as ``modelplex_after_call`` and reservations see it.
-
-    ``status``: ``ok``; ``error`` (``error`` says which, typed; a refusal by an admitter included);
-    ``cancelled`` (the task was cancelled, or the caller left a stream before its end). ``provider``
-    and ``model`` are the model that answered (a chain's choice), ``None`` when none did. ``usage`` is
-    the provider's count; for a stream cut or cancelled, what was seen so far, and for a call cancelled
-    before its answer, its input (``partial`` is then true, and ``usage.estimated`` when the provider
-    had not counted yet). Times are in seconds:
-    ``duration`` the whole call, ``time_to_first_token`` until a stream's first content event.
-    ``trace`` is the routing trace (``None`` for ``list_models`` and calls refused before routing);
-    ``response`` the :class:`~modelplex.ChatResponse`, :class:`~modelplex.EmbedResponse` or model list;
-    ``cost`` what ``usage`` cost (:class:`~modelplex.Cost`, ``partial`` for a cut stream), ``None`` where
-    there was no usage.
-    """
-
-    status: CallStatus
-    error: ModelplexError | None = None
-    provider: str | None = None
-    model: str | None = None
-    usage: Usage | None = None
-    partial: bool = False
-    duration: float = 0.0
-    time_to_first_token: float | None = None
-    trace: RoutingTrace | None = None
-    response: Any = None
-    cost: Cost | None = None
+__all__ = ["CallInfo", "CallKind", "CallOutcome", "CallReservation", "CallStatus", "Lifecycle", "build"]
 
 
 class CallReservation(Protocol):

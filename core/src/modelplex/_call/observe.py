@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from modelplex._call.admitters import NOTHING_HELD
 from modelplex._call.costs import cancelled_cost
-from modelplex._call.fast import new_call, new_outcome
+from modelplex._call.lifecycle import CallInfo, CallOutcome, build
 from modelplex._estimate import prompt_tokens, text_tokens
 from modelplex._responses import Usage
 from modelplex._routing.address import split_model
@@ -25,7 +25,7 @@ from modelplex._sent import attempt_since, last_attempt
 from modelplex.errors import ModelplexError
 
 if TYPE_CHECKING:
-    from modelplex._call.lifecycle import CallInfo, CallKind, Lifecycle
+    from modelplex._call.lifecycle import CallKind, Lifecycle
     from modelplex._client import AsyncClient
     from modelplex._trace import RoutingTrace
 
@@ -41,8 +41,8 @@ def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str
     if split is None:
         provider, _, model = address.partition("/")
         split = (provider, model)
-    return new_call(kind, address, split[0], split[1] or None, request, dict(tags) if tags else _NO_TAGS,
-                    caller, _time())
+    return build(CallInfo, (kind, address, split[0], split[1] or None, request,
+                            dict(tags) if tags else _NO_TAGS, caller, _time()))
 
 
 def sent(kind: CallKind, request: Any) -> Usage | None:
@@ -62,7 +62,7 @@ async def admitting(lifecycle: Lifecycle, call: CallInfo,
     try:
         return await now
     except ModelplexError as refusal:
-        refused = new_outcome("error", refusal, None, None, None, False, 0.0, None, None, None, None)
+        refused = build(CallOutcome, ("error", refusal, None, None, None, False, 0.0, None, None, None, None))
         await lifecycle.close(call, refused, (), report=True)
         raise
 
@@ -75,14 +75,14 @@ async def ended(lifecycle: Lifecycle, client: AsyncClient, call: CallInfo, held:
     duration = _monotonic() - started
     if isinstance(exc, Exception):
         error = exc if isinstance(exc, ModelplexError) else None
-        outcome = new_outcome("error", error, None, None, None, False, duration, None,
-                              getattr(error, "trace", None), None, None)
+        outcome = build(CallOutcome, ("error", error, None, None, None, False, duration, None,
+                                      getattr(error, "trace", None), None, None))
     else:
         # Once an attempt is under way its prompt may have reached the provider, and be billed;
         # before that (waiting for admission, a budget's reservation) nothing was used.
         usage = sent(call.kind, call.request) if attempted else None
-        outcome = new_outcome("cancelled", None, None, None, usage, usage is not None, duration, None,
-                              None, None, cancelled_cost(client, call.address, usage))
+        outcome = build(CallOutcome, ("cancelled", None, None, None, usage, usage is not None, duration,
+                                      None, None, None, cancelled_cost(client, call.address, usage)))
     await lifecycle.close(call, outcome, held, report=True)
 
 
@@ -136,6 +136,7 @@ class Watch:
     def answered(self, provider: str | None, model: str | None, result: Any,
                  trace: RoutingTrace | None) -> Awaitable[None] | None:
         """:meth:`succeeded`, the model that answered known (the direct branch knows it)."""
-        outcome = new_outcome("ok", None, provider, model, getattr(result, "usage", None), False,
-                              _monotonic() - self.started, None, trace, result, getattr(result, "cost", None))
+        outcome = build(CallOutcome, ("ok", None, provider, model, getattr(result, "usage", None), False,
+                                      _monotonic() - self.started, None, trace, result,
+                                      getattr(result, "cost", None)))
         return self.lifecycle.report(self.call, outcome, self.held)
