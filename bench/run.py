@@ -53,6 +53,9 @@ class Config:
         self.slow_import_runs = 1 if tiny else 3  # LiteLLM's import takes seconds
         self.startup_rounds = 1 if tiny else 27  # of the start-up rows (see startup_rounds)
         self.latency = ["--calls", "5", "--warmup", "1"] if tiny else ["--calls", "400", "--warmup", "50"]
+        # A cost of a few µs read from pairs of calls that each jitter by tens: one round's median of 400
+        # pairs moved by ±5-10 µs between rounds, 3,000 pairs by ±1.5.
+        self.paired = self.latency if tiny else ["--calls", "3000", "--warmup", "100"]
         self.stream = (["--short", "2", "--long", "6", "--reps", "2"] if tiny
                        else ["--short", "10", "--long", "400", "--reps", "15"])
         self.throughput = (["--calls", "20", "--concurrency", "5"] if tiny
@@ -263,8 +266,11 @@ def run(subjects: list[str], formats: list[str], config: Config,
                 for name in subjects:
                     if fmt not in SUBJECTS[name][2]:
                         continue
-                    plan: list[tuple[str, list[str]]] = [("latency", config.latency)]
-                    if SUBJECTS[name][1](fmt, server.url).sync:
+                    subject = SUBJECTS[name][1](fmt, server.url)
+                    # A cost read from paired calls takes more of them (Config.paired).
+                    calls = config.paired if hasattr(subject, "call_plain") else config.latency
+                    plan: list[tuple[str, list[str]]] = [("latency", calls)]
+                    if subject.sync:
                         plan.append(("latency_sync", config.latency))
                     plan.append(("stream", config.stream))
                     plan += sync_stream_plan(name, fmt, server.url, config)
@@ -378,6 +384,9 @@ def lifecycle_target(results: dict[str, Any], fmt: str) -> tuple[str, str, bool 
     if cost is None or plain is None:
         return name, "not measured", None
     shown = f"{cost:+.1f} µs on a {_n(plain)} µs call"
+    rounds = results["calls"].get(f"modelplex-lifecycle/{fmt}", {}).get("latency", {}).get("overheads_us")
+    if rounds:  # the median of these is the figure; their spread is the noise it carries
+        shown += f", its rounds {min(rounds):+.1f} to {max(rounds):+.1f}"
     cpu = _fig(results, f"modelplex-lifecycle/{fmt}", "latency", "cpu_overhead_us")
     cpu_plain = _fig(results, f"modelplex-lifecycle/{fmt}", "latency", "plain_cpu_median_us")
     if cpu is not None and cpu_plain is not None:
@@ -457,7 +466,9 @@ def report(results: dict[str, Any]) -> str:
              f"whatever else the machine does weighs on all alike); each figure is the best of its "
              f"{results.get('rounds', 'several')} rounds "
              "(lowest time and memory, highest throughput), the same rule for every subject. `--json` "
-             "keeps every round's figure.", ""]
+             "keeps every round's figure. A cost read from pairs of calls (the lifecycle plugin's) is "
+             "the median over the rounds of each round's median difference within its 3,000 pairs, "
+             "shown with the spread of its rounds.", ""]
     if results.get("tiny"):
         lines += ["**A tiny run (a few calls each): these figures prove the code runs and mean nothing.**",
                   ""]
