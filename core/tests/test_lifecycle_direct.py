@@ -10,9 +10,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from test_lifecycle import Recorder, make
+from test_lifecycle import Provider, Recorder, make
+from test_lifecycle_fast import admitter
 
-from modelplex import AttemptInfo, CallInfo, CallOutcome
+from modelplex import AsyncClient, AttemptInfo, CallInfo, CallOutcome
+from modelplex.errors import ConfigurationError
 from modelplex.hookspecs import hookimpl
 
 
@@ -123,3 +125,65 @@ def test_a_calls_duration_runs_from_when_it_is_awaited(general: bool) -> None:
     asyncio.run(main())
     [(_, outcome)] = recorder.after
     assert outcome.status == "ok" and outcome.duration < 0.25, outcome.duration
+
+
+# -- the direct branch asks admitters and tells observers itself (docs/hot-paths.md) -------------------------
+def _observer(name: str, how: str, log: list[str]) -> object:
+    """An observer that answers ``how``: ``none``, ``async`` (something to await), ``broken`` (a bug)."""
+
+    class Observer:
+        @hookimpl
+        def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> Any:
+            log.append(f"after {name} {outcome.status}")
+            if how == "broken":
+                raise KeyError(name)
+            if how == "async":
+                async def later() -> None:
+                    await asyncio.sleep(0)
+                    log.append(f"after {name} awaited")
+                return later()
+            return None
+
+    return Observer()
+
+
+ADMITTERS = [(), ("none",), ("none", "none"), ("held",), ("none", "held"), ("async",),
+             ("none", "async", "held"), ("refuse",), ("none", "refuse"), ("held", "refuse"), ("broken",),
+             ("none", "broken", "held")]
+OBSERVERS = [(), ("none",), ("none", "none"), ("async",), ("none", "async", "none"), ("broken", "none"),
+             ("none", "broken", "async")]
+
+
+async def _mixed(general: bool, admitters: tuple[str, ...], observers: tuple[str, ...]
+                 ) -> tuple[list[str], str]:
+    log: list[str] = []
+    plugins: dict[str, object] = {"a": Provider("a")}
+    plugins.update({f"p{i}": admitter(f"p{i}", how, log) for i, how in enumerate(admitters)})
+    plugins.update({f"o{i}": _observer(f"o{i}", how, log) for i, how in enumerate(observers)})
+    if general:
+        plugins["gate"] = AttemptAdmitter()
+    client = AsyncClient(plugins=plugins, autoload=False, config_file=False, env={})
+    async with client:
+        try:
+            ended = type(await client.chat("a/m", "hello")).__name__
+        except ConfigurationError as refusal:
+            ended = f"{type(refusal).__name__}: {refusal}"
+    return log, ended
+
+
+@pytest.mark.parametrize("observers", OBSERVERS, ids=lambda m: "-".join(m) or "no-observer")
+@pytest.mark.parametrize("admitters", ADMITTERS, ids=lambda m: "-".join(m) or "no-admitter")
+def test_the_direct_branch_asks_and_tells_as_the_general_path_does(admitters: tuple[str, ...],
+                                                                   observers: tuple[str, ...]) -> None:
+    """Whatever the admitters answer (nothing, a reservation, one to await, a refusal, a bug) and the
+    observers do (nothing, something to await, a bug), in any order: the same hooks are asked in the
+    same order, the same reservations settled or released, the caller gets the same."""
+    direct = asyncio.run(_mixed(False, admitters, observers))
+    general = asyncio.run(_mixed(True, admitters, observers))
+    assert direct == general
+    log, ended = direct
+    refused = any(how == "refuse" for how in admitters)
+    assert ended.startswith("ConfigurationError") if refused else ended == "ChatResponse"
+    told = [line for line in log if line.startswith("after ") and not line.endswith("awaited")]
+    assert len(told) == len(observers)  # every observer told once, a broken one included
+    assert sum(line.endswith("awaited") for line in log) == observers.count("async")

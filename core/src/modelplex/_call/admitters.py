@@ -39,27 +39,38 @@ class Admitters:
                             refusal: ModelplexError | None) -> None:
             """Lifecycle's: release what ``held`` reserved (the call refused, or cancelled)."""
 
-    def admit_now(self, call: CallInfo) -> Sequence[tuple[str, Any]] | Awaitable[list[tuple[str, Any]]]:
+    def admit_now(self, call: CallInfo, start: int = 0, answer: Any = None, error: BaseException | None = None
+                  ) -> Sequence[tuple[str, Any]] | Awaitable[list[tuple[str, Any]]]:
         """:meth:`admit` for ``modelplex_before_call``, without a coroutine while every admitter answers
         at once with no refusal (the common case: a no-op, a counter, a synchronous check): the
         reservations then (a list, or :data:`NOTHING_HELD`), else what to await for them. The admitter
         that answered with an awaitable or raised is taken over, with those after it, by :meth:`admit`,
-        so either way gives the same reservations, refusals and releases (``test_lifecycle.py`` runs both)."""
+        so either way gives the same reservations, refusals and releases (``test_lifecycle.py`` runs both).
+        From admitter ``start`` on, those before it having answered ``None``; with ``answer`` or
+        ``error``, admitter ``start`` was asked already (the direct branch asks them itself while they
+        answer ``None``) and answered or raised that."""
         held: list[tuple[str, Any]] | None = None  # made at the first reservation: most calls take none
         before = self.before
-        for hook in before:  # no enumerate(): every call pays for it, the index is rarely wanted
+        asked = answer is not None or error is not None
+        for index in range(start, len(before)):  # no enumerate() of a slice: the common case is 0 and 1
+            hook = before[index]
             try:
-                reservation = hook[1](call)
+                if asked and index == start:
+                    if error is not None:
+                        raise error
+                    reservation = answer
+                else:
+                    reservation = hook[1](call)
             except ModelplexError as exc:
-                return self.admit(call, None, held or [], before.index(hook), exc)
+                return self.admit(call, None, held or [], index, exc)
             except Exception as exc:
                 failed(hook[0], "modelplex_before_call", exc)
                 continue
             except BaseException as exc:  # as admit's loop: what was reserved is given back first
-                return self.admit(call, None, held or [], before.index(hook), exc)
+                return self.admit(call, None, held or [], index, exc)
             if reservation is not None:
                 if inspect.isawaitable(reservation):
-                    return self.admit(call, None, held or [], before.index(hook), reservation)
+                    return self.admit(call, None, held or [], index, reservation)
                 if held is None:
                     held = []
                 held.append((hook[0], reservation))

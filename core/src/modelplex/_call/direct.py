@@ -13,11 +13,13 @@ from __future__ import annotations
 import time
 from asyncio import CancelledError, current_task, get_running_loop
 from collections.abc import Sequence
+from inspect import isawaitable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from modelplex._call.admitters import NOTHING_HELD
+from modelplex._call.admitters import failed as failed_hook
 from modelplex._call.attempt import translated, unsupported
 from modelplex._call.costs import Costs, costs
 from modelplex._call.deadline import Deadlines, bounded, ours
@@ -74,8 +76,23 @@ class Direct:
         started = _monotonic()
         if observed is not None:
             begun = started
-            if lifecycle.before:  # type: ignore[union-attr]
-                now = lifecycle.admit_now(observed)  # type: ignore[union-attr]
+            before = lifecycle.before  # type: ignore[union-attr]
+            if before:
+                # admit_now's loop, written out while the admitters answer None (the common case: a
+                # frame less, docs/hot-paths.md); the first to answer anything else or to raise is
+                # handed over to it, with those after it.
+                now: Any = NOTHING_HELD
+                for admitter in before:  # not ``hook``: that names the provider hook to call
+                    try:
+                        answer = admitter[1](observed)
+                    except BaseException as exc:
+                        now = lifecycle.admit_now(  # type: ignore[union-attr]
+                            observed, before.index(admitter), error=exc)
+                        break
+                    if answer is not None:
+                        now = lifecycle.admit_now(  # type: ignore[union-attr]
+                            observed, before.index(admitter), answer)
+                        break
                 if now.__class__ is list or now is NOTHING_HELD:
                     held = now
                 else:  # an admitter to wait for (a budget's reservation): the attempt starts after it
@@ -145,9 +162,22 @@ class Direct:
             usage, cost = getattr(result, "usage", None), getattr(result, "cost", None)
             outcome = build(CallOutcome, ("ok", None, self.provider, self.model, usage, False, duration, None,
                                           trace, result, cost))
-            done = lifecycle.report(observed, outcome, held)  # type: ignore[union-attr]
-            if done is not None:
-                await done
+            if held:
+                await lifecycle.close(observed, outcome, held, report=True)  # type: ignore[union-attr]
+                return result
+            # Lifecycle.report's loop, written out (a frame less, docs/hot-paths.md): each observer in
+            # turn; the first to answer an awaitable is awaited before those after it are told.
+            after = lifecycle.after  # type: ignore[union-attr]
+            for observer in after:
+                try:
+                    done = observer[1](observed, outcome)
+                except Exception as exc:
+                    failed_hook(observer[0], "modelplex_after_call", exc)
+                    continue
+                if done is not None and isawaitable(done):
+                    await lifecycle._observed(observed, outcome, observer[0], done,  # type: ignore[union-attr]
+                                              after.index(observer) + 1)
+                    break
         return result
 
     def _start(self, hook: str, kwargs: dict[str, Any]) -> Any:

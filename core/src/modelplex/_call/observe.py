@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 _monotonic = time.monotonic
 _time = time.time
-_NO_TAGS: Mapping[str, str] = {}
+NO_TAGS: Mapping[str, str] = {}
 
 
 def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str] | None,
@@ -42,7 +42,7 @@ def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str
         provider, _, model = address.partition("/")
         split = (provider, model)
     return build(CallInfo, (kind, address, split[0], split[1] or None, request,
-                            dict(tags) if tags else _NO_TAGS, caller, _time()))
+                            dict(tags) if tags else NO_TAGS, caller, _time()))
 
 
 def sent(kind: CallKind, request: Any) -> Usage | None:

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,8 +24,8 @@ from modelplex._aliases import expand
 from modelplex._call.admission import admission, admitted
 from modelplex._call.attempt import listing
 from modelplex._call.costs import costs
-from modelplex._call.lifecycle import CallInfo
-from modelplex._call.observe import Watch, call_info
+from modelplex._call.lifecycle import CallInfo, build
+from modelplex._call.observe import NO_TAGS, Watch, call_info
 from modelplex._options import ChatOptions, ChatRequest
 from modelplex._routing.address import split_model
 from modelplex._routing.candidates import Candidate
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from modelplex._stream import ChatStream
 
 T = TypeVar("T")
+_time = time.time
 
 
 class Calls:
@@ -90,7 +92,9 @@ class Calls:
             warnings = check_for_provider(request, provider=direct.provider, info=direct.info)
             if not lifecycle.active:  # the fast path: nothing to admit or report
                 return direct.call("modelplex_chat", warnings, request=request)
-            call = call_info("chat", address, request, tags, caller, direct.split)
+            # call_info(), written out: a frame less (docs/hot-paths.md)
+            call = build(CallInfo, ("chat", address, direct.provider, direct.model, request,
+                                    dict(tags) if tags else NO_TAGS, caller, _time()))
             if not lifecycle.attempt:  # admitted and reported by the attempt's own coroutine
                 return direct.call("modelplex_chat", warnings, lifecycle, call, request=request)
             make = lambda call: admitted(self.client, call, "chat", msgs, opts,  # noqa: E731
@@ -126,7 +130,9 @@ class Calls:
             direct = router.direct(address)
             if not lifecycle.active:
                 return direct.call("modelplex_embed", request=request)
-            call = call_info("embed", address, request, tags, caller, direct.split)
+            # call_info(), written out: a frame less (docs/hot-paths.md)
+            call = build(CallInfo, ("embed", address, direct.provider, direct.model, request,
+                                    dict(tags) if tags else NO_TAGS, caller, _time()))
             if not lifecycle.attempt:  # admitted and reported by the attempt's own coroutine
                 return direct.call("modelplex_embed", (), lifecycle, call, request=request)
             make = lambda call: admitted(self.client, call, "embed", request.inputs,  # noqa: E731
