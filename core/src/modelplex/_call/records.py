@@ -9,7 +9,8 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
-# Imported, not only named for type checkers: NamedTuple resolves its fields' annotations at runtime.
+# Imported, not only named for type checkers: the fields' annotations are strings here, and
+# typing.get_type_hints(CallOutcome) (cattrs, documentation tools) resolves them against these names.
 from modelplex._call.decision import Decision
 from modelplex._catalog.cost import Cost
 from modelplex._embeddings import EmbedRequest
