@@ -288,9 +288,12 @@ def killed_together(path: Path, data: Path) -> Path:
     """A recording process and its writer process killed with SIGKILL at once while the database was
     locked: only the first call committed, the rest in a journal nobody holds. Returns its folder."""
     with loaded_parent(path, "journal") as (parent, writer, lock):
-        os.kill(writer, signal.SIGKILL)
+        # The parent first: alive, it would answer its writer process's end by starting another, which
+        # inherits the journal's lock and holds it a while after the parent is gone.
         parent.send_signal(signal.SIGKILL)
         parent.wait()
+        with contextlib.suppress(ProcessLookupError):  # ended already on its own
+            os.kill(writer, signal.SIGKILL)
         assert gone(writer)
         lock.execute("ROLLBACK")
         lock.close()
