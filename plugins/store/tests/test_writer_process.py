@@ -42,7 +42,9 @@ def written(path: Path) -> tuple[int, int]:
 
 def gone(pid: int, timeout: float = 20.0) -> bool:
     """Whether process ``pid`` has ended within ``timeout`` seconds (a zombie has: an orphan's is reaped
-    by whatever adopted it, which in a container may be nobody)."""
+    by whatever adopted it, which in a container may be nobody). Its main thread a zombie is not yet
+    enough: its other threads may still be exiting, and they hold its files (the journal's lock among
+    them) until the last is gone, so a zombie counts once it is its only thread left."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -50,8 +52,11 @@ def gone(pid: int, timeout: float = 20.0) -> bool:
         except ProcessLookupError:
             return True
         try:
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            zombie = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            if zombie and os.listdir(f"/proc/{pid}/task") == [str(pid)]:
                 return True
+        except FileNotFoundError:  # reaped meanwhile
+            return True
         except (OSError, IndexError):
             pass
         time.sleep(0.02)
