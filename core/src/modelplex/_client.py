@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from modelplex._config import Settings, config_source, environ, load_config
 from modelplex._logging import log
-from modelplex._messages import Message
-from modelplex._options import ChatOptions
 from modelplex._plugins import Registry
 from modelplex._provider import ProviderContext
 from modelplex._rerank_api import rerank as _rerank
@@ -28,6 +26,8 @@ if TYPE_CHECKING:  # the classes of results load with the first call that makes 
     from modelplex._conversation import AsyncConversation
     from modelplex._embeddings import EmbedResponse
     from modelplex._health import HealthStatus
+    from modelplex._messages import Message
+    from modelplex._options import ChatOptions
     from modelplex._ratelimit import RateLimits
     from modelplex._responses import ChatResponse
     from modelplex._retry import RoutingPolicy

@@ -88,3 +88,12 @@ def test_an_unknown_encoding_in_a_profile_table_is_a_configuration_error() -> No
     with pytest.raises(ConfigurationError, match=r"acme.*embedding_encoding.*'int4'"):
         Profile().updated({"embedding_encoding": "int4"}, provider="acme")
     assert Profile().updated({"embedding_encoding": "base64_int8"}).embedding_encoding == "base64_int8"
+
+
+def test_the_profiles_default_encoding_is_the_one_the_vectors_module_reads_as_json_numbers() -> None:
+    """profile.py names OpenAI's default itself, so that a profile keeping it needs no import of the
+    packings: the two names must stay one."""
+    from modelplex_openai_compat import profile, vectors
+
+    assert profile.FLOAT == vectors.FLOAT == Profile().embedding_encoding
+    assert Profile(embedding_encoding="base64_int8").embedding_encoding == "base64_int8"

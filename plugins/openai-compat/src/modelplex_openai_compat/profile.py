@@ -8,10 +8,19 @@ from typing import Any
 import attrs
 
 from modelplex.errors import ConfigurationError
-from modelplex_openai_compat.vectors import ENCODINGS, FLOAT
+
+#: ``vectors.FLOAT``, OpenAI's default (test_compat_embeddings.py checks they agree): a profile keeping
+#: it does not import the packings, which nothing needs before the first embedding.
+FLOAT = "float"
 
 _OPTION_NAMES = frozenset({"temperature", "top_p", "max_tokens", "stop", "seed", "response_format",
                            "parallel_tool_calls", "reasoning_effort"})
+
+
+def _encodings() -> frozenset[str]:
+    from modelplex_openai_compat.vectors import ENCODINGS
+
+    return ENCODINGS
 
 
 def _fields(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -89,9 +98,9 @@ class Profile:
                              f"known: {sorted(_OPTION_NAMES)}")
         if self.max_tool_name_length < 1 or self.embedding_batch_size < 1:
             raise ValueError("Profile: max_tool_name_length and embedding_batch_size must be >= 1")
-        if self.embedding_encoding not in ENCODINGS:
+        if self.embedding_encoding != FLOAT and self.embedding_encoding not in _encodings():
             raise ValueError(f"Profile.embedding_encoding: unknown encoding {self.embedding_encoding!r}; "
-                             f"known: {sorted(ENCODINGS)}")
+                             f"known: {sorted(_encodings())}")
 
     @property
     def reasoning_field(self) -> str | None:
