@@ -467,8 +467,9 @@ def report(results: dict[str, Any]) -> str:
              f"{results.get('rounds', 'several')} rounds "
              "(lowest time and memory, highest throughput), the same rule for every subject. `--json` "
              "keeps every round's figure. A cost read from pairs of calls (the lifecycle plugin's) is "
-             "the median over the rounds of each round's median difference within its 3,000 pairs, "
-             "shown with the spread of its rounds.", ""]
+             "the median over the rounds of each round's median difference within its 3,000 pairs "
+             "(which call of a pair goes first drawn at random, seeded), shown with the spread of its "
+             "rounds.", ""]
     if results.get("tiny"):
         lines += ["**A tiny run (a few calls each): these figures prove the code runs and mean nothing.**",
                   ""]
