@@ -232,3 +232,65 @@ def test_hooks_are_found_on_instances_and_by_specname_as_pluggy_finds_them() -> 
     registry = Registry({"inst": Provider()}, autoload=False, env={})
     hooks = registry.pm.get_hookcallers(registry.pm.get_plugin("inst")) or []
     assert sorted(h.name for h in hooks) == ["modelplex_chat", "modelplex_provider_info"]
+
+
+def test_discovery_finds_the_hooks_pluggy_finds_and_runs_no_property() -> None:
+    """A plain pluggy manager given the same plugin finds the same hooks (an unmarked override, a
+    property, a static method, a ``specname``, an instance attribute shadowing the class). Discovery's
+    check for ``async def`` hooks evaluated a property named like a hook (and let what it raised out
+    of registration); it reads every name without running it, as pluggy does."""
+    import pluggy
+
+    from modelplex import ProviderInfo, hookspecs
+    from modelplex.hookspecs import SPEC_VERSION, hookimpl
+
+    def marked_alone(ctx: object, request: object) -> object:
+        raise AssertionError("not called")
+
+    class Base:
+        @hookimpl
+        def modelplex_chat(self, ctx: object, request: object) -> object:  # overridden unmarked below
+            raise AssertionError("not called")
+
+        @hookimpl
+        def modelplex_provider_info(self) -> ProviderInfo:
+            return ProviderInfo(spec_version=SPEC_VERSION, requires_api_key=False)
+
+    class Plugin(Base):
+        def modelplex_chat(self, ctx: object, request: object) -> object:  # no marker: not a hook
+            raise AssertionError("not called")
+
+        def helper(self) -> None:
+            raise AssertionError("not called")
+
+        def modelplex_rerank(self, ctx: object, request: object) -> object:
+            raise AssertionError("not called")
+
+        @property
+        def modelplex_embed(self) -> object:  # never evaluated, never a hook
+            raise AssertionError("a property was evaluated")
+
+        @staticmethod
+        @hookimpl
+        def modelplex_list_models(ctx: object) -> list[object]:
+            return []
+
+        @hookimpl(specname="modelplex_chat_stream")
+        def streamed(self, ctx: object, request: object) -> object:
+            raise AssertionError("not called")
+
+    plugin = Plugin()
+    # The class's unmarked method shadowed by a marked one on the instance: a hook, as pluggy reads it.
+    plugin.modelplex_rerank = hookimpl(marked_alone)  # type: ignore[method-assign]
+
+    registry = Registry({"p": plugin}, autoload=False, env={})
+    ours = sorted(h.name for h in registry.pm.get_hookcallers(registry.pm.get_plugin("p")) or [])
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(plugin, "p")
+    theirs = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+    assert ours == theirs
+    assert "modelplex_chat" not in ours and "modelplex_embed" not in ours
+    assert {"modelplex_provider_info", "modelplex_list_models", "modelplex_chat_stream",
+            "modelplex_rerank"} <= set(ours)
