@@ -104,20 +104,23 @@ class _Manager(pluggy.PluginManager):
 _ABSENT = object()
 
 
-def _in_class(plugin: object, name: str) -> object:
-    """What ``plugin``'s class holds under ``name`` where an attribute lookup would find it there, read
-    without running it (a property is not evaluated); :data:`_ABSENT` where the lookup would find it
-    elsewhere (the instance's own dictionary) or the plugin is a module or a class."""
-    kind = type(plugin)
-    if kind is ModuleType or isinstance(plugin, type):
-        return _ABSENT
-    try:
-        own = object.__getattribute__(plugin, "__dict__")
-    except AttributeError:  # slotted
-        own = {}
-    if name in own:
-        return _ABSENT
-    for klass in kind.__mro__:
+def _raw(plugin: object, name: str) -> object:
+    """What an attribute lookup of ``name`` on ``plugin`` finds, read from the dictionary that holds it
+    without running it (a property is not evaluated), or :data:`_ABSENT` (then ask
+    ``inspect.getattr_static``, which is slower)."""
+    if type(plugin) is ModuleType:
+        return plugin.__dict__.get(name, _ABSENT)
+    if isinstance(plugin, type):
+        classes = plugin.__mro__
+    else:
+        try:
+            own = object.__getattribute__(plugin, "__dict__")
+        except AttributeError:  # slotted
+            own = {}
+        if name in own:
+            return own[name]
+        classes = type(plugin).__mro__
+    for klass in classes:
         raw = klass.__dict__.get(name, _ABSENT)
         if raw is not _ABSENT:
             return raw
@@ -130,7 +133,7 @@ def _refuse_async(name: str, plugin: object) -> None:
             continue
         # Read as pluggy reads a hook: without running it (a property named like a hook is no hook,
         # and evaluating it at discovery ran a plugin's code, or raised out of registration).
-        fn = _in_class(plugin, attr)
+        fn = _raw(plugin, attr)
         if fn is _ABSENT:
             fn = inspect.getattr_static(plugin, attr, None)
         if isinstance(fn, (staticmethod, classmethod)):
