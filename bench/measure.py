@@ -44,13 +44,11 @@ async def latency(subject: Subject, calls: int, warmup: int) -> dict[str, Any]:
         # phase flipped; drawn, their difference stayed within ±3.
         order = random.Random(11)
         for _ in range(warmup):
-            if paired is not None and order.random() < 0.5:
-                await paired("bench-1")
-                await subject.call("bench-1")
-            else:
-                await subject.call("bench-1")
-                if paired is not None:
-                    await paired("bench-1")
+            pair = [subject.call] if paired is None else [subject.call, paired]
+            if len(pair) == 2 and order.random() < 0.5:
+                pair.reverse()
+            for call in pair:
+                await call("bench-1")
         times: list[float] = []
         plain: list[float] = []
         # The client's own CPU time per call too: a no-op plugin's cost is work of this thread, and the
@@ -63,7 +61,7 @@ async def latency(subject: Subject, calls: int, warmup: int) -> dict[str, Any]:
             # Whichever call goes second finds the server and the machine as the first left them, and
             # that must not weigh on one side only: the order is drawn (above).
             plain_first = paired is not None and order.random() < 0.5
-            if paired is not None and plain_first:
+            if plain_first and paired is not None:  # (the second test is for the type checker)
                 start, cpu_start = clock(), cpu_clock()
                 await paired("bench-1")
                 plain.append(clock() - start)

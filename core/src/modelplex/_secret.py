@@ -20,7 +20,7 @@ _MIN_SCRUB_LEN: Final = 6
 
 # The expressions below, compiled on first use: compiling them cost ~7 million instructions, 2 % of a
 # program's start (import, a client, discovery), which a program that never scrubs anything need not pay.
-_Compiled = tuple["re.Pattern[str]", "re.Pattern[str]", "re.Pattern[str]", "re.Pattern[str]"]
+_Compiled = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]
 _compiled: _Compiled | None = None
 
 
