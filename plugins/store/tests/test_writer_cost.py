@@ -68,6 +68,39 @@ def test_a_group_of_calls_is_a_few_statements_on_sqlite(tmp_path: Path) -> None:
     db.close()
 
 
+def test_rows_of_every_shape_in_one_group_come_back_as_given(tmp_path: Path) -> None:
+    """A row's NULL columns are left out of its statement (binding ``None`` is the sqlite3 module's slow
+    case): rows whose NULLs differ (a success, a failure with its class and status, a tagged call, an
+    attempt) share a group and each comes back whole, NULLs included."""
+    from modelplex_store.schema import CALLS
+
+    from modelplex import RouteAttempt, RoutingTrace
+    from modelplex.errors import RateLimitError
+
+    info = CallInfo(kind="chat", address="chain/fast", provider="chain", model="fast", request=REQUEST,
+                    tags={"user": "u1", "team": "a"}, caller=None, started=time.time())
+    limited = RouteAttempt(model="groq/m-1", error="limited", error_type="RateLimitError", status_code=429,
+                           duration=0.1)
+    answered = RouteAttempt(model="groq/m-2", duration=0.2)
+    trace = RoutingTrace(address="chain/fast", attempts=(limited, answered), answered_by="groq/m-2")
+    shapes = [*records(3), record(info, CallOutcome(status="ok", usage=Usage(input=5, output=1), duration=0.3,
+                                                    time_to_first_token=0.05, trace=trace)),
+              record(info, CallOutcome(status="error", error=RateLimitError("slow down", provider="groq",
+                                                                           status_code=429), duration=0.1))]
+    rows = sorted(row for r in shapes for row in r.calls)
+    assert len({tuple(v is None for v in row) for row in rows}) >= 4  # shapes that differ, truly
+    db = opened(tmp_path)
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    assert deliver(db, shapes) == len(shapes)
+    db.conn.set_trace_callback(None)
+    got = db.execute(f"SELECT {', '.join(CALLS.names)} FROM calls ORDER BY id").fetchall()
+    assert [tuple(row) for row in got] == rows
+    inserts = [s for s in statements if s.startswith("INSERT INTO calls")]
+    assert inserts and not [s for s in inserts if "NULL" in s.split("VALUES", 1)[1]], inserts
+    db.close()
+
+
 def test_delivered_again_with_new_calls_each_call_is_written_once(tmp_path: Path) -> None:
     """A spool replayed after a crash: calls already there are skipped, their rollups not added twice,
     across more rows than one statement takes (512)."""
