@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from modelplex_store.budgets.audit import columns
-from modelplex_store.rows import _cost, _micros, _routed, _tags, _who, call_row, route_text
+from modelplex_store.rows import _cost, _micros, _routed, _tags, _who, call_row, route_text, uuid7
 from modelplex_store.schema import CALLS
 
 from modelplex import (
@@ -119,3 +121,22 @@ def test_a_row_of_a_call_nobody_decided_about_makes_no_list_of_decisions() -> No
     info.decisions.append(Decision(by="policy", decision="allowed", model="groq/m"))
     admission = call_row(info, outcome, "id-1", 1)[NAMES.index("admission")]
     assert admission == '[{"by":"policy","decision":"allowed","model":"groq/m"}]'
+
+
+@given(micros=st.integers(min_value=0, max_value=(1 << 48) * 1000 - 1))
+def test_an_id_is_a_uuid_version_7_of_its_millisecond(micros: int) -> None:
+    import uuid
+
+    text = uuid7(micros)
+    parsed = uuid.UUID(text)
+    assert str(parsed) == text
+    assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert parsed.int >> 80 == micros // 1000
+
+
+def test_ids_sort_by_their_moment_and_differ_within_one() -> None:
+    moments = [1_700_000_000_000_000 + step * 1000 for step in range(50)]
+    ids = [uuid7(m) for m in moments]
+    assert sorted(ids) == ids
+    same = {uuid7(moments[0]) for _ in range(1000)}
+    assert len(same) == 1000

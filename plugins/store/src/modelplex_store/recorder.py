@@ -32,10 +32,20 @@ if TYPE_CHECKING:
 
 _writers: dict[tuple[int, str, bool], Writer | ProcessWriter] = {}
 _writers_lock = threading.Lock()
+#: This process's id, kept here: ``os.getpid()`` is a system call, and ``_writer`` runs for every call.
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _writer(config: StoreConfig) -> Writer | ProcessWriter:
-    key = (os.getpid(), config.url, config.content)
+    key = (_pid, config.url, config.content)
     writer = _writers.get(key)
     if writer is None:
         with _writers_lock:

@@ -69,11 +69,12 @@ os.register_at_fork(after_in_child=_random.seed)
 
 def uuid7(unix_micros: int) -> str:
     """A UUID version 7 (RFC 9562) for a moment given in microseconds: ids sort by time."""
-    value = (unix_micros // 1000 & (1 << 48) - 1) << 80 | _random.getrandbits(80)
-    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
-    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC variant
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    millis = unix_micros // 1000 & 0xFFFF_FFFF_FFFF
+    bits = _random.getrandbits(74)  # rand_a (12 bits) and rand_b (62)
+    # One format, the version (7) and the variant (0b10) written in: it runs for every call, and
+    # building the 128-bit integer and slicing its hex took twice as long.
+    return "%08x-%04x-7%03x-%04x-%012x" % (millis >> 16, millis & 0xFFFF, bits >> 62,  # noqa: UP031
+                                            0x8000 | bits >> 48 & 0x3FFF, bits & 0xFFFF_FFFF_FFFF)
 
 
 def _micros(seconds: float | None) -> int | None:
