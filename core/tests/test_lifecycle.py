@@ -560,3 +560,35 @@ def test_a_failing_observer_is_logged_without_the_secret_it_carried() -> None:
     failed = [line for line in lines if line.get("event") == "lifecycle_hook_failed"]
     assert [(line["plugin"], line["hook"]) for line in failed] == [("leaky", "modelplex_after_call")]
     assert "RuntimeError" in str(failed[0]["error"]) and KEY not in repr(lines)
+
+
+class TagWriter:
+    """An observer that writes into the tags of each call it hears of (a plugin it should not trust)."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+
+    @hookimpl
+    def modelplex_after_call(self, call: CallInfo, outcome: CallOutcome) -> None:
+        try:
+            call.tags["seen"] = "yes"  # type: ignore[index]
+        except TypeError as exc:
+            self.refused.append(type(exc).__name__)
+
+
+def test_a_plugin_writing_into_an_untagged_calls_tags_does_not_tag_the_next_call() -> None:
+    """Every call made without tags shares one empty mapping: it is read-only, so no plugin can tag
+    all later calls by writing into it. A call's own tags are its own copy."""
+    recorder, writer = Recorder(), TagWriter()
+    given = {"team": "a"}
+
+    async def main() -> None:
+        async with make(recorder, plugins={"writer": writer}) as client:
+            await client.chat("a/m", "hello")
+            await client.chat("a/m", "hello")
+            await client.chat("a/m", "hello", tags=given)
+
+    asyncio.run(main())
+    assert [dict(call.tags) for call, _ in recorder.after] == [{}, {}, {"team": "a", "seen": "yes"}]
+    assert writer.refused == ["TypeError", "TypeError"]
+    assert given == {"team": "a"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 from modelplex._call.admitters import NOTHING_HELD
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 
 _monotonic = time.monotonic
 _time = time.time
-NO_TAGS: Mapping[str, str] = {}
+#: The tags of every call made without any: read-only, as one mapping is shared by all of them (a
+#: plugin that wrote into it would have tagged every later call).
+NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
 
 def call_info(kind: CallKind, address: str, request: Any, tags: Mapping[str, str] | None,
