@@ -171,8 +171,10 @@ async def _mixed(general: bool, admitters: tuple[str, ...], observers: tuple[str
     return log, ended
 
 
-@pytest.mark.parametrize("observers", OBSERVERS, ids=lambda m: "-".join(m) or "no-observer")
-@pytest.mark.parametrize("admitters", ADMITTERS, ids=lambda m: "-".join(m) or "no-admitter")
+# Each id names its side: ("none", "none") admitters with one "none" observer and one admitter with two
+# observers were both "none-none-none", one node id for two tests (and the matrix's count one short).
+@pytest.mark.parametrize("observers", OBSERVERS, ids=lambda m: "observers=" + ("-".join(m) or "nobody"))
+@pytest.mark.parametrize("admitters", ADMITTERS, ids=lambda m: "admitters=" + ("-".join(m) or "nobody"))
 def test_the_direct_branch_asks_and_tells_as_the_general_path_does(admitters: tuple[str, ...],
                                                                    observers: tuple[str, ...]) -> None:
     """Whatever the admitters answer (nothing, a reservation, one to await, a refusal, a bug) and the

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from modelplex_testing.contract import ProviderContract
-from modelplex_testing.matrix import CONTRACT, ENV, FEATURES
+from modelplex_testing.matrix import CONTRACT, ENV, FEATURES, SECOND_PART_ENV
 
 pytest_plugins = ("pytester",)
 
@@ -226,3 +226,66 @@ def test_a_session_split_across_xdist_workers_writes_what_one_process_writes(
     split = _run(pytester, monkeypatch, "-p", "xdist", "-n", "2")
     assert split["complete"] is True and split["tests"]
     assert split == alone
+
+
+PARTS = '''
+import pytest
+
+@pytest.mark.feature("cost", provider="fake")
+def test_prices_are_read():
+    pass
+
+@pytest.mark.alone
+@pytest.mark.feature("vision", provider="fake")
+def test_images_are_sent():
+    pass
+
+def test_other():
+    pass
+'''
+
+
+def _parts(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+           first: tuple[str, ...], second: tuple[str, ...]) -> dict[str, Any]:
+    """A suite run in two parts as ``nox -s "tests(workspace)"`` runs it: the file after the second."""
+    out = pytester.path / "results"
+    monkeypatch.setenv(ENV, str(out))
+    pytester.makeini("[pytest]\nmarkers =\n    alone: runs on its own\n")
+    pytester.makepyfile(test_parts=PARTS)
+    monkeypatch.delenv(SECOND_PART_ENV, raising=False)
+    pytester.runpytest_inprocess(*first)
+    monkeypatch.setenv(SECOND_PART_ENV, "1")
+    pytester.runpytest_inprocess(*second)
+    data: dict[str, Any] = json.loads((out / f"{pytester.path.name}.json").read_text())
+    return data
+
+
+def test_a_suite_run_in_two_parts_by_a_marker_is_complete_with_the_tests_of_both(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _parts(pytester, monkeypatch, ("-m", "not alone"), ("-m", "alone"))
+    assert data["complete"] is True
+    assert {t["nodeid"].split("::")[1]: t["outcome"] for t in data["tests"]} == {
+        "test_prices_are_read": "passed", "test_images_are_sent": "passed"}
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    (("-m", "not alone"), ("-m", "not alone")),  # the same part twice: the alone tests never ran
+    (("-m", "not alone"), ("-m", "alone", "-k", "nothing")),  # the second part chose fewer
+    (("-m", "not alone", "-k", "prices"), ("-m", "alone")),  # the first part chose fewer
+    (("-m", "not alone", "-x", "test_parts.py"), ("-m", "alone")),  # the first part named its tests
+])
+def test_two_parts_that_do_not_cover_the_suite_once_are_partial(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, first: tuple[str, ...],
+        second: tuple[str, ...]) -> None:
+    assert _parts(pytester, monkeypatch, first, second)["complete"] is False
+
+
+def test_a_second_part_with_no_first_is_partial(pytester: pytest.Pytester,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECOND_PART_ENV, "1")
+    monkeypatch.setenv(ENV, str(pytester.path / "results"))
+    pytester.makeini("[pytest]\nmarkers =\n    alone: runs on its own\n")
+    pytester.makepyfile(test_parts=PARTS)
+    pytester.runpytest_inprocess("-m", "alone")
+    data = json.loads((pytester.path / "results" / f"{pytester.path.name}.json").read_text())
+    assert data["complete"] is False

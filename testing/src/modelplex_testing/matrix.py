@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from modelplex_testing.contract import Scenario
 
 ENV = "MODELPLEX_MATRIX_DIR"
+#: Set on the second run of a suite run in two parts by a marker (``-m "not alone"``, then ``-m alone``):
+#: that run completes the file the first wrote, rather than replacing it (see :func:`completed`).
+SECOND_PART_ENV = "MODELPLEX_MATRIX_SECOND_PART"
 FORMAT = 1
 # What an xdist worker hands its controller in `workeroutput` (JSON-able: it crosses a process).
 WORKER_KEY = "modelplex_matrix"
@@ -250,9 +253,11 @@ class MatrixRecorder:
 
     def results(self, config: pytest.Config) -> dict[str, Any]:
         """The file's content: ``complete`` is False when the run left tests out (arguments naming
-        some tests, ``-k``/``-m``, ``-x``, a collection error or an interruption)."""
+        some tests, ``-k``/``-m``, ``-x``, a collection error or an interruption). ``run`` says what
+        this run selected and ran, for a second part to complete it (:func:`completed`)."""
         named = config.args_source is pytest.Config.ArgsSource.ARGS
-        complete = not named and not self.deselected and len(self.finished) >= self.selected > 0
+        ran_all = len(self.finished) >= self.selected > 0
+        complete = not named and not self.deselected and ran_all
         tests = []
         for nodeid, found in sorted(self.found.items()):
             outcome, reason = self.outcomes.get(nodeid, ("not run", None))
@@ -260,8 +265,11 @@ class MatrixRecorder:
                 tests.append({"nodeid": ev.nodeid, "provider": ev.provider, "features": list(ev.features),
                               "file": ev.file, "line": ev.line, "unsupported": list(ev.unsupported),
                               "outcome": outcome, "reason": reason})
+        run = {"named": named, "markers": config.option.markexpr or "",
+               "keywords": config.option.keyword or "", "selected": self.selected,
+               "deselected": self.deselected, "ran_all": ran_all}
         return {"format": FORMAT, "directory": str(config.invocation_params.dir), "complete": complete,
-                "tests": tests}
+                "run": run, "tests": tests}
 
     # Under pytest-xdist the workers collect and the controller only sees reports: each worker hands its
     # evidence and its count of selected tests to the controller, which writes the one file.
@@ -291,8 +299,33 @@ class MatrixRecorder:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / f"{session.config.invocation_params.dir.name}.json"
         temporary = target.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(self.results(session.config), indent=1) + "\n", encoding="utf-8")
+        data = self.results(session.config)
+        if os.environ.get(SECOND_PART_ENV):
+            data = completed(target, data)
+        temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         temporary.replace(target)  # a reader never sees half a file
+
+
+def completed(target: Path, second: dict[str, Any]) -> dict[str, Any]:
+    """The file of a suite run in two parts, from the first part's file (``target``) and the second's
+    results: complete when the two marker expressions are ``X`` and ``not X``, each part ran all it
+    selected, nothing was named or chosen by ``-k``, and each part selected exactly what the other
+    deselected (so together they ran the whole suite once). Otherwise the second part's results, as a
+    run of its own (partial). Without a first part's file, the same."""
+    try:
+        first = json.loads(target.read_text(encoding="utf-8"))
+        one, two = first["run"], second["run"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return second
+    markers = {one["markers"].strip(), two["markers"].strip()}
+    split = any(f"not {m}" in markers for m in markers if m and not m.startswith("not "))
+    whole = (split and len(markers) == 2 and not one["named"] and not two["named"]
+             and not one["keywords"] and not two["keywords"] and one["ran_all"] and two["ran_all"]
+             and one["selected"] == two["deselected"] and two["selected"] == one["deselected"])
+    if not whole:
+        return second
+    return {**second, "complete": True, "tests": sorted(first["tests"] + second["tests"],
+                                                        key=lambda t: (t["nodeid"], t["provider"]))}
 
 
 def configure(config: pytest.Config) -> None:
