@@ -337,6 +337,8 @@ ENVIRONMENT: dict[str, str] = {
     "MODELPLEX_FAKE_SCRIPT": "tests: a JSON file of turns the `fake` provider answers with",
     "MODELPLEX_PG_BIN": "tests: where PostgreSQL's programs are, for the store's throwaway clusters",
     "MODELPLEX_MATRIX_DIR": "tests: where contract results are written for the compatibility matrix",
+    "MODELPLEX_MATRIX_SECOND_PART": "tests: this run is the second part of a suite run in two by a marker, "
+                                    "and completes the matrix results the first wrote",
 }
 
 
