@@ -294,3 +294,73 @@ def test_discovery_finds_the_hooks_pluggy_finds_and_runs_no_property() -> None:
     assert "modelplex_chat" not in ours and "modelplex_embed" not in ours
     assert {"modelplex_provider_info", "modelplex_list_models", "modelplex_chat_stream",
             "modelplex_rerank"} <= set(ours)
+
+
+def test_every_name_of_every_kind_of_plugin_is_read_as_pluggy_reads_it() -> None:
+    """Discovery answers an unmarked name itself, without ``inspect.getattr_static`` (``_Manager``):
+    for a module, a class, an instance with a ``__dict__`` and a slotted one (a slot holding a marked
+    function, an unmarked one, a bound method, a value of no function, a slot left unset), a static and
+    a class method marked above or below their wrapper, a property, a marker given to a plain value,
+    every name gets the options pluggy's own manager gives it."""
+    import types
+
+    import pluggy
+
+    from modelplex import hookspecs
+    from modelplex._plugins import _Manager
+    from modelplex.hookspecs import hookimpl
+
+    def plain(ctx: object, request: object) -> object:
+        raise AssertionError("not called")
+
+    marked = hookimpl(lambda ctx, request: None)
+
+    class Plugin:
+        @hookimpl
+        def modelplex_chat(self, ctx: object, request: object) -> object:
+            raise AssertionError("not called")
+
+        def helper(self) -> None:
+            raise AssertionError("not called")
+
+        @hookimpl
+        @staticmethod
+        def modelplex_list_models(ctx: object) -> list[object]:
+            return []
+
+        @classmethod
+        @hookimpl
+        def modelplex_embed(cls, ctx: object, request: object) -> object:
+            raise AssertionError("not called")
+
+        @property
+        def modelplex_rerank(self) -> object:
+            raise AssertionError("a property was evaluated")
+
+        not_a_function = 3
+
+    class Slotted:
+        __slots__ = ("bound", "modelplex_chat", "modelplex_chat_stream", "number", "unset")
+
+        def __init__(self) -> None:
+            self.modelplex_chat = marked
+            self.modelplex_chat_stream = plain
+            self.bound = Plugin().modelplex_chat
+            self.number = 5
+
+    module = types.ModuleType("plugin_module")
+    module.modelplex_chat = marked  # type: ignore[attr-defined]
+    module.modelplex_embed = plain  # type: ignore[attr-defined]
+    module.constant = {"modelplex_impl": {}}  # type: ignore[attr-defined]
+    with_dict = Plugin()
+    with_dict.modelplex_embed = marked  # type: ignore[method-assign]
+    with_dict.extra = plain  # type: ignore[attr-defined]
+
+    ours, theirs = _Manager(hookspecs.PROJECT), pluggy.PluginManager(hookspecs.PROJECT)
+    for plugin in (module, Plugin, with_dict, Slotted()):
+        for name in dir(plugin):
+            expected = (None if name[:2] == "__" == name[-2:]
+                        else theirs.parse_hookimpl_opts(plugin, name))
+            assert ours.parse_hookimpl_opts(plugin, name) == expected, (plugin, name)
+    assert ours.parse_hookimpl_opts(Slotted(), "modelplex_chat") is not None  # the comparison has hooks
+    assert ours.parse_hookimpl_opts(with_dict, "modelplex_embed") is not None
