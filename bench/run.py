@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from installed import remove, user_install  # noqa: E402
 from subjects import DISCOVERY, FORMATS, IMPORTS, SUBJECTS  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -146,29 +147,40 @@ def import_ms(statement: str, runs: int, bare: float, cpu: int | None,
     return max(0.0, _wall(statement, runs, cpu, extra_env) - bare)
 
 
-#: The start-up rows: what runs, and the environment it adds.
+#: The start-up rows: what runs, and the environment it adds. Each is taken twice: in the workspace's
+#: development environment (editable installs) and, as ``installed+...``, in one that holds Modelplex as
+#: a user installs it (``bench/installed.py``); the targets read the second.
 STARTUP = {"modelplex+discovery": (DISCOVERY, {}),
            "modelplex+providers": (DISCOVERY, {"MODELPLEX_DISABLE_PLUGINS": "fake,otel"})}
+INSTALLED = "installed+"
 
 
-def startup_rounds(rounds: int, cpu: int | None) -> dict[str, list[float]]:
-    """Each :data:`STARTUP` row's wall time less a bare interpreter's, in ms, once per round: every round
-    runs the bare interpreter and each statement in turn (after one untimed run of each)."""
-    subjects = {"bare": ("pass", {}), **STARTUP}
-    for statement, extra in subjects.values():
-        _once(statement, cpu, extra)  # untimed: byte-code caches written, files in the page cache
-    out: dict[str, list[float]] = {name: [] for name in STARTUP}
+def startup_rounds(rounds: int, cpu: int | None, installed: str | None = None) -> dict[str, list[float]]:
+    """Each :data:`STARTUP` row's wall time less a bare interpreter's (of the same environment), in ms,
+    once per round: every round runs each environment's bare interpreter and each statement in turn (after
+    one untimed run of each). ``installed``: the interpreter of :func:`installed.user_install`'s
+    environment, whose rows are named ``installed+<row>``."""
+    pythons = {"": sys.executable, **({INSTALLED: installed} if installed else {})}
+    subjects = {f"{prefix}{name}": (python, statement, extra) for prefix, python in pythons.items()
+                for name, (statement, extra) in {"bare": ("pass", {}), **STARTUP}.items()}
+    for python, statement, extra in subjects.values():
+        _once(statement, cpu, extra, python)  # untimed: byte-code caches written, files in the page cache
+    rows = [name for name in subjects if not name.endswith("bare")]
+    out: dict[str, list[float]] = {name: [] for name in rows}
     for _ in range(rounds):
-        times = {name: _once(statement, cpu, extra) for name, (statement, extra) in subjects.items()}
-        for name in STARTUP:
-            out[name].append(max(0.0, times[name] - times["bare"]))
+        times = {name: _once(statement, cpu, extra, python) for name, (python, statement, extra)
+                 in subjects.items()}
+        for name in rows:
+            bare = f"{INSTALLED}bare" if name.startswith(INSTALLED) else "bare"
+            out[name].append(max(0.0, times[name] - times[bare]))
     return out
 
 
-def _once(statement: str, cpu: int | None, extra_env: dict[str, str] | None = None) -> float:
+def _once(statement: str, cpu: int | None, extra_env: dict[str, str] | None = None,
+          python: str = sys.executable) -> float:
     """The wall time of one fresh ``python -c statement``, in ms."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", statement], check=True, env={**env(), **(extra_env or {})},
+    subprocess.run([python, "-c", statement], check=True, env={**env(), **(extra_env or {})},
                    cwd=ROOT, preexec_fn=on_cpu(cpu))
     return (time.perf_counter() - start) * 1000
 
@@ -234,6 +246,8 @@ def run(subjects: list[str], formats: list[str], config: Config,
     cpu = CLIENT_CPU if pinned else None
     bare = _wall("pass", config.import_runs, cpu)
     for name in subjects:
+        if any(IMPORTS[other] == IMPORTS[name] for other in results["imports"]):
+            continue  # modelplex-lifecycle: the same `import modelplex`, measured once
         runs = config.slow_import_runs if name == "litellm" else config.import_runs
         results["imports"][name] = import_ms(IMPORTS[name], runs, bare, cpu)
         log(f"import {name}: {results['imports'][name]:.0f} ms")
@@ -244,7 +258,14 @@ def run(subjects: list[str], formats: list[str], config: Config,
         # other figures were three times slower for those minutes: whatever the machine did then weighed
         # on one statement's runs only. Now every round runs the bare interpreter and both statements in
         # turn, and a figure is the median over the rounds of its run less that round's bare one.
-        startup = startup_rounds(config.startup_rounds, cpu)
+        installed, how = user_install()
+        results["installed"] = how if installed else f"not made: {how}"
+        log(f"start-up as a user installs it: {results['installed']}")
+        try:
+            startup = startup_rounds(config.startup_rounds, cpu, installed)
+        finally:
+            if installed:
+                remove(installed)
         for name, figures in startup.items():
             results["imports"][name] = statistics.median(figures)
             results.setdefault("import_rounds", {})[name] = figures
@@ -479,12 +500,23 @@ def report(results: dict[str, Any]) -> str:
 
     lines += ["## Import", "", "| what | ms over bare Python |", "| --- | ---: |"]
     for name, ms in results["imports"].items():
+        row = name.removeprefix(INSTALLED)
         what = {"modelplex+discovery": "`import modelplex`, discovery of every installed plugin "
                                        "(the test kit's `fake` too), a client",
                 "modelplex+providers": "`import modelplex`, discovery of the nine provider plugins, "
-                                       "a client"}.get(name, f"`{IMPORTS.get(name)}`")
+                                       "a client"}.get(row, f"`{IMPORTS.get(row)}`")
+        if row in STARTUP:
+            where = ("as a user installs it" if name.startswith(INSTALLED)
+                     else "in the workspace's development environment (editable installs)")
+            what = f"{what}: {where}"
         lines.append(f"| {what} | {_n(ms)} |")
     lines.append("")
+    if any(name in STARTUP for name in results["imports"]):
+        lines += [f"*As a user installs it*: {results.get('installed', 'not made')}, in a fresh virtual "
+                  "environment (`bench/installed.py`), the development environment's versions of every "
+                  "other package. The development environment adds each member's `src` folder to "
+                  "`sys.path` and runs coverage.py's `.pth` file at start; a user's install does neither. "
+                  "The start-up targets read the user's install.", ""]
 
     if results.get("estimate"):
         lines += ["## Estimate", "",
@@ -547,9 +579,15 @@ def report(results: dict[str, Any]) -> str:
                   "| --- | --- | --- | --- |"]
         for key, what in (("modelplex+providers", "the provider plugins"),
                           ("modelplex+discovery", "every plugin, the test kit's `fake` too")):
-            imp = results["imports"].get(key)
+            imp = results["imports"].get(INSTALLED + key)
+            dev = results["imports"].get(key)
+            where = "as a user installs it"
+            if imp is None:  # no user's install could be made: the development environment's figure
+                imp, where = dev, "the development environment"
             met = "-" if imp is None else ("yes" if imp < 100 else "**no**")
-            lines.append(f"| all | import + discovery of {what} + a client < 100 ms | {_n(imp)} ms | {met} |")
+            shown = f"{_n(imp)} ms ({where}" + (f"; {_n(dev)} ms editable)" if where != "the development "
+                                                "environment" else ")")
+            lines.append(f"| all | import + discovery of {what} + a client < 100 ms | {shown} | {met} |")
         for fmt in formats:
             if f"modelplex/{fmt}" not in results["calls"]:
                 continue

@@ -26,7 +26,11 @@ def test_a_tiny_bench_run_measures_every_format_and_writes_its_report(tmp_path: 
         capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(figures.read_text())
-    assert set(results["imports"]) == {"modelplex", "modelplex+discovery", "modelplex+providers", "httpx"}
+    # The start-up rows twice: in this development environment, and as a user installs Modelplex (every
+    # member from its wheel into a fresh environment, bench/installed.py), which the targets read.
+    startup = {"modelplex+discovery", "modelplex+providers"}
+    assert set(results["imports"]) == {"modelplex", "httpx", *startup, *(f"installed+{s}" for s in startup)}
+    assert results["installed"].startswith("every workspace member from its wheel"), results["installed"]
     for subject in ("modelplex", "httpx"):
         for fmt in FORMATS:
             measured = results["calls"][f"{subject}/{fmt}"]
@@ -49,4 +53,5 @@ def test_a_tiny_bench_run_measures_every_format_and_writes_its_report(tmp_path: 
         assert heading in report
     assert all(f"| Modelplex | {fmt} |" in report for fmt in FORMATS)
     assert "A tiny run" in report
+    assert "(as a user installs it; " in report  # the start-up targets' figure, beside the editable one
     assert "## Usage store" not in report  # left out, as asked
