@@ -43,13 +43,13 @@ def profile_notes(plugin: object) -> list[tuple[str, Any, Any, str]]:
     profile = getattr(plugin, "profile", None)
     if profile is None or type(profile).__name__ != "Profile":
         return []
-    import attrs
+    import dataclasses  # Profile is a dataclass: discovery builds it, and loads no attrs
 
     meaning = {name: " ".join(text.split()).replace("``", "`")
                for name, text in _PARAM.findall(inspect.getdoc(type(profile)) or "")}
     default = type(profile)()
     return [(f.name, getattr(profile, f.name), getattr(default, f.name), meaning.get(f.name, ""))
-            for f in attrs.fields(type(profile)) if getattr(profile, f.name) != getattr(default, f.name)]
+            for f in dataclasses.fields(profile) if getattr(profile, f.name) != getattr(default, f.name)]
 
 
 def readme(distribution: str | None) -> str:

@@ -55,6 +55,19 @@ def test_discovering_every_plugin_imports_no_http_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_a_client_and_discovery_of_every_plugin_load_no_attrs() -> None:
+    """The classes every plugin's discovery builds (the core's records, the compat library's config,
+    profile and plugin object, Azure's and the store's settings) are dataclasses: attrs' import was a
+    fifth of the start-up (docs/hot-paths.md). A plugin that needs attrs at import brings it back."""
+    code = ("import sys, modelplex; c = modelplex.AsyncClient(); r = c.registry; "
+            "assert len(r.records) >= 9 and 'store' in r.lifecycle_plugins, r.failures; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('attr', 'attrs', 'cattrs')))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPLEX_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         check=True, env={**env, "MODELPLEX_CONFIG": os.devnull})
+    assert out.stdout.strip() == "[]", out.stderr
+
+
 def test_a_client_started_with_an_empty_config_file_loads_no_parser_and_no_platformdirs(
         tmp_path: Path) -> None:
     """Start-up is measured with ``MODELPLEX_CONFIG=/dev/null`` (issue 11: under 100 ms with every plugin):

@@ -144,6 +144,9 @@ CALL_TIME = ("modelplex._messages", "modelplex._options", "modelplex._tools", "m
 def test_a_client_and_discovery_load_none_of_a_calls_classes() -> None:
     loaded = _new_modules("import modelplex; c = modelplex.AsyncClient(); c.registry")
     assert sorted(m for m in loaded if m in CALL_TIME) == []
+    # Nor attrs: the classes discovery builds (ProviderInfo, PluginRecord, Bounds...) are dataclasses,
+    # and attrs' import was a fifth of the start-up (docs/hot-paths.md).
+    assert sorted(m for m in loaded if m.split(".")[0] in ("attr", "attrs", "cattrs")) == []
     # Nor are the secret-scrubbing expressions compiled (2 % of the start-up's instructions).
     script = ("import modelplex; c = modelplex.AsyncClient(); c.registry; "
               "import modelplex._secret as s; print(s._compiled is None)")
@@ -151,7 +154,8 @@ def test_a_client_and_discovery_load_none_of_a_calls_classes() -> None:
                          timeout=60)
     assert out.stdout.split() == ["True"]
     # ...which the first call then loads.
-    assert set(CALL_TIME[:3]) <= _new_modules("import modelplex; modelplex.Client().chat('fake/echo', 'hi')")
+    assert {*CALL_TIME[:3], "attrs"} <= _new_modules(
+        "import modelplex; modelplex.Client().chat('fake/echo', 'hi')")
 
 
 def test_the_command_loads_no_logging_or_http_before_it_runs() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -20,8 +21,10 @@ IDS = [cls.__name__ for cls, _ in CASES]
 
 
 def _public_attrs_classes() -> set[type[Any]]:
+    # attrs classes, and the dataclasses that discovery builds without loading attrs (ProviderInfo...)
     objs = (getattr(modelplex, name) for name in modelplex.__all__)
-    return {obj for obj in objs if isinstance(obj, type) and attrs.has(obj)}
+    return {obj for obj in objs
+            if isinstance(obj, type) and (attrs.has(obj) or dataclasses.is_dataclass(obj))}
 
 
 def test_public_types_cover_every_public_attrs_class() -> None:

@@ -363,3 +363,21 @@ def test_the_token_of_a_credential_header_is_masked_alone_too() -> None:
     ProviderSettings(name="p", plugin="p", headers={"Proxy-Authorization": f"Basic {token}"})
     err = ResponseParseError(f"the proxy said: bad credentials {token}", provider="p")
     assert find_secrets(err, (token,)) == []
+
+
+def test_a_record_an_error_holds_keeps_its_class_with_its_secrets_masked() -> None:
+    """An error whose attribute holds a record (an attrs class, or one of the dataclasses discovery
+    builds: ``PluginFailure``, ``ProviderInfo``...) gets the record back, rebuilt with its strings
+    scrubbed, rather than a string of its repr."""
+    from modelplex._plugins import PluginFailure
+
+    modelplex.Secret(KEY)  # a key a client holds: known to the scrubber
+    err = ResponseParseError("bad", provider="p", model="m")
+    err.failure = PluginFailure(name="p", kind="load", reason=f"echoed {KEY}")  # type: ignore[attr-defined]
+    err.info = modelplex.ProviderInfo(spec_version=SPEC_VERSION, description="plain")  # type: ignore[attr-defined]
+    info = err.info  # type: ignore[attr-defined]
+    assert translate(err, "p", "m", "p") is err
+    failure = err.failure  # type: ignore[attr-defined]
+    assert type(failure) is PluginFailure and failure.name == "p" and KEY not in failure.reason
+    assert err.info is info  # type: ignore[attr-defined]  # nothing to mask: the same object
+    assert find_secrets(err, SECRETS) == []

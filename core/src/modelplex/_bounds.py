@@ -6,14 +6,14 @@ without a bound, reading it whole (or one event of it) takes the process's memor
 (``response.extensions[EXTENSION]``), so the toolkit's stream decoders find the per-event bound
 without plugins passing it along.
 
-Light: no httpx here, so the toolkit may import it.
+Light: no httpx here, so the toolkit may import it; no attrs, whose import a client's start would pay
+(``docs/hot-paths.md``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-
-import attrs
 
 from modelplex.errors import ResponseParseError
 
@@ -25,7 +25,7 @@ DEFAULT_MAX_RESPONSE_BYTES = 128 * MIB
 DEFAULT_MAX_EVENT_BYTES = 16 * MIB
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Bounds:
     """One provider's size limits, in decoded bytes, and the errors past them."""
 

@@ -260,7 +260,7 @@ class Settings:
             api_key_env=key_envs,
             base_url=str(base_url).rstrip("/") if base_url else None,
             headers={str(k): v.reveal() if isinstance(v, Secret) else str(v) for k, v in headers.items()},
-            secret_headers=marked,
+            secret_headers=tuple(marked),
             connect_timeout=_float(name, "connect_timeout", connect) if connect else DEFAULT_CONNECT_TIMEOUT,
             read_timeout=_float(name, "read_timeout", read) if read else DEFAULT_READ_TIMEOUT,
             call_timeout=_float(name, "call_timeout", whole) if whole else DEFAULT_CALL_TIMEOUT,

@@ -15,15 +15,14 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
-
-import attrs
 
 _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EntryPoint:
     """One ``name = module:attr`` line of a group, with the distribution that declared it."""
 

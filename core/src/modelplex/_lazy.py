@@ -25,7 +25,7 @@ def lazy_exports(package: str, where: Mapping[str, str], *, public_module: bool 
     :param where: ``{name: "submodule"}``, or ``{name: "submodule:attr"}`` where the name differs there.
     :param public_module: objects from the package's private modules (``package._x``) show as
         ``package.Name``: their ``__module__`` is set to ``package``, after resolving an attrs
-        class's string annotations, which the renamed module could no longer resolve.
+        class's or a dataclass's string annotations, which the renamed module could no longer resolve.
     """
     by_module: dict[str, list[tuple[str, str]]] = {}
     for name, spec in where.items():
@@ -60,5 +60,13 @@ def _rename(obj: Any, package: str) -> None:
         import attrs  # loaded already: the module that defines an attrs class imported it
 
         attrs.resolve_types(obj)
+    elif isinstance(obj, type) and "__dataclass_fields__" in vars(obj):
+        import typing
+
+        # What attrs.resolve_types does, for a dataclass: each field's type, evaluated (cattrs reads
+        # them, and evaluates a string in the module __module__ names).
+        hints = typing.get_type_hints(obj)
+        for field in vars(obj)["__dataclass_fields__"].values():
+            field.type = hints.get(field.name, field.type)
     with contextlib.suppress(AttributeError, TypeError):  # a constant, a builtin: left as they are
         obj.__module__ = package

@@ -5,10 +5,10 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from types import FunctionType, MemberDescriptorType, MethodType, ModuleType
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import pluggy
 
 from modelplex import hookspecs
@@ -37,7 +37,7 @@ _LIFECYCLE_HOOKS = ("modelplex_before_call", "modelplex_before_attempt", "modelp
                     "modelplex_budget_alert", "modelplex_conversation_store")
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PluginRecord:
     """A loaded plugin: the provider name it owns, where it came from, and what it declared."""
 
@@ -49,7 +49,7 @@ class PluginRecord:
     hooks: tuple[str, ...]
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LifecycleRecord:
     """A loaded plugin of the call lifecycle alone (no provider): where it came from, which hooks."""
 
@@ -60,7 +60,7 @@ class LifecycleRecord:
     hooks: tuple[str, ...]
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Implementation:
     """A plugin's hook function and the hook arguments it takes, in its order (pluggy passes them so)."""
 
@@ -68,7 +68,7 @@ class Implementation:
     argnames: tuple[str, ...]
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PluginFailure:
     """A plugin that was not loaded. ``kind``: load, incompatible, conflict or disabled."""
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import attrs
 
 from modelplex._bounds import DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES
 from modelplex._json import JSON
@@ -45,7 +44,7 @@ def _check_option(field: str, name: object) -> None:
                           f"(expected one of {', '.join(sorted(RANGED_OPTIONS))})")
 
 
-def _check_ranges(_: object, __: object, value: Mapping[str, tuple[float, float]]) -> None:
+def _check_ranges(value: Mapping[str, tuple[float, float]]) -> None:
     for name, bounds in value.items():
         _check_option("option_ranges", name)
         if (not isinstance(bounds, tuple) or len(bounds) != 2 or not all(map(_is_number, bounds))
@@ -54,7 +53,7 @@ def _check_ranges(_: object, __: object, value: Mapping[str, tuple[float, float]
                               f"numbers with low <= high, got {bounds!r}")
 
 
-def _check_limits(_: object, __: object, value: Mapping[str, float]) -> None:
+def _check_limits(value: Mapping[str, float]) -> None:
     for name, limit in value.items():
         _check_option("option_limits", name)
         if not _is_number(limit):
@@ -62,7 +61,10 @@ def _check_limits(_: object, __: object, value: Mapping[str, float]) -> None:
                               f"got {limit!r}")
 
 
-@attrs.frozen(kw_only=True)
+# The classes a plugin's discovery builds are the standard library's dataclasses (frozen, slotted,
+# keyword-only, as the attrs classes elsewhere): importing attrs is a fifth of a client's start
+# (docs/hot-paths.md), and the first call loads it only if it makes one.
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderInfo:
     """What a plugin says about the provider it serves, returned by ``modelplex_provider_info``.
 
@@ -94,17 +96,21 @@ class ProviderInfo:
     description: str = ""
     api_key_env: tuple[str, ...] = ()
     base_url_env: tuple[str, ...] = ()
-    option_env: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    option_env: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default_base_url: str | None = None
     requires_api_key: bool = True
     local: bool = False
     aliases: tuple[str, ...] = ()
-    option_ranges: Mapping[str, tuple[float, float]] = attrs.field(factory=dict, validator=_check_ranges)
-    option_limits: Mapping[str, float] = attrs.field(factory=dict, validator=_check_limits)
+    option_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    option_limits: Mapping[str, float] = field(default_factory=dict)
     catalog: str | None = None
 
+    def __post_init__(self) -> None:
+        _check_ranges(self.option_ranges)
+        _check_limits(self.option_limits)
 
-@attrs.frozen(kw_only=True, repr=False)
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ProviderSettings:
     """A provider's configuration after merging arguments, environment variables and the config file.
 
@@ -128,18 +134,19 @@ class ProviderSettings:
     api_key: Secret | None = None
     api_key_env: tuple[str, ...] = ()
     base_url: str | None = None
-    headers: Mapping[str, str] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
-    secret_headers: tuple[str, ...] = attrs.field(default=(), converter=_lower_names)
-    options: Mapping[str, JSON] = attrs.field(factory=dict)
-    transport: Any = attrs.field(default=None, repr=False, eq=False)
-    base_url_source: str | None = attrs.field(default=None, eq=False)
+    secret_headers: tuple[str, ...] = ()  # any iterable of names: kept lower-cased, sorted, once each
+    options: Mapping[str, JSON] = field(default_factory=dict)
+    transport: Any = field(default=None, compare=False)
+    base_url_source: str | None = field(default=None, compare=False)
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "secret_headers", _lower_names(self.secret_headers))
         for name, value in self.headers.items():
             if self.is_secret_header(name):
                 remember_credential(value)
@@ -149,7 +156,7 @@ class ProviderSettings:
         return name.lower() in self.secret_headers or is_secret_name(name)
 
     def __repr__(self) -> str:
-        # Built by hand, once per provider at most: attrs' repr would show header and option values.
+        # Built by hand, once per provider at most: a generated repr would show header and option values.
         headers = {k: MASK if self.is_secret_header(k) else v for k, v in self.headers.items()}
         options = {k: MASK if is_secret_name(k) else v for k, v in self.options.items()}
         return scrub_url(

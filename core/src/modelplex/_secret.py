@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from typing import Final
-
-import attrs
 
 # Every secret value ever wrapped or registered (API keys, credential headers, keys in the config file),
 # so that error messages and log lines can be scrubbed of it even when a provider echoes it back.
@@ -49,14 +48,15 @@ def _expressions() -> _Compiled:
 MASK: Final = "***"
 
 
-@attrs.frozen(repr=False)
+@dataclass(frozen=True, slots=True, init=False, repr=False)
 class Secret:
     """An API key or token. ``str()``/``repr()`` show a mask; ``.reveal()`` gives the value to the wire."""
 
-    _value: str = attrs.field(alias="value")
+    _value: str
 
-    def __attrs_post_init__(self) -> None:
-        remember(self._value)
+    def __init__(self, value: str) -> None:
+        object.__setattr__(self, "_value", value)  # frozen: set as the generated __init__ would
+        remember(value)
 
     def reveal(self) -> str:
         """The value itself, for the wire and nothing else."""

@@ -10,6 +10,7 @@ where it was raised), and the error's own message, arguments and attributes are 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import enum
@@ -292,7 +293,7 @@ class _Cleaner:
         return summary
 
     def value(self, value: Any, depth: int) -> Any:
-        """``value`` with no secret: strings scrubbed, containers and attrs objects rebuilt only if
+        """``value`` with no secret: strings scrubbed, containers and records (attrs, dataclasses) rebuilt if
         something in them changed, exceptions cleaned, any other object replaced by its scrubbed repr."""
         if isinstance(value, str):
             cleaned = scrub_url(value)
@@ -317,21 +318,22 @@ class _Cleaner:
             changed = any(a is not k or b is not v for (a, b), (k, v) in zip(pairs, value.items(),
                                                                                strict=True))
             return dict(pairs) if changed else value
-        if attrs.has(kind):
+        if attrs.has(kind) or dataclasses.is_dataclass(kind):  # ProviderSettings, EntryPoint...
             return self.record(value, depth)
         return scrub_url(_repr(value))
 
     def record(self, value: Any, depth: int) -> Any:
         changes = {}
-        for field in attrs.fields(type(value)):
+        is_attrs = attrs.has(type(value))
+        for field in attrs.fields(type(value)) if is_attrs else dataclasses.fields(value):
             old = getattr(value, field.name)
             new = self.value(old, depth + 1)
             if new is not old:
-                changes[field.alias or field.name] = new
+                changes[field.alias if is_attrs and field.alias else field.name] = new  # type: ignore[union-attr]
         if not changes:
             return value
         try:
-            return attrs.evolve(value, **changes)
+            return attrs.evolve(value, **changes) if is_attrs else dataclasses.replace(value, **changes)
         except Exception:  # a field that __init__ does not take: what it shows, scrubbed
             return scrub_url(_repr(value))
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import attrs
 from modelplex_openai_compat import AuthStyle, CompatConfig, Profile
 
 from modelplex import ProviderContext
@@ -46,7 +46,7 @@ _ROUTE_SUFFIXES = ("/openai/v1", "/openai", "/models")
 _DATED = re.compile(r"(\d{4}-\d{2}-\d{2})(-preview)?")
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)  # not attrs: discovery loads this module
 class AzureSettings:
     """One configured Azure provider, resolved from its settings.
 
@@ -61,7 +61,7 @@ class AzureSettings:
     endpoint: str
     route: str
     api_version: str | None
-    deployments: Mapping[str, str] = attrs.field(factory=dict)
+    deployments: Mapping[str, str] = field(default_factory=dict)
 
 
 def _endpoint(ctx: ProviderContext) -> str:

@@ -32,7 +32,7 @@ PROFILE = Profile(
     supports_images=False,  # the chat API takes text content only
     supports_json_schema=False,  # JSON Output is json_object; a schema falls back to it, warned
     supports_embeddings=False,
-    unsupported_options={"seed", "reasoning_effort"},
+    unsupported_options=frozenset({"seed", "reasoning_effort"}),
 )
 
 

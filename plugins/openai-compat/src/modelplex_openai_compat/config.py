@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-
-import attrs
+from dataclasses import dataclass, field
 
 from modelplex import ProviderContext
 from modelplex.errors import ConfigurationError
@@ -38,7 +37,8 @@ def join_url(ctx: ProviderContext, endpoint: str, model: str | None) -> str:
     return f"{base_url(ctx)}/{endpoint}"
 
 
-@attrs.frozen(kw_only=True)
+# A dataclass, as Profile and CompatPlugin: discovery builds them, and loads no attrs (docs/hot-paths.md).
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CompatConfig:
     """One OpenAI-compatible server: its name, where it is and how to authenticate.
 
@@ -64,16 +64,16 @@ class CompatConfig:
     url: UrlBuilder = join_url
     auth: AuthStyle = AuthStyle.BEARER
     auth_header: str = "api-key"
-    default_headers: Mapping[str, str] = attrs.field(factory=dict)
+    default_headers: Mapping[str, str] = field(default_factory=dict)
     api_key_env: tuple[str, ...] = ()
     base_url_env: tuple[str, ...] = ()
-    option_env: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    option_env: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     requires_api_key: bool = True
     local: bool = False
     aliases: tuple[str, ...] = ()
     description: str = ""
-    option_ranges: Mapping[str, tuple[float, float]] = attrs.field(factory=dict)
-    option_limits: Mapping[str, float] = attrs.field(factory=dict)
+    option_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    option_limits: Mapping[str, float] = field(default_factory=dict)
     catalog: str | None = None
 
     def auth_headers(self, ctx: ProviderContext) -> dict[str, str]:

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-
-import attrs
 
 from modelplex.hookspecs import hookimpl
 
@@ -68,7 +67,7 @@ def _list_models_hook(plugin: CompatPlugin) -> ListModelsHook:
 
 
 # eq=False: a plugin is itself, compared and hashed by identity (pluggy keys its registry by it).
-@attrs.frozen(kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class CompatPlugin:
     """A provider plugin made of a config, a profile and the way to build its provider.
 
@@ -80,19 +79,17 @@ class CompatPlugin:
 
     config: CompatConfig
     profile: Profile
-    build: Callable[[], CompatProvider] = attrs.field(repr=False)
+    build: Callable[[], CompatProvider] = field(repr=False)
     # The provider once built: a list, since the object is frozen and the build waits for a call.
-    _built: list[CompatProvider] = attrs.field(factory=list, init=False, repr=False)
-    modelplex_embed: EmbedHook | None = attrs.field(init=False, repr=False)
-    modelplex_list_models: ListModelsHook | None = attrs.field(init=False, repr=False)
+    _built: list[CompatProvider] = field(default_factory=list, init=False, repr=False)
+    modelplex_embed: EmbedHook | None = field(init=False, repr=False)
+    modelplex_list_models: ListModelsHook | None = field(init=False, repr=False)
 
-    @modelplex_embed.default
-    def _embed_default(self) -> EmbedHook | None:
-        return _embed_hook(self) if self.profile.supports_embeddings else None
-
-    @modelplex_list_models.default
-    def _list_models_default(self) -> ListModelsHook | None:
-        return _list_models_hook(self) if self.profile.supports_list_models else None
+    def __post_init__(self) -> None:
+        embed = _embed_hook(self) if self.profile.supports_embeddings else None
+        list_models = _list_models_hook(self) if self.profile.supports_list_models else None
+        object.__setattr__(self, "modelplex_embed", embed)
+        object.__setattr__(self, "modelplex_list_models", list_models)
 
     # A method, not a property: pluggy reads every attribute of a plugin when registering it, and
     # reading this one must not build the provider.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-import attrs
 
 from modelplex.errors import ConfigurationError
 
@@ -31,7 +30,7 @@ def _names(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
 
-@attrs.frozen(kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Profile:
     """What one server accepts and how it answers. The defaults describe OpenAI's Chat Completions.
 
@@ -74,8 +73,7 @@ class Profile:
     supports_parallel_tool_calls: bool = True
     supports_strict_tools: bool = True
     stream_usage: bool = True
-    reasoning_fields: tuple[str, ...] = attrs.field(default=("reasoning_content", "reasoning"),
-                                                    converter=_fields)
+    reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")  # or one name, as a str
     think_tags: bool = False
     send_reasoning_back: bool = False
     max_tool_name_length: int = 64
@@ -83,7 +81,7 @@ class Profile:
     supports_images: bool = True
     supports_json_object: bool = True
     supports_json_schema: bool = True
-    unsupported_options: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    unsupported_options: frozenset[str] = frozenset()  # any iterable of option names
     tool_result_name: bool = False
     embedding_batch_size: int = 2048
     embedding_encoding: str = FLOAT
@@ -91,7 +89,9 @@ class Profile:
     supports_list_models: bool = True
     reasoning_in_completion: bool | None = None
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reasoning_fields", _fields(self.reasoning_fields))
+        object.__setattr__(self, "unsupported_options", _names(self.unsupported_options))
         unknown = self.unsupported_options - _OPTION_NAMES
         if unknown:
             raise ValueError(f"Profile.unsupported_options: unknown option(s) {sorted(unknown)}; "
@@ -115,7 +115,7 @@ class Profile:
         where = f"provider {provider!r}: " if provider else ""
         if not isinstance(overrides, Mapping):
             raise ConfigurationError(f"{where}'profile' must be a table of flags")
-        fields = attrs.fields_dict(Profile)
+        fields = {f.name: f for f in dataclasses.fields(Profile)}
         values: dict[str, Any] = {}
         for key, value in overrides.items():
             if key not in fields:
@@ -138,6 +138,6 @@ class Profile:
                 raise ConfigurationError(f"{where}profile flag {key!r} must be a list of strings")
             values[key] = value
         try:
-            return attrs.evolve(self, **values)
+            return dataclasses.replace(self, **values)
         except ValueError as exc:
             raise ConfigurationError(f"{where}{exc}") from None

@@ -24,9 +24,9 @@ No key is needed unless one is configured: a local server gets no ``Authorizatio
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-import attrs
 from modelplex_openai_compat import AuthStyle, CompatConfig, CompatProvider
 
 from modelplex import ModelInfo, ProviderContext
@@ -53,7 +53,7 @@ class GenericProvider(CompatProvider):
         if not isinstance(header, str) or not isinstance(local, bool):
             raise ConfigurationError(f"provider {ctx.name!r}: 'auth_header' must be a string and "
                                      "'local' true or false")
-        return attrs.evolve(self.config, auth=AuthStyle(auth), auth_header=header, local=local)
+        return dataclasses.replace(self.config, auth=AuthStyle(auth), auth_header=header, local=local)
 
     async def list_models(self, ctx: ProviderContext) -> list[ModelInfo]:
         if not ctx.settings.base_url:

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-
-import attrs
 
 from modelplex._secret import scrub_url
 from modelplex.errors import ConfigurationError
@@ -56,18 +55,23 @@ def data_dir(env: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_data_dir("modelplex", appauthor=False))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)  # not attrs: discovery builds one
 class StoreConfig:
     """The store's settings, resolved. ``url`` is a ``postgresql://`` URL, a ``sqlite:///`` URL or a
     path; its repr hides a password."""
 
-    url: str = attrs.field(repr=scrub_url)
+    url: str
     data_dir: Path
     enabled: bool = True
     content: bool = False
     spool_max_rows: int = DEFAULT_SPOOL_MAX_ROWS
     writer: str = "process"  # resolve() gives default_writer()'s where nothing names one
     durability: str = "journal"
+
+    def __repr__(self) -> str:
+        shown = (f"{f.name}={scrub_url(self.url) if f.name == 'url' else getattr(self, f.name)!r}"
+                 for f in fields(self))
+        return f"StoreConfig({', '.join(shown)})"
 
     @property
     def spool_path(self) -> Path:
