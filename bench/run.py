@@ -581,12 +581,11 @@ def report(results: dict[str, Any]) -> str:
                           ("modelplex+discovery", "every plugin, the test kit's `fake` too")):
             imp = results["imports"].get(INSTALLED + key)
             dev = results["imports"].get(key)
-            where = "as a user installs it"
             if imp is None:  # no user's install could be made: the development environment's figure
-                imp, where = dev, "the development environment"
+                imp, shown = dev, f"{_n(dev)} ms (the development environment)"
+            else:
+                shown = f"{_n(imp)} ms (as a user installs it; {_n(dev)} ms editable)"
             met = "-" if imp is None else ("yes" if imp < 100 else "**no**")
-            shown = f"{_n(imp)} ms ({where}" + (f"; {_n(dev)} ms editable)" if where != "the development "
-                                                "environment" else ")")
             lines.append(f"| all | import + discovery of {what} + a client < 100 ms | {shown} | {met} |")
         for fmt in formats:
             if f"modelplex/{fmt}" not in results["calls"]:

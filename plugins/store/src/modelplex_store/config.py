@@ -69,9 +69,9 @@ class StoreConfig:
     durability: str = "journal"
 
     def __repr__(self) -> str:
-        shown = (f"{f.name}={scrub_url(self.url) if f.name == 'url' else getattr(self, f.name)!r}"
-                 for f in fields(self))
-        return f"StoreConfig({', '.join(shown)})"
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["url"] = scrub_url(self.url)  # a PostgreSQL URL may hold a password
+        return f"StoreConfig({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
     @property
     def spool_path(self) -> Path:
