@@ -15,6 +15,7 @@ from modelplex_store.config import StoreConfig
 from modelplex_store.db import connect
 from modelplex_store.plugin import StorePlugin
 from modelplex_store.recorder import Recorder
+from modelplex_store.rows import Record, build
 from modelplex_store.schema import CALLS, ROLLUP_KEY, ROLLUP_SUMS
 
 import modelplex
@@ -118,7 +119,8 @@ def journaled(rec: Recorder) -> list[dict[str, Any]]:
     for owner in sorted(p.name[:-len(".lock")] for p in folder.glob("*.lock")):
         for path in journal.segments(folder, owner):
             for payload in journal.read_segment(path):
-                calls, _ = journal.decode(payload)
+                calls = journal.loads(payload)
+                calls = calls.calls if isinstance(calls, Record) else build(calls).calls
                 found += [dict(zip(CALLS.names, row, strict=True)) for row in calls]
     return found
 

@@ -1,16 +1,18 @@
-"""``rows.call_row`` fills the columns by position (the shortcut in ``docs/hot-paths.md``): for every kind of
-call it builds the row that filling the same columns by name builds."""
+"""A call's rows, read on the calling process (``rows.facts``) and built in the writer (``rows.build``), by
+position (the shortcut in ``docs/hot-paths.md``): for every kind of call they are the rows that reading
+the call and its outcome by name, column by column, makes."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import json
+import marshal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from modelplex_store.budgets.audit import columns
-from modelplex_store.rows import _cost, _micros, _routed, _tags, _who, call_row, route_text, uuid7
+from modelplex_store.rows import build, facts, record, route_text, uuid7
 from modelplex_store.schema import CALLS
 
 from modelplex import (
@@ -25,22 +27,52 @@ from modelplex import (
     Usage,
 )
 from modelplex._catalog.cost import Cost
-from modelplex._trace import RouteAttempt, RoutingTrace
+from modelplex._trace import RouteAttempt, RouteSkip, RoutingTrace
 from modelplex.errors import RequestTimeoutError, ServerError
 
 NAMES = list(CALLS.names)
+BUCKETS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
+
+
+def _micros(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1_000_000)
+
+
+def _nanos(dollars: Decimal | None) -> int | None:
+    return None if dollars is None else int((dollars * 1_000_000_000).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _split(address: str) -> tuple[str | None, str | None]:
+    provider, _, model = address.partition("/")
+    return (provider, model) if model else (None, address or None)
+
+
+def _who(call: Any, outcome: Any) -> tuple[str | None, str | None]:
+    trace = outcome.trace
+    if trace is not None and trace.answered_by:
+        return _split(trace.answered_by)
+    if outcome.provider is not None or outcome.model is not None:
+        return outcome.provider, outcome.model
+    if trace is not None and trace.attempts:
+        return _split(trace.attempts[-1].model)
+    if call.kind == "list_models":
+        return call.provider, None
+    return (None, None) if call.provider == "chain" else (call.provider, call.model)
 
 
 def by_name(call: Any, outcome: Any, call_id: str, started: int) -> list[Any]:
-    """The row, each column set by its name (what ``call_row`` did before it used positions)."""
+    """The call's row, each column set by its name from the objects the hook gets (how the row was
+    built before the facts and positions)."""
     row: dict[str, Any] = dict.fromkeys(NAMES)
     duration = _micros(outcome.duration) or 0
     provider, model = _who(call, outcome)
     usage, error, trace = outcome.usage, outcome.error, outcome.trace
     finish = getattr(outcome.response, "finish_reason", None)
+    routed = trace is not None and (call.provider == "chain" or len(trace.attempts) > 1
+                                    or bool(trace.skipped))
     row.update(id=call_id, kind=call.kind, started_at=started, ended_at=started + duration, provider=provider,
                requested=call.address, model=model, chain=call.model if call.provider == "chain" else None,
-               route=route_text(trace) if _routed(call, trace) else None, caller=call.caller,
+               route=route_text(trace) if routed else None, caller=call.caller,
                status=outcome.status, error_class=None if error is None else type(error).__name__,
                finish_reason=None if finish is None else str(getattr(finish, "value", finish)),
                stream=int(call.kind == "stream"), partial=int(outcome.partial),
@@ -48,14 +80,37 @@ def by_name(call: Any, outcome: Any, call_id: str, started: int) -> list[Any]:
                ttft_us=_micros(outcome.time_to_first_token))
     code = getattr(error, "status_code", None)
     row["status_code"] = code if isinstance(code, int) else None
-    for bucket in ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning"):
+    for bucket in BUCKETS:
         row[bucket] = 0 if usage is None else getattr(usage, bucket)
-    as_list = [row[name] for name in NAMES]
-    _tags(call.tags, as_list)  # these helpers write by position themselves
-    _cost(as_list, outcome, usage)
-    admission, denied_by = columns(call, outcome.status == "ok")
-    as_list[NAMES.index("admission")], as_list[NAMES.index("denied_by")] = admission, denied_by
-    return as_list
+    columns = {"user": "user_id", "user_id": "user_id", "agent": "agent", "conversation": "conversation_id",
+               "conversation_id": "conversation_id", "message": "message_id", "message_id": "message_id"}
+    rest = {}
+    for key, value in call.tags.items():
+        if key in columns:
+            row[columns[key]] = value
+        elif key != "store":
+            rest[key] = value
+    row["tags"] = json.dumps(rest, sort_keys=True, separators=(",", ":")) if rest else None
+    cost = outcome.cost or getattr(outcome.response, "cost", None)
+    if cost is not None:
+        row.update(cost_nanos=_nanos(cost.total), cost_status=cost.status, price_version=cost.price_version)
+        reported = cost.reported
+    else:
+        nothing = usage is None or (usage.total == 0 and not outcome.partial)
+        row.update(cost_nanos=0 if nothing else None, cost_status="exact" if nothing else "unknown")
+        reported = None
+    if reported is None and usage is not None:
+        reported = usage.reported_cost
+    row["reported_cost_nanos"] = _nanos(reported)
+    decisions = vars(call).get("decisions")
+    if decisions:
+        fields = ("by", "decision", "model", "name", "where", "reason", "amount")
+        row["admission"] = json.dumps([{k: f"{v:f}" if isinstance(v, Decimal) else v
+                                        for k in fields if (v := getattr(d, k, None)) is not None}
+                                       for d in decisions], separators=(",", ":"))
+        denied = [str(d.name or d.by) for d in decisions if d.decision == "denied"]
+        row["denied_by"] = None if outcome.status == "ok" or not denied else ",".join(dict.fromkeys(denied))
+    return [row[name] for name in NAMES]
 
 
 REQUEST = ChatRequest(model="m", messages=(Message.user("hi"),))
@@ -64,7 +119,7 @@ RESPONSE = ChatResponse(provider="groq", model="m", parts=(TextPart(text="Paris.
                         finish_reason=FinishReason.STOP, usage=USAGE)
 COST = Cost(input=Decimal("0.0001"), output=Decimal("0.0002"), status="exact", price_version="catalog:x")
 TRACE = RoutingTrace(address="chain/fast", candidates=("a/m", "b/m"),
-                     attempts=(RouteAttempt(model="a/m", duration=0.1, error_type="ServerError",
+                     attempts=(RouteAttempt(model="a/m", duration=0.1, error="busy", error_type="ServerError",
                                             status_code=503),
                                RouteAttempt(model="b/m", duration=0.2)), answered_by="b/m", duration=0.3)
 
@@ -98,28 +153,88 @@ CASES = {
     "chain": (call(address="chain/fast"), CallOutcome(status="ok", provider="b", model="m", usage=USAGE,
                                                       duration=0.3, trace=TRACE, response=RESPONSE)),
     "listing": (call("list_models", "groq"), CallOutcome(status="ok", duration=0.01)),
+    "skipped": (call(address="chain/fast"),
+                CallOutcome(status="error",
+                            error=ServerError("busy", provider="b", model="m", status_code=502),
+                            trace=RoutingTrace(address="chain/fast",
+                                               skipped=(RouteSkip(model="a/m", reason="cooldown"),),
+                                               attempts=(RouteAttempt(model="b/m", duration=0.1, error="busy",
+                                                                      error_type="ServerError",
+                                                                      status_code=502),)))),
+    "unpriced": (call(tags={"team": "x"}),
+                 CallOutcome(status="ok", usage=Usage(output=3, reported_cost="0.25"), partial=True,
+                             duration=0.02)),
+    "unknown bucket": (call(), CallOutcome(status="ok", usage=USAGE, duration=0.01,
+                                           cost=Cost(input=Decimal("0.1"), status="partial",
+                                                     reported=Decimal("0.3")))),
     "denied": (decided(), CallOutcome(status="error", error=ServerError("no", provider="groq", model="m",
                                                                    status_code=500))),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_row_filled_by_position_is_the_row_filled_by_name(case: str) -> None:
+def test_a_row_built_from_the_facts_is_the_row_filled_by_name(case: str) -> None:
     info, outcome = CASES[case]
-    fast = call_row(info, outcome, "id-1", 1700000000250000)
-    assert fast == by_name(info, outcome, "id-1", 1700000000250000)
-    assert len(fast) == len(NAMES) and fast[NAMES.index("id")] == "id-1"
-    assert fast[NAMES.index("status")] == outcome.status  # not a row of Nones on both sides
+    row = list(record(info, outcome).calls[0])
+    call_id, started = row[NAMES.index("id")], row[NAMES.index("started_at")]
+    assert started == 1700000000250000
+    assert row == by_name(info, outcome, call_id, started)
+    assert row[NAMES.index("status")] == outcome.status  # not a row of Nones on both sides
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_facts_go_through_marshal_and_build_the_same_rows_each_time(case: str) -> None:
+    """The journal and the pipe carry the facts as marshal writes them, and a call delivered twice (its
+    journal read again after a writer process died) must be the same rows, ids included, to be kept once."""
+    info, outcome = CASES[case]
+    read = facts(info, outcome)
+    again = marshal.loads(marshal.dumps(read))
+    assert again == read
+    assert build(again) == build(read)
+    assert build(read) != record(info, outcome)  # another reading: another id
+
+
+def test_a_call_that_does_not_say_when_it_started_started_its_duration_before_now() -> None:
+    info = CallInfo(kind="chat", address="groq/m", provider="groq", model="m")
+    row = record(info, CallOutcome(status="ok", duration=0.5), now=1_700_000_001.0).calls[0]
+    assert row[NAMES.index("started_at")] == 1_700_000_000_500_000
+    assert row[NAMES.index("ended_at")] == 1_700_000_001_000_000
+
+
+def test_a_routed_call_has_a_row_per_attempt_each_with_its_own_lasting_id() -> None:
+    info, outcome = CASES["chain"]
+    read = facts(info, outcome)
+    rows = build(read).calls
+    assert len(rows) == 3
+    ids = [r[NAMES.index("id")] for r in rows]
+    assert len(set(ids)) == 3 and build(read).calls == rows
+    assert [r[NAMES.index("parent_id")] for r in rows] == [None, ids[0], ids[0]]
+    assert [(r[NAMES.index("model")], r[NAMES.index("status")], r[NAMES.index("status_code")],
+             r[NAMES.index("duration_us")]) for r in rows[1:]] == [("m", "error", 503, 100_000),
+                                                                   ("m", "ok", None, 200_000)]
+    assert rows[2][NAMES.index("started_at")] == rows[1][NAMES.index("ended_at")]
+
+
+def test_a_tag_holding_a_known_secret_is_masked_by_the_process_that_knows_it() -> None:
+    """The writer process does not know the caller's secrets: the facts carry the tags scrubbed."""
+    from modelplex._secret import Secret
+
+    key = Secret("zz-tag-secret-0123456789")
+    info = call(tags={"note": f"key {key.reveal()}", "user": key.reveal()})
+    read = facts(info, CASES["ok"][1])
+    assert key.reveal() not in repr(read)
+    row = build(read).calls[0]
+    assert key.reveal() not in repr(row) and row[NAMES.index("user_id")] == "***"
 
 
 def test_a_row_of_a_call_nobody_decided_about_makes_no_list_of_decisions() -> None:
     """The audit columns read the decisions where they are kept: a row does not make ``call.decisions``
     (a list, built under a lock on Python 3.11) for the many calls that have none (``docs/hot-paths.md``)."""
     info, outcome = call(), CASES["ok"][1]
-    assert call_row(info, outcome, "id-1", 1)[NAMES.index("admission")] is None
+    assert record(info, outcome).calls[0][NAMES.index("admission")] is None
     assert "decisions" not in vars(info)
     info.decisions.append(Decision(by="policy", decision="allowed", model="groq/m"))
-    admission = call_row(info, outcome, "id-1", 1)[NAMES.index("admission")]
+    admission = record(info, outcome).calls[0][NAMES.index("admission")]
     assert admission == '[{"by":"policy","decision":"allowed","model":"groq/m"}]'
 
 
@@ -140,3 +255,4 @@ def test_ids_sort_by_their_moment_and_differ_within_one() -> None:
     assert sorted(ids) == ids
     same = {uuid7(moments[0]) for _ in range(1000)}
     assert len(same) == 1000
+    assert uuid7(moments[0], 12345) == uuid7(moments[0], 12345) != uuid7(moments[0], 12346)

@@ -356,18 +356,23 @@ DISK_FULL = textwrap.dedent("""
     from exchange import call, journaled, recorder
     from pathlib import Path
 
+    from modelplex_store import journal
+    journal.SEGMENT_BYTES = 4096  # a few dozen calls a segment
+
     async def main():
         rec = recorder(f"sqlite:///{sys.argv[1]}", Path(sys.argv[1]).parent / "data")
         await asyncio.gather(*(w for w in [rec.record(*call(1))] if w is not None))
         assert rec.flush()
-        # From now on, no file of this process grows past 4 KiB (its writer process, started
-        # already, is not limited): the journal's segment fills up after a few calls.
+        # From now on, no file of this process grows past 2 KiB (its writer process, started
+        # already, is not limited): the journal's first segment, made whole at the start, fills up
+        # after a few dozen calls, and the next cannot be made.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, resource.RLIM_INFINITY))
         waiters = [rec.record(*call(n)) for n in range(2, 101)]
+        # The journal's frames, read back whole before the loop hears of a commit (and deletes them).
+        held = len(journaled(rec))
         waiting = [w for w in waiters if w is not None]
         await asyncio.gather(*waiting)
-        held = len(journaled(rec))  # the journal's frames, read back whole
         print(len(waiters) - len(waiting), len(waiting), held, rec.flush(), rec.stats().lost, flush=True)
         rec.close()
         # Lifted again before the process ends: what it writes on the way out (coverage's data) fits.
@@ -384,8 +389,8 @@ def test_a_journal_that_cannot_be_written_makes_calls_wait_for_their_commits(tmp
     assert done.returncode == 0, done.stderr
     journaled_calls, waited, held, flushed, lost = done.stdout.split()
     assert int(journaled_calls) > 0 and int(waited) > 0, done.stdout  # some fit, the rest waited
-    # The write cut short by the limit was taken back: the journal holds exactly the calls journaled
-    # (and the first), every frame whole.
+    # The journal holds exactly the calls journaled (and the first), every frame whole, and nothing of
+    # the segment that could not be made.
     assert int(held) == int(journaled_calls) + 1
     assert (flushed, lost) == ("True", "0")
     assert written(path) == (100, 100 * 101 // 2)

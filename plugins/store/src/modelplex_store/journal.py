@@ -1,24 +1,27 @@
-"""The journal: where a recording process puts each call's rows before the call returns, so that the
-call need not wait for the database (``[store] durability = "journal"``, the default with a writer
-process).
+"""The journal: where a recording process puts each call before the call returns, so that the call need
+not wait for the database (``[store] durability = "journal"``, the default with a writer process).
 
-A process appends each call's rows to a file of its own with one ``write(2)``: once it returns, the rows
-are the kernel's, and survive the process (and its writer process) being killed with SIGKILL, as a
-SQLite commit in WAL mode with ``synchronous=NORMAL`` does; a power loss may lose the last ones, as it
-may lose that commit. The writer process delivers the same rows from the pipe; a segment is deleted
-once every call in it is committed or spooled.
+A process appends what each call's rows are built from (its :func:`~modelplex_store.rows.facts`) to a
+file of its own, through a shared memory map (see :class:`Journal`): once copied there, they are the
+kernel's, and survive the process (and its writer process) being killed with SIGKILL, as a SQLite
+commit in WAL mode with ``synchronous=NORMAL`` does; a power loss may lose the last ones, as it may
+lose that commit. The writer process delivers the same calls from the pipe; a segment is deleted once
+every call in it is committed or spooled.
 
 Files, in ``<data dir>/journal/<store digest>/``, mode 0600:
 
 - ``<owner>.lock``: held (``flock``) by the recording process and, through the descriptor it inherits,
   by its writer process, while either lives;
-- ``<owner>.<n>.journal``: the segments, in order; a new one once the current reaches
-  :data:`SEGMENT_BYTES`.
+- ``<owner>.<n>.journal``: the segments, in order, each :data:`SEGMENT_BYTES` long (or as long as a
+  frame longer than that) from the start, its frames followed by zeros; a new one once the next frame
+  does not fit in the current.
 
-A frame is a 4-byte big-endian length, a 4-byte CRC-32 of the payload, and the payload (marshal of
-``(calls, content)``, a :class:`~modelplex_store.rows.Record`'s fields). A frame cut short or failing its
-check ends a segment's reading: only a crash of the machine mid-write leaves one, and what follows it was
-never acknowledged to a caller.
+A frame is a 4-byte big-endian length (never 0: a length of 0 is the zeros past the last frame), a
+4-byte CRC-32 of the payload, and the payload: marshal of the call's facts (before 2026-12-04, of its
+rows, ``(calls, content)``, appended with ``write(2)``: still read, from a journal an older version
+left). A frame cut short or failing its check ends a segment's reading: only a process killed while
+copying it, or a crash of the machine, leaves one, and what follows it was never acknowledged to a
+caller.
 
 Whoever starts a writer of the store (a writer process, a writer thread) first adopts the journals
 nobody holds any more (:func:`orphans`): their owner and its writer died before delivering them.
@@ -29,22 +32,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import marshal
+import mmap
 import os
 import secrets
 import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from modelplex_store.rows import Record
+from modelplex_store.rows import FACTS_VERSION, Facts, Record
 
 try:
     import fcntl
 except ImportError:  # Windows: no journal; calls wait for their commit
     fcntl = None  # type: ignore[assignment]
 
-#: A segment this long is closed and the next one begun; closed segments are deleted once delivered.
+#: A segment's length: once the next frame does not fit, the next segment is begun; closed segments are
+#: deleted once delivered.
 SEGMENT_BYTES = 1 << 20
 _HEAD = struct.Struct(">II")
 _LOCK, _SEGMENT = ".lock", ".journal"
@@ -60,26 +64,18 @@ def available() -> bool:
     return fcntl is not None
 
 
-def encode(calls: Any, content: Any) -> bytes:
-    """One frame of a journal segment."""
-    payload = marshal.dumps((calls, content))
+def frame(payload: bytes) -> bytes:
+    """The frame of a segment that holds ``payload`` (a call's facts, marshalled: what the pipe carries)."""
     return _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
 
 
-def payload_of(frame: bytes) -> bytes:
-    """The payload of a frame :func:`encode` made (what the pipe carries)."""
-    return frame[_HEAD.size:]
-
-
-def decode(payload: bytes) -> tuple[Any, Any]:
-    """``(calls, content)`` of a payload (marshal: the journal and the pipe are this program's own)."""
-    calls, content = marshal.loads(payload)  # noqa: S302
-    return calls, content
-
-
-def record_of(payload: bytes) -> Record:
-    """The :class:`~modelplex_store.rows.Record` a payload holds."""
-    calls, content = decode(payload)
+def loads(payload: bytes) -> Facts | Record:
+    """What a payload holds: a call's facts, or the rows an older version journaled (marshal: the journal
+    and the pipe are this program's own)."""
+    value = marshal.loads(payload)  # noqa: S302
+    if value[0] == FACTS_VERSION:
+        return value  # type: ignore[no-any-return]
+    calls, content = value
     return Record(calls=calls, content=content)
 
 
@@ -94,7 +90,7 @@ def read_segment(path: Path) -> list[bytes]:
         length, crc = _HEAD.unpack_from(data, at)
         end = at + _HEAD.size + length
         payload = data[at + _HEAD.size:end]
-        if end > len(data) or zlib.crc32(payload) != crc:
+        if not length or end > len(data) or zlib.crc32(payload) != crc:  # 0: the segment's unwritten end
             break
         payloads.append(payload)
         at = end
@@ -151,9 +147,30 @@ def left_behind(folder: Path) -> int:
     return found
 
 
+def _allocate(fd: int, size: int) -> None:
+    """Give the file ``fd`` ``size`` bytes of disk now, zeros: a segment is written through a memory map,
+    and a page of it the disk had no room for would kill the process (``SIGBUS``) instead of failing
+    a write."""
+    allocate = getattr(os, "posix_fallocate", None)
+    if allocate is not None:
+        allocate(fd, 0, size)
+        return
+    zeros = bytes(min(size, 1 << 16))  # macOS: no posix_fallocate; written zeros take their blocks
+    done = 0
+    while done < size:
+        done += os.write(fd, zeros[:size - done])
+
+
 class Journal:
     """The journal of one recording process (see the module's docstring). Not thread-safe: its owner
-    calls it under a lock."""
+    calls it under a lock.
+
+    A segment is made at its full size (:data:`SEGMENT_BYTES`, its disk taken at once) and written
+    through a shared memory map: a call's frame is copied into the kernel's page cache with no system
+    call (a ``write(2)`` was half of what journaling cost a call), and is the kernel's as soon as it is
+    copied, as a written one is: it survives the process being killed. The zeros past the last frame
+    end the segment's reading. A disk without room for the next segment makes calls wait for their
+    commits (:meth:`append` says so), until one can be made."""
 
     def __init__(self, folder: Path) -> None:
         assert fcntl is not None
@@ -163,40 +180,62 @@ class Journal:
         self.lock_fd = os.open(lock_path(folder, self.owner), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
         self._number = -1
-        self._fd = -1
-        self._size = 0
+        self._map: mmap.mmap | None = None
+        self._size = self._at = 0  # the current segment's size, and where its next frame goes
         self._last = 0  # the highest sequence number in the current segment
         self._closed: list[tuple[Path, int]] = []  # closed segments and their highest sequence number
-        self._rotate()
+        try:
+            self._rotate(SEGMENT_BYTES)
+        except OSError:
+            self.close(delivered=True)
+            raise
 
     def _path(self, number: int) -> Path:
         return self.folder / f"{self.owner}.{number}{_SEGMENT}"
 
-    def _rotate(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
+    def _close_segment(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
             self._closed.append((self._path(self._number), self._last))
-        self._number += 1
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
-        self._fd = os.open(self._path(self._number), flags, 0o600)
-        self._size = 0
 
-    def append(self, seq: int, frame: bytes) -> bool:
-        """Write ``frame`` (the call numbered ``seq``) at once; false if it could not be (a full disk):
-        the caller then waits for the commit instead."""
+    def _rotate(self, size: int) -> None:
+        """Close the current segment and make the next, ``size`` bytes long."""
+        self._close_segment()
+        self._number += 1
+        path = self._path(self._number)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            written = os.write(self._fd, frame)
+            _allocate(fd, size)
+            self._map = mmap.mmap(fd, size)  # it keeps a descriptor of its own
         except OSError:
-            return False
-        if written != len(frame):  # a short write (a full disk): cut it off, so no torn frame stays
             with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, self._size)
-            return False
-        self._size += written
+                path.unlink()
+            raise
+        finally:
+            os.close(fd)
+        self._size, self._at = size, 0
+
+    def append(self, seq: int, payload: bytes) -> bool:
+        """Write ``payload`` (the call numbered ``seq``) at once; false if it could not be (no room on the
+        disk for a new segment): the caller then waits for the commit instead."""
+        length = len(payload)
+        at = self._at
+        end = at + _HEAD.size + length
+        if end > self._size or self._map is None:
+            try:
+                self._rotate(max(SEGMENT_BYTES, _HEAD.size + length))
+            except OSError:
+                return False
+            at, end = 0, _HEAD.size + length
+        page = self._map
+        assert page is not None
+        # The payload first, then its head: a process killed between the two leaves a frame whose
+        # length is 0 (the end) or whose check fails, never one that reads as whole.
+        page[at + _HEAD.size:end] = payload
+        _HEAD.pack_into(page, at, length, zlib.crc32(payload))
+        self._at = end
         self._last = seq
-        if self._size >= SEGMENT_BYTES:
-            with contextlib.suppress(OSError):
-                self._rotate()
         return True
 
     def release(self, upto: int) -> None:
@@ -209,9 +248,9 @@ class Journal:
     def close(self, delivered: bool) -> None:
         """Close the files; with ``delivered`` (every call acknowledged) delete them too. Otherwise they
         stay for the writer process, or once both are gone for the next writer of the store."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        if self._map is not None:
+            self._map.close()
+            self._map = None
         if delivered:
             remove(self.folder, self.owner)
         if self.lock_fd >= 0:
@@ -220,8 +259,11 @@ class Journal:
 
     def forget(self) -> None:
         """In a forked child: let go of the parent's files without touching them."""
-        for fd in (self._fd, self.lock_fd):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._fd = self.lock_fd = -1
+        if self._map is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._map.close()  # this process's view of it alone
+            self._map = None
+        if self.lock_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.lock_fd)
+        self.lock_fd = -1

@@ -1,6 +1,15 @@
 """A call as rows: what the ``modelplex_after_call`` hook heard, turned into the ``calls`` row of the call,
 the rows of its attempts (when it made more than one) and, if asked, its ``call_contents`` row.
 
+In two steps, as they run in two processes: :func:`facts` reads, on the calling process's event loop,
+what the rows need from the call and its outcome into one flat tuple of ``str``, ``int``, ``float``,
+``bool`` and ``None`` (what the journal and the pipe carry: :mod:`marshal` writes it); :func:`build`
+makes the rows from it, in the writer process. A call pays for the reading alone: building its rows
+took two thirds of what recording cost the event loop (``docs/hot-paths.md``). What only the calling
+process can do happens there: scrubbing the secrets it knows from tags and the routing trace, reading
+the bodies when they are kept. The facts carry the random bits of the call's id, so that a call
+delivered twice (a journal read again after a writer process died) has the same id, and is kept once.
+
 Rows are plain tuples in :data:`~modelplex_store.schema.CALLS` column order (what the drivers take, and
 what the spool writes as JSON). Only what the call itself says goes in: no price table, no model facts.
 """
@@ -67,10 +76,12 @@ _random = random.Random()
 os.register_at_fork(after_in_child=_random.seed)
 
 
-def uuid7(unix_micros: int) -> str:
-    """A UUID version 7 (RFC 9562) for a moment given in microseconds: ids sort by time."""
+def uuid7(unix_micros: int, bits: int | None = None) -> str:
+    """A UUID version 7 (RFC 9562) for a moment given in microseconds: ids sort by time. ``bits`` are
+    its 74 random bits (rand_a, 12, and rand_b, 62), drawn here when not given."""
     millis = unix_micros // 1000 & 0xFFFF_FFFF_FFFF
-    bits = _random.getrandbits(74)  # rand_a (12 bits) and rand_b (62)
+    if bits is None:
+        bits = _random.getrandbits(74)
     # One format, the version (7) and the variant (0b10) written in: it runs for every call, and
     # building the 128-bit integer and slicing its hex took twice as long.
     return "%08x-%04x-7%03x-%04x-%012x" % (millis >> 16, millis & 0xFFFF, bits >> 62,  # noqa: UP031
@@ -103,150 +114,7 @@ def route_text(trace: Any) -> str:
     return scrub(" > ".join(parts))
 
 
-def _routed(call: Any, trace: Any) -> bool:
-    return trace is not None and (call.provider == "chain" or len(trace.attempts) > 1 or bool(trace.skipped))
 
-
-def _tags(tags: Mapping[str, str], row: list[Any]) -> None:
-    rest = {}
-    for key, value in tags.items():
-        column = TAG_COLUMNS.get(key)
-        if column is not None:
-            row[_INDEX[column]] = scrub(str(value))
-        elif key != OFF_TAG:
-            rest[key] = value
-    if rest:
-        row[_INDEX["tags"]] = scrub(json.dumps(rest, sort_keys=True, separators=(",", ":")))
-
-
-def _who(call: Any, outcome: Any) -> tuple[str | None, str | None]:
-    """The model that answered, as the routing trace names it (the core's outcome names a whole
-    call's by its trace, a stream's by the model its events reported: the trace keeps the streamed and
-    whole rows of one exchange the same); for a call that failed, the last one tried (so that a
-    model's errors count against it), or the address's own."""
-    trace = outcome.trace
-    if trace is not None and trace.answered_by:
-        return _split(trace.answered_by)
-    if outcome.provider is not None or outcome.model is not None:
-        return outcome.provider, outcome.model
-    if trace is not None and trace.attempts:
-        return _split(trace.attempts[-1].model)
-    if call.kind == "list_models":
-        return call.provider, None
-    if call.provider == "chain":
-        return None, None
-    return call.provider, call.model
-
-
-def _cost(row: list[Any], outcome: Any, usage: Any) -> None:
-    # The outcome's cost; a response's own where an outcome has none (a plugin built it so).
-    cost = outcome.cost if outcome.cost is not None else getattr(outcome.response, "cost", None)
-    if cost is not None:
-        row[_INDEX["cost_nanos"]] = _nanos(cost.total)
-        row[_INDEX["cost_status"]] = cost.status
-        row[_INDEX["price_version"]] = cost.price_version
-        reported = cost.reported
-    else:
-        # No tokens counted (a model listing, a failure before any answer): nothing to pay, known.
-        # Tokens without a cost: a price the engine did not know, so unknown, never 0.
-        nothing = usage is None or (usage.total == 0 and not outcome.partial)
-        row[_INDEX["cost_nanos"]] = 0 if nothing else None
-        row[_INDEX["cost_status"]] = "exact" if nothing else "unknown"
-        reported = None
-    if reported is None and usage is not None:
-        reported = usage.reported_cost
-    row[_INDEX["reported_cost_nanos"]] = _nanos(reported)
-
-
-# The columns call_row fills, as positions: it runs for every call in the writer thread, which shares the
-# event loop's core, and a name looked up per column was a fifth of its time (test_rows.py compares it
-# with a row built by column names).
-(_ID, _KIND, _STARTED_AT, _ENDED_AT, _PROVIDER, _REQUESTED, _MODEL, _CHAIN, _ROUTE, _CALLER, _STATUS,
- _ERROR_CLASS, _STATUS_CODE, _FINISH_REASON, _STREAM, _PARTIAL, _USAGE_ESTIMATED, _DURATION_US, _TTFT_US,
- _ADMISSION, _DENIED_BY) = (_INDEX[name] for name in (
-    "id", "kind", "started_at", "ended_at", "provider", "requested", "model", "chain", "route", "caller",
-    "status", "error_class", "status_code", "finish_reason", "stream", "partial", "usage_estimated",
-    "duration_us", "ttft_us", "admission", "denied_by"))
-_BUCKETS = tuple((_INDEX[b], b) for b in ("input", "cache_read", "cache_write", "cache_write_1h", "output",
-                                          "reasoning"))
-
-
-def call_row(call: Any, outcome: Any, call_id: str, started: int) -> list[Any]:
-    """The ``calls`` row of the call itself."""
-    row: list[Any] = [None] * _WIDTH
-    duration = _micros(outcome.duration) or 0
-    provider, model = _who(call, outcome)
-    usage = outcome.usage
-    error = outcome.error
-    finish = getattr(outcome.response, "finish_reason", None)
-    trace = outcome.trace
-    row[_ID] = call_id
-    row[_KIND] = kind = call.kind
-    row[_STARTED_AT] = started
-    row[_ENDED_AT] = started + duration
-    row[_PROVIDER] = provider
-    row[_REQUESTED] = call.address
-    row[_MODEL] = model
-    row[_CHAIN] = call.model if call.provider == "chain" else None
-    row[_ROUTE] = route_text(trace) if _routed(call, trace) else None
-    row[_CALLER] = call.caller
-    if call.tags:
-        _tags(call.tags, row)
-    row[_STATUS] = outcome.status
-    if error is not None:
-        row[_ERROR_CLASS] = type(error).__name__
-        code = getattr(error, "status_code", None)
-        row[_STATUS_CODE] = code if isinstance(code, int) else None
-    row[_FINISH_REASON] = None if finish is None else str(getattr(finish, "value", finish))
-    row[_STREAM] = int(kind == "stream")
-    row[_PARTIAL] = int(outcome.partial)
-    if usage is None:
-        for index, _ in _BUCKETS:
-            row[index] = 0
-    else:
-        for index, bucket in _BUCKETS:
-            row[index] = getattr(usage, bucket)
-    row[_USAGE_ESTIMATED] = int(usage is not None and usage.estimated)
-    _cost(row, outcome, usage)
-    row[_DURATION_US] = duration
-    row[_TTFT_US] = _micros(outcome.time_to_first_token)
-    # The admitters' decisions (policy, budgets): see modelplex_store.budgets.audit.
-    row[_ADMISSION], row[_DENIED_BY] = columns(call, outcome.status == "ok")
-    return row
-
-
-def attempt_rows(trace: Any, call_id: str, started: int) -> list[Row]:
-    """One row per attempt of a call that made more than one: who was tried, when, for how long, and how
-    it ended. Usage and cost stay on the call's row."""
-    if trace is None or len(trace.attempts) < 2:
-        return []
-    rows: list[Row] = []
-    at = started
-    for attempt in trace.attempts:
-        waited = _micros(attempt.waited) or 0
-        duration = _micros(attempt.duration) or 0
-        at += waited
-        row: list[Any] = [None] * _WIDTH
-        provider, model = _split(attempt.model)
-        row[_INDEX["id"]] = uuid7(at)
-        row[_INDEX["parent_id"]] = call_id
-        row[_INDEX["kind"]] = "attempt"
-        row[_INDEX["started_at"]] = at
-        row[_INDEX["ended_at"]] = at + duration
-        row[_INDEX["provider"]] = provider
-        row[_INDEX["requested"]] = attempt.model
-        row[_INDEX["model"]] = model
-        row[_INDEX["status"]] = "ok" if attempt.error is None else "error"
-        row[_INDEX["error_class"]] = attempt.error_type
-        row[_INDEX["status_code"]] = attempt.status_code
-        for bucket in ("stream", "partial", "input", "cache_read", "cache_write", "cache_write_1h", "output",
-                       "reasoning", "usage_estimated"):
-            row[_INDEX[bucket]] = 0
-        row[_INDEX["duration_us"]] = duration
-        row[_INDEX["waited_us"]] = waited
-        rows.append(tuple(row))
-        at += duration
-    return rows
 
 
 def _json(value: Any) -> str | None:
@@ -261,15 +129,226 @@ def _json(value: Any) -> str | None:
     return scrub(json.dumps(data, default=str, separators=(",", ":")))
 
 
-def record(call: Any, outcome: Any, *, content: bool = False, now: float | None = None) -> Record:
-    """The rows of one call. ``now`` (``time.time()``) stands in for the start of a call that does not
-    say when it started."""
-    duration = _micros(outcome.duration) or 0
-    if call.started:
-        started = round(call.started * 1_000_000)
+# -- the calling process: facts --------------------------------------------------------------------------
+#: What :func:`facts` returns: a flat tuple of ``str``, ``int``, ``float``, ``bool``, ``None`` and tuples of
+#: them, in the order :func:`build` unpacks (the journal's payload: change both, and the version below).
+Facts = tuple[Any, ...]
+_NOTHING: dict[str, Any] = {}
+#: The facts' first field; a journal holding another (rows, as before 2026-12-04) is read as rows.
+FACTS_VERSION = "f1"
+
+
+def _tag_facts(tags: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The call's tags, scrubbed here (the secrets are this process's), the ``store`` switch left out."""
+    return tuple((scrub(str(key)), scrub(str(value))) for key, value in tags.items() if key != OFF_TAG)
+
+
+def _trace_facts(provider: str, trace: Any) -> tuple[Any, ...]:
+    """``(answered_by, the last model tried, the route in one line or None, the attempts or None)``: the
+    route for a routed call (a chain, a retry elsewhere, a skip), the attempts when there were two or
+    more (each ``(model, waited, duration, ok, error_type, status_code)``)."""
+    attempts = trace.attempts
+    route = (route_text(trace) if provider == "chain" or len(attempts) > 1 or trace.skipped else None)
+    tried = (tuple((a.model, a.waited, a.duration, a.error is None, a.error_type, a.status_code)
+                   for a in attempts) if len(attempts) > 1 else None)
+    return trace.answered_by, attempts[-1].model if attempts else None, route, tried
+
+
+def _cost_facts(cost: Any) -> tuple[Any, ...]:
+    """A :class:`~modelplex.Cost`'s buckets as text (``None`` unknown), its status, price version and the
+    provider's reported amount. One frame: a call of a helper per amount was a third of a call's facts."""
+    a, b, c, d, e, f, reported = (cost.input, cost.cache_read, cost.cache_write, cost.cache_write_1h,
+                                  cost.output, cost.reasoning, cost.reported)
+    return (None if a is None else str(a), None if b is None else str(b), None if c is None else str(c),
+            None if d is None else str(d), None if e is None else str(e), None if f is None else str(f),
+            cost.status, cost.price_version, None if reported is None else str(reported))
+
+
+def facts(call: Any, outcome: Any, *, content: bool = False, now: float | None = None) -> Facts:
+    """What the rows of one call need, read from the hook's :class:`~modelplex.CallInfo` and
+    :class:`~modelplex.CallOutcome` (tuples: unpacked, not read by name). ``now`` (``time.time()``)
+    stands in for the start of a call that does not say when it started."""
+    kind, address, provider, model, request, tags, caller, started = call
+    (status, error, answered_provider, answered_model, usage, partial, duration, first_token, trace,
+     response, cost) = outcome
+    if not started:
+        started = (time.time() if now is None else now) - duration
+    if cost is None:  # a response's own, where an outcome has none (a plugin built it so)
+        cost = getattr(response, "cost", None)
+    finish = None if response is None else getattr(response, "finish_reason", None)
+    if error is None:
+        error_class = code = None
     else:
-        started = round((time.time() if now is None else now) * 1_000_000) - duration
-    call_id = uuid7(started)
-    rows = (tuple(call_row(call, outcome, call_id, started)), *attempt_rows(outcome.trace, call_id, started))
-    body = (call_id, _json(call.request), _json(outcome.response)) if content else None
+        error_class, code = type(error).__name__, getattr(error, "status_code", None)
+        code = code if isinstance(code, int) else None
+    reported = None if usage is None else usage.reported_cost
+    # The admitters' decisions (policy, budgets), read where they are kept: see budgets/audit.py.
+    decided = getattr(call, "__dict__", _NOTHING).get("decisions")
+    return (FACTS_VERSION, _random.getrandbits(74), started, kind, address, provider, model, caller,
+            _tag_facts(tags) if tags else None, status, partial, duration, first_token,
+            answered_provider, answered_model, error_class, code,
+            None if finish is None else str(getattr(finish, "value", finish)),
+            None if usage is None else (usage.input, usage.cache_read, usage.cache_write,
+                                        usage.cache_write_1h, usage.output, usage.reasoning,
+                                        usage.estimated, None if reported is None else str(reported)),
+            None if cost is None else _cost_facts(cost),
+            None if trace is None else _trace_facts(provider, trace),
+            columns(call, status == "ok") if decided else None,
+            (_json(request), _json(response)) if content else None)
+
+
+# -- the writer: rows ------------------------------------------------------------------------------------
+# The columns build fills, as positions: a name looked up per column was a fifth of a row's time
+# (test_rows.py compares the rows with rows built by column names).
+(_ID, _PARENT_ID, _KIND, _STARTED_AT, _ENDED_AT, _PROVIDER, _REQUESTED, _MODEL, _CHAIN, _ROUTE, _CALLER,
+ _STATUS, _ERROR_CLASS, _STATUS_CODE, _FINISH_REASON, _STREAM, _PARTIAL, _USAGE_ESTIMATED, _REPORTED,
+ _COST_NANOS, _COST_STATUS, _PRICE_VERSION, _DURATION_US, _WAITED_US, _TTFT_US, _TAGS, _ADMISSION,
+ _DENIED_BY) = (_INDEX[name] for name in (
+    "id", "parent_id", "kind", "started_at", "ended_at", "provider", "requested", "model", "chain", "route",
+    "caller", "status", "error_class", "status_code", "finish_reason", "stream", "partial",
+    "usage_estimated", "reported_cost_nanos", "cost_nanos", "cost_status", "price_version", "duration_us",
+    "waited_us", "ttft_us", "tags", "admission", "denied_by"))
+_BUCKETS = tuple(_INDEX[b] for b in ("input", "cache_read", "cache_write", "cache_write_1h", "output",
+                                     "reasoning"))
+#: An attempt's id is its call's random bits plus its number times this (odd: every attempt of a call
+#: has its own id, the same each time the call is built, as random as the call's own against others').
+_ATTEMPT_STEP = 0x2545_F491_4F6C_DD1D_9
+_BITS = (1 << 74) - 1
+
+
+def _who(kind: str, provider: str, model: str | None, answered: tuple[str | None, str | None],
+         trace: tuple[Any, ...] | None) -> tuple[str | None, str | None]:
+    """The model that answered, as the routing trace names it (the core's outcome names a whole
+    call's by its trace, a stream's by the model its events reported: the trace keeps the streamed and
+    whole rows of one exchange the same); for a call that failed, the last one tried (so that a
+    model's errors count against it), or the address's own."""
+    if trace is not None and trace[0]:
+        return _split(trace[0])
+    if answered[0] is not None or answered[1] is not None:
+        return answered
+    if trace is not None and trace[1] is not None:
+        return _split(trace[1])
+    if kind == "list_models":
+        return provider, None
+    if provider == "chain":
+        return None, None
+    return provider, model
+
+
+def _tags(tags: tuple[tuple[str, str], ...], row: list[Any]) -> None:
+    rest = {}
+    for key, value in tags:
+        column = TAG_COLUMNS.get(key)
+        if column is not None:
+            row[_INDEX[column]] = value
+        else:
+            rest[key] = value
+    if rest:
+        row[_TAGS] = json.dumps(rest, sort_keys=True, separators=(",", ":"))
+
+
+def _amount(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _cost(row: list[Any], usage: tuple[Any, ...] | None, cost: tuple[Any, ...] | None, partial: bool) -> None:
+    if cost is not None:
+        buckets = cost[:6]
+        total = None if None in buckets else sum(map(Decimal, buckets), Decimal(0))
+        row[_COST_NANOS] = _nanos(total)
+        row[_COST_STATUS] = cost[6]
+        row[_PRICE_VERSION] = cost[7]
+        reported = cost[8]
+    else:
+        # No tokens counted (a model listing, a failure before any answer): nothing to pay, known.
+        # Tokens without a cost: a price the engine did not know, so unknown, never 0.
+        nothing = usage is None or (sum(usage[:6]) == 0 and not partial)
+        row[_COST_NANOS] = 0 if nothing else None
+        row[_COST_STATUS] = "exact" if nothing else "unknown"
+        reported = None
+    if reported is None and usage is not None:
+        reported = usage[7]
+    row[_REPORTED] = _nanos(_amount(reported))
+
+
+def _attempt_rows(tried: tuple[tuple[Any, ...], ...], bits: int, call_id: str,
+                  started: int) -> list[Row]:
+    """One row per attempt of a call that made more than one: who was tried, when, for how long, and how
+    it ended. Usage and cost stay on the call's row."""
+    rows: list[Row] = []
+    at = started
+    for number, (name, waited_s, duration_s, ok, error_type, status_code) in enumerate(tried, 1):
+        waited = _micros(waited_s) or 0
+        duration = _micros(duration_s) or 0
+        at += waited
+        row: list[Any] = [None] * _WIDTH
+        provider, model = _split(name)
+        row[_ID] = uuid7(at, (bits + number * _ATTEMPT_STEP) & _BITS)
+        row[_PARENT_ID] = call_id
+        row[_KIND] = "attempt"
+        row[_STARTED_AT] = at
+        row[_ENDED_AT] = at + duration
+        row[_PROVIDER] = provider
+        row[_REQUESTED] = name
+        row[_MODEL] = model
+        row[_STATUS] = "ok" if ok else "error"
+        row[_ERROR_CLASS] = error_type
+        row[_STATUS_CODE] = status_code
+        row[_STREAM] = row[_PARTIAL] = row[_USAGE_ESTIMATED] = 0
+        for index in _BUCKETS:
+            row[index] = 0
+        row[_DURATION_US] = duration
+        row[_WAITED_US] = waited
+        rows.append(tuple(row))
+        at += duration
+    return rows
+
+
+def build(facts: Facts) -> Record:
+    """The rows of one call, from its :func:`facts` (in the writer process)."""
+    (_, bits, started_s, kind, address, provider, model, caller, tags, status, partial, duration_s,
+     first_token, answered_provider, answered_model, error_class, status_code, finish, usage, cost, trace,
+     admission, content) = facts
+    duration = _micros(duration_s) or 0
+    started = round(started_s * 1_000_000)
+    call_id = uuid7(started, bits)
+    row: list[Any] = [None] * _WIDTH
+    row[_ID] = call_id
+    row[_KIND] = kind
+    row[_STARTED_AT] = started
+    row[_ENDED_AT] = started + duration
+    row[_PROVIDER], row[_MODEL] = _who(kind, provider, model, (answered_provider, answered_model), trace)
+    row[_REQUESTED] = address
+    row[_CHAIN] = model if provider == "chain" else None
+    row[_ROUTE] = None if trace is None else trace[2]
+    row[_CALLER] = caller
+    if tags:
+        _tags(tags, row)
+    row[_STATUS] = status
+    row[_ERROR_CLASS] = error_class
+    row[_STATUS_CODE] = status_code
+    row[_FINISH_REASON] = finish
+    row[_STREAM] = int(kind == "stream")
+    row[_PARTIAL] = int(partial)
+    if usage is None:
+        for index in _BUCKETS:
+            row[index] = 0
+    else:
+        for index, count in zip(_BUCKETS, usage, strict=False):
+            row[index] = count
+    row[_USAGE_ESTIMATED] = int(usage is not None and usage[6])
+    _cost(row, usage, cost, partial)
+    row[_DURATION_US] = duration
+    row[_TTFT_US] = _micros(first_token)
+    if admission is not None:
+        row[_ADMISSION], row[_DENIED_BY] = admission
+    tried = None if trace is None else trace[3]
+    rows = (tuple(row), *_attempt_rows(tried, bits, call_id, started)) if tried else (tuple(row),)
+    body = None if content is None else (call_id, content[0], content[1])
     return Record(calls=rows, content=body)
+
+
+def record(call: Any, outcome: Any, *, content: bool = False, now: float | None = None) -> Record:
+    """The rows of one call, read and built at once (a writer thread's way). ``now`` (``time.time()``)
+    stands in for the start of a call that does not say when it started."""
+    return build(facts(call, outcome, content=content, now=now))

@@ -34,7 +34,7 @@ from modelplex_store.config import StoreConfig
 from modelplex_store.db import Database, connect, sqlite_path
 from modelplex_store.deliver import deliver
 from modelplex_store.migrations import migrate
-from modelplex_store.rows import Record, record
+from modelplex_store.rows import Facts, Record, build, record
 from modelplex_store.spool import Spool
 from modelplex_store.wake import Waiter, late, wake_all
 
@@ -67,12 +67,12 @@ class Delivered:
             os.close(self.lock_fd)
 
 
-def journal_items(folder: Path, owner: str, lock_fd: int = -1) -> list[tuple[Record | None, Any]]:
+def journal_items(folder: Path, owner: str, lock_fd: int = -1) -> list[tuple[Facts | Record | None, Any]]:
     """The records of ``owner``'s journal in ``folder``, ready for :meth:`Writer.submit_records`, the last
     one carrying the :class:`Delivered` token that deletes the journal once they are written."""
-    items: list[tuple[Record | None, Any]] = []
+    items: list[tuple[Facts | Record | None, Any]] = []
     for path in journals.segments(folder, owner):
-        items += [(journals.record_of(payload), None) for payload in journals.read_segment(path)]
+        items += [(journals.loads(payload), None) for payload in journals.read_segment(path)]
     token = Delivered(folder, owner, lock_fd)
     if items:
         items[-1] = (items[-1][0], token)
@@ -154,10 +154,11 @@ class Writer:
             if len(self._queue) == 1:
                 self._ready.notify()
 
-    def submit_records(self, items: Sequence[tuple[Record | None, Any]]) -> None:
-        """Queue rows already built (the writer process's: its parent built them), each with a token
-        handed back to ``done`` once written; ``None`` in place of a record carries only its token (an
-        empty journal's :class:`Delivered`)."""
+    def submit_records(self, items: Sequence[tuple[Facts | Record | None, Any]]) -> None:
+        """Queue calls read already (the writer process's: its parent read their
+        :func:`~modelplex_store.rows.facts`; or rows an older version journaled), each with a token handed
+        back to ``done`` once written; ``None`` in place of a record carries only its token (an empty
+        journal's :class:`Delivered`)."""
         with self._ready:
             was_empty = not self._queue
             self._queue.extend((None, record, token) for record, token in items)
@@ -261,15 +262,16 @@ class Writer:
     def _build(self, group: list[Item]) -> list[Record]:
         records = []
         for call, outcome, _ in group:
-            if call is None:  # built already, or not buildable (None)
-                if outcome is not None:
-                    records.append(outcome)
-                continue
             try:
-                records.append(record(call, outcome, content=self.config.content))
+                if call is not None:
+                    records.append(record(call, outcome, content=self.config.content))
+                elif type(outcome) is tuple:  # a call's facts
+                    records.append(build(outcome))
+                elif outcome is not None:  # built already (None: a token alone)
+                    records.append(outcome)
             except Exception as exc:  # a call the row builder cannot read: lost, and said so
-                self._lose(1, f"row of a {getattr(call, 'kind', '?')} call failed: "
-                              f"{type(exc).__name__}: {exc}")
+                kind = getattr(call, "kind", "?") if call is not None else (outcome[3:4] or ("?",))[0]
+                self._lose(1, f"row of a {kind} call failed: {type(exc).__name__}: {exc}")
         return records
 
     def _write(self, group: list[Item]) -> None:

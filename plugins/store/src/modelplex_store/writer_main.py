@@ -2,12 +2,14 @@
 started by :class:`~modelplex_store.writer_process.ProcessWriter`.
 
 It runs the store's :class:`~modelplex_store.writer.Writer` (group commits, the spool, the retries) on
-rows its parent built, so that the database's work (the statements, the rollups, the commits) runs on
-another core than the parent's event loop and never takes its GIL. Frames (:mod:`modelplex_store.pipe`):
+the calls its parent read (their :func:`~modelplex_store.rows.facts`), building their rows, so that the
+rows and the database's work (the statements, the rollups, the commits) run on another core than the
+parent's event loop and never take its GIL. Frames (:mod:`modelplex_store.pipe`):
 
 - in, on standard input: first the settings (a dict: ``url``, ``data_dir``, ``content``,
-  ``spool_max_rows``, and ``owner``, the parent's journal, or ``None``), then lists of ``(seq,
-  payload)``, ``payload`` a call's rows as its journal holds them (:mod:`modelplex_store.journal`);
+  ``spool_max_rows``, and ``owner``, the parent's journal, or ``None``), then ``(seq, payloads)``:
+  calls numbered from ``seq`` on, each a call's facts as its journal holds them
+  (:mod:`modelplex_store.journal`);
 - out, on the standard output it was given: after every group, ``(seq, recorded, spooled, lost, groups,
   last_error, spool_waiting, last_loss)``, ``seq`` the highest of the group (``0`` for none): every call
   sent up to it is committed or spooled, as the writer takes calls in the order they came.
@@ -77,10 +79,11 @@ def main() -> int:
     try:
         while True:
             try:
-                frame: list[tuple[int, bytes]] = read_frame(0)
+                first, payloads = read_frame(0)
             except EOFError:
                 break
-            writer.submit_records([(journals.record_of(payload), seq) for seq, payload in frame])
+            writer.submit_records([(journals.loads(payload), seq)
+                                   for seq, payload in enumerate(payloads, first)])
         owner = settings.get("owner")
         if owner is not None:
             writer.submit_records(journal_items(journals.directory(config.data_dir, config.url), owner))

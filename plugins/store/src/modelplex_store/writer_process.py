@@ -4,14 +4,15 @@ The store's writer thread (:class:`~modelplex_store.writer.Writer`) shares its p
 with the event loop: the statements, the rollups and the commits took some 70 µs of the loop's CPU a
 call, and each hand-over between the loop and a thread waits for the GIL, up to the interpreter's switch
 interval (5 ms) while the loop is busy: a call at 100 in flight waited 6-8 ms for its row. Here the
-process keeps only what it must, on the event loop itself: it builds each call's rows as the call ends,
-sends them down a pipe a group at a time without blocking, and reads the writer process's
-acknowledgements as the loop polls its sockets (``add_reader``): no thread of this process takes part.
-The writer process writes them as the writer thread would and acknowledges each group once committed
-(or spooled). A call returns once its row is durable: in this process's journal
-(:mod:`modelplex_store.journal`, written in the call's own step, before the hook returns: the call waits
-for nothing), or, with ``durability = "commit"``, once acknowledged. A process killed with SIGKILL loses
-nothing it recorded: the writer process writes all it read and what the journal still holds, then ends.
+process keeps only what it must, on the event loop itself: it reads what each call's rows need as the
+call ends (:func:`~modelplex_store.rows.facts`), sends that down a pipe a group at a time without
+blocking, and reads the writer process's acknowledgements as the loop polls its sockets
+(``add_reader``): no thread of this process takes part. The writer process builds the rows, writes
+them as the writer thread would and acknowledges each group once committed (or spooled). A call
+returns once its row is durable: in this process's journal (:mod:`modelplex_store.journal`, written in
+the call's own step, before the hook returns: the call waits for nothing), or, with ``durability =
+"commit"``, once acknowledged. A process killed with SIGKILL loses nothing it recorded: the writer
+process writes all it read and what the journal still holds, then ends.
 
 The pipe is served by one event loop, its *home*: the first one that records, and the next one once it
 has stopped or closed. Calls on other asyncio loops are recorded through it (their waiters are woken
@@ -29,6 +30,7 @@ import asyncio
 import atexit
 import collections
 import contextlib
+import marshal
 import os
 import select
 import subprocess
@@ -44,7 +46,7 @@ from modelplex._secret import scrub, scrub_url
 from modelplex_store import journal as journals
 from modelplex_store.config import StoreConfig
 from modelplex_store.pipe import decode, encode, write_all
-from modelplex_store.rows import record
+from modelplex_store.rows import facts
 from modelplex_store.wake import Waiter, late, wake_all
 from modelplex_store.writer import StoreStats, Writer
 
@@ -91,11 +93,15 @@ class ProcessWriter:
         self.config = config
         self._lock = threading.Lock()  # the queues and the counters
         self._adopting = threading.Lock()  # one loop at a time becomes the home
-        # Every call not yet acknowledged, in order: [seq, its rows as a journal payload, its waiter
-        # (None for a call that did not wait: journaled)]; and those not yet sent.
-        self._pending: collections.deque[list[Any]] = collections.deque()
-        self._outbox: list[list[Any]] = []
-        self._seq = 0
+        # Calls are numbered in the order they are queued (seq, from 1). Every call not yet acknowledged,
+        # in order, as its journal payload: the first numbered _acked + 1; those not yet sent, the first
+        # numbered _seq - len(_outbox) + 1; and the calls that wait, (seq, waiter), in order. Payloads
+        # alone, not a record per call: a list per call was kept alive until its acknowledgement, and
+        # the garbage collector walked every one of them.
+        self._pending: collections.deque[bytes] = collections.deque()
+        self._outbox: list[bytes] = []
+        self._waiters: collections.deque[tuple[int, Waiter]] = collections.deque()
+        self._seq = self._acked = 0
         self._flush_due = False
         self._stopping = False
         self._child: tuple[Any, ...] = _ZERO  # the running writer process's counters
@@ -143,21 +149,20 @@ class ProcessWriter:
             if home is None:  # the writer process failed to start: a thread has the calls now
                 return self._threads().record(call, outcome)
         try:
-            rows = record(call, outcome, content=self.config.content)
+            payload = marshal.dumps(facts(call, outcome, content=self.config.content))
         except Exception as exc:  # a call the row builder cannot read: lost, and said so
             self._lose(f"row of a {getattr(call, 'kind', '?')} call failed: {type(exc).__name__}: {exc}")
             return None
-        frame = journals.encode(rows.calls, rows.content)
         waiter: Waiter | None = None
         with self._lock:
-            self._seq += 1
-            seq = self._seq
+            self._seq = seq = self._seq + 1
+            pending = self._pending
             journal = self._journal
-            if journal is None or len(self._pending) >= MAX_UNACKED or not journal.append(seq, frame):
+            if journal is None or len(pending) >= MAX_UNACKED or not journal.append(seq, payload):
                 waiter = Waiter()
-            entry = [seq, journals.payload_of(frame), waiter]
-            self._pending.append(entry)
-            self._outbox.append(entry)
+                self._waiters.append((seq, waiter))
+            pending.append(payload)
+            self._outbox.append(payload)
             if self._flush_due:
                 return waiter
             self._flush_due = True
@@ -287,9 +292,10 @@ class ProcessWriter:
         """The calls queued and not sent, into ``_out``."""
         with self._lock:
             batch, self._outbox = self._outbox, []
+            first = self._seq - len(batch) + 1
             self._flush_due = False
         if batch:
-            self._out += encode([(entry[0], entry[1]) for entry in batch])
+            self._out += encode((first, batch))
 
     def _send_blocking(self) -> None:
         """Write all of ``_out`` to the writer process, waiting for room in the pipe."""
@@ -358,10 +364,11 @@ class ProcessWriter:
             if self._stopping or self._failed:  # closing: close() sends; failed: the thread has them
                 return
             batch, self._outbox = self._outbox, []
+            first = self._seq - len(batch) + 1
             self._flush_due = False
         if not batch:
             return
-        self._out += encode([(entry[0], entry[1]) for entry in batch])
+        self._out += encode((first, batch))
         self._write()
 
     def _write(self) -> None:
@@ -395,11 +402,18 @@ class ProcessWriter:
         with self._lock:
             before = self._child
             self._child = tuple(counters)
-            pending = self._pending
-            while pending and pending[0][0] <= upto:
-                waiter = pending.popleft()[2]
-                if waiter is not None:
-                    woken.append(waiter)
+            done = upto - self._acked
+            if done > 0:  # not an older one (a writer process started again acknowledges from the start)
+                pending = self._pending
+                if done >= len(pending):
+                    pending.clear()
+                else:
+                    for _ in range(done):
+                        pending.popleft()
+                self._acked = upto
+            waiters = self._waiters
+            while waiters and waiters[0][0] <= upto:
+                woken.append(waiters.popleft()[1])
             if self._journal is not None:
                 self._journal.release(upto)
         if counters[2] > before[2]:  # the writer process lost rows: said here, where someone listens
@@ -426,7 +440,7 @@ class ProcessWriter:
         self._detach(self._home)
         self._reap()
         with self._lock:
-            left = len(self._pending) + len(self._outbox)
+            left = len(self._pending)
         if self._stopping and not left:
             return
         log("warning", "store_writer_process_ended", waiting=left)
@@ -435,7 +449,7 @@ class ProcessWriter:
 
     # -- the writer process ------------------------------------------------------------------------
     def _start(self) -> bool:
-        """Start a writer process, with its settings and every call built and not yet acknowledged
+        """Start a writer process, with its settings and every call read and not yet acknowledged
         waiting for it in ``_out``. Past :data:`MAX_STARTS`, or when none starts, hand the calls to a
         thread and return false."""
         now = time.monotonic()
@@ -465,10 +479,13 @@ class ProcessWriter:
         os.set_blocking(self._to_child, False)
         os.set_blocking(self._from_child, False)
         with self._lock:
-            resend = [(entry[0], entry[1]) for entry in self._pending]
+            resend = list(self._pending)
+            first = self._acked + 1
+            self._outbox = []  # in resend (and a flush due finds nothing: none is due)
+            self._flush_due = False
         # The settings (the URL, a password in it too) go over the pipe: never in argv or the
         # environment, which other users of the machine can read.
-        self._out = bytearray(encode(settings) + (encode(resend) if resend else b""))
+        self._out = bytearray(encode(settings) + (encode((first, resend)) if resend else b""))
         self._in = bytearray()
         return True
 
@@ -538,15 +555,14 @@ class ProcessWriter:
                       RuntimeWarning, stacklevel=1)
         self._failed = True
         with self._lock:
-            waiting = list(self._pending)
+            first, waiting, waiters = self._acked + 1, list(self._pending), dict(self._waiters)
             self._pending.clear()
+            self._waiters.clear()
+            self._acked = self._seq
             self._outbox = []
             self._flush_due = False
-        self._hand_over(waiting)
-
-    def _hand_over(self, entries: list[list[Any]]) -> None:
-        self._threads().submit_records([(journals.record_of(payload), waiter)
-                                        for _, payload, waiter in entries])
+        self._threads().submit_records([(journals.loads(payload), waiters.get(seq))
+                                        for seq, payload in enumerate(waiting, first)])
 
     def _lose(self, why: str) -> None:
         with self._lock:
