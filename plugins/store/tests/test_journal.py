@@ -150,3 +150,33 @@ def test_facts_the_writer_cannot_build_are_a_loss_counted_and_the_rest_is_writte
     assert (writer.recorded, writer.lost) == (1, 1)
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT count(*), sum(input) FROM calls").fetchone() == (1, 7)
+
+
+def test_a_lingering_writer_gathers_calls_into_one_group_unless_one_waits(tmp_path: Path) -> None:
+    """The writer process of a journaling parent lets a group wait for more calls (``LINGER``): nobody
+    waits for them, and a commit costs as much for a few calls as for many. A call that waits for its
+    commit (``hurry``) is written at once, with whatever lingered."""
+    import time
+
+    from modelplex_store.writer import Writer
+
+    writer = Writer(StoreConfig(url=f"sqlite:///{tmp_path / 'store.db'}", data_dir=tmp_path / "data"),
+                    linger=2.0)
+    try:
+        writer.submit_records([(facts(*call(1)), None)])  # opens the store, at once
+        assert writer.flush(20)
+        before = writer.groups
+        for n in range(2, 7):
+            writer.submit_records([(facts(*call(n)), None)], hurry=False)
+            time.sleep(0.02)
+        assert writer.flush(20)
+        assert (writer.groups, writer.recorded) == (before + 1, 6)  # five calls, one group
+        writer.submit_records([(facts(*call(7)), None)], hurry=False)
+        time.sleep(0.05)
+        started = time.monotonic()
+        writer.submit_records([(facts(*call(8)), None)])  # a call that waits
+        assert writer.flush(20)
+        assert time.monotonic() - started < 1.5
+        assert (writer.groups, writer.recorded) == (before + 2, 8)
+    finally:
+        writer.close()

@@ -102,6 +102,7 @@ class ProcessWriter:
         self._outbox: list[bytes] = []
         self._waiters: collections.deque[tuple[int, Waiter]] = collections.deque()
         self._seq = self._acked = 0
+        self._flushing = False  # flush() waits: what is sent now is written at once (writer_main.LINGER)
         self._flush_due = False
         self._stopping = False
         self._child: tuple[Any, ...] = _ZERO  # the running writer process's counters
@@ -195,18 +196,22 @@ class ProcessWriter:
         """Wait until everything queued so far is written (to the store or the spool). From within the
         home loop (a coroutine reading what it recorded), the pipe is read here: the loop cannot."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if threading.get_ident() == self._home_thread and _alive(self._home):
-                self._pump_here(deadline)
-            else:
-                self._pump()
-            with self._lock:
-                idle = not self._pending and not self._outbox
-            if idle:
-                thread = self._thread_writer
-                return thread is None or thread.flush(max(0.0, deadline - time.monotonic()))
-            time.sleep(0.002)
-        return False
+        self._flushing = True
+        try:
+            while time.monotonic() < deadline:
+                if threading.get_ident() == self._home_thread and _alive(self._home):
+                    self._pump_here(deadline)
+                else:
+                    self._pump()
+                with self._lock:
+                    idle = not self._pending and not self._outbox
+                if idle:
+                    thread = self._thread_writer
+                    return thread is None or thread.flush(max(0.0, deadline - time.monotonic()))
+                time.sleep(0.002)
+            return False
+        finally:
+            self._flushing = False
 
     def close(self, timeout: float = 10.0) -> None:
         """Send what is queued, let the writer process write it and end; close the writer thread."""
@@ -294,8 +299,9 @@ class ProcessWriter:
             batch, self._outbox = self._outbox, []
             first = self._seq - len(batch) + 1
             self._flush_due = False
+            hurry = bool(self._waiters) or self._flushing
         if batch:
-            self._out += encode((first, batch))
+            self._out += encode((first, batch, hurry))
 
     def _send_blocking(self) -> None:
         """Write all of ``_out`` to the writer process, waiting for room in the pipe."""
@@ -366,9 +372,10 @@ class ProcessWriter:
             batch, self._outbox = self._outbox, []
             first = self._seq - len(batch) + 1
             self._flush_due = False
+            hurry = bool(self._waiters) or self._flushing
         if not batch:
             return
-        self._out += encode((first, batch))
+        self._out += encode((first, batch, hurry))
         self._write()
 
     def _write(self) -> None:
@@ -485,7 +492,7 @@ class ProcessWriter:
             self._flush_due = False
         # The settings (the URL, a password in it too) go over the pipe: never in argv or the
         # environment, which other users of the machine can read.
-        self._out = bytearray(encode(settings) + (encode((first, resend)) if resend else b""))
+        self._out = bytearray(encode(settings) + (encode((first, resend, True)) if resend else b""))
         self._in = bytearray()
         return True
 
