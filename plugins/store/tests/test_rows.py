@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import marshal
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from modelplex_store.rows import build, facts, record, route_text, uuid7
+from modelplex_store.rows import _micros, _nanos, _split, build, facts, record, route_text, uuid7
 from modelplex_store.schema import CALLS
 
 from modelplex import (
@@ -32,19 +32,6 @@ from modelplex.errors import RequestTimeoutError, ServerError
 
 NAMES = list(CALLS.names)
 BUCKETS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
-
-
-def _micros(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * 1_000_000)
-
-
-def _nanos(dollars: Decimal | None) -> int | None:
-    return None if dollars is None else int((dollars * 1_000_000_000).to_integral_value(ROUND_HALF_EVEN))
-
-
-def _split(address: str) -> tuple[str | None, str | None]:
-    provider, _, model = address.partition("/")
-    return (provider, model) if model else (None, address or None)
 
 
 def _who(call: Any, outcome: Any) -> tuple[str | None, str | None]:

@@ -64,11 +64,6 @@ def available() -> bool:
     return fcntl is not None
 
 
-def frame(payload: bytes) -> bytes:
-    """The frame of a segment that holds ``payload`` (a call's facts, marshalled: what the pipe carries)."""
-    return _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
-
-
 def loads(payload: bytes) -> Facts | Record:
     """What a payload holds: a call's facts, or the rows an older version journaled (marshal: the journal
     and the pipe are this program's own)."""

@@ -4,8 +4,8 @@ the rows of its attempts (when it made more than one) and, if asked, its ``call_
 In two steps, as they run in two processes: :func:`facts` reads, on the calling process's event loop,
 what the rows need from the call and its outcome into one flat tuple of ``str``, ``int``, ``float``,
 ``bool`` and ``None`` (what the journal and the pipe carry: :mod:`marshal` writes it); :func:`build`
-makes the rows from it, in the writer process. A call pays for the reading alone: building its rows
-took two thirds of what recording cost the event loop (``docs/hot-paths.md``). What only the calling
+makes the rows from it, in the writer process. A call pays for the reading alone: moving the building
+out took about a third off what recording cost the event loop (``docs/hot-paths.md``). What only the calling
 process can do happens there: scrubbing the secrets it knows from tags and the routing trace, reading
 the bodies when they are kept. The facts carry the random bits of the call's id, so that a call
 delivered twice (a journal read again after a writer process died) has the same id, and is kept once.
@@ -114,9 +114,6 @@ def route_text(trace: Any) -> str:
     return scrub(" > ".join(parts))
 
 
-
-
-
 def _json(value: Any) -> str | None:
     if value is None:
         return None
@@ -156,7 +153,8 @@ def _trace_facts(provider: str, trace: Any) -> tuple[Any, ...]:
 
 def _cost_facts(cost: Any) -> tuple[Any, ...]:
     """A :class:`~modelplex.Cost`'s buckets as text (``None`` unknown), its status, price version and the
-    provider's reported amount. One frame: a call of a helper per amount was a third of a call's facts."""
+    provider's reported amount, in one frame rather than a helper's per amount: it runs on the event loop
+    for every call."""
     a, b, c, d, e, f, reported = (cost.input, cost.cache_read, cost.cache_write, cost.cache_write_1h,
                                   cost.output, cost.reasoning, cost.reported)
     return (None if a is None else str(a), None if b is None else str(b), None if c is None else str(c),

@@ -120,7 +120,7 @@ class Writer:
                  linger: float = 0.0) -> None:
         self.config = config
         # Seconds a group waits for more calls before it is written, unless a call waits for it (see
-        # submit_records): a commit and a group's rollups cost the same for 30 calls as for 300.
+        # submit_records): a group's commit and rollup upserts are shared by its calls.
         self._linger = linger
         self._hurry = False
         # What is done with a group once it is committed or spooled: by default, wake its waiters;

@@ -41,8 +41,8 @@ from modelplex_store.writer import Item, Writer, journal_items
 #: How long the writer process waits, once its input closed, for what it read to be written.
 CLOSE_TIMEOUT = 300.0
 #: Seconds a group waits for more calls when its parent journals and none of its calls waits: a group's
-#: commit and rollups cost the writer as much for a few calls as for many (``bench/store.py``: 33 µs a
-#: row in groups of 30, 20 in groups of 100, 15 in groups of 2,000, SQLite).
+#: commit and rollup upserts are shared by its calls (the writer alone, a thread, SQLite: 33 µs a row in
+#: groups of 30, 20 in groups of 100, 15 in groups of 2,000).
 LINGER = 0.02
 
 

@@ -102,7 +102,8 @@ class ProcessWriter:
         self._outbox: list[bytes] = []
         self._waiters: collections.deque[tuple[int, Waiter]] = collections.deque()
         self._seq = self._acked = 0
-        self._flushing = False  # flush() waits: what is sent now is written at once (writer_main.LINGER)
+        # flush() waits: what is sent now is written at once (writer_main.LINGER), as when closing.
+        self._flushing = False
         self._flush_due = False
         self._stopping = False
         self._child: tuple[Any, ...] = _ZERO  # the running writer process's counters
@@ -299,7 +300,7 @@ class ProcessWriter:
             batch, self._outbox = self._outbox, []
             first = self._seq - len(batch) + 1
             self._flush_due = False
-            hurry = bool(self._waiters) or self._flushing
+            hurry = bool(self._waiters) or self._flushing or self._stopping
         if batch:
             self._out += encode((first, batch, hurry))
 
