@@ -122,6 +122,82 @@ def test_a_journaled_call_returns_without_waiting_for_the_database_and_its_row_a
     assert list(folder.iterdir()) == []  # every call delivered: the journal is deleted
 
 
+def pipe_writes(monkeypatch: pytest.MonkeyPatch, pid: int) -> list[int]:
+    """The sizes of this process's writes, from now on, into the pipe that writer process ``pid`` reads
+    its calls from (its standard input), found by the pipe's inode in ``/proc``."""
+    pipe = os.readlink(f"/proc/{pid}/fd/0")
+    writes: list[int] = []
+    real = os.write
+
+    def counting(fd: int, data: bytes | bytearray | memoryview) -> int:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") == pipe:
+                writes.append(len(data))
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", counting)
+    return writes
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the pipe is found through /proc")
+def test_calls_journaled_over_many_passes_of_the_loop_go_to_the_writer_process_together(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journal has them: calls wait up to SEND_AFTER to share one write into the pipe (and one
+    wake-up of the writer process), not one for each pass of the loop that ended one."""
+    from modelplex_store.writer_process import SEND_AFTER
+
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+
+    async def main() -> None:
+        await record_all(rec, 1, 1)
+        assert rec.flush()
+        assert rec.writer_pid is not None
+        writes = pipe_writes(monkeypatch, rec.writer_pid)
+        started = time.monotonic()
+        for n in range(2, 42):
+            assert rec.record(*call(n)) is None
+            await asyncio.sleep(0)  # the next pass of the loop
+        passes = time.monotonic() - started
+        # One write per SEND_AFTER at most (and one that was due when they began), not one per pass.
+        assert len(writes) <= passes // SEND_AFTER + 1 < 40, (writes, passes)
+        await asyncio.sleep(SEND_AFTER * 3)
+        assert writes, "the calls were never sent"
+        assert rec.flush()
+
+    try:
+        asyncio.run(main())
+        assert written(path) == (41, 41 * 42 // 2)
+    finally:
+        rec.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the pipe is found through /proc")
+def test_a_call_that_waits_for_its_commit_is_sent_in_the_pass_that_ended_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data", durability="commit")
+
+    async def main() -> None:
+        first = rec.record(*call(1))
+        assert first is not None
+        await first
+        assert rec.writer_pid is not None
+        writes = pipe_writes(monkeypatch, rec.writer_pid)
+        for n in range(2, 7):
+            done = rec.record(*call(n))
+            assert done is not None and len(writes) == n - 2, writes
+            await asyncio.sleep(0)  # one pass: sent in it, not SEND_AFTER later
+            assert len(writes) == n - 1, writes
+            await done
+            assert written(path) == (n, n * (n + 1) // 2)
+
+    try:
+        asyncio.run(main())
+    finally:
+        rec.close()
+
+
 @pytest.mark.parametrize("durability", ["journal", "commit"])
 def test_a_writer_process_killed_mid_load_is_replaced_and_every_row_arrives_once(
         tmp_path: Path, durability: str) -> None:

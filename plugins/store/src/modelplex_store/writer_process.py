@@ -5,10 +5,10 @@ with the event loop: the statements, the rollups and the commits took some 70 µ
 call, and each hand-over between the loop and a thread waits for the GIL, up to the interpreter's switch
 interval (5 ms) while the loop is busy: a call at 100 in flight waited 6-8 ms for its row. Here the
 process keeps only what it must, on the event loop itself: it reads what each call's rows need as the
-call ends (:func:`~modelplex_store.rows.facts`), sends that down a pipe a group at a time without
-blocking, and reads the writer process's acknowledgements as the loop polls its sockets
-(``add_reader``): no thread of this process takes part. The writer process builds the rows, writes
-them as the writer thread would and acknowledges each group once committed (or spooled). A call
+call ends (:func:`~modelplex_store.rows.facts`), sends what the calls of :data:`SEND_AFTER` read down a
+pipe together without blocking, and reads the writer process's acknowledgements as the loop polls its
+sockets (``add_reader``): no thread of this process takes part. The writer process builds the rows,
+writes them as the writer thread would and acknowledges each group once committed (or spooled). A call
 returns once its row is durable: in this process's journal (:mod:`modelplex_store.journal`, written in
 the call's own step, before the hook returns: the call waits for nothing), or, with ``durability =
 "commit"``, once acknowledged. A process killed with SIGKILL loses nothing it recorded: the writer
@@ -56,6 +56,11 @@ MAX_STARTS, START_WINDOW = 3, 60.0
 #: Calls journaled and not yet acknowledged past which a call waits for its commit again: the bound on
 #: what a writer process that falls behind leaves in this process's memory.
 MAX_UNACKED = 20_000
+#: How long the calls a loop journals wait to be sent to the writer process together, seconds: the
+#: journal holds them already, and one pipe write (and one wake-up of the writer process) for the calls
+#: of many passes of the loop costs it less than one for each pass (writer_main.LINGER gathers more). A
+#: call that waits for its commit is sent at once, with those before it.
+SEND_AFTER = 0.01
 #: The counters a writer process acknowledges with (see writer_main.py), and what a new one starts from.
 _ZERO: tuple[Any, ...] = (0, 0, 0, 0, None, 0, None)
 
@@ -104,7 +109,8 @@ class ProcessWriter:
         self._seq = self._acked = 0
         # flush() waits: what is sent now is written at once (writer_main.LINGER), as when closing.
         self._flushing = False
-        self._flush_due = False
+        self._flush_due = False  # a flush is scheduled on the home loop
+        self._flush_soon = False  # ... at once, not SEND_AFTER later
         self._stopping = False
         self._child: tuple[Any, ...] = _ZERO  # the running writer process's counters
         self._base = [0, 0, 0, 0]  # recorded, spooled, lost, groups of writer processes that ended
@@ -165,11 +171,16 @@ class ProcessWriter:
                 self._waiters.append((seq, waiter))
             pending.append(payload)
             self._outbox.append(payload)
-            if self._flush_due:
+            soon = waiter is not None
+            if self._flush_due and (self._flush_soon or not soon):
                 return waiter
             self._flush_due = True
+            self._flush_soon = soon
         if home is loop:
-            loop.call_soon(self._flush)
+            if soon:
+                loop.call_soon(self._flush)
+            else:
+                loop.call_later(SEND_AFTER, self._flush)
         elif home is not None:
             # Closed this instant (RuntimeError): the next home sends it (see _adopt).
             with contextlib.suppress(RuntimeError):
@@ -198,6 +209,11 @@ class ProcessWriter:
         home loop (a coroutine reading what it recorded), the pipe is read here: the loop cannot."""
         deadline = time.monotonic() + timeout
         self._flushing = True
+        home = self._home
+        if home is not None and threading.get_ident() != self._home_thread and _alive(home):
+            # The calls the home loop holds for SEND_AFTER are sent now (closed this instant: _pump).
+            with contextlib.suppress(RuntimeError):
+                home.call_soon_threadsafe(self._flush)
         try:
             while time.monotonic() < deadline:
                 if threading.get_ident() == self._home_thread and _alive(self._home):
@@ -299,7 +315,7 @@ class ProcessWriter:
         with self._lock:
             batch, self._outbox = self._outbox, []
             first = self._seq - len(batch) + 1
-            self._flush_due = False
+            self._flush_due = self._flush_soon = False
             hurry = bool(self._waiters) or self._flushing or self._stopping
         if batch:
             self._out += encode((first, batch, hurry))
@@ -348,6 +364,7 @@ class ProcessWriter:
             with self._lock:
                 resend = bool(self._outbox)
                 self._flush_due = self._flush_due or resend
+                self._flush_soon = self._flush_soon or resend
             if resend:  # a flush the old home was asked for and never ran
                 loop.call_soon(self._flush)
             return loop
@@ -372,7 +389,7 @@ class ProcessWriter:
                 return
             batch, self._outbox = self._outbox, []
             first = self._seq - len(batch) + 1
-            self._flush_due = False
+            self._flush_due = self._flush_soon = False
             hurry = bool(self._waiters) or self._flushing
         if not batch:
             return
@@ -490,7 +507,7 @@ class ProcessWriter:
             resend = list(self._pending)
             first = self._acked + 1
             self._outbox = []  # in resend (and a flush due finds nothing: none is due)
-            self._flush_due = False
+            self._flush_due = self._flush_soon = False
         # The settings (the URL, a password in it too) go over the pipe: never in argv or the
         # environment, which other users of the machine can read.
         self._out = bytearray(encode(settings) + (encode((first, resend, True)) if resend else b""))
@@ -568,7 +585,7 @@ class ProcessWriter:
             self._waiters.clear()
             self._acked = self._seq
             self._outbox = []
-            self._flush_due = False
+            self._flush_due = self._flush_soon = False
         self._threads().submit_records([(journals.loads(payload), waiters.get(seq))
                                         for seq, payload in enumerate(waiting, first)])
 
