@@ -1,12 +1,12 @@
 """The recorder: what the ``modelplex_after_call`` hook does with a call.
 
 A call returns to its caller only once its row is durable: it survives the process being killed with
-SIGKILL. By default that is once the row is in this process's journal
-(:mod:`~modelplex_store.journal`, one ``write(2)``), and the call does not wait for the database; with
-``[store] durability = "commit"`` (or a writer thread), the hook returns an awaitable that completes once
-the row is committed (or, the store being down, spooled). The event loop never waits on a disk. The
-writer is a process of its own by default (:class:`~modelplex_store.writer_process.ProcessWriter`: the
-event loop builds the rows and the writer process writes them), or a thread of this one (``writer =
+SIGKILL. By default that is once the row is in this process's journal (:mod:`~modelplex_store.journal`,
+copied into a memory map), and the call does not wait for the database; with ``[store] durability =
+"commit"`` (or a writer thread), the hook returns an awaitable that completes once the row is committed
+(or, the store being down, spooled). The event loop never waits on a disk. The writer is a process of
+its own by default (:class:`~modelplex_store.writer_process.ProcessWriter`: the event loop reads each
+call's facts, the writer process builds and writes the rows), or a thread of this one (``writer =
 "thread"``, :class:`~modelplex_store.writer.Writer`, which builds them too).
 
 One writer per store URL and process, shared by every client and event loop of the process (made again
