@@ -60,7 +60,7 @@ MAX_UNACKED = 20_000
 #: journal holds them already, and one pipe write (and one wake-up of the writer process) for the calls
 #: of many passes of the loop costs it less than one for each pass (writer_main.LINGER gathers more). A
 #: call that waits for its commit is sent at once, with those before it.
-SEND_AFTER = 0.01
+SEND_AFTER = 0.02
 #: The counters a writer process acknowledges with (see writer_main.py), and what a new one starts from.
 _ZERO: tuple[Any, ...] = (0, 0, 0, 0, None, 0, None)
 
