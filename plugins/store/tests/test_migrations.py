@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from modelplex_store.db import Database, connect
 from modelplex_store.migrations import current_version, migrate
-from modelplex_store.schema import CALLS, INDEXES, TABLES, VERSION, Column, Index, Table, ddl
+from modelplex_store.schema import CALLS, CURRENT_INDEXES, TABLES, VERSION, Column, Index, Table, ddl
 
 
 def columns(db: Database, table: str) -> list[str]:
@@ -45,7 +45,7 @@ def test_a_new_store_gets_every_table_and_index_once(db: Database) -> None:
     assert migrate(db) == []
     for table in TABLES:
         assert columns(db, table.name) == list(table.names)
-    assert indexes(db) == {i.name for i in INDEXES}
+    assert indexes(db) == {i.name for i in CURRENT_INDEXES}
     assert [r[0] for r in db.execute("SELECT version FROM schema_migrations").fetchall()] == \
         list(range(1, VERSION + 1))
 
@@ -64,7 +64,7 @@ def test_every_earlier_schema_upgrades_to_the_newest_keeping_its_rows(db: Databa
     assert current_version(db) == VERSION
     for table in TABLES:
         assert sorted(columns(db, table.name)) == sorted(table.names)
-    assert indexes(db) == {i.name for i in INDEXES}
+    assert indexes(db) == {i.name for i in CURRENT_INDEXES}
     if earlier >= 1:
         assert db.execute("SELECT id, status FROM calls").fetchall() == [("old-1", "ok")]
 
@@ -88,6 +88,31 @@ def test_a_later_version_adds_its_columns_and_indexes_to_existing_tables(db: Dat
     assert columns(db, "t") == ["id", "n", "flag", "note"]
     assert db.execute("SELECT id, n, flag, note FROM t").fetchall() == [("a", 7, 0, None)]
     assert "t_note" in indexes(db)
+
+
+def test_a_later_version_replaces_an_index_by_a_partial_one(db: Database) -> None:
+    """An index dropped by version ``until`` and a partial one (``where``) made by the same version:
+    after it, only the partial one is there, holding only the rows it names."""
+    table = Table(name="t", primary_key=("id",), columns=(
+        Column(name="id", type="text", null=False), Column(name="note", type="text")))
+    old = Index(name="t_note", table="t", columns=("note",), until=2)
+    new = Index(name="t_noted", table="t", columns=("note",), where="note IS NOT NULL", since=2)
+    assert ddl(2, db.dialect, (table,), (old, new)) == [
+        "DROP INDEX IF EXISTS t_note",
+        "CREATE INDEX IF NOT EXISTS t_noted ON t (note) WHERE note IS NOT NULL"]
+    for version in (1, 2):
+        with db.transaction():
+            for statement in ddl(version, db.dialect, (table,), (old, new)):
+                db.execute(statement)
+        assert indexes(db) == ({"t_note"} if version == 1 else {"t_noted"})
+    db.execute("INSERT INTO t (id, note) VALUES ('a', NULL), ('b', 'x')")
+    if db.dialect == "sqlite":  # the partial index cannot answer for rows it does not hold
+        assert db.execute("SELECT id FROM t INDEXED BY t_noted WHERE note = 'x'").fetchall() == [("b",)]
+        with pytest.raises(Exception, match="no query solution"):
+            db.execute("SELECT id FROM t INDEXED BY t_noted WHERE note IS NULL")
+    else:
+        db.execute("VACUUM ANALYZE t")
+        assert db.execute("SELECT reltuples FROM pg_class WHERE relname = 't_noted'").fetchone()[0] == 1
 
 
 def test_a_store_newer_than_this_code_is_left_as_it_is(db: Database) -> None:

@@ -31,7 +31,7 @@ Dialect = Literal["sqlite", "postgresql"]
 ColumnType = Literal["text", "int", "real"]
 
 #: The schema version this code writes; :func:`modelplex_store.migrations.migrate` brings a database here.
-VERSION = 5
+VERSION = 6
 
 _TYPES: dict[Dialect, dict[ColumnType, str]] = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL"},
@@ -61,16 +61,24 @@ class Column:
 
 @attrs.frozen(kw_only=True)
 class Index:
-    """An index on ``table``'s ``columns``, added by version ``since``."""
+    """An index on ``table``'s ``columns``, added by version ``since`` and dropped by version ``until``
+    (``None``: current). With ``where``, a partial index: only the rows that match are in it."""
 
     name: str
     table: str
     columns: tuple[str, ...]
+    where: str | None = None
     since: int = 1
+    until: int | None = None
 
     def ddl(self) -> str:
         """The same on both dialects."""
-        return f"CREATE INDEX IF NOT EXISTS {self.name} ON {self.table} ({', '.join(self.columns)})"
+        text = f"CREATE INDEX IF NOT EXISTS {self.name} ON {self.table} ({', '.join(self.columns)})"
+        return text if self.where is None else f"{text} WHERE {self.where}"
+
+    def drop(self) -> str:
+        """The same on both dialects."""
+        return f"DROP INDEX IF EXISTS {self.name}"
 
 
 @attrs.frozen(kw_only=True)
@@ -332,9 +340,16 @@ INDEXES = (
     Index(name="calls_started", table="calls", columns=("started_at",)),
     Index(name="calls_model", table="calls", columns=("provider", "model", "started_at")),
     Index(name="calls_caller", table="calls", columns=("caller", "started_at")),
-    Index(name="calls_conversation", table="calls", columns=("conversation_id", "started_at")),
+    Index(name="calls_conversation", table="calls", columns=("conversation_id", "started_at"), until=6),
     Index(name="calls_status", table="calls", columns=("status", "started_at")),
-    Index(name="calls_parent", table="calls", columns=("parent_id",)),
+    Index(name="calls_parent", table="calls", columns=("parent_id",), until=6),
+    # Partial: most calls belong to no conversation and are no attempt, and an index of all rows kept a
+    # NULL entry of each, one B-tree insert a row for nothing. ``column = ?`` (and ``IN``) implies
+    # ``IS NOT NULL`` to both planners, so the queries by conversation and by parent still use them.
+    Index(name="calls_in_conversation", table="calls", columns=("conversation_id", "started_at"),
+          where="conversation_id IS NOT NULL", since=6),
+    Index(name="calls_attempts", table="calls", columns=("parent_id",), where="parent_id IS NOT NULL",
+          since=6),
     Index(name="rollups_bucket", table="rollups", columns=("grain", "bucket_start")),
     Index(name="messages_conversation", table="messages", columns=("conversation_id", "created_at"),
           since=2),
@@ -343,17 +358,20 @@ INDEXES = (
           columns=("budget", "subject", "window_start"), since=3),
     Index(name="gateway_keys_id", table="gateway_keys", columns=("id",), since=4),
 )
+#: The indexes a database at :data:`VERSION` has.
+CURRENT_INDEXES = tuple(i for i in INDEXES if i.until is None)
 
 
 def ddl(version: int, dialect: Dialect, tables: tuple[Table, ...] = TABLES,
         indexes: tuple[Index, ...] = INDEXES) -> list[str]:
     """The statements that take a database at ``version - 1`` to ``version``: the tables created by that
-    version, the columns it added to older tables, its indexes (of ``tables`` and ``indexes``, by
-    default the store's)."""
+    version, the columns it added to older tables, the indexes it drops and those it makes (of
+    ``tables`` and ``indexes``, by default the store's)."""
     statements = [t.create(dialect, version) for t in tables if t.since == version]
     for table in tables:
         if table.since < version:
             statements += [f"ALTER TABLE {table.name} ADD COLUMN {c.ddl(dialect)}"
                            for c in table.columns if c.since == version]
+    statements += [i.drop() for i in indexes if i.until == version]
     statements += [i.ddl() for i in indexes if i.since == version]
     return statements

@@ -33,9 +33,9 @@ _SAVE = (f"INSERT INTO conversations ({', '.join(RECORD_COLUMNS)}) VALUES ({', '
          "system = excluded.system, options = excluded.options, head = excluded.head, "
          "updated_at = excluded.updated_at")
 _APPEND = f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' * 14)})"  # noqa: S608
-# By conversation first: the calls_conversation index finds the few calls of one conversation.
 #: The most a reply waits for its usage row to be committed (journaled calls return before that).
 LINK_TIMEOUT = 5.0
+# By conversation first: the calls_in_conversation index finds the few calls of one conversation.
 _CALL = ("SELECT id FROM calls WHERE conversation_id = ? AND message_id = ? AND parent_id IS NULL "
          "ORDER BY started_at DESC LIMIT 1")
 

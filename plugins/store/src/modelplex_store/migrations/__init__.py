@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 
 from modelplex_store.db import Database, connect
-from modelplex_store.migrations import m0001, m0002, m0003, m0004, m0005
+from modelplex_store.migrations import m0001, m0002, m0003, m0004, m0005, m0006
 from modelplex_store.schema import SCHEMA_MIGRATIONS, VERSION
 
 #: Each version's step.
 STEPS: dict[int, Callable[[Database], None]] = {1: m0001.upgrade, 2: m0002.upgrade, 3: m0003.upgrade,
-                                                  4: m0004.upgrade, 5: m0005.upgrade}
+                                                  4: m0004.upgrade, 5: m0005.upgrade, 6: m0006.upgrade}
 #: The PostgreSQL advisory lock key migrations hold (any fixed number; this one spells "mplx").
 LOCK_KEY = 0x6D706C78
 
