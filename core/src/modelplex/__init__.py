@@ -6,7 +6,10 @@ pays at import only for what it uses. ``__all__`` lists them all; ``dir(modelple
 
 from __future__ import annotations
 
+from modelplex._httpx_cli import defer as _defer_httpx_cli
 from modelplex._lazy import lazy_exports
+
+_defer_httpx_cli()  # httpx's command line (click, rich, pygments) loads when it runs: see _httpx_cli.py
 
 TYPE_CHECKING = False  # not typing's: importing typing would cost this import 4 ms
 if TYPE_CHECKING:
