@@ -5,6 +5,13 @@ or Redis to share it) and shown by ``client.health()`` and ``modelplex health``.
 Keys are ``provider/model`` for calls and ``provider`` for health probes. Only failures that say
 something about the model's availability count: retryable errors (rate limits, server and transport
 errors) and unreadable answers. A success clears the state.
+
+When a model's cool-down ends, one call tries it first (its *turn*, :meth:`CoolDownStore.probe`): the
+calls that waited for it (``on_cooldown = "wait"``), or that arrive meanwhile, do not all reach a model
+that may still be down, or still limiting, at the same instant. They move on to the chain's next model,
+or wait (polling every :data:`PROBE_POLL` seconds) until that call's answer clears the state or cools
+the model down again. A turn ends with its call (a failure that does not count, a cancellation) and
+lapses after its lease, so a call that died with it holds nobody up for long.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from modelplex.errors import (
 )
 
 _MAX_ERROR = 500
+#: How often a call waiting for another's turn at a model looks again, seconds (and the retry-after it
+#: is told when it does not wait).
+PROBE_POLL = 0.25
 
 
 @attrs.frozen(kw_only=True)
@@ -35,6 +45,13 @@ class CoolDownState:
     last_error: str | None = None
     last_error_at: float | None = None
     last_ok_at: float | None = None
+    #: A call's turn at the key after its cool-down ended lasts until then (0: nobody's).
+    probing_until: float = 0.0
+
+
+def half_open(state: CoolDownState, now: float) -> bool:
+    """Whether ``state``'s cool-down has ended without an answer since: the next call takes a turn."""
+    return 0.0 < state.until <= now
 
 
 class CoolDownStore(Protocol):
@@ -48,6 +65,15 @@ class CoolDownStore(Protocol):
 
     async def get(self, keys: Iterable[str]) -> dict[str, CoolDownState]:
         """The state of those of ``keys`` that have any."""
+
+    async def probe(self, key: str, lease: float) -> float | None:
+        """Take the turn at ``key`` for ``lease`` seconds: ``0.0`` when taken; ``None`` when no turn is
+        needed (never cooled down, or answered since); else the seconds until another's turn (or the
+        cool-down) ends."""
+
+    async def release(self, key: str) -> None:
+        """End a turn taken with :meth:`probe` whose call neither answered nor failed in a way that
+        counts (the state is left as it was)."""
 
     async def all(self) -> dict[str, CoolDownState]: ...
 
@@ -81,6 +107,23 @@ class MemoryCoolDownStore:
 
     async def get(self, keys: Iterable[str]) -> dict[str, CoolDownState]:
         return {k: self.states[k] for k in keys if k in self.states}
+
+    async def probe(self, key: str, lease: float) -> float | None:
+        state = self.states.get(key)
+        if state is None or state.until <= 0.0:
+            return None
+        now = time.time()
+        if state.until > now:
+            return state.until - now
+        if state.probing_until > now:
+            return state.probing_until - now
+        self.states[key] = attrs.evolve(state, probing_until=now + lease)
+        return 0.0
+
+    async def release(self, key: str) -> None:
+        state = self.states.get(key)
+        if state is not None and state.probing_until:
+            self.states[key] = attrs.evolve(state, probing_until=0.0)
 
     async def all(self) -> dict[str, CoolDownState]:
         return dict(self.states)

@@ -121,7 +121,8 @@ local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 local till = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
 if ARGV[4] ~= '' then till = math.max(till, now + tonumber(ARGV[4])) end
 if failures >= tonumber(ARGV[2]) then till = math.max(till, now + tonumber(ARGV[3])) end
-redis.call('HSET', KEYS[1], 'until', tostring(till), 'last_error', ARGV[1], 'last_error_at', tostring(now))
+redis.call('HSET', KEYS[1], 'until', tostring(till), 'last_error', ARGV[1], 'last_error_at', tostring(now),
+           'probing_until', 0)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 return failures
 """
@@ -129,8 +130,28 @@ return failures
 _SUCCESS = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-redis.call('HSET', KEYS[1], 'failures', 0, 'until', 0, 'last_ok_at', tostring(now))
+redis.call('HSET', KEYS[1], 'failures', 0, 'until', 0, 'probing_until', 0, 'last_ok_at', tostring(now))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 1
+"""
+
+# A turn at a key whose cool-down ended (see modelplex._cooldown): '' none needed, '0' taken, else the
+# seconds until the cool-down or another's turn ends.
+_PROBE = """
+local till = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if till <= 0 then return '' end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+if till > now then return tostring(till - now) end
+local probing = tonumber(redis.call('HGET', KEYS[1], 'probing_until') or '0')
+if probing > now then return tostring(probing - now) end
+redis.call('HSET', KEYS[1], 'probing_until', tostring(now + tonumber(ARGV[1])))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return '0'
+"""
+
+_RELEASE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'probing_until', 0) end
 return 1
 """
 
@@ -220,6 +241,8 @@ class RedisCoolDownStore:
         self._prefix = prefix
         self._failure = redis.register_script(_FAILURE)
         self._success = redis.register_script(_SUCCESS)
+        self._probe = redis.register_script(_PROBE)
+        self._release = redis.register_script(_RELEASE)
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}:cd:{key}"
@@ -247,6 +270,16 @@ class RedisCoolDownStore:
         return {name: _state(data) for name, data in zip(names, found, strict=True) if data}
 
     @_unavailable
+    async def probe(self, key: str, lease: float) -> float | None:
+        found = await self._probe(keys=[self._key(key)], args=[lease, KEEP])
+        text = found.decode() if isinstance(found, bytes) else str(found)
+        return float(text) if text else None
+
+    @_unavailable
+    async def release(self, key: str) -> None:
+        await self._release(keys=[self._key(key)])
+
+    @_unavailable
     async def all(self) -> dict[str, CoolDownState]:
         start = len(self._key(""))
         keys = [key[start:] async for key in self._redis.scan_iter(match=self._key("*"), count=500)]
@@ -267,5 +300,6 @@ def _state(data: dict[str, str]) -> CoolDownState:
     return CoolDownState(failures=int(data.get("failures") or 0), until=_float(data.get("until")) or 0.0,
                          last_error=data.get("last_error") or None,
                          last_error_at=_float(data.get("last_error_at")),
-                         last_ok_at=_float(data.get("last_ok_at")))
+                         last_ok_at=_float(data.get("last_ok_at")),
+                         probing_until=_float(data.get("probing_until")) or 0.0)
 

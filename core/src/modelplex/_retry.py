@@ -33,7 +33,8 @@ class RoutingPolicy:
     :param cooldown: seconds a model stays out of rotation; then it is tried again.
     :param on_cooldown: when every model of a chain is cooling down, ``"fail"`` at once with a
         :class:`~modelplex.errors.RoutingError` whose ``retry_after`` says when the first comes back, or
-        ``"wait"`` for it (within the deadline) and try it.
+        ``"wait"`` for it (within the deadline) and try it. When a cool-down ends, one call tries the
+        model first; the others wait for its answer (or fail at once) likewise.
     """
 
     retries: int = attrs.field(default=2)

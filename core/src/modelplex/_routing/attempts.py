@@ -7,26 +7,23 @@ the routing deadline."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import anyio
 import attrs
 
 from modelplex._call.deadline import bounded
-from modelplex._known_models import LOCAL_CHAIN
 from modelplex._provider import DEFAULT_CALL_TIMEOUT
-from modelplex._routing.address import split_model
 from modelplex._routing.candidates import Candidate, Route, candidates, eligible
+from modelplex._routing.failures import exhausted, refused
+from modelplex._routing.turns import held
 from modelplex._trace import TraceBuilder
 from modelplex.errors import (
-    AdmissionRefused,
     LocalRateLimitError,
     ModelplexError,
-    ProviderError,
     RateLimitError,
     RequestTimeoutError,
-    RoutingError,
 )
 
 if TYPE_CHECKING:
@@ -75,13 +72,28 @@ async def run(router: Router, route: Route, kind: str, options: object,
     leaves both to the caller (a stream, whose usage is known only at its end). ``admission`` (when a
     plugin implements ``modelplex_before_attempt``) is asked before each attempt, retries included.
     """
+    async with held(router) as turns:  # its turns at models whose cool-down ended (turns.py)
+        return await _run(router, route, kind, options, tokens, reserve, attempt, tokens_of, admission,
+                          turns)
+
+
+async def _run(router: Router, route: Route, kind: str, options: object,
+               tokens: Callable[[Candidate], int], reserve: int,
+               attempt: Callable[[Candidate], Awaitable[T]],
+               tokens_of: Callable[[T], int] | None, admission: Admission | None,
+               turns: set[str]) -> Outcome[T]:
     trace = TraceBuilder(route.address)
     policy = route.policy
     deadline = trace.started + policy.deadline
+
+    def turn_lease(c: Candidate) -> float:
+        return min(policy.deadline, call_timeout(router, c)) + _LEASE_MARGIN
+
     found = await candidates(router, route, trace)
     trace.candidates = [c.address for c in found]
     mark = len(trace.skipped)
-    pool, soonest = await eligible(router, route, found, kind, options, tokens, trace)  # type: ignore[arg-type]
+    pool, soonest = await eligible(router, route, found, kind, options, tokens, trace,  # type: ignore[arg-type]
+                                   turns, turn_lease)
     waited = 0.0
     while not pool and soonest is not None and policy.on_cooldown == "wait" \
             and time.monotonic() + soonest < deadline:
@@ -92,7 +104,7 @@ async def run(router: Router, route: Route, kind: str, options: object,
         waited += time.monotonic() - slept
         del trace.skipped[mark:]
         pool, soonest = await eligible(router, route, found, kind, options, tokens,  # type: ignore[arg-type]
-                                       trace)
+                                       trace, turns, turn_lease)
     if not pool:
         raise exhausted(route, trace, [], soonest)
     tries: dict[str, int] = {}
@@ -158,7 +170,8 @@ async def run(router: Router, route: Route, kind: str, options: object,
                 raise  # cancelled, or interrupted: not a failure of the model
             trace.attempt(c.address, duration, waited=waited, error=exc)
             waited = 0.0
-            await router.failed(c.address, exc, policy)
+            if await router.failed(c.address, exc, policy):
+                turns.discard(c.address)  # the failure ended the turn (cooling down again, or not yet)
             errors.append(exc)
             retry = tries.get(c.address, 0)
             tries[c.address] = retry + 1
@@ -177,27 +190,13 @@ async def run(router: Router, route: Route, kind: str, options: object,
                 assert admission is not None
                 await admission.answered(held, c, result, started)
             trace.attempt(c.address, time.monotonic() - started, waited=waited)
-            await router.succeeded(c.address)
+            # The turn's answer clears the state, even one another process's failures left behind.
+            await router.succeeded(c.address, always=c.address in turns)
+            turns.discard(c.address)
         return Outcome(result, c, reservation, trace, waited, started, deadline, held, admission)
     if refusals and not errors:
         raise refused(route, trace, refusals)
     raise exhausted(route, trace, errors, soonest)  # a refused retry is in the trace; the failure is raised
-
-
-def refused(route: Route, trace: TraceBuilder, refusals: Sequence[ModelplexError]) -> ModelplexError:
-    """The error of a call whose candidates were all refused or skipped, none tried: for one model, its
-    refusal itself; for a chain, an :class:`AdmissionRefused` holding each refusal."""
-    built = trace.build(None)
-    if route.chain is None:
-        error = refusals[-1]
-    else:
-        parts = [f"{s.model} skipped: {s.reason}" for s in built.skipped]
-        provider, model = split_model(route.address)
-        message = "no model was admitted: " + "; ".join(parts)
-        error = AdmissionRefused(message[:4000], refusals=tuple(refusals), provider=provider, model=model)
-        error.__cause__ = refusals[-1]
-    error.trace = built  # type: ignore[attr-defined]
-    return error
 
 
 async def settle(router: Router, reservation: Reservation, tokens: int) -> None:
@@ -205,29 +204,3 @@ async def settle(router: Router, reservation: Reservation, tokens: int) -> None:
     assert router.limiter is not None
     with anyio.CancelScope(shield=True):
         await router.limiter.settle(reservation, tokens)
-
-
-def exhausted(route: Route, trace: TraceBuilder, errors: Sequence[ModelplexError],
-              soonest: float | None) -> ModelplexError:
-    """The error of a call no candidate answered: a single model's own error, else a RoutingError."""
-    built = trace.build(None)
-    last = errors[-1] if errors else None
-    if route.chain is None and last is not None:
-        if isinstance(last, ProviderError):
-            last.trace = built
-        return last
-    retryable = soonest is not None or any(getattr(e, "is_retryable", False) for e in errors)
-    parts = [f"{s.model} skipped: {s.reason}" for s in built.skipped]
-    parts += [f"{a.model} failed: {a.error}" for a in built.failures]
-    if not built.candidates and route.builtin and route.chain is not None \
-            and route.chain.name == LOCAL_CHAIN:
-        parts.append("no server on this machine listed a chat model")
-    elif not built.candidates:
-        parts.append("the chain has no model whose provider is installed")
-    provider, model = split_model(route.address)
-    message = "no model could answer: " + "; ".join(parts)
-    error = RoutingError(message[:4000], provider=provider, model=model, trace=built,
-                         retryable=retryable, retry_after=soonest)
-    if last is not None:
-        error.__cause__ = last
-    return error

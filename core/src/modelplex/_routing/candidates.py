@@ -13,7 +13,7 @@ import attrs
 from modelplex._call.attempt import listing
 from modelplex._catalog.merge import model_info as merged_info
 from modelplex._chains import Chain, ChainEntry
-from modelplex._cooldown import describe
+from modelplex._cooldown import PROBE_POLL, describe, half_open
 from modelplex._known_models import LOCAL_CHAIN, chats
 from modelplex._options import ChatOptions
 from modelplex._retry import RoutingPolicy
@@ -147,8 +147,12 @@ def static_reason(router: Router, c: Candidate, kind: str, options: ChatOptions 
 
 async def eligible(router: Router, route: Route, found: Sequence[Candidate], kind: str,
                    options: ChatOptions | None, tokens: Callable[[Candidate], int],
-                   trace: TraceBuilder) -> tuple[list[Candidate], float | None]:
-    """The candidates of a chain that may be tried now, and the soonest end of a cool-down."""
+                   trace: TraceBuilder, turns: set[str] | None = None,
+                   lease: Callable[[Candidate], float] | None = None) -> tuple[list[Candidate], float | None]:
+    """The candidates of a chain that may be tried now, and the soonest end of a cool-down. A model
+    whose cool-down has ended is kept only when this call takes the turn at it (its address added to
+    ``turns``, for ``lease(c)`` seconds; see :mod:`modelplex._cooldown`); while another call has it, it
+    counts as cooling down for :data:`PROBE_POLL` more seconds."""
     if route.chain is None:
         return list(found), None
     keys = {k for c in found for k in (c.address, c.provider)}
@@ -170,6 +174,18 @@ async def eligible(router: Router, route: Route, found: Sequence[Candidate], kin
             trace.skip(c.address, f"{what}cooling down for {left:.1f}s more after {state.failures} "
                                   f"failure(s); last error: {state.last_error}")
             continue
+        ended = states.get(c.address)
+        if turns is not None and lease is not None and ended is not None and half_open(ended, now) \
+                and c.address not in turns:
+            busy = await router.cooldowns.probe(c.address, lease(c))
+            if busy:  # another call's turn (or cooling down again since the states were read)
+                left = min(busy, PROBE_POLL)
+                soonest = left if soonest is None else min(soonest, left)
+                trace.skip(c.address, f"another call is trying it first, its cool-down over after "
+                                      f"{ended.failures} failure(s); last error: {ended.last_error}")
+                continue
+            if busy is not None:
+                turns.add(c.address)
         keep.append(c)
     return keep, soonest
 

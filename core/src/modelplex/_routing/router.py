@@ -132,14 +132,15 @@ class Router:
         """Whether any model failed since its last success (a success must then clear it)."""
         return bool(self._failed)
 
-    async def failed(self, key: str, exc: BaseException, policy: RoutingPolicy | None = None) -> None:
-        """Count a failure of ``key`` (a model or provider) towards its cool-down."""
+    async def failed(self, key: str, exc: BaseException, policy: RoutingPolicy | None = None) -> bool:
+        """Count a failure of ``key`` (a model or provider) towards its cool-down; false if it does not."""
         if not counts(exc):
-            return
+            return False
         policy = policy or self.config.policy
         self._failed.add(key)
         await self.cooldowns.failure(key, describe(exc), threshold=policy.cooldown_after,
                                      period=policy.cooldown, retry_after=retry_after(exc, MAX_COOLDOWN))
+        return True
 
     async def succeeded(self, key: str, always: bool = False) -> None:
         """Clear ``key``'s failures (only if it has any, unless ``always``)."""
