@@ -54,13 +54,16 @@ sys.path.insert(0, str(HERE))
 import sections  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
-MODES = ("sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread", "sqlite-spare-core")
+MODES = ("sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread", "sqlite-spare-core",
+         "unrecorded")
 #: The store URL each mode records into. ``sqlite`` and ``postgresql`` as the store records by default
 #: (a writer process, calls returning once their rows are journaled); ``-commit``, calls returning once
 #: their rows are committed (``durability = "commit"``); ``sqlite-thread``, the writer a thread of the
-#: calling process (which always waits for the commit).
+#: calling process (which always waits for the commit); ``unrecorded``, neither batch of a pair recorded
+#: (an A/A comparison: what the pairing measures where nothing differs, the noise the others stand on).
 DATABASE_OF = {"sqlite": "sqlite", "postgresql": "postgresql", "sqlite-commit": "sqlite",
-               "postgresql-commit": "postgresql", "sqlite-thread": "sqlite", "sqlite-spare-core": "sqlite"}
+               "postgresql-commit": "postgresql", "sqlite-thread": "sqlite", "sqlite-spare-core": "sqlite",
+               "unrecorded": "sqlite"}
 API_KEY = "sk-bench-0000000000000000"
 
 
@@ -111,6 +114,7 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> d
     limiter = asyncio.Semaphore(in_flight)
     clock = time.perf_counter
     off = {"store": "off"}
+    neither = os.environ.get("BENCH_NEITHER") == "1"  # the unrecorded mode: the "on" batches are not
 
     async def one(client: modelplex.AsyncClient, record: bool, times: list[float]) -> None:
         async with limiter:
@@ -144,7 +148,7 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> d
         for n in range(PAIRS):
             got: dict[str, tuple[list[float], float, float]] = {}
             for side in (("off", "on") if n % 2 == 0 else ("on", "off")):
-                got[side] = times, wall, cpu = await batch(client, side == "on", calls)
+                got[side] = times, wall, cpu = await batch(client, side == "on" and not neither, calls)
                 before = measured[side]
                 measured[side] = (before[0] + times, before[1] + wall, before[2] + cpu)
             on, off_ = _figures(*got["on"]), _figures(*got["off"])
@@ -469,9 +473,11 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
                 env["MODELPLEX_STORE_WRITER"] = "thread"
             if mode == "sqlite-spare-core" and cpu is not None:  # the writer kept off the client's core
                 env["BENCH_WRITER_CPU"] = str(SERVER_CPU)
+            if mode == "unrecorded":
+                env["BENCH_NEITHER"] = "1"
             got = child(["calls", "--server", server_url, "--calls", str(calls), "--in-flight",
                          str(in_flight), "--warmup", str(warmup)], env, cpu, 900)
-            expected = warmup + calls * PAIRS
+            expected = warmup + (0 if mode == "unrecorded" else calls * PAIRS)
             if got["recorded"] != expected or got["lost"]:
                 raise RuntimeError(f"{mode}: {got['recorded']} calls recorded of {expected}: {got}")
             got["added"] = got["paired"]["added"]
@@ -592,6 +598,8 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
 def _writer_cpu(mode: str, got: dict[str, Any]) -> str:
     if mode == "sqlite-thread":
         return "(in the client's)"
+    if mode == "unrecorded":
+        return "(none recorded)"
     spent = got.get("writer_cpu_us")
     return f"{spent['on']:,.0f}" if spent else "n/a"
 
@@ -658,6 +666,10 @@ def report(results: dict[str, Any]) -> str:
                   "`sqlite-spare-core`: `sqlite` with the writer process pinned to the bench server's core, "
                   "off the client's: where a real deployment's upstream, on another machine, leaves the "
                   "second core, what recording costs the calling process itself. "
+                  "`unrecorded`: the same pairs with neither batch recorded (the first batch of the warm-up "
+                  "is, so a writer process runs, idle): what the pairing measures where nothing differs. "
+                  "Its rounds are the noise the other rows stand on; a figure within their spread is "
+                  "not a difference the bench can show. "
                   "At 0 ms the client's CPU is all a call's time, the worst case for the ratio, and on a "
                   "machine of two cores the writer process's CPU is taken from the client or the server, "
                   f"both busy. At 20 ms a process keeping {results['in_flight']} calls in flight asks for "

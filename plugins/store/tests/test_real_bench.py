@@ -28,7 +28,9 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     results = json.loads(figures.read_text())
     recording = results["recording"]
     assert set(recording) == {"sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread",
-                              "sqlite-spare-core"}
+                              "sqlite-spare-core", "unrecorded"}
+    # The A/A mode: only the warm-up's first batch (10 calls) recorded, neither batch of a pair.
+    assert recording["unrecorded"]["recorded"] == 10 and recording["sqlite"]["recorded"] == 10 + 6 * 50
     # The writer process's own CPU, measured beside the client's (a writer thread's is in the client's).
     assert recording["sqlite"]["writer_cpu_us"]["on"] >= 0 and "writer_cpu_us" in recording["sqlite-thread"]
     delayed = results["recording_delayed"]
@@ -45,3 +47,4 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     assert report.strip() == done.stdout.strip()
     assert report.startswith("## Usage store (issue 14)")
     assert "A tiny run" in report
+    assert "| unrecorded |" in report and "(none recorded)" in report
