@@ -9,6 +9,7 @@ The FaultServer answers a prompt of ``n`` characters with ``prompt_tokens = max(
 from __future__ import annotations
 
 import asyncio
+import decimal
 from collections.abc import Awaitable
 from decimal import Decimal
 from pathlib import Path
@@ -219,6 +220,18 @@ def test_a_reported_charge_is_kept_and_a_difference_warned(tmp_path: Path, repor
     assert len(mismatches) == warned
     if warned:
         assert reported in mismatches[0].message and "0.0025" in mismatches[0].message
+
+
+def test_a_call_made_under_the_applications_own_decimal_context_is_priced_exactly(tmp_path: Path) -> None:
+    """An application that computes with ``prec=2`` and traps ``Inexact`` (its context reaches the
+    client's tasks) gets the same exact cost, on the wire, and no error from inside the cost engine."""
+    with FaultServer(["w"]) as server, decimal.localcontext(prec=2, traps=[decimal.Inexact, decimal.Rounded]):
+        config = tmp_path / "config.toml"
+        config.write_text(f'[providers.w]\nplugin = "openai-like"\nbase_url = "{server.url("w")}"\n'
+                          '[models."w/m1"]\nprices = { input = "2.123", output = "8" }\n')
+        response = run(config, lambda c: c.chat("w/m1", PROMPT))
+    assert response.cost.input == Decimal("0.0002123") and response.cost.output == Decimal("0.00004")
+    assert response.cost.total == Decimal("0.0002523") and response.cost.status == "exact"
 
 
 def test_a_streamed_reply_that_never_counted_is_unknown_not_free(tmp_path: Path) -> None:

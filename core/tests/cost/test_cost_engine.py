@@ -3,7 +3,9 @@ long-context tiers re-price the whole request from one token past their threshol
 
 from __future__ import annotations
 
+import contextvars
 import datetime
+import decimal
 from decimal import Decimal
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 import modelplex
 from modelplex import Cost, ModelInfo, Prices, PriceTier, Usage
+from modelplex._call.costs import mismatch
 from modelplex._catalog.cost import BUCKETS
 from modelplex._catalog.pricing import Rates, catalog_version, price, rates_of, version_of
 from modelplex_testing import strategies as mst
@@ -195,6 +198,38 @@ def test_price_versions() -> None:
     assert version_of(overridden) == "override"
     assert rates_of(overridden).cost(Usage(input=1)).price_version == "override"
     assert rates_of(None).cost(Usage(input=1)).status == "unknown"
+
+
+@given(mst.usages(), mst.prices() | st.none())
+def test_an_applications_own_decimal_context_does_not_round_a_cost_or_fail_it(usage: Usage,
+                                                                              prices: Prices | None) -> None:
+    """Costs are computed in a context of their own (``MONEY``): a caller's ``prec=3`` with ``Inexact``
+    and ``Rounded`` trapped neither rounds them nor raises; and each bucket is its exact product."""
+    expected = price(usage, prices)
+    with decimal.localcontext(prec=3, traps=[decimal.Inexact, decimal.Rounded]):
+        got = price(usage, prices)
+        assert got == expected and got.total == expected.total
+    if prices is not None and prices.input is not None and usage.input and not prices.tiers:
+        with decimal.localcontext(prec=200):
+            assert got.input == prices.input * usage.input / 1_000_000
+
+
+def test_pricing_a_call_in_a_task_of_its_own_gives_that_task_no_decimal_context() -> None:
+    """Any ``Decimal`` operation or constructor that takes the current context makes one in a task that
+    has none (a ``Context`` and two dicts, kept as long as the task): pricing a call, its total and the
+    check against a reported charge that agrees take none."""
+    rates = Rates(Prices(input="2.50", output="10", cache_read="1.25"), "catalog:x")
+    usage = Usage(input=1_234, cache_read=100, output=56, reported_cost=Decimal("0.00377"))
+    control = contextvars.Context()
+    control.run(Decimal, 0)
+    assert [var.name for var in control] == ["decimal_context"]
+    task = contextvars.Context()
+    cost = task.run(rates.cost, usage)
+    total = task.run(lambda: cost.total)
+    warning = task.run(mismatch, cost)
+    assert list(task) == []
+    assert total == Decimal("0.0037700") and warning is None
+    assert mismatch(rates.cost(Usage(input=1, reported_cost=Decimal("1")))) is not None  # and it can warn
 
 
 @given(mst.usages(), mst.prices() | st.none(), st.booleans())

@@ -13,6 +13,7 @@ import weakref
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from modelplex._catalog.cost import MONEY
 from modelplex._catalog.pricing import Rates, rates_of
 from modelplex._logging import log
 
@@ -117,7 +118,10 @@ def mismatch(cost: Cost) -> ProviderWarning | None:
     ours, theirs = cost.total, cost.reported
     if ours is None or theirs is None:
         return None
-    if abs(ours - theirs) <= max(MISMATCH_ABSOLUTE, abs(theirs) * MISMATCH_RELATIVE):
+    apart = MONEY.abs(MONEY.subtract(ours, theirs))
+    allowed = MONEY.max(MISMATCH_ABSOLUTE, MONEY.multiply(MONEY.abs(theirs), MISMATCH_RELATIVE))
+    order = MONEY.compare(apart, allowed)  # -1, 0 or 1; read without a context, as ``>`` would take one
+    if order.is_signed() or order.is_zero():
         return None
     from modelplex._responses import ProviderWarning
 

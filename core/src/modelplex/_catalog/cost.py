@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Literal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+from typing import Final, Literal
 
 import attrs
 
@@ -13,9 +13,19 @@ CostStatus = Literal["exact", "estimated", "unknown"]
 BUCKETS = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
 _RANK = {"exact": 0, "estimated": 1, "unknown": 2}
 
+#: The context money is computed in, given to each operation rather than the running thread's or task's
+#: (``decimal.getcontext()``): an application's own precision, rounding or traps (``prec=4``, ``Inexact``
+#: trapped) must not round a cost or fail a call; and a task with no decimal context yet (each request a
+#: server handles, each of ``asyncio.gather``'s) would be made one on every call, a ``Context`` and two
+#: dicts kept as long as the task. A hundred digits: a price times a count of tokens is exact.
+MONEY: Final = Context(prec=100, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999, capitals=1, clamp=0,
+                       flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
+_add = MONEY.add
+_ZERO: Final = Decimal(0)  # made once: the constructor, too, takes the current context
+
 
 def _sum(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return None if a is None or b is None else a + b
+    return None if a is None or b is None else _add(a, b)
 
 
 @attrs.frozen(kw_only=True)
@@ -46,19 +56,19 @@ class Cost:
     @property
     def total(self) -> Decimal | None:
         """The sum of the buckets; ``None`` when any bucket is unknown."""
-        total = Decimal(0)
+        total = _ZERO
         for name in BUCKETS:
             amount = getattr(self, name)
             if amount is None:
                 return None
-            total += amount
+            total = _add(total, amount)
         return total
 
     def __add__(self, other: Cost) -> Cost:
         """Costs of two calls together: unknown if either is, the less certain status of the two."""
         status = self.status if _RANK[self.status] >= _RANK[other.status] else other.status
         version = self.price_version if self.price_version == other.price_version else None
-        reported = None if self.reported is None or other.reported is None else self.reported + other.reported
+        reported = _sum(self.reported, other.reported)
         return Cost(**{name: _sum(getattr(self, name), getattr(other, name)) for name in BUCKETS},
                     status=status, price_version=version, reported=reported,
                     partial=self.partial or other.partial, currency=self.currency)

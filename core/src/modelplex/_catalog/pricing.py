@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-from modelplex._catalog.cost import Cost, CostStatus
+from modelplex._catalog.cost import MONEY, Cost, CostStatus
 
 if TYPE_CHECKING:
     from modelplex._catalog.records import ModelInfo, Prices, PriceTier
@@ -31,6 +31,7 @@ _ZERO: Final = Decimal(0)
 _UNRATED: Final[tuple[Decimal | None, ...]] = (None,) * 6
 _new = object.__new__
 _set = object.__setattr__
+_multiply = MONEY.multiply
 
 
 class Rates:
@@ -80,7 +81,7 @@ class Rates:
                 amounts.append(None)
                 status = "unknown"
             else:
-                amounts.append(rate * count)
+                amounts.append(_multiply(rate, count))
         if usage.estimated and not any(tokens):  # nobody counted: unknown, not free
             amounts[0] = amounts[4] = None
             status = "unknown"
@@ -97,7 +98,7 @@ def _per_token(prices: tuple[Decimal | None, ...]) -> tuple[Decimal | None, ...]
     """Per-million prices as per-token ones, the two fallbacks applied (reasoning at the output price,
     one-hour cache writes at the cache-write price)."""
     input_, cache_read, cache_write, cache_write_1h, output, reasoning = (
-        None if p is None else p / _MILLION for p in prices)
+        None if p is None else MONEY.divide(p, _MILLION) for p in prices)
     if reasoning is None:
         reasoning = output
     if cache_write_1h is None:
