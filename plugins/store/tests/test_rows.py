@@ -4,6 +4,7 @@ the call and its outcome by name, column by column, makes."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import marshal
 from decimal import Decimal
@@ -179,6 +180,37 @@ def test_the_facts_go_through_marshal_and_build_the_same_rows_each_time(case: st
     assert again == read
     assert build(again) == build(read)
     assert build(read) != record(info, outcome)  # another reading: another id
+
+
+AMOUNTS = st.none() | st.decimals(min_value=0, max_value=10**6, allow_nan=False, allow_infinity=False)
+
+
+@given(st.tuples(*[AMOUNTS] * 7), st.sampled_from([Decimal("1E+3"), Decimal("1.5E-7"), Decimal("0E-12")]))
+def test_amounts_in_the_facts_are_the_same_numbers_whatever_their_notation(
+        amounts: tuple[Decimal | None, ...], odd: Decimal) -> None:
+    """The facts write amounts in engineering notation (no current context needed): the row holds the
+    same nanos as the amounts themselves make, exponents and trailing zeros included."""
+    *buckets, reported = amounts
+    cost = Cost(**dict(zip(BUCKETS, buckets, strict=True)), status="exact", reported=reported)
+    odd_cost = Cost(input=odd, output=odd, status="exact", reported=odd)
+    for priced in (cost, odd_cost):
+        outcome = CallOutcome(status="ok", usage=USAGE, duration=0.01, cost=priced)
+        row = list(record(call(), outcome).calls[0])
+        assert row[NAMES.index("cost_nanos")] == _nanos(priced.total)
+        assert row[NAMES.index("reported_cost_nanos")] == _nanos(priced.reported)
+
+
+def test_reading_a_priced_call_in_a_task_of_its_own_gives_that_task_no_decimal_context() -> None:
+    """``str(Decimal)`` in a task with no decimal context makes it one (a Context and two dicts, kept as
+    long as the task); the facts' amounts are written with a context given, and make none."""
+    info, outcome = CASES["unknown bucket"]
+    control = contextvars.Context()
+    control.run(str, Decimal("0.1"))
+    assert [var.name for var in control] == ["decimal_context"]
+    task = contextvars.Context()
+    read = task.run(facts, info, outcome)
+    assert list(task) == []
+    assert read[19][0] == "0.1" and read[19][8] == "0.3"  # the cost's input and reported, as text
 
 
 def test_a_call_that_does_not_say_when_it_started_started_its_duration_before_now() -> None:

@@ -21,7 +21,7 @@ import os
 import random
 import time
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 import attrs
@@ -151,15 +151,25 @@ def _trace_facts(provider: str, trace: Any) -> tuple[Any, ...]:
     return trace.answered_by, attempts[-1].model if attempts else None, route, tried
 
 
+#: The context the facts' amounts are written in, given: ``str(Decimal)`` looks the current one up, and
+#: in a task that has none yet (each of ``asyncio.gather``'s, each request a server handles) makes one,
+#: a ``decimal.Context`` and two dicts that live as long as the task and that every collection of the
+#: garbage collector walks meanwhile. ``to_eng_string`` with a context makes none; the text it writes
+#: is the same number (``1.5E-7`` may read ``150E-9``), which is all :func:`build` reads.
+_AMOUNTS = Context()
+
+
 def _cost_facts(cost: Any) -> tuple[Any, ...]:
     """A :class:`~modelplex.Cost`'s buckets as text (``None`` unknown), its status, price version and the
     provider's reported amount, in one frame rather than a helper's per amount: it runs on the event loop
     for every call."""
     a, b, c, d, e, f, reported = (cost.input, cost.cache_read, cost.cache_write, cost.cache_write_1h,
                                   cost.output, cost.reasoning, cost.reported)
-    return (None if a is None else str(a), None if b is None else str(b), None if c is None else str(c),
-            None if d is None else str(d), None if e is None else str(e), None if f is None else str(f),
-            cost.status, cost.price_version, None if reported is None else str(reported))
+    x = _AMOUNTS
+    return (None if a is None else a.to_eng_string(x), None if b is None else b.to_eng_string(x),
+            None if c is None else c.to_eng_string(x), None if d is None else d.to_eng_string(x),
+            None if e is None else e.to_eng_string(x), None if f is None else f.to_eng_string(x),
+            cost.status, cost.price_version, None if reported is None else reported.to_eng_string(x))
 
 
 def facts(call: Any, outcome: Any, *, content: bool = False, now: float | None = None) -> Facts:
@@ -188,7 +198,8 @@ def facts(call: Any, outcome: Any, *, content: bool = False, now: float | None =
             None if finish is None else str(getattr(finish, "value", finish)),
             None if usage is None else (usage.input, usage.cache_read, usage.cache_write,
                                         usage.cache_write_1h, usage.output, usage.reasoning,
-                                        usage.estimated, None if reported is None else str(reported)),
+                                        usage.estimated,
+                                        None if reported is None else reported.to_eng_string(_AMOUNTS)),
             None if cost is None else _cost_facts(cost),
             None if trace is None else _trace_facts(provider, trace),
             columns(call, status == "ok") if decided else None,
