@@ -5,10 +5,15 @@ alone, and the ledger's settings."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import math
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from modelplex_store.budgets import Budget, budgets_from
+from modelplex_store.budgets.admitter import _dollars, nanos_down, nanos_up
 from modelplex_store.budgets.plugin import ledger_settings
 from modelplex_store.budgets.windows import bounds
 
@@ -111,3 +116,18 @@ def test_the_ledger_is_the_store_by_default_or_redis_when_named() -> None:
         ledger_settings({"budget_ledger": {"url": "redis"}}, env)
     with pytest.raises(ConfigurationError, match="lease"):
         ledger_settings({"budget_ledger": {"lease": 0}}, env)
+
+
+@given(st.decimals(min_value=0, max_value=10**6, allow_nan=False, allow_infinity=False, places=12),
+       st.integers(min_value=0, max_value=10**18))
+def test_money_becomes_nano_dollars_exactly_whatever_the_applications_decimal_context(
+        dollars: Decimal, nanos: int) -> None:
+    """Reservations and limits in nano-dollars, and the dollars a status shows, are exact under an
+    application's ``prec=2`` with ``Inexact`` and ``Rounded`` trapped (it reaches the calls' tasks)."""
+    with decimal.localcontext(prec=200):
+        exact = dollars * 1_000_000_000
+        shown = Decimal(nanos) / 1_000_000_000
+    with decimal.localcontext(prec=2, traps=[decimal.Inexact, decimal.Rounded]):
+        up, down, back = nanos_up(dollars), nanos_down(dollars), _dollars(nanos)
+    assert up == math.ceil(exact) and down == math.floor(exact)
+    assert back == shown

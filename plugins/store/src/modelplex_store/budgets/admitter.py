@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
+from modelplex._catalog.cost import MONEY
 from modelplex._logging import log
 from modelplex._secret import scrub_url
 from modelplex.errors import BudgetExceeded
@@ -35,20 +36,23 @@ from modelplex_store.budgets.windows import bounds
 DEFAULT_LEASE = 600.0
 LEASE_MARGIN = 60.0
 _NANO = Decimal(1_000_000_000)
+_ZERO = Decimal(0)
 
 
+# Computed in the cost engine's context (MONEY), not the caller's: an application's ``prec=2`` would
+# round $0.003645 to 3.6E+6 nano-dollars, and its trapped ``Inexact`` would fail the call.
 def nanos_up(dollars: Decimal) -> int:
     """Dollars as nano-dollars, rounded up (a reservation never under-counts)."""
-    return math.ceil(dollars * _NANO)
+    return math.ceil(MONEY.multiply(dollars, _NANO))
 
 
 def nanos_down(dollars: Decimal) -> int:
     """Dollars as nano-dollars, rounded down (a limit never grows)."""
-    return math.floor(dollars * _NANO)
+    return math.floor(MONEY.multiply(dollars, _NANO))
 
 
 def _dollars(nanos: int) -> Decimal:
-    return (Decimal(nanos) / _NANO).normalize()
+    return MONEY.divide(nanos, _NANO).normalize(MONEY)
 
 
 def _usd(amount: Decimal) -> str:
@@ -102,7 +106,7 @@ class Admitter:
                     raise BudgetExceeded(
                         f"budget {budget.name!r} ({budget.scope}) allows {_usd(budget.limit)} per call; "
                         f"the worst case of {address} is {_usd(total)}", scope=str(budget.scope),
-                        limit=budget.limit, spent=Decimal(0), reserved=Decimal(0), provider=attempt.provider,
+                        limit=budget.limit, spent=_ZERO, reserved=_ZERO, provider=attempt.provider,
                         model=attempt.model)
                 continue
             start, end = bounds(budget.window, now)

@@ -10,11 +10,13 @@ from typing import Any
 
 import attrs
 
+from modelplex._catalog.cost import MONEY
 from modelplex_store.budgets.ledger import Counter, Ledger
 from modelplex_store.budgets.model import Budget
 from modelplex_store.budgets.windows import bounds
 
 _NANO = Decimal(1_000_000_000)
+_ZERO = Decimal(0)
 
 
 @attrs.frozen(kw_only=True)
@@ -35,7 +37,7 @@ class BudgetStatus:
     @property
     def left(self) -> Decimal:
         """What is left of the limit (never below 0)."""
-        return max(self.budget.limit - self.spent - self.reserved, Decimal(0))
+        return MONEY.max(MONEY.subtract(MONEY.subtract(self.budget.limit, self.spent), self.reserved), _ZERO)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``--json``: money as decimal strings."""
@@ -66,8 +68,9 @@ async def statuses(budgets: Sequence[Budget], ledger: Ledger,
         counters = [Counter(budget=budget.name, subject=s, window_start=start, window_end=end, limit=0,
                             alerts=budget.alerts) for s in await _subjects(ledger, budget, start)]
         for state in await ledger.states(counters, int(now * 1_000_000)):
-            out.append(BudgetStatus(budget=budget, subject=state.subject, spent=Decimal(state.spent) / _NANO,
-                                    reserved=Decimal(state.reserved) / _NANO, calls=state.calls,
+            out.append(BudgetStatus(budget=budget, subject=state.subject,
+                                    spent=MONEY.divide(state.spent, _NANO),
+                                    reserved=MONEY.divide(state.reserved, _NANO), calls=state.calls,
                                     unpriced_calls=state.unpriced_calls, window_start=start / 1e6,
                                     resets_at=None if end is None else end / 1e6, fired=state.fired))
     return out
