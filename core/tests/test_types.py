@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import decimal
 from decimal import Decimal
 from typing import Any
 
@@ -281,6 +282,10 @@ def test_usage_sum_of_reported_costs() -> None:
     assert (priced + Usage(output=3)).reported_cost is None
     assert (Usage(output=3) + priced).reported_cost is None
     assert (Usage() + priced).reported_cost == Decimal("0.01")
+    # Summed in the cost engine's context: an application's prec=2 neither rounds nor raises.
+    with decimal.localcontext(prec=2, traps=[decimal.Inexact, decimal.Rounded]):
+        summed = priced + Usage(output=3, reported_cost=Decimal("0.001234"))
+    assert summed.reported_cost == Decimal("0.011234")
 
 
 def test_usage_reported_cost_round_trips_as_a_string() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from modelplex._catalog.cost import Cost
+from modelplex._catalog.cost import MONEY, Cost
 from modelplex._citations import Citation
 from modelplex._json import JSON
 from modelplex._messages import Message, Part, ReasoningPart, TextPart, ToolCallPart
@@ -43,7 +43,7 @@ def _sum_cost(a: Usage, b: Usage) -> Decimal | None:
         return b.reported_cost if a.total == 0 else None
     if b.reported_cost is None:
         return a.reported_cost if b.total == 0 else None
-    return a.reported_cost + b.reported_cost
+    return MONEY.add(a.reported_cost, b.reported_cost)  # not the caller's decimal context
 
 
 @attrs.frozen(kw_only=True)
