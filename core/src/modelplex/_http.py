@@ -35,6 +35,7 @@ from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 from modelplex._bounds import EXTENSION, UNKNOWN, Bounds
 from modelplex._inflate import ACCEPT_ENCODING, ENCODED_HEADERS, bounded, codings, inflate_whole
 from modelplex._logging import enabled as logging_enabled
+from modelplex._reads import smaller_reads
 from modelplex._sent import mark_sent
 
 if TYPE_CHECKING:
@@ -199,6 +200,9 @@ class Transport(AiohttpTransport):
 
     _timeouts: dict[tuple[float | None, float | None, float | None], aiohttp.ClientTimeout]
     bounds: Bounds = UNKNOWN  # the provider's, set by the client that builds it
+
+    def get_client(self) -> aiohttp.ClientSession:
+        return smaller_reads(super().get_client())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self.client
