@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import ssl
 import subprocess
-import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,47 +17,35 @@ import pytest
 from modelplex import ProviderSettings
 from modelplex._http import AiohttpClient, build
 from modelplex._reads import READ_SIZE
+from modelplex_testing.loopback import LoopbackServer
 
 BODY = bytes(range(256)) * 800  # 200 KiB: several reads at 64 KiB, one at asyncio's 256 KiB
 
 
-def answer() -> bytes:
-    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(BODY) + BODY
+class Body(BaseHTTPRequestHandler):
+    """Answers each request with :data:`BODY`, keeping the connection open (so the client's pool keeps it)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("content-length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
-class KeepAliveServer:
-    """Answers each request on a connection with :data:`BODY` and keeps the connection open (so the
-    client's pool keeps it), over TLS when given a context."""
+def tls_server(context: ssl.SSLContext) -> type[ThreadingHTTPServer]:
+    """The kit's server class, its connections wrapped in TLS as they are accepted."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.tls = tls
-        scheme = "https" if tls else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.sock.getsockname()[1]}/"
-        threading.Thread(target=self._serve, daemon=True).start()
+    class Tls(ThreadingHTTPServer):
+        def get_request(self) -> tuple[Any, Any]:
+            conn, address = super().get_request()
+            return context.wrap_socket(conn, server_side=True), address
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        try:
-            stream: Any = self.tls.wrap_socket(conn, server_side=True) if self.tls else conn
-            with stream:
-                while True:
-                    got = b""
-                    while b"\r\n\r\n" not in got:
-                        data = stream.recv(65536)
-                        if not data:
-                            return
-                        got += data
-                    stream.sendall(answer())
-        except (OSError, ssl.SSLError):
-            return
+    return Tls
 
 
 def pooled_transports(client: Any) -> list[Any]:
@@ -68,20 +55,16 @@ def pooled_transports(client: Any) -> list[Any]:
 
 
 def test_a_plain_connection_reads_64_kib_at_once_and_a_longer_reply_arrives_whole() -> None:
-    server = KeepAliveServer()
-
-    async def go() -> list[Any]:
+    async def go(url: str) -> list[Any]:
         client = build(ProviderSettings(name="p", plugin="p"))
         try:
-            assert (await client.get(server.url)).content == BODY
+            assert (await client.get(url)).content == BODY
             return [t.max_size for t in pooled_transports(client)]
         finally:
             await client.aclose()
 
-    try:
-        assert asyncio.run(go()) == [READ_SIZE]
-    finally:
-        server.sock.close()
+    with LoopbackServer(Body) as server:
+        assert asyncio.run(go(server.url)) == [READ_SIZE]
 
 
 @pytest.fixture(scope="module")
@@ -102,19 +85,16 @@ def test_a_tls_connection_decrypts_64_kib_at_once_and_a_longer_reply_arrives_who
     cert, key = certificate
     serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     serving.load_cert_chain(cert, key)
-    server = KeepAliveServer(serving)
     trusting = ssl.create_default_context(cafile=str(cert))
 
-    async def go() -> list[tuple[Any, Any]]:
+    async def go(url: str) -> list[tuple[Any, Any]]:
         client = AiohttpClient(verify=trusting)
         try:
-            assert (await client.get(server.url)).content == BODY
+            assert (await client.get(url)).content == BODY
             return [(t.get_extra_info("sslcontext") is not None, t._ssl_protocol.max_size)
                     for t in pooled_transports(client)]
         finally:
             await client.aclose()
 
-    try:
-        assert asyncio.run(go()) == [(True, READ_SIZE)]
-    finally:
-        server.sock.close()
+    with LoopbackServer(Body, server_class=tls_server(serving)) as server:
+        assert asyncio.run(go(f"https://127.0.0.1:{server.port}/")) == [(True, READ_SIZE)]
