@@ -4,9 +4,9 @@ asyncio's socket transport reads each time into a new ``bytes`` of its ``max_siz
 SSL connection decrypts into one of the SSL protocol's ``max_size`` (256 KiB too), shrunk to what came.
 glibc's ``malloc`` serves 256 KiB from a fresh ``mmap`` (above its 128 KiB threshold) and, the chunk
 being shrunk before it is freed, never raises that threshold: every read of every reply maps, faults two
-pages in and unmaps. Measured at 100 calls in flight against the bench server: 2.0 page faults a call
-(20-35 µs each on this machine), in every process or in none, as the allocator's history went; at
-64 KiB, 0.01. A reply longer than 64 KiB takes more reads, a system call each.
+pages in and unmaps. Measured at 100 calls in flight against the bench server: 2.0 page faults a call,
+in every process or in none, as the allocator's history went, and 232-248 µs of the client's CPU a
+call; at 64 KiB, 0.00-0.05 and 207-234 µs. A reply longer than 64 KiB takes more reads, a system call each.
 
 Set on each connection as aiohttp makes it (:func:`smaller_reads`), on the session's connector, never
 on asyncio's classes: other connections of the process keep their own.

@@ -21,11 +21,12 @@ import os
 import random
 import time
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import attrs
 
+from modelplex._catalog.cost import MONEY
 from modelplex._secret import scrub
 from modelplex_store.budgets.audit import columns
 from modelplex_store.schema import CALLS
@@ -151,12 +152,12 @@ def _trace_facts(provider: str, trace: Any) -> tuple[Any, ...]:
     return trace.answered_by, attempts[-1].model if attempts else None, route, tried
 
 
-#: The context the facts' amounts are written in, given: ``str(Decimal)`` looks the current one up, and
-#: in a task that has none yet (each of ``asyncio.gather``'s, each request a server handles) makes one,
-#: a ``decimal.Context`` and two dicts that live as long as the task and that every collection of the
-#: garbage collector walks meanwhile. ``to_eng_string`` with a context makes none; the text it writes
-#: is the same number (``1.5E-7`` may read ``150E-9``), which is all :func:`build` reads.
-_AMOUNTS = Context()
+#: The context the facts' amounts are written in, given (the cost engine's): ``str(Decimal)`` looks the
+#: current one up, and in a task that has none yet (each of ``asyncio.gather``'s, each request a server
+#: handles) makes one, a ``decimal.Context`` and two dicts that live as long as the task and that every
+#: collection of the garbage collector walks meanwhile. ``to_eng_string`` with a context makes none; the
+#: text it writes is the same number (``1.5E-7`` may read ``150E-9``), which is all :func:`build` reads.
+_AMOUNTS = MONEY
 
 
 def _cost_facts(cost: Any) -> tuple[Any, ...]:
