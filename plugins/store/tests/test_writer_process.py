@@ -172,6 +172,34 @@ def test_calls_journaled_over_many_passes_of_the_loop_go_to_the_writer_process_t
         rec.close()
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH") or not Path("/proc/self/task").is_dir(),
+                    reason="scheduling policies are Linux's, and the threads are found through /proc")
+@pytest.mark.parametrize("durability", ["journal", "commit"])
+def test_a_writer_process_no_call_waits_for_runs_as_background_work(tmp_path: Path, durability: str) -> None:
+    """Journaling, every thread of the writer process (the database's writer, the checkpointer) runs
+    under SCHED_BATCH, whose waking never preempts the recording process's event loop; with calls
+    waiting for their commits it is on their path, and keeps the default policy."""
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data", durability=durability)
+
+    async def main() -> None:
+        await record_all(rec, 1, 5)
+        assert rec.flush()
+
+    try:
+        asyncio.run(main())
+        pid = rec.writer_pid
+        assert pid is not None
+        threads = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+        assert len(threads) >= 2  # the writer's thread started, after the policy was set
+        policies = {os.sched_getscheduler(tid) for tid in threads}
+        assert policies == {os.SCHED_BATCH if durability == "journal" else os.SCHED_OTHER}, policies
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the recording process's own is untouched
+        assert written(path) == (5, 15)
+    finally:
+        rec.close()
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the pipe is found through /proc")
 def test_a_call_that_waits_for_its_commit_is_sent_in_the_pass_that_ended_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

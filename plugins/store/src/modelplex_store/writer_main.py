@@ -26,6 +26,7 @@ Its own warnings and logs are silent; the parent reports what the acknowledgemen
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -47,6 +48,21 @@ CLOSE_TIMEOUT = 300.0
 LINGER = 0.05
 
 
+def background() -> None:
+    """Run as background work (Linux's ``SCHED_BATCH``, inherited by the threads started after): its
+    parent journals, and no call waits for this process. The policy keeps the process's weight, its
+    share of a busy core, but its waking never preempts the task running there: the parent wakes it
+    with every frame it sends, and the scheduler puts a woken task beside its waker, so that under the
+    default policy it took the parent's core from its event loop there and then, in the middle of the
+    loop's pass. On a machine kept busy (two other processes spinning on its two cores) at 100 calls
+    in flight, the write of a frame took 74-361 µs (median of a run) against 60-69.
+    A parent whose calls wait for their commits keeps it at the default: it is on their path."""
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is not None:
+        with contextlib.suppress(OSError):  # refused (a sandbox): it runs as before
+            os.sched_setscheduler(0, policy, os.sched_param(0))
+
+
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -57,6 +73,8 @@ def main() -> int:
         settings = read_frame(0)
     except (EOFError, ValueError):
         return 2
+    if settings.get("owner") is not None:
+        background()
     config = StoreConfig(url=settings["url"], data_dir=Path(settings["data_dir"]), enabled=True,
                          content=settings["content"], spool_max_rows=settings["spool_max_rows"])
     sending = threading.Lock()
