@@ -10,10 +10,22 @@ import marshal
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from modelplex_store.rows import _micros, _nanos, _split, build, facts, record, route_text, uuid7
+from modelplex_store.pipe import MARSHAL_VERSION
+from modelplex_store.rows import (
+    _cost_facts,
+    _micros,
+    _nanos,
+    _split,
+    build,
+    facts,
+    record,
+    route_text,
+    uuid7,
+)
 from modelplex_store.schema import CALLS
 
 from modelplex import (
@@ -27,7 +39,9 @@ from modelplex import (
     TextPart,
     Usage,
 )
-from modelplex._catalog.cost import Cost
+from modelplex._catalog.cost import MONEY, ZERO, Cost
+from modelplex._catalog.pricing import Rates
+from modelplex._catalog.records import Prices
 from modelplex._trace import RouteAttempt, RouteSkip, RoutingTrace
 from modelplex.errors import RequestTimeoutError, ServerError
 
@@ -183,6 +197,51 @@ def test_the_facts_go_through_marshal_and_build_the_same_rows_each_time(case: st
 
 
 AMOUNTS = st.none() | st.decimals(min_value=0, max_value=10**6, allow_nan=False, allow_infinity=False)
+
+
+def test_the_pricing_gives_every_bucket_of_no_tokens_as_the_one_zero_the_facts_know() -> None:
+    """The facts write the pricing's ``ZERO`` without formatting it, known by identity: the pricing must
+    hand out that object for a bucket of no tokens, or the short way is never taken."""
+    rates = Rates(Prices(input=Decimal("2.5"), output=Decimal("10"), cache_read=Decimal("1.25")), "v1")
+    cost = rates.cost(Usage(input=1000, output=20))
+    assert cost.cache_read is ZERO and cost.reasoning is ZERO and cost.input is not ZERO
+    got = _cost_facts(cost)[:6]
+    assert [Decimal(x) for x in got] == [Decimal("0.0025"), 0, 0, 0, Decimal("0.0002"), 0]
+    assert got[1:4] == ("0", "0", "0") and got[5] == "0"
+
+
+@given(st.tuples(*[AMOUNTS | st.just(ZERO) | st.sampled_from([Decimal("0.00"), Decimal("-0"),
+                                                              Decimal("0E+3")])] * 7))
+def test_the_zero_known_by_identity_is_written_as_formatting_writes_it(
+        amounts: tuple[Decimal | None, ...]) -> None:
+    """Whatever the amounts (the one ``ZERO``, zeros of other exponents or signs, anything else), the
+    facts hold each as ``to_eng_string`` writes it in the cost engine's context."""
+    a, b, c, d, e, f, reported = amounts
+    cost = Cost(input=a, cache_read=b, cache_write=c, cache_write_1h=d, output=e, reasoning=f,
+                status="exact", price_version="v", reported=reported)
+    expected = tuple(None if x is None else x.to_eng_string(MONEY) for x in amounts)
+    got = _cost_facts(cost)
+    assert got[:6] + got[8:] == expected
+    assert got[6:8] == ("exact", "v")
+
+
+@pytest.mark.parametrize("finish", [*FinishReason, "stop", None])
+def test_a_finish_reason_is_written_as_its_value(finish: FinishReason | str | None) -> None:
+    """An enum's ``_value_`` is read, not its ``value`` (a property in Python); anything else as it is."""
+    info, outcome = CASES["ok"]
+    response = attrs.evolve(outcome.response, finish_reason=finish)
+    got = facts(info, outcome._replace(response=response))[17]
+    assert got == (None if finish is None else getattr(finish, "value", finish))
+    assert got is None or type(got) is str
+
+
+def test_the_journal_and_the_pipe_write_marshal_without_references() -> None:
+    """Version 2: marshal's later versions note every object written in a table made for each call."""
+    info, outcome = CASES["ok"]
+    read = facts(info, outcome)
+    assert MARSHAL_VERSION == 2
+    assert marshal.dumps(read, MARSHAL_VERSION) != marshal.dumps(read)  # the default writes references
+    assert marshal.loads(marshal.dumps(read, MARSHAL_VERSION)) == read
 
 
 @given(st.tuples(*[AMOUNTS] * 7), st.sampled_from([Decimal("1E+3"), Decimal("1.5E-7"), Decimal("0E-12")]))

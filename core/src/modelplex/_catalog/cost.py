@@ -21,7 +21,9 @@ _RANK = {"exact": 0, "estimated": 1, "unknown": 2}
 MONEY: Final = Context(prec=100, rounding=ROUND_HALF_EVEN, Emin=-999_999, Emax=999_999, capitals=1, clamp=0,
                        flags=[], traps=[InvalidOperation, DivisionByZero, Overflow])
 _add = MONEY.add
-_ZERO: Final = Decimal(0)  # made once: the constructor, too, takes the current context
+#: Nothing, made once (the constructor, too, takes the current context): the pricing's every bucket of
+#: no tokens is this object, which the usage store writes without formatting it.
+ZERO: Final = Decimal(0)
 
 
 def _sum(a: Decimal | None, b: Decimal | None) -> Decimal | None:
@@ -56,7 +58,7 @@ class Cost:
     @property
     def total(self) -> Decimal | None:
         """The sum of the buckets; ``None`` when any bucket is unknown."""
-        total = _ZERO
+        total = ZERO
         for name in BUCKETS:
             amount = getattr(self, name)
             if amount is None:

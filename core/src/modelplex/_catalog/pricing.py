@@ -20,14 +20,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-from modelplex._catalog.cost import MONEY, Cost, CostStatus
+from modelplex._catalog.cost import MONEY, ZERO, Cost, CostStatus
 
 if TYPE_CHECKING:
     from modelplex._catalog.records import ModelInfo, Prices, PriceTier
     from modelplex._responses import Usage
 
 _MILLION: Final = Decimal(1_000_000)
-_ZERO: Final = Decimal(0)
 _UNRATED: Final[tuple[Decimal | None, ...]] = (None,) * 6
 _new = object.__new__
 _set = object.__setattr__
@@ -76,7 +75,7 @@ class Rates:
         amounts: list[Decimal | None] = []
         for count, rate in zip(tokens, rates, strict=True):
             if not count:
-                amounts.append(_ZERO)
+                amounts.append(ZERO)
             elif rate is None:
                 amounts.append(None)
                 status = "unknown"

@@ -17,11 +17,11 @@ Files, in ``<data dir>/journal/<store digest>/``, mode 0600:
   does not fit in the current.
 
 A frame is a 4-byte big-endian length (never 0: a length of 0 is the zeros past the last frame), a
-4-byte CRC-32 of the payload, and the payload: marshal of the call's facts (before 2026-12-04, of its
-rows, ``(calls, content)``, appended with ``write(2)``: still read, from a journal an older version
-left). A frame cut short or failing its check ends a segment's reading: only a process killed while
-copying it, or a crash of the machine, leaves one, and what follows it was never acknowledged to a
-caller.
+4-byte CRC-32 of the payload, and the payload: marshal (:data:`~modelplex_store.pipe.MARSHAL_VERSION`) of
+the call's facts (before 2026-12-04, of its rows, ``(calls, content)``, appended with ``write(2)``:
+still read, from a journal an older version left). A frame cut short or failing its check ends a
+segment's reading: only a process killed while copying it, or a crash of the machine, leaves one, and
+what follows it was never acknowledged to a caller.
 
 Whoever starts a writer of the store (a writer process, a writer thread) first adopts the journals
 nobody holds any more (:func:`orphans`): their owner and its writer died before delivering them.

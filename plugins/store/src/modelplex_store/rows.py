@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from modelplex._catalog.cost import MONEY
+from modelplex._catalog.cost import MONEY, ZERO
 from modelplex._secret import scrub
 from modelplex_store.budgets.audit import columns
 from modelplex_store.schema import CALLS
@@ -163,13 +163,18 @@ _AMOUNTS = MONEY
 def _cost_facts(cost: Any) -> tuple[Any, ...]:
     """A :class:`~modelplex.Cost`'s buckets as text (``None`` unknown), its status, price version and the
     provider's reported amount, in one frame rather than a helper's per amount: it runs on the event loop
-    for every call."""
+    for every call. A bucket of no tokens is the pricing's one :data:`~modelplex._catalog.cost.ZERO`,
+    known by identity: most of a call's buckets (the caches', the reasoning's), and ``to_eng_string``
+    parses its arguments by keyword (``vgetargskeywords``), some 500 instructions a bucket."""
     a, b, c, d, e, f, reported = (cost.input, cost.cache_read, cost.cache_write, cost.cache_write_1h,
                                   cost.output, cost.reasoning, cost.reported)
-    x = _AMOUNTS
-    return (None if a is None else a.to_eng_string(x), None if b is None else b.to_eng_string(x),
-            None if c is None else c.to_eng_string(x), None if d is None else d.to_eng_string(x),
-            None if e is None else e.to_eng_string(x), None if f is None else f.to_eng_string(x),
+    x, z = _AMOUNTS, ZERO
+    return (None if a is None else "0" if a is z else a.to_eng_string(x),
+            None if b is None else "0" if b is z else b.to_eng_string(x),
+            None if c is None else "0" if c is z else c.to_eng_string(x),
+            None if d is None else "0" if d is z else d.to_eng_string(x),
+            None if e is None else "0" if e is z else e.to_eng_string(x),
+            None if f is None else "0" if f is z else f.to_eng_string(x),
             cost.status, cost.price_version, None if reported is None else reported.to_eng_string(x))
 
 
@@ -184,6 +189,8 @@ def facts(call: Any, outcome: Any, *, content: bool = False, now: float | None =
         started = (time.time() if now is None else now) - duration
     if cost is None:  # a response's own, where an outcome has none (a plugin built it so)
         cost = getattr(response, "cost", None)
+    # An enum's value read as its ``_value_``: ``value`` is a property written in Python (enum.py), two
+    # frames a call; anything else standing in for a finish reason is taken as it is.
     finish = None if response is None else getattr(response, "finish_reason", None)
     if error is None:
         error_class = code = None
@@ -196,7 +203,7 @@ def facts(call: Any, outcome: Any, *, content: bool = False, now: float | None =
     return (FACTS_VERSION, _random.getrandbits(74), started, kind, address, provider, model, caller,
             _tag_facts(tags) if tags else None, status, partial, duration, first_token,
             answered_provider, answered_model, error_class, code,
-            None if finish is None else str(getattr(finish, "value", finish)),
+            None if finish is None else str(getattr(finish, "_value_", finish)),
             None if usage is None else (usage.input, usage.cache_read, usage.cache_write,
                                         usage.cache_write_1h, usage.output, usage.reasoning,
                                         usage.estimated,

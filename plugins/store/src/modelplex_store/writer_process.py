@@ -45,7 +45,7 @@ from modelplex._logging import log
 from modelplex._secret import scrub, scrub_url
 from modelplex_store import journal as journals
 from modelplex_store.config import StoreConfig
-from modelplex_store.pipe import decode, encode, write_all
+from modelplex_store.pipe import MARSHAL_VERSION, decode, encode, write_all
 from modelplex_store.rows import facts
 from modelplex_store.wake import Waiter, late, wake_all
 from modelplex_store.writer import StoreStats, Writer
@@ -157,7 +157,8 @@ class ProcessWriter:
             if home is None:  # the writer process failed to start: a thread has the calls now
                 return self._threads().record(call, outcome)
         try:
-            payload = marshal.dumps(facts(call, outcome, content=self.config.content))
+            payload = marshal.dumps(facts(call, outcome, content=self.config.content),
+                                    MARSHAL_VERSION)
         except Exception as exc:  # a call the row builder cannot read: lost, and said so
             self._lose(f"row of a {getattr(call, 'kind', '?')} call failed: {type(exc).__name__}: {exc}")
             return None
