@@ -6,7 +6,7 @@
 
 What it measures, each in a fresh process:
 
-- **Recording's cost per call**: pairs of batches of 2,000 calls at 100 in flight, one batch of a pair
+- **Recording's cost per call**: 24 pairs of batches of 500 calls at 100 in flight, one batch of a pair
   recorded and the other not (the ``store=off`` tag), back to back in one process, into SQLite and
   PostgreSQL as the store records by default (calls journaled), and with calls waiting for their
   commits, or for a writer thread (see :data:`DATABASE_OF`); median and p99 per call, calls and CPU per
@@ -88,8 +88,12 @@ def rss_mib() -> float:
 
 # -- the measured processes ----------------------------------------------------------------------------
 #: Pairs of batches per process, recorded (``on``) and not (``off``) back to back, the first of a pair
-#: alternating (off-on, on-off, ...), so that neither side is always the one that runs first.
-PAIRS = 6
+#: alternating (off-on, on-off, ...), so that neither side is always the one that runs first; and the
+#: calls of a batch. Many short pairs rather than a few long ones: this machine's speed changes from
+#: one second to the next, and a pair of short batches runs within one phase of it. The A/A mode's
+#: rounds spread -14.7…+12.9% and -7.6…+5.3% (two runs of five) with 6 pairs of 2,000 calls,
+#: -3.8…+3.3% and -1.4…+11.3% with 24 pairs of 500: the same calls a process.
+PAIRS, CALLS = 24, 500
 
 
 def _figures(times: list[float], wall: float, cpu: float) -> dict[str, float]:
@@ -97,8 +101,8 @@ def _figures(times: list[float], wall: float, cpu: float) -> dict[str, float]:
             "rps": len(times) / wall, "cpu_us": cpu / len(times) * 1e6}
 
 
-async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> dict[str, Any]:
-    """:data:`PAIRS` pairs of batches of ``calls`` chat calls, ``in_flight`` at once, each call timed, one
+async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pairs: int) -> dict[str, Any]:
+    """``pairs`` pairs of batches of ``calls`` chat calls, ``in_flight`` at once, each call timed, one
     batch of a pair recorded into the store the environment names and the other not (the ``store=off``
     tag): one process, so that the difference is recording's and not two processes' (their medians
     differ by more). Besides the pooled figures, each pair's difference (median per call, CPU per call):
@@ -144,23 +148,24 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int) -> d
         else:
             unpin(PLUGIN.recorder.writer_pid)
         measured: dict[str, tuple[list[float], float, float]] = {"on": ([], 0.0, 0.0), "off": ([], 0.0, 0.0)}
-        pairs: list[dict[str, float]] = []
-        for n in range(PAIRS):
+        pairs_got: list[dict[str, float]] = []
+        for n in range(pairs):
             got: dict[str, tuple[list[float], float, float]] = {}
             for side in (("off", "on") if n % 2 == 0 else ("on", "off")):
                 got[side] = times, wall, cpu = await batch(client, side == "on" and not neither, calls)
                 before = measured[side]
                 measured[side] = (before[0] + times, before[1] + wall, before[2] + cpu)
             on, off_ = _figures(*got["on"]), _figures(*got["off"])
-            pairs.append({"added": on["median_us"] / off_["median_us"] - 1,
+            pairs_got.append({"added": on["median_us"] / off_["median_us"] - 1,
                           "added_us": on["median_us"] - off_["median_us"],
                           "cpu_added_us": on["cpu_us"] - off_["cpu_us"]})
     PLUGIN.recorder.flush(60.0)  # journaled calls return before their rows are committed
     stats = PLUGIN.recorder.stats()
-    paired = {key: statistics.median(p[key] for p in pairs) for key in pairs[0]}
+    paired = {key: statistics.median(p[key] for p in pairs_got) for key in pairs_got[0]}
     return {"on": _figures(*measured["on"]), "off": _figures(*measured["off"]), "paired": paired,
             "recorded": stats.recorded, "spooled": stats.spooled, "lost": stats.lost,
-            "writer_cpu_us": {side: cpu / (PAIRS * calls) * 1e6 for side, cpu in writer_cpu.items()}}
+            "writer_cpu_us": {side: cpu / (pairs * calls) * 1e6 for side, cpu in writer_cpu.items()},
+            "pairs_added": [p["added"] for p in pairs_got]}
 
 
 def process_cpu(pid: int | None) -> float:
@@ -460,7 +465,7 @@ DELAYED_MODES = ("sqlite", "postgresql")
 
 
 def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int | None, rounds: int,
-                  calls: int, in_flight: int, warmup: int, urls: dict[str, str], work: Path,
+                  calls: int, pairs: int, in_flight: int, warmup: int, urls: dict[str, str], work: Path,
                   log: Callable[[str], None]) -> dict[str, Any]:
     per_mode: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
     for n in range(rounds):
@@ -475,9 +480,9 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
                 env["BENCH_WRITER_CPU"] = str(SERVER_CPU)
             if mode == "unrecorded":
                 env["BENCH_NEITHER"] = "1"
-            got = child(["calls", "--server", server_url, "--calls", str(calls), "--in-flight",
-                         str(in_flight), "--warmup", str(warmup)], env, cpu, 900)
-            expected = warmup + (0 if mode == "unrecorded" else calls * PAIRS)
+            got = child(["calls", "--server", server_url, "--calls", str(calls), "--pairs", str(pairs),
+                         "--in-flight", str(in_flight), "--warmup", str(warmup)], env, cpu, 900)
+            expected = warmup + (0 if mode == "unrecorded" else calls * pairs)
             if got["recorded"] != expected or got["lost"]:
                 raise RuntimeError(f"{mode}: {got['recorded']} calls recorded of {expected}: {got}")
             got["added"] = got["paired"]["added"]
@@ -494,11 +499,14 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
         out[mode] = {**ranked[len(ranked) // 2], "rounds_added": [g["added"] for g in rounds_got],
                      # The CPU figures move by tens of µs from one process to the next: their own median.
                      "cpu_added_median_us": statistics.median(g["paired"]["cpu_added_us"]
-                                                              for g in rounds_got)}
+                                                              for g in rounds_got),
+                     # Every pair of every round: the median of them all, a second reading of the rounds.
+                     "pooled_added": statistics.median(a for g in rounds_got for a in g["pairs_added"])}
     return out
 
 
-def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flight: int, warmup: int,
+def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, pairs: int, in_flight: int,
+              warmup: int,
               urls: dict[str, str], work: Path, log: Callable[[str], None],
               delays_ms: Sequence[float] = DELAYS_MS,
               modes: Sequence[str] = MODES) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -510,7 +518,8 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, in_flig
     calls keep the run short."""
     from run import Server  # bench/run.py: the local LLM server
 
-    common: dict[str, Any] = {"cpu": cpu, "rounds": rounds, "calls": calls, "in_flight": in_flight,
+    common: dict[str, Any] = {"cpu": cpu, "rounds": rounds, "calls": calls, "pairs": pairs,
+                              "in_flight": in_flight,
                               "warmup": warmup, "urls": urls, "work": work, "log": log}
     server = Server(pinned)
     try:
@@ -558,13 +567,14 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
     from run import machine  # bench/run.py
 
     rounds = rounds or (1 if tiny else 5)
-    calls, in_flight, warmup = (calls or 50, 10, 10) if tiny else (calls or 2000, 100, 200)
+    calls, in_flight, warmup = (calls or 50, 10, 10) if tiny else (calls or CALLS, 100, 200)
+    pairs = 2 if tiny else PAIRS
     recorder_rows = 500 if tiny else 20_000
     pinned = (hasattr(os, "sched_getaffinity") and {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0))
     cpu = CLIENT_CPU if pinned else None
     results: dict[str, Any] = {"machine": machine(), "pinned": pinned, "rounds": rounds, "tiny": tiny,
                                "delays_ms": list(delays_ms), "load": os.getloadavg()[0],
-                               "calls": calls, "in_flight": in_flight, "seeded_rows": rows}
+                               "calls": calls, "pairs": pairs, "in_flight": in_flight, "seeded_rows": rows}
     if find_postgres() is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql): the store bench "
                          "measures both databases")
@@ -574,7 +584,8 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
         if "recording" in parts:
             urls = {"sqlite": f"sqlite:///{work / 'calls.db'}", "postgresql": pg.database("calls")}
             results["recording"], results["recording_delayed"] = recording(
-                pinned=pinned, cpu=cpu, rounds=rounds, calls=calls, in_flight=in_flight, warmup=warmup,
+                pinned=pinned, cpu=cpu, rounds=rounds, calls=calls, pairs=pairs, in_flight=in_flight,
+                warmup=warmup,
                 urls=urls, work=work, log=log, delays_ms=delays_ms, modes=modes)
         if "rows" in parts:
             results["rows_per_s"] = {}
@@ -611,7 +622,8 @@ def _yes(ok: bool) -> str:
 def report(results: dict[str, Any]) -> str:
     """The Markdown section, with the figures of the parts measured."""
     lines = ["## Usage store (issue 14)", "",
-             f"`python bench/store.py`: batches of {results['calls']:,} calls at {results['in_flight']} in "
+             f"`python bench/store.py`: {results.get('pairs', 6)} pairs of batches of {results['calls']:,} "
+             f"calls at {results['in_flight']} in "
              "flight against the local server, recorded and not in turn in one process, into SQLite (WAL, "
              "`synchronous=NORMAL`) and into PostgreSQL (a local cluster, `fsync` on), as the store "
              "records by default and with calls waiting for their commits, each figure from the median of "
@@ -632,17 +644,20 @@ def report(results: dict[str, Any]) -> str:
         for latency, figures, modes in tables:
             lines += [f"Upstream latency {latency}:", "",
                       "| recording into | median per call, µs: recorded / not | p99, µs: recorded / not "
-                      "| calls/s: recorded / not | added (paired median) | of rounds | added, µs (paired) "
+                      "| calls/s: recorded / not | added (paired median) | of rounds "
+                      "| added, every pair of every round (median) | added, µs (paired) "
                       "| CPU a call, µs: recorded / not | CPU added a call, µs (paired, median of rounds) "
                       "| writer process's CPU a recorded call, µs |",
-                      "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+                      "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
             for mode in [m for m in modes if m in figures]:  # the modes measured (--modes)
                 got = figures[mode]
                 on, off, paired = got["on"], got["off"], got["paired"]
                 rounds = ", ".join(f"{a:+.1%}" for a in got["rounds_added"])
+                pooled = f"{got['pooled_added']:+.1%}" if "pooled_added" in got else "n/a"
                 lines.append(f"| {mode} | {on['median_us']:,.0f} / {off['median_us']:,.0f} "
                              f"| {on['p99_us']:,.0f} / {off['p99_us']:,.0f} "
                              f"| {on['rps']:,.0f} / {off['rps']:,.0f} | {got['added']:+.1%} | {rounds} "
+                             f"| {pooled} "
                              f"| {paired['added_us']:+,.0f} | {on['cpu_us']:,.0f} / {off['cpu_us']:,.0f} "
                              f"| {got.get('cpu_added_median_us', paired['cpu_added_us']):+,.0f} "
                              f"| {_writer_cpu(mode, got)} |")
@@ -651,10 +666,12 @@ def report(results: dict[str, Any]) -> str:
                                     f"call at {results['in_flight']} in flight (paired median)",
                                     f"{got['added']:+.1%}", got["added"] < 0.05))
             lines.append("")
-        lines += [f"Each process runs {PAIRS} pairs of batches, one recorded and one not, back to back (the "
-                  "first of a pair alternating; against an upstream slower than 100 ms, batches of half as "
-                  "many calls); `added` is the median over the pairs of the recorded batch's median per call "
-                  "against its partner's, so the machine's load at that moment weighs on both alike. "
+        lines += [f"Each process runs {results.get('pairs', 6)} pairs of batches, one recorded and one not, "
+                  "back to back (the first of a pair alternating; against an upstream slower than 100 ms, "
+                  "batches of half as many calls); `added` is the median over the pairs of the recorded "
+                  "batch's median per call against its partner's, so the machine's load at that moment "
+                  "weighs on both alike, and the figure is the round's whose is the median of the rounds; "
+                  "the column after the rounds takes the median of every pair of every round together. "
                   "`sqlite` and `postgresql` record as the store does by default: the client reads each "
                   "call's facts, copies them into its journal file (a memory map: durable against the "
                   "process being killed) and the call returns; a writer process builds the rows and "
@@ -747,7 +764,8 @@ def main(argv: list[str] | None = None) -> int:
         parser = argparse.ArgumentParser()
         parser.add_argument("what")
         parser.add_argument("--server")
-        parser.add_argument("--calls", type=int, default=2000)
+        parser.add_argument("--calls", type=int, default=CALLS)
+        parser.add_argument("--pairs", type=int, default=PAIRS)
         parser.add_argument("--in-flight", type=int, default=100)
         parser.add_argument("--warmup", type=int, default=200)
         parser.add_argument("--url")
@@ -756,7 +774,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--format", default="jsonl")
         args = parser.parse_args(argv)
         if args.what == "calls":
-            result = asyncio.run(calls_child(args.server, args.calls, args.in_flight, args.warmup))
+            result = asyncio.run(calls_child(args.server, args.calls, args.in_flight, args.warmup,
+                                             args.pairs))
         elif args.what == "rows":
             result = asyncio.run(rows_child(args.url, args.rows, args.data_dir))
         else:
@@ -770,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write the raw figures here")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"some of {', '.join(PARTS)}")
     parser.add_argument("--rounds", type=int, default=None, help="processes per mode (default 5)")
-    parser.add_argument("--calls", type=int, default=None, help="calls per batch (default 2,000)")
+    parser.add_argument("--calls", type=int, default=None, help=f"calls per batch (default {CALLS:,})")
     parser.add_argument("--delays-ms", default=",".join(f"{d:g}" for d in DELAYS_MS),
                         help="the delayed upstreams' latencies, comma-separated (default "
                              f"{','.join(f'{d:g}' for d in DELAYS_MS)}; empty: none)")

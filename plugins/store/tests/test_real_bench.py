@@ -30,7 +30,10 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     assert set(recording) == {"sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread",
                               "sqlite-spare-core", "unrecorded"}
     # The A/A mode: only the warm-up's first batch (10 calls) recorded, neither batch of a pair.
-    assert recording["unrecorded"]["recorded"] == 10 and recording["sqlite"]["recorded"] == 10 + 6 * 50
+    assert recording["unrecorded"]["recorded"] == 10 and recording["sqlite"]["recorded"] == 10 + 2 * 50
+    # Two pairs a process in a tiny run, each pair's difference kept, and every round's pairs pooled.
+    assert results["pairs"] == 2 and all(len(r["pairs_added"]) == 2 for r in recording.values())
+    assert all(isinstance(r["pooled_added"], float) for r in recording.values())
     # The writer process's own CPU, measured beside the client's (a writer thread's is in the client's).
     assert recording["sqlite"]["writer_cpu_us"]["on"] >= 0 and "writer_cpu_us" in recording["sqlite-thread"]
     delayed = results["recording_delayed"]
@@ -48,3 +51,4 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     assert report.startswith("## Usage store (issue 14)")
     assert "A tiny run" in report
     assert "| unrecorded |" in report and "(none recorded)" in report
+    assert "2 pairs of batches of 50 calls" in report and "every pair of every round" in report
