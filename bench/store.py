@@ -506,8 +506,7 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
 
 
 def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, pairs: int, in_flight: int,
-              warmup: int,
-              urls: dict[str, str], work: Path, log: Callable[[str], None],
+              warmup: int, urls: dict[str, str], work: Path, log: Callable[[str], None],
               delays_ms: Sequence[float] = DELAYS_MS,
               modes: Sequence[str] = MODES) -> tuple[dict[str, Any], dict[str, Any]]:
     """Each mode's process (:func:`calls_child`), the modes in turn, ``rounds`` times, against the local
@@ -519,8 +518,8 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, pairs: 
     from run import Server  # bench/run.py: the local LLM server
 
     common: dict[str, Any] = {"cpu": cpu, "rounds": rounds, "calls": calls, "pairs": pairs,
-                              "in_flight": in_flight,
-                              "warmup": warmup, "urls": urls, "work": work, "log": log}
+                              "in_flight": in_flight, "warmup": warmup, "urls": urls, "work": work,
+                              "log": log}
     server = Server(pinned)
     try:
         out = _calls_rounds(server_url=server.url, modes=[m for m in MODES if m in modes], label="0 ms",
@@ -585,8 +584,7 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
             urls = {"sqlite": f"sqlite:///{work / 'calls.db'}", "postgresql": pg.database("calls")}
             results["recording"], results["recording_delayed"] = recording(
                 pinned=pinned, cpu=cpu, rounds=rounds, calls=calls, pairs=pairs, in_flight=in_flight,
-                warmup=warmup,
-                urls=urls, work=work, log=log, delays_ms=delays_ms, modes=modes)
+                warmup=warmup, urls=urls, work=work, log=log, delays_ms=delays_ms, modes=modes)
         if "rows" in parts:
             results["rows_per_s"] = {}
             for mode in ("sqlite", "postgresql"):
@@ -621,12 +619,13 @@ def _yes(ok: bool) -> str:
 
 def report(results: dict[str, Any]) -> str:
     """The Markdown section, with the figures of the parts measured."""
+    pairs = results.get("pairs", 6)  # figures written before 2026-12-04 ran 6 pairs and did not say
     lines = ["## Usage store (issue 14)", "",
-             f"`python bench/store.py`: {results.get('pairs', 6)} pairs of batches of {results['calls']:,} "
-             f"calls at {results['in_flight']} in "
-             "flight against the local server, recorded and not in turn in one process, into SQLite (WAL, "
-             "`synchronous=NORMAL`) and into PostgreSQL (a local cluster, `fsync` on), as the store "
-             "records by default and with calls waiting for their commits, each figure from the median of "
+             f"`python bench/store.py`: {pairs} pairs of batches of {results['calls']:,} calls at "
+             f"{results['in_flight']} in flight against the local server, recorded and not in turn in one "
+             "process, into SQLite (WAL, `synchronous=NORMAL`) and into PostgreSQL (a local cluster, "
+             "`fsync` on), as the store records by default and with calls waiting for their commits, each "
+             "figure from the median of "
              f"{results['rounds']} rounds that go through the databases in turn; the recorder alone; then "
              f"{results['seeded_rows']:,} seeded rows per database. Machine: {results['machine']}"
              + (f"; load average {results['load']:.1f} when it started" if "load" in results else "")
@@ -666,7 +665,7 @@ def report(results: dict[str, Any]) -> str:
                                     f"call at {results['in_flight']} in flight (paired median)",
                                     f"{got['added']:+.1%}", got["added"] < 0.05))
             lines.append("")
-        lines += [f"Each process runs {results.get('pairs', 6)} pairs of batches, one recorded and one not, "
+        lines += [f"Each process runs {pairs} pairs of batches, one recorded and one not, "
                   "back to back (the first of a pair alternating; against an upstream slower than 100 ms, "
                   "batches of half as many calls); `added` is the median over the pairs of the recorded "
                   "batch's median per call against its partner's, so the machine's load at that moment "
