@@ -85,6 +85,64 @@ def test_the_next_segment_begins_where_a_frame_does_not_fit_and_a_long_frame_has
         made.close(delivered=True)
 
 
+def test_the_next_segment_is_the_spare_made_ahead_or_made_at_once_when_none_waits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer process makes the next segment ahead (``make_spare``, one at a time); the journal renames
+    it when the current one is full, the same file (its inode), and makes its own when none waits."""
+    monkeypatch.setattr(journal, "SEGMENT_BYTES", 2048)
+    made = journal.Journal(tmp_path)
+    try:
+        spare = journal.spare_path(tmp_path, made.owner)
+        assert journal.make_spare(tmp_path, made.owner) is True
+        assert journal.make_spare(tmp_path, made.owner) is False  # one waits already
+        assert spare.stat().st_size == 2048 and stat.S_IMODE(spare.stat().st_mode) == 0o600
+        assert spare.read_bytes() == bytes(2048)
+        assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []  # renamed whole
+        made_ahead = spare.stat().st_ino
+        assert journal.segments(tmp_path, made.owner) == [made._path(0)]  # a spare is no segment
+
+        every = payloads(30)
+        for seq, payload in enumerate(every, 1):
+            assert made.append(seq, payload)
+        paths = journal.segments(tmp_path, made.owner)
+        assert len(paths) >= 3  # two rotations: the first took the spare, the second had none
+        assert paths[1].stat().st_ino == made_ahead and not spare.exists()
+        assert all(p.stat().st_size == 2048 for p in paths)
+        assert [f for p in paths for f in journal.read_segment(p)] == every
+    finally:
+        made.close(delivered=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_spare_and_one_half_made_go_with_their_journal_and_none_is_made_for_one_gone(
+        tmp_path: Path) -> None:
+    """Deleting a journal (delivered, or adopted once its process died) deletes its spare, and the part
+    of one a writer process killed while making it left; a journal deleted meanwhile gets none."""
+    made = journal.Journal(tmp_path)
+    assert journal.make_spare(tmp_path, made.owner) is True
+    (tmp_path / f"{made.owner}.spare.12345.part").write_bytes(b"\0" * 100)
+    made.close(delivered=True)
+    assert list(tmp_path.iterdir()) == []
+    assert journal.make_spare(tmp_path, made.owner) is False
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_spare_that_cannot_be_made_is_said_so_and_leaves_nothing(tmp_path: Path) -> None:
+    """``None``: the writer process tries again later (``SPARE_RETRY``); the journal makes its own."""
+    made = journal.Journal(tmp_path)
+    try:
+        (tmp_path / f"{made.owner}.spare.{os.getpid()}.part").mkdir()  # where its zeros would go
+        assert journal.make_spare(tmp_path, made.owner) is None
+        assert not journal.spare_path(tmp_path, made.owner).exists()
+        frames = payloads(5)
+        for seq, payload in enumerate(frames, 1):
+            assert made.append(seq, payload)
+        assert journal.read_segment(journal.segments(tmp_path, made.owner)[0]) == frames
+    finally:
+        (tmp_path / f"{made.owner}.spare.{os.getpid()}.part").rmdir()
+        made.close(delivered=True)
+
+
 @pytest.mark.parametrize("cut", ["payload half-copied", "head without payload", "head half-written"])
 def test_a_frame_a_killed_process_left_half_copied_ends_the_reading(tmp_path: Path, cut: str) -> None:
     """The copy is the payload first, then its head; a process killed at any point of it leaves the

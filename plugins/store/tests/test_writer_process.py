@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import marshal
 import os
 import signal
 import sqlite3
@@ -200,6 +201,47 @@ def test_a_writer_process_no_call_waits_for_runs_as_background_work(tmp_path: Pa
         assert written(path) == (5, 15)
     finally:
         rec.close()
+
+
+def test_the_writer_process_makes_the_next_segment_ahead_and_the_recording_process_takes_it(
+        tmp_path: Path) -> None:
+    """A segment's zeros are written by the writer process, on its own core, not on the recording
+    process's event loop: it makes the next segment ahead, the recording process renames it once the
+    current one is full, and a new one is made; closing deletes the last with the journal."""
+    from modelplex_store.pipe import MARSHAL_VERSION
+    from modelplex_store.rows import facts
+
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+    folder = journal.directory(tmp_path / "data", f"sqlite:///{path}")
+    frame = len(marshal.dumps(facts(*call(10_000)), MARSHAL_VERSION)) + 8
+    count = journal.SEGMENT_BYTES // frame + 50  # one segment's worth and more
+
+    def waiting_spare() -> Path:
+        (lock,) = folder.glob("*.lock")
+        spare = journal.spare_path(folder, lock.name[:-len(".lock")])
+        deadline = time.monotonic() + 20
+        while not spare.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert spare.exists(), "the writer process made no spare"
+        return spare
+
+    async def main() -> None:
+        await record_all(rec, 1, 1)
+        spare = waiting_spare()
+        made_ahead = spare.stat().st_ino
+        await record_all(rec, 2, count)
+        segments = journal.segments(folder, spare.name[:-len(".spare")])
+        assert made_ahead in {p.stat().st_ino for p in segments}  # taken (the first may be gone)
+        assert rec.flush()
+        assert waiting_spare().stat().st_ino != made_ahead  # and the next one made
+
+    try:
+        asyncio.run(main())
+        assert written(path) == (count + 1, (count + 1) * (count + 2) // 2)
+    finally:
+        rec.close()
+    assert not folder.exists() or list(folder.iterdir()) == []
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the pipe is found through /proc")

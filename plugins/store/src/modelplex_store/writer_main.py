@@ -11,6 +11,8 @@ parent's event loop and never take its GIL. Frames (:mod:`modelplex_store.pipe`)
   hurry)``: calls numbered from ``seq`` on, each a call's facts as its journal holds them
   (:mod:`modelplex_store.journal`), ``hurry`` true when one of its parent's calls waits for its commit
   (else, its parent journaling, a group waits up to :data:`LINGER` for more);
+- in its parent's journal folder, ahead of need: the next segment
+  (:func:`~modelplex_store.journal.make_spare`);
 - out, on the standard output it was given: after every group, ``(seq, recorded, spooled, lost, groups,
   last_error, spool_waiting, last_loss)``, ``seq`` the highest of the group (``0`` for none): every call
   sent up to it is committed or spooled, as the writer takes calls in the order they came.
@@ -31,6 +33,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -46,6 +49,8 @@ CLOSE_TIMEOUT = 300.0
 #: groups of 30, 20 in groups of 100, 15 in groups of 2,000). 50 ms rather than 20: the writer process's
 #: CPU a call at 100 in flight against the bench server, 30-33 µs → 22-24 (commits written less often).
 LINGER = 0.05
+#: Seconds before making the parent's next segment again, once one could not be made.
+SPARE_RETRY = 1.0
 
 
 def background() -> None:
@@ -99,18 +104,25 @@ def main() -> int:
         except OSError:  # the parent is gone: the rows still go in, nobody is told
             pass
 
-    writer = Writer(config, done=done, linger=LINGER if settings.get("owner") is not None else 0.0)
+    owner = settings.get("owner")
+    folder = journals.directory(config.data_dir, config.url)
+    writer = Writer(config, done=done, linger=LINGER if owner is not None else 0.0)
+    spare_after = 0.0
     try:
         while True:
+            # The parent's next segment, made here rather than on its event loop (not again for a
+            # second after one could not be: a full disk).
+            if (owner is not None and time.monotonic() >= spare_after
+                    and journals.make_spare(folder, owner) is None):
+                spare_after = time.monotonic() + SPARE_RETRY
             try:
                 first, payloads, hurry = read_frame(0)
             except EOFError:
                 break
             read = [(journals.loads(payload), seq) for seq, payload in enumerate(payloads, first)]
             writer.submit_records(read, hurry=hurry)
-        owner = settings.get("owner")
-        if owner is not None:
-            writer.submit_records(journal_items(journals.directory(config.data_dir, config.url), owner))
+        if owner is not None:  # its spare, if any, is deleted with it
+            writer.submit_records(journal_items(folder, owner))
     finally:
         writer.close(CLOSE_TIMEOUT)
     return 0
