@@ -55,15 +55,20 @@ import sections  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
 MODES = ("sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread", "sqlite-spare-core",
-         "unrecorded")
+         "unrecorded", "known-cost")
 #: The store URL each mode records into. ``sqlite`` and ``postgresql`` as the store records by default
 #: (a writer process, calls returning once their rows are journaled); ``-commit``, calls returning once
 #: their rows are committed (``durability = "commit"``); ``sqlite-thread``, the writer a thread of the
 #: calling process (which always waits for the commit); ``unrecorded``, neither batch of a pair recorded
-#: (an A/A comparison: what the pairing measures where nothing differs, the noise the others stand on).
+#: (an A/A comparison: what the pairing measures where nothing differs, the noise the others stand on);
+#: ``known-cost``, neither recorded, the calls of one batch each spending :data:`KNOWN_COST_US` of CPU
+#: more in a hook of their own (what the figures make of a cost known beforehand).
 DATABASE_OF = {"sqlite": "sqlite", "postgresql": "postgresql", "sqlite-commit": "sqlite",
                "postgresql-commit": "postgresql", "sqlite-thread": "sqlite", "sqlite-spare-core": "sqlite",
-               "unrecorded": "sqlite"}
+               "unrecorded": "sqlite", "known-cost": "sqlite"}
+#: The CPU the ``known-cost`` mode adds to each call of its "recorded" batches, µs: about what
+#: recording's own steps take a call in place (``ProcessWriter.record``, 3-5 µs).
+KNOWN_COST_US = 3.0
 API_KEY = "sk-bench-0000000000000000"
 
 
@@ -111,6 +116,7 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
     from modelplex_store.plugin import PLUGIN
 
     import modelplex
+    from modelplex.hookspecs import hookimpl
 
     # Groq's plugin speaks OpenAI's Chat Completions, which the bench server answers; the store's test
     # environment (which runs a tiny bench) installs it, not the openai plugin.
@@ -128,17 +134,35 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
         assert response.text == "Hello", response.text
 
     writer_cpu: dict[str, float] = {"on": 0.0, "off": 0.0}
+    known_cost = float(os.environ.get("BENCH_KNOWN_COST_US", "0")) / 1e6
+    spending = [False]  # the known-cost mode: whether this batch's calls spend it
+    spent = [0]  # the calls that did
 
-    async def batch(client: modelplex.AsyncClient, record: bool,
-                    count: int) -> tuple[list[float], float, float]:
+    class KnownCost:
+        """Spends ``known_cost`` seconds of CPU at the end of each call of the batches that do: where the
+        store's hook records, and as it does, on the event loop in the call's last step."""
+
+        @hookimpl
+        def modelplex_after_call(self, call: Any, outcome: Any) -> None:
+            if spending[0]:
+                spent[0] += 1
+                end = clock() + known_cost
+                while clock() < end:
+                    pass
+
+    async def batch(client: modelplex.AsyncClient, record: bool, count: int,
+                    spend: bool = False) -> tuple[list[float], float, float]:
         times: list[float] = []
         writer = PLUGIN.recorder.writer_pid
         started, cpu, other = clock(), time.process_time(), process_cpu(writer)  # every thread's CPU
+        spending[0] = spend
         await asyncio.gather(*(one(client, record, times) for _ in range(count)))
         writer_cpu["on" if record else "off"] += process_cpu(writer) - other
         return times, clock() - started, time.process_time() - cpu
 
-    async with modelplex.AsyncClient(providers=providers, config_file=False, env={}) as client:
+    plugins = {"bench-known-cost": KnownCost()} if known_cost else None
+    async with modelplex.AsyncClient(providers=providers, config_file=False, env={},
+                                     plugins=plugins) as client:
         for record in (True, False):  # warm: the store opened and migrated, the connections made
             await batch(client, record, warmup)
         writer_cpu.update(on=0.0, off=0.0)
@@ -152,11 +176,13 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
         for n in range(pairs):
             got: dict[str, tuple[list[float], float, float]] = {}
             for side in (("off", "on") if n % 2 == 0 else ("on", "off")):
-                got[side] = times, wall, cpu = await batch(client, side == "on" and not neither, calls)
+                got[side] = times, wall, cpu = await batch(client, side == "on" and not neither, calls,
+                                                           spend=side == "on" and known_cost > 0)
                 before = measured[side]
                 measured[side] = (before[0] + times, before[1] + wall, before[2] + cpu)
             on, off_ = _figures(*got["on"]), _figures(*got["off"])
             pairs_got.append({"added": on["median_us"] / off_["median_us"] - 1,
+                              "rps_added": on["rps"] / off_["rps"] - 1,
                           "added_us": on["median_us"] - off_["median_us"],
                           "cpu_added_us": on["cpu_us"] - off_["cpu_us"]})
     PLUGIN.recorder.flush(60.0)  # journaled calls return before their rows are committed
@@ -165,7 +191,7 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
     return {"on": _figures(*measured["on"]), "off": _figures(*measured["off"]), "paired": paired,
             "recorded": stats.recorded, "spooled": stats.spooled, "lost": stats.lost,
             "writer_cpu_us": {side: cpu / (pairs * calls) * 1e6 for side, cpu in writer_cpu.items()},
-            "pairs_added": [p["added"] for p in pairs_got]}
+            "pairs_added": [p["added"] for p in pairs_got], "known_cost_calls": spent[0]}
 
 
 def process_cpu(pid: int | None) -> float:
@@ -478,11 +504,13 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
                 env["MODELPLEX_STORE_WRITER"] = "thread"
             if mode == "sqlite-spare-core" and cpu is not None:  # the writer kept off the client's core
                 env["BENCH_WRITER_CPU"] = str(SERVER_CPU)
-            if mode == "unrecorded":
+            if mode in ("unrecorded", "known-cost"):
                 env["BENCH_NEITHER"] = "1"
+            if mode == "known-cost":
+                env["BENCH_KNOWN_COST_US"] = str(KNOWN_COST_US)
             got = child(["calls", "--server", server_url, "--calls", str(calls), "--pairs", str(pairs),
                          "--in-flight", str(in_flight), "--warmup", str(warmup)], env, cpu, 900)
-            expected = warmup + (0 if mode == "unrecorded" else calls * pairs)
+            expected = warmup + (0 if mode in ("unrecorded", "known-cost") else calls * pairs)
             if got["recorded"] != expected or got["lost"]:
                 raise RuntimeError(f"{mode}: {got['recorded']} calls recorded of {expected}: {got}")
             got["added"] = got["paired"]["added"]
@@ -498,6 +526,7 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
         ranked = sorted(rounds_got, key=lambda g: float(g["added"]))
         out[mode] = {**ranked[len(ranked) // 2], "rounds_added": [g["added"] for g in rounds_got],
                      # The CPU figures move by tens of µs from one process to the next: their own median.
+                     "rps_added_median": statistics.median(g["paired"]["rps_added"] for g in rounds_got),
                      "cpu_added_median_us": statistics.median(g["paired"]["cpu_added_us"]
                                                               for g in rounds_got),
                      # Every pair of every round: the median of them all, a second reading of the rounds.
@@ -607,10 +636,14 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
 def _writer_cpu(mode: str, got: dict[str, Any]) -> str:
     if mode == "sqlite-thread":
         return "(in the client's)"
-    if mode == "unrecorded":
+    if mode in ("unrecorded", "known-cost"):
         return "(none recorded)"
     spent = got.get("writer_cpu_us")
     return f"{spent['on']:,.0f}" if spent else "n/a"
+
+
+def _signed(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:+.1%}"  # figures written before 2026-12-04 had none
 
 
 def _yes(ok: bool) -> str:
@@ -646,8 +679,9 @@ def report(results: dict[str, Any]) -> str:
                       "| calls/s: recorded / not | added (paired median) | of rounds "
                       "| added, every pair of every round (median) | added, µs (paired) "
                       "| CPU a call, µs: recorded / not | CPU added a call, µs (paired, median of rounds) "
+                      "| calls/s, recorded against not (paired, median of rounds) "
                       "| writer process's CPU a recorded call, µs |",
-                      "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+                      "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
             for mode in [m for m in modes if m in figures]:  # the modes measured (--modes)
                 got = figures[mode]
                 on, off, paired = got["on"], got["off"], got["paired"]
@@ -659,7 +693,7 @@ def report(results: dict[str, Any]) -> str:
                              f"| {pooled} "
                              f"| {paired['added_us']:+,.0f} | {on['cpu_us']:,.0f} / {off['cpu_us']:,.0f} "
                              f"| {got.get('cpu_added_median_us', paired['cpu_added_us']):+,.0f} "
-                             f"| {_writer_cpu(mode, got)} |")
+                             f"| {_signed(got.get('rps_added_median'))} | {_writer_cpu(mode, got)} |")
                 if mode in ("sqlite", "postgresql"):  # the store as it records by default
                     targets.append((f"recording ({mode}, upstream {latency.split(' (')[0]}) adds < 5% to a "
                                     f"call at {results['in_flight']} in flight (paired median)",
@@ -686,6 +720,12 @@ def report(results: dict[str, Any]) -> str:
                   "is, so a writer process runs, idle): what the pairing measures where nothing differs. "
                   "Its rounds are the noise the other rows stand on; a figure within their spread is "
                   "not a difference the bench can show. "
+                  "`known-cost`: neither batch recorded, and each call of one batch spends "
+                  f"{KNOWN_COST_US:g} µs of CPU more, in a hook at its end, where recording runs: what the "
+                  "figures make of a cost known beforehand (against its share of a call's CPU, the CPU "
+                  "column). The column before the writer's is the calls a second of each pair's batches "
+                  "against each other: the mean time a call takes is the calls in flight over the calls a "
+                  "second. "
                   "At 0 ms the client's CPU is all a call's time, the worst case for the ratio, and on a "
                   "machine of two cores the writer process's CPU is taken from the client or the server, "
                   f"both busy. At 20 ms a process keeping {results['in_flight']} calls in flight asks for "

@@ -28,9 +28,12 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     results = json.loads(figures.read_text())
     recording = results["recording"]
     assert set(recording) == {"sqlite", "postgresql", "sqlite-commit", "postgresql-commit", "sqlite-thread",
-                              "sqlite-spare-core", "unrecorded"}
+                              "sqlite-spare-core", "unrecorded", "known-cost"}
     # The A/A mode: only the warm-up's first batch (10 calls) recorded, neither batch of a pair.
     assert recording["unrecorded"]["recorded"] == 10 and recording["sqlite"]["recorded"] == 10 + 2 * 50
+    # The known cost: nothing recorded either, and spent by every call of one batch of each pair alone.
+    assert recording["known-cost"]["recorded"] == 10 and recording["known-cost"]["known_cost_calls"] == 2 * 50
+    assert {r["known_cost_calls"] for m, r in recording.items() if m != "known-cost"} == {0}
     # Two pairs a process in a tiny run, each pair's difference kept, and every round's pairs pooled.
     assert results["pairs"] == 2 and all(len(r["pairs_added"]) == 2 for r in recording.values())
     assert all(isinstance(r["pooled_added"], float) for r in recording.values())
@@ -50,5 +53,5 @@ def test_a_tiny_store_bench_measures_every_part_on_both_databases(tmp_path: Path
     assert report.strip() == done.stdout.strip()
     assert report.startswith("## Usage store (issue 14)")
     assert "A tiny run" in report
-    assert "| unrecorded |" in report and "(none recorded)" in report
+    assert "| unrecorded |" in report and "(none recorded)" in report and "| known-cost |" in report
     assert "2 pairs of batches of 50 calls" in report and "every pair of every round" in report
