@@ -183,8 +183,8 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
             on, off_ = _figures(*got["on"]), _figures(*got["off"])
             pairs_got.append({"added": on["median_us"] / off_["median_us"] - 1,
                               "rps_added": on["rps"] / off_["rps"] - 1,
-                          "added_us": on["median_us"] - off_["median_us"],
-                          "cpu_added_us": on["cpu_us"] - off_["cpu_us"]})
+                              "added_us": on["median_us"] - off_["median_us"],
+                              "cpu_added_us": on["cpu_us"] - off_["cpu_us"]})
     PLUGIN.recorder.flush(60.0)  # journaled calls return before their rows are committed
     stats = PLUGIN.recorder.stats()
     paired = {key: statistics.median(p[key] for p in pairs_got) for key in pairs_got[0]}

@@ -258,8 +258,13 @@ class Journal:
         """The spare, renamed ``path`` and opened, or -1 when none waits."""
         try:
             os.rename(spare_path(self.folder, self.owner), path)
-            return os.open(path, os.O_RDWR)
         except OSError:  # none made yet (or the writer process is a thread of this one)
+            return -1
+        try:
+            return os.open(path, os.O_RDWR)
+        except OSError:  # out of descriptors: gone again, so that a segment made here takes its name
+            with contextlib.suppress(OSError):
+                path.unlink()
             return -1
 
     def append(self, seq: int, payload: bytes) -> bool:
