@@ -173,6 +173,44 @@ def test_calls_journaled_over_many_passes_of_the_loop_go_to_the_writer_process_t
         rec.close()
 
 
+def test_a_call_on_the_home_loop_is_recorded_without_asking_asyncio_for_the_running_loop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """asyncio's lookup of the running loop makes a getpid() system call each time: on the home loop's
+    thread the recorder knows its loop; a call on another loop's thread still asks, and is recorded
+    through the home."""
+    import threading
+
+    path = tmp_path / "store.db"
+    rec = recorder(f"sqlite:///{path}", tmp_path / "data")
+    asked: list[int] = []
+    lookup = asyncio._get_running_loop
+
+    def counted() -> asyncio.AbstractEventLoop | None:
+        asked.append(threading.get_ident())
+        return lookup()
+
+    async def main() -> None:
+        assert rec.record(*call(1)) is None  # the first call makes this loop the home
+        monkeypatch.setattr(asyncio, "_get_running_loop", counted)
+        for n in range(2, 12):
+            assert rec.record(*call(n)) is None
+        assert asked == []
+        other = threading.Thread(target=lambda: asyncio.run(record_one(12)))
+        other.start()
+        await asyncio.to_thread(other.join)
+        assert asked and threading.get_ident() not in asked  # the other loop's thread asked
+        assert rec.flush()
+
+    async def record_one(n: int) -> None:
+        assert rec.record(*call(n)) is None
+
+    try:
+        asyncio.run(main())
+        assert written(path) == (12, 12 * 13 // 2)
+    finally:
+        rec.close()
+
+
 @pytest.mark.skipif(not hasattr(os, "SCHED_BATCH") or not Path("/proc/self/task").is_dir(),
                     reason="scheduling policies are Linux's, and the threads are found through /proc")
 @pytest.mark.parametrize("durability", ["journal", "commit"])

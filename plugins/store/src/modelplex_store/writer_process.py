@@ -39,6 +39,7 @@ import threading
 import time
 import warnings
 import weakref
+from threading import get_ident
 from typing import Any
 
 from modelplex._logging import log
@@ -148,10 +149,17 @@ class ProcessWriter:
     def record(self, call: Any, outcome: Any) -> Waiter | None:
         """Queue one call's rows: ``None`` once they are in the journal (the call need not wait), else a
         :class:`Waiter` woken once they are committed or spooled."""
-        loop = asyncio._get_running_loop()
+        home = self._home
+        # On the home loop's thread while it runs, it is the running loop: asyncio's lookup makes a
+        # getpid() system call each time (its check for a forked child; a child records through a
+        # ProcessWriter of its own, recorder._writer): 2.55 -> 2.35 µs a record in place. A loop that
+        # keeps no ``_thread_id`` (uvloop) is looked up.
+        if home is not None and getattr(home, "_thread_id", None) == get_ident():
+            loop: asyncio.AbstractEventLoop | None = home
+        else:
+            loop = asyncio._get_running_loop()
         if loop is None or self._failed or self._stopping:
             return self._threads().record(call, outcome)
-        home = self._home
         if home is not loop and not _alive(home):
             home = self._adopt(loop)
             if home is None:  # the writer process failed to start: a thread has the calls now
