@@ -214,6 +214,22 @@ def facts(call: Any, outcome: Any, *, content: bool = False, now: float | None =
             (_json(request), _json(response)) if content else None)
 
 
+
+def _frames_module() -> Any:
+    """``_frames`` (C: the journal's frames, and :func:`facts` read and framed at once for the calls it
+    reads most), told the helpers it leaves the rest to; ``None`` where it was not built."""
+    try:
+        from modelplex_store import _frames
+    except ImportError:
+        return None
+    _frames.configure(FACTS_VERSION, _random.getrandbits, _tag_facts, _trace_facts, columns, _json,
+                      _AMOUNTS, ZERO)
+    return _frames
+
+
+#: See :func:`_frames_module`; journal.py frames calls with it.
+FRAMES = _frames_module()
+
 # -- the writer: rows ------------------------------------------------------------------------------------
 # The columns build fills, as positions: a name looked up per column was a fifth of a row's time
 # (test_rows.py compares the rows with rows built by column names).

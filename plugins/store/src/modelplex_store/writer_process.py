@@ -164,27 +164,31 @@ class ProcessWriter:
             home = self._adopt(loop)
             if home is None:  # the writer process failed to start: a thread has the calls now
                 return self._threads().record(call, outcome)
+        waiter: Waiter | None = None
+        content = self.config.content
         try:
-            payload = marshal.dumps(facts(call, outcome, content=self.config.content),
-                                    MARSHAL_VERSION)
+            with self._lock:
+                # Numbered once journaled or marshalled: a call whose facts cannot be read takes no number.
+                seq = self._seq + 1
+                pending = self._pending
+                journal = self._journal
+                payload = (journal.add_call(seq, call, outcome, content)
+                           if journal is not None and len(pending) < MAX_UNACKED else None)
+                if payload is None:
+                    payload = marshal.dumps(facts(call, outcome, content=content), MARSHAL_VERSION)
+                    waiter = Waiter()
+                    self._waiters.append((seq, waiter))
+                self._seq = seq
+                pending.append(payload)
+                self._outbox.append(payload)
+                soon = waiter is not None
+                if self._flush_due and (self._flush_soon or not soon):
+                    return waiter
+                self._flush_due = True
+                self._flush_soon = soon
         except Exception as exc:  # a call the row builder cannot read: lost, and said so
             self._lose(f"row of a {getattr(call, 'kind', '?')} call failed: {type(exc).__name__}: {exc}")
             return None
-        waiter: Waiter | None = None
-        with self._lock:
-            self._seq = seq = self._seq + 1
-            pending = self._pending
-            journal = self._journal
-            if journal is None or len(pending) >= MAX_UNACKED or not journal.append(seq, payload):
-                waiter = Waiter()
-                self._waiters.append((seq, waiter))
-            pending.append(payload)
-            self._outbox.append(payload)
-            soon = waiter is not None
-            if self._flush_due and (self._flush_soon or not soon):
-                return waiter
-            self._flush_due = True
-            self._flush_soon = soon
         if home is loop:
             if soon:
                 loop.call_soon(self._flush)
