@@ -20,8 +20,9 @@ Files, in ``<data dir>/journal/<store digest>/``, mode 0600:
 
 A frame is a 4-byte big-endian length (never 0: a length of 0 is the zeros past the last frame), a
 4-byte CRC-32 of the payload, and the payload: marshal (:data:`~modelplex_store.pipe.MARSHAL_VERSION`) of
-the call's facts (written by the optional C part, ``_frames.c``, where it was built: the same bytes) (before 2026-12-04, of its rows, ``(calls, content)``, appended with ``write(2)``:
-still read, from a journal an older version left). A frame cut short or failing its check ends a
+the call's facts, written by the optional C part (``_frames.c``) where it was built, the same bytes
+(before 2026-12-04, of its rows, ``(calls, content)``, appended with ``write(2)``: still read, from a
+journal an older version left). A frame cut short or failing its check ends a
 segment's reading: only a process killed while copying it, or a crash of the machine, leaves one, and
 what follows it was never acknowledged to a caller.
 
