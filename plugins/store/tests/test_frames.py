@@ -91,14 +91,31 @@ def _with_finish(finish: str) -> Any:
     return Response()
 
 
-def test_a_call_without_its_start_or_with_bodies_too_long_is_left_to_the_python_path() -> None:
+def test_a_call_without_its_start_is_left_to_the_python_path() -> None:
     unstarted = CallInfo(kind="chat", address="groq/m", provider="groq", model="m", started=0.0)
     outcome = CallOutcome(status="ok", usage=USAGE, duration=0.5, response=RESPONSE, cost=COST)
     assert frames.frame_call(bytearray(4096), 0, unstarted, outcome, False, lambda: None) is NotImplemented
-    long_tag = call(tags={"team": "x" * (frames.FRAME_MAX + 1)})
-    assert frames.frame_call(bytearray(1 << 16), 0, long_tag, outcome, False, lambda: None) is NotImplemented
-    # and the journal writes both all the same, as the Python path frames them
-    assert rows.facts(unstarted, outcome)[2] > 0
+    assert rows.facts(unstarted, outcome)[2] > 0  # which reads it from the clock
+
+
+@pytest.mark.parametrize("content", [False, True])
+def test_a_call_past_the_stack_buffer_is_framed_in_c_all_the_same(content: bool) -> None:
+    """Past FRAME_MAX bytes (a long tag, bodies kept) the payload grows on the heap: the call is read
+    once, not read in C and then again in Python."""
+    info = call(tags={"team": "x" * (3 * frames.FRAME_MAX)})
+    outcome = CallOutcome(status="ok", usage=USAGE, duration=0.5, response=RESPONSE, cost=COST)
+    got = c_payload(info, outcome, content, seed=8)
+    assert got is not NotImplemented and len(got) > 3 * frames.FRAME_MAX
+    assert got == python_payload(info, outcome, content, seed=8)
+
+
+def test_a_frame_longer_than_the_next_segment_is_left_to_the_python_path() -> None:
+    info = call(tags={"team": "x" * 300})
+    outcome = CallOutcome(status="ok", usage=USAGE, duration=0.5, response=RESPONSE, cost=COST)
+    segments = [bytearray(200)]
+    got = frames.frame_call(bytearray(100), 0, info, outcome, False, lambda: segments[0])
+    assert got is NotImplemented and not any(segments[0])
+    assert frames.frame_call(bytearray(100), 0, info, outcome, False, lambda: None) is None
 
 
 VALUES = st.recursive(
@@ -108,9 +125,9 @@ VALUES = st.recursive(
     max_leaves=12)
 
 
-@given(VALUES, st.integers(0, 64))
+@given(VALUES | st.text(min_size=4000, max_size=9000).map(lambda t: (t, t)), st.integers(0, 64))
 def test_any_value_framed_in_c_is_marshal_version_2_with_its_head_after(value: Any, at: int) -> None:
-    buffer = bytearray(at + 8 + 4200)
+    buffer = bytearray(at + 8 + 4 * 9000 + 64)
     got = frames.frame(buffer, at, value)
     if got is NotImplemented:
         assert not c_writes(value)
@@ -122,9 +139,7 @@ def test_any_value_framed_in_c_is_marshal_version_2_with_its_head_after(value: A
 
 
 def c_writes(value: Any, depth: int = 0) -> bool:
-    """What the C frame writes: no negative int past 64 bits, no nesting past 8, FRAME_MAX bytes at most."""
-    if depth == 0 and len(marshal.dumps(value, MARSHAL_VERSION)) > frames.FRAME_MAX:
-        return False
+    """What the C frame writes: no negative int past 64 bits, no nesting past 8."""
     if isinstance(value, tuple):
         return depth < 8 and all(c_writes(v, depth + 1) for v in value)
     return not isinstance(value, int) or value >= -(2**63)

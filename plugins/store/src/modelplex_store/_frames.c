@@ -12,8 +12,8 @@
  * zlib.crc32's), and returns the payload as bytes. None when the frame does not fit before the buffer's
  * end (nothing is written then); NotImplemented for a value it does not write (a type other than None,
  * bool, int, float, str and tuple, exactly; an int of 128 bits or more, or negative past 64; a string
- * with a lone surrogate; more than FRAME_MAX bytes; nesting past MAX_DEPTH): the caller writes those
- * with marshal.
+ * with a lone surrogate; nesting past MAX_DEPTH): the caller writes those with marshal. A payload is
+ * built on the stack up to FRAME_MAX bytes, on the heap past it (a call whose bodies are kept).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -31,11 +31,40 @@
 #define MAX_DEPTH 8
 
 typedef struct {
+    unsigned char *start;
     unsigned char *at;
     unsigned char *end;
+    int heap; /* start is PyMem's, not the caller's stack */
 } Out;
 
 enum { OK = 0, UNSUPPORTED = 1, FAILED = 2 };
+
+/* Room for `more` bytes: the payload moved to (or grown on) the heap. */
+static int grow(Out *out, size_t more) {
+    size_t used = (size_t)(out->at - out->start), size = (size_t)(out->end - out->start) * 2;
+    while (size < used + more) {
+        size *= 2;
+    }
+    unsigned char *bigger = out->heap ? PyMem_Realloc(out->start, size) : PyMem_Malloc(size);
+    if (bigger == NULL) {
+        PyErr_NoMemory();
+        return FAILED;
+    }
+    if (!out->heap) {
+        memcpy(bigger, out->start, used);
+    }
+    out->start = bigger;
+    out->at = bigger + used;
+    out->end = bigger + size;
+    out->heap = 1;
+    return OK;
+}
+
+static void release(Out *out) {
+    if (out->heap) {
+        PyMem_Free(out->start);
+    }
+}
 
 /* zlib's CRC-32 eight bytes at a time ("slicing by 8"): a byte at a time, each step waits for the one
  * before (a table load), some 6 cycles a byte; eight independent loads a step, about one. */
@@ -76,8 +105,8 @@ static uint32_t crc32_of(const unsigned char *data, size_t length) {
 }
 
 static int put(Out *out, const void *data, size_t length) {
-    if ((size_t)(out->end - out->at) < length) {
-        return UNSUPPORTED;
+    if ((size_t)(out->end - out->at) < length && grow(out, length) != OK) {
+        return FAILED;
     }
     memcpy(out->at, data, length);
     out->at += length;
@@ -87,8 +116,8 @@ static int put(Out *out, const void *data, size_t length) {
 /* A type code and a 4-byte little-endian count (a tuple's, a string's): written byte by byte, no
  * memcpy call for five bytes. */
 static int put_sized(Out *out, unsigned char code, uint32_t value) {
-    if (out->end - out->at < 5) {
-        return UNSUPPORTED;
+    if (out->end - out->at < 5 && grow(out, 5) != OK) {
+        return FAILED;
     }
     unsigned char *at = out->at;
     at[0] = code;
@@ -101,8 +130,8 @@ static int put_sized(Out *out, unsigned char code, uint32_t value) {
 }
 
 static int put_byte(Out *out, unsigned char byte) {
-    if (out->at >= out->end) {
-        return UNSUPPORTED;
+    if (out->at >= out->end && grow(out, 1) != OK) {
+        return FAILED;
     }
     *out->at++ = byte;
     return OK;
@@ -179,9 +208,6 @@ static int put_value(Out *out, PyObject *value, int depth) {
             PyErr_Clear();
             return UNSUPPORTED;
         }
-        if (length > FRAME_MAX) {
-            return UNSUPPORTED;
-        }
         int status = put_sized(out, 'u', (uint32_t)length);
         return status == OK ? put(out, text, (size_t)length) : status;
     }
@@ -251,15 +277,14 @@ static PyObject *frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         return NULL;
     }
     unsigned char payload[FRAME_MAX];
-    Out out = {payload, payload + FRAME_MAX};
+    Out out = {payload, payload, payload + FRAME_MAX, 0};
     int status = put_value(&out, args[2], 0);
-    if (status == FAILED) {
-        return NULL;
-    }
-    if (status == UNSUPPORTED) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    return finish_frame(args[0], at, payload, (size_t)(out.at - payload));
+    PyObject *result = status == FAILED        ? NULL
+                       : status == UNSUPPORTED ? Py_NewRef(Py_NotImplemented)
+                                               : finish_frame(args[0], at, out.start,
+                                                              (size_t)(out.at - out.start));
+    release(&out);
+    return result;
 }
 
 /* -- a call's facts, read and written at once ----------------------------------------------------------
@@ -624,26 +649,25 @@ static PyObject *frame_call(PyObject *module, PyObject *const *args, Py_ssize_t 
         return NULL;
     }
     unsigned char payload[FRAME_MAX];
-    Out out = {payload, payload + FRAME_MAX};
+    Out out = {payload, payload, payload + FRAME_MAX, 0};
     int status = put_facts(&out, call, outcome, content);
-    if (status == FAILED) {
-        return NULL;
+    PyObject *written = status == FAILED        ? NULL
+                        : status == UNSUPPORTED ? Py_NewRef(Py_NotImplemented)
+                                                : finish_frame(args[0], at, out.start,
+                                                               (size_t)(out.at - out.start));
+    if (written == Py_None) {
+        Py_DECREF(written);
+        PyObject *next = PyObject_CallNoArgs(args[5]);
+        written = next;
+        if (next != NULL && next != Py_None) {
+            written = finish_frame(next, 0, out.start, (size_t)(out.at - out.start));
+            Py_DECREF(next);
+            if (written == Py_None) { /* longer than a segment: journal.py makes one as long */
+                Py_SETREF(written, Py_NewRef(Py_NotImplemented));
+            }
+        }
     }
-    if (status == UNSUPPORTED) {
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    size_t length = (size_t)(out.at - payload);
-    PyObject *written = finish_frame(args[0], at, payload, length);
-    if (written != Py_None) {
-        return written;
-    }
-    Py_DECREF(written);
-    PyObject *next = PyObject_CallNoArgs(args[5]);
-    if (next == NULL || next == Py_None) {
-        return next;
-    }
-    written = finish_frame(next, 0, payload, length);
-    Py_DECREF(next);
+    release(&out);
     return written;
 }
 

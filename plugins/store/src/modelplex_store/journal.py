@@ -284,18 +284,15 @@ class Journal:
         for a value it cannot write, having written nothing.
 
         Framed by ``_frames.frame`` (C) where it was built, else by marshal and :meth:`append`: the same
-        bytes (``test_frames.py``). The C frame is a tenth of the instructions, in one function instead
-        of marshal's writer, the codec registry, zlib and struct (see ``_frames.c``)."""
+        bytes (``test_frames.py``)."""
         page = self._map
         if _frame is not None and page is not None:
             payload = _frame(page, self._at, value)
             if payload is None:  # the segment is full
-                try:
-                    self._rotate(SEGMENT_BYTES)
-                except OSError:
+                page = self._next()
+                if page is None:
                     return None
-                assert self._map is not None
-                payload = _frame(self._map, 0, value)
+                payload = _frame(page, 0, value)
             if payload is not None and payload is not NotImplemented:
                 self._at += _HEAD.size + len(payload)
                 self._last = seq

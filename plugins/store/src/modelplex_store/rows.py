@@ -214,7 +214,6 @@ def facts(call: Any, outcome: Any, *, content: bool = False, now: float | None =
             (_json(request), _json(response)) if content else None)
 
 
-
 def _frames_module() -> Any:
     """``_frames`` (C: the journal's frames, and :func:`facts` read and framed at once for the calls it
     reads most), told the helpers it leaves the rest to; ``None`` where it was not built."""
