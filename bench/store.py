@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import random
@@ -112,7 +113,17 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
     tag): one process, so that the difference is recording's and not two processes' (their medians
     differ by more). Besides the pooled figures, each pair's difference (median per call, CPU per call):
     the machine's load at that moment weighs on both batches of a pair alike, and the median of the
-    pairs' differences is the figure that load moves least."""
+    pairs' differences is the figure that load moves least.
+
+    The heap is collected before each batch, untimed. A full collection of this process takes 10-30 ms
+    here (its ~47,000 objects: the modules, mostly), and one came every two or three batches, in
+    whichever batch the count of survivors happened to cross Python's threshold in: as often in recorded
+    batches as in the others (9/9, 9/9, 7/11, 11/7, 9/9 in 24 of each, PostgreSQL, five processes), but
+    a pause of that length moves its batch's median by 10-60%, and each pair with one by as much. With
+    the debt cleared, a batch pays for the collections its own calls cause, counted per side
+    (``collections``: a recording that made more objects survive would show there, and in the times);
+    the pairs' interquartile range narrowed from 23 to 16 points, their standard deviation from 18 to
+    13 (120 pairs each, PostgreSQL, five processes a way, one after the other)."""
     from modelplex_store.plugin import PLUGIN
 
     import modelplex
@@ -134,6 +145,9 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
         assert response.text == "Hello", response.text
 
     writer_cpu: dict[str, float] = {"on": 0.0, "off": 0.0}
+    database_used: dict[str, float] = {"on": 0.0, "off": 0.0}  # PostgreSQL's processes' CPU
+    database = int(os.environ.get("BENCH_DATABASE_PID", "0")) or None
+    collected: dict[str, list[int]] = {"on": [0, 0, 0], "off": [0, 0, 0]}
     known_cost = float(os.environ.get("BENCH_KNOWN_COST_US", "0")) / 1e6
     spending = [False]  # the known-cost mode: whether this batch's calls spend it
     spent = [0]  # the calls that did
@@ -153,12 +167,22 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
     async def batch(client: modelplex.AsyncClient, record: bool, count: int,
                     spend: bool = False) -> tuple[list[float], float, float]:
         times: list[float] = []
+        side = "on" if record else "off"
         writer = PLUGIN.recorder.writer_pid
+        # Each batch starts with no collection owed (see the docstring); the collections its own calls
+        # cause are counted, per generation and side.
+        gc.collect()
+        collections = [generation["collections"] for generation in gc.get_stats()]
+        server = database_cpu(database)
         started, cpu, other = clock(), time.process_time(), process_cpu(writer)  # every thread's CPU
         spending[0] = spend
         await asyncio.gather(*(one(client, record, times) for _ in range(count)))
-        writer_cpu["on" if record else "off"] += process_cpu(writer) - other
-        return times, clock() - started, time.process_time() - cpu
+        wall, used = clock() - started, time.process_time() - cpu
+        writer_cpu[side] += process_cpu(writer) - other
+        database_used[side] += database_cpu(database) - server
+        collected[side] = [before + generation["collections"] - at for before, generation, at
+                           in zip(collected[side], gc.get_stats(), collections, strict=True)]
+        return times, wall, used
 
     plugins = {"bench-known-cost": KnownCost()} if known_cost else None
     async with modelplex.AsyncClient(providers=providers, config_file=False, env={},
@@ -166,6 +190,8 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
         for record in (True, False):  # warm: the store opened and migrated, the connections made
             await batch(client, record, warmup)
         writer_cpu.update(on=0.0, off=0.0)
+        database_used.update(on=0.0, off=0.0)
+        collected.update(on=[0, 0, 0], off=[0, 0, 0])
         spare = os.environ.get("BENCH_WRITER_CPU")
         if spare is not None and hasattr(os, "sched_setaffinity"):  # sqlite-spare-core (see MODES)
             pin_process(PLUGIN.recorder.writer_pid, {int(spare)})
@@ -191,6 +217,9 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
     return {"on": _figures(*measured["on"]), "off": _figures(*measured["off"]), "paired": paired,
             "recorded": stats.recorded, "spooled": stats.spooled, "lost": stats.lost,
             "writer_cpu_us": {side: cpu / (pairs * calls) * 1e6 for side, cpu in writer_cpu.items()},
+            "database_cpu_us": ({side: cpu / (pairs * calls) * 1e6 for side, cpu in database_used.items()}
+                                if database is not None else None),
+            "collections": collected,
             "pairs_added": [p["added"] for p in pairs_got], "known_cost_calls": spent[0]}
 
 
@@ -203,6 +232,21 @@ def process_cpu(pid: int | None) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu(postmaster: int | None) -> float:
+    """Seconds of CPU the PostgreSQL server whose postmaster is ``postmaster`` has used: the postmaster's
+    own, its children's that ended (reaped by it: an autovacuum worker, a backend gone) and its live
+    children's (the backends, the checkpointer, the WAL writer...); 0 for none."""
+    if postmaster is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(process_cpu(int(child)) for child in children)
 
 
 def unpin(pid: int | None) -> None:
@@ -492,12 +536,14 @@ DELAYED_MODES = ("sqlite", "postgresql")
 
 def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int | None, rounds: int,
                   calls: int, pairs: int, in_flight: int, warmup: int, urls: dict[str, str], work: Path,
-                  log: Callable[[str], None]) -> dict[str, Any]:
+                  log: Callable[[str], None], database_pid: int | None = None) -> dict[str, Any]:
     per_mode: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
     for n in range(rounds):
         for mode in modes:
             env = base_env(work / f"data-{mode}")
             env["MODELPLEX_STORE_URL"] = urls[DATABASE_OF[mode]]
+            if DATABASE_OF[mode] == "postgresql" and database_pid is not None:
+                env["BENCH_DATABASE_PID"] = str(database_pid)
             if mode.endswith("-commit"):
                 env["MODELPLEX_STORE_DURABILITY"] = "commit"
             if mode == "sqlite-thread":  # the writer a thread of the calling process, as before
@@ -530,12 +576,18 @@ def _calls_rounds(*, server_url: str, modes: Sequence[str], label: str, cpu: int
                      "cpu_added_median_us": statistics.median(g["paired"]["cpu_added_us"]
                                                               for g in rounds_got),
                      # Every pair of every round: the median of them all, a second reading of the rounds.
-                     "pooled_added": statistics.median(a for g in rounds_got for a in g["pairs_added"])}
+                     "pooled_added": statistics.median(a for g in rounds_got for a in g["pairs_added"]),
+                     "collections_total": {side: [sum(g["collections"][side][i] for g in rounds_got)
+                                                  for i in range(3)] for side in ("on", "off")}}
+        if rounds_got[0].get("database_cpu_us") is not None:
+            out[mode]["database_cpu_median_us"] = statistics.median(g["database_cpu_us"]["on"]
+                                                                    for g in rounds_got)
     return out
 
 
 def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, pairs: int, in_flight: int,
               warmup: int, urls: dict[str, str], work: Path, log: Callable[[str], None],
+              database_pid: int | None = None,
               delays_ms: Sequence[float] = DELAYS_MS,
               modes: Sequence[str] = MODES) -> tuple[dict[str, Any], dict[str, Any]]:
     """Each mode's process (:func:`calls_child`), the modes in turn, ``rounds`` times, against the local
@@ -548,7 +600,7 @@ def recording(*, pinned: bool, cpu: int | None, rounds: int, calls: int, pairs: 
 
     common: dict[str, Any] = {"cpu": cpu, "rounds": rounds, "calls": calls, "pairs": pairs,
                               "in_flight": in_flight, "warmup": warmup, "urls": urls, "work": work,
-                              "log": log}
+                              "log": log, "database_pid": database_pid}
     server = Server(pinned)
     try:
         out = _calls_rounds(server_url=server.url, modes=[m for m in MODES if m in modes], label="0 ms",
@@ -613,7 +665,8 @@ def measure_all(tiny: bool, rows: int, log: Callable[[str], None],
             urls = {"sqlite": f"sqlite:///{work / 'calls.db'}", "postgresql": pg.database("calls")}
             results["recording"], results["recording_delayed"] = recording(
                 pinned=pinned, cpu=cpu, rounds=rounds, calls=calls, pairs=pairs, in_flight=in_flight,
-                warmup=warmup, urls=urls, work=work, log=log, delays_ms=delays_ms, modes=modes)
+                warmup=warmup, urls=urls, work=work, log=log, delays_ms=delays_ms, modes=modes,
+                database_pid=int((pg.data / "postmaster.pid").read_text().split()[0]))
         if "rows" in parts:
             results["rows_per_s"] = {}
             for mode in ("sqlite", "postgresql"):
@@ -640,6 +693,20 @@ def _writer_cpu(mode: str, got: dict[str, Any]) -> str:
         return "(none recorded)"
     spent = got.get("writer_cpu_us")
     return f"{spent['on']:,.0f}" if spent else "n/a"
+
+
+def _database_cpu(mode: str, got: dict[str, Any]) -> str:
+    if mode in ("unrecorded", "known-cost"):
+        return "(none recorded)"
+    if DATABASE_OF.get(mode) != "postgresql":
+        return "(in the writer's)"  # SQLite is a library the writer runs
+    spent = got.get("database_cpu_median_us")  # figures written before 2026-12-05 had none
+    return "n/a" if spent is None else f"{spent:,.0f}"
+
+
+def _collections(got: dict[str, Any]) -> str:
+    total = got.get("collections_total")  # figures written before 2026-12-05 had none
+    return "n/a" if total is None else f"{total['on'][2]} / {total['off'][2]}"
 
 
 def _signed(share: float | None) -> str:
@@ -680,8 +747,10 @@ def report(results: dict[str, Any]) -> str:
                       "| added, every pair of every round (median) | added, µs (paired) "
                       "| CPU a call, µs: recorded / not | CPU added a call, µs (paired, median of rounds) "
                       "| calls/s, recorded against not (paired, median of rounds) "
-                      "| writer process's CPU a recorded call, µs |",
-                      "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                      "| writer process's CPU a recorded call, µs | PostgreSQL's CPU a recorded call, µs "
+                      "| full collections in batches, all rounds: recorded / not |",
+                      "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: "
+                      "| ---: | ---: |"]
             for mode in [m for m in modes if m in figures]:  # the modes measured (--modes)
                 got = figures[mode]
                 on, off, paired = got["on"], got["off"], got["paired"]
@@ -693,7 +762,8 @@ def report(results: dict[str, Any]) -> str:
                              f"| {pooled} "
                              f"| {paired['added_us']:+,.0f} | {on['cpu_us']:,.0f} / {off['cpu_us']:,.0f} "
                              f"| {got.get('cpu_added_median_us', paired['cpu_added_us']):+,.0f} "
-                             f"| {_signed(got.get('rps_added_median'))} | {_writer_cpu(mode, got)} |")
+                             f"| {_signed(got.get('rps_added_median'))} | {_writer_cpu(mode, got)} "
+                             f"| {_database_cpu(mode, got)} | {_collections(got)} |")
                 if mode in ("sqlite", "postgresql"):  # the store as it records by default
                     targets.append((f"recording ({mode}, upstream {latency.split(' (')[0]}) adds < 5% to a "
                                     f"call at {results['in_flight']} in flight (paired median)",
@@ -709,7 +779,12 @@ def report(results: dict[str, Any]) -> str:
                   "call's facts, copies them into its journal file (a memory map: durable against the "
                   "process being killed) and the call returns; a writer process builds the rows and "
                   "commits them a moment later. Like PostgreSQL, the writer process is not pinned (the "
-                  "bench lets it run on any core), and its CPU is the last column (besides the client's). "
+                  "bench lets it run on any core), and its CPU is a column of its own (besides the "
+                  "client's), as is PostgreSQL's (all its processes: the backends, the checkpointer, the "
+                  "WAL writer, autovacuum) over the recorded batches. The heap is collected before each "
+                  "batch, untimed, so that a full collection (10-30 ms here) lands in the batch whose calls "
+                  "cause it rather than in whichever crosses Python's threshold; the last column counts "
+                  "the full collections within the batches. "
                   "`-commit`: calls that return once their rows are committed (`durability = \"commit\"`). "
                   "`sqlite-thread`: the writer as a thread of the client (`writer = \"thread\"`), sharing "
                   "its core and GIL. "
