@@ -173,13 +173,13 @@ async def calls_child(server: str, calls: int, in_flight: int, warmup: int, pair
         # cause are counted, per generation and side.
         gc.collect()
         collections = [generation["collections"] for generation in gc.get_stats()]
-        server = database_cpu(database)
+        database_before = database_cpu(database)
         started, cpu, other = clock(), time.process_time(), process_cpu(writer)  # every thread's CPU
         spending[0] = spend
         await asyncio.gather(*(one(client, record, times) for _ in range(count)))
         wall, used = clock() - started, time.process_time() - cpu
         writer_cpu[side] += process_cpu(writer) - other
-        database_used[side] += database_cpu(database) - server
+        database_used[side] += database_cpu(database) - database_before
         collected[side] = [before + generation["collections"] - at for before, generation, at
                            in zip(collected[side], gc.get_stats(), collections, strict=True)]
         return times, wall, used
