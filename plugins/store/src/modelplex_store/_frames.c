@@ -12,8 +12,9 @@
  * zlib.crc32's), and returns the payload as bytes. None when the frame does not fit before the buffer's
  * end (nothing is written then); NotImplemented for a value it does not write (a type other than None,
  * bool, int, float, str and tuple, exactly; an int of 128 bits or more, or negative past 64; a string
- * with a lone surrogate; nesting past MAX_DEPTH): the caller writes those with marshal. A payload is
- * built on the stack up to FRAME_MAX bytes, on the heap past it (a call whose bodies are kept).
+ * with a lone surrogate or of 2 GiB or more; nesting past MAX_DEPTH): the caller writes those with
+ * marshal. A payload is built on the stack up to FRAME_MAX bytes, on the heap past it (a call whose
+ * bodies are kept).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -206,6 +207,9 @@ static int put_value(Out *out, PyObject *value, int depth) {
                 return FAILED;
             }
             PyErr_Clear();
+            return UNSUPPORTED;
+        }
+        if (length > INT32_MAX) { /* marshal refuses it too: not a count that fits its 4 bytes */
             return UNSUPPORTED;
         }
         int status = put_sized(out, 'u', (uint32_t)length);
